@@ -1,0 +1,26 @@
+//! # yardline-engine
+//!
+//! Geometry, tracking, pose and compositing for drawing field-space graphics on live
+//! sports video.
+//!
+//! ## Conventions
+//! - **Field frame** (American football): metres, right-handed, origin at the centre of the
+//!   field; +x toward the right goal line of the main camera's view, +y toward the far
+//!   sideline, +z up. Yard position `L` (yards from the left goal line): `x = (L - 50) * 0.9144`.
+//!   Soccer: origin at the centre spot, +x toward the right goal, +y toward the far touchline.
+//! - **Camera**: OpenCV pinhole, `X_cam = R * X_field + t` (`R`, `t` map field to camera), camera
+//!   frame x right, y down, z forward; radial distortion `d = 1 + k1 r^2 + k2 r^4` on normalised
+//!   coordinates. Pixel centres at integer coordinates, (0, 0) the top-left pixel. f64.
+//! - **Head angles** (FreeD): see [`head`]: pan positive to the right, tilt positive up, roll
+//!   positive clockwise seen from behind; all zero looks along field +y.
+//! - **Time**: nanoseconds.
+
+pub mod field;
+pub mod geometry;
+pub mod graphics;
+pub mod head;
+
+pub use field::{FieldKind, FieldModel};
+pub use geometry::{Camera, Crown, Intrinsics};
+pub use graphics::{GroundStrip, StripMesh, TessellationOptions};
+pub use head::{HeadAngles, Mount};

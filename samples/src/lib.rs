@@ -1,0 +1,3 @@
+//! # yardline-samples
+//!
+//! Synthetic broadcast footage with exact camera truth (generator under construction).
