@@ -293,10 +293,21 @@ pub fn tessellate(
         return mesh;
     }
     ctx.margin_m = opts.aa_margin_px * mpp;
-    let margin_m = ctx.margin_m;
+    // The ends need their own margin: along the strip one pixel spans far more ground.
+    let end_margin = |along: f64, dir: f64| {
+        let step = 0.05_f64.max(ctx.margin_m);
+        let p0 = cam.project(&strip.point(along, 0.0, crown));
+        let p1 = cam.project(&strip.point(along + dir * step, 0.0, crown));
+        match (p0, p1) {
+            (Some(p0), Some(p1)) if (p1 - p0).norm() > 1e-9 => {
+                (opts.aa_margin_px * step / (p1 - p0).norm()).min(0.25 * len)
+            }
+            _ => ctx.margin_m,
+        }
+    };
     // Extended parameter range [-margin, len + margin].
-    let lo = -margin_m;
-    let hi = len + margin_m;
+    let lo = -end_margin(0.0, -1.0).max(ctx.margin_m);
+    let hi = len + end_margin(len, 1.0).max(ctx.margin_m);
     let stations: Vec<f64> = (0..=COARSE_STATIONS)
         .map(|i| lo + (hi - lo) * i as f64 / COARSE_STATIONS as f64)
         .collect();

@@ -1,0 +1,127 @@
+//! The compositor: draws the keyed, anti-aliased field-space lines into a frame, in place.
+//!
+//! Both implementations share everything but the per-pixel shading: the frame is cut into
+//! [`TILE`]-pixel square tiles, only the tiles a line's mesh touches are gathered (with a
+//! [`HALO`]-pixel border for the key's neighbourhood filter) into an RGBA tile atlas in the
+//! frame's own colour space, shaded (CPU: [`cpu`], GPU: `gpu`), and written back. No stage
+//! converts or copies the whole frame.
+//!
+//! Per pixel: `alpha = coverage * key * opacity`, `out = in + (colour - in) * alpha`, where
+//! coverage is the box-filtered overlap of the pixel with the strip computed in field space
+//! (perspective-correct `across`/`along` offsets and their screen-space gradients), and key is
+//! the minimum over the (2r+1)^2 neighbourhood of the key LUT of the original pixels.
+
+pub mod cpu;
+pub mod prepare;
+pub mod raster;
+pub mod tiles;
+
+use yardline_keying::frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
+
+use crate::graphics::StripMesh;
+
+pub use cpu::CpuCompositor;
+pub use prepare::prepare_line;
+pub use tiles::{HALO, TILE};
+
+/// A line ready to draw on this frame: its mesh for the current camera and its look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedLine {
+    /// Tessellated, projected strip.
+    pub mesh: StripMesh,
+    /// Colour as full-range sRGB 8-bit components.
+    pub rgb: [u8; 3],
+    /// Opacity 0..=1 (fades included).
+    pub opacity: f32,
+    /// Field position (x, y metres) of the strip start and its unit direction, to locate key
+    /// regions by field position.
+    pub origin: [f64; 2],
+    /// Unit direction of the strip centreline (x, y).
+    pub direction: [f64; 2],
+}
+
+impl PreparedLine {
+    /// Field (x, y) of a point at `along`, `across` on this strip.
+    #[inline]
+    pub fn field_xy(&self, along: f64, across: f64) -> [f64; 2] {
+        let [dx, dy] = self.direction;
+        [
+            self.origin[0] + dx * along - dy * across,
+            self.origin[1] + dy * along + dx * across,
+        ]
+    }
+}
+
+/// The occlusion key the compositor asks per original pixel.
+pub trait KeyModel: Sync {
+    /// Key (0 = not field surface, 1 = field surface) of a colour given as limited-range BT.709
+    /// Y, Cb, Cr code values, at field position `field_xy` (metres, for per-region palettes).
+    fn key(&self, ycbcr: [f32; 3], field_xy: [f64; 2]) -> f32;
+    /// Radius of the neighbourhood minimum filter (0 = off); at most [`HALO`].
+    fn min_filter_radius(&self) -> u32;
+}
+
+/// A key that treats every pixel as field surface (no occlusion).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoKey;
+
+impl KeyModel for NoKey {
+    fn key(&self, _ycbcr: [f32; 3], _field_xy: [f64; 2]) -> f32 {
+        1.0
+    }
+    fn min_filter_radius(&self) -> u32 {
+        0
+    }
+}
+
+/// Native (frame colour space) components of an atlas pixel converted to Y, Cb, Cr.
+#[inline]
+pub fn native_to_ycbcr(format: PixelFormat, px: [u8; 3]) -> [f32; 3] {
+    if format.is_rgb() {
+        rgb_to_ycbcr709(f32::from(px[0]), f32::from(px[1]), f32::from(px[2]))
+    } else {
+        px.map(f32::from)
+    }
+}
+
+/// A line colour in the frame's colour space (RGB as is, YUV formats converted once per frame).
+pub fn native_colour(format: PixelFormat, rgb: [u8; 3]) -> [f32; 3] {
+    if format.is_rgb() {
+        rgb.map(f32::from)
+    } else {
+        rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]))
+    }
+}
+
+/// What one composite call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CompositeStats {
+    /// Tiles gathered, shaded and written back.
+    pub tiles: usize,
+    /// Triangles rasterised (summed over tiles).
+    pub triangles: usize,
+}
+
+/// Errors of the compositor.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The frame does not match its layout.
+    #[error("frame: {0}")]
+    Frame(#[from] FrameError),
+    /// The GPU failed (device lost, out of memory, mapping failed).
+    #[error("GPU: {0}")]
+    Gpu(String),
+}
+
+/// Draws prepared lines into a frame in place.
+pub trait Compositor: Send {
+    /// Short description: backend and adapter.
+    fn describe(&self) -> String;
+    /// Composites every line into `frame`; on error the frame is left untouched.
+    fn composite(
+        &mut self,
+        frame: &mut FrameMut<'_>,
+        lines: &[PreparedLine],
+        key: &dyn KeyModel,
+    ) -> Result<CompositeStats, RenderError>;
+}

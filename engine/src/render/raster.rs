@@ -1,0 +1,130 @@
+//! CPU rasterisation of strip triangles with analytic field-space coverage. The GPU shader
+//! (`shaders/wgsl/composite.wgsl`) implements the same formula; keep the two in step.
+
+use super::tiles::Triangle;
+
+/// Box-filtered 1-D coverage of a pixel by a band: `s` is the pixel centre's distance from the
+/// band centre and `half` the band's half width, both in pixels.
+#[inline]
+pub fn box_coverage(s: f64, half: f64) -> f64 {
+    ((s + 0.5).min(half) - (s - 0.5).max(-half)).clamp(0.0, 1.0)
+}
+
+/// Per-triangle setup for perspective-correct interpolation of the strip offsets.
+#[derive(Debug, Clone, Copy)]
+pub struct TriangleSetup {
+    /// Edge functions `e_i(x, y) = a*x + b*y + c`, positive inside, normalised by the area.
+    edges: [[f64; 3]; 3],
+    /// Whether each edge is a top or left edge (fill rule).
+    top_left: [bool; 3],
+    /// Affine `1/depth`: [dx, dy, c].
+    q: [f64; 3],
+    /// Affine `across/depth`.
+    a: [f64; 3],
+    /// Affine `along/depth`.
+    b: [f64; 3],
+    /// Bounding box of pixel centres (inclusive, unclamped).
+    pub bbox: [f64; 4],
+}
+
+impl TriangleSetup {
+    /// Sets up a triangle; `None` when degenerate.
+    pub fn new(t: &Triangle) -> Option<Self> {
+        let [p0, p1, p2] = t.p;
+        let area = (p1[0] - p0[0]) * (p2[1] - p0[1]) - (p1[1] - p0[1]) * (p2[0] - p0[0]);
+        if !area.is_finite() || area.abs() < 1e-12 {
+            return None;
+        }
+        let sign = area.signum();
+        // Edge i is opposite vertex i: from p[i+1] to p[i+2].
+        let mut edges = [[0.0; 3]; 3];
+        let mut top_left = [false; 3];
+        for i in 0..3 {
+            let a = t.p[(i + 1) % 3];
+            let b = t.p[(i + 2) % 3];
+            // e(x, y) = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x), scaled to barycentric.
+            let ex = -(b[1] - a[1]) / area;
+            let ey = (b[0] - a[0]) / area;
+            let ec = -(ex * a[0] + ey * a[1]);
+            edges[i] = [ex, ey, ec];
+            // Edge direction in a consistently oriented (clockwise on screen, y down) triangle.
+            let (dx, dy) = ((b[0] - a[0]) * sign, (b[1] - a[1]) * sign);
+            top_left[i] = (dy == 0.0 && dx > 0.0) || dy < 0.0;
+        }
+        let affine = |vals: [f64; 3]| {
+            let mut r = [0.0; 3];
+            for i in 0..3 {
+                for k in 0..3 {
+                    r[k] += edges[i][k] * vals[i];
+                }
+            }
+            r
+        };
+        let inv = t.depth.map(|d| 1.0 / d);
+        let q = affine(inv);
+        let a = affine([t.across[0] * inv[0], t.across[1] * inv[1], t.across[2] * inv[2]]);
+        let b = affine([t.along[0] * inv[0], t.along[1] * inv[1], t.along[2] * inv[2]]);
+        let xs = t.p.map(|p| p[0]);
+        let ys = t.p.map(|p| p[1]);
+        let bbox = [
+            xs.iter().copied().fold(f64::INFINITY, f64::min).ceil(),
+            ys.iter().copied().fold(f64::INFINITY, f64::min).ceil(),
+            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max).floor(),
+            ys.iter().copied().fold(f64::NEG_INFINITY, f64::max).floor(),
+        ];
+        Some(Self {
+            edges,
+            top_left,
+            q,
+            a,
+            b,
+            bbox,
+        })
+    }
+
+    /// Whether the pixel centre (x, y) belongs to this triangle (top-left fill rule).
+    #[inline]
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        (0..3).all(|i| {
+            let e = self.edges[i][0] * x + self.edges[i][1] * y + self.edges[i][2];
+            e > 0.0 || (e == 0.0 && self.top_left[i])
+        })
+    }
+
+    /// Interpolated (across, along) offsets (metres) at (x, y) and the lengths of their
+    /// screen-space gradients (metres per pixel).
+    #[inline]
+    pub fn offsets(&self, x: f64, y: f64) -> ([f64; 2], [f64; 2]) {
+        let d = self.q[0] * x + self.q[1] * y + self.q[2];
+        let na = self.a[0] * x + self.a[1] * y + self.a[2];
+        let nb = self.b[0] * x + self.b[1] * y + self.b[2];
+        let inv = 1.0 / d;
+        let (av, bv) = (na * inv, nb * inv);
+        let grad = |n: &[f64; 3], v: f64| {
+            let gx = (n[0] - v * self.q[0]) * inv;
+            let gy = (n[1] - v * self.q[1]) * inv;
+            gx.hypot(gy)
+        };
+        ([av, bv], [grad(&self.a, av), grad(&self.b, bv)])
+    }
+}
+
+/// Coverage of a pixel by a strip of half width `half_width_m` and length `length_m`, from its
+/// interpolated offsets and their gradients.
+#[inline]
+pub fn strip_coverage(
+    offsets: [f64; 2],
+    gradients: [f64; 2],
+    half_width_m: f64,
+    length_m: f64,
+) -> f64 {
+    let g_across = gradients[0].max(1e-12);
+    let g_along = gradients[1].max(1e-12);
+    let across = box_coverage(offsets[0].abs() / g_across, half_width_m / g_across);
+    if across <= 0.0 {
+        return 0.0;
+    }
+    let half_len = 0.5 * length_m;
+    let along = box_coverage((offsets[1] - half_len).abs() / g_along, half_len / g_along);
+    across * along
+}

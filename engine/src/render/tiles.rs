@@ -1,0 +1,300 @@
+//! Tile selection and the tile atlas shared by the CPU and GPU compositors.
+//!
+//! The atlas is an RGBA8 image of `ATLAS_COLS` cells per row; each cell holds one frame tile
+//! plus a [`HALO`]-pixel border, in the frame's own colour space: R, G, B for the RGB formats
+//! (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over its
+//! site). Alpha is 255.
+
+use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, rgb_index, yuv_indices};
+
+use super::PreparedLine;
+
+/// Tile edge (pixels). Even, so chroma sites never straddle tiles.
+pub const TILE: u32 = 64;
+/// Border around each tile in the atlas (pixels): the largest key filter radius.
+pub const HALO: u32 = 2;
+/// Atlas cell edge (pixels).
+pub const CELL: u32 = TILE + 2 * HALO;
+/// Cells per atlas row.
+pub const ATLAS_COLS: u32 = 32;
+
+/// One triangle of a prepared line, in pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Triangle {
+    /// Index of the line in the frame's line list.
+    pub line: u32,
+    /// Pixel positions.
+    pub p: [[f64; 2]; 3],
+    /// Depths (metres along the optical axis).
+    pub depth: [f64; 3],
+    /// Across-strip offsets (metres).
+    pub across: [f64; 3],
+    /// Along-strip offsets (metres).
+    pub along: [f64; 3],
+}
+
+/// Which tiles this frame touches and which triangles touch each tile. Reused across frames.
+#[derive(Debug, Default)]
+pub struct TilePlan {
+    /// Frame size the plan is for (pixels).
+    pub size: (u32, u32),
+    /// Touched tiles (tile column, tile row), in row-major order.
+    pub tiles: Vec<(u32, u32)>,
+    /// All triangles of all lines.
+    pub triangles: Vec<Triangle>,
+    /// For each touched tile, indices into `triangles`.
+    pub tile_triangles: Vec<Vec<u32>>,
+    /// Scratch: slot of each frame tile in `tiles`, or `u32::MAX`.
+    slot: Vec<u32>,
+}
+
+impl TilePlan {
+    /// Plans the tiles for `lines` on a `width` x `height` frame.
+    pub fn build(&mut self, width: u32, height: u32, lines: &[PreparedLine]) {
+        let (tw, th) = (width.div_ceil(TILE), height.div_ceil(TILE));
+        self.size = (width, height);
+        self.tiles.clear();
+        self.triangles.clear();
+        for list in &mut self.tile_triangles {
+            list.clear();
+        }
+        self.slot.clear();
+        self.slot.resize((tw * th) as usize, u32::MAX);
+        for (li, line) in lines.iter().enumerate() {
+            if line.opacity <= 0.0 {
+                continue;
+            }
+            for run in &line.mesh.runs {
+                for [a, b, c] in run.triangles() {
+                    let v = [run.vertices[a], run.vertices[b], run.vertices[c]];
+                    self.triangles.push(Triangle {
+                        line: li as u32,
+                        p: v.map(|v| [v.pixel.x, v.pixel.y]),
+                        depth: v.map(|v| v.depth),
+                        across: v.map(|v| v.across),
+                        along: v.map(|v| v.along),
+                    });
+                }
+            }
+        }
+        let mut tiles_of_tri = Vec::new();
+        for tri in &self.triangles {
+            tiles_of_tri.clear();
+            overlapped_tiles(tri, tw, th, &mut tiles_of_tri);
+            for &(tx, ty) in &tiles_of_tri {
+                let k = (ty * tw + tx) as usize;
+                if self.slot[k] == u32::MAX {
+                    self.slot[k] = self.tiles.len() as u32;
+                    self.tiles.push((tx, ty));
+                }
+            }
+        }
+        // Row-major order, then bucket triangles per tile.
+        self.tiles.sort_unstable_by_key(|&(tx, ty)| (ty, tx));
+        for (i, &(tx, ty)) in self.tiles.iter().enumerate() {
+            self.slot[(ty * tw + tx) as usize] = i as u32;
+        }
+        if self.tile_triangles.len() < self.tiles.len() {
+            self.tile_triangles.resize_with(self.tiles.len(), Vec::new);
+        }
+        for (ti, tri) in self.triangles.iter().enumerate() {
+            tiles_of_tri.clear();
+            overlapped_tiles(tri, tw, th, &mut tiles_of_tri);
+            for &(tx, ty) in &tiles_of_tri {
+                let s = self.slot[(ty * tw + tx) as usize] as usize;
+                self.tile_triangles[s].push(ti as u32);
+            }
+        }
+    }
+}
+
+/// Tiles (within the frame's tile grid) whose pixel-centre rectangle a triangle overlaps,
+/// by a separating-axis test (tile edges and triangle edges).
+fn overlapped_tiles(tri: &Triangle, tw: u32, th: u32, out: &mut Vec<(u32, u32)>) {
+    let xs = tri.p.map(|p| p[0]);
+    let ys = tri.p.map(|p| p[1]);
+    let min = |a: [f64; 3]| a.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = |a: [f64; 3]| a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let t = f64::from(TILE);
+    let (x0, x1, y0, y1) = (min(xs), max(xs), min(ys), max(ys));
+    if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
+        return;
+    }
+    let clampi = |v: f64, hi: u32| v.clamp(0.0, f64::from(hi) - 1.0) as u32;
+    if x1 < -0.5 || y1 < -0.5 || x0 > f64::from(tw) * t || y0 > f64::from(th) * t {
+        return;
+    }
+    let (cx0, cx1) = (clampi((x0 / t).floor(), tw), clampi((x1 / t).floor(), tw));
+    let (cy0, cy1) = (clampi((y0 / t).floor(), th), clampi((y1 / t).floor(), th));
+    for ty in cy0..=cy1 {
+        for tx in cx0..=cx1 {
+            // Pixel centres of the tile span [tx*T, tx*T + T - 1]; pad half a pixel.
+            let rx0 = f64::from(tx) * t - 0.5;
+            let ry0 = f64::from(ty) * t - 0.5;
+            let (rx1, ry1) = (rx0 + t, ry0 + t);
+            let corners = [[rx0, ry0], [rx1, ry0], [rx1, ry1], [rx0, ry1]];
+            let mut separated = false;
+            for e in 0..3 {
+                let a = tri.p[e];
+                let b = tri.p[(e + 1) % 3];
+                let c = tri.p[(e + 2) % 3];
+                let n = [b[1] - a[1], a[0] - b[0]];
+                let side = |p: [f64; 2]| n[0] * (p[0] - a[0]) + n[1] * (p[1] - a[1]);
+                let sc = side(c);
+                if sc == 0.0 {
+                    continue;
+                }
+                if corners.iter().all(|&q| side(q) * sc < 0.0) {
+                    separated = true;
+                    break;
+                }
+            }
+            if !separated {
+                out.push((tx, ty));
+            }
+        }
+    }
+}
+
+/// Number of atlas rows needed for `tiles` cells.
+pub fn atlas_rows(tiles: usize) -> u32 {
+    (tiles as u32).div_ceil(ATLAS_COLS).max(1)
+}
+
+/// Atlas width in pixels.
+pub const ATLAS_WIDTH: u32 = ATLAS_COLS * CELL;
+
+/// CPU copy of the tile atlas; grows to the largest tile count seen, never shrinks.
+#[derive(Debug, Default)]
+pub struct TileAtlas {
+    /// RGBA8 pixels, `ATLAS_WIDTH * 4` bytes per row.
+    pub data: Vec<u8>,
+    /// Cells in use this frame.
+    pub used: usize,
+}
+
+impl TileAtlas {
+    /// Bytes per atlas row.
+    pub const STRIDE: usize = (ATLAS_WIDTH * 4) as usize;
+
+    /// Atlas pixel of cell `i`'s top-left halo corner.
+    #[inline]
+    pub fn cell_origin(i: usize) -> (u32, u32) {
+        let i = i as u32;
+        ((i % ATLAS_COLS) * CELL, (i / ATLAS_COLS) * CELL)
+    }
+
+    /// Makes room for `tiles` cells.
+    pub fn reserve(&mut self, tiles: usize) {
+        let need = atlas_rows(tiles) as usize * CELL as usize * Self::STRIDE;
+        if self.data.len() < need {
+            self.data.resize(need, 0);
+        }
+        self.used = tiles;
+    }
+
+    /// Copies each planned tile (plus halo, edge pixels repeated past the frame border) into
+    /// its cell, converting to the frame's native RGB or YCbCr components.
+    pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan) {
+        use rayon::prelude::*;
+        self.reserve(plan.tiles.len());
+        let (w, h) = (frame.layout.width, frame.layout.height);
+        let row_bytes = CELL as usize * Self::STRIDE;
+        let tiles = &plan.tiles;
+        self.data[..atlas_rows(tiles.len()) as usize * row_bytes]
+            .par_chunks_mut(row_bytes)
+            .enumerate()
+            .for_each(|(row, chunk)| {
+                let first = row * ATLAS_COLS as usize;
+                for (i, &(tx, ty)) in tiles.iter().enumerate().skip(first).take(ATLAS_COLS as usize)
+                {
+                    let (ox, _) = Self::cell_origin(i);
+                    for cy in 0..CELL {
+                        let fy = (i64::from(ty * TILE) + i64::from(cy) - i64::from(HALO))
+                            .clamp(0, i64::from(h) - 1) as u32;
+                        let base = cy as usize * Self::STRIDE + ox as usize * 4;
+                        for cx in 0..CELL {
+                            let fx = (i64::from(tx * TILE) + i64::from(cx) - i64::from(HALO))
+                                .clamp(0, i64::from(w) - 1)
+                                as u32;
+                            let px = read_native(frame, fx, fy);
+                            let o = base + cx as usize * 4;
+                            chunk[o..o + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+                        }
+                    }
+                }
+            });
+    }
+
+    /// Writes each planned tile's interior back into the frame. YUV chroma takes the mean of
+    /// the pixels sharing its site (exactly the blend with their mean alpha).
+    pub fn scatter(&self, frame: &mut FrameMut<'_>, plan: &TilePlan) {
+        let layout = frame.layout;
+        let (w, h) = (layout.width, layout.height);
+        let format = layout.format;
+        let (sx, sy) = match format {
+            PixelFormat::I420 | PixelFormat::Nv12 => (2, 2),
+            PixelFormat::Uyvy => (2, 1),
+            _ => (1, 1),
+        };
+        for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
+            let (ox, oy) = Self::cell_origin(i);
+            let x_end = (tx * TILE + TILE).min(w);
+            let y_end = (ty * TILE + TILE).min(h);
+            let at = |fx: u32, fy: u32| {
+                let ax = ox + HALO + fx - tx * TILE;
+                let ay = oy + HALO + fy - ty * TILE;
+                let o = ay as usize * Self::STRIDE + ax as usize * 4;
+                [self.data[o], self.data[o + 1], self.data[o + 2]]
+            };
+            if let Some(offs) = format.rgb_offsets() {
+                for fy in ty * TILE..y_end {
+                    for fx in tx * TILE..x_end {
+                        let px = at(fx, fy);
+                        let o = rgb_index(layout, fx, fy);
+                        frame.data[o + offs[0]] = px[0];
+                        frame.data[o + offs[1]] = px[1];
+                        frame.data[o + offs[2]] = px[2];
+                    }
+                }
+                continue;
+            }
+            let mut fy = ty * TILE;
+            while fy < y_end {
+                let mut fx = tx * TILE;
+                while fx < x_end {
+                    let (mut cb, mut cr, mut n) = (0u32, 0u32, 0u32);
+                    for yy in fy..(fy + sy).min(h) {
+                        for xx in fx..(fx + sx).min(w) {
+                            let px = at(xx, yy);
+                            if let Some([iy, _, _]) = yuv_indices(layout, xx, yy) {
+                                frame.data[iy] = px[0];
+                            }
+                            cb += u32::from(px[1]);
+                            cr += u32::from(px[2]);
+                            n += 1;
+                        }
+                    }
+                    if let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) {
+                        frame.data[icb] = ((cb + n / 2) / n) as u8;
+                        frame.data[icr] = ((cr + n / 2) / n) as u8;
+                    }
+                    fx += sx;
+                }
+                fy += sy;
+            }
+        }
+    }
+}
+
+/// Native components of a frame pixel: RGB for the RGB formats, YCbCr for YUV.
+#[inline]
+fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
+    let layout = frame.layout;
+    if let Some(o) = layout.format.rgb_offsets() {
+        let i = rgb_index(layout, x, y);
+        [frame.data[i + o[0]], frame.data[i + o[1]], frame.data[i + o[2]]]
+    } else {
+        frame.ycbcr(x, y)
+    }
+}
