@@ -1,5 +1,5 @@
 //! Video frames in the 8-bit formats the engine handles, with explicit plane offsets and
-//! strides (as GStreamer lays them out), so no stage ever converts a whole frame.
+//! strides (as `GStreamer` lays them out), so no stage ever converts a whole frame.
 //!
 //! YUV formats are BT.709 limited range (Y 16..=235, Cb/Cr 16..=240); RGB formats are full range.
 
@@ -19,7 +19,7 @@ pub enum PixelFormat {
     Bgrx,
     /// Planar Y, U (Cb), V (Cr); chroma halved in both directions.
     I420,
-    /// Planar Y, interleaved CbCr; chroma halved in both directions.
+    /// Planar Y, interleaved Cb/Cr; chroma halved in both directions.
     Nv12,
     /// Packed U Y0 V Y1 per two pixels.
     Uyvy,
@@ -37,7 +37,7 @@ impl PixelFormat {
         Self::Uyvy,
     ];
 
-    /// GStreamer's name of the format.
+    /// The format's name in `GStreamer` caps.
     pub fn name(self) -> &'static str {
         match self {
             Self::Rgba => "RGBA",
@@ -170,7 +170,7 @@ impl FrameLayout {
         })
     }
 
-    /// Layout with explicit plane offsets and strides (e.g. from GStreamer's video info),
+    /// Layout with explicit plane offsets and strides (e.g. from `GStreamer`'s video info),
     /// checked against the format's minimum row sizes and the buffer size.
     pub fn with_planes(
         format: PixelFormat,
@@ -189,24 +189,18 @@ impl FrameLayout {
             });
         }
         let mut planes = [Plane::default(); 3];
-        let mut size = 0;
-        for (i, (min_stride, rows)) in need.into_iter().enumerate() {
-            let (offset, stride) = (offsets[i], strides[i]);
-            if stride < min_stride {
-                return Err(FrameError::BadPlane {
-                    plane: i,
-                    reason: format!("stride {stride} < row size {min_stride}"),
-                });
-            }
-            let end = offset + stride * (rows - 1) + min_stride;
-            if end > buffer_size {
-                return Err(FrameError::BadPlane {
-                    plane: i,
-                    reason: format!("ends at byte {end}, buffer holds {buffer_size}"),
-                });
-            }
-            planes[i] = Plane { offset, stride };
-            size = size.max(end);
+        for (i, plane) in planes.iter_mut().enumerate().take(need.len()) {
+            *plane = Plane {
+                offset: offsets[i],
+                stride: strides[i],
+            };
+        }
+        let size = planes_end(format, width, height, &planes)?;
+        if size > buffer_size {
+            return Err(FrameError::BadPlane {
+                plane: 0,
+                reason: format!("planes end at byte {size}, buffer holds {buffer_size}"),
+            });
         }
         Ok(Self {
             format,
@@ -216,6 +210,64 @@ impl FrameLayout {
             size,
         })
     }
+
+    /// Checks that this layout is self-consistent (size within limits, strides at least one
+    /// row, no arithmetic overflow) and that a buffer of `len` bytes holds every plane, so that
+    /// every in-frame pixel access stays inside the buffer.
+    pub fn check_buffer(&self, len: usize) -> Result<(), FrameError> {
+        check_size(self.width, self.height)?;
+        let end = planes_end(self.format, self.width, self.height, &self.planes)?;
+        if len < end || len < self.size {
+            return Err(FrameError::BadPlane {
+                plane: 0,
+                reason: format!(
+                    "buffer holds {len} bytes, layout needs {}",
+                    end.max(self.size)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// True when pixel (x, y) lies inside the frame.
+    #[inline]
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        x < self.width && y < self.height
+    }
+}
+
+/// One past the last byte any plane of the layout touches; errors on a stride shorter than a
+/// row or on arithmetic overflow.
+fn planes_end(
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+    planes: &[Plane; 3],
+) -> Result<usize, FrameError> {
+    let mut size = 0;
+    for (i, (min_stride, rows)) in format
+        .packed_planes(width as usize, height as usize)
+        .into_iter()
+        .enumerate()
+    {
+        let Plane { offset, stride } = planes[i];
+        if stride < min_stride {
+            return Err(FrameError::BadPlane {
+                plane: i,
+                reason: format!("stride {stride} < row size {min_stride}"),
+            });
+        }
+        let end = stride
+            .checked_mul(rows - 1)
+            .and_then(|v| v.checked_add(offset))
+            .and_then(|v| v.checked_add(min_stride))
+            .ok_or_else(|| FrameError::BadPlane {
+                plane: i,
+                reason: format!("offset {offset} + stride {stride} x {rows} rows overflows"),
+            })?;
+        size = size.max(end);
+    }
+    Ok(size)
 }
 
 fn check_size(width: u32, height: u32) -> Result<(), FrameError> {
@@ -225,7 +277,8 @@ fn check_size(width: u32, height: u32) -> Result<(), FrameError> {
     Ok(())
 }
 
-/// BT.709 limited-range YCbCr from full-range RGB (all 0..=255 code values, rounded).
+/// BT.709 limited-range YCbCr from full-range RGB (all 0..=255 code values; not rounded or
+/// clamped, so the keyer sees the exact colour).
 #[inline]
 pub fn rgb_to_ycbcr709(r: f32, g: f32, b: f32) -> [f32; 3] {
     let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
@@ -251,6 +304,11 @@ pub fn ycbcr709_to_rgb(y: f32, cb: f32, cr: f32) -> [f32; 3] {
 }
 
 /// Read-only view of a frame.
+///
+/// Build it with [`FrameRef::new`], which checks the layout against the buffer; the pixel
+/// accessors then never read outside the buffer for in-frame coordinates. Coordinates must lie
+/// inside the frame ([`FrameLayout::contains`]): outside it they may read a neighbouring row's
+/// bytes or panic like slice indexing.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameRef<'a> {
     /// Layout.
@@ -286,6 +344,34 @@ impl<'a> FrameRef<'a> {
     pub fn ycbcr(&self, x: u32, y: u32) -> [u8; 3] {
         read_ycbcr(self.layout, self.data, x, y)
     }
+
+    /// Limited-range BT.709 YCbCr code values of pixel (x, y) as floats: the bytes of a YUV
+    /// format, or `rgb_to_ycbcr709` of an RGB pixel without rounding (what the keyer uses).
+    #[inline]
+    pub fn ycbcr_f32(&self, x: u32, y: u32) -> [f32; 3] {
+        if let Some([iy, icb, icr]) = yuv_indices(self.layout, x, y) {
+            [
+                f32::from(self.data[iy]),
+                f32::from(self.data[icb]),
+                f32::from(self.data[icr]),
+            ]
+        } else {
+            let [r, g, b] = read_rgb(self.layout, self.data, x, y);
+            rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b))
+        }
+    }
+
+    /// Width (pixels).
+    #[inline]
+    pub fn width(&self) -> u32 {
+        self.layout.width
+    }
+
+    /// Height (pixels).
+    #[inline]
+    pub fn height(&self) -> u32 {
+        self.layout.height
+    }
 }
 
 impl<'a> FrameMut<'a> {
@@ -305,13 +391,7 @@ impl<'a> FrameMut<'a> {
 }
 
 fn check_len(layout: &FrameLayout, len: usize) -> Result<(), FrameError> {
-    if len < layout.size {
-        return Err(FrameError::BadPlane {
-            plane: 0,
-            reason: format!("buffer holds {len} bytes, layout needs {}", layout.size),
-        });
-    }
-    Ok(())
+    layout.check_buffer(len)
 }
 
 /// Byte index of the luma sample and the two chroma samples of pixel (x, y) in a YUV layout.
@@ -350,7 +430,11 @@ fn read_rgb(layout: &FrameLayout, data: &[u8], x: u32, y: u32) -> [u8; 3] {
         [data[i + o[0]], data[i + o[1]], data[i + o[2]]]
     } else {
         let [iy, icb, icr] = yuv_indices(layout, x, y).unwrap_or_default();
-        let c = ycbcr709_to_rgb(f32::from(data[iy]), f32::from(data[icb]), f32::from(data[icr]));
+        let c = ycbcr709_to_rgb(
+            f32::from(data[iy]),
+            f32::from(data[icb]),
+            f32::from(data[icr]),
+        );
         c.map(|v| v.round().clamp(0.0, 255.0) as u8)
     }
 }

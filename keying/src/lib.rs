@@ -1,8 +1,69 @@
 //! # yardline-keying
 //!
-//! Video frame layouts for the 8-bit formats yardline handles (`frame`) and, as it lands, the
-//! occlusion key: colour palettes compiled into a 3D key LUT and a CPU keyer.
+//! The occlusion key that puts players over the line: key = 1 on field surface (grass, paint,
+//! mud, snow), 0 on players, officials and the ball. Operators (or [`auto_palette`]) build
+//! **palettes** of colour samples; a palette compiles to a **3D key LUT** ([`KeyLut`]) so that
+//! the per-pixel key is one trilinear lookup on the CPU ([`Keyer`]) and one 3D-texture sample
+//! on the GPU. Also home of the video frame layouts every stage shares ([`frame`]).
+//!
+//! ```text
+//! Palette (samples) --model()--> KeyModel (direct evaluation, the reference)
+//!         \--KeyConfig { palette, regions, lut_size, min_filter_radius } (key.toml)
+//!                 --Keyer::compile--> Keyer { luts: [KeyLut], regions, min-filter }
+//!                         key_at / key_pixels (the line's pixels) / key_frame (matte)
+//! ```
+//!
+//! ## Conventions
+//!
+//! - **Colour space**: BT.709 YCbCr, **limited range**, in 8-bit code values (Y 16..=235,
+//!   Cb/Cr 16..=240 nominal, 0..=255 accepted): the raw bytes of an I420/NV12/UYVY frame. RGB
+//!   frames are full range and converted per pixel with [`frame::rgb_to_ycbcr709`] (unrounded
+//!   floats) before the lookup; no frame is ever converted as a whole.
+//! - **Samples** are ellipsoids: `mean` (Y, Cb, Cr code values), `covariance` (code values
+//!   squared, symmetric positive definite), `tolerance` (Mahalanobis radius, standard
+//!   deviations). A palette's `softness` is the width of the soft edge beyond each tolerance
+//!   (Mahalanobis units): membership is 1 within the tolerance, falls with a smoothstep to 0 at
+//!   tolerance + softness.
+//! - **Key** of a colour = max inclusion membership x (1 - max exclusion membership), in
+//!   0..=1. An exclusion sample forces 0 within its tolerance: exclusion always wins.
+//! - **LUT layout** (shared with the GPU, an `R8Unorm` 3D texture, x = Y, y = Cb, z = Cr):
+//!   `data[iy + n * (icb + n * icr)]`, alpha 0..=255, node `i` of each axis at code value
+//!   `255 * i / (n - 1)`; n = 33 by default, 65 for finer edges. Lookups are trilinear; byte
+//!   inputs use exact integer weights.
+//! - **Min-filter**: the key of a pixel is the minimum over its `(2r + 1)^2` neighbourhood
+//!   (r = `min_filter_radius`, pixels; default 1 = 3x3, 0 = off), clipped at the frame's edges,
+//!   so the line does not bleed into thin dark edges (1st & Ten's neighbourhood alpha).
+//! - **Pixels**: (x, y) with (0, 0) the top-left pixel; mattes are row-major `width * height`
+//!   f32. Pixels outside the frame key to 0 (nothing is drawn there).
+//! - **Regions**: field rectangles `[x0, y0, x1, y1]` in metres in the field frame (DESIGN.md:
+//!   origin at the centre of the field, +x toward the right goal line, +y toward the far
+//!   sideline), edges included. Region `i` compiles to LUT `i + 1`, LUT 0 is the default
+//!   palette, the first region listed containing a point wins ([`Keyer::lut_index_at`]).
+//! - **Key file** `key.toml`: `version = 1`, serde, validated on load; errors name the key
+//!   (`palette.samples[2].covariance: not positive definite`).
+//! - Chroma of subsampled formats is taken from the pixel's own chroma site (no
+//!   interpolation), as [`frame::yuv_indices`] defines it.
 
+mod auto;
+mod config;
+mod error;
 pub mod frame;
+mod keyer;
+mod linalg;
+mod lut;
+mod palette;
+mod stats;
 
+pub use auto::{AutoPaletteOptions, auto_palette, auto_palette_from_mask};
+pub use config::{
+    DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, FINE_LUT_SIZE, KEY_FILE_VERSION, KeyConfig,
+    MAX_LUT_SIZE, MAX_MIN_FILTER_RADIUS, MIN_LUT_SIZE, Region,
+};
+pub use error::KeyError;
 pub use frame::{FrameError, FrameLayout, FrameMut, FrameRef, PixelFormat};
+pub use keyer::{Keyer, LutKeyer};
+pub use lut::{KeyLut, node_code_value};
+pub use palette::{
+    DEFAULT_EXCLUSION_TOLERANCE, DEFAULT_INCLUSION_TOLERANCE, DEFAULT_SOFTNESS, KeyModel,
+    MAX_TOLERANCE, MIN_SAMPLE_PIXELS, MIN_SAMPLE_SIGMA, Palette, PixelRect, Sample, SampleKind,
+};

@@ -1,0 +1,348 @@
+//! Automatic initial palette: k-means in YCbCr over the pixels inside the projected field.
+
+use crate::error::KeyError;
+use crate::frame::FrameRef;
+use crate::palette::{
+    DEFAULT_INCLUSION_TOLERANCE, DEFAULT_SOFTNESS, MIN_SAMPLE_PIXELS, Palette, Sample, SampleKind,
+};
+
+/// Seed of the k-means++ seeding (fixed, so the same frame always gives the same palette).
+const KMEANS_SEED: u64 = 0x5eed_f1e1_d000_0001;
+/// Lloyd iterations at most.
+const KMEANS_MAX_ITERATIONS: usize = 60;
+/// A pixel counts as keyed by the surface clusters at this key.
+const KEYED_THRESHOLD: f64 = 0.5;
+/// Fewest field pixels to estimate a palette from.
+const MIN_FIELD_PIXELS: usize = 256;
+
+/// Knobs of [`auto_palette`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AutoPaletteOptions {
+    /// k-means clusters over all sampled field pixels (count); the large ones become surface
+    /// samples (grass in sun, in shadow, mowing stripes).
+    pub surface_clusters: usize,
+    /// k-means clusters over the sampled pixels the surface samples leave unkeyed (count);
+    /// paint-like ones become paint samples.
+    pub residual_clusters: usize,
+    /// Field pixels sampled at most (count; an even grid over the mask).
+    pub max_pixels: usize,
+    /// Share of the sampled field pixels a cluster needs to be taken as surface (0..=1).
+    pub min_surface_fraction: f64,
+    /// Share of the sampled field pixels a paint cluster needs (0..=1).
+    pub min_paint_fraction: f64,
+    /// A paint cluster is at least this much brighter than the darkest surface cluster
+    /// (luma code values).
+    pub paint_luma_margin: f64,
+    /// A paint cluster's chroma lies at most this far from neutral (128, 128) (code values).
+    pub paint_max_chroma: f64,
+    /// Tolerance of every sample made (Mahalanobis radius, standard deviations).
+    pub tolerance: f64,
+    /// Softness of the palette (Mahalanobis units).
+    pub softness: f64,
+}
+
+impl Default for AutoPaletteOptions {
+    fn default() -> Self {
+        Self {
+            surface_clusters: 6,
+            residual_clusters: 5,
+            max_pixels: 60_000,
+            min_surface_fraction: 0.04,
+            min_paint_fraction: 0.002,
+            paint_luma_margin: 30.0,
+            paint_max_chroma: 24.0,
+            tolerance: DEFAULT_INCLUSION_TOLERANCE,
+            softness: DEFAULT_SOFTNESS,
+        }
+    }
+}
+
+/// [`auto_palette`] with the field given as one bool per pixel (row-major, true = field).
+pub fn auto_palette_from_mask(
+    frame: FrameRef<'_>,
+    mask: &[bool],
+    options: &AutoPaletteOptions,
+) -> Result<Palette, KeyError> {
+    let w = frame.width() as usize;
+    let expected = w * frame.height() as usize;
+    if mask.len() != expected {
+        return Err(KeyError::MaskSize {
+            found: mask.len(),
+            expected,
+        });
+    }
+    auto_palette(frame, |x, y| mask[y as usize * w + x as usize], options)
+}
+
+/// An initial inclusion palette from a frame and the field's extent (`is_field(x, y)`, e.g.
+/// inside the projected field polygon): k-means (deterministic k-means++ seeding) in YCbCr over
+/// an even sample of the field pixels; clusters holding at least `min_surface_fraction` of
+/// them become surface samples (sun and shadow grass land in separate clusters because their
+/// luma differs by far more than their spread). A second k-means over the pixels those samples
+/// leave unkeyed finds paint: clusters brighter than the darkest surface by
+/// `paint_luma_margin`, near-neutral in chroma and holding at least `min_paint_fraction`.
+/// Players inside the field are small clusters and are left out; uniforms that look like paint
+/// need an exclusion sample. Every sample is estimated with robust statistics.
+pub fn auto_palette(
+    frame: FrameRef<'_>,
+    is_field: impl Fn(u32, u32) -> bool,
+    options: &AutoPaletteOptions,
+) -> Result<Palette, KeyError> {
+    check_options(options)?;
+    frame.layout.check_buffer(frame.data.len())?;
+    let points = sample_field(frame, &is_field, options.max_pixels);
+    if points.len() < MIN_FIELD_PIXELS {
+        return Err(KeyError::TooFewPixels {
+            what: "automatic palette (field pixels)",
+            found: points.len(),
+            needed: MIN_FIELD_PIXELS,
+        });
+    }
+    let n = points.len() as f64;
+    let mut palette = Palette {
+        softness: options.softness,
+        samples: Vec::new(),
+    };
+
+    let clusters = kmeans(&points, options.surface_clusters);
+    let mut surface: Vec<Sample> = Vec::new();
+    for members in clusters {
+        if members.len() as f64 >= options.min_surface_fraction * n
+            && members.len() >= MIN_SAMPLE_PIXELS
+        {
+            surface.push(Sample::from_pixels(
+                SampleKind::Inclusion,
+                "surface",
+                &members,
+                options.tolerance,
+            )?);
+        }
+    }
+    surface.sort_by(|a, b| a.mean[0].total_cmp(&b.mean[0]));
+    let darkest = surface.first().map_or(0.0, |s| s.mean[0]);
+    for s in &mut surface {
+        s.label = format!("surface Y={:.0}", s.mean[0]);
+    }
+    palette.samples.extend(surface);
+
+    let model = palette.model()?;
+    let residual: Vec<[f64; 3]> = points
+        .iter()
+        .copied()
+        .filter(|p| model.key(p[0], p[1], p[2]) < KEYED_THRESHOLD)
+        .collect();
+    let min_paint = (options.min_paint_fraction * n).max(MIN_SAMPLE_PIXELS as f64);
+    if residual.len() as f64 >= min_paint {
+        let mut extra = Vec::new();
+        for members in kmeans(&residual, options.residual_clusters) {
+            if (members.len() as f64) < min_paint {
+                continue;
+            }
+            let s = Sample::from_pixels(SampleKind::Inclusion, "", &members, options.tolerance)?;
+            let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
+            if members.len() as f64 >= options.min_surface_fraction * n {
+                extra.push(Sample {
+                    label: format!("surface Y={:.0}", s.mean[0]),
+                    ..s
+                });
+            } else if s.mean[0] >= darkest + options.paint_luma_margin
+                && chroma <= options.paint_max_chroma
+            {
+                extra.push(Sample {
+                    label: format!("paint Y={:.0}", s.mean[0]),
+                    ..s
+                });
+            }
+        }
+        extra.sort_by(|a, b| a.mean[0].total_cmp(&b.mean[0]));
+        palette.samples.extend(extra);
+    }
+    palette.validate("palette")?;
+    Ok(palette)
+}
+
+fn check_options(o: &AutoPaletteOptions) -> Result<(), KeyError> {
+    let bad = |key: &str, reason: String| {
+        Err(KeyError::Invalid {
+            key: format!("auto_palette.{key}"),
+            reason,
+        })
+    };
+    if o.surface_clusters == 0 {
+        return bad("surface_clusters", "must be at least 1".into());
+    }
+    if o.max_pixels < MIN_FIELD_PIXELS {
+        return bad(
+            "max_pixels",
+            format!("{} is below {MIN_FIELD_PIXELS}", o.max_pixels),
+        );
+    }
+    for (key, v) in [
+        ("min_surface_fraction", o.min_surface_fraction),
+        ("min_paint_fraction", o.min_paint_fraction),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return bad(key, format!("{v} is outside 0..=1"));
+        }
+    }
+    for (key, v) in [
+        ("paint_luma_margin", o.paint_luma_margin),
+        ("paint_max_chroma", o.paint_max_chroma),
+        ("tolerance", o.tolerance),
+        ("softness", o.softness),
+    ] {
+        if !v.is_finite() || v < 0.0 {
+            return bad(key, format!("{v} must be finite and >= 0"));
+        }
+    }
+    Ok(())
+}
+
+/// YCbCr of an even grid of field pixels, at most about `max_pixels` of them. The grid's
+/// column phase shifts from row to row so it does not alias with vertical stripes.
+fn sample_field(
+    frame: FrameRef<'_>,
+    is_field: &impl Fn(u32, u32) -> bool,
+    max_pixels: usize,
+) -> Vec<[f64; 3]> {
+    let (w, h) = (frame.width(), frame.height());
+    let mut count = 0_usize;
+    for y in 0..h {
+        for x in 0..w {
+            count += usize::from(is_field(x, y));
+        }
+    }
+    let step = ((count as f64 / max_pixels as f64).sqrt().ceil() as u32).max(1);
+    let mut points = Vec::with_capacity(count / (step * step) as usize + 1);
+    for (row_index, y) in (0..h).step_by(step as usize).enumerate() {
+        let phase = (row_index as u32 * 7) % step;
+        for x in (phase..w).step_by(step as usize) {
+            if is_field(x, y) {
+                points.push(frame.ycbcr_f32(x, y).map(f64::from));
+            }
+        }
+    }
+    points
+}
+
+/// `SplitMix64`: a tiny deterministic generator for the seeding.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
+    }
+}
+
+fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+fn nearest(centres: &[[f64; 3]], p: &[f64; 3]) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (i, c) in centres.iter().enumerate() {
+        let d = dist2(c, p);
+        if d < best.1 {
+            best = (i, d);
+        }
+    }
+    best
+}
+
+/// k-means (Lloyd) with k-means++ seeding from a fixed seed; returns each cluster's members
+/// (clusters that end empty are dropped).
+fn kmeans(points: &[[f64; 3]], k: usize) -> Vec<Vec<[f64; 3]>> {
+    let k = k.min(points.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut rng = SplitMix64(KMEANS_SEED);
+    let mut centres = vec![points[(rng.next() % points.len() as u64) as usize]];
+    let mut d2: Vec<f64> = points.iter().map(|p| dist2(p, &centres[0])).collect();
+    while centres.len() < k {
+        let total: f64 = d2.iter().sum();
+        if total <= 0.0 {
+            break;
+        }
+        let mut target = rng.unit() * total;
+        let mut pick = points.len() - 1;
+        for (i, &d) in d2.iter().enumerate() {
+            target -= d;
+            if target < 0.0 {
+                pick = i;
+                break;
+            }
+        }
+        let c = points[pick];
+        centres.push(c);
+        for (d, p) in d2.iter_mut().zip(points) {
+            *d = d.min(dist2(p, &c));
+        }
+    }
+    let mut labels = vec![usize::MAX; points.len()];
+    for _ in 0..KMEANS_MAX_ITERATIONS {
+        let mut changed = false;
+        for (l, p) in labels.iter_mut().zip(points) {
+            let (i, _) = nearest(&centres, p);
+            if *l != i {
+                *l = i;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+        let mut sums = vec![[0.0; 3]; centres.len()];
+        let mut counts = vec![0_usize; centres.len()];
+        for (&l, p) in labels.iter().zip(points) {
+            counts[l] += 1;
+            for c in 0..3 {
+                sums[l][c] += p[c];
+            }
+        }
+        for ((c, s), &m) in centres.iter_mut().zip(&sums).zip(&counts) {
+            if m > 0 {
+                *c = s.map(|v| v / m as f64);
+            }
+        }
+    }
+    let mut members = vec![Vec::new(); centres.len()];
+    for (&l, p) in labels.iter().zip(points) {
+        members[l].push(*p);
+    }
+    members.retain(|m| !m.is_empty());
+    members
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kmeans_separates_two_blobs_deterministically() {
+        let mut pts = Vec::new();
+        for i in 0..200 {
+            let j = f64::from(i % 5);
+            pts.push([50.0 + j, 100.0 + j * 0.5, 110.0]);
+            pts.push([150.0 - j, 90.0, 100.0 + j * 0.5]);
+        }
+        let a = kmeans(&pts, 2);
+        let b = kmeans(&pts, 2);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        assert!(a.iter().all(|m| m.len() == 200));
+        assert!(a.iter().all(|m| {
+            let bright = m[0][0] > 100.0;
+            m.iter().all(|p| (p[0] > 100.0) == bright)
+        }));
+    }
+}

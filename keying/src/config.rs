@@ -1,0 +1,195 @@
+//! The key file `key.toml`: palettes, regions and keyer options, versioned and validated.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::KeyError;
+use crate::palette::Palette;
+
+/// Version of `key.toml` this build reads and writes.
+pub const KEY_FILE_VERSION: u32 = 1;
+/// Default number of LUT nodes per axis.
+pub const DEFAULT_LUT_SIZE: usize = 33;
+/// The finer LUT option (nodes per axis).
+pub const FINE_LUT_SIZE: usize = 65;
+/// Fewest LUT nodes per axis.
+pub const MIN_LUT_SIZE: usize = 2;
+/// Most LUT nodes per axis (129^3 bytes = 2.1 MiB).
+pub const MAX_LUT_SIZE: usize = 129;
+/// Default neighbourhood radius of the key's min-filter (pixels; 1 = 3x3, 0 = off).
+pub const DEFAULT_MIN_FILTER_RADIUS: u32 = 1;
+/// Largest min-filter radius accepted (pixels; 8 = 17x17).
+pub const MAX_MIN_FILTER_RADIUS: u32 = 8;
+
+/// A part of the field with its own palette (a muddy midfield, a painted logo).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Operator's name for it.
+    #[serde(default)]
+    pub name: String,
+    /// Field rectangle `[x0, y0, x1, y1]` (metres, field frame; x0 < x1, y0 < y1; edges
+    /// included).
+    pub rect: [f64; 4],
+    /// The palette used for pixels whose field position lies in `rect`.
+    pub palette: Palette,
+}
+
+impl Region {
+    /// True when field point (x, y) (metres) lies in the rectangle, edges included.
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        let [x0, y0, x1, y1] = self.rect;
+        (x0..=x1).contains(&x) && (y0..=y1).contains(&y)
+    }
+}
+
+/// Everything `key.toml` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// File format version; [`KEY_FILE_VERSION`].
+    pub version: u32,
+    /// LUT nodes per axis ([`DEFAULT_LUT_SIZE`], or [`FINE_LUT_SIZE`] for finer edges).
+    #[serde(default = "default_lut_size")]
+    pub lut_size: usize,
+    /// Min-filter neighbourhood radius (pixels; 1 = 3x3, 0 = off).
+    #[serde(default = "default_min_filter_radius")]
+    pub min_filter_radius: u32,
+    /// The default palette (LUT 0), used wherever no region applies.
+    pub palette: Palette,
+    /// Regions with their own palettes; region `i` compiles to LUT `i + 1`, and the first
+    /// region listed that contains a field point wins.
+    #[serde(default)]
+    pub regions: Vec<Region>,
+}
+
+fn default_lut_size() -> usize {
+    DEFAULT_LUT_SIZE
+}
+
+fn default_min_filter_radius() -> u32 {
+    DEFAULT_MIN_FILTER_RADIUS
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        Self::new(Palette::default())
+    }
+}
+
+impl KeyConfig {
+    /// A key with one palette and the default options.
+    pub fn new(palette: Palette) -> Self {
+        Self {
+            version: KEY_FILE_VERSION,
+            lut_size: DEFAULT_LUT_SIZE,
+            min_filter_radius: DEFAULT_MIN_FILTER_RADIUS,
+            palette,
+            regions: Vec::new(),
+        }
+    }
+
+    /// Checks every value; the error names the offending key as written in the file.
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if self.version != KEY_FILE_VERSION {
+            return Err(KeyError::UnsupportedVersion {
+                found: i64::from(self.version),
+                supported: KEY_FILE_VERSION,
+            });
+        }
+        if !(MIN_LUT_SIZE..=MAX_LUT_SIZE).contains(&self.lut_size) {
+            return Err(KeyError::Invalid {
+                key: "lut_size".into(),
+                reason: format!(
+                    "{} is outside {MIN_LUT_SIZE}..={MAX_LUT_SIZE}",
+                    self.lut_size
+                ),
+            });
+        }
+        if self.min_filter_radius > MAX_MIN_FILTER_RADIUS {
+            return Err(KeyError::Invalid {
+                key: "min_filter_radius".into(),
+                reason: format!(
+                    "{} is larger than {MAX_MIN_FILTER_RADIUS}",
+                    self.min_filter_radius
+                ),
+            });
+        }
+        self.palette.validate("palette")?;
+        for (i, r) in self.regions.iter().enumerate() {
+            let [x0, y0, x1, y1] = r.rect;
+            let reason = if r.rect.iter().any(|v| !v.is_finite()) {
+                Some(format!("{:?} has a non-finite value", r.rect))
+            } else if x0 >= x1 || y0 >= y1 {
+                Some(format!("{:?} is empty (need x0 < x1 and y0 < y1)", r.rect))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(KeyError::Invalid {
+                    key: format!("regions[{i}].rect"),
+                    reason,
+                });
+            }
+            r.palette.validate(&format!("regions[{i}].palette"))?;
+        }
+        Ok(())
+    }
+
+    /// Parses and validates `key.toml` text. The version is checked before anything else, so
+    /// a file from a newer build says so instead of failing on a field it does not know.
+    pub fn from_toml_str(text: &str) -> Result<Self, KeyError> {
+        let table: toml::Table = toml::from_str(text)?;
+        match table.get("version") {
+            None => {
+                return Err(KeyError::Invalid {
+                    key: "version".into(),
+                    reason: format!("missing (this build reads version {KEY_FILE_VERSION})"),
+                });
+            }
+            Some(toml::Value::Integer(v)) if *v == i64::from(KEY_FILE_VERSION) => {}
+            Some(toml::Value::Integer(v)) => {
+                return Err(KeyError::UnsupportedVersion {
+                    found: *v,
+                    supported: KEY_FILE_VERSION,
+                });
+            }
+            Some(other) => {
+                return Err(KeyError::Invalid {
+                    key: "version".into(),
+                    reason: format!("expected an integer, found {}", other.type_str()),
+                });
+            }
+        }
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The key as `key.toml` text (validated first, so a bad key is never written).
+    pub fn to_toml_string(&self) -> Result<String, KeyError> {
+        self.validate()?;
+        Ok(toml::to_string_pretty(self)?)
+    }
+
+    /// Reads and validates a key file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text)
+    }
+
+    /// Validates and writes a key file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), KeyError> {
+        let path = path.as_ref();
+        let text = self.to_toml_string()?;
+        std::fs::write(path, text).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
