@@ -170,7 +170,7 @@ impl KeyConfig {
     /// The key as `key.toml` text (validated first, so a bad key is never written).
     pub fn to_toml_string(&self) -> Result<String, KeyError> {
         self.validate()?;
-        Ok(toml::to_string_pretty(self)?)
+        Ok(toml::to_string(self)?)
     }
 
     /// Reads and validates a key file.

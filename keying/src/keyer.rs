@@ -396,8 +396,8 @@ impl LutKeyer<'_> {
             let (xl, xh) = (x.saturating_sub(r), (x + r + 1).min(w));
             let mut best = f32::INFINITY;
             for i in y.saturating_sub(r) - ya..=(y + r).min(yb) - ya {
-                let base = s.start[i] - s.lo[i];
-                for &v in &s.keys[base + xl..base + xh] {
+                let a = s.start[i] + (xl - s.lo[i]);
+                for &v in &s.keys[a..a + (xh - xl)] {
                     best = best.min(v);
                 }
             }

@@ -1,0 +1,176 @@
+//! Frame layouts, pixel reads and the BT.709 conversions.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use yardline_keying::frame::{
+    FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, rgb_index, rgb_to_ycbcr709,
+    ycbcr709_to_rgb, yuv_indices,
+};
+
+#[test]
+fn packed_sizes_and_plane_offsets() {
+    let l = FrameLayout::packed(PixelFormat::I420, 1920, 1080).unwrap();
+    assert_eq!(l.size, 1920 * 1080 * 3 / 2);
+    assert_eq!(l.planes[1].offset, 1920 * 1080);
+    assert_eq!(l.planes[2].offset, 1920 * 1080 + 960 * 540);
+    assert_eq!(l.planes[1].stride, 960);
+    let l = FrameLayout::packed(PixelFormat::Nv12, 5, 3).unwrap();
+    assert_eq!(l.planes[1].stride, 6);
+    assert_eq!(l.size, 15 + 6 * 2);
+    let l = FrameLayout::packed(PixelFormat::Uyvy, 5, 3).unwrap();
+    assert_eq!(l.planes[0].stride, 12);
+    assert_eq!(l.size, 36);
+    let l = FrameLayout::packed(PixelFormat::Bgrx, 7, 2).unwrap();
+    assert_eq!(l.size, 56);
+    for f in PixelFormat::ALL {
+        assert_eq!(f.name().parse::<PixelFormat>().unwrap(), f);
+        assert_eq!(
+            f.to_string().to_lowercase().parse::<PixelFormat>().unwrap(),
+            f
+        );
+        let l = FrameLayout::packed(f, 33, 17).unwrap();
+        l.check_buffer(l.size).unwrap();
+        assert!(l.check_buffer(l.size - 1).is_err());
+    }
+    assert!(matches!(
+        "YUY2".parse::<PixelFormat>(),
+        Err(FrameError::UnknownFormat(_))
+    ));
+}
+
+#[test]
+fn bad_sizes_and_planes_are_errors() {
+    assert!(matches!(
+        FrameLayout::packed(PixelFormat::Rgba, 0, 10),
+        Err(FrameError::BadSize(0, 10))
+    ));
+    assert!(FrameLayout::packed(PixelFormat::Rgba, MAX_DIMENSION + 1, 10).is_err());
+    // Too few planes, short stride, buffer too small.
+    assert!(FrameLayout::with_planes(PixelFormat::I420, 8, 8, &[0, 64], &[8, 4], 96).is_err());
+    assert!(
+        FrameLayout::with_planes(PixelFormat::I420, 8, 8, &[0, 64, 80], &[8, 3, 4], 96).is_err()
+    );
+    assert!(
+        FrameLayout::with_planes(PixelFormat::I420, 8, 8, &[0, 64, 80], &[8, 4, 4], 95).is_err()
+    );
+    FrameLayout::with_planes(PixelFormat::I420, 8, 8, &[0, 64, 80], &[8, 4, 4], 96).unwrap();
+    // Absurd offsets and strides overflow: an error, not a panic or a wrapped size.
+    assert!(
+        FrameLayout::with_planes(
+            PixelFormat::Rgba,
+            8,
+            8,
+            &[usize::MAX - 4],
+            &[32],
+            usize::MAX
+        )
+        .is_err()
+    );
+    assert!(
+        FrameLayout::with_planes(PixelFormat::Rgba, 8, 8, &[0], &[usize::MAX / 2], usize::MAX)
+            .is_err()
+    );
+    // A layout edited by hand after construction is caught when a view is made.
+    let mut l = FrameLayout::packed(PixelFormat::Nv12, 16, 16).unwrap();
+    let data = vec![0_u8; l.size];
+    l.planes[1].offset += 8;
+    assert!(FrameRef::new(&l, &data).is_err());
+}
+
+#[test]
+fn padded_planes_are_read_at_their_offsets() {
+    // I420 8x4 with 4 bytes of row padding and gaps between planes.
+    let (w, h) = (8_u32, 4_u32);
+    let offsets = [10, 10 + 12 * 4 + 3, 10 + 12 * 4 + 3 + 8 * 2 + 5];
+    let strides = [12, 8, 8];
+    let size = offsets[2] + 8 * 2;
+    let l = FrameLayout::with_planes(PixelFormat::I420, w, h, &offsets, &strides, size).unwrap();
+    let mut data = vec![0_u8; size];
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            data[offsets[0] + y * 12 + x] = (16 + 10 * y + x) as u8;
+        }
+    }
+    for y in 0..2 {
+        for x in 0..4 {
+            data[offsets[1] + y * 8 + x] = (100 + 10 * y + x) as u8;
+            data[offsets[2] + y * 8 + x] = (150 + 10 * y + x) as u8;
+        }
+    }
+    let f = FrameRef::new(&l, &data).unwrap();
+    assert_eq!(f.ycbcr(5, 3), [16 + 30 + 5, 100 + 10 + 2, 150 + 10 + 2]);
+    assert_eq!(f.ycbcr(0, 0), [16, 100, 150]);
+    assert_eq!(yuv_indices(&l, 5, 3).unwrap()[0], offsets[0] + 3 * 12 + 5);
+    assert!(yuv_indices(&FrameLayout::packed(PixelFormat::Rgba, 2, 2).unwrap(), 0, 0).is_none());
+}
+
+#[test]
+fn uyvy_and_nv12_sites() {
+    let l = FrameLayout::packed(PixelFormat::Uyvy, 4, 1).unwrap();
+    let data = [10, 20, 30, 40, 50, 60, 70, 80];
+    let f = FrameRef::new(&l, &data).unwrap();
+    assert_eq!(f.ycbcr(0, 0), [20, 10, 30]);
+    assert_eq!(f.ycbcr(1, 0), [40, 10, 30]);
+    assert_eq!(f.ycbcr(3, 0), [80, 50, 70]);
+    let l = FrameLayout::packed(PixelFormat::Nv12, 2, 2).unwrap();
+    let data = [1, 2, 3, 4, 200, 210];
+    let f = FrameRef::new(&l, &data).unwrap();
+    assert_eq!(f.ycbcr(1, 1), [4, 200, 210]);
+}
+
+#[test]
+fn rgb_byte_orders() {
+    for (format, bytes) in [
+        (PixelFormat::Rgba, [10, 20, 30, 255]),
+        (PixelFormat::Rgbx, [10, 20, 30, 0]),
+        (PixelFormat::Bgra, [30, 20, 10, 255]),
+        (PixelFormat::Bgrx, [30, 20, 10, 0]),
+    ] {
+        let l = FrameLayout::packed(format, 1, 1).unwrap();
+        let f = FrameRef::new(&l, &bytes).unwrap();
+        assert_eq!(f.rgb(0, 0), [10, 20, 30], "{format}");
+        assert_eq!(rgb_index(&l, 0, 0), 0);
+        let want = rgb_to_ycbcr709(10.0, 20.0, 30.0);
+        let got = f.ycbcr_f32(0, 0);
+        assert!(
+            got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{format}"
+        );
+        assert_eq!(f.ycbcr(0, 0), want.map(|v| v.round() as u8), "{format}");
+    }
+}
+
+#[test]
+fn bt709_reference_values_and_round_trip() {
+    // Black, white and the primaries in limited range (ITU-R BT.709 / BT.1886 code values).
+    let cases = [
+        ([0.0, 0.0, 0.0], [16.0, 128.0, 128.0]),
+        ([255.0, 255.0, 255.0], [235.0, 128.0, 128.0]),
+        ([255.0, 0.0, 0.0], [63.0, 102.0, 240.0]),
+        ([0.0, 255.0, 0.0], [173.0, 42.0, 26.0]),
+        ([0.0, 0.0, 255.0], [32.0, 240.0, 118.0]),
+    ];
+    for (rgb, ycc) in cases {
+        let got = rgb_to_ycbcr709(rgb[0], rgb[1], rgb[2]);
+        for c in 0..3 {
+            assert!(
+                (got[c] - ycc[c]).abs() < 0.6,
+                "{rgb:?} -> {got:?}, want {ycc:?}"
+            );
+        }
+    }
+    for r in (0..=255).step_by(15) {
+        for g in (0..=255).step_by(17) {
+            for b in (0..=255).step_by(19) {
+                let [y, cb, cr] = rgb_to_ycbcr709(r as f32, g as f32, b as f32);
+                let back = ycbcr709_to_rgb(y, cb, cr);
+                for (a, w) in back.iter().zip([r, g, b]) {
+                    assert!((a - w as f32).abs() < 1e-3, "({r},{g},{b}) -> {back:?}");
+                }
+            }
+        }
+    }
+}
