@@ -19,6 +19,7 @@ pub mod field;
 pub mod geometry;
 pub mod graphics;
 pub mod head;
+pub mod key;
 pub mod render;
 
 pub use field::{FieldKind, FieldModel};

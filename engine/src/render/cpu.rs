@@ -6,8 +6,7 @@ use yardline_keying::frame::{FrameMut, PixelFormat};
 use super::raster::{TriangleSetup, strip_coverage};
 use super::tiles::{ATLAS_COLS, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows};
 use super::{
-    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour,
-    native_to_ycbcr,
+    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour, native_to_ycbcr,
 };
 
 /// Composites on the CPU. Keeps its tile plan and atlas between frames (no per-frame
@@ -72,16 +71,7 @@ impl Compositor for CpuCompositor {
                 let mut n = 0;
                 for cell in first..last {
                     n += shade_cell(
-                        chunk,
-                        scratch,
-                        cell,
-                        plan,
-                        &setups,
-                        lines,
-                        &colours,
-                        key,
-                        radius,
-                        format,
+                        chunk, scratch, cell, plan, &setups, lines, &colours, key, radius, format,
                     );
                 }
                 n
@@ -96,7 +86,10 @@ impl Compositor for CpuCompositor {
 }
 
 /// Shades one atlas cell in place; returns the triangles rasterised.
-#[allow(clippy::too_many_arguments, reason = "one call site; a struct would only rename them")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
 fn shade_cell(
     chunk: &mut [u8],
     scratch: &mut CellScratch,
@@ -147,19 +140,16 @@ fn shade_cell(
                 while x <= bx1 {
                     if setup.contains(x, y) {
                         let (off, grad) = setup.offsets(x, y);
-                        let cov = strip_coverage(
-                            off,
-                            grad,
-                            line.mesh.half_width_m,
-                            line.mesh.length_m,
-                        );
+                        let cov =
+                            strip_coverage(off, grad, line.mesh.half_width_m, line.mesh.length_m);
                         if cov > 0.0 {
                             let lx = (x - x0) as usize;
                             let ly = (y - y0) as usize;
                             let field = line.field_xy(off[1], off[0]);
-                            let k = filtered_key(chunk, &mut scratch.key, ox, lx, ly, radius, |p| {
-                                key.key(native_to_ycbcr(format, p), field)
-                            });
+                            let k =
+                                filtered_key(chunk, &mut scratch.key, ox, lx, ly, radius, |p| {
+                                    key.key(native_to_ycbcr(format, p), field)
+                                });
                             scratch.alpha[ly * TILE as usize + lx] =
                                 (cov as f32) * k * line.opacity.clamp(0.0, 1.0);
                             any = true;

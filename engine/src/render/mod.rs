@@ -12,6 +12,7 @@
 //! the minimum over the (2r+1)^2 neighbourhood of the key LUT of the original pixels.
 
 pub mod cpu;
+pub mod gpu;
 pub mod prepare;
 pub mod raster;
 pub mod tiles;
@@ -21,6 +22,7 @@ use yardline_keying::frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709}
 use crate::graphics::StripMesh;
 
 pub use cpu::CpuCompositor;
+pub use gpu::{AdapterChoice, GpuCompositor};
 pub use prepare::prepare_line;
 pub use tiles::{HALO, TILE};
 
@@ -59,6 +61,26 @@ pub trait KeyModel: Sync {
     fn key(&self, ycbcr: [f32; 3], field_xy: [f64; 2]) -> f32;
     /// Radius of the neighbourhood minimum filter (0 = off); at most [`HALO`].
     fn min_filter_radius(&self) -> u32;
+    /// The key as a LUT for the GPU, when it is one. A key without a LUT runs on the CPU only
+    /// (the GPU then treats every pixel as field surface).
+    fn lut(&self) -> Option<LutView<'_>> {
+        None
+    }
+}
+
+/// A key LUT as the GPU uploads it: an R8 3D texture, x = Y, y = Cb, z = Cr (limited-range
+/// BT.709 code values, node `i` at `255 * i / (size - 1)`), one block of `size` z-layers per
+/// region (the default first, then `regions` in order).
+#[derive(Debug, Clone, Copy)]
+pub struct LutView<'a> {
+    /// Nodes per axis.
+    pub size: usize,
+    /// `size^3 * (1 + regions.len())` alpha bytes, index `y + size * (cb + size * cr)` per block.
+    pub data: &'a [u8],
+    /// Field rectangles [x0, y0, x1, y1] (metres) of the regions after the default.
+    pub regions: &'a [[f64; 4]],
+    /// Changes whenever the LUT contents change (the GPU re-uploads then).
+    pub generation: u64,
 }
 
 /// A key that treats every pixel as field surface (no occlusion).

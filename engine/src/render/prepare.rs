@@ -18,7 +18,11 @@ pub fn prepare_line(
     let mesh = tessellate(cam, strip, crown, &TessellationOptions::new(width, height));
     let d = strip.b - strip.a;
     let n = d.norm();
-    let direction = if n > 0.0 { [d.x / n, d.y / n] } else { [1.0, 0.0] };
+    let direction = if n > 0.0 {
+        [d.x / n, d.y / n]
+    } else {
+        [1.0, 0.0]
+    };
     PreparedLine {
         mesh,
         rgb,

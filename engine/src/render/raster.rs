@@ -62,8 +62,16 @@ impl TriangleSetup {
         };
         let inv = t.depth.map(|d| 1.0 / d);
         let q = affine(inv);
-        let a = affine([t.across[0] * inv[0], t.across[1] * inv[1], t.across[2] * inv[2]]);
-        let b = affine([t.along[0] * inv[0], t.along[1] * inv[1], t.along[2] * inv[2]]);
+        let a = affine([
+            t.across[0] * inv[0],
+            t.across[1] * inv[1],
+            t.across[2] * inv[2],
+        ]);
+        let b = affine([
+            t.along[0] * inv[0],
+            t.along[1] * inv[1],
+            t.along[2] * inv[2],
+        ]);
         let xs = t.p.map(|p| p[0]);
         let ys = t.p.map(|p| p[1]);
         let bbox = [

@@ -206,7 +206,11 @@ impl TileAtlas {
             .enumerate()
             .for_each(|(row, chunk)| {
                 let first = row * ATLAS_COLS as usize;
-                for (i, &(tx, ty)) in tiles.iter().enumerate().skip(first).take(ATLAS_COLS as usize)
+                for (i, &(tx, ty)) in tiles
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .take(ATLAS_COLS as usize)
                 {
                     let (ox, _) = Self::cell_origin(i);
                     for cy in 0..CELL {
@@ -293,7 +297,11 @@ fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
     let layout = frame.layout;
     if let Some(o) = layout.format.rgb_offsets() {
         let i = rgb_index(layout, x, y);
-        [frame.data[i + o[0]], frame.data[i + o[1]], frame.data[i + o[2]]]
+        [
+            frame.data[i + o[0]],
+            frame.data[i + o[1]],
+            frame.data[i + o[2]],
+        ]
     } else {
         frame.ycbcr(x, y)
     }

@@ -1,0 +1,806 @@
+//! The GPU compositor (wgpu, headless): uploads only the touched tiles into an atlas texture,
+//! draws each tile's strip triangles with `shaders/wgsl/composite.wgsl`, reads the atlas back
+//! and writes the tiles into the frame. Buffers and textures persist across frames and only
+//! grow.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytemuck::{Pod, Zeroable};
+use yardline_keying::frame::FrameMut;
+
+use super::tiles::{ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows};
+use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
+
+/// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
+const GPU_TIMEOUT: Duration = Duration::from_secs(2);
+/// Fallback key LUT edge when the key has none (a constant "field" key).
+const CONSTANT_LUT_SIZE: u32 = 2;
+
+/// Uniforms. Keep in sync with `Globals` in composite.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct Globals {
+    /// Atlas size (pixels).
+    pub atlas_size: [f32; 2],
+    /// Halo width (pixels).
+    pub halo: f32,
+    /// Key LUT edge (nodes per axis).
+    pub lut_size: f32,
+    /// Key neighbourhood filter radius (pixels).
+    pub key_radius: i32,
+    /// 1 when the atlas holds RGB, 0 for YCbCr.
+    pub is_rgb: u32,
+    /// Key regions beyond the default.
+    pub region_count: u32,
+    /// Padding to 16 bytes.
+    pub pad: u32,
+}
+
+/// Per-tile placement. Keep in sync with `Tile` in composite.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct TileGpu {
+    /// Frame pixel of the tile's top-left interior pixel.
+    pub frame_origin: [f32; 2],
+    /// Atlas pixel of the cell's top-left halo pixel.
+    pub cell_origin: [f32; 2],
+}
+
+/// Per-line look. Keep in sync with `Line` in composite.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct LineGpu {
+    /// Colour in the frame's colour space (0..1), alpha unused.
+    pub colour: [f32; 4],
+    /// Field (x, y) of the strip start (metres).
+    pub origin: [f32; 2],
+    /// Unit direction of the strip (x, y).
+    pub direction: [f32; 2],
+    /// Half the painted width (metres).
+    pub half_width: f32,
+    /// Painted length (metres).
+    pub length: f32,
+    /// Opacity 0..1.
+    pub opacity: f32,
+    /// Padding.
+    pub pad: f32,
+}
+
+/// Field rectangle of a key region [x0, y0, x1, y1] (metres). Keep in sync with `Region`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct RegionGpu {
+    /// x0, y0, x1, y1 (metres).
+    pub rect: [f32; 4],
+}
+
+/// One vertex of a strip triangle.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct VertexGpu {
+    /// Frame pixel position.
+    pub pixel: [f32; 2],
+    /// Depth along the optical axis (metres).
+    pub depth: f32,
+    /// Across-strip offset (metres).
+    pub across: f32,
+    /// Along-strip offset (metres).
+    pub along: f32,
+    /// Line index.
+    pub line: u32,
+}
+
+const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 5] = wgpu::vertex_attr_array![
+    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Uint32
+];
+
+/// Which adapter to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterChoice {
+    /// Only a hardware GPU (discrete, integrated or virtual).
+    HardwareOnly,
+    /// Any adapter, software rasterisers (lavapipe, llvmpipe) included.
+    Any,
+}
+
+struct Resources {
+    rows: u32,
+    atlas_src: wgpu::Texture,
+    atlas_dst: wgpu::Texture,
+    readback: wgpu::Buffer,
+}
+
+/// Composites on a wgpu device.
+pub struct GpuCompositor {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    globals: wgpu::Buffer,
+    res: Option<Resources>,
+    vertices: Option<(wgpu::Buffer, u64)>,
+    indices: Option<(wgpu::Buffer, u64)>,
+    tiles_buf: Option<(wgpu::Buffer, u64)>,
+    lines_buf: Option<(wgpu::Buffer, u64)>,
+    regions_buf: Option<(wgpu::Buffer, u64)>,
+    lut: Option<(wgpu::Texture, u64, u32, u32)>,
+    plan: TilePlan,
+    atlas: TileAtlas,
+    scratch_vertices: Vec<VertexGpu>,
+    scratch_indices: Vec<u32>,
+    tile_ranges: Vec<(u32, u32)>,
+    failed: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for GpuCompositor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuCompositor")
+            .field("adapter", &self.info.name)
+            .field("backend", &self.info.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GpuCompositor {
+    /// Opens a headless device. `None`-like errors say why no adapter fits.
+    pub fn new(choice: AdapterChoice) -> Result<Self, RenderError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            ..Default::default()
+        }))
+        .map_err(|e| RenderError::Gpu(format!("no adapter: {e}")))?;
+        let info = adapter.get_info();
+        if choice == AdapterChoice::HardwareOnly
+            && matches!(
+                info.device_type,
+                wgpu::DeviceType::Cpu | wgpu::DeviceType::Other
+            )
+        {
+            return Err(RenderError::Gpu(format!(
+                "only a software adapter is present ({}, {:?})",
+                info.name, info.backend
+            )));
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("yardline compositor"),
+            required_features: wgpu::Features::empty(),
+            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        }))
+        .map_err(|e| RenderError::Gpu(format!("cannot open {}: {e}", info.name)))?;
+        let failed = Arc::new(AtomicBool::new(false));
+        {
+            let failed = failed.clone();
+            device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+                tracing::error!("GPU error: {e}");
+                failed.store(true, Ordering::SeqCst);
+            }));
+        }
+        {
+            let failed = failed.clone();
+            device.set_device_lost_callback(move |reason, msg| {
+                tracing::error!("GPU device lost ({reason:?}): {msg}");
+                failed.store(true, Ordering::SeqCst);
+            });
+        }
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("composite.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
+        });
+        let storage = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("composite"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage(1),
+                storage(2),
+                storage(3),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 5,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D3,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 6,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("composite"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("composite"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                buffers: &[Some(wgpu::VertexBufferLayout {
+                    array_stride: std::mem::size_of::<VertexGpu>() as u64,
+                    step_mode: wgpu::VertexStepMode::Vertex,
+                    attributes: &VERTEX_ATTRIBUTES,
+                })],
+            },
+            primitive: wgpu::PrimitiveState {
+                topology: wgpu::PrimitiveTopology::TriangleList,
+                cull_mode: None,
+                ..Default::default()
+            },
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: wgpu::TextureFormat::Rgba8Unorm,
+                    blend: Some(wgpu::BlendState {
+                        color: wgpu::BlendComponent {
+                            src_factor: wgpu::BlendFactor::SrcAlpha,
+                            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+                            operation: wgpu::BlendOperation::Add,
+                        },
+                        alpha: wgpu::BlendComponent {
+                            src_factor: wgpu::BlendFactor::Zero,
+                            dst_factor: wgpu::BlendFactor::One,
+                            operation: wgpu::BlendOperation::Add,
+                        },
+                    }),
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("key lut"),
+            address_mode_u: wgpu::AddressMode::ClampToEdge,
+            address_mode_v: wgpu::AddressMode::ClampToEdge,
+            address_mode_w: wgpu::AddressMode::ClampToEdge,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let globals = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("globals"),
+            size: std::mem::size_of::<Globals>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        tracing::info!(
+            "GPU compositor on {} ({:?}, {:?})",
+            info.name,
+            info.backend,
+            info.device_type
+        );
+        Ok(Self {
+            device,
+            queue,
+            info,
+            pipeline,
+            layout,
+            sampler,
+            globals,
+            res: None,
+            vertices: None,
+            indices: None,
+            tiles_buf: None,
+            lines_buf: None,
+            regions_buf: None,
+            lut: None,
+            plan: TilePlan::default(),
+            atlas: TileAtlas::default(),
+            scratch_vertices: Vec::new(),
+            scratch_indices: Vec::new(),
+            tile_ranges: Vec::new(),
+            failed,
+        })
+    }
+
+    /// Adapter name and backend.
+    pub fn adapter(&self) -> String {
+        format!("{} ({:?})", self.info.name, self.info.backend)
+    }
+
+    /// Destroys the device, as a driver reset would: the next composite fails and callers fall
+    /// back to the CPU. For fault-injection tests.
+    pub fn simulate_device_loss(&self) {
+        self.device.destroy();
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    fn ensure_resources(&mut self, rows: u32) {
+        if self.res.as_ref().is_some_and(|r| r.rows >= rows) {
+            return;
+        }
+        let rows = rows.next_power_of_two();
+        let size = wgpu::Extent3d {
+            width: ATLAS_WIDTH,
+            height: rows * CELL,
+            depth_or_array_layers: 1,
+        };
+        let tex = |label, usage| {
+            self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size,
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                usage,
+                view_formats: &[],
+            })
+        };
+        let atlas_src = tex(
+            "atlas src",
+            wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST
+                | wgpu::TextureUsages::COPY_SRC,
+        );
+        let atlas_dst = tex(
+            "atlas dst",
+            wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::COPY_DST
+                | wgpu::TextureUsages::COPY_SRC,
+        );
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("atlas readback"),
+            size: u64::from(rows * CELL) * TileAtlas::STRIDE as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.res = Some(Resources {
+            rows,
+            atlas_src,
+            atlas_dst,
+            readback,
+        });
+    }
+
+    fn upload_lut(&mut self, key: &dyn KeyModel) {
+        let (size, data, generation) = match key.lut() {
+            Some(l) => (l.size as u32, l.data, l.generation),
+            None => (CONSTANT_LUT_SIZE, &[255u8; 8][..], 0),
+        };
+        let layers = (data.len() / (size * size) as usize) as u32;
+        if self
+            .lut
+            .as_ref()
+            .is_some_and(|(_, g, s, l)| *g == generation && *s == size && *l == layers)
+        {
+            return;
+        }
+        let extent = wgpu::Extent3d {
+            width: size,
+            height: size,
+            depth_or_array_layers: layers,
+        };
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("key lut"),
+            size: extent,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D3,
+            format: wgpu::TextureFormat::R8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        self.queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            data,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(size),
+                rows_per_image: Some(size),
+            },
+            extent,
+        );
+        self.lut = Some((texture, generation, size, layers));
+    }
+}
+
+/// Makes sure `slot` holds a buffer of at least `bytes` (growing by powers of two).
+fn ensure_buffer(
+    device: &wgpu::Device,
+    slot: &mut Option<(wgpu::Buffer, u64)>,
+    bytes: u64,
+    usage: wgpu::BufferUsages,
+    label: &str,
+) {
+    let bytes = bytes.max(16);
+    if slot.as_ref().is_some_and(|(_, cap)| *cap >= bytes) {
+        return;
+    }
+    let cap = bytes.next_power_of_two();
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: cap,
+        usage: usage | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    *slot = Some((buffer, cap));
+}
+
+impl Compositor for GpuCompositor {
+    fn describe(&self) -> String {
+        format!("gpu ({})", self.adapter())
+    }
+
+    #[allow(clippy::too_many_lines, reason = "one linear sequence of GPU commands")]
+    fn composite(
+        &mut self,
+        frame: &mut FrameMut<'_>,
+        lines: &[PreparedLine],
+        key: &dyn KeyModel,
+    ) -> Result<CompositeStats, RenderError> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(RenderError::Gpu("device lost or failed".into()));
+        }
+        let layout = frame.layout;
+        let format = layout.format;
+        self.plan.build(layout.width, layout.height, lines);
+        let n_tiles = self.plan.tiles.len();
+        if n_tiles == 0 {
+            return Ok(CompositeStats::default());
+        }
+        self.atlas.gather(&frame.as_ref(), &self.plan);
+        let rows = atlas_rows(n_tiles);
+        self.ensure_resources(rows);
+        self.upload_lut(key);
+
+        // Geometry: every triangle once; per tile, an index range of its triangles.
+        self.scratch_vertices.clear();
+        for tri in &self.plan.triangles {
+            for k in 0..3 {
+                self.scratch_vertices.push(VertexGpu {
+                    pixel: [tri.p[k][0] as f32, tri.p[k][1] as f32],
+                    depth: tri.depth[k] as f32,
+                    across: tri.across[k] as f32,
+                    along: tri.along[k] as f32,
+                    line: tri.line,
+                });
+            }
+        }
+        self.scratch_indices.clear();
+        self.tile_ranges.clear();
+        for list in &self.plan.tile_triangles[..n_tiles] {
+            let start = self.scratch_indices.len() as u32;
+            for &t in list {
+                self.scratch_indices
+                    .extend_from_slice(&[3 * t, 3 * t + 1, 3 * t + 2]);
+            }
+            self.tile_ranges
+                .push((start, self.scratch_indices.len() as u32));
+        }
+        let tiles: Vec<TileGpu> = self
+            .plan
+            .tiles
+            .iter()
+            .enumerate()
+            .map(|(i, &(tx, ty))| {
+                let (ox, oy) = TileAtlas::cell_origin(i);
+                TileGpu {
+                    frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
+                    cell_origin: [ox as f32, oy as f32],
+                }
+            })
+            .collect();
+        let line_data: Vec<LineGpu> = lines
+            .iter()
+            .map(|l| {
+                let c = native_colour(format, l.rgb);
+                LineGpu {
+                    colour: [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
+                    origin: [l.origin[0] as f32, l.origin[1] as f32],
+                    direction: [l.direction[0] as f32, l.direction[1] as f32],
+                    half_width: l.mesh.half_width_m as f32,
+                    length: l.mesh.length_m as f32,
+                    opacity: l.opacity.clamp(0.0, 1.0),
+                    pad: 0.0,
+                }
+            })
+            .collect();
+        let lut = key.lut();
+        let regions: Vec<RegionGpu> = lut
+            .as_ref()
+            .map(|l| {
+                l.regions
+                    .iter()
+                    .map(|r| RegionGpu {
+                        rect: r.map(|v| v as f32),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let res = self
+            .res
+            .as_ref()
+            .ok_or_else(|| RenderError::Gpu("no atlas".into()))?;
+        let atlas_h = res.rows * CELL;
+        let globals = Globals {
+            atlas_size: [ATLAS_WIDTH as f32, atlas_h as f32],
+            halo: HALO as f32,
+            lut_size: self.lut.as_ref().map_or(2.0, |l| l.2 as f32),
+            key_radius: key.min_filter_radius().min(HALO) as i32,
+            is_rgb: u32::from(format.is_rgb()),
+            region_count: regions.len() as u32,
+            pad: 0,
+        };
+        let dev = &self.device;
+        let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
+        let ib = bytemuck::cast_slice::<u32, u8>(&self.scratch_indices);
+        ensure_buffer(
+            dev,
+            &mut self.vertices,
+            vb.len() as u64,
+            wgpu::BufferUsages::VERTEX,
+            "vertices",
+        );
+        ensure_buffer(
+            dev,
+            &mut self.indices,
+            ib.len() as u64,
+            wgpu::BufferUsages::INDEX,
+            "indices",
+        );
+        let tb = bytemuck::cast_slice::<TileGpu, u8>(&tiles);
+        let lb = bytemuck::cast_slice::<LineGpu, u8>(&line_data);
+        let rb_data = if regions.is_empty() {
+            vec![RegionGpu { rect: [0.0; 4] }]
+        } else {
+            regions
+        };
+        let rb = bytemuck::cast_slice::<RegionGpu, u8>(&rb_data);
+        ensure_buffer(
+            dev,
+            &mut self.tiles_buf,
+            tb.len() as u64,
+            wgpu::BufferUsages::STORAGE,
+            "tiles",
+        );
+        ensure_buffer(
+            dev,
+            &mut self.lines_buf,
+            lb.len() as u64,
+            wgpu::BufferUsages::STORAGE,
+            "lines",
+        );
+        ensure_buffer(
+            dev,
+            &mut self.regions_buf,
+            rb.len() as u64,
+            wgpu::BufferUsages::STORAGE,
+            "regions",
+        );
+        let (
+            Some((vbuf, _)),
+            Some((ibuf, _)),
+            Some((tbuf, _)),
+            Some((lbuf, _)),
+            Some((rbuf, _)),
+            Some((lut_tex, ..)),
+        ) = (
+            &self.vertices,
+            &self.indices,
+            &self.tiles_buf,
+            &self.lines_buf,
+            &self.regions_buf,
+            &self.lut,
+        )
+        else {
+            return Err(RenderError::Gpu("buffers missing".into()));
+        };
+        let q = &self.queue;
+        q.write_buffer(vbuf, 0, vb);
+        if !ib.is_empty() {
+            q.write_buffer(ibuf, 0, ib);
+        }
+        q.write_buffer(tbuf, 0, tb);
+        q.write_buffer(lbuf, 0, lb);
+        q.write_buffer(rbuf, 0, rb);
+        q.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
+        let used_h = rows * CELL;
+        let used_bytes = used_h as usize * TileAtlas::STRIDE;
+        let extent = wgpu::Extent3d {
+            width: ATLAS_WIDTH,
+            height: used_h,
+            depth_or_array_layers: 1,
+        };
+        q.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &res.atlas_src,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            &self.atlas.data[..used_bytes],
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(TileAtlas::STRIDE as u32),
+                rows_per_image: Some(used_h),
+            },
+            extent,
+        );
+        let src_view = res
+            .atlas_src
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let dst_view = res
+            .atlas_dst
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let lut_view = lut_tex.create_view(&wgpu::TextureViewDescriptor::default());
+        let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("composite"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.globals.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: tbuf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: lbuf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: rbuf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: wgpu::BindingResource::TextureView(&src_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: wgpu::BindingResource::TextureView(&lut_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+            ],
+        });
+        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("composite"),
+        });
+        fn copy(t: &wgpu::Texture) -> wgpu::TexelCopyTextureInfo<'_> {
+            wgpu::TexelCopyTextureInfo {
+                texture: t,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            }
+        }
+        enc.copy_texture_to_texture(copy(&res.atlas_src), copy(&res.atlas_dst), extent);
+        {
+            let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("composite"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &dst_view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Load,
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.set_vertex_buffer(0, vbuf.slice(..));
+            if !ib.is_empty() {
+                pass.set_index_buffer(ibuf.slice(..), wgpu::IndexFormat::Uint32);
+            }
+            for (i, &(start, end)) in self.tile_ranges.iter().enumerate() {
+                if start == end {
+                    continue;
+                }
+                let (ox, oy) = TileAtlas::cell_origin(i);
+                pass.set_scissor_rect(ox + HALO, oy + HALO, TILE, TILE);
+                pass.draw_indexed(start..end, 0, i as u32..i as u32 + 1);
+            }
+        }
+        enc.copy_texture_to_buffer(
+            copy(&res.atlas_dst),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &res.readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(TileAtlas::STRIDE as u32),
+                    rows_per_image: Some(used_h),
+                },
+            },
+            extent,
+        );
+        let index = q.submit([enc.finish()]);
+        let slice = res.readback.slice(..used_bytes as u64);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            // The receiver waits right below; a send can only fail if it gave up already.
+            tx.send(r).ok();
+        });
+        dev.poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: Some(GPU_TIMEOUT),
+        })
+        .map_err(|e| RenderError::Gpu(format!("poll: {e}")))?;
+        match rx.recv_timeout(GPU_TIMEOUT) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(RenderError::Gpu(format!("readback: {e}"))),
+            Err(_) => return Err(RenderError::Gpu("readback timed out".into())),
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            res.readback.unmap();
+            return Err(RenderError::Gpu("device lost or failed".into()));
+        }
+        {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| RenderError::Gpu(format!("map: {e}")))?;
+            self.atlas.data[..used_bytes].copy_from_slice(&view);
+        }
+        res.readback.unmap();
+        self.atlas.scatter(frame, &self.plan);
+        Ok(CompositeStats {
+            tiles: n_tiles,
+            triangles: self.scratch_indices.len() / 3,
+        })
+    }
+}

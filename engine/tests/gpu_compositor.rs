@@ -1,0 +1,235 @@
+//! GPU compositor (wgpu on whatever adapter is present; Mesa lavapipe in CI) against the CPU
+//! compositor and a stored reference picture.
+//!
+//! Reference: `tests/golden/composite_rgba.png`, made by the CPU compositor
+//! (`YARDLINE_BLESS=1 cargo test -p yardline-engine --test gpu_compositor` rewrites it).
+//! Tolerance: 2 levels per channel for either compositor.
+
+use std::path::PathBuf;
+
+use yardline_engine::graphics::GroundStrip;
+use yardline_engine::head::{HeadAngles, Mount, head_camera};
+use yardline_engine::key::FieldKey;
+use yardline_engine::render::{
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, PreparedLine, prepare_line,
+};
+use yardline_engine::{Camera, Crown, Intrinsics};
+use yardline_keying::frame::{
+    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
+};
+use yardline_keying::{KeyConfig, Palette, Sample, SampleKind};
+
+const W: u32 = 384;
+const H: u32 = 216;
+/// Largest difference allowed between the compositors and against the reference.
+const TOLERANCE: u8 = 2;
+
+fn camera() -> Camera {
+    let mut k = Intrinsics::from_hfov(W, H, 38f64.to_radians());
+    k.k1 = -0.06;
+    head_camera(
+        &Mount {
+            position: [0.0, -58.0, 22.0],
+            ..Mount::default()
+        },
+        &HeadAngles {
+            pan_deg: -4.0,
+            tilt_deg: -20.0,
+            roll_deg: 0.4,
+        },
+        k,
+        0.0,
+    )
+}
+
+/// Striped grass, a shadow, and red "players" standing on the lines.
+fn picture(x: u32, y: u32) -> [u8; 3] {
+    let stripe = (x / 24 + y / 40) % 2 == 0;
+    let mut g = if stripe {
+        [52u8, 128, 58]
+    } else {
+        [44, 112, 50]
+    };
+    if x > 250 {
+        g = g.map(|v| v / 2);
+    }
+    let player = (196..212).contains(&x) && (80..150).contains(&y)
+        || (256..268).contains(&x) && (120..190).contains(&y);
+    if player { [190, 30, 35] } else { g }
+}
+
+fn key() -> FieldKey {
+    let to_ycc = |c: [u8; 3]| {
+        let v = rgb_to_ycbcr709(f32::from(c[0]), f32::from(c[1]), f32::from(c[2]));
+        [f64::from(v[0]), f64::from(v[1]), f64::from(v[2])]
+    };
+    let mut grass: Vec<([u8; 3], Vec<[f64; 3]>)> = Vec::new();
+    let mut red = Vec::new();
+    for y in (0..H).step_by(3) {
+        for x in (0..W).step_by(3) {
+            let c = picture(x, y);
+            if c[0] > 150 {
+                red.push(to_ycc(c));
+            } else if let Some((_, px)) = grass.iter_mut().find(|(g, _)| *g == c) {
+                px.push(to_ycc(c));
+            } else {
+                grass.push((c, vec![to_ycc(c)]));
+            }
+        }
+    }
+    // One inclusion sample per grass shade (two stripes, in sun and in shadow), one exclusion.
+    assert_eq!(grass.len(), 4);
+    let mut palette = Palette::new();
+    for (_, px) in grass {
+        palette
+            .push(Sample::from_pixels(SampleKind::Inclusion, "grass", &px, 3.5).unwrap())
+            .unwrap();
+    }
+    palette
+        .push(Sample::from_pixels(SampleKind::Exclusion, "red jersey", &red, 3.0).unwrap())
+        .unwrap();
+    FieldKey::compile(&KeyConfig::new(palette)).unwrap()
+}
+
+fn lines(cam: &Camera) -> Vec<PreparedLine> {
+    vec![
+        prepare_line(
+            cam,
+            &GroundStrip::football_line(47.0, 0.25),
+            &Crown::default(),
+            W,
+            H,
+            [255, 215, 0],
+            0.95,
+        ),
+        prepare_line(
+            cam,
+            &GroundStrip::football_line(53.5, 0.25),
+            &Crown::default(),
+            W,
+            H,
+            [30, 90, 255],
+            0.8,
+        ),
+    ]
+}
+
+fn make_frame(format: PixelFormat) -> (FrameLayout, Vec<u8>) {
+    let layout = FrameLayout::packed(format, W, H).unwrap();
+    let mut data = vec![0u8; layout.size];
+    for y in 0..H {
+        for x in 0..W {
+            let rgb = picture(x, y);
+            if let Some(o) = format.rgb_offsets() {
+                let i = rgb_index(&layout, x, y);
+                for c in 0..3 {
+                    data[i + o[c]] = rgb[c];
+                }
+                data[i + 3] = 255;
+            } else {
+                let v = rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]));
+                let [iy, icb, icr] = yuv_indices(&layout, x, y).unwrap();
+                data[iy] = v[0].round() as u8;
+                data[icb] = v[1].round() as u8;
+                data[icr] = v[2].round() as u8;
+            }
+        }
+    }
+    (layout, data)
+}
+
+fn run(c: &mut dyn Compositor, format: PixelFormat, key: &FieldKey) -> (FrameLayout, Vec<u8>) {
+    let cam = camera();
+    let (layout, mut data) = make_frame(format);
+    let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+    let stats = c.composite(&mut frame, &lines(&cam), key).unwrap();
+    assert!(stats.tiles > 0);
+    (layout, data)
+}
+
+fn max_diff(a: &[u8], b: &[u8]) -> u8 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
+}
+
+fn gpu() -> GpuCompositor {
+    GpuCompositor::new(AdapterChoice::Any)
+        .expect("a wgpu adapter (lavapipe is installed by scripts/install-deps.sh)")
+}
+
+#[test]
+fn gpu_and_cpu_agree_on_every_format() {
+    let key = key();
+    let mut gpu = gpu();
+    let mut cpu = CpuCompositor::new();
+    for format in PixelFormat::ALL {
+        let (_, a) = run(&mut cpu, format, &key);
+        let (_, b) = run(&mut gpu, format, &key);
+        let (_, clean) = make_frame(format);
+        let d = max_diff(&a, &b);
+        assert!(
+            d <= TOLERANCE,
+            "{format} on {}: max difference {d}",
+            gpu.describe()
+        );
+        assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
+    }
+}
+
+#[test]
+fn occluders_stay_untouched_on_the_gpu() {
+    let key = key();
+    let (layout, out) = run(&mut gpu(), PixelFormat::Rgba, &key);
+    let (_, clean) = make_frame(PixelFormat::Rgba);
+    for y in 0..H {
+        for x in 0..W {
+            if picture(x, y)[0] > 150 {
+                let i = rgb_index(&layout, x, y);
+                assert_eq!(
+                    out[i..i + 4],
+                    clean[i..i + 4],
+                    "player pixel ({x},{y}) painted"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn both_compositors_match_the_reference_picture() {
+    let key = key();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/composite_rgba.png");
+    let (_, cpu_out) = run(&mut CpuCompositor::new(), PixelFormat::Rgba, &key);
+    if std::env::var_os("YARDLINE_BLESS").is_some() {
+        image::RgbaImage::from_raw(W, H, cpu_out.clone())
+            .unwrap()
+            .save(&path)
+            .unwrap();
+    }
+    let reference = image::open(&path)
+        .expect("reference picture")
+        .to_rgba8()
+        .into_raw();
+    let d = max_diff(&cpu_out, &reference);
+    assert!(d <= TOLERANCE, "cpu vs reference: {d}");
+    let mut gpu = gpu();
+    let (_, gpu_out) = run(&mut gpu, PixelFormat::Rgba, &key);
+    let d = max_diff(&gpu_out, &reference);
+    assert!(d <= TOLERANCE, "gpu ({}) vs reference: {d}", gpu.describe());
+}
+
+#[test]
+fn a_lost_device_reports_an_error_and_leaves_the_frame_alone() {
+    let key = key();
+    let gpu = gpu();
+    gpu.simulate_device_loss();
+    let mut gpu = gpu;
+    let (layout, mut data) = make_frame(PixelFormat::Rgba);
+    let clean = data.clone();
+    let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+    assert!(gpu.composite(&mut frame, &lines(&camera()), &key).is_err());
+    assert_eq!(data, clean);
+}

@@ -1,0 +1,15 @@
+//! End-to-end tests across the yardline crates; this library holds their shared helpers.
+
+/// Rec. 601 luma of pixel (x, y) of a tightly packed rgb24 image `width` pixels wide.
+pub fn luma(rgb: &[u8], width: usize, x: usize, y: usize) -> f64 {
+    let i = (y * width + x) * 3;
+    0.299 * f64::from(rgb[i]) + 0.587 * f64::from(rgb[i + 1]) + 0.114 * f64::from(rgb[i + 2])
+}
+
+/// Root-mean-square of some values (0 for none).
+pub fn rms(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt()
+}
