@@ -20,6 +20,7 @@ pub mod geometry;
 pub mod graphics;
 pub mod head;
 pub mod key;
+pub mod pose;
 pub mod render;
 
 pub use field::{FieldKind, FieldModel};
