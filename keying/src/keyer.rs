@@ -5,8 +5,8 @@ use rayon::prelude::*;
 
 use crate::config::{KeyConfig, MAX_MIN_FILTER_RADIUS, Region};
 use crate::error::KeyError;
-use crate::frame::{FrameRef, PixelFormat, Plane, rgb_to_ycbcr709};
-use crate::lut::KeyLut;
+use crate::frame::{FrameRef, PixelFormat, Plane};
+use crate::lut::{FIXED_TO_UNIT, KeyLut};
 
 /// Pixel coordinates handled by one parallel task in [`LutKeyer::key_pixels`].
 const PIXEL_CHUNK: usize = 2048;
@@ -15,8 +15,9 @@ const FRAME_BAND_ROWS: usize = 32;
 /// A pixel set is keyed through row spans while the spans hold at most this many times the
 /// pixels a per-pixel neighbourhood walk would key; scattered sets fall back to the walk.
 const SPAN_OVERHEAD_LIMIT: usize = 2;
-/// Fixed-point key (0..=255^4) to 0..=1.
-const FIXED_TO_UNIT: f32 = 1.0 / (255.0 * 255.0 * 255.0 * 255.0);
+/// A block of pixels is keyed through row spans when its runs along rows are at least this
+/// long on average.
+const MIN_AVERAGE_RUN: usize = 4;
 
 /// A key compiled from a [`KeyConfig`]: one LUT per palette (0 = the default palette, `i + 1`
 /// = region `i`), the regions' field rectangles and the min-filter radius.
@@ -205,69 +206,249 @@ impl<'a> Source<'a> {
         })
     }
 
-    /// Keys of pixels `x0..x1` of row `row` into `out` (`x1 - x0` values, 0..=1). The caller
-    /// keeps the span inside the frame.
-    fn key_span(&self, lut: &KeyLut, row: usize, x0: usize, x1: usize, out: &mut [f32]) {
+    /// Fixed-point keys (0..=`FIXED_ONE`) of pixels `x0..x1` of row `row` into `out`
+    /// (`x1 - x0` values). The caller keeps the span inside the frame.
+    fn key_span(&self, lut: &KeyLut, row: usize, x0: usize, x1: usize, out: &mut [u32]) {
+        let out = &mut out[..x1 - x0];
         match *self {
             Source::Rgb { data, plane, order } => {
                 let start = plane.offset + row * plane.stride;
                 let px = &data[start + x0 * 4..start + x1 * 4];
                 for (o, p) in out.iter_mut().zip(px.chunks_exact(4)) {
-                    let [y, cb, cr] = rgb_to_ycbcr709(
-                        f32::from(p[order[0]]),
-                        f32::from(p[order[1]]),
-                        f32::from(p[order[2]]),
-                    );
-                    *o = lut.lookup(y, cb, cr);
+                    *o = lut.lookup_fixed_rgb(p[order[0]], p[order[1]], p[order[2]]);
                 }
             }
             Source::I420 { data, y, cb, cr } => {
-                let ys = &data[y.offset + row * y.stride..];
-                let cbs = &data[cb.offset + (row / 2) * cb.stride..];
-                let crs = &data[cr.offset + (row / 2) * cr.stride..];
-                for (o, x) in out.iter_mut().zip(x0..x1) {
-                    *o = lut.lookup_fixed(ys[x], cbs[x / 2], crs[x / 2]) as f32 * FIXED_TO_UNIT;
-                }
+                let ys = &data[y.offset + row * y.stride..][..x1];
+                let sites = x1.div_ceil(2);
+                let cbs = &data[cb.offset + (row / 2) * cb.stride..][..sites];
+                let crs = &data[cr.offset + (row / 2) * cr.stride..][..sites];
+                key_pairs(lut, ys, x0, x1, out, |site| (cbs[site], crs[site]));
             }
             Source::Nv12 { data, y, cbcr } => {
-                let ys = &data[y.offset + row * y.stride..];
-                let cs = &data[cbcr.offset + (row / 2) * cbcr.stride..];
-                for (o, x) in out.iter_mut().zip(x0..x1) {
-                    let c = (x / 2) * 2;
-                    *o = lut.lookup_fixed(ys[x], cs[c], cs[c + 1]) as f32 * FIXED_TO_UNIT;
-                }
+                let ys = &data[y.offset + row * y.stride..][..x1];
+                let cs = &data[cbcr.offset + (row / 2) * cbcr.stride..][..x1.div_ceil(2) * 2];
+                key_pairs(lut, ys, x0, x1, out, |site| {
+                    (cs[2 * site], cs[2 * site + 1])
+                });
             }
             Source::Uyvy { data, plane } => {
-                let r = &data[plane.offset + row * plane.stride..];
-                for (o, x) in out.iter_mut().zip(x0..x1) {
-                    let b = (x / 2) * 4;
-                    *o = lut.lookup_fixed(r[b + 1 + (x % 2) * 2], r[b], r[b + 2]) as f32
-                        * FIXED_TO_UNIT;
+                let r = &data[plane.offset + row * plane.stride..][..x1.div_ceil(2) * 4];
+                let mut x = x0;
+                let mut out = out.iter_mut();
+                if x & 1 == 1 {
+                    if let Some(o) = out.next() {
+                        let b = (x / 2) * 4;
+                        *o = lut.lookup_site(r[b + 3], lut.chroma_site(r[b], r[b + 2]));
+                    }
+                    x += 1;
+                }
+                // Whole U Y0 V Y1 groups, then a last lone pixel.
+                for group in r[x * 2..].chunks_exact(4) {
+                    let c = lut.chroma_site(group[0], group[2]);
+                    for luma in [group[1], group[3]] {
+                        match out.next() {
+                            Some(o) => *o = lut.lookup_site(luma, c),
+                            None => return,
+                        }
+                    }
                 }
             }
         }
     }
+}
 
-    /// Key of one pixel (inside the frame).
-    #[inline]
-    fn key_one(&self, lut: &KeyLut, x: usize, y: usize) -> f32 {
-        let mut k = [0.0];
-        self.key_span(lut, y, x, x + 1, &mut k);
-        k[0]
+/// Fixed-point keys of pixels `x0..x1` of a row of luma `ys` whose chroma site `i` (pixels
+/// `2i` and `2i + 1`) has the Cb/Cr bytes `site(i)`: the chroma part of the lookup is done
+/// once per site.
+#[inline]
+fn key_pairs(
+    lut: &KeyLut,
+    ys: &[u8],
+    x0: usize,
+    x1: usize,
+    out: &mut [u32],
+    site: impl Fn(usize) -> (u8, u8),
+) {
+    let mut x = x0;
+    let mut out = out.iter_mut();
+    if x & 1 == 1 && x < x1 {
+        let (b, r) = site(x / 2);
+        if let Some(o) = out.next() {
+            *o = lut.lookup_site(ys[x], lut.chroma_site(b, r));
+        }
+        x += 1;
     }
+    while x + 1 < x1 {
+        let (b, r) = site(x / 2);
+        let c = lut.chroma_site(b, r);
+        let (Some(o0), Some(o1)) = (out.next(), out.next()) else {
+            return;
+        };
+        *o0 = lut.lookup_site(ys[x], c);
+        *o1 = lut.lookup_site(ys[x + 1], c);
+        x += 2;
+    }
+    if x < x1 {
+        let (b, r) = site(x / 2);
+        if let Some(o) = out.next() {
+            *o = lut.lookup_site(ys[x], lut.chroma_site(b, r));
+        }
+    }
+}
+
+/// Fixed-point key to 0..=1.
+#[inline]
+fn unit(k: u32) -> f32 {
+    k as f32 * FIXED_TO_UNIT
+}
+
+/// A run of pixel coordinates: consecutive columns of one row, in order.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// First column (pixels).
+    x: usize,
+    /// Row (pixels).
+    y: usize,
+    /// Number of pixels.
+    len: usize,
+    /// Index of the first pixel in the block's coordinates.
+    at: usize,
 }
 
 /// Reusable buffers of one parallel task of [`LutKeyer::key_pixels`].
 #[derive(Default)]
 struct SpanScratch {
-    /// Per row of the chunk's row range: first column of the span.
+    /// The block's runs of in-frame pixels.
+    runs: Vec<Run>,
+    /// Per row of the block's row range: first column of the block's own pixels.
+    own_lo: Vec<usize>,
+    /// Per row: one past the last column of the block's own pixels.
+    own_hi: Vec<usize>,
+    /// Per row: first column of the span to key (own columns of the rows within the radius,
+    /// widened by the radius).
     lo: Vec<usize>,
     /// Per row: one past the last column of the span.
     hi: Vec<usize>,
-    /// Per row: start of the row's keys in `keys`.
+    /// Per row: start of the row's span in `keys` and `hmin`.
     start: Vec<usize>,
-    /// Unfiltered keys of every span, row after row.
-    keys: Vec<f32>,
+    /// Unfiltered fixed-point keys of every span, row after row.
+    keys: Vec<u32>,
+    /// Horizontal minimum of `keys` over 2r + 1 columns, same layout.
+    hmin: Vec<u32>,
+    /// Vertical minimum of one run.
+    vmin: Vec<u32>,
+}
+
+impl SpanScratch {
+    /// Splits a block into runs of in-frame pixels (writing 0 for pixels outside the frame);
+    /// returns the number of in-frame pixels.
+    fn collect_runs(
+        &mut self,
+        coords: &[(u32, u32)],
+        w: usize,
+        h: usize,
+        out: &mut [f32],
+    ) -> usize {
+        self.runs.clear();
+        let mut in_frame = 0;
+        let mut i = 0;
+        while i < coords.len() {
+            let (x, y) = (coords[i].0 as usize, coords[i].1 as usize);
+            if x >= w || y >= h {
+                out[i] = 0.0;
+                i += 1;
+                continue;
+            }
+            let mut end = x + 1;
+            let mut j = i + 1;
+            while j < coords.len() && end < w && coords[j] == (end as u32, y as u32) {
+                end += 1;
+                j += 1;
+            }
+            self.runs.push(Run {
+                x,
+                y,
+                len: j - i,
+                at: i,
+            });
+            in_frame += j - i;
+            i = j;
+        }
+        in_frame
+    }
+
+    /// The row spans to key for the runs and radius `r`; returns the first row, the number of
+    /// rows and the total span length.
+    fn plan_spans(&mut self, r: usize, w: usize, h: usize) -> (usize, usize, usize) {
+        let ymin = self.runs.iter().map(|run| run.y).min().unwrap_or(0);
+        let ymax = self.runs.iter().map(|run| run.y).max().unwrap_or(0);
+        let ya = ymin.saturating_sub(r);
+        let rows = (ymax + r).min(h - 1) - ya + 1;
+        // Columns the block's own pixels occupy per row...
+        let (own_lo, own_hi) = (&mut self.own_lo, &mut self.own_hi);
+        own_lo.clear();
+        own_lo.resize(rows, usize::MAX);
+        own_hi.clear();
+        own_hi.resize(rows, 0);
+        for run in &self.runs {
+            let i = run.y - ya;
+            own_lo[i] = own_lo[i].min(run.x);
+            own_hi[i] = own_hi[i].max(run.x + run.len);
+        }
+        // ...spread over the rows within the radius and widened by it.
+        self.lo.clear();
+        self.hi.clear();
+        self.start.clear();
+        let mut total = 0;
+        for i in 0..rows {
+            let (a, b) = (i.saturating_sub(r), (i + r + 1).min(rows));
+            let l = own_lo[a..b].iter().copied().min().unwrap_or(usize::MAX);
+            let hh = own_hi[a..b].iter().copied().max().unwrap_or(0);
+            let (l, hh) = if l < hh {
+                (l.saturating_sub(r), (hh + r).min(w))
+            } else {
+                (0, 0)
+            };
+            self.lo.push(l);
+            self.hi.push(hh);
+            self.start.push(total);
+            total += hh - l;
+        }
+        (ya, rows, total)
+    }
+
+    /// Writes each run's keys: the vertical minimum of the horizontally filtered spans (or the
+    /// keys themselves when `r` is 0), as 0..=1.
+    fn write_runs(&mut self, r: usize, ya: usize, rows: usize, out: &mut [f32]) {
+        let filtered = if r > 0 { &self.hmin } else { &self.keys };
+        let (start, lo) = (&self.start, &self.lo);
+        for run in &self.runs {
+            let i = run.y - ya;
+            let (ra, rb) = (i.saturating_sub(r), (i + r).min(rows - 1));
+            let at = |row: usize| {
+                let from = start[row] + (run.x - lo[row]);
+                &filtered[from..from + run.len]
+            };
+            let dst = &mut out[run.at..run.at + run.len];
+            if ra == rb {
+                for (d, &k) in dst.iter_mut().zip(at(ra)) {
+                    *d = unit(k);
+                }
+                continue;
+            }
+            self.vmin.clear();
+            self.vmin.extend_from_slice(at(ra));
+            for row in ra + 1..=rb {
+                for (m, &k) in self.vmin.iter_mut().zip(at(row)) {
+                    *m = (*m).min(k);
+                }
+            }
+            for (d, &k) in dst.iter_mut().zip(&self.vmin) {
+                *d = unit(k);
+            }
+        }
+    }
 }
 
 impl LutKeyer<'_> {
@@ -284,15 +465,15 @@ impl LutKeyer<'_> {
             return 0.0;
         };
         let (w, h) = (frame.width() as usize, frame.height() as usize);
-        self.key_neighbourhood(&src, w, h, x as usize, y as usize)
+        unit(self.key_neighbourhood(&src, w, h, x as usize, y as usize))
     }
 
     /// Keys (0..=1, min-filter applied) of the pixels `coords` (x, y) into `out`, in parallel:
     /// the hot path, keying only the line's pixels. Coordinates outside the frame get 0. Each
-    /// block of coordinates keys the row spans its neighbourhoods cover once, then takes the
-    /// minimum per pixel, so a band of pixels (the line) costs little more than one LUT lookup
-    /// per pixel; scattered sets fall back to a per-pixel neighbourhood walk. Coordinates in
-    /// row order (as a rasterised strip gives them) are fastest.
+    /// block of coordinates keys the row spans its neighbourhoods cover once, takes the
+    /// horizontal then the vertical minimum, so a band of pixels (the line) costs little more
+    /// than one LUT lookup per pixel; scattered sets fall back to a per-pixel neighbourhood
+    /// walk. Coordinates in row order (as a rasterised strip gives them) are fastest.
     pub fn key_pixels(
         &self,
         frame: FrameRef<'_>,
@@ -311,24 +492,14 @@ impl LutKeyer<'_> {
             .par_chunks(PIXEL_CHUNK)
             .zip(out.par_chunks_mut(PIXEL_CHUNK))
             .for_each_init(SpanScratch::default, |scratch, (c, o)| {
-                if self.radius == 0 {
-                    for (k, &(x, y)) in o.iter_mut().zip(c) {
-                        let (x, y) = (x as usize, y as usize);
-                        *k = if x < w && y < h {
-                            src.key_one(self.lut, x, y)
-                        } else {
-                            0.0
-                        };
-                    }
-                } else {
-                    self.key_chunk(&src, w, h, c, o, scratch);
-                }
+                self.key_block(&src, w, h, c, o, scratch);
             });
         Ok(())
     }
 
-    /// Min-filtered keys of one block of coordinates through row spans.
-    fn key_chunk(
+    /// Min-filtered keys of one block of coordinates: through row spans when the pixels come
+    /// in runs along rows, else pixel by pixel.
+    fn key_block(
         &self,
         src: &Source<'_>,
         w: usize,
@@ -338,82 +509,55 @@ impl LutKeyer<'_> {
         s: &mut SpanScratch,
     ) {
         let r = self.radius as usize;
-        let inside = |&(x, y): &(u32, u32)| (x as usize) < w && (y as usize) < h;
-        let (mut ymin, mut ymax) = (usize::MAX, 0);
-        for &(_, y) in coords.iter().filter(|c| inside(c)) {
-            ymin = ymin.min(y as usize);
-            ymax = ymax.max(y as usize);
-        }
-        if ymin == usize::MAX {
-            out.fill(0.0);
+        let in_frame = s.collect_runs(coords, w, h, out);
+        if s.runs.is_empty() {
             return;
         }
-        let ya = ymin.saturating_sub(r);
-        let yb = (ymax + r).min(h - 1);
-        let rows = yb - ya + 1;
-        s.lo.clear();
-        s.lo.resize(rows, usize::MAX);
-        s.hi.clear();
-        s.hi.resize(rows, 0);
-        for &(x, y) in coords.iter().filter(|c| inside(c)) {
-            let (x, y) = (x as usize, y as usize);
-            let (xl, xh) = (x.saturating_sub(r), (x + r + 1).min(w));
-            for i in y.saturating_sub(r) - ya..=(y + r).min(yb) - ya {
-                s.lo[i] = s.lo[i].min(xl);
-                s.hi[i] = s.hi[i].max(xh);
-            }
-        }
-        s.start.clear();
-        let mut total = 0;
-        for i in 0..rows {
-            s.start.push(total);
-            if s.lo[i] < s.hi[i] {
-                total += s.hi[i] - s.lo[i];
-            }
-        }
         let side = 2 * r + 1;
-        if total > SPAN_OVERHEAD_LIMIT * coords.len() * side * side {
-            // Scattered pixels: walk each neighbourhood instead.
-            for (k, &(x, y)) in out.iter_mut().zip(coords) {
-                *k = self.key_neighbourhood(src, w, h, x as usize, y as usize);
+        let scattered = s.runs.len() * MIN_AVERAGE_RUN > in_frame;
+        let (ya, rows, total) = if scattered {
+            (0, 0, usize::MAX)
+        } else {
+            s.plan_spans(r, w, h)
+        };
+        if scattered || total > SPAN_OVERHEAD_LIMIT * in_frame * side * side {
+            // Scattered pixels: walk each neighbourhood.
+            for run in &s.runs {
+                for k in 0..run.len {
+                    out[run.at + k] = unit(self.key_neighbourhood(src, w, h, run.x + k, run.y));
+                }
             }
             return;
         }
         s.keys.clear();
-        s.keys.resize(total, 0.0);
-        for i in 0..rows {
-            if s.lo[i] < s.hi[i] {
-                let span = &mut s.keys[s.start[i]..s.start[i] + s.hi[i] - s.lo[i]];
-                src.key_span(self.lut, ya + i, s.lo[i], s.hi[i], span);
-            }
+        s.keys.resize(total, 0);
+        if r > 0 {
+            s.hmin.clear();
+            s.hmin.resize(total, 0);
         }
-        for (k, &(x, y)) in out.iter_mut().zip(coords) {
-            let (x, y) = (x as usize, y as usize);
-            if x >= w || y >= h {
-                *k = 0.0;
-                continue;
-            }
-            let (xl, xh) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let mut best = f32::INFINITY;
-            for i in y.saturating_sub(r) - ya..=(y + r).min(yb) - ya {
-                let a = s.start[i] + (xl - s.lo[i]);
-                for &v in &s.keys[a..a + (xh - xl)] {
-                    best = best.min(v);
+        for i in 0..rows {
+            let (a, b, st) = (s.lo[i], s.hi[i], s.start[i]);
+            if a < b {
+                let keys = &mut s.keys[st..st + (b - a)];
+                src.key_span(self.lut, ya + i, a, b, keys);
+                if r > 0 {
+                    horizontal_min(keys, &mut s.hmin[st..st + (b - a)], r);
                 }
             }
-            *k = best;
         }
+        s.write_runs(r, ya, rows, out);
     }
 
-    /// Min-filtered key of one pixel by walking its neighbourhood (0 outside the frame).
-    fn key_neighbourhood(&self, src: &Source<'_>, w: usize, h: usize, x: usize, y: usize) -> f32 {
+    /// Min-filtered fixed-point key of one pixel by walking its neighbourhood (0 outside the
+    /// frame).
+    fn key_neighbourhood(&self, src: &Source<'_>, w: usize, h: usize, x: usize, y: usize) -> u32 {
         if x >= w || y >= h {
-            return 0.0;
+            return 0;
         }
         let r = self.radius as usize;
         let (xa, xb) = (x.saturating_sub(r), (x + r + 1).min(w));
-        let mut row = [0.0_f32; 2 * MAX_MIN_FILTER_RADIUS as usize + 1];
-        let mut best = f32::INFINITY;
+        let mut row = [0_u32; 2 * MAX_MIN_FILTER_RADIUS as usize + 1];
+        let mut best = u32::MAX;
         for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
             let keys = &mut row[..xb - xa];
             src.key_span(self.lut, yy, xa, xb, keys);
@@ -444,33 +588,37 @@ impl LutKeyer<'_> {
         out.par_chunks_mut(w * FRAME_BAND_ROWS)
             .enumerate()
             .for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(keys, hmin): &mut (Vec<f32>, Vec<f32>), (band, o)| {
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(keys, hmin, vmin): &mut (Vec<u32>, Vec<u32>, Vec<u32>), (band, o)| {
                     let y0 = band * FRAME_BAND_ROWS;
                     let y1 = y0 + o.len() / w;
-                    if r == 0 {
-                        for (row, dst) in (y0..y1).zip(o.chunks_exact_mut(w)) {
-                            src.key_span(self.lut, row, 0, w, dst);
-                        }
-                        return;
-                    }
                     let (ya, yb) = (y0.saturating_sub(r), (y1 + r).min(h));
-                    keys.resize((yb - ya) * w, 0.0);
-                    hmin.resize((yb - ya) * w, 0.0);
+                    keys.resize((yb - ya) * w, 0);
                     for (row, dst) in (ya..yb).zip(keys.chunks_exact_mut(w)) {
                         src.key_span(self.lut, row, 0, w, dst);
                     }
+                    if r == 0 {
+                        for (d, &k) in o.iter_mut().zip(keys.iter()) {
+                            *d = unit(k);
+                        }
+                        return;
+                    }
+                    hmin.resize((yb - ya) * w, 0);
                     for (src_row, dst) in keys.chunks_exact(w).zip(hmin.chunks_exact_mut(w)) {
                         horizontal_min(src_row, dst, r);
                     }
+                    let hrow = |row: usize| &hmin[(row - ya) * w..(row - ya + 1) * w];
                     for (row, dst) in (y0..y1).zip(o.chunks_exact_mut(w)) {
                         let (ra, rb) = (row.saturating_sub(r).max(ya), (row + r + 1).min(yb));
-                        dst.copy_from_slice(&hmin[(ra - ya) * w..(ra - ya + 1) * w]);
+                        vmin.clear();
+                        vmin.extend_from_slice(hrow(ra));
                         for rr in ra + 1..rb {
-                            let other = &hmin[(rr - ya) * w..(rr - ya + 1) * w];
-                            for (d, &v) in dst.iter_mut().zip(other) {
-                                *d = d.min(v);
+                            for (m, &k) in vmin.iter_mut().zip(hrow(rr)) {
+                                *m = (*m).min(k);
                             }
+                        }
+                        for (d, &k) in dst.iter_mut().zip(vmin.iter()) {
+                            *d = unit(k);
                         }
                     }
                 },
@@ -479,11 +627,19 @@ impl LutKeyer<'_> {
     }
 }
 
-/// `dst[x] = min(src[x - r ..= x + r])`, clipped at the row's ends.
-fn horizontal_min(src: &[f32], dst: &mut [f32], r: usize) {
+/// `dst[x] = min(src[x - r ..= x + r])`, clipped at the slice's ends.
+fn horizontal_min(src: &[u32], dst: &mut [u32], r: usize) {
     let w = src.len();
+    if r == 1 && w >= 2 {
+        dst[0] = src[0].min(src[1]);
+        for (d, win) in dst[1..w - 1].iter_mut().zip(src.windows(3)) {
+            *d = win[0].min(win[1]).min(win[2]);
+        }
+        dst[w - 1] = src[w - 2].min(src[w - 1]);
+        return;
+    }
     for (x, d) in dst.iter_mut().enumerate() {
         let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-        *d = src[a..b].iter().fold(f32::INFINITY, |m, &v| m.min(v));
+        *d = src[a..b].iter().copied().min().unwrap_or(0);
     }
 }

@@ -6,20 +6,18 @@ use rayon::prelude::*;
 
 use crate::config::{MAX_LUT_SIZE, MIN_LUT_SIZE};
 use crate::error::KeyError;
+use crate::frame::rgb_to_ycbcr709;
 use crate::palette::KeyModel;
 
 /// Largest value of the fixed-point trilinear result: 255 (alpha) times 255^3 (weights).
-const FIXED_ONE: u32 = 255 * 255 * 255 * 255;
+pub(crate) const FIXED_ONE: u32 = 255 * 255 * 255 * 255;
 /// Scale from the fixed-point result to 0..=1.
-const FIXED_TO_UNIT: f32 = 1.0 / FIXED_ONE as f32;
+pub(crate) const FIXED_TO_UNIT: f32 = 1.0 / FIXED_ONE as f32;
 
-/// Where a byte code value falls on one LUT axis: index of the lower node (already multiplied
-/// by the axis stride) and the weight of the upper node in 1/255 units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct AxisStep {
-    offset: u32,
-    weight: u32,
-}
+/// Mask of the even bytes of a u64 (four 16-bit lanes).
+const EVEN_BYTES: u64 = 0x00ff_00ff_00ff_00ff;
+/// Mask of the even 16-bit lanes of a u64 (two 32-bit lanes).
+const EVEN_HALVES: u64 = 0x0000_ffff_0000_ffff;
 
 /// A palette compiled to a 3D table of alpha values over BT.709 limited-range YCbCr.
 ///
@@ -29,17 +27,27 @@ struct AxisStep {
 /// Lookups interpolate trilinearly between the 8 surrounding nodes.
 ///
 /// Treat the public fields as read-only: lookups never panic, but a LUT whose `data` was
-/// changed to the wrong length keys to 0.
+/// changed after construction is not seen by the fast paths, which read a private copy.
 #[derive(Clone, PartialEq)]
 pub struct KeyLut {
     /// Nodes per axis (n).
     pub size: usize,
     /// n^3 alpha values (0 = not field, 255 = field), Y fastest, then Cb, then Cr.
     pub data: Vec<u8>,
-    /// Per byte code value: lower node and weight on the Y, Cb and Cr axes.
-    steps: Box<[[AxisStep; 3]; 256]>,
+    /// Per byte code value and axis: `lower node offset << 8 | upper weight` (weight in 1/255
+    /// units; offset already multiplied by the axis stride 1, n or n^2).
+    steps: Box<[[u32; 256]; 3]>,
+    /// Per cell (indexed like `data` by its lower corner): its 8 corner values packed in a u64,
+    /// byte `dy + 2 * dcb + 4 * dcr` = corner (iy + dy, icb + dcb, icr + dcr). One load per
+    /// lookup.
+    cells: Vec<u64>,
+    /// BT.709 RGB to LUT position, per axis (Y, Cb, Cr): offset and R, G, B coefficients in
+    /// 1/255 cell units scaled by 2^[`RGB_FRACTION_BITS`] (the matrix of `rgb_to_ycbcr709`).
+    rgb: [[i32; 4]; 3],
 }
 
+/// Fractional bits of the fixed-point RGB to LUT position conversion.
+const RGB_FRACTION_BITS: u32 = 12;
 impl fmt::Debug for KeyLut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyLut")
@@ -47,6 +55,14 @@ impl fmt::Debug for KeyLut {
             .field("bytes", &self.data.len())
             .finish_non_exhaustive()
     }
+}
+
+/// The Cb/Cr part of a byte lookup: cell offset and upper weights (1/255 units).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChromaSite {
+    offset: u32,
+    wcb: u32,
+    wcr: u32,
 }
 
 /// Code value of node `i` of an `n`-node axis.
@@ -91,27 +107,24 @@ impl KeyLut {
             });
         }
         let n = size as u32;
-        let mut steps = Box::new([[AxisStep::default(); 3]; 256]);
-        for (b, step) in steps.iter_mut().enumerate() {
-            let pos = b as u32 * (n - 1);
+        let mut steps = Box::new([[0_u32; 256]; 3]);
+        for b in 0..256_u32 {
+            let pos = b * (n - 1);
             let lower = (pos / 255).min(n - 2);
             let weight = pos - lower * 255;
-            *step = [
-                AxisStep {
-                    offset: lower,
-                    weight,
-                },
-                AxisStep {
-                    offset: lower * n,
-                    weight,
-                },
-                AxisStep {
-                    offset: lower * n * n,
-                    weight,
-                },
-            ];
+            for (axis, stride) in [1, n, n * n].into_iter().enumerate() {
+                steps[axis][b as usize] = (lower * stride) << 8 | weight;
+            }
         }
-        Ok(Self { size, data, steps })
+        let cells = pack_cells(size, &data);
+        let rgb = rgb_position_matrix(size);
+        Ok(Self {
+            size,
+            data,
+            steps,
+            cells,
+            rgb,
+        })
     }
 
     /// Key of a colour given as YCbCr code values (0..=255, e.g. `rgb_to_ycbcr709` of an RGB
@@ -155,28 +168,69 @@ impl KeyLut {
         self.lookup_fixed(y, cb, cr) as f32 * FIXED_TO_UNIT
     }
 
-    /// [`KeyLut::lookup_u8`] in fixed point: 0..=255^4.
-    #[inline]
+    /// [`KeyLut::lookup_u8`] in fixed point: 0..=[`FIXED_ONE`].
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
     pub(crate) fn lookup_fixed(&self, y: u8, cb: u8, cr: u8) -> u32 {
-        let sy = self.steps[y as usize][0];
-        let scb = self.steps[cb as usize][1];
-        let scr = self.steps[cr as usize][2];
-        let base = (sy.offset + scb.offset + scr.offset) as usize;
-        let n = self.size;
-        let (s1, sn) = (n, n * n);
-        let Some(d) = self.data.get(base..=base + sn + s1 + 1) else {
-            return 0;
+        self.lookup_site(y, self.chroma_site(cb, cr))
+    }
+
+    /// The chroma part of a byte lookup, shared by the pixels of one chroma site.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn chroma_site(&self, cb: u8, cr: u8) -> ChromaSite {
+        let scb = self.steps[1][cb as usize];
+        let scr = self.steps[2][cr as usize];
+        ChromaSite {
+            offset: (scb >> 8) + (scr >> 8),
+            wcb: scb & 0xff,
+            wcr: scr & 0xff,
+        }
+    }
+
+    /// Fixed-point key of luma byte `y` at a chroma site.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_site(&self, y: u8, site: ChromaSite) -> u32 {
+        let sy = self.steps[0][y as usize];
+        let cell = ((sy >> 8) + site.offset) as usize;
+        let q = self.cells.get(cell).copied().unwrap_or(0);
+        trilinear(q, sy & 0xff, site.wcb, site.wcr)
+    }
+
+    /// Fixed-point key (0..=[`FIXED_ONE`]) of a full-range RGB pixel: BT.709 YCbCr as
+    /// `rgb_to_ycbcr709` computes it, in fixed point, each position rounded to 1/255 of a
+    /// lattice cell (at most `0.5 / (n - 1)` code values): the fast path for RGB frames.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_fixed_rgb(&self, r: u8, g: u8, b: u8) -> u32 {
+        let n = self.size as u32;
+        let last = (255 * (n - 1)) as i32;
+        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+        let position = |m: &[i32; 4]| {
+            let p = ((m[0] + m[1] * r + m[2] * g + m[3] * b) >> RGB_FRACTION_BITS).clamp(0, last)
+                as u32;
+            let lower = (p / 255).min(n - 2);
+            (lower, p - lower * 255)
         };
-        let v = |o: usize| u32::from(d[o]);
-        let (wy, wcb, wcr) = (sy.weight, scb.weight, scr.weight);
-        let lerp = |a: u32, b: u32, w: u32| a * (255 - w) + b * w;
-        let c00 = lerp(v(0), v(1), wy);
-        let c10 = lerp(v(s1), v(s1 + 1), wy);
-        let c01 = lerp(v(sn), v(sn + 1), wy);
-        let c11 = lerp(v(sn + s1), v(sn + s1 + 1), wy);
-        let c0 = lerp(c00, c10, wcb);
-        let c1 = lerp(c01, c11, wcb);
-        lerp(c0, c1, wcr)
+        let (iy, wy) = position(&self.rgb[0]);
+        let (icb, wcb) = position(&self.rgb[1]);
+        let (icr, wcr) = position(&self.rgb[2]);
+        let cell = (iy + n * (icb + n * icr)) as usize;
+        let q = self.cells.get(cell).copied().unwrap_or(0);
+        trilinear(q, wy, wcb, wcr)
     }
 
     /// The node value at (iy, icb, icr), 0..=255; `None` past the edge.
@@ -187,6 +241,66 @@ impl KeyLut {
         }
         self.data.get(iy + n * (icb + n * icr)).copied()
     }
+}
+
+/// Trilinear interpolation of the 8 corner bytes of a cell packed in `q` (see
+/// `KeyLut::cells`), weights of the upper corners in 1/255 units, in fixed point
+/// (0..=[`FIXED_ONE`]). Interpolates 4 pairs along Y in 16-bit lanes, then 2 pairs along Cb in
+/// 32-bit lanes, then along Cr; no lane can carry into the next (255 * 255 < 2^16,
+/// 255^3 < 2^32).
+#[allow(
+    clippy::inline_always,
+    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+)]
+#[inline(always)]
+fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
+    let (wy, wcb, wcr) = (u64::from(wy), u64::from(wcb), u64::from(wcr));
+    let y0 = q & EVEN_BYTES;
+    let y1 = (q >> 8) & EVEN_BYTES;
+    let along_y = y0 * (255 - wy) + y1 * wy;
+    let cb0 = along_y & EVEN_HALVES;
+    let cb1 = (along_y >> 16) & EVEN_HALVES;
+    let along_cb = cb0 * (255 - wcb) + cb1 * wcb;
+    let (cr0, cr1) = (along_cb & 0xffff_ffff, along_cb >> 32);
+    (cr0 * (255 - wcr) + cr1 * wcr) as u32
+}
+
+/// The per-cell corner table of `KeyLut::cells` (cells on the upper faces, never read, hold 0).
+fn pack_cells(n: usize, data: &[u8]) -> Vec<u64> {
+    let mut cells = vec![0_u64; n * n * n];
+    for icr in 0..n - 1 {
+        for icb in 0..n - 1 {
+            for iy in 0..n - 1 {
+                let mut q = 0_u64;
+                for corner in 0..8 {
+                    let (dy, dcb, dcr) = (corner & 1, (corner >> 1) & 1, corner >> 2);
+                    let v = data[(iy + dy) + n * ((icb + dcb) + n * (icr + dcr))];
+                    q |= u64::from(v) << (8 * corner);
+                }
+                cells[iy + n * (icb + n * icr)] = q;
+            }
+        }
+    }
+    cells
+}
+
+/// The affine map of `rgb_to_ycbcr709`, read off the function itself (so there is one
+/// matrix), scaled to LUT positions in 1/255 cell units times 2^[`RGB_FRACTION_BITS`], with
+/// half a unit added to the offset so the shift rounds to nearest.
+fn rgb_position_matrix(n: usize) -> [[i32; 4]; 3] {
+    let f = |r: f32, g: f32, b: f32| rgb_to_ycbcr709(r, g, b).map(f64::from);
+    let origin = f(0.0, 0.0, 0.0);
+    let columns = [f(255.0, 0.0, 0.0), f(0.0, 255.0, 0.0), f(0.0, 0.0, 255.0)];
+    let scale = (n - 1) as f64 * f64::from(1_u32 << RGB_FRACTION_BITS);
+    let mut m = [[0_i32; 4]; 3];
+    for (axis, row) in m.iter_mut().enumerate() {
+        row[0] =
+            (origin[axis] * scale + f64::from(1_u32 << (RGB_FRACTION_BITS - 1))).round() as i32;
+        for (c, column) in columns.iter().enumerate() {
+            row[c + 1] = ((column[axis] - origin[axis]) / 255.0 * scale).round() as i32;
+        }
+    }
+    m
 }
 
 fn check_size(size: usize) -> Result<(), KeyError> {
@@ -218,6 +332,32 @@ mod tests {
                 let f = lut.lookup(f32::from(b), f32::from(c1), f32::from(c2));
                 assert!((a - f).abs() < 1e-4, "n={n} b={b}: {a} vs {f}");
             }
+        }
+    }
+
+    #[test]
+    fn rgb_fast_path_is_the_exact_lookup_at_the_rounded_position() {
+        for n in [2, 33, 65, 129] {
+            let data = (0..n * n * n)
+                .map(|i| ((i * 2_654_435_761_usize) >> 9) as u8)
+                .collect();
+            let lut = KeyLut::from_data(n, data).unwrap();
+            let step = (n - 1) as f32;
+            let snap = |c: f32| (c * step).round() / step;
+            let mut worst = 0.0_f32;
+            for i in 0..20_000_u32 {
+                let [r, g, b] = [i * 37, i * 101 + 7, i * 211 + 3].map(|v| (v % 256) as u8);
+                let fast = lut.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT;
+                let [y, cb, cr] = rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b));
+                let exact = lut.lookup(snap(y), snap(cb), snap(cr));
+                // Equal except where the float position lies within 2^-12 of a rounding tie.
+                worst = worst.max((fast - exact).abs());
+                assert!(
+                    (fast - exact).abs() <= 1.0 / 255.0,
+                    "n={n} ({r},{g},{b}): {fast} vs {exact}"
+                );
+            }
+            assert!(worst < 0.5, "n={n}");
         }
     }
 
