@@ -45,7 +45,9 @@ fn frame_errors(f: &RenderedFrame, field: &FieldModel) -> Vec<f64> {
         .lines_of(LineKind::YardLine)
         .chain(field.lines_of(LineKind::GoalLine));
     for line in lines {
-        let Shape::Segment { a, b } = line.shape else { continue };
+        let Shape::Segment { a, b } = line.shape else {
+            continue;
+        };
         let x = a[0];
         let half = 0.5 * line.width_m;
         let (y0, y1) = (a[1].min(b[1]) + 1.0, a[1].max(b[1]) - 1.0);
@@ -85,7 +87,9 @@ fn measure(
     let u_line = p[0] + (r - p[1]) * du / dv;
     // Apparent width across the row, and the neighbouring painted marks (1 yd away).
     let width_px = (proj(x + half, y)?[0] - proj(x - half, y)?[0]).abs() / steep.max(1e-3);
-    let gap_px = (proj(x + 0.9144, y)?[0] - p[0]).abs().min((proj(x - 0.9144, y)?[0] - p[0]).abs());
+    let gap_px = (proj(x + 0.9144, y)?[0] - p[0])
+        .abs()
+        .min((proj(x - 0.9144, y)?[0] - p[0]).abs());
     let inner = (0.5 * width_px).ceil() as usize + 2;
     if (inner + FLANK_PX + 2) as f64 > gap_px {
         return None;
@@ -102,7 +106,10 @@ fn measure(
     let l = |c: usize| luma(&f.rgb, w, c, row);
     let left = (c0..c0 + FLANK_PX).map(l).sum::<f64>() / FLANK_PX as f64;
     let right = (c1 + 1 - FLANK_PX..=c1).map(l).sum::<f64>() / FLANK_PX as f64;
-    let (lx, rx) = (c0 as f64 + 0.5 * (FLANK_PX - 1) as f64, c1 as f64 - 0.5 * (FLANK_PX - 1) as f64);
+    let (lx, rx) = (
+        c0 as f64 + 0.5 * (FLANK_PX - 1) as f64,
+        c1 as f64 - 0.5 * (FLANK_PX - 1) as f64,
+    );
     let (mut sum, mut moment) = (0.0, 0.0);
     for c in c0 + FLANK_PX..=c1 - FLANK_PX {
         let bg = left + (right - left) * (c as f64 - lx) / (rx - lx);
@@ -153,5 +160,8 @@ fn painted_yard_lines_lie_where_the_engine_projects_them() {
     all.extend(check(Scenario::Static, 1280, 720, 4, &[10]));
     let r = rms(&all);
     println!("all: {} points, rms {r:.3} px", all.len());
-    assert!(r <= MAX_RMS_PX, "yard lines are {r:.3} px RMS from the engine's projection");
+    assert!(
+        r <= MAX_RMS_PX,
+        "yard lines are {r:.3} px RMS from the engine's projection"
+    );
 }
