@@ -20,8 +20,11 @@ pub mod geometry;
 pub mod graphics;
 pub mod head;
 pub mod key;
+pub mod lens;
 pub mod pose;
 pub mod render;
+pub mod tracking;
+pub mod venue;
 
 pub use field::{FieldKind, FieldModel};
 pub use geometry::{Camera, Crown, Intrinsics};
