@@ -8,7 +8,7 @@ PACKAGES=(
   libopencv-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-libav
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   mesa-vulkan-drivers libvulkan1 vulkan-tools
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   xvfb xauth x11-apps imagemagick ffmpeg

@@ -6,11 +6,31 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod eval_cmd;
+mod sample_cmd;
+mod video;
 
 /// Exit code for a processing failure.
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code for a usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
+
+/// An error in how the command was called or configured (bad argument, missing input file):
+/// exits with [`EXIT_USAGE`]. Anything else that fails exits with [`EXIT_FAILURE`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code for `err`: [`EXIT_USAGE`] when any cause in its chain is a usage error.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    let usage = err.chain().any(|cause| {
+        cause.is::<UsageError>()
+            || cause
+                .downcast_ref::<video::VideoError>()
+                .is_some_and(video::VideoError::is_usage)
+    });
+    if usage { EXIT_USAGE } else { EXIT_FAILURE }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "yardline", version, about = "Virtual first-down line engine: render, sample, evaluate, benchmark")]
@@ -27,6 +47,10 @@ enum Command {
         #[arg(long, default_value = "demo.png")]
         output: PathBuf,
     },
+    /// Generate a synthetic broadcast sample with exact camera truth.
+    Sample(sample_cmd::SampleArgs),
+    /// Score a rendered output against a sample's truth.
+    Eval(eval_cmd::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,12 +64,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { output } => demo::run(&output),
+        Command::Sample(args) => sample_cmd::run(&args),
+        Command::Eval(args) => eval_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_FAILURE)
+            ExitCode::from(exit_code(&e))
         }
     }
 }
