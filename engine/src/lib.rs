@@ -25,6 +25,7 @@ pub mod pose;
 pub mod render;
 pub mod tracking;
 pub mod venue;
+pub mod vision;
 
 pub use field::{FieldKind, FieldModel};
 pub use geometry::{Camera, Crown, Intrinsics};

@@ -1,8 +1,23 @@
-//! Pose selection: which camera draws this frame, and from what source.
+//! The per-frame camera pose: the sensor camera as is, refined by vision (fused), tracked by
+//! vision alone, or the last good pose held for a bounded time.
 //!
-//! Sources: `sensor` (encoders + lens table), `vision` (painted lines alone), `fused` (sensor
-//! refined by vision), `hold` (the last good camera, for a bounded number of frames), `none`
-//! (nothing usable: the frame stays clean).
+//! ## Policy
+//! - [`PoseMode::Sensor`]: the sensor camera, unrefined (no image work).
+//! - [`PoseMode::Fused`]: the painted lines are measured around the sensor camera (with the
+//!   correction predicted from previous frames) and a small correction (pan, tilt, roll,
+//!   focal scale) is solved and filtered by a constant-velocity Kalman filter. When the lines
+//!   do not fit (hysteresis on residual and inliers), the sensor camera is used with the last
+//!   filtered correction (source `sensor`).
+//! - [`PoseMode::Vision`]: no sensors; each frame is tracked from the previous one (or from
+//!   the operator registration, [`PoseEstimator::set_reference`]) with the same measurements.
+//!   After a loss or a cut, every frame retries from the last good pose until the lines fit.
+//! - [`PoseMode::Auto`]: fused while a sensor camera arrives, vision tracking from the last
+//!   good pose when it does not.
+//! - Whenever no pose is usable, the last good camera is held for
+//!   [`PoseConfig::hold_frames`] frames (source `hold`), then `none` (the frame is left clean).
+//!   A cut ([`PoseEstimator::reset`]) ends any hold: the old shot's pose would be wrong.
+//!
+//! Pixel distances in [`PoseConfig`] marked "at 1920 wide" scale with the frame width.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,27 +27,36 @@ use yardline_keying::frame::FrameRef;
 
 use crate::field::FieldModel;
 use crate::geometry::Camera;
+use crate::vision::{
+    Correction, CorrectionFilter, KalmanTuning, LineTemplate, LumaView, MeasureParams, Measurement,
+    SolveConfig, SolveResult, measure, residual_rms, solve_correction,
+};
 
-/// Default number of frames the last good camera is held when tracking fails.
+/// Frame width (pixels) at which the pixel settings of [`PoseConfig`] apply as given.
+pub const REFERENCE_WIDTH_PX: f64 = 1920.0;
+/// Default number of frames the last good pose is held.
 pub const DEFAULT_HOLD_FRAMES: u32 = 10;
 
-/// How the pose is obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Which inputs the pose may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PoseMode {
-    /// Fused when vision fits, sensor when it does not, vision when there are no sensors.
+    /// Fused with sensors, vision-only without, with automatic fallback.
     #[default]
     Auto,
-    /// Sensor pose only.
+    /// Sensor camera only.
     Sensor,
-    /// Vision only.
+    /// Vision tracking only (sensors ignored).
     Vision,
-    /// Sensor refined by vision.
+    /// Sensor camera refined by vision.
     Fused,
 }
 
 impl PoseMode {
-    /// Lower-case name.
+    /// All modes, in a stable order.
+    pub const ALL: [Self; 4] = [Self::Auto, Self::Sensor, Self::Vision, Self::Fused];
+
+    /// Lower-case name used in files and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
@@ -49,7 +73,7 @@ impl fmt::Display for PoseMode {
     }
 }
 
-/// Error for an unknown pose mode name.
+/// An unknown pose mode name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown pose mode {0:?} (expected auto, sensor, vision or fused)")]
 pub struct PoseModeError(pub String);
@@ -57,34 +81,32 @@ pub struct PoseModeError(pub String);
 impl FromStr for PoseMode {
     type Err = PoseModeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(Self::Auto),
-            "sensor" => Ok(Self::Sensor),
-            "vision" => Ok(Self::Vision),
-            "fused" => Ok(Self::Fused),
-            other => Err(PoseModeError(other.to_string())),
-        }
+        let t = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == t)
+            .ok_or_else(|| PoseModeError(s.to_string()))
     }
 }
 
-/// Where this frame's camera came from.
+/// Where a frame's camera came from (`report.jsonl` "source").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PoseSource {
-    /// Encoders and lens table.
+    /// The sensor camera (possibly with the last vision correction kept).
     Sensor,
-    /// Painted lines alone.
+    /// Vision tracking without sensors.
     Vision,
-    /// Sensor refined by vision.
+    /// The sensor camera refined by this frame's vision.
     Fused,
     /// The last good camera, held.
     Hold,
-    /// Nothing usable.
+    /// No camera: the frame is left clean.
     None,
 }
 
 impl PoseSource {
-    /// Lower-case name (as in report.jsonl).
+    /// Lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sensor => "sensor",
@@ -96,71 +118,163 @@ impl PoseSource {
     }
 }
 
-/// Pose selection settings.
+impl fmt::Display for PoseSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Thresholds, hysteresis, search sizes and filter tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoseConfig {
-    /// Frames the last good camera is held when no source is usable (frames).
+    /// Frames the last good camera is held when nothing is usable (frames).
     pub hold_frames: u32,
+    /// Vision counts as fitting (from not fitting) at or below this residual (pixels RMS).
+    pub enter_max_residual_px: f64,
+    /// Vision keeps fitting up to this residual (pixels RMS; hysteresis, >= enter).
+    pub exit_max_residual_px: f64,
+    /// Vision counts as fitting (from not fitting) with at least this many inliers (count).
+    pub enter_min_inliers: usize,
+    /// Vision keeps fitting with at least this many inliers (count; hysteresis, <= enter).
+    pub exit_min_inliers: usize,
+    /// Least distinct painted lines among the inliers (count).
+    pub min_lines: usize,
+    /// Search range either side of the predicted line while locked (pixels at 1920 wide).
+    pub track_range_px: f64,
+    /// Search range while acquiring (pixels at 1920 wide).
+    pub acquire_range_px: f64,
+    /// Spacing of searches along a line (pixels at 1920 wide).
+    pub spacing_px: f64,
+    /// Most line measurements per frame (count).
+    pub max_measurements: usize,
+    /// A measurement within this distance of the solved camera is an inlier (pixels).
+    pub inlier_px: f64,
+    /// Prior standard deviation of each correction parameter around its prediction (pixels
+    /// it moves a typical point by): what the lines cannot see stays predicted.
+    pub prior_px: f64,
+    /// Largest rotation the fused correction may reach (degrees): beyond it the lines are
+    /// taken to be misread (a hash mark one yard over is about 1 degree away), not the sensor.
+    pub max_fused_correction_deg: f64,
+    /// Largest change of the fused correction from its prediction in one frame (degrees).
+    pub max_fused_step_deg: f64,
+    /// Filter of the fused correction.
+    pub fused_filter: KalmanTuning,
+    /// Filter of vision-only tracking.
+    pub vision_filter: KalmanTuning,
+    /// Vision-only tracking also solves the lens distortion `k1` (no lens table follows the
+    /// zoom there).
+    pub vision_estimates_k1: bool,
 }
 
 impl Default for PoseConfig {
     fn default() -> Self {
         Self {
             hold_frames: DEFAULT_HOLD_FRAMES,
+            enter_max_residual_px: 1.5,
+            exit_max_residual_px: 2.5,
+            enter_min_inliers: 30,
+            exit_min_inliers: 15,
+            min_lines: 3,
+            track_range_px: 16.0,
+            acquire_range_px: 48.0,
+            spacing_px: 24.0,
+            max_measurements: 400,
+            inlier_px: 2.0,
+            prior_px: 2.0,
+            max_fused_correction_deg: 0.5,
+            max_fused_step_deg: 0.15,
+            fused_filter: KalmanTuning::FUSED,
+            vision_filter: KalmanTuning::VISION,
+            vision_estimates_k1: true,
         }
     }
 }
 
-/// The camera chosen for one frame.
+/// The pose of one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoseEstimate {
-    /// Camera to draw with; `None` leaves the frame clean.
+    /// The camera to draw with; `None` leaves the frame clean.
     pub camera: Option<Camera>,
     /// Where it came from.
     pub source: PoseSource,
-    /// RMS of the painted-line measurements against the chosen camera (pixels), when measured.
+    /// RMS distance of the inlier line measurements from the chosen camera (pixels); `None`
+    /// when nothing was measured.
     pub residual_px: Option<f64>,
-    /// Line measurements that agreed with the chosen camera.
+    /// Inlier line measurements (count).
     pub inliers: usize,
-    /// Frames of hold left (frames).
+    /// Frames the current camera may still be held if nothing usable follows (frames).
     pub hold_remaining: u32,
 }
 
-/// Chooses the camera for each frame.
+/// A usable pose of this frame, before the hold logic.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    camera: Camera,
+    source: PoseSource,
+    residual_px: Option<f64>,
+    inliers: usize,
+}
+
+/// Frame-to-frame pose estimation for one camera (see the module docs for the policy).
 #[derive(Debug, Clone)]
 pub struct PoseEstimator {
     field: FieldModel,
+    template: LineTemplate,
     mode: PoseMode,
     config: PoseConfig,
     reference: Option<Camera>,
     last_good: Option<Camera>,
-    hold_remaining: u32,
+    hold_left: u32,
+    fused_filter: CorrectionFilter,
+    fused_locked: bool,
+    vision_filter: CorrectionFilter,
+    vision_base: Option<Camera>,
+    vision_locked: bool,
+}
+
+/// True when a camera's numbers can be drawn with.
+fn camera_ok(c: &Camera) -> bool {
+    c.intrinsics.is_valid()
+        && c.translation.iter().all(|v| v.is_finite())
+        && c.rotation.matrix().iter().all(|v| v.is_finite())
 }
 
 impl PoseEstimator {
-    /// A new estimator for a field.
+    /// An estimator for `field` (its search points are laid out once, here).
     pub fn new(field: FieldModel, mode: PoseMode, config: PoseConfig) -> Self {
+        let template = LineTemplate::new(&field);
         Self {
             field,
+            template,
             mode,
+            fused_filter: CorrectionFilter::new(config.fused_filter),
+            vision_filter: CorrectionFilter::new(config.vision_filter),
             config,
             reference: None,
             last_good: None,
-            hold_remaining: 0,
+            hold_left: 0,
+            fused_locked: false,
+            vision_base: None,
+            vision_locked: false,
         }
     }
 
-    /// The field model measured against.
+    /// The field model.
     pub fn field(&self) -> &FieldModel {
         &self.field
     }
 
-    /// Current mode.
+    /// The current mode.
     pub fn mode(&self) -> PoseMode {
         self.mode
     }
 
-    /// Changes the mode.
+    /// The configuration.
+    pub fn config(&self) -> &PoseConfig {
+        &self.config
+    }
+
+    /// Switches mode; temporal state is kept.
     pub fn set_mode(&mut self, mode: PoseMode) {
         self.mode = mode;
     }
@@ -170,47 +284,76 @@ impl PoseEstimator {
         self.config.hold_frames = frames;
     }
 
-    /// A known-good camera (operator registration, or the last pose before a restart).
+    /// An operator registration (or another known pose) for vision-only tracking to start
+    /// from.
     pub fn set_reference(&mut self, camera: Camera) {
+        if !camera_ok(&camera) {
+            return;
+        }
         self.reference = Some(camera);
+        self.vision_base = Some(camera);
+        self.vision_filter.reset();
+        self.vision_locked = false;
     }
 
-    /// Forgets temporal state (a cut).
+    /// A cut: forgets velocities, locks and any hold. The last good pose stays as the place
+    /// vision-only tracking retries from.
     pub fn reset(&mut self) {
-        self.last_good = None;
-        self.hold_remaining = 0;
+        self.fused_filter.reset();
+        self.vision_filter.reset();
+        self.fused_locked = false;
+        self.vision_locked = false;
+        self.hold_left = 0;
     }
 
-    /// The camera for this frame from the sensor camera (when tracking gave one).
-    pub fn estimate(&mut self, _frame: FrameRef<'_>, sensor: Option<&Camera>) -> PoseEstimate {
-        let chosen = match self.mode {
-            PoseMode::Vision => None,
-            _ => sensor.copied().map(|c| (c, PoseSource::Sensor)),
-        };
-        if let Some((camera, source)) = chosen {
-            self.last_good = Some(camera);
-            self.hold_remaining = self.config.hold_frames;
-            return PoseEstimate {
-                camera: Some(camera),
-                source,
+    /// The pose of one frame, given the sensor camera for it (if any).
+    pub fn estimate(&mut self, frame: FrameRef<'_>, sensor: Option<&Camera>) -> PoseEstimate {
+        let luma = LumaView::new(frame);
+        let sensor = sensor.filter(|c| camera_ok(c));
+        let outcome = match (self.mode, sensor) {
+            (PoseMode::Sensor, Some(s)) => Some(Outcome {
+                camera: *s,
+                source: PoseSource::Sensor,
                 residual_px: None,
                 inliers: 0,
-                hold_remaining: self.hold_remaining,
-            };
+            }),
+            (PoseMode::Fused | PoseMode::Auto, Some(s)) => Some(self.fused_step(&luma, s)),
+            (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
+            (PoseMode::Sensor | PoseMode::Fused, None) => None,
+        };
+        match outcome {
+            Some(o) if camera_ok(&o.camera) => {
+                self.last_good = Some(o.camera);
+                self.hold_left = self.config.hold_frames;
+                if o.source != PoseSource::Vision {
+                    // Vision-only tracking, if it takes over, starts from this pose.
+                    self.vision_base = Some(o.camera);
+                    self.vision_filter.reset();
+                    self.vision_locked = false;
+                }
+                PoseEstimate {
+                    camera: Some(o.camera),
+                    source: o.source,
+                    residual_px: o.residual_px,
+                    inliers: o.inliers,
+                    hold_remaining: self.hold_left,
+                }
+            }
+            _ => self.hold(),
         }
-        self.hold()
     }
 
+    /// The hold (or nothing) when no pose is usable.
     fn hold(&mut self) -> PoseEstimate {
         match self.last_good {
-            Some(camera) if self.hold_remaining > 0 => {
-                self.hold_remaining -= 1;
+            Some(cam) if self.hold_left > 0 => {
+                self.hold_left -= 1;
                 PoseEstimate {
-                    camera: Some(camera),
+                    camera: Some(cam),
                     source: PoseSource::Hold,
                     residual_px: None,
                     inliers: 0,
-                    hold_remaining: self.hold_remaining,
+                    hold_remaining: self.hold_left,
                 }
             }
             _ => PoseEstimate {
@@ -222,4 +365,132 @@ impl PoseEstimator {
             },
         }
     }
+
+    /// Search settings for a frame of `width` pixels.
+    fn measure_params(&self, width: u32, locked: bool) -> MeasureParams {
+        let s = f64::from(width) / REFERENCE_WIDTH_PX;
+        let range = if locked {
+            self.config.track_range_px
+        } else {
+            self.config.acquire_range_px
+        };
+        MeasureParams {
+            max_range_px: (range * s).max(3.0),
+            min_range_px: 1.5,
+            spacing_px: (self.config.spacing_px * s).max(4.0),
+            max_points: self.config.max_measurements,
+        }
+    }
+
+    fn solve_config(&self, estimate_k1: bool) -> SolveConfig {
+        SolveConfig {
+            inlier_px: self.config.inlier_px,
+            prior_px: self.config.prior_px,
+            min_measurements: self.config.exit_min_inliers,
+            estimate_k1,
+            ..SolveConfig::default()
+        }
+    }
+
+    /// Whether a solve fits well enough (hysteresis on `locked`).
+    fn fits<T>(&self, res: &SolveResult<T>, locked: bool) -> bool {
+        let c = &self.config;
+        let (max_res, min_inl) = if locked {
+            (c.exit_max_residual_px, c.exit_min_inliers)
+        } else {
+            (c.enter_max_residual_px, c.enter_min_inliers)
+        };
+        res.residual_px <= max_res && res.inliers >= min_inl && res.lines >= c.min_lines
+    }
+
+    fn fused_step(&mut self, luma: &LumaView<'_>, sensor: &Camera) -> Outcome {
+        let radius = half_diagonal(luma);
+        let ppu = Correction::pixels_per_unit(sensor.intrinsics.fx, radius);
+        let pred = self.fused_filter.predict(&ppu);
+        let predicted = pred.apply(sensor);
+        let params = self.measure_params(luma.width(), self.fused_locked);
+        let meas = measure(luma, &predicted, &self.template, &params);
+        let solved = solve_correction(sensor, &pred, &meas, radius, &self.solve_config(false));
+        let max_rot = self.config.max_fused_correction_deg.to_radians();
+        match solved {
+            Ok(res)
+                if self.fits(&res, self.fused_locked) && res.value.rotation.norm() <= max_rot =>
+            {
+                let filtered = self.fused_filter.update(&res.value, &res.sigma, &ppu);
+                self.fused_locked = true;
+                let camera = filtered.apply(sensor);
+                let (rms, inliers) = residual_rms(&camera, &meas, self.config.inlier_px);
+                Outcome {
+                    camera,
+                    source: PoseSource::Fused,
+                    residual_px: rms.is_finite().then_some(rms),
+                    inliers,
+                }
+            }
+            _ => {
+                self.fused_locked = false;
+                self.fused_filter.stop();
+                let camera = if self.fused_filter.is_started() {
+                    self.fused_filter.value().apply(sensor)
+                } else {
+                    *sensor
+                };
+                let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
+                Outcome {
+                    camera,
+                    source: PoseSource::Sensor,
+                    residual_px,
+                    inliers,
+                }
+            }
+        }
+    }
+
+    fn vision_step(&mut self, luma: &LumaView<'_>) -> Option<Outcome> {
+        let base = self.vision_base.or(self.last_good).or(self.reference)?;
+        let radius = half_diagonal(luma);
+        let ppu = Correction::pixels_per_unit(base.intrinsics.fx, radius);
+        let pred = if self.vision_filter.is_started() {
+            self.vision_filter.predict(&ppu)
+        } else {
+            Correction::default()
+        };
+        let predicted = pred.apply(&base);
+        let params = self.measure_params(luma.width(), self.vision_locked);
+        let meas = measure(luma, &predicted, &self.template, &params);
+        let cfg = self.solve_config(self.config.vision_estimates_k1);
+        match solve_correction(&base, &pred, &meas, radius, &cfg) {
+            Ok(res) if self.fits(&res, self.vision_locked) => {
+                let filtered = self.vision_filter.update(&res.value, &res.sigma, &ppu);
+                let camera = filtered.apply(&base);
+                self.vision_filter.rebase();
+                self.vision_base = Some(camera);
+                self.vision_locked = true;
+                let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
+                Some(Outcome {
+                    camera,
+                    source: PoseSource::Vision,
+                    residual_px,
+                    inliers,
+                })
+            }
+            _ => {
+                // Retry from the last good pose, at rest, with the wide search.
+                self.vision_filter.reset();
+                self.vision_locked = false;
+                None
+            }
+        }
+    }
+}
+
+/// Half the image diagonal (pixels).
+fn half_diagonal(luma: &LumaView<'_>) -> f64 {
+    0.5 * f64::from(luma.width()).hypot(f64::from(luma.height()))
+}
+
+/// Residual and inliers of measurements against a camera, `None` when nothing fits.
+fn rms_of(camera: &Camera, meas: &[Measurement], inlier_px: f64) -> (Option<f64>, usize) {
+    let (rms, n) = residual_rms(camera, meas, inlier_px);
+    (rms.is_finite().then_some(rms), n)
 }

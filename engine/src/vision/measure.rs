@@ -1,0 +1,558 @@
+//! Search points on the painted lines and sub-pixel line-centre measurement along short
+//! profiles across them.
+
+use nalgebra::{Point2, Point3, Vector2};
+use rayon::prelude::*;
+
+use super::luma::LumaView;
+use crate::field::{FieldModel, LineKind, Shape};
+use crate::geometry::Camera;
+
+/// Spacing of template points along each painted line (metres).
+pub const TEMPLATE_STEP_M: f64 = 0.25;
+/// Template points stay this far from a line's ends (metres): ends meet other lines.
+const END_MARGIN_M: f64 = 0.15;
+/// Points nearer than this to another painted line (metres, edge to edge) are never searched.
+const MIN_CLEARANCE_M: f64 = 0.25;
+/// Clearance beyond which another line no longer limits the search (metres).
+pub const MAX_CLEARANCE_M: f64 = 10.0;
+/// Polyline step used for arcs when computing clearances (metres).
+const ARC_STEP_M: f64 = 0.25;
+/// Ground step used to find a line's image direction and scale by finite differences (metres).
+const PROBE_M: f64 = 0.01;
+/// Pixels between the line window and each background band (pixels).
+const BAND_GAP_PX: i32 = 1;
+/// Least background band width (pixels).
+const MIN_BAND_PX: i32 = 3;
+/// Least excess luma of a line over its background, summed across it (code values x pixels).
+const MIN_EXCESS_LEVEL_PX: f32 = 10.0;
+/// Least peak excess luma of a line over its background (code values).
+const MIN_PEAK_LEVELS: f32 = 6.0;
+/// The best matched response must beat any other (away from the peak) by this factor.
+const UNIQUE_RATIO: f32 = 0.5;
+/// Allowed background step across the line: this share of the line's peak contrast...
+const SIDE_STEP_RATIO: f32 = 0.45;
+/// ...plus this many code values.
+const SIDE_STEP_LEVELS: f32 = 4.0;
+/// Allowed background roughness (std within a band): this share of the peak contrast...
+const SIDE_NOISE_RATIO: f32 = 0.2;
+/// ...plus this many code values.
+const SIDE_NOISE_LEVELS: f32 = 4.0;
+/// A line's measured spread (std across it, pixels) may exceed that of its expected width by
+/// this many pixels (blur, anti-aliasing).
+const WIDTH_SLACK_PX: f64 = 1.0;
+/// Least projected length of line either side of a search (pixels): shorter marks (a far
+/// hash mark at a wide zoom) are too small to measure.
+const MIN_ROOM_PX: f64 = 2.5;
+/// Rounds of re-estimating the centre against a background that steps at the line.
+const CENTROID_ROUNDS: usize = 3;
+/// Pixels kept clear of the image border by a profile (pixels).
+const BORDER_PX: f64 = 1.0;
+
+/// Anything that maps field points to pixels: a [`Camera`] or a ground homography.
+pub trait Projector: Sync {
+    /// Field point (metres) -> pixel; `None` where it does not project.
+    fn project_point(&self, p: &Point3<f64>) -> Option<Point2<f64>>;
+}
+
+impl Projector for Camera {
+    #[inline]
+    fn project_point(&self, p: &Point3<f64>) -> Option<Point2<f64>> {
+        self.project(p)
+    }
+}
+
+/// One search point on a painted line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemplatePoint {
+    /// Point on the line's centreline, on the field surface (field metres).
+    pub field: Point3<f64>,
+    /// Unit direction of the line on the ground here (field x, y; unitless).
+    pub tangent: Vector2<f64>,
+    /// Painted width of the line (metres).
+    pub width_m: f64,
+    /// Distance along the ground normal to the nearest other painted line, centre to centre
+    /// (metres, at most [`MAX_CLEARANCE_M`]).
+    pub clearance_m: f64,
+    /// Distance along the line to its nearer end (metres): how much line a search sees.
+    pub room_m: f64,
+    /// Index of the line in [`FieldModel::lines`].
+    pub line: u32,
+}
+
+/// The search points of a field: built once per field model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineTemplate {
+    points: Vec<TemplatePoint>,
+    /// Per line, the range of its points in `points`.
+    spans: Vec<(usize, usize)>,
+}
+
+/// Straight pieces of a painted line (arcs as polylines), with the line's index and width.
+fn pieces(field: &FieldModel) -> Vec<(Point2<f64>, Point2<f64>, usize, f64)> {
+    let mut out = Vec::new();
+    for (i, line) in field.lines.iter().enumerate() {
+        let pts = match line.shape {
+            Shape::Segment { a, b } => vec![Point2::from(a), Point2::from(b)],
+            Shape::Arc { .. } => line.shape.sample(ARC_STEP_M),
+        };
+        for w in pts.windows(2) {
+            out.push((w[0], w[1], i, line.width_m));
+        }
+    }
+    out
+}
+
+/// Distance from `p` to segment `a`-`b` (metres).
+fn point_segment_distance(p: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> f64 {
+    let ab = b - a;
+    let len2 = ab.norm_squared();
+    let t = if len2 > 0.0 {
+        ((p - a).dot(&ab) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p - (a + ab * t)).norm()
+}
+
+/// Where the line `p + s g` crosses segment `a`-`b`: `|s|` (metres), if it does.
+fn normal_crossing(p: Point2<f64>, g: Vector2<f64>, a: Point2<f64>, b: Point2<f64>) -> Option<f64> {
+    let ab = b - a;
+    let denom = g.x * ab.y - g.y * ab.x;
+    if denom.abs() < 1e-12 {
+        return None;
+    }
+    let ap = a - p;
+    let s = (ap.x * ab.y - ap.y * ab.x) / denom;
+    let u = (ap.x * g.y - ap.y * g.x) / denom;
+    (0.0..=1.0).contains(&u).then_some(s.abs())
+}
+
+impl LineTemplate {
+    /// Search points on every searchable painted line of `field` (spots are skipped), each
+    /// with its clearance to the neighbouring lines; points crowded by another line are left
+    /// out.
+    pub fn new(field: &FieldModel) -> Self {
+        let pieces = pieces(field);
+        let mut points = Vec::new();
+        let mut spans = Vec::with_capacity(field.lines.len());
+        for (i, line) in field.lines.iter().enumerate() {
+            let start = points.len();
+            if line.kind != LineKind::Spot {
+                for (p, tangent, room_m) in line_stations(&line.shape) {
+                    let g = Vector2::new(-tangent.y, tangent.x);
+                    let mut clearance = MAX_CLEARANCE_M;
+                    let mut crowded = false;
+                    for &(a, b, j, width) in &pieces {
+                        if j == i {
+                            continue;
+                        }
+                        let lo = a.coords.inf(&b.coords);
+                        let hi = a.coords.sup(&b.coords);
+                        if p.x < lo.x - MAX_CLEARANCE_M
+                            || p.x > hi.x + MAX_CLEARANCE_M
+                            || p.y < lo.y - MAX_CLEARANCE_M
+                            || p.y > hi.y + MAX_CLEARANCE_M
+                        {
+                            continue;
+                        }
+                        let edge = 0.5 * (width + line.width_m);
+                        if point_segment_distance(p, a, b) < MIN_CLEARANCE_M + edge {
+                            crowded = true;
+                            break;
+                        }
+                        if let Some(s) = normal_crossing(p, g, a, b) {
+                            clearance = clearance.min(s);
+                        }
+                    }
+                    if !crowded {
+                        points.push(TemplatePoint {
+                            field: Point3::new(p.x, p.y, field.surface_z(p.x, p.y)),
+                            tangent,
+                            width_m: line.width_m,
+                            clearance_m: clearance,
+                            room_m,
+                            line: i as u32,
+                        });
+                    }
+                }
+            }
+            spans.push((start, points.len()));
+        }
+        Self { points, spans }
+    }
+
+    /// Every search point.
+    pub fn points(&self) -> &[TemplatePoint] {
+        &self.points
+    }
+
+    /// Number of painted lines the template covers.
+    pub fn line_count(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+/// Stations along a line's centreline (points, unit tangents and the distance to the nearer
+/// end), away from its ends; a short line gives its midpoint only.
+fn line_stations(shape: &Shape) -> Vec<(Point2<f64>, Vector2<f64>, f64)> {
+    match *shape {
+        Shape::Segment { a, b } => {
+            let (a, b) = (Point2::from(a), Point2::from(b));
+            let len = (b - a).norm();
+            if len <= 0.0 {
+                return Vec::new();
+            }
+            let t = (b - a) / len;
+            let usable = len - 2.0 * END_MARGIN_M;
+            if usable < TEMPLATE_STEP_M {
+                return vec![(a + (b - a) * 0.5, t, 0.5 * len)];
+            }
+            let n = (usable / TEMPLATE_STEP_M).floor() as usize;
+            let first = 0.5 * (len - n as f64 * TEMPLATE_STEP_M);
+            (0..=n)
+                .map(|k| {
+                    let d = first + k as f64 * TEMPLATE_STEP_M;
+                    (a + t * d, t, d.min(len - d))
+                })
+                .collect()
+        }
+        Shape::Arc {
+            centre,
+            radius,
+            start_rad,
+            end_rad,
+        } => {
+            let len = radius * (end_rad - start_rad);
+            if len <= 2.0 * END_MARGIN_M || radius <= 0.0 {
+                return Vec::new();
+            }
+            let n = ((len - 2.0 * END_MARGIN_M) / TEMPLATE_STEP_M)
+                .floor()
+                .max(0.0) as usize;
+            let margin = END_MARGIN_M / radius;
+            let span = (end_rad - start_rad) - 2.0 * margin;
+            (0..=n)
+                .map(|k| {
+                    let f = k as f64 / n.max(1) as f64;
+                    let ang = start_rad + margin + span * f;
+                    let (s, c) = ang.sin_cos();
+                    let d = END_MARGIN_M + (len - 2.0 * END_MARGIN_M) * f;
+                    (
+                        Point2::new(centre[0] + radius * c, centre[1] + radius * s),
+                        Vector2::new(-s, c),
+                        d.min(len - d),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeasureParams {
+    /// Largest search distance either side of the predicted line, along its normal (pixels).
+    pub max_range_px: f64,
+    /// Points whose clearance allows a smaller range than this are skipped (pixels).
+    pub min_range_px: f64,
+    /// Least distance between searched points along one line (pixels).
+    pub spacing_px: f64,
+    /// Most measurements per frame (count); evenly thinned beyond it.
+    pub max_points: usize,
+}
+
+impl Default for MeasureParams {
+    fn default() -> Self {
+        Self {
+            max_range_px: 16.0,
+            min_range_px: 2.0,
+            spacing_px: 24.0,
+            max_points: 400,
+        }
+    }
+}
+
+/// One located line centre.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurement {
+    /// The searched point on the line's centreline (field metres).
+    pub field: Point3<f64>,
+    /// Index of the line in [`FieldModel::lines`].
+    pub line: u32,
+    /// Unit image normal of the predicted line at the point (pixels, unitless direction).
+    pub normal: Vector2<f64>,
+    /// Where the predicting projector put the point (pixels).
+    pub predicted: Point2<f64>,
+    /// A point on the observed line centre (pixels); only its offset along `normal` counts.
+    pub observed: Point2<f64>,
+    /// Peak luma of the line over its background (code values).
+    pub contrast: f32,
+}
+
+impl Measurement {
+    /// Signed distance (pixels, along `normal`) of a projection of the field point from the
+    /// observed line.
+    #[inline]
+    pub fn residual(&self, projected: Point2<f64>) -> f64 {
+        self.normal.dot(&(projected - self.observed))
+    }
+}
+
+/// A planned search: where, which way, how wide and how far.
+#[derive(Debug, Clone, Copy)]
+struct Task {
+    point: TemplatePoint,
+    predicted: Point2<f64>,
+    normal: Vector2<f64>,
+    width_px: f64,
+    range_px: f64,
+}
+
+/// Plans the searches of one line.
+fn plan_line<P: Projector>(
+    proj: &P,
+    pts: &[TemplatePoint],
+    params: &MeasureParams,
+    size: (f64, f64),
+    out: &mut Vec<Task>,
+) {
+    let mut last: Option<Point2<f64>> = None;
+    for tp in pts {
+        let Some(p) = proj.project_point(&tp.field) else {
+            continue;
+        };
+        let margin = params.max_range_px + BORDER_PX;
+        if p.x < margin
+            || p.y < margin
+            || p.x > size.0 - 1.0 - margin
+            || p.y > size.1 - 1.0 - margin
+        {
+            continue;
+        }
+        if last.is_some_and(|q| (p - q).norm() < params.spacing_px) {
+            continue;
+        }
+        let t3 = nalgebra::Vector3::new(tp.tangent.x, tp.tangent.y, 0.0);
+        let g3 = nalgebra::Vector3::new(-tp.tangent.y, tp.tangent.x, 0.0);
+        let (Some(pt), Some(pg)) = (
+            proj.project_point(&(tp.field + t3 * PROBE_M)),
+            proj.project_point(&(tp.field + g3 * PROBE_M)),
+        ) else {
+            continue;
+        };
+        let t = pt - p;
+        let tn = t.norm();
+        if !(tn.is_finite() && tn > 0.0) {
+            continue;
+        }
+        let normal = Vector2::new(-t.y, t.x) / tn;
+        if tn / PROBE_M * tp.room_m < MIN_ROOM_PX {
+            continue;
+        }
+        let px_per_m = normal.dot(&(pg - p)).abs() / PROBE_M;
+        if !px_per_m.is_finite() || px_per_m <= 0.0 {
+            continue;
+        }
+        let width_px = px_per_m * tp.width_m;
+        let range_px = params
+            .max_range_px
+            .min(0.5 * px_per_m * tp.clearance_m - 0.5 * width_px - 1.0);
+        if range_px < params.min_range_px {
+            continue;
+        }
+        last = Some(p);
+        out.push(Task {
+            point: *tp,
+            predicted: p,
+            normal,
+            width_px,
+            range_px,
+        });
+    }
+}
+
+/// Measures the painted lines `proj` predicts in view: plans short searches across them
+/// (spaced along each line, limited by the neighbouring lines) and locates each line's
+/// centre with sub-pixel accuracy. Searches that do not look like a clean line on grass (a
+/// player, a shadow edge, two peaks) give nothing.
+pub fn measure<P: Projector>(
+    luma: &LumaView<'_>,
+    proj: &P,
+    template: &LineTemplate,
+    params: &MeasureParams,
+) -> Vec<Measurement> {
+    let size = (f64::from(luma.width()), f64::from(luma.height()));
+    let mut tasks: Vec<Task> = template
+        .spans
+        .par_iter()
+        .flat_map_iter(|&(a, b)| {
+            let mut out = Vec::new();
+            plan_line(proj, &template.points[a..b], params, size, &mut out);
+            out
+        })
+        .collect();
+    if tasks.len() > params.max_points && params.max_points > 0 {
+        let n = tasks.len();
+        let keep = params.max_points;
+        tasks = (0..keep).map(|k| tasks[k * n / keep]).collect();
+    }
+    tasks
+        .par_iter()
+        .filter_map(|task| {
+            let (observed, contrast) = locate(luma, task)?;
+            Some(Measurement {
+                field: task.point.field,
+                line: task.point.line,
+                normal: task.normal,
+                predicted: task.predicted,
+                observed,
+                contrast,
+            })
+        })
+        .collect()
+}
+
+/// Mean and standard deviation of a slice (code values).
+fn mean_std(v: &[f32]) -> (f32, f32) {
+    let n = v.len().max(1) as f32;
+    let mean = v.iter().sum::<f32>() / n;
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
+    (mean, var.sqrt())
+}
+
+/// Locates the line centre of one task on a row or column profile (whichever runs closer to
+/// the line normal): matched window against two background bands, then the centroid of the
+/// luma excess.
+fn locate(luma: &LumaView<'_>, task: &Task) -> Option<(Point2<f64>, f32)> {
+    let n = task.normal;
+    let p = task.predicted;
+    let horizontal = n.x.abs() >= n.y.abs();
+    // Along-axis distance per normal distance.
+    let stretch = 1.0 / if horizontal { n.x.abs() } else { n.y.abs() };
+    let (fixed, along_pred) = if horizontal {
+        let row = p.y.round();
+        // Tangent (n.y, -n.x) up to sign: along the row, x moves by -(dy) * n.y / n.x.
+        (row, p.x - (row - p.y) * n.y / n.x)
+    } else {
+        let col = p.x.round();
+        (col, p.y - (col - p.x) * n.x / n.y)
+    };
+    let w_axis = task.width_px * stretch;
+    let h = (0.5 * w_axis).ceil().max(1.0) as i32;
+    let band = MIN_BAND_PX.max(w_axis.ceil() as i32);
+    let range = (task.range_px * stretch).ceil() as i32;
+    let reach = range + h + BAND_GAP_PX + band;
+    let c0 = along_pred.round() as i32;
+    let (lo, hi) = (c0 - reach, c0 + reach);
+    let (len_axis, len_fixed) = if horizontal {
+        (luma.width(), luma.height())
+    } else {
+        (luma.height(), luma.width())
+    };
+    if lo < 0 || hi >= len_axis as i32 || fixed < 0.0 || fixed >= f64::from(len_fixed) {
+        return None;
+    }
+    let fixed_i = fixed as u32;
+    let profile: Vec<f32> = (lo..=hi)
+        .map(|k| {
+            if horizontal {
+                luma.at(k as u32, fixed_i)
+            } else {
+                luma.at(fixed_i, k as u32)
+            }
+        })
+        .collect();
+    // Prefix sums; index of along-axis offset j from c0 is j + reach.
+    let mut prefix = Vec::with_capacity(profile.len() + 1);
+    prefix.push(0.0_f32);
+    for v in &profile {
+        let last = prefix.last().copied().unwrap_or(0.0);
+        prefix.push(last + v);
+    }
+    let idx = |j: i32| (j + reach) as usize;
+    let sum = |a: i32, b: i32| prefix[idx(b) + 1] - prefix[idx(a)];
+    let response = |j: i32| {
+        let inner = sum(j - h, j + h);
+        let left = sum(j - h - BAND_GAP_PX - band, j - h - BAND_GAP_PX - 1);
+        let right = sum(j + h + BAND_GAP_PX + 1, j + h + BAND_GAP_PX + band);
+        inner - (2 * h + 1) as f32 * (left + right) / (2 * band) as f32
+    };
+    let (mut best_j, mut best) = (0, f32::NEG_INFINITY);
+    for j in -range..=range {
+        let r = response(j);
+        if r > best {
+            best = r;
+            best_j = j;
+        }
+    }
+    if best < MIN_EXCESS_LEVEL_PX || best_j.abs() == range {
+        return None;
+    }
+    let second = (-range..=range)
+        .filter(|j| (j - best_j).abs() > 2 * h + 1)
+        .map(response)
+        .fold(f32::NEG_INFINITY, f32::max);
+    if second > UNIQUE_RATIO * best {
+        return None;
+    }
+    let slice = |a: i32, b: i32| &profile[idx(a)..=idx(b)];
+    let (left_mean, left_std) = mean_std(slice(
+        best_j - h - BAND_GAP_PX - band,
+        best_j - h - BAND_GAP_PX - 1,
+    ));
+    let (right_mean, right_std) = mean_std(slice(
+        best_j + h + BAND_GAP_PX + 1,
+        best_j + h + BAND_GAP_PX + band,
+    ));
+    // Background: the left level left of the line centre, the right level right of it (a
+    // line often borders a different surface), refined from the provisional centre.
+    let (lm, rm) = (f64::from(left_mean), f64::from(right_mean));
+    let mut centre = f64::from(best_j);
+    let (mut s0, mut peak) = (0.0_f64, 0.0_f32);
+    let mut excess = Vec::with_capacity((2 * h + 3) as usize);
+    for _ in 0..CENTROID_ROUNDS {
+        excess.clear();
+        let (mut a0, mut a1, mut pk) = (0.0_f64, 0.0_f64, 0.0_f32);
+        for j in (best_j - h - 1)..=(best_j + h + 1) {
+            let x = f64::from(j);
+            // Share of pixel j right of the centre.
+            let right_share = (x + 0.5 - centre).clamp(0.0, 1.0);
+            let bg = lm + (rm - lm) * right_share;
+            let e = f64::from(profile[idx(j)]) - bg;
+            pk = pk.max(e as f32);
+            a0 += e;
+            a1 += e * x;
+            excess.push((x, e));
+        }
+        if a0 <= 0.0 {
+            return None;
+        }
+        (s0, peak) = (a0, pk);
+        centre = a1 / a0;
+    }
+    if peak < MIN_PEAK_LEVELS || (centre - f64::from(best_j)).abs() > f64::from(h) + 0.5 {
+        return None;
+    }
+    if (left_mean - right_mean).abs() > SIDE_STEP_RATIO * peak + SIDE_STEP_LEVELS
+        || left_std.max(right_std) > SIDE_NOISE_RATIO * peak + SIDE_NOISE_LEVELS
+    {
+        return None;
+    }
+    let spread2 = excess
+        .iter()
+        .map(|(x, e)| (x - centre) * (x - centre) * e)
+        .sum::<f64>()
+        / s0;
+    let expected = w_axis / 12.0_f64.sqrt() + WIDTH_SLACK_PX;
+    if spread2 > expected * expected {
+        return None;
+    }
+    let along = f64::from(c0) + centre;
+    let observed = if horizontal {
+        Point2::new(along, fixed)
+    } else {
+        Point2::new(fixed, along)
+    };
+    Some((observed, peak))
+}
