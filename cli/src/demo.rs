@@ -1,135 +1,128 @@
-//! `yardline demo`: the built-in broadcast camera looking at an NFL field, the painted field
-//! lines as a wireframe and the first-down line drawn as a filled strip, written as a PNG.
+//! `yardline demo`: generates the built-in sample (a 1280x720 broadcast camera following play,
+//! about 5 s), renders it with the engine exactly as `yardline render --sample` does, writes the
+//! video and a contact sheet of 6 frames, and prints where they are with the render summary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use image::{Rgb, RgbImage};
-use nalgebra::Point3;
-use yardline_engine::field::{FieldKind, FieldModel};
-use yardline_engine::graphics::{GroundStrip, TessellationOptions, tessellate};
-use yardline_engine::head::{HeadAngles, Mount, head_camera};
-use yardline_engine::{Camera, Intrinsics};
+use clap::Args;
+use image::{RgbaImage, imageops};
+use yardline_engine::pipeline::Backend;
+use yardline_engine::pose::PoseMode;
+use yardline_samples::Scenario;
 
-const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 720;
-const FIRST_DOWN_YARD: f64 = 35.0;
-const GRASS: Rgb<u8> = Rgb([46, 112, 52]);
-const PAINT: Rgb<u8> = Rgb([235, 235, 235]);
-const YELLOW: Rgb<u8> = Rgb([255, 215, 0]);
+use crate::render_cmd::{self, RenderArgs};
+use crate::sample_cmd::{self, SampleArgs};
+use crate::video::{PixelFormat, VideoReader};
 
-/// The built-in broadcast camera: high on the near side at midfield, panned toward the
-/// first-down line.
-pub fn builtin_camera() -> Camera {
-    let mut k = Intrinsics::from_hfov(WIDTH, HEIGHT, 45f64.to_radians());
-    k.k1 = -0.04;
-    let mount = Mount {
-        position: [0.0, -62.0, 24.0],
-        ..Mount::default()
-    };
-    let angles = HeadAngles {
-        pan_deg: -12.0,
-        tilt_deg: -19.0,
-        roll_deg: 0.0,
-    };
-    head_camera(&mount, &angles, k, 0.0)
+/// Frames in the contact sheet.
+const SHEET_FRAMES: usize = 6;
+/// Contact sheet columns.
+const SHEET_COLUMNS: u32 = 3;
+
+/// Arguments of `yardline demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Rendered video (.mp4 H.264, or .mkv lossless); the contact sheet goes next to it as .png.
+    #[arg(long, default_value = "demo.mp4")]
+    pub output: PathBuf,
+    /// Frames of the built-in sample (300 = 5 s at 59.94 fps).
+    #[arg(long, default_value_t = 300)]
+    pub frames: u32,
+    /// Picture size.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = sample_cmd::parse_size)]
+    pub size: (u32, u32),
+    /// Compositor backend: auto, cpu or gpu.
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
+    pub backend: Backend,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
-pub fn run(output: &Path) -> Result<()> {
-    let cam = builtin_camera();
-    let field = FieldModel::new(FieldKind::Nfl);
-    let mut img = RgbImage::from_pixel(WIDTH, HEIGHT, GRASS);
-    for line in &field.lines {
-        let pts: Vec<_> = line
-            .shape
-            .sample(0.5)
-            .into_iter()
-            .filter_map(|p| cam.project(&Point3::new(p.x, p.y, 0.0)))
-            .collect();
-        for w in pts.windows(2) {
-            draw_segment(&mut img, [w[0].x, w[0].y], [w[1].x, w[1].y], PAINT);
-        }
-    }
-    let strip = GroundStrip::football_line(FIRST_DOWN_YARD, 0.2);
-    let mesh = tessellate(
-        &cam,
-        &strip,
-        &field.crown,
-        &TessellationOptions::new(WIDTH, HEIGHT),
-    );
-    let mut filled = 0usize;
-    for run in &mesh.runs {
-        for tri in run.triangles() {
-            let p = tri.map(|i| [run.vertices[i].pixel.x, run.vertices[i].pixel.y]);
-            filled += fill_triangle(&mut img, p, YELLOW);
-        }
-    }
-    img.save(output)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+/// Runs the demo.
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let sample_dir = sample_dir_for(&args.output);
     println!(
-        "demo: projected the first-down line at the own {FIRST_DOWN_YARD} for the built-in \
-         {WIDTH}x{HEIGHT} broadcast camera ({} mesh runs, {filled} pixels filled) and wrote {}",
-        mesh.runs.len(),
-        output.display()
+        "demo: generating the built-in sample ({} frames, {}x{}) in {}",
+        args.frames,
+        args.size.0,
+        args.size.1,
+        sample_dir.display()
+    );
+    sample_cmd::run(&SampleArgs {
+        out: sample_dir.clone(),
+        seed: 1,
+        frames: args.frames,
+        size: args.size,
+        fps: (60_000, 1001),
+        scenario: Scenario::Default,
+        first_down: None,
+        scrimmage: None,
+        field: "nfl".into(),
+        quiet: args.quiet,
+    })?;
+    println!("demo: rendering it with the first-down line");
+    let render = RenderArgs {
+        input: None,
+        tracking: None,
+        venue: None,
+        keying: None,
+        sample: Some(sample_dir.clone()),
+        first_down: None,
+        scrimmage: None,
+        line_width_m: None,
+        field: None,
+        backend: args.backend,
+        pose_mode: PoseMode::Auto,
+        report: Some(sample_dir.join("report.jsonl")),
+        output: args.output.clone(),
+        json: false,
+        quiet: args.quiet,
+    };
+    let summary = render_cmd::render(&render)?;
+    render_cmd::print_summary(&summary, false)?;
+    let sheet = args.output.with_extension("png");
+    contact_sheet(&args.output, &sheet)?;
+    println!(
+        "demo: video {} , contact sheet {} (6 frames), per-frame report {}",
+        args.output.display(),
+        sheet.display(),
+        sample_dir.join("report.jsonl").display()
     );
     Ok(())
 }
 
-fn draw_segment(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], c: Rgb<u8>) {
-    let n = ((b[0] - a[0]).abs().max((b[1] - a[1]).abs()).ceil() as usize).clamp(1, 10_000);
-    for i in 0..=n {
-        let t = i as f64 / n as f64;
-        let (x, y) = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t);
-        put(img, x.round(), y.round(), c);
-    }
+/// `demo.mp4` -> `demo_sample/`.
+fn sample_dir_for(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map_or_else(|| "demo".into(), |s| s.to_string_lossy().into_owned());
+    output.with_file_name(format!("{stem}_sample"))
 }
 
-fn put(img: &mut RgbImage, x: f64, y: f64, c: Rgb<u8>) -> bool {
-    if x >= 0.0 && y >= 0.0 && x < f64::from(img.width()) && y < f64::from(img.height()) {
-        img.put_pixel(x as u32, y as u32, c);
-        return true;
+/// A 3x2 grid of 6 evenly spaced frames of `video`, each at half size.
+fn contact_sheet(video: &Path, out: &Path) -> Result<()> {
+    let mut frames = Vec::new();
+    let mut reader = VideoReader::open(video, PixelFormat::Rgba)?;
+    while let Some(f) = reader.next_frame()? {
+        frames.push(f);
     }
-    false
-}
-
-fn fill_triangle(img: &mut RgbImage, p: [[f64; 2]; 3], c: Rgb<u8>) -> usize {
-    let min_y = p.iter().map(|q| q[1]).fold(f64::INFINITY, f64::min).ceil().max(0.0);
-    let max_y = p
-        .iter()
-        .map(|q| q[1])
-        .fold(f64::NEG_INFINITY, f64::max)
-        .floor()
-        .min(f64::from(img.height()) - 1.0);
-    let min_x = p.iter().map(|q| q[0]).fold(f64::INFINITY, f64::min).ceil().max(0.0);
-    let max_x = p
-        .iter()
-        .map(|q| q[0])
-        .fold(f64::NEG_INFINITY, f64::max)
-        .floor()
-        .min(f64::from(img.width()) - 1.0);
-    let edge = |a: [f64; 2], b: [f64; 2], x: f64, y: f64| {
-        (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])
-    };
-    let area = edge(p[0], p[1], p[2][0], p[2][1]);
-    if area.abs() < 1e-12 {
-        return 0;
+    anyhow::ensure!(!frames.is_empty(), "{}: no frames to show", video.display());
+    let (w, h) = (frames[0].width / 2, frames[0].height / 2);
+    let rows = (SHEET_FRAMES as u32).div_ceil(SHEET_COLUMNS);
+    let mut sheet = RgbaImage::new(w * SHEET_COLUMNS, h * rows);
+    for k in 0..SHEET_FRAMES {
+        let i = (k * (frames.len() - 1)) / (SHEET_FRAMES - 1).max(1);
+        let f = &frames[i];
+        let img = RgbaImage::from_raw(f.width, f.height, f.data.clone())
+            .context("decoded frame has the wrong size")?;
+        let small = imageops::resize(&img, w, h, imageops::FilterType::Triangle);
+        let (cx, cy) = (k as u32 % SHEET_COLUMNS, k as u32 / SHEET_COLUMNS);
+        imageops::replace(&mut sheet, &small, i64::from(cx * w), i64::from(cy * h));
     }
-    let mut n = 0;
-    let mut y = min_y;
-    while y <= max_y {
-        let mut x = min_x;
-        while x <= max_x {
-            let w = [
-                edge(p[1], p[2], x, y) / area,
-                edge(p[2], p[0], x, y) / area,
-                edge(p[0], p[1], x, y) / area,
-            ];
-            if w.iter().all(|&v| v >= 0.0) && put(img, x, y, c) {
-                n += 1;
-            }
-            x += 1.0;
-        }
-        y += 1.0;
-    }
-    n
+    sheet
+        .save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
 }

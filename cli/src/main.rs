@@ -1,12 +1,14 @@
 //! `yardline`: the command-line front end of the yardline engine.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_cmd;
 mod demo;
 mod eval_cmd;
+mod register_cmd;
+mod render_cmd;
 mod sample_cmd;
 mod video;
 
@@ -33,7 +35,11 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "yardline", version, about = "Virtual first-down line engine: render, sample, evaluate, benchmark")]
+#[command(
+    name = "yardline",
+    version,
+    about = "Virtual first-down line engine: render, sample, evaluate, benchmark"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,16 +47,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Render the built-in demo: the first-down line drawn for a built-in broadcast camera.
-    Demo {
-        /// Where to write the demo picture.
-        #[arg(long, default_value = "demo.png")]
-        output: PathBuf,
-    },
+    /// Generate the built-in sample and render it with the first-down line (video + contact sheet).
+    Demo(demo::DemoArgs),
     /// Generate a synthetic broadcast sample with exact camera truth.
     Sample(sample_cmd::SampleArgs),
     /// Score a rendered output against a sample's truth.
     Eval(eval_cmd::EvalArgs),
+    /// Draw the lines into a video with the engine (files in, files out).
+    Render(render_cmd::RenderArgs),
+    /// Time the whole engine per stage on a built-in moving-camera scene.
+    Bench(bench_cmd::BenchArgs),
+    /// Refine a field-to-image homography from the painted lines of an image.
+    Register(register_cmd::RegisterArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,9 +71,12 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { output } => demo::run(&output),
+        Command::Demo(args) => demo::run(&args),
         Command::Sample(args) => sample_cmd::run(&args),
         Command::Eval(args) => eval_cmd::run(&args),
+        Command::Render(args) => render_cmd::run(&args),
+        Command::Bench(args) => bench_cmd::run(&args),
+        Command::Register(args) => register_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -232,7 +232,10 @@ impl Shape {
                 radius * (end_rad - start_rad),
                 Box::new(move |t| {
                     let ang = start_rad + (end_rad - start_rad) * t;
-                    Point2::new(centre[0] + radius * ang.cos(), centre[1] + radius * ang.sin())
+                    Point2::new(
+                        centre[0] + radius * ang.cos(),
+                        centre[1] + radius * ang.sin(),
+                    )
                 }),
             ),
         };

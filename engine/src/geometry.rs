@@ -150,9 +150,7 @@ impl Intrinsics {
 
     /// The 3x3 matrix `K` (no distortion).
     pub fn matrix(&self) -> Matrix3<f64> {
-        Matrix3::new(
-            self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0,
-        )
+        Matrix3::new(self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0)
     }
 }
 

@@ -183,9 +183,9 @@ impl Ctx<'_> {
         let (w, hgt) = (f64::from(self.opts.width), f64::from(self.opts.height));
         let pad_x = 0.25 * w + 64.0;
         let pad_y = 0.25 * hgt + 64.0;
-        [l, r].iter().any(|p| {
-            p.x >= -pad_x && p.x <= w + pad_x && p.y >= -pad_y && p.y <= hgt + pad_y
-        })
+        [l, r]
+            .iter()
+            .any(|p| p.x >= -pad_x && p.x <= w + pad_x && p.y >= -pad_y && p.y <= hgt + pad_y)
     }
 
     fn chord_ok(&self, a0: f64, a1: f64) -> bool {
@@ -348,8 +348,7 @@ pub fn tessellate(
         let h = ctx.half();
         let mut run = StripRun::default();
         for &along in &knots {
-            let (Some((pr, dr)), Some((pl, dl))) = (ctx.edge(along, -h), ctx.edge(along, h))
-            else {
+            let (Some((pr, dr)), Some((pl, dl))) = (ctx.edge(along, -h), ctx.edge(along, h)) else {
                 continue;
             };
             run.vertices.push(StripVertex {

@@ -1,5 +1,12 @@
 //! CPU compositor: coverage exactness, occlusion, formats, untouched frames.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_cmp,
+    clippy::needless_range_loop,
+    reason = "test code: a failed unwrap is a failed test; exact float results are the assertion"
+)]
+
 use nalgebra::{Matrix3, Point2, Point3, Rotation3};
 use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
@@ -57,7 +64,14 @@ fn coverage_integrates_to_the_line_width_and_centre() {
         let line = vertical_line(&cam, w, h, x, 0.2);
         let mut frame = FrameMut::new(&layout, &mut data).unwrap();
         CpuCompositor::new()
-            .composite(&mut frame, &[PreparedLine { rgb: [255, 255, 255], ..line }], &NoKey)
+            .composite(
+                &mut frame,
+                &[PreparedLine {
+                    rgb: [255, 255, 255],
+                    ..line
+                }],
+                &NoKey,
+            )
             .unwrap();
         let centre_px = cam.project(&Point3::new(x, 0.0, 0.0)).unwrap().x;
         for row in [60u32, 120, 180] {
@@ -70,7 +84,10 @@ fn coverage_integrates_to_the_line_width_and_centre() {
             }
             assert!((sum - 4.0).abs() < 0.02, "x={x} row {row}: width {sum}");
             let c = moment / sum;
-            assert!((c - centre_px).abs() < 0.02, "x={x}: centre {c} vs {centre_px}");
+            assert!(
+                (c - centre_px).abs() < 0.02,
+                "x={x}: centre {c} vs {centre_px}"
+            );
         }
         // Rows beyond the strip's ends (y = +-5 m = 100 px from the centre) are untouched.
         for row in [0u32, 10, 230] {
@@ -105,7 +122,9 @@ fn an_occluder_leaves_its_pixels_untouched() {
     let before = data.clone();
     let line = vertical_line(&cam, w, h, 0.0, 0.4);
     let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-    CpuCompositor::new().composite(&mut frame, &[line], &RedIsPlayer).unwrap();
+    CpuCompositor::new()
+        .composite(&mut frame, &[line], &RedIsPlayer)
+        .unwrap();
     for y in 99..141 {
         for x in 149..171 {
             let o = rgb_index(&layout, x, y);
@@ -157,7 +176,9 @@ fn invisible_lines_leave_the_frame_untouched() {
             1.0,
         );
         let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-        let stats = CpuCompositor::new().composite(&mut frame, &[line], &NoKey).unwrap();
+        let stats = CpuCompositor::new()
+            .composite(&mut frame, &[line], &NoKey)
+            .unwrap();
         assert_eq!(stats.tiles, 0);
         assert_eq!(data, before);
     }
@@ -184,12 +205,19 @@ fn invisible_lines_leave_the_frame_untouched() {
         1.0,
     );
     let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-    CpuCompositor::new().composite(&mut frame, &[line], &NoKey).unwrap();
+    CpuCompositor::new()
+        .composite(&mut frame, &[line], &NoKey)
+        .unwrap();
     assert_eq!(data, before);
 }
 
 /// Fills a frame of any format from an RGB picture function.
-fn make_frame(format: PixelFormat, w: u32, h: u32, pic: impl Fn(u32, u32) -> [u8; 3]) -> (FrameLayout, Vec<u8>) {
+fn make_frame(
+    format: PixelFormat,
+    w: u32,
+    h: u32,
+    pic: impl Fn(u32, u32) -> [u8; 3],
+) -> (FrameLayout, Vec<u8>) {
     let layout = FrameLayout::packed(format, w, h).unwrap();
     let mut data = vec![0u8; layout.size];
     for y in 0..h {
@@ -224,12 +252,16 @@ fn every_format_draws_the_same_line() {
     let pic = |_x: u32, y: u32| [30, 110 + (y / 16) as u8, 45];
     let (rl, mut rd) = make_frame(PixelFormat::Rgba, w, h, pic);
     let mut f = FrameMut::new(&rl, &mut rd).unwrap();
-    CpuCompositor::new().composite(&mut f, &[line.clone()], &NoKey).unwrap();
+    CpuCompositor::new()
+        .composite(&mut f, std::slice::from_ref(&line), &NoKey)
+        .unwrap();
     let reference = FrameRef::new(&rl, &rd).unwrap();
     for format in PixelFormat::ALL {
         let (layout, mut data) = make_frame(format, w, h, pic);
         let mut f = FrameMut::new(&layout, &mut data).unwrap();
-        CpuCompositor::new().composite(&mut f, &[line.clone()], &NoKey).unwrap();
+        CpuCompositor::new()
+            .composite(&mut f, std::slice::from_ref(&line), &NoKey)
+            .unwrap();
         let out = FrameRef::new(&layout, &data).unwrap();
         let mut changed = 0;
         for y in 0..h {

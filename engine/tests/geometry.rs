@@ -1,5 +1,12 @@
 //! Geometry core: projection, distortion, head model, field model, tessellation.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_cmp,
+    clippy::needless_range_loop,
+    reason = "test code: a failed unwrap is a failed test; exact float results are the assertion"
+)]
+
 use nalgebra::{Point2, Point3, Rotation3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -34,7 +41,11 @@ fn project_then_unproject_round_trips_on_the_ground() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut n = 0;
     for _ in 0..2000 {
-        let p = Point3::new(rng.random_range(-60.0..60.0), rng.random_range(-30.0..30.0), 0.0);
+        let p = Point3::new(
+            rng.random_range(-60.0..60.0),
+            rng.random_range(-30.0..30.0),
+            0.0,
+        );
         let Some(px) = cam.project(&p) else { continue };
         if !(0.0..1920.0).contains(&px.x) || !(0.0..1080.0).contains(&px.y) {
             continue;
@@ -63,7 +74,13 @@ fn unproject_to_crowned_surface_round_trips() {
 
 #[test]
 fn distortion_inverse_converges_inside_the_image() {
-    for &(k1, k2) in &[(-0.25, 0.05), (-0.1, 0.0), (0.08, 0.01), (0.0, 0.0), (-0.02, -0.01)] {
+    for &(k1, k2) in &[
+        (-0.25, 0.05),
+        (-0.1, 0.0),
+        (0.08, 0.01),
+        (0.0, 0.0),
+        (-0.02, -0.01),
+    ] {
         let k = Intrinsics {
             fx: 1100.0,
             fy: 1100.0,
@@ -77,7 +94,10 @@ fn distortion_inverse_converges_inside_the_image() {
                 let px = Point2::new(f64::from(u), f64::from(v));
                 let n = k.undistort(px).expect("inside the valid radius");
                 let again = k.distort(n);
-                assert!((again - px).norm() < 1e-9, "k1={k1} k2={k2} {px} -> {again}");
+                assert!(
+                    (again - px).norm() < 1e-9,
+                    "k1={k1} k2={k2} {px} -> {again}"
+                );
             }
         }
     }
@@ -110,7 +130,13 @@ fn straight_down_camera_maps_metres_linearly() {
         0.0, 0.0, -1.0,
     ));
     let cam = Camera::from_centre(k, c2f, Point3::new(0.0, 0.0, 50.0));
-    for &(x, y) in &[(0.0, 0.0), (5.0, 0.0), (0.0, 5.0), (-10.0, 7.5), (12.5, -3.0)] {
+    for &(x, y) in &[
+        (0.0, 0.0),
+        (5.0, 0.0),
+        (0.0, 5.0),
+        (-10.0, 7.5),
+        (12.5, -3.0),
+    ] {
         let px = cam.project(&Point3::new(x, y, 0.0)).unwrap();
         assert!((px.x - (640.0 + 20.0 * x)).abs() < 1e-9);
         assert!((px.y - (360.0 - 20.0 * y)).abs() < 1e-9);
@@ -242,7 +268,11 @@ fn field_model_matches_the_rulebooks() {
     let circle = soccer
         .lines_of(LineKind::Circle)
         .find_map(|l| match l.shape {
-            Shape::Arc { centre, radius, .. } if centre == [0.0, 0.0] => Some(radius),
+            Shape::Arc {
+                centre: [0.0, 0.0],
+                radius,
+                ..
+            } => Some(radius),
             _ => None,
         })
         .unwrap();
@@ -263,9 +293,17 @@ fn field_model_matches_the_rulebooks() {
             _ => None,
         })
         .collect();
-    assert!(boxes.iter().any(|b| eq(52.5 - b[0].abs(), 16.5) && eq(b[1], 40.32)));
+    assert!(
+        boxes
+            .iter()
+            .any(|b| eq(52.5 - b[0].abs(), 16.5) && eq(b[1], 40.32))
+    );
     // Numbers: tops 9 yd from the sideline.
-    assert!(nfl.number_boxes.iter().any(|b| eq(b[2][1], nfl.half_width_m - 9.0 * YARD_M)));
+    assert!(
+        nfl.number_boxes
+            .iter()
+            .any(|b| eq(b[2][1], nfl.half_width_m - 9.0 * YARD_M))
+    );
 }
 
 #[test]
@@ -325,7 +363,12 @@ fn tessellation_skips_invisible_lines() {
     let cam = broadcast_camera(1920, 1080, 10.0, 0.0, 0.0);
     let opts = TessellationOptions::new(1920, 1080);
     // Goal line far to the side of a tight shot near midfield.
-    let mesh = tessellate(&cam, &GroundStrip::football_line(0.0, 0.2), &Crown::default(), &opts);
+    let mesh = tessellate(
+        &cam,
+        &GroundStrip::football_line(0.0, 0.2),
+        &Crown::default(),
+        &opts,
+    );
     assert!(mesh.is_empty());
     // A camera looking up at the sky.
     let k = Intrinsics::from_hfov(1920, 1080, 0.5);
@@ -341,7 +384,12 @@ fn tessellation_skips_invisible_lines() {
         k,
         0.0,
     );
-    let mesh = tessellate(&sky, &GroundStrip::football_line(50.0, 0.2), &Crown::default(), &opts);
+    let mesh = tessellate(
+        &sky,
+        &GroundStrip::football_line(50.0, 0.2),
+        &Crown::default(),
+        &opts,
+    );
     assert!(mesh.is_empty());
 }
 
@@ -358,7 +406,10 @@ fn tessellation_covers_the_visible_line() {
         .project(&strip.point(strip.length(), 0.0, &Crown::default()))
         .unwrap();
     assert!(b[3] > 1079.0, "{b:?}");
-    assert!(far.y > 0.0 && (b[1] - far.y).abs() < 10.0, "{b:?} vs far end {far}");
+    assert!(
+        far.y > 0.0 && (b[1] - far.y).abs() < 10.0,
+        "{b:?} vs far end {far}"
+    );
 }
 
 fn dist_to_segment(p: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> f64 {

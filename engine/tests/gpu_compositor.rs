@@ -5,6 +5,13 @@
 //! (`YARDLINE_BLESS=1 cargo test -p yardline-engine --test gpu_compositor` rewrites it).
 //! Tolerance: 2 levels per channel for either compositor.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_cmp,
+    clippy::needless_range_loop,
+    reason = "test code: a failed unwrap is a failed test; exact float results are the assertion"
+)]
+
 use std::path::PathBuf;
 
 use yardline_engine::graphics::GroundStrip;
@@ -44,7 +51,7 @@ fn camera() -> Camera {
 
 /// Striped grass, a shadow, and red "players" standing on the lines.
 fn picture(x: u32, y: u32) -> [u8; 3] {
-    let stripe = (x / 24 + y / 40) % 2 == 0;
+    let stripe = (x / 24 + y / 40).is_multiple_of(2);
     let mut g = if stripe {
         [52u8, 128, 58]
     } else {

@@ -450,6 +450,16 @@ impl GpuCompositor {
     }
 }
 
+/// Whole-texture copy location.
+fn copy(t: &wgpu::Texture) -> wgpu::TexelCopyTextureInfo<'_> {
+    wgpu::TexelCopyTextureInfo {
+        texture: t,
+        mip_level: 0,
+        origin: wgpu::Origin3d::ZERO,
+        aspect: wgpu::TextureAspect::All,
+    }
+}
+
 /// Makes sure `slot` holds a buffer of at least `bytes` (growing by powers of two).
 fn ensure_buffer(
     device: &wgpu::Device,
@@ -716,14 +726,6 @@ impl Compositor for GpuCompositor {
         let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("composite"),
         });
-        fn copy(t: &wgpu::Texture) -> wgpu::TexelCopyTextureInfo<'_> {
-            wgpu::TexelCopyTextureInfo {
-                texture: t,
-                mip_level: 0,
-                origin: wgpu::Origin3d::ZERO,
-                aspect: wgpu::TextureAspect::All,
-            }
-        }
         enc.copy_texture_to_texture(copy(&res.atlas_src), copy(&res.atlas_dst), extent);
         {
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {

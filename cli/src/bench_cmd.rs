@@ -1,0 +1,186 @@
+//! `yardline bench`: the whole engine (sync, sensor + vision pose, graphics, key + composite) on
+//! a built-in moving-camera scene, timed per stage.
+//!
+//! The scene is the built-in sample: `SCENE_FRAMES` distinct frames are generated once (outside
+//! the timing) and played in a loop with their FreeD packets re-timed to the running clock, so
+//! any number of frames can be timed at any size.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+use yardline_engine::pipeline::{Backend, Engine, EngineConfig};
+use yardline_engine::tracking::TrackingSample;
+use yardline_engine::tracking::freed::decode_checked;
+use yardline_engine::venue::Venue;
+use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_samples::{Sample, SampleConfig, Scenario};
+
+use crate::UsageError;
+use crate::render_cmd::Percentiles;
+
+/// Distinct frames generated for the loop.
+const SCENE_FRAMES: u32 = 24;
+
+/// Arguments of `yardline bench`.
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    /// Frame size.
+    #[arg(long, value_name = "WxH", default_value = "1920x1080", value_parser = crate::sample_cmd::parse_size)]
+    pub size: (u32, u32),
+    /// Frames to time.
+    #[arg(long, default_value_t = 600)]
+    pub frames: u32,
+    /// Compositor backend: auto, cpu or gpu.
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
+    pub backend: Backend,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The bench result (all times in ms).
+#[derive(Debug, Serialize)]
+pub struct BenchResult {
+    /// Compositor backend that ran.
+    pub backend: String,
+    /// Adapter (GPU name, or the CPU compositor's thread count).
+    pub adapter: String,
+    /// Frame width (pixels).
+    pub width: u32,
+    /// Frame height (pixels).
+    pub height: u32,
+    /// Frames timed.
+    pub frames: u32,
+    /// Whole engine call.
+    pub total_ms: Percentiles,
+    /// Per stage.
+    pub stages: BTreeMap<String, Percentiles>,
+    /// Frame period of 59.94 Hz video.
+    pub frame_period_ms: f64,
+    /// p99 total as a share of the frame period.
+    pub budget_used: f64,
+    /// Frames a line was drawn on.
+    pub drawn_frames: u32,
+}
+
+/// Runs the benchmark and prints the result.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    let (w, h) = args.size;
+    if args.frames == 0 {
+        return Err(UsageError("--frames must be at least 1".into()).into());
+    }
+    let cfg = SampleConfig {
+        frames: SCENE_FRAMES,
+        width: w,
+        height: h,
+        scenario: Scenario::Default,
+        ..SampleConfig::default()
+    };
+    let period_ns = cfg.pts_ns(1);
+    let delay_ns = cfg.tracking_delay_ns();
+    let sample = Sample::new(cfg).map_err(|e| UsageError(e.to_string()))?;
+    let tmp = std::env::temp_dir().join(format!("yardline-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    sample.write_metadata(&tmp)?;
+    let venue = Venue::load(&tmp.join("venue.toml"))?;
+    std::fs::remove_dir_all(&tmp).ok();
+    let packets: Vec<Option<[u8; 29]>> = (0..SCENE_FRAMES)
+        .map(|i| -> Result<Option<[u8; 29]>> { Ok(sample.freed_packet(i)?.map(|p| p.encode())) })
+        .collect::<Result<_>>()?;
+    let layout = FrameLayout::packed(PixelFormat::Rgbx, w, h)?;
+    let frames: Vec<Vec<u8>> = (0..SCENE_FRAMES)
+        .into_par_iter()
+        .map(|i| -> Result<Vec<u8>> {
+            let f = sample.render_frame(i)?;
+            let mut out = vec![255u8; layout.size];
+            for (px, rgb) in out.chunks_exact_mut(4).zip(f.rgb.chunks_exact(3)) {
+                px[..3].copy_from_slice(rgb);
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()
+        .context("generating the bench scene")?;
+    let config = EngineConfig {
+        backend: args.backend,
+        first_down: yardline_engine::pipeline::YardLine {
+            yard: sample.config().first_down_yard,
+            fade_ms: 0.0,
+            ..EngineConfig::default().first_down
+        },
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(config, Some(&venue), None)?;
+    let mut reports = Vec::with_capacity(args.frames as usize);
+    let mut buf = vec![0u8; layout.size];
+    for n in 0..args.frames {
+        let k = (n % SCENE_FRAMES) as usize;
+        let pts = i64::from(n) * period_ns;
+        if k == 0 {
+            // A new loop is a cut back to the first shot.
+            engine.pose_mut().reset();
+        }
+        // Packets for this frame and the ones the delay has delivered by now.
+        for ahead in 0..=2u32 {
+            let m = n + ahead;
+            if let Some(bytes) = packets[(m % SCENE_FRAMES) as usize]
+                && (ahead == 2 || n == 0)
+            {
+                let packet = decode_checked(&bytes)?;
+                engine.push_tracking(&TrackingSample {
+                    pts_ns: i64::from(m) * period_ns + delay_ns,
+                    packet,
+                });
+            }
+        }
+        buf.copy_from_slice(&frames[k]);
+        let mut frame = FrameMut::new(&layout, &mut buf)?;
+        reports.push(engine.process(&mut frame, pts));
+    }
+    let stage = |f: fn(&yardline_engine::FrameReport) -> f64| {
+        let mut v: Vec<f64> = reports.iter().map(f).collect();
+        Percentiles::of(&mut v)
+    };
+    let mut stages = BTreeMap::new();
+    stages.insert("sync".into(), stage(|r| r.timings.sync));
+    stages.insert("pose".into(), stage(|r| r.timings.pose));
+    stages.insert("graphics".into(), stage(|r| r.timings.graphics));
+    stages.insert("composite".into(), stage(|r| r.timings.composite));
+    let total = stage(|r| r.timings.total);
+    stages.insert("total".into(), total);
+    let frame_period_ms = period_ns as f64 / 1e6;
+    let described = engine.backend();
+    let result = BenchResult {
+        backend: reports.last().map_or("cpu", |r| r.backend).to_string(),
+        adapter: described,
+        width: w,
+        height: h,
+        frames: args.frames,
+        total_ms: total,
+        stages,
+        frame_period_ms,
+        budget_used: total.p99 / frame_period_ms,
+        drawn_frames: reports.iter().filter(|r| r.drawn).count() as u32,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        println!(
+            "bench: {} frames {}x{} on {} ({} drawn)",
+            result.frames, w, h, result.adapter, result.drawn_frames
+        );
+        for (name, p) in &result.stages {
+            println!(
+                "  {name:<10} p50 {:7.3} ms  p99 {:7.3} ms  max {:7.3} ms",
+                p.p50, p.p99, p.max
+            );
+        }
+        println!(
+            "  frame period {frame_period_ms:.3} ms; p99 total uses {:.1} % of it",
+            100.0 * result.budget_used
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,439 @@
+//! `yardline render`: files in, the engine's `Engine::process` on every frame, files out.
+//!
+//! Decode, process and encode run on three threads joined by bounded channels, so the engine
+//! works on frame `n` while frame `n + 1` decodes and frame `n - 1` encodes; order is kept.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use yardline_engine::FieldKind;
+use yardline_engine::pipeline::{Backend, Engine, EngineConfig, FrameReport};
+use yardline_engine::pose::PoseMode;
+use yardline_engine::tracking::TrackingSample;
+use yardline_engine::tracking::source::load_jsonl;
+use yardline_engine::venue::Venue;
+use yardline_keying::KeyConfig;
+use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
+
+use crate::UsageError;
+use crate::video::{PixelFormat, VideoReader, VideoWriter};
+
+/// Frames in flight between two stages.
+const QUEUE_DEPTH: usize = 4;
+
+/// Arguments of `yardline render`.
+#[derive(Debug, Args, Clone)]
+pub struct RenderArgs {
+    /// Input video (any container/codec GStreamer plays).
+    #[arg(long, value_name = "VIDEO", required_unless_present = "sample")]
+    pub input: Option<PathBuf>,
+    /// FreeD packets as tracking.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub tracking: Option<PathBuf>,
+    /// Venue calibration (venue.toml).
+    #[arg(long, value_name = "FILE")]
+    pub venue: Option<PathBuf>,
+    /// Key palette (key.toml); without it an automatic palette is built from the first frame.
+    #[arg(long, value_name = "FILE")]
+    pub keying: Option<PathBuf>,
+    /// Take video.mkv, tracking.jsonl, venue.toml and scene.toml from a sample folder.
+    #[arg(long, value_name = "DIR")]
+    pub sample: Option<PathBuf>,
+    /// First-down line position (yards from the left goal line, or "own 35" / "opp 20").
+    #[arg(long, value_name = "YARD", value_parser = parse_yard_arg)]
+    pub first_down: Option<f64>,
+    /// Line of scrimmage position (drawn when given).
+    #[arg(long, value_name = "YARD", value_parser = parse_yard_arg)]
+    pub scrimmage: Option<f64>,
+    /// Width of the drawn lines (metres).
+    #[arg(long, value_name = "W")]
+    pub line_width_m: Option<f64>,
+    /// Field rulebook.
+    #[arg(long, value_parser = parse_field)]
+    pub field: Option<FieldKind>,
+    /// Compositor backend: auto (hardware GPU if present, else CPU), cpu or gpu.
+    #[arg(long, default_value = "auto", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Pose mode: auto, sensor, vision or fused.
+    #[arg(long, default_value = "auto", value_parser = parse_pose_mode)]
+    pub pose_mode: PoseMode,
+    /// Write one report line per frame (report.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Output: .mkv (FFV1 lossless RGB), .mp4 (H.264) or a PNG pattern like out_%05d.png.
+    #[arg(long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn parse_yard_arg(s: &str) -> Result<f64, String> {
+    yardline_engine::field::parse_yard(s).map_err(|e| e.to_string())
+}
+
+fn parse_field(s: &str) -> Result<FieldKind, String> {
+    s.parse()
+        .map_err(|e: yardline_engine::field::FieldParseError| e.to_string())
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse()
+        .map_err(|e: yardline_engine::pipeline::EngineError| e.to_string())
+}
+
+fn parse_pose_mode(s: &str) -> Result<PoseMode, String> {
+    s.parse()
+        .map_err(|e: yardline_engine::pose::PoseModeError| e.to_string())
+}
+
+/// p50 / p99 / max of one stage (ms).
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Percentiles {
+    /// Median (ms).
+    pub p50: f64,
+    /// 99th percentile (ms).
+    pub p99: f64,
+    /// Maximum (ms).
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Percentiles of a set of times (ms).
+    pub fn of(values: &mut [f64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Self {
+            p50: at(0.5),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// The end-of-run summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderSummary {
+    /// Output written.
+    pub output: PathBuf,
+    /// Frames processed.
+    pub frames: u64,
+    /// Frames a line was drawn on.
+    pub drawn_frames: u64,
+    /// Wall-clock throughput (frames per second), decode and encode included.
+    pub fps: f64,
+    /// Per-stage engine times.
+    pub stages: BTreeMap<String, Percentiles>,
+    /// Frames per pose source.
+    pub sources: BTreeMap<String, u64>,
+    /// Mean residual over frames that measured one (pixels).
+    pub mean_residual_px: Option<f64>,
+    /// Frames with a fault (left untouched).
+    pub faults: u64,
+    /// Compositor used at the end.
+    pub backend: String,
+    /// Tracking lines skipped as garbage or bad checksums.
+    pub tracking_lines_skipped: u64,
+    /// Tracking packets left unused because the video ended first.
+    pub tracking_unused: u64,
+}
+
+/// Resolved inputs of a render.
+struct Inputs {
+    input: PathBuf,
+    tracking: Option<PathBuf>,
+    venue: Option<PathBuf>,
+    config: EngineConfig,
+}
+
+fn resolve(args: &RenderArgs) -> Result<Inputs> {
+    let mut config = EngineConfig::default();
+    let (mut input, mut tracking, mut venue) = (
+        args.input.clone(),
+        args.tracking.clone(),
+        args.venue.clone(),
+    );
+    if let Some(dir) = &args.sample {
+        if !dir.is_dir() {
+            return Err(UsageError(format!("{}: no such sample folder", dir.display())).into());
+        }
+        input.get_or_insert_with(|| dir.join("video.mkv"));
+        tracking.get_or_insert_with(|| dir.join("tracking.jsonl"));
+        venue.get_or_insert_with(|| dir.join("venue.toml"));
+        let scene_path = dir.join("scene.toml");
+        let scene = yardline_samples::SceneConfig::load(&scene_path)
+            .map_err(|e| UsageError(format!("{}: {e}", scene_path.display())))?;
+        config.first_down.yard = scene.first_down_yard;
+        config.first_down.width_m = scene.line_width_m;
+        config.scrimmage.yard = scene.scrimmage_yard;
+        config.scrimmage.width_m = scene.line_width_m;
+        config.field = scene
+            .field
+            .parse()
+            .map_err(|e: yardline_engine::field::FieldParseError| UsageError(e.to_string()))?;
+        let period_s = match (scene.fps_num, scene.fps_den) {
+            (Some(num), Some(den)) if num > 0 && den > 0 => f64::from(den) / f64::from(num),
+            _ => 1.0 / scene.fps,
+        };
+        if period_s.is_finite() && period_s > 0.0 {
+            config.frame_period_ns = (1e9 * period_s).round() as i64;
+        }
+    }
+    let input = input.ok_or_else(|| UsageError("--input or --sample is required".into()))?;
+    if let Some(y) = args.first_down {
+        config.first_down.yard = y;
+    }
+    if let Some(y) = args.scrimmage {
+        config.scrimmage.yard = y;
+        config.scrimmage.enabled = true;
+    }
+    if let Some(w) = args.line_width_m {
+        config.first_down.width_m = w;
+        config.scrimmage.width_m = w;
+    }
+    if let Some(f) = args.field {
+        config.field = f;
+    }
+    config.backend = args.backend;
+    config.pose_mode = args.pose_mode;
+    // Fades are for live toggles; a render shows the line from its first frame.
+    config.first_down.fade_ms = 0.0;
+    config.scrimmage.fade_ms = 0.0;
+    config.validate().map_err(|e| UsageError(e.to_string()))?;
+    Ok(Inputs {
+        input,
+        tracking,
+        venue,
+        config,
+    })
+}
+
+/// Runs a render and prints its summary.
+pub fn run(args: &RenderArgs) -> Result<()> {
+    let summary = render(args)?;
+    print_summary(&summary, args.json)?;
+    Ok(())
+}
+
+/// Prints a summary, human-readable or as one JSON object.
+pub fn print_summary(s: &RenderSummary, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(s)?);
+        return Ok(());
+    }
+    println!(
+        "rendered {} frames ({} with the line) to {} at {:.1} fps on {}",
+        s.frames,
+        s.drawn_frames,
+        s.output.display(),
+        s.fps,
+        s.backend
+    );
+    for (stage, p) in &s.stages {
+        println!(
+            "  {stage:<10} p50 {:7.3} ms  p99 {:7.3} ms  max {:7.3} ms",
+            p.p50, p.p99, p.max
+        );
+    }
+    let sources: Vec<String> = s.sources.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("  pose sources: {}", sources.join(", "));
+    if let Some(r) = s.mean_residual_px {
+        println!("  mean residual: {r:.3} px");
+    }
+    if s.faults > 0 || s.tracking_lines_skipped > 0 {
+        println!(
+            "  faults: {} frames untouched; tracking lines skipped: {}",
+            s.faults, s.tracking_lines_skipped
+        );
+    }
+    Ok(())
+}
+
+/// Renders and returns the summary (no printing but the progress bar).
+#[allow(clippy::too_many_lines, reason = "one linear set-up of three threads")]
+pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
+    let inputs = resolve(args)?;
+    let venue = match &inputs.venue {
+        Some(p) => Some(Venue::load(p).map_err(|e| UsageError(format!("{}: {e}", p.display())))?),
+        None => None,
+    };
+    let key = match &args.keying {
+        Some(p) => {
+            Some(KeyConfig::load(p).map_err(|e| UsageError(format!("{}: {e}", p.display())))?)
+        }
+        None => None,
+    };
+    let log = match &inputs.tracking {
+        Some(p) => Some(load_jsonl(p).map_err(|e| UsageError(format!("{}: {e}", p.display())))?),
+        None => None,
+    };
+    if log.is_some() && venue.is_none() {
+        return Err(
+            UsageError("--tracking needs --venue (the lens table and mount)".into()).into(),
+        );
+    }
+    let mut engine = Engine::new(inputs.config.clone(), venue.as_ref(), key.as_ref())
+        .map_err(|e| UsageError(e.to_string()))?;
+    let mut reader = VideoReader::open(&inputs.input, PixelFormat::Rgba)?;
+    let (w, h) = (reader.width(), reader.height());
+    let (fps_num, fps_den) = (reader.fps_num(), reader.fps_den());
+    let writer = VideoWriter::create(&args.output, w, h, fps_num, fps_den, PixelFormat::Rgba)?;
+    let mut report_out = match &args.report {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let (mut samples, skipped) = match log {
+        Some(l) => (l.samples, l.stats.garbage_lines + l.stats.checksum_failures),
+        None => (Vec::new(), 0),
+    };
+    samples.sort_by_key(|s| s.pts_ns);
+    let progress =
+        crate::sample_cmd::progress_bar(reader.estimated_frames().unwrap_or(0), args.quiet);
+    let started = Instant::now();
+
+    let (to_engine, from_decoder) = crossbeam_channel::bounded(QUEUE_DEPTH);
+    let (to_encoder, from_engine) = crossbeam_channel::bounded::<(Vec<u8>, i64)>(QUEUE_DEPTH);
+    let result = std::thread::scope(|scope| -> Result<(Vec<FrameReport>, u64)> {
+        let decoder = scope.spawn(move || -> Result<()> {
+            while let Some(frame) = reader.next_frame()? {
+                if to_engine.send(frame).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let encoder = scope.spawn(move || -> Result<u64> {
+            let mut writer = writer;
+            for (data, pts) in &from_engine {
+                writer.write(data, pts)?;
+            }
+            Ok(writer.finish()?)
+        });
+        let layout = FrameLayout::packed(EnginePixelFormat::Rgba, w, h)?;
+        let mut reports = Vec::new();
+        let mut next_sample = 0;
+        let delay = engine.tracking_delay_ns();
+        let slack = inputs.config.frame_period_ns / 2;
+        let mut failure = None;
+        for frame in &from_decoder {
+            let mut data = frame.data;
+            if frame.width != w || frame.height != h {
+                failure = Some(anyhow::anyhow!(
+                    "frame {}: size changed to {}x{} mid-stream",
+                    frame.index,
+                    frame.width,
+                    frame.height
+                ));
+                break;
+            }
+            // Everything a live receiver would have by the time this frame leaves the
+            // tracking-delay buffer.
+            while next_sample < samples.len()
+                && samples[next_sample].pts_ns <= frame.pts_ns + delay + slack
+            {
+                let s: TrackingSample = samples[next_sample];
+                engine.push_tracking(&s);
+                next_sample += 1;
+            }
+            let report = match FrameMut::new(&layout, &mut data) {
+                Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
+                Err(e) => {
+                    failure = Some(anyhow::anyhow!("frame {}: {e}", frame.index));
+                    break;
+                }
+            };
+            if let Some(out) = report_out.as_mut() {
+                writeln!(out, "{}", report.to_json_line())?;
+            }
+            reports.push(report);
+            progress.inc(1);
+            if to_encoder.send((data, frame.pts_ns)).is_err() {
+                break;
+            }
+        }
+        drop(to_encoder);
+        drop(from_decoder);
+        let decoded = decoder
+            .join()
+            .map_err(|_| anyhow::anyhow!("decoder thread panicked"))?;
+        let written = encoder
+            .join()
+            .map_err(|_| anyhow::anyhow!("encoder thread panicked"))??;
+        decoded.context("decoding failed")?;
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        tracing::debug!("{written} frames written");
+        Ok((reports, (samples.len() - next_sample) as u64))
+    });
+    progress.finish_and_clear();
+    let (reports, unused) = result?;
+    if let Some(mut out) = report_out {
+        out.flush()?;
+    }
+    if reports.is_empty() {
+        bail!("{}: no frames decoded", inputs.input.display());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(summarise(
+        &reports,
+        &engine,
+        args.output.clone(),
+        elapsed,
+        skipped,
+        unused,
+    ))
+}
+
+fn summarise(
+    reports: &[FrameReport],
+    engine: &Engine,
+    output: PathBuf,
+    elapsed_s: f64,
+    skipped: u64,
+    unused: u64,
+) -> RenderSummary {
+    let mut stages = BTreeMap::new();
+    let stage = |f: fn(&FrameReport) -> f64| {
+        let mut v: Vec<f64> = reports.iter().map(f).collect();
+        Percentiles::of(&mut v)
+    };
+    stages.insert("sync".to_string(), stage(|r| r.timings.sync));
+    stages.insert("pose".to_string(), stage(|r| r.timings.pose));
+    stages.insert("graphics".to_string(), stage(|r| r.timings.graphics));
+    stages.insert("composite".to_string(), stage(|r| r.timings.composite));
+    stages.insert("total".to_string(), stage(|r| r.timings.total));
+    let mut sources = BTreeMap::new();
+    for r in reports {
+        *sources.entry(r.source.as_str().to_string()).or_insert(0) += 1;
+    }
+    let residuals: Vec<f64> = reports.iter().filter_map(|r| r.residual_px).collect();
+    RenderSummary {
+        output,
+        frames: reports.len() as u64,
+        drawn_frames: reports.iter().filter(|r| r.drawn).count() as u64,
+        fps: reports.len() as f64 / elapsed_s.max(1e-9),
+        stages,
+        sources,
+        mean_residual_px: (!residuals.is_empty())
+            .then(|| residuals.iter().sum::<f64>() / residuals.len() as f64),
+        faults: reports.iter().filter(|r| r.fault.is_some()).count() as u64,
+        backend: engine.backend(),
+        tracking_lines_skipped: skipped,
+        tracking_unused: unused,
+    }
+}

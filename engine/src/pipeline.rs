@@ -1,0 +1,766 @@
+//! The per-frame pipeline every front end calls: [`Engine::process`].
+//!
+//! sync -> sensor pose -> pose selection (vision) -> graphics -> key + composite, fail-open:
+//! any fault leaves the frame untouched and is counted; a GPU fault switches to the CPU
+//! compositor, which redraws the same frame.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::str::FromStr;
+use std::time::Instant;
+
+use nalgebra::Point2;
+use serde::{Deserialize, Serialize};
+use yardline_keying::frame::{FrameMut, FrameRef};
+use yardline_keying::{AutoPaletteOptions, KeyConfig, auto_palette};
+
+use crate::field::{FieldKind, FieldModel};
+use crate::geometry::Camera;
+use crate::graphics::{DEFAULT_LINE_WIDTH_M, GroundStrip};
+use crate::key::FieldKey;
+use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
+use crate::render::{
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, NoKey, PreparedLine,
+    prepare_line,
+};
+use crate::tracking::TrackingSample;
+use crate::tracking::sync::{SyncConfig, TrackingSync};
+use crate::venue::{CameraCalibration, Venue};
+
+/// Frame period of 59.94 Hz video (ns).
+pub const FRAME_PERIOD_5994_NS: i64 = 16_683_333;
+/// Default first-down line colour (sRGB).
+pub const DEFAULT_FIRST_DOWN_RGB: [u8; 3] = [255, 215, 0];
+/// Default line-of-scrimmage colour (sRGB).
+pub const DEFAULT_SCRIMMAGE_RGB: [u8; 3] = [30, 100, 255];
+/// Default fade time for showing/hiding a line (ms).
+pub const DEFAULT_FADE_MS: f64 = 250.0;
+
+/// Which compositor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A hardware GPU when one exists, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU compositor (rayon).
+    Cpu,
+    /// A wgpu device, software adapters included.
+    Gpu,
+}
+
+impl FromStr for Backend {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "gpu" => Ok(Self::Gpu),
+            other => Err(EngineError::Config(format!(
+                "unknown backend {other:?} (expected auto, cpu or gpu)"
+            ))),
+        }
+    }
+}
+
+/// One football line (first down or scrimmage).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct YardLine {
+    /// Shown (fades in/out over `fade_ms`).
+    pub enabled: bool,
+    /// Yard position, 0..=100 from the left goal line (end zones -10..=110).
+    pub yard: f64,
+    /// Painted width (metres).
+    pub width_m: f64,
+    /// Colour (sRGB 8-bit).
+    pub rgb: [u8; 3],
+    /// Opacity 0..=1.
+    pub opacity: f32,
+    /// Fade time when shown or hidden (ms).
+    pub fade_ms: f64,
+}
+
+/// Any other field-space line (a red-zone line, a soccer offside line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtraLine {
+    /// Operator's name.
+    pub name: String,
+    /// Shown.
+    pub enabled: bool,
+    /// Centreline start (field x, y metres).
+    pub a: [f64; 2],
+    /// Centreline end (field x, y metres).
+    pub b: [f64; 2],
+    /// Painted width (metres).
+    pub width_m: f64,
+    /// Colour (sRGB 8-bit).
+    pub rgb: [u8; 3],
+    /// Opacity 0..=1.
+    pub opacity: f32,
+}
+
+/// Everything an operator can change while running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    /// Field rulebook.
+    pub field: FieldKind,
+    /// First-down line.
+    pub first_down: YardLine,
+    /// Line of scrimmage.
+    pub scrimmage: YardLine,
+    /// Extra lines.
+    pub extra: Vec<ExtraLine>,
+    /// Compositor backend.
+    pub backend: Backend,
+    /// Pose mode.
+    pub pose_mode: PoseMode,
+    /// Frames the last good pose is held (frames).
+    pub hold_frames: u32,
+    /// FreeD camera id to follow; `None` = the venue's first camera.
+    pub camera_id: Option<u8>,
+    /// Tracking delay override (ns); `None` = the venue's.
+    pub tracking_delay_ns: Option<i64>,
+    /// Frame period of the video (ns).
+    pub frame_period_ns: i64,
+    /// Build an automatic key palette from the first frame with a pose when no key is loaded.
+    pub auto_key: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            field: FieldKind::Nfl,
+            first_down: YardLine {
+                enabled: true,
+                yard: 35.0,
+                width_m: DEFAULT_LINE_WIDTH_M,
+                rgb: DEFAULT_FIRST_DOWN_RGB,
+                opacity: 1.0,
+                fade_ms: DEFAULT_FADE_MS,
+            },
+            scrimmage: YardLine {
+                enabled: false,
+                yard: 25.0,
+                width_m: DEFAULT_LINE_WIDTH_M,
+                rgb: DEFAULT_SCRIMMAGE_RGB,
+                opacity: 1.0,
+                fade_ms: DEFAULT_FADE_MS,
+            },
+            extra: Vec::new(),
+            backend: Backend::Auto,
+            pose_mode: PoseMode::Auto,
+            hold_frames: crate::pose::DEFAULT_HOLD_FRAMES,
+            camera_id: None,
+            tracking_delay_ns: None,
+            frame_period_ns: FRAME_PERIOD_5994_NS,
+            auto_key: true,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Checks ranges; the error names the setting.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let bad = |what: &str, why: String| Err(EngineError::Config(format!("{what}: {why}")));
+        for (name, l) in [
+            ("first-down", &self.first_down),
+            ("scrimmage", &self.scrimmage),
+        ] {
+            if !(l.yard.is_finite() && (-10.0..=110.0).contains(&l.yard)) {
+                return bad(name, format!("yard {} outside -10..=110", l.yard));
+            }
+            if !(l.width_m.is_finite() && l.width_m > 0.0 && l.width_m < 5.0) {
+                return bad(name, format!("width {} m must be in (0, 5)", l.width_m));
+            }
+            if !(l.opacity.is_finite() && (0.0..=1.0).contains(&l.opacity)) {
+                return bad(name, format!("opacity {} outside 0..=1", l.opacity));
+            }
+            if !(l.fade_ms.is_finite() && l.fade_ms >= 0.0) {
+                return bad(name, format!("fade {} ms must be >= 0", l.fade_ms));
+            }
+        }
+        for l in &self.extra {
+            let finite = l.a.iter().chain(&l.b).all(|v| v.is_finite());
+            if !finite || !l.width_m.is_finite() || l.width_m <= 0.0 {
+                return bad(&l.name, "non-finite end or non-positive width".into());
+            }
+        }
+        if self.frame_period_ns <= 0 {
+            return bad("frame period", format!("{} ns", self.frame_period_ns));
+        }
+        Ok(())
+    }
+}
+
+/// Errors setting up the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A setting out of range.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// The requested compositor cannot run.
+    #[error("compositor: {0}")]
+    Render(#[from] crate::render::RenderError),
+    /// The venue lacks the requested camera.
+    #[error("venue has no camera {0}")]
+    NoCamera(u8),
+}
+
+/// Time spent per stage (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Tracking sync and sensor pose.
+    pub sync: f64,
+    /// Pose selection and vision.
+    pub pose: f64,
+    /// Tessellation.
+    pub graphics: f64,
+    /// Key + blend, upload and readback included.
+    pub composite: f64,
+    /// The whole call.
+    pub total: f64,
+}
+
+/// What happened to one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameReport {
+    /// Frame number (0-based, in call order).
+    pub frame: u64,
+    /// Presentation time (ns).
+    pub pts_ns: i64,
+    /// Frame width (pixels).
+    pub width: u32,
+    /// Frame height (pixels).
+    pub height: u32,
+    /// Camera used (or estimated).
+    pub camera: Option<Camera>,
+    /// Pose source.
+    pub source: PoseSource,
+    /// Residual of the line measurements (pixels RMS), when measured.
+    pub residual_px: Option<f64>,
+    /// Line measurements that agreed.
+    pub inliers: usize,
+    /// Per-stage times.
+    pub timings: StageTimings,
+    /// Whether any line pixel was drawn.
+    pub drawn: bool,
+    /// Compositor that drew ("cpu", "gpu").
+    pub backend: &'static str,
+    /// What went wrong, if anything (the frame then left untouched or held).
+    pub fault: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    frame: u64,
+    pts_ns: i64,
+    width: u32,
+    height: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation: Option<[f64; 9]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fx: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cx: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k1: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k2: Option<f64>,
+    source: &'static str,
+    residual_px: Option<f64>,
+    inliers: usize,
+    timings_ms: StageTimings,
+    backend: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<&'a str>,
+}
+
+impl FrameReport {
+    /// The `report.jsonl` line (DESIGN.md: the truth camera fields plus `source`,
+    /// `residual_px` and `timings_ms`).
+    pub fn to_json_line(&self) -> String {
+        let c = self.camera.as_ref();
+        let line = ReportLine {
+            frame: self.frame,
+            pts_ns: self.pts_ns,
+            width: self.width,
+            height: self.height,
+            rotation: c.map(Camera::rotation_row_major),
+            translation: c.map(|c| [c.translation.x, c.translation.y, c.translation.z]),
+            fx: c.map(|c| c.intrinsics.fx),
+            fy: c.map(|c| c.intrinsics.fy),
+            cx: c.map(|c| c.intrinsics.cx),
+            cy: c.map(|c| c.intrinsics.cy),
+            k1: c.map(|c| c.intrinsics.k1),
+            k2: c.map(|c| c.intrinsics.k2),
+            source: self.source.as_str(),
+            residual_px: self.residual_px,
+            inliers: self.inliers,
+            timings_ms: self.timings,
+            backend: self.backend,
+            fault: self.fault.as_deref(),
+        };
+        serde_json::to_string(&line).unwrap_or_default()
+    }
+}
+
+/// Running counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Frames processed.
+    pub frames: u64,
+    /// Frames drawn on.
+    pub drawn: u64,
+    /// Frames left untouched because of a fault.
+    pub faults: u64,
+    /// Frames without a usable sensor camera while tracking was configured.
+    pub sensor_misses: u64,
+    /// Times the GPU failed and the CPU took over.
+    pub gpu_fallbacks: u64,
+    /// Panics caught inside a stage.
+    pub panics: u64,
+}
+
+/// The engine: one per video stream.
+pub struct Engine {
+    config: EngineConfig,
+    field: FieldModel,
+    calibration: Option<CameraCalibration>,
+    sync: Option<TrackingSync>,
+    pose: PoseEstimator,
+    key: Option<FieldKey>,
+    compositor: Box<dyn Compositor>,
+    backend_name: &'static str,
+    cpu_fallback: Option<CpuCompositor>,
+    fade: [f64; 2],
+    last_pts: Option<i64>,
+    stats: EngineStats,
+    lines: Vec<PreparedLine>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("backend", &self.compositor.describe())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A new engine. `venue` enables the sensor pose; `key` is the occlusion key (with none, an
+    /// automatic palette is built from the first frame with a pose when `config.auto_key`).
+    pub fn new(
+        config: EngineConfig,
+        venue: Option<&Venue>,
+        key: Option<&KeyConfig>,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        let calibration = match venue {
+            Some(v) => {
+                let cal = match config.camera_id {
+                    Some(id) => v.camera(id).ok_or(EngineError::NoCamera(id))?,
+                    None => v
+                        .cameras
+                        .first()
+                        .ok_or_else(|| EngineError::Config("venue has no cameras".into()))?,
+                };
+                Some(cal.clone())
+            }
+            None => None,
+        };
+        let sync = calibration.as_ref().map(|c| {
+            let mut sc: SyncConfig = c.sync_config(config.frame_period_ns as f64);
+            if let Some(d) = config.tracking_delay_ns {
+                sc.tracking_delay_ns = d;
+            }
+            TrackingSync::new(sc)
+        });
+        let key = key
+            .map(FieldKey::compile)
+            .transpose()
+            .map_err(|e| EngineError::Config(format!("key: {e}")))?;
+        let (compositor, backend_name) = open_compositor(config.backend)?;
+        let field = FieldModel::new(config.field);
+        let pose = PoseEstimator::new(
+            field.clone(),
+            config.pose_mode,
+            PoseConfig {
+                hold_frames: config.hold_frames,
+                ..PoseConfig::default()
+            },
+        );
+        let fade = [
+            if config.first_down.enabled { 1.0 } else { 0.0 },
+            if config.scrimmage.enabled { 1.0 } else { 0.0 },
+        ];
+        Ok(Self {
+            config,
+            field,
+            calibration,
+            sync,
+            pose,
+            key,
+            compositor,
+            backend_name,
+            cpu_fallback: None,
+            fade,
+            last_pts: None,
+            stats: EngineStats::default(),
+            lines: Vec::new(),
+        })
+    }
+
+    /// Current settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Applies new settings while running. An invalid set is refused and the old one kept.
+    /// Changing the backend or field takes effect here too.
+    pub fn set_config(&mut self, config: EngineConfig) -> Result<(), EngineError> {
+        config.validate()?;
+        if config.backend != self.config.backend {
+            let (c, name) = open_compositor(config.backend)?;
+            self.compositor = c;
+            self.backend_name = name;
+        }
+        if config.field != self.config.field {
+            self.field = FieldModel::new(config.field);
+            self.pose = PoseEstimator::new(
+                self.field.clone(),
+                config.pose_mode,
+                PoseConfig {
+                    hold_frames: config.hold_frames,
+                    ..PoseConfig::default()
+                },
+            );
+        }
+        self.pose.set_mode(config.pose_mode);
+        self.pose.set_hold_frames(config.hold_frames);
+        if let (Some(sync), Some(cal)) = (self.sync.as_mut(), self.calibration.as_ref()) {
+            sync.set_tracking_delay_ns(config.tracking_delay_ns.unwrap_or(cal.tracking_delay_ns));
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    /// Replaces the occlusion key.
+    pub fn set_key(&mut self, key: FieldKey) {
+        self.key = Some(key);
+    }
+
+    /// The occlusion key in use, if any.
+    pub fn key(&self) -> Option<&FieldKey> {
+        self.key.as_ref()
+    }
+
+    /// The pose estimator (to seed a reference camera for vision-only tracking).
+    pub fn pose_mut(&mut self) -> &mut PoseEstimator {
+        &mut self.pose
+    }
+
+    /// The field model in use.
+    pub fn field(&self) -> &FieldModel {
+        &self.field
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Tracking sync counters, when tracking is configured.
+    pub fn sync_stats(&self) -> Option<crate::tracking::sync::SyncStats> {
+        self.sync.as_ref().map(TrackingSync::stats)
+    }
+
+    /// Tracking delay the engine imposes (ns): what a live element must report as latency.
+    pub fn tracking_delay_ns(&self) -> i64 {
+        self.sync
+            .as_ref()
+            .map_or(0, |s| s.config().tracking_delay_ns.max(0))
+    }
+
+    /// Short description of the compositor in use.
+    pub fn backend(&self) -> String {
+        self.compositor.describe()
+    }
+
+    /// Feeds one received tracking packet.
+    pub fn push_tracking(&mut self, sample: &TrackingSample) {
+        if let Some(sync) = self.sync.as_mut() {
+            sync.push_sample(sample);
+        }
+    }
+
+    /// Draws the enabled lines into `frame` (in place) for the frame at `pts_ns`. Never panics;
+    /// on any fault the frame is left untouched and the report says why.
+    pub fn process(&mut self, frame: &mut FrameMut<'_>, pts_ns: i64) -> FrameReport {
+        let start = Instant::now();
+        let index = self.stats.frames;
+        self.stats.frames += 1;
+        let (width, height) = (frame.layout.width, frame.layout.height);
+        let mut report = FrameReport {
+            frame: index,
+            pts_ns,
+            width,
+            height,
+            camera: None,
+            source: PoseSource::None,
+            residual_px: None,
+            inliers: 0,
+            timings: StageTimings::default(),
+            drawn: false,
+            backend: self.backend_name,
+            fault: None,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run(frame, pts_ns, &mut report)));
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(fault)) => {
+                self.stats.faults += 1;
+                tracing::warn!("frame {index}: {fault}");
+                report.fault = Some(fault);
+            }
+            Err(panic) => {
+                self.stats.panics += 1;
+                self.stats.faults += 1;
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(ToString::to_string)
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                tracing::error!("frame {index}: panic caught, frame passed through: {msg}");
+                report.fault = Some(format!("panic: {msg}"));
+                report.drawn = false;
+            }
+        }
+        if report.drawn {
+            self.stats.drawn += 1;
+        }
+        report.timings.total = ms_since(start);
+        report
+    }
+
+    fn run(
+        &mut self,
+        frame: &mut FrameMut<'_>,
+        pts_ns: i64,
+        report: &mut FrameReport,
+    ) -> Result<(), String> {
+        let (width, height) = (frame.layout.width, frame.layout.height);
+        // Fades advance with presentation time.
+        let dt_ms = match self.last_pts {
+            Some(p) if pts_ns > p => (pts_ns - p) as f64 / 1e6,
+            _ => self.config.frame_period_ns as f64 / 1e6,
+        };
+        self.last_pts = Some(pts_ns);
+        for (i, l) in [self.config.first_down, self.config.scrimmage]
+            .iter()
+            .enumerate()
+        {
+            let target = if l.enabled { 1.0 } else { 0.0 };
+            let step = if l.fade_ms > 0.0 {
+                dt_ms / l.fade_ms
+            } else {
+                1.0
+            };
+            let f = &mut self.fade[i];
+            *f = if *f < target {
+                (*f + step).min(target)
+            } else {
+                (*f - step).max(target)
+            };
+        }
+
+        // 1-3. Sync + sensor pose.
+        let t = Instant::now();
+        let mut fault = None;
+        let sensor = match (self.sync.as_mut(), self.calibration.as_ref()) {
+            (Some(sync), Some(cal)) => match sync.state_at(pts_ns) {
+                Ok(state) => match cal.camera_for(&state.reading, width, height) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        fault = Some(format!("sensor pose: {e}"));
+                        None
+                    }
+                },
+                Err(e) => {
+                    fault = Some(format!("tracking: {e}"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if self.sync.is_some() && sensor.is_none() {
+            self.stats.sensor_misses += 1;
+        }
+        report.timings.sync = ms_since(t);
+
+        // 4. Pose selection and vision.
+        let t = Instant::now();
+        let est: PoseEstimate = self.pose.estimate(frame.as_ref(), sensor.as_ref());
+        report.timings.pose = ms_since(t);
+        report.camera = est.camera;
+        report.source = est.source;
+        report.residual_px = est.residual_px;
+        report.inliers = est.inliers;
+        let Some(camera) = est.camera else {
+            // Nothing usable: the frame stays clean (a miss is not a fault once reported).
+            if let Some(f) = fault {
+                tracing::debug!("{f}");
+            }
+            return Ok(());
+        };
+        if !camera.intrinsics.is_valid() {
+            return Err("camera has invalid intrinsics".into());
+        }
+
+        // 5. Graphics.
+        let t = Instant::now();
+        self.prepare_lines(&camera, width, height);
+        report.timings.graphics = ms_since(t);
+        if self.lines.iter().all(|l| l.mesh.is_empty()) {
+            return Ok(());
+        }
+
+        // 6. Key + composite.
+        let t = Instant::now();
+        if self.key.is_none() && self.config.auto_key {
+            self.key = auto_key(frame.as_ref(), &camera, &self.field);
+        }
+        let key: &dyn KeyModel = match &self.key {
+            Some(k) => k,
+            None => &NoKey,
+        };
+        let result = self.compositor.composite(frame, &self.lines, key);
+        let stats = match result {
+            Ok(s) => s,
+            Err(e) if self.backend_name == "gpu" => {
+                tracing::error!("GPU compositor failed ({e}); switching to the CPU compositor");
+                self.stats.gpu_fallbacks += 1;
+                self.compositor = Box::new(self.cpu_fallback.take().unwrap_or_default());
+                self.backend_name = "cpu";
+                report.backend = "cpu";
+                self.compositor
+                    .composite(frame, &self.lines, key)
+                    .map_err(|e| format!("CPU compositor: {e}"))?
+            }
+            Err(e) => return Err(format!("compositor: {e}")),
+        };
+        report.timings.composite = ms_since(t);
+        report.drawn = stats.tiles > 0;
+        Ok(())
+    }
+
+    fn prepare_lines(&mut self, camera: &Camera, width: u32, height: u32) {
+        self.lines.clear();
+        let crown = self.field.crown;
+        for (i, l) in [self.config.first_down, self.config.scrimmage]
+            .iter()
+            .enumerate()
+        {
+            let opacity = l.opacity * self.fade[i] as f32;
+            if opacity <= 0.0 {
+                continue;
+            }
+            let strip = GroundStrip::football_line(l.yard, l.width_m);
+            self.lines.push(prepare_line(
+                camera, &strip, &crown, width, height, l.rgb, opacity,
+            ));
+        }
+        for l in self
+            .config
+            .extra
+            .iter()
+            .filter(|l| l.enabled && l.opacity > 0.0)
+        {
+            let strip = GroundStrip {
+                a: Point2::from(l.a),
+                b: Point2::from(l.b),
+                width_m: l.width_m,
+            };
+            self.lines.push(prepare_line(
+                camera, &strip, &crown, width, height, l.rgb, l.opacity,
+            ));
+        }
+    }
+}
+
+fn open_compositor(backend: Backend) -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
+    let gpu = |choice| -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
+        let g = GpuCompositor::new(choice)?;
+        tracing::info!("compositor: GPU on {}", g.adapter());
+        Ok((Box::new(g), "gpu"))
+    };
+    match backend {
+        Backend::Cpu => Ok((Box::new(CpuCompositor::new()), "cpu")),
+        Backend::Gpu => gpu(AdapterChoice::Any),
+        Backend::Auto => gpu(AdapterChoice::HardwareOnly).or_else(|e| {
+            tracing::info!("compositor: CPU (no hardware GPU: {e})");
+            Ok((Box::new(CpuCompositor::new()), "cpu"))
+        }),
+    }
+}
+
+/// Automatic initial key from the field-of-play area of a frame (one full pass, once).
+fn auto_key(frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) -> Option<FieldKey> {
+    let outline: Vec<Point2<f64>> = field_polygon(camera, field);
+    if outline.len() < 3 {
+        return None;
+    }
+    let inside = |x: u32, y: u32| point_in_polygon(f64::from(x), f64::from(y), &outline);
+    match auto_palette(frame, inside, &AutoPaletteOptions::default())
+        .map(KeyConfig::new)
+        .and_then(|c| FieldKey::compile(&c))
+    {
+        Ok(k) => {
+            tracing::info!("automatic key palette built from frame");
+            Some(k)
+        }
+        Err(e) => {
+            tracing::warn!("automatic key palette failed: {e}");
+            None
+        }
+    }
+}
+
+/// The field of play's outline projected into the image (points behind the camera dropped).
+fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
+    let c = field.outline();
+    let mut out = Vec::new();
+    for i in 0..4 {
+        let (a, b) = (c[i], c[(i + 1) % 4]);
+        for k in 0..64 {
+            let t = f64::from(k) / 64.0;
+            let p = nalgebra::Point3::new(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, 0.0);
+            if let Some(px) = camera.project(&p) {
+                out.push(px);
+            }
+        }
+    }
+    out
+}
+
+fn point_in_polygon(x: f64, y: f64, poly: &[Point2<f64>]) -> bool {
+    let mut inside = false;
+    let mut j = poly.len() - 1;
+    for i in 0..poly.len() {
+        let (pi, pj) = (poly[i], poly[j]);
+        if (pi.y > y) != (pj.y > y) && x < (pj.x - pi.x) * (y - pi.y) / (pj.y - pi.y) + pi.x {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
