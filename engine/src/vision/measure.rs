@@ -72,7 +72,7 @@ pub struct TemplatePoint {
     /// Painted width of the line (metres).
     pub width_m: f64,
     /// Distance along the ground normal to the nearest other painted line, centre to centre
-    /// (metres, at most [`MAX_CLEARANCE_M`]).
+    /// (metres, capped at `MAX_CLEARANCE_M`).
     pub clearance_m: f64,
     /// Distance along the line to its nearer end (metres): how much line a search sees.
     pub room_m: f64,
