@@ -10,6 +10,7 @@ mod eval_cmd;
 mod register_cmd;
 mod render_cmd;
 mod sample_cmd;
+mod tracking_cmd;
 mod video;
 
 /// Exit code for a processing failure.
@@ -57,6 +58,8 @@ enum Command {
     Render(render_cmd::RenderArgs),
     /// Time the whole engine per stage on a built-in moving-camera scene.
     Bench(bench_cmd::BenchArgs),
+    /// FreeD tools: decode a packet, listen on UDP.
+    Tracking(tracking_cmd::TrackingArgs),
     /// Refine a field-to-image homography from the painted lines of an image.
     Register(register_cmd::RegisterArgs),
 }
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(&args),
         Command::Render(args) => render_cmd::run(&args),
         Command::Bench(args) => bench_cmd::run(&args),
+        Command::Tracking(args) => tracking_cmd::run(&args),
         Command::Register(args) => register_cmd::run(&args),
     };
     match result {

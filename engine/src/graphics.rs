@@ -231,7 +231,8 @@ impl Ctx<'_> {
     }
 }
 
-fn point_segment_distance(p: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> f64 {
+/// Distance from `p` to the segment `a`-`b` (in the points' own unit).
+pub fn point_segment_distance(p: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> f64 {
     let ab = b - a;
     let len2 = ab.norm_squared();
     let t = if len2 > 0.0 {

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use super::luma::LumaView;
 use crate::field::{FieldModel, LineKind, Shape};
 use crate::geometry::Camera;
+use crate::graphics::point_segment_distance;
 
 /// Spacing of template points along each painted line (metres).
 pub const TEMPLATE_STEP_M: f64 = 0.25;
@@ -101,18 +102,6 @@ fn pieces(field: &FieldModel) -> Vec<(Point2<f64>, Point2<f64>, usize, f64)> {
         }
     }
     out
-}
-
-/// Distance from `p` to segment `a`-`b` (metres).
-fn point_segment_distance(p: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> f64 {
-    let ab = b - a;
-    let len2 = ab.norm_squared();
-    let t = if len2 > 0.0 {
-        ((p - a).dot(&ab) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (p - (a + ab * t)).norm()
 }
 
 /// Where the line `p + s g` crosses segment `a`-`b`: `|s|` (metres), if it does.
