@@ -16,6 +16,8 @@ pub struct CpuCompositor {
     plan: TilePlan,
     atlas: TileAtlas,
     scratch: Vec<CellScratch>,
+    colours: Vec<[f32; 3]>,
+    setups: Vec<Option<TriangleSetup>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -55,9 +57,14 @@ impl Compositor for CpuCompositor {
             self.scratch.resize_with(rows, CellScratch::default);
         }
         let format = layout.format;
-        let colours: Vec<[f32; 3]> = lines.iter().map(|l| native_colour(format, l.rgb)).collect();
-        let setups: Vec<Option<TriangleSetup>> =
-            self.plan.triangles.iter().map(TriangleSetup::new).collect();
+        // Per-frame tables live in reused buffers: no allocation once warm.
+        self.colours.clear();
+        self.colours
+            .extend(lines.iter().map(|l| native_colour(format, l.rgb)));
+        self.setups.clear();
+        self.setups
+            .extend(self.plan.triangles.iter().map(TriangleSetup::new));
+        let (colours, setups) = (&self.colours, &self.setups);
         let plan = &self.plan;
         let row_bytes = CELL as usize * TileAtlas::STRIDE;
         let radius = key.min_filter_radius().min(HALO);
@@ -71,7 +78,7 @@ impl Compositor for CpuCompositor {
                 let mut n = 0;
                 for cell in first..last {
                     n += shade_cell(
-                        chunk, scratch, cell, plan, &setups, lines, &colours, key, radius, format,
+                        chunk, scratch, cell, plan, setups, lines, colours, key, radius, format,
                     );
                 }
                 n
