@@ -1,0 +1,3 @@
+//! `yardline-operator`: the operator desktop app.
+
+fn main() {}
