@@ -21,6 +21,8 @@
 
 pub mod error;
 pub mod landmarks;
+mod lm;
+pub mod refine;
 pub mod venue;
 
 pub use error::CalibrationError;
