@@ -10,6 +10,7 @@ mod eval_cmd;
 mod register_cmd;
 mod render_cmd;
 mod sample_cmd;
+mod soak_cmd;
 mod tracking_cmd;
 mod video;
 
@@ -62,6 +63,8 @@ enum Command {
     Tracking(tracking_cmd::TrackingArgs),
     /// Refine a field-to-image homography from the painted lines of an image.
     Register(register_cmd::RegisterArgs),
+    /// Run the engine for many frames with every fault mixed in, checking each frame.
+    Soak(soak_cmd::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench_cmd::run(&args),
         Command::Tracking(args) => tracking_cmd::run(&args),
         Command::Register(args) => register_cmd::run(&args),
+        Command::Soak(args) => soak_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use yardline_keying::{KeyConfig, Keyer};
+use nalgebra::Point2;
+use yardline_keying::frame::FrameRef;
+use yardline_keying::{AutoPaletteOptions, KeyConfig, Keyer, auto_palette};
+
+use crate::field::FieldModel;
+use crate::geometry::Camera;
 
 use crate::render::{HALO, KeyModel, LutView};
 
@@ -77,4 +82,67 @@ impl KeyModel for FieldKey {
             generation: self.generation,
         })
     }
+}
+
+/// The automatic initial key palette for a frame: grass clusters found inside the field of play
+/// as `camera` sees it (one full pass over the frame, a second or so at 1080p).
+pub fn auto_key_config(
+    frame: FrameRef<'_>,
+    camera: &Camera,
+    field: &FieldModel,
+) -> Result<KeyConfig, String> {
+    let outline: Vec<Point2<f64>> = field_polygon(camera, field);
+    if outline.len() < 3 {
+        return Err("the field of play is not in view".into());
+    }
+    let inside = |x: u32, y: u32| point_in_polygon(f64::from(x), f64::from(y), &outline);
+    auto_palette(frame, inside, &AutoPaletteOptions::default())
+        .map(KeyConfig::new)
+        .map_err(|e| e.to_string())
+}
+
+/// [`auto_key_config`] compiled, or `None` (logged) when it fails.
+pub fn auto_key(frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) -> Option<FieldKey> {
+    match auto_key_config(frame, camera, field)
+        .and_then(|c| FieldKey::compile(&c).map_err(|e| e.to_string()))
+    {
+        Ok(k) => {
+            tracing::info!("automatic key palette built from frame");
+            Some(k)
+        }
+        Err(e) => {
+            tracing::warn!("automatic key palette failed: {e}");
+            None
+        }
+    }
+}
+
+/// The field of play's outline projected into the image (points behind the camera dropped).
+fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
+    let c = field.outline();
+    let mut out = Vec::new();
+    for i in 0..4 {
+        let (a, b) = (c[i], c[(i + 1) % 4]);
+        for k in 0..64 {
+            let t = f64::from(k) / 64.0;
+            let p = nalgebra::Point3::new(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, 0.0);
+            if let Some(px) = camera.project(&p) {
+                out.push(px);
+            }
+        }
+    }
+    out
+}
+
+fn point_in_polygon(x: f64, y: f64, poly: &[Point2<f64>]) -> bool {
+    let mut inside = false;
+    let mut j = poly.len() - 1;
+    for i in 0..poly.len() {
+        let (pi, pj) = (poly[i], poly[j]);
+        if (pi.y > y) != (pj.y > y) && x < (pj.x - pi.x) * (y - pi.y) / (pj.y - pi.y) + pi.x {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
 }

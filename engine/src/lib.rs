@@ -15,6 +15,7 @@
 //!   positive clockwise seen from behind; all zero looks along field +y.
 //! - **Time**: nanoseconds.
 
+pub mod faults;
 pub mod field;
 pub mod geometry;
 pub mod graphics;

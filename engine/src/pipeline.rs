@@ -8,22 +8,23 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
 use std::time::Instant;
 
+use crossbeam_channel::{Receiver, bounded};
 use nalgebra::Point2;
 use serde::{Deserialize, Serialize};
-use yardline_keying::frame::{FrameMut, FrameRef};
-use yardline_keying::{AutoPaletteOptions, KeyConfig, auto_palette};
+use yardline_keying::KeyConfig;
+use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef};
 
 use crate::field::{FieldKind, FieldModel};
 use crate::geometry::Camera;
 use crate::graphics::{DEFAULT_LINE_WIDTH_M, GroundStrip};
-use crate::key::FieldKey;
+use crate::key::{FieldKey, auto_key};
 use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
 use crate::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, NoKey, PreparedLine,
     prepare_line,
 };
-use crate::tracking::TrackingSample;
 use crate::tracking::sync::{SyncConfig, TrackingSync};
+use crate::tracking::{SensorReading, TrackingSample};
 use crate::venue::{CameraCalibration, Venue};
 
 /// Frame period of 59.94 Hz video (ns).
@@ -324,6 +325,100 @@ pub struct EngineStats {
     pub gpu_fallbacks: u64,
     /// Panics caught inside a stage.
     pub panics: u64,
+    /// Sensor readings refused because the head would have moved faster than any head can
+    /// (a glitch, or the first readings after a cut before they confirm each other).
+    pub jumps_rejected: u64,
+    /// Frames whose size differed from the previous frame's (pose filters restarted).
+    pub size_changes: u64,
+}
+
+/// Fastest plausible head slew (degrees per second) on any axis; a faster change between
+/// consecutive readings is a glitch or a cut.
+pub const MAX_SLEW_DEG_PER_S: f64 = 360.0;
+
+/// Consecutive mutually consistent readings after a jump that make it a new position (a cut,
+/// or a re-homed encoder) rather than a glitch.
+pub const JUMP_CONFIRM_READINGS: u32 = 3;
+
+/// A stage of [`Engine::process`], for fault injection and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Tracking sync and the sensor pose.
+    Sync,
+    /// Pose selection and vision refinement.
+    Pose,
+    /// Line tessellation and projection.
+    Graphics,
+    /// Key and composite.
+    Composite,
+}
+
+impl Stage {
+    /// All stages in pipeline order.
+    pub const ALL: [Self; 4] = [Self::Sync, Self::Pose, Self::Graphics, Self::Composite];
+}
+
+/// A deliberate fault armed in the engine for reliability tests (see [`crate::faults`]).
+/// Nothing in the product arms one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedFault {
+    /// The given stage panics on the next frame.
+    PanicIn(Stage),
+    /// The GPU device is lost before the next composite (no effect on the CPU compositor).
+    DeviceLoss,
+}
+
+/// Plausibility gate on head angles: refuses readings that jump faster than a head can slew
+/// until several consecutive readings agree on the new position.
+#[derive(Debug, Clone, Default)]
+struct SlewGate {
+    /// Last accepted reading: (pts ns, pan, tilt, roll).
+    last: Option<(i64, [f64; 3])>,
+    /// A jumped-to position waiting for confirmation, and how many readings agree on it.
+    candidate: Option<((i64, [f64; 3]), u32)>,
+}
+
+/// What the gate made of a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Accept,
+    /// Accepted as a new position after a confirmed jump: filters must restart.
+    AcceptAfterJump,
+    Reject,
+}
+
+impl SlewGate {
+    fn plausible(from: (i64, [f64; 3]), to: (i64, [f64; 3]), period_ns: i64) -> bool {
+        let dt_s = ((to.0 - from.0).abs().max(period_ns)) as f64 / 1e9;
+        let max_step = MAX_SLEW_DEG_PER_S * dt_s;
+        (0..3).all(|i| (to.1[i] - from.1[i]).abs() <= max_step)
+    }
+
+    fn check(&mut self, pts_ns: i64, angles: [f64; 3], period_ns: i64) -> Gate {
+        let now = (pts_ns, angles);
+        let Some(last) = self.last else {
+            self.last = Some(now);
+            return Gate::Accept;
+        };
+        if Self::plausible(last, now, period_ns) {
+            self.last = Some(now);
+            self.candidate = None;
+            return Gate::Accept;
+        }
+        let agree = match self.candidate {
+            Some((c, n)) if Self::plausible(c, now, period_ns) => n + 1,
+            _ => 1,
+        };
+        if agree >= JUMP_CONFIRM_READINGS {
+            self.last = Some(now);
+            self.candidate = None;
+            Gate::AcceptAfterJump
+        } else {
+            self.candidate = Some((now, agree));
+            Gate::Reject
+        }
+    }
 }
 
 /// The engine: one per video stream.
@@ -339,6 +434,13 @@ pub struct Engine {
     cpu_fallback: Option<CpuCompositor>,
     fade: [f64; 2],
     last_pts: Option<i64>,
+    last_size: Option<(u32, u32)>,
+    slew: SlewGate,
+    armed: Vec<InjectedFault>,
+    /// Automatic key being built off the streaming thread.
+    key_job: Option<Receiver<Option<FieldKey>>>,
+    /// Build the automatic key on the calling thread (offline rendering) instead.
+    auto_key_inline: bool,
     stats: EngineStats,
     lines: Vec<PreparedLine>,
 }
@@ -411,6 +513,11 @@ impl Engine {
             cpu_fallback: None,
             fade,
             last_pts: None,
+            last_size: None,
+            slew: SlewGate::default(),
+            armed: Vec::new(),
+            key_job: None,
+            auto_key_inline: true,
             stats: EngineStats::default(),
             lines: Vec::new(),
         })
@@ -450,9 +557,23 @@ impl Engine {
         Ok(())
     }
 
-    /// Replaces the occlusion key.
+    /// Replaces the occlusion key (and abandons an automatic key being built).
     pub fn set_key(&mut self, key: FieldKey) {
         self.key = Some(key);
+        self.key_job = None;
+    }
+
+    /// Where the automatic key is built. `inline` (the default, deterministic: offline
+    /// rendering and tests) builds it on the first frame with a pose, which takes that frame a
+    /// second or so; live front ends pass `false` to build it on a background thread, the
+    /// frames meanwhile passing through untouched, so no frame waits for it.
+    pub fn set_auto_key_inline(&mut self, inline: bool) {
+        self.auto_key_inline = inline;
+    }
+
+    /// True while an automatic key is being built in the background.
+    pub fn auto_key_pending(&self) -> bool {
+        self.key_job.is_some()
     }
 
     /// The occlusion key in use, if any.
@@ -496,6 +617,31 @@ impl Engine {
     pub fn push_tracking(&mut self, sample: &TrackingSample) {
         if let Some(sync) = self.sync.as_mut() {
             sync.push_sample(sample);
+        }
+    }
+
+    /// Feeds one encoder reading from a source other than FreeD (receive time in ns on the
+    /// video clock). Non-finite readings are refused and counted by the sync.
+    pub fn push_reading(&mut self, pts_ns: i64, reading: SensorReading) {
+        if let Some(sync) = self.sync.as_mut() {
+            sync.push_reading(pts_ns, reading);
+        }
+    }
+
+    /// Arms a deliberate fault for the next frame (fault-injection tests and `yardline soak`).
+    pub fn inject(&mut self, fault: InjectedFault) {
+        self.armed.push(fault);
+    }
+
+    /// Panics when a panic was armed for `stage` (fault injection).
+    fn injected_panic(&mut self, stage: Stage) {
+        if let Some(i) = self
+            .armed
+            .iter()
+            .position(|f| *f == InjectedFault::PanicIn(stage))
+        {
+            self.armed.swap_remove(i);
+            panic!("injected fault in the {stage:?} stage");
         }
     }
 
@@ -555,6 +701,13 @@ impl Engine {
         report: &mut FrameReport,
     ) -> Result<(), String> {
         let (width, height) = (frame.layout.width, frame.layout.height);
+        if self.last_size.is_some_and(|s| s != (width, height)) {
+            // Vision state is in pixels of the old size.
+            tracing::warn!("frame size changed to {width}x{height}; pose filters restarted");
+            self.stats.size_changes += 1;
+            self.pose.reset();
+        }
+        self.last_size = Some((width, height));
         // Fades advance with presentation time.
         let dt_ms = match self.last_pts {
             Some(p) if pts_ns > p => (pts_ns - p) as f64 / 1e6,
@@ -581,11 +734,39 @@ impl Engine {
 
         // 1-3. Sync + sensor pose.
         let t = Instant::now();
+        self.injected_panic(Stage::Sync);
         let mut fault = None;
+        let period_ns = self.config.frame_period_ns;
         let sensor = match (self.sync.as_mut(), self.calibration.as_ref()) {
             (Some(sync), Some(cal)) => match sync.state_at(pts_ns) {
                 Ok(state) => match cal.camera_for(&state.reading, width, height) {
-                    Ok(c) => Some(c),
+                    Ok(c) => {
+                        let a = state.reading.angles;
+                        match self.slew.check(
+                            pts_ns,
+                            [a.pan_deg, a.tilt_deg, a.roll_deg],
+                            period_ns,
+                        ) {
+                            Gate::Accept => Some(c),
+                            Gate::AcceptAfterJump => {
+                                tracing::info!(
+                                    "head moved to a new position (cut); pose restarted"
+                                );
+                                self.pose.reset();
+                                Some(c)
+                            }
+                            Gate::Reject => {
+                                // The sensor says the view changed faster than a head can move:
+                                // a glitch, or a cut not yet confirmed. Neither the sensor nor
+                                // vision tracking from the old view can be trusted.
+                                self.stats.jumps_rejected += 1;
+                                self.stats.sensor_misses += 1;
+                                report.timings.sync = ms_since(t);
+                                tracing::debug!("frame {pts_ns}: implausible head jump refused");
+                                return Ok(());
+                            }
+                        }
+                    }
                     Err(e) => {
                         fault = Some(format!("sensor pose: {e}"));
                         None
@@ -605,6 +786,7 @@ impl Engine {
 
         // 4. Pose selection and vision.
         let t = Instant::now();
+        self.injected_panic(Stage::Pose);
         let est: PoseEstimate = self.pose.estimate(frame.as_ref(), sensor.as_ref());
         report.timings.pose = ms_since(t);
         report.camera = est.camera;
@@ -624,6 +806,7 @@ impl Engine {
 
         // 5. Graphics.
         let t = Instant::now();
+        self.injected_panic(Stage::Graphics);
         self.prepare_lines(&camera, width, height);
         report.timings.graphics = ms_since(t);
         if self.lines.iter().all(|l| l.mesh.is_empty()) {
@@ -632,8 +815,18 @@ impl Engine {
 
         // 6. Key + composite.
         let t = Instant::now();
-        if self.key.is_none() && self.config.auto_key {
-            self.key = auto_key(frame.as_ref(), &camera, &self.field);
+        self.injected_panic(Stage::Composite);
+        if let Some(i) = self
+            .armed
+            .iter()
+            .position(|f| *f == InjectedFault::DeviceLoss)
+        {
+            self.armed.swap_remove(i);
+            self.compositor.simulate_device_loss();
+        }
+        if self.key.is_none() && self.config.auto_key && !self.poll_auto_key(frame, &camera) {
+            // No key yet: drawing without one would put the line over the players.
+            return Ok(());
         }
         let key: &dyn KeyModel = match &self.key {
             Some(k) => k,
@@ -657,6 +850,43 @@ impl Engine {
         report.timings.composite = ms_since(t);
         report.drawn = stats.tiles > 0;
         Ok(())
+    }
+
+    /// Makes progress on the automatic key; true once a key is in place.
+    fn poll_auto_key(&mut self, frame: &FrameMut<'_>, camera: &Camera) -> bool {
+        if self.auto_key_inline {
+            self.key = auto_key(frame.as_ref(), camera, &self.field);
+            return self.key.is_some();
+        }
+        if let Some(job) = &self.key_job {
+            match job.try_recv() {
+                Ok(key) => {
+                    self.key_job = None;
+                    self.key = key;
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.key_job = None,
+            }
+            return self.key.is_some();
+        }
+        // One copy of the frame, then the palette search runs off the streaming thread.
+        let layout: FrameLayout = frame.layout.clone();
+        let data = frame.data[..layout.size].to_vec();
+        let (camera, field) = (*camera, self.field.clone());
+        let (tx, rx) = bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("yardline-auto-key".into())
+            .spawn(move || {
+                let key = FrameRef::new(&layout, &data)
+                    .ok()
+                    .and_then(|f| auto_key(f, &camera, &field));
+                tx.send(key).ok();
+            });
+        match spawned {
+            Ok(_) => self.key_job = Some(rx),
+            Err(e) => tracing::warn!("cannot start the automatic key thread: {e}"),
+        }
+        false
     }
 
     fn prepare_lines(&mut self, camera: &Camera, width: u32, height: u32) {
@@ -707,58 +937,6 @@ fn open_compositor(backend: Backend) -> Result<(Box<dyn Compositor>, &'static st
             Ok((Box::new(CpuCompositor::new()), "cpu"))
         }),
     }
-}
-
-/// Automatic initial key from the field-of-play area of a frame (one full pass, once).
-fn auto_key(frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) -> Option<FieldKey> {
-    let outline: Vec<Point2<f64>> = field_polygon(camera, field);
-    if outline.len() < 3 {
-        return None;
-    }
-    let inside = |x: u32, y: u32| point_in_polygon(f64::from(x), f64::from(y), &outline);
-    match auto_palette(frame, inside, &AutoPaletteOptions::default())
-        .map(KeyConfig::new)
-        .and_then(|c| FieldKey::compile(&c))
-    {
-        Ok(k) => {
-            tracing::info!("automatic key palette built from frame");
-            Some(k)
-        }
-        Err(e) => {
-            tracing::warn!("automatic key palette failed: {e}");
-            None
-        }
-    }
-}
-
-/// The field of play's outline projected into the image (points behind the camera dropped).
-fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
-    let c = field.outline();
-    let mut out = Vec::new();
-    for i in 0..4 {
-        let (a, b) = (c[i], c[(i + 1) % 4]);
-        for k in 0..64 {
-            let t = f64::from(k) / 64.0;
-            let p = nalgebra::Point3::new(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, 0.0);
-            if let Some(px) = camera.project(&p) {
-                out.push(px);
-            }
-        }
-    }
-    out
-}
-
-fn point_in_polygon(x: f64, y: f64, poly: &[Point2<f64>]) -> bool {
-    let mut inside = false;
-    let mut j = poly.len() - 1;
-    for i in 0..poly.len() {
-        let (pi, pj) = (poly[i], poly[j]);
-        if (pi.y > y) != (pj.y > y) && x < (pj.x - pi.x) * (y - pi.y) / (pj.y - pi.y) + pi.x {
-            inside = !inside;
-        }
-        j = i;
-    }
-    inside
 }
 
 fn ms_since(t: Instant) -> f64 {

@@ -66,6 +66,8 @@ pub const MAX_ABS_PAN_DEG: f64 = 720.0;
 pub const MAX_ABS_TILT_DEG: f64 = 180.0;
 /// Largest accepted roll magnitude after offsets (degrees).
 pub const MAX_ABS_ROLL_DEG: f64 = 180.0;
+/// Zoom counts beyond the lens table's range by more than this share of the range are refused.
+pub const ZOOM_RANGE_MARGIN: f64 = 0.05;
 
 /// Errors loading, validating or saving a venue file.
 #[derive(Debug, thiserror::Error)]
@@ -495,6 +497,15 @@ impl CameraCalibration {
             roll_deg: check_angle("roll_deg", a.roll_deg, MAX_ABS_ROLL_DEG)?,
         };
         if !(reading.zoom.is_finite() && (0.0..=f64::from(U24_MAX)).contains(&reading.zoom)) {
+            return Err(PoseError::BadValue {
+                field: "zoom",
+                value: reading.zoom,
+            });
+        }
+        // Counts far outside the calibrated range are a fault, not the end of the table.
+        let (lo, hi) = self.lens.zoom_range();
+        let margin = ZOOM_RANGE_MARGIN * (hi - lo).max(1.0);
+        if reading.zoom < lo - margin || reading.zoom > hi + margin {
             return Err(PoseError::BadValue {
                 field: "zoom",
                 value: reading.zoom,

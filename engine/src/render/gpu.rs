@@ -487,6 +487,10 @@ impl Compositor for GpuCompositor {
         format!("gpu ({})", self.adapter())
     }
 
+    fn simulate_device_loss(&self) {
+        GpuCompositor::simulate_device_loss(self);
+    }
+
     #[allow(clippy::too_many_lines, reason = "one linear sequence of GPU commands")]
     fn composite(
         &mut self,

@@ -146,4 +146,7 @@ pub trait Compositor: Send {
         lines: &[PreparedLine],
         key: &dyn KeyModel,
     ) -> Result<CompositeStats, RenderError>;
+    /// Makes the device fail as a driver reset would (fault injection); compositors without a
+    /// device ignore it.
+    fn simulate_device_loss(&self) {}
 }
