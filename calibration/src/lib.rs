@@ -1,8 +1,10 @@
 //! # yardline-calibration
 //!
-//! Venue calibration with OpenCV: the camera from clicked field landmarks ([`landmarks`]) and
-//! the venue calibration built from solved cameras ([`venue`]), written with the engine's
-//! `Venue` types.
+//! Venue calibration with OpenCV: the camera from clicked field landmarks ([`landmarks`]),
+//! refined on the painted lines with the engine's own line measurements ([`refine`]); the
+//! head's position, mount and encoder offsets from several registered frames with their FreeD
+//! samples ([`head`]); the zoom lens table from a zoom sweep ([`lens`], [`sweep`]); and the
+//! venue calibration built from them ([`venue`]), written with the engine's `Venue` types.
 //!
 //! ## Conventions
 //! - **Field frame** (DESIGN.md): metres, origin at the centre of the field, +x toward the right
@@ -20,9 +22,12 @@
 )]
 
 pub mod error;
+pub mod head;
 pub mod landmarks;
+pub mod lens;
 mod lm;
 pub mod refine;
+pub mod sweep;
 pub mod venue;
 
 pub use error::CalibrationError;

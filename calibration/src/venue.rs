@@ -109,3 +109,27 @@ pub fn camera_calibration(
     .to_toml_string()?;
     Ok(cal)
 }
+
+/// `base` with its head position and mount re-solved from one camera and the FreeD reading of
+/// its frame; the id, delay, encoder offsets and lens table stay as they are.
+pub fn update_mount(
+    base: &CameraCalibration,
+    camera: &Camera,
+    reading: &SensorReading,
+    image_size: (u32, u32),
+) -> Result<CameraCalibration, CalibrationError> {
+    let angles = base.head_angles(reading);
+    let lens = base.lens.at(reading.zoom, image_size.0, image_size.1)?;
+    let c2f = camera.rotation.inverse();
+    let m = mount_rotation(&c2f, &angles);
+    let position = camera.centre() - c2f * nalgebra::Vector3::new(0.0, 0.0, lens.nodal_shift_m);
+    let cal = CameraCalibration {
+        mount: mount_from_rotation(&m, [position.x, position.y, position.z]),
+        ..base.clone()
+    };
+    Venue {
+        cameras: vec![cal.clone()],
+    }
+    .to_toml_string()?;
+    Ok(cal)
+}
