@@ -25,9 +25,9 @@ use yardline_keying::KeyConfig;
 use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
 
 use super::settings::{
-    Compositor, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN, DEFAULT_FIRST_DOWN_COLOR, DEFAULT_OPACITY,
-    DEFAULT_POST_MESSAGES, DEFAULT_SCRIMMAGE, DEFAULT_SCRIMMAGE_COLOR, DEFAULT_SHOW_FIRST_DOWN,
-    DEFAULT_SHOW_SCRIMMAGE, DEFAULT_TRACKING_DELAY, Field, Pose, Settings,
+    Compositor, DEFAULT_BUDGET, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN, DEFAULT_FIRST_DOWN_COLOR,
+    DEFAULT_OPACITY, DEFAULT_POST_MESSAGES, DEFAULT_SCRIMMAGE, DEFAULT_SCRIMMAGE_COLOR,
+    DEFAULT_SHOW_FIRST_DOWN, DEFAULT_SHOW_SCRIMMAGE, DEFAULT_TRACKING_DELAY, Field, Pose, Settings,
 };
 use super::stats::{ElementCounters, TimingRing};
 use crate::tracking::{Tracking, TrackingUri, drain_udp, wait_udp};
@@ -85,6 +85,8 @@ struct State {
     frame_period_ns: i64,
     /// Settings generation the engine runs with.
     applied: u64,
+    /// Processing budget per frame (ns); `None` = unlimited.
+    budget_ns: Option<i64>,
     counters: ElementCounters,
     timings: TimingRing,
     /// The previous frame overran the budget: pass the next one through.
@@ -272,6 +274,17 @@ impl ObjectImpl for Yardline {
                     .default_value(DEFAULT_POST_MESSAGES)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecInt64::builder("budget")
+                    .nick("Frame budget")
+                    .blurb(
+                        "Processing time allowed per frame (ns); 0 = one frame period. A frame \
+                         that overruns it makes the next frame pass through untouched (counted \
+                         as a budget skip) so the stream catches up; -1 never skips",
+                    )
+                    .minimum(-1)
+                    .default_value(DEFAULT_BUDGET)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecString::builder("stats")
                     .nick("Statistics")
                     .blurb(
@@ -347,6 +360,10 @@ impl ObjectImpl for Yardline {
                 let v = value.get::<bool>().unwrap_or(DEFAULT_POST_MESSAGES);
                 lock(&self.settings).post_messages = v;
             }
+            "budget" => {
+                let v = value.get::<i64>().unwrap_or(DEFAULT_BUDGET);
+                self.update("budget", |s| s.budget = v);
+            }
             other => gst::warning!(CAT, imp = self, "unknown property {other}"),
         }
     }
@@ -375,6 +392,7 @@ impl ObjectImpl for Yardline {
             "pose-mode" => s.pose_mode.to_value(),
             "backend" => s.backend.to_value(),
             "post-messages" => s.post_messages.to_value(),
+            "budget" => s.budget.to_value(),
             // Every property is listed above; GObject never asks for another.
             _ => pspec.default_value().clone(),
         }
@@ -436,8 +454,8 @@ impl BaseTransformImpl for Yardline {
         let venue = match &settings.venue {
             Some(p) => Some(Arc::new(load_venue(p).map_err(
                 |(kind, msg)| match kind {
-                    LoadError::NotFound => gst::error_msg!(gst::ResourceError::NotFound, ["{msg}"]),
-                    LoadError::Invalid => gst::error_msg!(gst::ResourceError::Settings, ["{msg}"]),
+                    LoadError::NotFound => gst::error_msg!(gst::ResourceError::NotFound, ("{msg}")),
+                    LoadError::Invalid => gst::error_msg!(gst::ResourceError::Settings, ("{msg}")),
                 },
             )?)),
             None => None,
@@ -446,10 +464,10 @@ impl BaseTransformImpl for Yardline {
             Some(p) => Some(Arc::new(load_key(p).map(|(c, _)| c).map_err(
                 |(kind, msg)| match kind {
                     LoadError::NotFound => {
-                        gst::error_msg!(gst::ResourceError::NotFound, ["{msg}"])
+                        gst::error_msg!(gst::ResourceError::NotFound, ("{msg}"))
                     }
                     LoadError::Invalid => {
-                        gst::error_msg!(gst::ResourceError::Settings, ["{msg}"])
+                        gst::error_msg!(gst::ResourceError::Settings, ("{msg}"))
                     }
                 },
             )?)),
@@ -457,17 +475,17 @@ impl BaseTransformImpl for Yardline {
         };
         let tracking = match settings.tracking_uri() {
             None => None,
-            Some(Err(e)) => return Err(gst::error_msg!(gst::ResourceError::Settings, ["{e}"])),
+            Some(Err(e)) => return Err(gst::error_msg!(gst::ResourceError::Settings, ("{e}"))),
             Some(Ok(uri)) => {
                 if venue.is_none() {
                     return Err(gst::error_msg!(
                         gst::ResourceError::Settings,
-                        ["tracking {uri:?} needs a venue file (lens table and head mount)"]
+                        ("tracking {uri:?} needs a venue file (lens table and head mount)")
                     ));
                 }
                 Some(
                     Tracking::open(&uri, self.receive_clock())
-                        .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{e}"]))?,
+                        .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{e}")))?,
                 )
             }
         };
@@ -478,7 +496,7 @@ impl BaseTransformImpl for Yardline {
             venue.as_deref(),
             key.as_deref(),
         )
-        .map_err(|e| gst::error_msg!(gst::ResourceError::Settings, ["{e}"]))?;
+        .map_err(|e| gst::error_msg!(gst::ResourceError::Settings, ("{e}")))?;
         gst::info!(CAT, imp = self, "started: {}", engine.backend());
         let state = State {
             engine,
@@ -487,6 +505,7 @@ impl BaseTransformImpl for Yardline {
             tracking,
             frame_period_ns: period,
             applied: generation,
+            budget_ns: settings.budget_ns(period),
             counters: ElementCounters::default(),
             timings: TimingRing::default(),
             skip_next: false,
@@ -559,6 +578,7 @@ impl VideoFilterImpl for Yardline {
                 .map_err(|e| gst::loggable_error!(CAT, "cannot set up the engine: {e}"))?;
                 state.engine = engine;
                 state.frame_period_ns = period;
+                state.budget_ns = settings.budget_ns(period);
                 state.applied = self.generation.load(Ordering::Acquire);
             }
             gst::debug!(
@@ -694,6 +714,7 @@ impl Yardline {
         state.engine = engine;
         state.venue = venue;
         state.key = key;
+        state.budget_ns = settings.budget_ns(state.frame_period_ns);
         state.applied = self.generation.load(Ordering::Acquire);
         self.update_latency(state);
         Ok(())
@@ -893,13 +914,15 @@ impl Yardline {
             gst::debug!(CAT, imp = self, "engine fault, frame untouched: {r}");
         }
         let took = processing.elapsed();
-        if i64::try_from(took.as_nanos()).unwrap_or(i64::MAX) > period {
+        if let Some(budget) = state.budget_ns
+            && i64::try_from(took.as_nanos()).unwrap_or(i64::MAX) > budget
+        {
             state.counters.over_budget += 1;
             state.skip_next = true;
             gst::debug!(
                 CAT,
                 imp = self,
-                "frame took {took:?}, over the {period} ns budget"
+                "frame took {took:?}, over the {budget} ns budget"
             );
         }
         let element_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -916,8 +939,15 @@ impl Yardline {
         if generation == state.applied {
             return;
         }
-        let config = lock(&self.settings).engine_config(state.frame_period_ns);
+        let (config, budget) = {
+            let s = lock(&self.settings);
+            (
+                s.engine_config(state.frame_period_ns),
+                s.budget_ns(state.frame_period_ns),
+            )
+        };
         state.applied = generation;
+        state.budget_ns = budget;
         match state.engine.set_config(config) {
             Ok(()) => gst::debug!(CAT, imp = self, "settings applied"),
             Err(e) => gst::warning!(CAT, imp = self, "settings not applied: {e}"),

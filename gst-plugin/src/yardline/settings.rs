@@ -26,6 +26,8 @@ pub const DEFAULT_OPACITY: f64 = 1.0;
 pub const DEFAULT_TRACKING_DELAY: i64 = -1;
 /// Default FreeD camera id: -1 follows the venue's first camera.
 pub const DEFAULT_CAMERA_ID: i32 = -1;
+/// Default frame budget: 0 = one frame period of the caps.
+pub const DEFAULT_BUDGET: i64 = 0;
 /// Default: no per-frame bus messages.
 pub const DEFAULT_POST_MESSAGES: bool = false;
 
@@ -179,6 +181,8 @@ pub struct Settings {
     pub backend: Compositor,
     /// Post a `yardline-frame` element message per frame.
     pub post_messages: bool,
+    /// Processing budget per frame (ns): 0 = one frame period, negative = unlimited.
+    pub budget: i64,
 }
 
 impl Default for Settings {
@@ -201,6 +205,7 @@ impl Default for Settings {
             pose_mode: Pose::Auto,
             backend: Compositor::Auto,
             post_messages: DEFAULT_POST_MESSAGES,
+            budget: DEFAULT_BUDGET,
         }
     }
 }
@@ -234,6 +239,16 @@ impl Settings {
         c.scrimmage.rgb = rgb_of(self.scrimmage_color);
         c.scrimmage.opacity = opacity;
         c
+    }
+
+    /// The processing budget per frame for video of `frame_period_ns` (ns); `None` when
+    /// unlimited.
+    pub fn budget_ns(&self, frame_period_ns: i64) -> Option<i64> {
+        match self.budget {
+            b if b < 0 => None,
+            0 => Some(frame_period_ns),
+            b => Some(b),
+        }
     }
 
     /// The parsed tracking source, if one is set.

@@ -1,0 +1,293 @@
+//! The element in `gst_check::Harness`: caps, exact agreement with the CLI render, live
+//! property changes, pass-through, latency, bus messages and errors.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_cmp,
+    clippy::needless_range_loop,
+    reason = "test code: a failed unwrap is a failed test; exact values are the assertion; \
+              frames are compared across parallel runs by index"
+)]
+
+mod common;
+
+use common::{TestSample, buffer, bytes, differing, init, stats};
+use gst::prelude::*;
+use gst_check::Harness;
+
+fn harness(element: &gst::Element, caps: &str) -> Harness {
+    let mut h = Harness::with_element(element, Some("sink"), Some("src"));
+    h.set_src_caps_str(caps);
+    h
+}
+
+/// Pushes every frame through and returns the outputs.
+fn run(h: &mut Harness, s: &TestSample, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            h.push(buffer(f.clone(), s.pts(i), s.period_ns())).unwrap();
+            bytes(&h.pull().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn rgba_frames_match_the_cli_render_byte_for_byte() {
+    init();
+    let s = TestSample::new(24, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    let mut h = harness(&element, &s.caps("RGBA"));
+    let out = run(&mut h, &s, &frames);
+    let reference = s.reference(&frames, None);
+    for (i, (o, r)) in out.iter().zip(&reference).enumerate() {
+        assert_eq!(differing(o, r), 0, "frame {i} differs from the CLI render");
+    }
+    let drawn = out
+        .iter()
+        .zip(&frames)
+        .filter(|(o, f)| differing(o, f) > 0)
+        .count();
+    assert_eq!(drawn, frames.len(), "the line is on every frame");
+    let st = stats(&element);
+    assert_eq!(st.get::<u64>("frames").unwrap(), 24);
+    assert_eq!(st.get::<u64>("drawn").unwrap(), 24);
+    assert_eq!(st.get::<u64>("faults").unwrap(), 0);
+    assert_eq!(st.get::<&str>("tracking").unwrap(), "file");
+}
+
+#[test]
+fn every_format_negotiates_and_gets_the_line() {
+    init();
+    let s = TestSample::new(3, 35.0);
+    let frames = s.rgba_frames();
+    let scene = s.scene();
+    for format in ["RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12", "UYVY"] {
+        let line = |show: bool| {
+            format!(
+                "videoconvert ! video/x-raw,format={format} ! yardline venue=\"{}\" \
+                 tracking=\"{}\" first-down={} line-width={} backend=cpu budget=-1 show-first-down={show}",
+                s.venue_path().display(),
+                s.tracking_uri(),
+                scene.first_down_yard,
+                scene.line_width_m,
+            )
+        };
+        let mut outputs = Vec::new();
+        for show in [true, false] {
+            let mut h = Harness::new_parse(&line(show));
+            h.set_src_caps_str(&s.caps("RGBA"));
+            let out = run(&mut h, &s, &frames);
+            let caps = h.sinkpad().unwrap().current_caps().unwrap();
+            let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+            assert_eq!(info.format().to_str(), format, "negotiated format");
+            assert_eq!((info.width(), info.height()), s.size());
+            assert_eq!(out[0].len(), info.size(), "{format}: whole frames");
+            outputs.push(out);
+        }
+        for i in 0..frames.len() {
+            let changed = differing(&outputs[0][i], &outputs[1][i]);
+            // The line covers a few thousand pixels at 640x360.
+            assert!(
+                changed > 500,
+                "{format} frame {i}: only {changed} bytes drawn"
+            );
+        }
+    }
+}
+
+#[test]
+fn hidden_lines_pass_frames_through_byte_identical() {
+    init();
+    let s = TestSample::new(8, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    element.set_property("show-first-down", false);
+    element.set_property("show-scrimmage", false);
+    let mut h = harness(&element, &s.caps("RGBA"));
+    let out = run(&mut h, &s, &frames);
+    for (i, (o, f)) in out.iter().zip(&frames).enumerate() {
+        assert_eq!(differing(o, f), 0, "frame {i} was modified");
+    }
+    // The engine ran (tracking and pose kept up) but drew nothing.
+    let st = stats(&element);
+    assert_eq!(st.get::<u64>("frames").unwrap(), 8);
+    assert_eq!(st.get::<u64>("drawn").unwrap(), 0);
+}
+
+#[test]
+fn properties_change_while_playing_on_the_next_frame() {
+    init();
+    let s = TestSample::new(16, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    let mut h = harness(&element, &s.caps("RGBA"));
+    assert_eq!(element.current_state(), gst::State::Playing);
+    let mut out = run(&mut h, &s, &frames[..8]);
+    element.set_property("first-down", 36.5);
+    element.set_property("first-down-color", 0xFF00_FF00_u32);
+    // Bad new values while playing: a warning, and the old value stays.
+    let venue = element.property::<Option<String>>("venue");
+    element.set_property("venue", "/nonexistent/venue.toml");
+    element.set_property("tracking", "bogus://nowhere");
+    element.set_property("keying", "/nonexistent/key.toml");
+    assert_eq!(element.property::<Option<String>>("venue"), venue);
+    assert_eq!(
+        element.property::<Option<String>>("tracking"),
+        Some(s.tracking_uri())
+    );
+    assert_eq!(element.property::<Option<String>>("keying"), None);
+    assert_eq!(element.property::<f64>("first-down"), 36.5);
+    out.extend(
+        frames[8..]
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let i = k + 8;
+                h.push(buffer(f.clone(), s.pts(i), s.period_ns())).unwrap();
+                bytes(&h.pull().unwrap())
+            })
+            .collect::<Vec<_>>(),
+    );
+    let change = |c: &mut yardline_engine::EngineConfig| {
+        c.first_down.yard = 36.5;
+        c.first_down.rgb = [0, 255, 0];
+    };
+    let reference = s.reference(&frames, Some((8, &change)));
+    let unchanged = s.reference(&frames, None);
+    for i in 0..frames.len() {
+        assert_eq!(differing(&out[i], &reference[i]), 0, "frame {i}");
+    }
+    for i in 8..frames.len() {
+        assert!(
+            differing(&out[i], &unchanged[i]) > 500,
+            "frame {i}: the change did not show"
+        );
+    }
+}
+
+#[test]
+fn a_frame_over_budget_passes_the_next_one_through_untouched() {
+    init();
+    let s = TestSample::new(6, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    // One nanosecond: every processed frame overruns it.
+    element.set_property("budget", 1_i64);
+    let mut h = harness(&element, &s.caps("RGBA"));
+    let out = run(&mut h, &s, &frames);
+    for (i, (o, f)) in out.iter().zip(&frames).enumerate() {
+        let changed = differing(o, f);
+        if i % 2 == 0 {
+            assert!(changed > 500, "frame {i} should be drawn");
+        } else {
+            assert_eq!(changed, 0, "frame {i} should pass through untouched");
+        }
+    }
+    let st = stats(&element);
+    assert_eq!(st.get::<u64>("budget-skips").unwrap(), 3);
+    assert_eq!(st.get::<u64>("over-budget").unwrap(), 3);
+    assert_eq!(st.get::<u64>("frames").unwrap(), 6);
+}
+
+#[test]
+fn latency_query_adds_the_live_tracking_delay() {
+    init();
+    let s = TestSample::new(1, 35.0);
+    let upstream = gst::ClockTime::from_mseconds(20);
+
+    // Recorded tracking adds nothing.
+    let element = s.element();
+    let mut h = harness(&element, &s.caps("RGBA"));
+    h.set_upstream_latency(upstream);
+    assert_eq!(h.query_latency(), Some(upstream));
+
+    // Live tracking adds the venue's delay, then the property's once set.
+    let element = s.element();
+    element.set_property("tracking", "udp://127.0.0.1:0");
+    let mut h = harness(&element, &s.caps("RGBA"));
+    h.set_upstream_latency(upstream);
+    let venue_delay = s.sample.config().tracking_delay_ns();
+    assert!(venue_delay > 0);
+    assert_eq!(
+        h.query_latency(),
+        Some(upstream + gst::ClockTime::from_nseconds(venue_delay as u64))
+    );
+    element.set_property("tracking-delay", 50_000_000_i64);
+    // Applied with the next frame.
+    h.push(buffer(s.rgba_frames()[0].clone(), 0, s.period_ns()))
+        .unwrap();
+    h.pull().unwrap();
+    assert_eq!(
+        h.query_latency(),
+        Some(upstream + gst::ClockTime::from_mseconds(50))
+    );
+    assert_eq!(
+        stats(&element).get::<i64>("tracking-delay-ns").unwrap(),
+        50_000_000
+    );
+}
+
+#[test]
+fn frame_messages_carry_source_residual_and_timings() {
+    init();
+    let s = TestSample::new(6, 35.0);
+    let element = s.element();
+    element.set_property("post-messages", true);
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    let mut h = harness(&element, &s.caps("RGBA"));
+    run(&mut h, &s, &s.rgba_frames());
+    let messages: Vec<gst::Structure> = std::iter::from_fn(|| bus.pop())
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Element(e) => e.structure().map(ToOwned::to_owned),
+            _ => None,
+        })
+        .filter(|st| st.name() == "yardline-frame")
+        .collect();
+    assert_eq!(messages.len(), 6);
+    for (i, m) in messages.iter().enumerate() {
+        assert_eq!(m.get::<u64>("frame").unwrap(), i as u64);
+        let source = m.get::<&str>("source").unwrap();
+        assert!(
+            ["sensor", "fused"].contains(&source),
+            "frame {i}: source {source}"
+        );
+        assert!(m.get::<bool>("drawn").unwrap());
+        assert!(!m.get::<bool>("skipped").unwrap());
+        assert!(m.get::<f64>("residual-px").unwrap() >= -1.0);
+        assert!(m.get::<f64>("engine-ms").unwrap() > 0.0);
+        assert!(m.get::<f64>("element-ms").unwrap() >= m.get::<f64>("engine-ms").unwrap());
+        assert_eq!(
+            m.get::<gst::ClockTime>("pts").unwrap().nseconds(),
+            s.pts(i) as u64
+        );
+        assert_eq!(m.get::<&str>("backend").unwrap(), "cpu");
+    }
+    let st = stats(&element);
+    assert!(st.get::<f64>("element-ms-p99").unwrap() > 0.0);
+}
+
+#[test]
+fn a_missing_venue_file_fails_start_naming_the_file() {
+    init();
+    let pipeline = gst::parse::launch(
+        "videotestsrc num-buffers=2 ! yardline venue=/nonexistent/dir/venue.toml ! fakesink",
+    )
+    .unwrap();
+    let bus = pipeline.bus().unwrap();
+    assert!(pipeline.set_state(gst::State::Paused).is_err());
+    let error = std::iter::from_fn(|| bus.pop())
+        .find_map(|m| match m.view() {
+            gst::MessageView::Error(e) => Some(e.error().to_string()),
+            _ => None,
+        })
+        .expect("an error message");
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(
+        error.contains("/nonexistent/dir/venue.toml"),
+        "error does not name the file: {error}"
+    );
+}
