@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_cmd;
+mod calibrate_cmd;
 mod demo;
 mod eval_cmd;
 mod register_cmd;
@@ -63,6 +64,8 @@ enum Command {
     Tracking(tracking_cmd::TrackingArgs),
     /// Refine a field-to-image homography from the painted lines of an image.
     Register(register_cmd::RegisterArgs),
+    /// Calibrate a camera from clicked landmarks (venue.toml), or a zoom lens from a sweep.
+    Calibrate(calibrate_cmd::CalibrateArgs),
     /// Run the engine for many frames with every fault mixed in, checking each frame.
     Soak(soak_cmd::SoakArgs),
 }
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench_cmd::run(&args),
         Command::Tracking(args) => tracking_cmd::run(&args),
         Command::Register(args) => register_cmd::run(&args),
+        Command::Calibrate(args) => calibrate_cmd::run(&args),
         Command::Soak(args) => soak_cmd::run(&args),
     };
     match result {
