@@ -6,7 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -111,6 +111,8 @@ pub struct Yardline {
     state: Mutex<Option<State>>,
     /// Latency this element adds (ns), for the latency query.
     latency_ns: AtomicU64,
+    /// The latency changed and the pipeline has not been told yet.
+    latency_changed: AtomicBool,
 }
 
 impl std::fmt::Debug for Yardline {
@@ -128,6 +130,7 @@ impl Default for Yardline {
             generation: AtomicU64::new(0),
             state: Mutex::new(None),
             latency_ns: AtomicU64::new(0),
+            latency_changed: AtomicBool::new(false),
         }
     }
 }
@@ -301,12 +304,19 @@ impl ObjectImpl for Yardline {
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         match pspec.name() {
-            "venue" => self.set_venue(path_value(value)),
+            "venue" => {
+                self.set_venue(path_value(value));
+                self.post_latency_change();
+            }
             "keying" => self.set_keying(path_value(value)),
-            "tracking" => self.set_tracking(value.get::<Option<String>>().ok().flatten()),
+            "tracking" => {
+                self.set_tracking(value.get::<Option<String>>().ok().flatten());
+                self.post_latency_change();
+            }
             "camera-id" => {
                 let id = value.get::<i32>().unwrap_or(DEFAULT_CAMERA_ID);
                 self.set_camera_id(id);
+                self.post_latency_change();
             }
             "field" => {
                 let v = value.get::<Field>().unwrap_or_default();
@@ -514,6 +524,7 @@ impl BaseTransformImpl for Yardline {
         };
         self.update_latency(&state);
         *lock(&self.state) = Some(state);
+        self.post_latency_change();
         Ok(())
     }
 
@@ -624,6 +635,7 @@ impl VideoFilterImpl for Yardline {
             }
         };
         drop(guard);
+        self.post_latency_change();
         if post {
             self.post_frame_message(&outcome, frame.buffer().pts());
         }
@@ -858,10 +870,22 @@ impl Yardline {
         let old = self.latency_ns.swap(delay, Ordering::AcqRel);
         if old != delay {
             gst::info!(CAT, imp = self, "latency now {delay} ns");
+            self.latency_changed.store(true, Ordering::Release);
+        }
+    }
+
+    /// Tells the pipeline to redistribute latency after a change; called with no lock held
+    /// (bus sync handlers may call back into the element).
+    fn post_latency_change(&self) {
+        if self.latency_changed.swap(false, Ordering::AcqRel) {
             let obj = self.obj();
             // No bus before the element is in a bin: nothing to tell then.
-            obj.post_message(gst::message::Latency::builder().src(&*obj).build())
-                .ok();
+            if obj
+                .post_message(gst::message::Latency::builder().src(&*obj).build())
+                .is_err()
+            {
+                gst::debug!(CAT, imp = self, "no bus for the latency message");
+            }
         }
     }
 
