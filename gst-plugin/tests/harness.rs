@@ -193,6 +193,33 @@ fn a_frame_over_budget_passes_the_next_one_through_untouched() {
 }
 
 #[test]
+fn a_flush_restarts_the_timeline() {
+    init();
+    let s = TestSample::new(6, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    let mut h = harness(&element, &s.caps("RGBA"));
+    let first = run(&mut h, &s, &frames);
+    // A seek back to the start: flush, new segment, the same frames again.
+    assert!(h.push_event(gst::event::FlushStart::new()));
+    assert!(h.push_event(gst::event::FlushStop::new(true)));
+    let segment = gst::FormattedSegment::<gst::ClockTime>::new();
+    assert!(h.push_event(gst::event::Segment::new(&segment)));
+    let second = run(&mut h, &s, &frames);
+    for i in 0..frames.len() {
+        assert!(
+            differing(&first[i], &frames[i]) > 500,
+            "frame {i} not drawn"
+        );
+        assert_eq!(
+            differing(&second[i], &first[i]),
+            0,
+            "frame {i} after the flush"
+        );
+    }
+}
+
+#[test]
 fn latency_query_adds_the_live_tracking_delay() {
     init();
     let s = TestSample::new(1, 35.0);

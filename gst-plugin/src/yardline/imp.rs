@@ -113,6 +113,8 @@ pub struct Yardline {
     latency_ns: AtomicU64,
     /// The latency changed and the pipeline has not been told yet.
     latency_changed: AtomicBool,
+    /// A flush (seek) happened: the next frame starts a new timeline.
+    flushed: AtomicBool,
 }
 
 impl std::fmt::Debug for Yardline {
@@ -131,6 +133,7 @@ impl Default for Yardline {
             state: Mutex::new(None),
             latency_ns: AtomicU64::new(0),
             latency_changed: AtomicBool::new(false),
+            flushed: AtomicBool::new(false),
         }
     }
 }
@@ -537,6 +540,13 @@ impl BaseTransformImpl for Yardline {
         Ok(())
     }
 
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::FlushStop(_) = event.view() {
+            self.flushed.store(true, Ordering::Release);
+        }
+        self.parent_sink_event(event)
+    }
+
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
         let is_latency = matches!(query.view(), gst::QueryView::Latency(_));
         if direction != gst::PadDirection::Src || !is_latency {
@@ -889,6 +899,26 @@ impl Yardline {
         }
     }
 
+    /// After a flush: a fresh engine (its tracking sync and pose filter knew the old timeline)
+    /// and a recorded tracking file read again from the start.
+    fn restart(&self, state: &mut State) {
+        let settings = lock(&self.settings).clone();
+        if let (Some(Tracking::File(_)), Some(Ok(uri))) = (&state.tracking, settings.tracking_uri())
+        {
+            match Tracking::open(&uri, self.receive_clock()) {
+                Ok(t) => state.tracking = Some(t),
+                Err(e) => gst::warning!(CAT, imp = self, "after flush: {e}"),
+            }
+        }
+        let (venue, key) = (state.venue.clone(), state.key.clone());
+        if let Err(e) = self.rebuild(state, &settings, venue, key) {
+            gst::warning!(CAT, imp = self, "after flush: {e}");
+        }
+        state.last_pts = None;
+        state.skip_next = false;
+        gst::debug!(CAT, imp = self, "flushed: engine and tracking restarted");
+    }
+
     /// One frame: settings, tracking, budget, engine.
     fn process(
         &self,
@@ -897,6 +927,9 @@ impl Yardline {
         started: Instant,
     ) -> FrameOutcome {
         state.counters.frames += 1;
+        if self.flushed.swap(false, Ordering::AcqRel) {
+            self.restart(state);
+        }
         self.apply_settings(state);
         let period = state.frame_period_ns;
         let pts = frame
