@@ -465,25 +465,11 @@ impl BaseTransformImpl for Yardline {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = lock(&self.settings).clone();
         let venue = match &settings.venue {
-            Some(p) => Some(Arc::new(load_venue(p).map_err(
-                |(kind, msg)| match kind {
-                    LoadError::NotFound => gst::error_msg!(gst::ResourceError::NotFound, ("{msg}")),
-                    LoadError::Invalid => gst::error_msg!(gst::ResourceError::Settings, ("{msg}")),
-                },
-            )?)),
+            Some(p) => Some(Arc::new(load_venue(p).map_err(start_error)?)),
             None => None,
         };
         let key = match &settings.keying {
-            Some(p) => Some(Arc::new(load_key(p).map(|(c, _)| c).map_err(
-                |(kind, msg)| match kind {
-                    LoadError::NotFound => {
-                        gst::error_msg!(gst::ResourceError::NotFound, ("{msg}"))
-                    }
-                    LoadError::Invalid => {
-                        gst::error_msg!(gst::ResourceError::Settings, ("{msg}"))
-                    }
-                },
-            )?)),
+            Some(p) => Some(Arc::new(load_key(p).map(|(c, _)| c).map_err(start_error)?)),
             None => None,
         };
         let tracking = match settings.tracking_uri() {
@@ -526,6 +512,7 @@ impl BaseTransformImpl for Yardline {
             last_pts: None,
         };
         self.update_latency(&state);
+        self.flushed.store(false, Ordering::Release);
         *lock(&self.state) = Some(state);
         self.post_latency_change();
         Ok(())
@@ -660,6 +647,14 @@ enum LoadError {
     NotFound,
     /// It exists but is unusable.
     Invalid,
+}
+
+/// The element error for a file that cannot be loaded at start.
+fn start_error((kind, msg): (LoadError, String)) -> gst::ErrorMessage {
+    match kind {
+        LoadError::NotFound => gst::error_msg!(gst::ResourceError::NotFound, ("{msg}")),
+        LoadError::Invalid => gst::error_msg!(gst::ResourceError::Settings, ("{msg}")),
+    }
 }
 
 fn load_venue(path: &std::path::Path) -> Result<Venue, (LoadError, String)> {
