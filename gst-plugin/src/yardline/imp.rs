@@ -1198,6 +1198,7 @@ fn stats_structure(s: &State) -> gst::Structure {
                 .field("udp-malformed", u.malformed)
                 .field("udp-oversize", u.oversize)
                 .field("udp-queue-drops", u.queue_drops)
+                .field("udp-packets-per-second", u.packets_per_second)
                 .field("udp-port", u32::from(src.local_addr().port()));
         }
         Some(Tracking::File(f)) => {
