@@ -1,0 +1,307 @@
+//! The operator app driven through its widgets (by accessibility label) with `egui_kittest`, on
+//! a real sample played through GStreamer into the real engine.
+
+mod common;
+
+use common::{click_at, harness, sample, step_until, wait_for_video};
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_keying::{KeyConfig, Palette, Sample as ColourSample, SampleKind};
+use yardline_operator::app::{NUDGE_LARGE_YD, NUDGE_SMALL_YD};
+
+#[test]
+fn toggling_the_first_down_line_changes_the_engine_config() {
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    step_until(&mut h, "the engine config", |a| a.engine_config().is_some());
+    assert!(
+        h.state()
+            .engine_config()
+            .is_some_and(|c| c.first_down.enabled)
+    );
+
+    h.get_by_label("First down line").click();
+    step_until(&mut h, "the line to be disabled in the engine", |a| {
+        a.engine_config().is_some_and(|c| !c.first_down.enabled)
+    });
+    assert!(!h.state().config().first_down.enabled);
+
+    h.get_by_label("Line of scrimmage").click();
+    h.get_by_label("First down line").click();
+    step_until(&mut h, "both lines enabled in the engine", |a| {
+        a.engine_config()
+            .is_some_and(|c| c.first_down.enabled && c.scrimmage.enabled)
+    });
+}
+
+#[test]
+fn nudge_keys_move_the_line_by_the_right_yards() {
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    let y0 = h.state().config().first_down.yard;
+    let scene_yard = sample().scene().first_down_yard;
+    assert!(
+        (y0 - scene_yard).abs() < 1e-9,
+        "the sample's first down {scene_yard}, got {y0}"
+    );
+
+    h.key_press(Key::ArrowRight);
+    h.step();
+    let want = y0 + NUDGE_SMALL_YD;
+    step_until(&mut h, "a 0.1 yd nudge in the engine", |a| {
+        a.engine_config()
+            .is_some_and(|c| (c.first_down.yard - want).abs() < 1e-9)
+    });
+
+    h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowRight);
+    h.step();
+    let want = y0 + NUDGE_SMALL_YD + NUDGE_LARGE_YD;
+    step_until(&mut h, "a 1 yd nudge in the engine", |a| {
+        a.engine_config()
+            .is_some_and(|c| (c.first_down.yard - want).abs() < 1e-9)
+    });
+
+    h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowLeft);
+    h.key_press(Key::ArrowLeft);
+    h.key_press(Key::ArrowLeft);
+    h.step();
+    let want = y0 - NUDGE_SMALL_YD;
+    step_until(&mut h, "the nudges back in the engine", |a| {
+        a.engine_config()
+            .is_some_and(|c| (c.first_down.yard - want).abs() < 1e-9)
+    });
+    assert!((h.state().config().first_down.yard - want).abs() < 1e-9);
+}
+
+/// Key of colour (Y, Cb, Cr) in the engine's current key (LUT 0).
+fn engine_key_of(app: &yardline_operator::OperatorApp, ycbcr: [f32; 3]) -> Option<f32> {
+    let key = app.published().key.as_ref()?;
+    let lut = key.keyer().luts().first()?;
+    Some(lut.lookup(ycbcr[0], ycbcr[1], ycbcr[2]))
+}
+
+#[test]
+fn an_exclusion_sample_changes_the_key_of_that_colour() {
+    // A deliberately broad palette: every colour keys as field, players included.
+    let mut palette = Palette::new();
+    palette
+        .push(ColourSample {
+            kind: SampleKind::Inclusion,
+            label: "everything".into(),
+            mean: [128.0, 128.0, 128.0],
+            covariance: [[3600.0, 0.0, 0.0], [0.0, 3600.0, 0.0], [0.0, 0.0, 3600.0]],
+            tolerance: 6.0,
+        })
+        .unwrap();
+    let mut h = harness(Some(KeyConfig::new(palette)));
+    wait_for_video(&mut h);
+    h.get_by_label("Freeze frame").click();
+    h.get_by_label("Key samples").click();
+    h.step();
+
+    // A 5x5 block of player pixels in the frozen frame (the generator's mask says where).
+    let (frame_index, width, height, clean) = {
+        let p = h.state().shown_frame().expect("frozen frame");
+        let fps = sample().config().fps();
+        let index = (p.source_pts_ns as f64 * fps / 1e9).round() as u32;
+        (index, p.width, p.height, p.clean.clone())
+    };
+    let truth = sample()
+        .render_frame(frame_index)
+        .expect("render truth frame");
+    let rgb_at = |x: u32, y: u32| {
+        let i = (y * width + x) as usize;
+        [clean[4 * i], clean[4 * i + 1], clean[4 * i + 2]]
+    };
+    let t_rgb = |x: u32, y: u32| {
+        let i = (y * width + x) as usize;
+        [truth.rgb[3 * i], truth.rgb[3 * i + 1], truth.rgb[3 * i + 2]]
+    };
+    assert_eq!(
+        rgb_at(100, 100),
+        t_rgb(100, 100),
+        "the shown frame is frame {frame_index}"
+    );
+    let player = |x: u32, y: u32| truth.mask[(y * width + x) as usize] == 255;
+    let (px, py) = (2..height - 2)
+        .flat_map(|y| (2..width - 2).map(move |x| (x, y)))
+        .find(|&(x, y)| (x - 2..=x + 2).all(|i| (y - 2..=y + 2).all(|j| player(i, j))))
+        .expect("a 5x5 block of player pixels in the frame");
+    let grass = (2..height - 2)
+        .flat_map(|y| (2..width - 2).map(move |x| (x, y)))
+        .find(|&(x, y)| truth.mask[(y * width + x) as usize] == 0)
+        .expect("a grass pixel");
+    let layout = FrameLayout::packed(PixelFormat::Rgba, width, height).unwrap();
+    let frame = FrameRef::new(&layout, &clean).unwrap();
+    let player_colour = frame.ycbcr_f32(px, py);
+    let grass_colour = frame.ycbcr_f32(grass.0, grass.1);
+
+    step_until(&mut h, "the operator key in the engine", |a| {
+        engine_key_of(a, player_colour).is_some()
+    });
+    let before = engine_key_of(h.state(), player_colour).unwrap();
+    assert!(
+        before > 0.9,
+        "the broad palette keys the player as field ({before})"
+    );
+    let version = h.state().published().key_version;
+
+    let pos = h
+        .state()
+        .image_to_screen([f64::from(px), f64::from(py)])
+        .expect("image on screen");
+    click_at(&mut h, pos, Modifiers::SHIFT);
+    let key = h.state().key_config().expect("operator key").clone();
+    assert_eq!(
+        key.palette.exclusion().count(),
+        1,
+        "one exclusion sample added"
+    );
+    step_until(&mut h, "the new key in the engine", |a| {
+        a.published().key_version > version
+    });
+    let after = engine_key_of(h.state(), player_colour).unwrap();
+    assert!(
+        after < 0.05,
+        "the player's colour is excluded now ({after})"
+    );
+    let grass_key = engine_key_of(h.state(), grass_colour).unwrap();
+    assert!(grass_key > 0.9, "grass still keys as field ({grass_key})");
+
+    h.get_by_label("Undo sample").click();
+    step_until(&mut h, "the undo in the engine", |a| {
+        engine_key_of(a, player_colour).is_some_and(|k| k > 0.9)
+    });
+}
+
+#[test]
+fn placing_the_line_by_clicking_the_field() {
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    step_until(&mut h, "a camera pose", |a| {
+        a.preview().is_some_and(|p| p.report.camera.is_some())
+    });
+    h.get_by_label("Freeze frame").click();
+    h.step();
+    // Where yard 42 crosses the field's midline, by the generator's own camera.
+    let s = sample();
+    let p = h.state().shown_frame().unwrap();
+    let index = (p.source_pts_ns as f64 * s.config().fps() / 1e9).round() as u32;
+    let target = 42.0;
+    let px = s
+        .project(index, [(target - 50.0) * 0.9144, 0.0, 0.0])
+        .unwrap()
+        .expect("yard 42 in view");
+    let pos = h.state().image_to_screen(px).unwrap();
+    click_at(&mut h, pos, Modifiers::NONE);
+    let yard = h.state().config().first_down.yard;
+    // Half a pixel of click rounding is well under 0.2 yd at this distance.
+    assert!(
+        (yard - target).abs() < 0.2,
+        "placed at {yard}, wanted {target}"
+    );
+    step_until(&mut h, "the engine to draw there", |a| {
+        a.engine_config()
+            .is_some_and(|c| (c.first_down.yard - yard).abs() < 1e-9)
+    });
+}
+
+#[test]
+fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
+    use yardline_engine::field::{FieldKind, FieldModel};
+    use yardline_engine::tracking::{SensorReading, load_jsonl};
+    use yardline_engine::venue::Venue;
+
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    h.get_by_label("Calibrate camera").click();
+    h.step();
+    let s = sample();
+    let (index, width, height, pts) = {
+        let p = h.state().shown_frame().expect("frozen frame");
+        let index = (p.source_pts_ns as f64 * s.config().fps() / 1e9).round() as u32;
+        (index, p.width, p.height, p.source_pts_ns)
+    };
+    assert!(h.state().wizard().is_open());
+
+    // Click the landmarks the generator's exact camera puts well inside the frame.
+    let field = FieldModel::new(FieldKind::Nfl);
+    let margin = 12.0;
+    let mut clicked = 0;
+    for lm in &field.landmarks {
+        let Some(px) = s.project(index, lm.position).unwrap() else {
+            continue;
+        };
+        let inside = px[0] > margin
+            && px[1] > margin
+            && px[0] < f64::from(width) - margin
+            && px[1] < f64::from(height) - margin;
+        if !inside {
+            continue;
+        }
+        let filter = h.get_by_label("Landmark filter");
+        filter.focus();
+        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        h.get_by_label("Landmark filter").type_text(&lm.name);
+        h.step();
+        h.get_by_label(&lm.name).click();
+        h.step();
+        let pos = h.state().image_to_screen(px).expect("image on screen");
+        click_at(&mut h, pos, Modifiers::NONE);
+        clicked += 1;
+        if clicked == 10 {
+            break;
+        }
+    }
+    assert!(clicked >= 6, "only {clicked} landmarks in view");
+    assert_eq!(h.state().wizard().points().len(), clicked);
+
+    h.get_by_label("Solve").click();
+    h.step();
+    let w = h.state().wizard();
+    let sol = w
+        .solution()
+        .unwrap_or_else(|| panic!("no solution: {:?}", w.message()));
+    assert!(sol.rms_px < 1.0, "RMS {} px", sol.rms_px);
+    assert!(sol.outliers.is_empty(), "outliers {:?}", sol.outliers);
+    assert!(
+        sol.residuals_px.iter().all(|r| *r < 1.0),
+        "residuals {:?}",
+        sol.residuals_px
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("venue.toml");
+    h.get_by_label("Venue file").focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Venue file")
+        .type_text(path.to_str().unwrap());
+    h.step();
+    h.get_by_label("Save venue").click();
+    h.step();
+    let venue = Venue::load(&path)
+        .unwrap_or_else(|e| panic!("{e}; wizard says {:?}", h.state().wizard().message()));
+    assert_eq!(venue.cameras.len(), 1);
+
+    // The saved venue, driven by the frame's own FreeD packet, puts every clicked landmark
+    // within a pixel of where the generator drew it.
+    let log = load_jsonl(&common::sample_dir().join("tracking.jsonl")).unwrap();
+    let delay = venue.cameras[0].tracking_delay_ns;
+    let packet = log
+        .samples
+        .iter()
+        .min_by_key(|t| (t.pts_ns - (pts + delay)).unsigned_abs())
+        .expect("a tracking packet");
+    let camera = venue.cameras[0]
+        .camera_for(&SensorReading::from(&packet.packet), width, height)
+        .expect("venue camera");
+    for p in h.state().wizard().points() {
+        let truth = s.project(index, p.field).unwrap().unwrap();
+        let got = camera
+            .project(&nalgebra::Point3::from(p.field))
+            .expect("in front of the camera");
+        let err = ((got.x - truth[0]).powi(2) + (got.y - truth[1]).powi(2)).sqrt();
+        assert!(err < 1.0, "{}: venue camera is {err:.2} px off", p.name);
+    }
+}
