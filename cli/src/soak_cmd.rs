@@ -146,8 +146,10 @@ pub struct EngineStatsOut {
     pub sensor_misses: u64,
     /// GPU to CPU fallbacks.
     pub gpu_fallbacks: u64,
-    /// Implausible head jumps refused.
+    /// Frames whose synced head reading jumped implausibly (refused).
     pub jumps_rejected: u64,
+    /// Tracking samples dropped on arrival for an implausible jump.
+    pub jump_samples_rejected: u64,
     /// Frame size changes.
     pub size_changes: u64,
 }
@@ -160,6 +162,7 @@ impl From<EngineStats> for EngineStatsOut {
             sensor_misses: s.sensor_misses,
             gpu_fallbacks: s.gpu_fallbacks,
             jumps_rejected: s.jumps_rejected,
+            jump_samples_rejected: s.jump_samples_rejected,
             size_changes: s.size_changes,
         }
     }

@@ -330,6 +330,8 @@ pub struct EngineStats {
     pub jumps_rejected: u64,
     /// Frames whose size differed from the previous frame's (pose filters restarted).
     pub size_changes: u64,
+    /// Tracking samples dropped on arrival for jumping faster than a head can slew.
+    pub jump_samples_rejected: u64,
 }
 
 /// Fastest plausible head slew (degrees per second) on any axis; a faster change between
@@ -436,6 +438,7 @@ pub struct Engine {
     last_pts: Option<i64>,
     last_size: Option<(u32, u32)>,
     slew: SlewGate,
+    sample_slew: SlewGate,
     armed: Vec<InjectedFault>,
     /// Automatic key being built off the streaming thread.
     key_job: Option<Receiver<Option<FieldKey>>>,
@@ -515,6 +518,7 @@ impl Engine {
             last_pts: None,
             last_size: None,
             slew: SlewGate::default(),
+            sample_slew: SlewGate::default(),
             armed: Vec::new(),
             key_job: None,
             auto_key_inline: true,
@@ -615,14 +619,31 @@ impl Engine {
 
     /// Feeds one received tracking packet.
     pub fn push_tracking(&mut self, sample: &TrackingSample) {
-        if let Some(sync) = self.sync.as_mut() {
-            sync.push_sample(sample);
-        }
+        self.push_reading(sample.pts_ns, SensorReading::from(&sample.packet));
     }
 
     /// Feeds one encoder reading from a source other than FreeD (receive time in ns on the
-    /// video clock). Non-finite readings are refused and counted by the sync.
+    /// video clock). Non-finite readings are refused and counted by the sync; a reading of this
+    /// engine's camera that jumps faster than a head can slew is dropped (a glitch) unless the
+    /// following readings confirm the new position, so the sync never holds or interpolates a
+    /// glitch into several frames.
     pub fn push_reading(&mut self, pts_ns: i64, reading: SensorReading) {
+        let ours = self
+            .calibration
+            .as_ref()
+            .is_some_and(|c| c.id == reading.camera_id);
+        if ours && reading.is_finite() {
+            let a = reading.angles;
+            let gate = self.sample_slew.check(
+                pts_ns,
+                [a.pan_deg, a.tilt_deg, a.roll_deg],
+                self.config.frame_period_ns,
+            );
+            if gate == Gate::Reject {
+                self.stats.jump_samples_rejected += 1;
+                return;
+            }
+        }
         if let Some(sync) = self.sync.as_mut() {
             sync.push_reading(pts_ns, reading);
         }
