@@ -17,7 +17,12 @@ fuzz_target!(|data: &[u8]| {
     KeyConfig::from_toml_str(&saved).expect("a saved key loads");
     if let Ok(key) = FieldKey::compile(&config) {
         use yardline_engine::render::KeyModel;
-        for ycbcr in [[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [1.0, 1.0, 1.0], [0.3, 0.4, 0.45]] {
+        for ycbcr in [
+            [0.0, 0.0, 0.0],
+            [0.5, 0.5, 0.5],
+            [1.0, 1.0, 1.0],
+            [0.3, 0.4, 0.45],
+        ] {
             let a = key.key(ycbcr, [0.0, 0.0]);
             assert!((0.0..=1.0).contains(&a), "alpha {a}");
         }
