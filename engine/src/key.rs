@@ -69,6 +69,42 @@ impl KeyModel for FieldKey {
             .map_or(1.0, |l| l.lookup(ycbcr[0], ycbcr[1], ycbcr[2]))
     }
 
+    #[inline]
+    fn key_u8(&self, rgb: bool, px: [u8; 3], field_xy: [f64; 2]) -> f32 {
+        let luts = self.keyer.luts();
+        let i = if self.rects.is_empty() {
+            0
+        } else {
+            self.keyer.lut_index_at(field_xy[0], field_xy[1])
+        };
+        luts.get(i).or_else(|| luts.first()).map_or(1.0, |l| {
+            if rgb {
+                l.lookup_rgb8(px[0], px[1], px[2])
+            } else {
+                l.lookup_u8(px[0], px[1], px[2])
+            }
+        })
+    }
+
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], field_xy: [f64; 2], out: &mut [f32]) {
+        let luts = self.keyer.luts();
+        let i = self.keyer.lut_index_at(field_xy[0], field_xy[1]);
+        let Some(lut) = luts.get(i).or_else(|| luts.first()) else {
+            out.fill(1.0);
+            return;
+        };
+        let pairs = px.iter().zip(out);
+        if rgb {
+            pairs.for_each(|(p, o)| *o = lut.lookup_rgb8(p[0], p[1], p[2]));
+        } else {
+            pairs.for_each(|(p, o)| *o = lut.lookup_u8(p[0], p[1], p[2]));
+        }
+    }
+
+    fn varies_with_position(&self) -> bool {
+        !self.rects.is_empty()
+    }
+
     fn min_filter_radius(&self) -> u32 {
         self.keyer.min_filter_radius()
     }

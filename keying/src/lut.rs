@@ -168,6 +168,14 @@ impl KeyLut {
         self.lookup_fixed(y, cb, cr) as f32 * FIXED_TO_UNIT
     }
 
+    /// Key of a full-range RGB pixel (bytes), in 0..=1: the BT.709 conversion of
+    /// `rgb_to_ycbcr709` in fixed point, each LUT position rounded to 1/255 of a lattice cell
+    /// (within `0.5 / (n - 1)` code values of [`KeyLut::lookup`] on the converted colour).
+    #[inline]
+    pub fn lookup_rgb8(&self, r: u8, g: u8, b: u8) -> f32 {
+        self.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT
+    }
+
     /// [`KeyLut::lookup_u8`] in fixed point: 0..=[`FIXED_ONE`].
     #[allow(
         clippy::inline_always,

@@ -1,31 +1,70 @@
-//! The CPU compositor (rayon): shades only the gathered tiles, same formula as the GPU.
+//! The CPU compositor (rayon): same coverage formula and key as the GPU, but no atlas. Each
+//! touched tile rasterises its strip triangles row span by row span (in parallel), keys only the
+//! covered pixels (and, for the min-filter, their neighbours) straight from the frame, and
+//! records an alpha per covered pixel; then the covered spans are blended into the frame in
+//! place. Nothing outside the strip's footprint is read or written.
 
 use rayon::prelude::*;
-use yardline_keying::frame::{FrameMut, PixelFormat};
+use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, rgb_index, yuv_indices};
 
-use super::raster::{TriangleSetup, strip_coverage};
-use super::tiles::{ATLAS_COLS, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows};
-use super::{
-    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour, native_to_ycbcr,
-};
+use super::raster::TriangleSetup;
+use super::tiles::{CELL, HALO, TILE, TilePlan};
+use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
 
-/// Composites on the CPU. Keeps its tile plan and atlas between frames (no per-frame
-/// allocation once warm).
+/// Pixels of a tile.
+const TILE_PX: usize = (TILE * TILE) as usize;
+/// Pixels of a tile with its halo (the key cache).
+const CELL_PX: usize = (CELL * CELL) as usize;
+
+/// Composites on the CPU. Keeps its tile plan and per-tile scratch between frames (no
+/// per-frame allocation once warm).
 #[derive(Debug, Default)]
 pub struct CpuCompositor {
     plan: TilePlan,
-    atlas: TileAtlas,
-    scratch: Vec<CellScratch>,
+    scratch: Vec<TileScratch>,
     colours: Vec<[f32; 3]>,
     setups: Vec<Option<TriangleSetup>>,
+    /// Frame counter that marks which key-cache entries are current (never 0).
+    stamp: u32,
 }
 
+/// Per-tile working memory, reused across frames.
 #[derive(Debug, Default, Clone)]
-struct CellScratch {
-    /// Raw key per atlas-cell pixel (NaN = not computed yet).
-    key: Vec<f32>,
-    /// Alpha per tile pixel for the line being drawn.
+struct TileScratch {
+    /// Raw key per pixel of the tile and its halo, with the stamp of the frame it is from
+    /// (keys that vary with the field position).
+    key: Vec<(u32, f32)>,
+    /// Raw key per pixel of the tile and its halo, valid on the rows' key spans (keys that do
+    /// not vary with the field position).
+    raw: Vec<f32>,
+    /// `raw` min-filtered along rows.
+    hmin: Vec<f32>,
+    /// Alpha per tile pixel, one `TILE_PX` block per line; zero outside `spans`.
     alpha: Vec<f32>,
+    /// Per line and tile row: the covered columns `[lo, hi)` (empty when `lo >= hi`).
+    spans: Vec<[u16; 2]>,
+    /// Triangles rasterised this frame.
+    triangles: usize,
+}
+
+/// An empty column span.
+const NO_SPAN: [u16; 2] = [TILE as u16, 0];
+
+impl TileScratch {
+    fn prepare(&mut self, lines: usize) {
+        if self.key.len() < CELL_PX {
+            self.key.resize(CELL_PX, (0, 0.0));
+            self.raw.resize(CELL_PX, 0.0);
+            self.hmin.resize(CELL_PX, 0.0);
+        }
+        if self.alpha.len() < lines * TILE_PX {
+            self.alpha.resize(lines * TILE_PX, 0.0);
+        }
+        if self.spans.len() < lines * TILE as usize {
+            self.spans.resize(lines * TILE as usize, NO_SPAN);
+        }
+        self.triangles = 0;
+    }
 }
 
 impl CpuCompositor {
@@ -48,14 +87,15 @@ impl Compositor for CpuCompositor {
     ) -> Result<CompositeStats, RenderError> {
         let layout = frame.layout;
         self.plan.build(layout.width, layout.height, lines);
-        if self.plan.tiles.is_empty() {
+        let n_tiles = self.plan.tiles.len();
+        if n_tiles == 0 {
             return Ok(CompositeStats::default());
         }
-        self.atlas.gather(&frame.as_ref(), &self.plan);
-        let rows = atlas_rows(self.plan.tiles.len()) as usize;
-        if self.scratch.len() < rows {
-            self.scratch.resize_with(rows, CellScratch::default);
+        if self.scratch.len() < n_tiles {
+            self.scratch.resize_with(n_tiles, TileScratch::default);
         }
+        self.stamp = self.stamp.wrapping_add(1).max(1);
+        let stamp = self.stamp;
         let format = layout.format;
         // Per-frame tables live in reused buffers: no allocation once warm.
         self.colours.clear();
@@ -64,102 +104,125 @@ impl Compositor for CpuCompositor {
         self.setups.clear();
         self.setups
             .extend(self.plan.triangles.iter().map(TriangleSetup::new));
-        let (colours, setups) = (&self.colours, &self.setups);
-        let plan = &self.plan;
-        let row_bytes = CELL as usize * TileAtlas::STRIDE;
         let radius = key.min_filter_radius().min(HALO);
-        let triangles: usize = self.atlas.data[..rows * row_bytes]
-            .par_chunks_mut(row_bytes)
-            .zip(self.scratch[..rows].par_iter_mut())
+        let ctx = Raster {
+            per_pixel_key: key.varies_with_position(),
+            plan: &self.plan,
+            setups: &self.setups,
+            lines,
+            key,
+            radius,
+            stamp,
+            frame: frame.as_ref(),
+        };
+        // 1. Coverage x key x opacity of every covered pixel, from the original frame.
+        self.scratch[..n_tiles]
+            .par_iter_mut()
             .enumerate()
-            .map(|(row, (chunk, scratch))| {
-                let first = row * ATLAS_COLS as usize;
-                let last = (first + ATLAS_COLS as usize).min(plan.tiles.len());
-                let mut n = 0;
-                for cell in first..last {
-                    n += shade_cell(
-                        chunk, scratch, cell, plan, setups, lines, colours, key, radius, format,
-                    );
+            .for_each(|(cell, scratch)| ctx.raster_tile(cell, scratch));
+        // 2. Blend the covered spans, line by line in order, tile by tile (RGB: bands of tile
+        // rows in parallel).
+        let scratch = &mut self.scratch[..n_tiles];
+        let triangles = scratch.iter().map(|s| s.triangles).sum();
+        if let Some(offs) = format.rgb_offsets() {
+            let plane = layout.planes[0];
+            let rgb = RgbBlend {
+                stride: plane.stride,
+                offsets: offs,
+                colours: &self.colours,
+            };
+            rgb.blend(
+                &mut frame.data[plane.offset..],
+                0,
+                &self.plan.tiles,
+                scratch,
+            );
+        } else {
+            for (&origin, scratch) in self.plan.tiles.iter().zip(scratch) {
+                for (li, colour) in self.colours.iter().enumerate() {
+                    blend_yuv_line(frame, scratch, li, origin, *colour);
                 }
-                n
-            })
-            .sum();
-        self.atlas.scatter(frame, &self.plan);
+            }
+        }
         Ok(CompositeStats {
-            tiles: self.plan.tiles.len(),
+            tiles: n_tiles,
             triangles,
         })
     }
 }
 
-/// Shades one atlas cell in place; returns the triangles rasterised.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename them"
-)]
-fn shade_cell(
-    chunk: &mut [u8],
-    scratch: &mut CellScratch,
-    cell: usize,
-    plan: &TilePlan,
-    setups: &[Option<TriangleSetup>],
-    lines: &[PreparedLine],
-    colours: &[[f32; 3]],
-    key: &dyn KeyModel,
+/// What the rasteriser reads.
+struct Raster<'a> {
+    /// Key each covered pixel with its own field position (else once per pixel, separably).
+    per_pixel_key: bool,
+    plan: &'a TilePlan,
+    setups: &'a [Option<TriangleSetup>],
+    lines: &'a [PreparedLine],
+    key: &'a dyn KeyModel,
     radius: u32,
-    format: PixelFormat,
-) -> usize {
-    let (tx, ty) = plan.tiles[cell];
-    let (ox, _) = TileAtlas::cell_origin(cell);
-    let stride = TileAtlas::STRIDE;
-    let cellpx = (CELL * CELL) as usize;
-    scratch.key.clear();
-    scratch.key.resize(cellpx, f32::NAN);
-    let tpx = (TILE * TILE) as usize;
-    let (fw, fh) = plan.size;
-    let x0 = f64::from(tx * TILE);
-    let y0 = f64::from(ty * TILE);
-    let x_last = f64::from((tx * TILE + TILE).min(fw) - 1);
-    let y_last = f64::from((ty * TILE + TILE).min(fh) - 1);
-    let mut count = 0;
-    // Lines in order; each line's alpha is computed against the original pixels (key) and
-    // blended over what earlier lines left.
-    for (li, line) in lines.iter().enumerate() {
-        scratch.alpha.clear();
-        scratch.alpha.resize(tpx, 0.0);
-        let mut any = false;
-        for &t in &plan.tile_triangles[cell] {
-            let tri = &plan.triangles[t as usize];
-            if tri.line as usize != li {
-                continue;
-            }
-            let Some(setup) = &setups[t as usize] else {
+    stamp: u32,
+    frame: FrameRef<'a>,
+}
+
+impl Raster<'_> {
+    /// Fills the tile's alpha blocks and spans for every line.
+    fn raster_tile(&self, cell: usize, scratch: &mut TileScratch) {
+        scratch.prepare(self.lines.len());
+        let (tx, ty) = self.plan.tiles[cell];
+        let (fw, fh) = self.plan.size;
+        let (tx0, ty0) = (tx * TILE, ty * TILE);
+        let x0 = f64::from(tx0);
+        let y0 = f64::from(ty0);
+        let x_last = f64::from((tx0 + TILE).min(fw) - 1);
+        let y_last = f64::from((ty0 + TILE).min(fh) - 1);
+        let rgb = self.frame.layout.format.is_rgb();
+        let TileScratch {
+            key: cache,
+            alpha,
+            spans,
+            triangles,
+            ..
+        } = scratch;
+        for &t in &self.plan.tile_triangles[cell] {
+            let tri = &self.plan.triangles[t as usize];
+            let Some(setup) = &self.setups[t as usize] else {
                 continue;
             };
-            count += 1;
+            let li = tri.line as usize;
+            let line = &self.lines[li];
+            let (half_width, length) = (line.mesh.half_width_m, line.mesh.length_m);
+            let opacity = line.opacity.clamp(0.0, 1.0);
+            *triangles += 1;
+            let alpha = &mut alpha[li * TILE_PX..(li + 1) * TILE_PX];
+            let spans = &mut spans[li * TILE as usize..(li + 1) * TILE as usize];
             let bx0 = setup.bbox[0].max(x0);
             let by0 = setup.bbox[1].max(y0);
             let bx1 = setup.bbox[2].min(x_last);
             let by1 = setup.bbox[3].min(y_last);
             let mut y = by0;
             while y <= by1 {
-                let mut x = bx0;
-                while x <= bx1 {
+                let Some((sx0, sx1)) = setup.row_span(y, bx0, bx1) else {
+                    y += 1.0;
+                    continue;
+                };
+                let ly = (y - y0) as usize;
+                let mut x = sx0;
+                while x <= sx1 {
                     if setup.contains(x, y) {
-                        let (off, grad) = setup.offsets(x, y);
-                        let cov =
-                            strip_coverage(off, grad, line.mesh.half_width_m, line.mesh.length_m);
+                        let (cov, off) = setup.coverage(x, y, half_width, length);
                         if cov > 0.0 {
                             let lx = (x - x0) as usize;
-                            let ly = (y - y0) as usize;
-                            let field = line.field_xy(off[1], off[0]);
-                            let k =
-                                filtered_key(chunk, &mut scratch.key, ox, lx, ly, radius, |p| {
-                                    key.key(native_to_ycbcr(format, p), field)
+                            let mut a = (cov as f32) * opacity;
+                            if self.per_pixel_key {
+                                let field = line.field_xy(off[1], off[0]);
+                                a *= self.filtered_key(cache, (tx0, ty0), lx, ly, |px| {
+                                    self.key.key_u8(rgb, px, field)
                                 });
-                            scratch.alpha[ly * TILE as usize + lx] =
-                                (cov as f32) * k * line.opacity.clamp(0.0, 1.0);
-                            any = true;
+                            }
+                            alpha[ly * TILE as usize + lx] = a;
+                            let span = &mut spans[ly];
+                            span[0] = span[0].min(lx as u16);
+                            span[1] = span[1].max(lx as u16 + 1);
                         }
                     }
                     x += 1.0;
@@ -167,53 +230,285 @@ fn shade_cell(
                 y += 1.0;
             }
         }
-        if !any {
-            continue;
+        if !self.per_pixel_key {
+            self.apply_key(scratch, (tx0, ty0));
         }
-        let col = colours[li];
-        for ly in 0..TILE as usize {
-            for lx in 0..TILE as usize {
-                let a = scratch.alpha[ly * TILE as usize + lx];
+    }
+
+    /// Multiplies every covered pixel's alpha by its min-filtered key: raw keys once per pixel
+    /// of the covered spans widened by the radius (rows and columns), a running minimum along
+    /// each row, then along each column.
+    fn apply_key(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32)) {
+        let lines = self.lines.len();
+        let (t, c) = (TILE as usize, CELL as usize);
+        let (r, h) = (self.radius as usize, HALO as usize);
+        let TileScratch {
+            raw,
+            hmin,
+            alpha,
+            spans,
+            ..
+        } = scratch;
+        // Covered columns of each tile row, over all lines.
+        let mut union = [NO_SPAN; TILE as usize];
+        for (ly, u) in union.iter_mut().enumerate() {
+            for li in 0..lines {
+                let s = spans[li * t + ly];
+                u[0] = u[0].min(s[0]);
+                u[1] = u[1].max(s[1]);
+            }
+        }
+        let layout = self.frame.layout;
+        let (w, hgt) = (i64::from(layout.width), i64::from(layout.height));
+        let rgb = layout.format.is_rgb();
+        for cy in 0..c {
+            // Tile rows whose neighbourhood reaches cell row cy.
+            let first = cy.saturating_sub(h + r);
+            let last = (cy + r).saturating_sub(h).min(t - 1);
+            if cy + r < h || first > last {
+                continue;
+            }
+            let (mut lo, mut hi) = (t, 0);
+            for u in &union[first..=last] {
+                lo = lo.min(u[0] as usize);
+                hi = hi.max(u[1] as usize);
+            }
+            if lo >= hi {
+                continue;
+            }
+            // Cell columns lo + h - r .. hi + h + r hold every neighbour of the covered pixels.
+            let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, hgt - 1) as u32;
+            let row = &mut raw[cy * c..(cy + 1) * c];
+            let (k0, k1) = (lo + h - r, hi + h + r);
+            let mut px = [[0_u8; 3]; CELL as usize];
+            for (cx, p) in px.iter_mut().enumerate().take(k1).skip(k0) {
+                let fx = (i64::from(tx0) + cx as i64 - h as i64).clamp(0, w - 1) as u32;
+                *p = read_native(&self.frame, fx, fy);
+            }
+            self.key
+                .key_u8_run(rgb, &px[k0..k1], [0.0; 2], &mut row[k0..k1]);
+            if r > 0 {
+                let out = &mut hmin[cy * c..(cy + 1) * c];
+                for cx in lo + h..hi + h {
+                    out[cx] = row[cx - r..=cx + r]
+                        .iter()
+                        .copied()
+                        .fold(f32::INFINITY, f32::min);
+                }
+            }
+        }
+        let rows = if r > 0 { &*hmin } else { &*raw };
+        for li in 0..lines {
+            for ly in 0..t {
+                let [lo, hi] = spans[li * t + ly];
+                for lx in lo as usize..hi as usize {
+                    let a = &mut alpha[li * TILE_PX + ly * t + lx];
+                    if *a <= 0.0 {
+                        continue;
+                    }
+                    let mut k = 1.0_f32;
+                    for cy in ly + h - r..=ly + h + r {
+                        k = k.min(rows[cy * c + lx + h]);
+                    }
+                    *a *= k;
+                }
+            }
+        }
+    }
+
+    /// Minimum of the raw key over the (2r+1)^2 neighbourhood of tile pixel (lx, ly), computing
+    /// (and caching for this frame) raw keys of the original pixels on demand; pixels past the
+    /// frame border repeat the edge.
+    #[inline]
+    fn filtered_key(
+        &self,
+        cache: &mut [(u32, f32)],
+        (tx0, ty0): (u32, u32),
+        lx: usize,
+        ly: usize,
+        raw: impl Fn([u8; 3]) -> f32,
+    ) -> f32 {
+        let r = self.radius as usize;
+        let h = HALO as usize;
+        let (w, hgt) = (self.frame.layout.width, self.frame.layout.height);
+        let mut k = 1.0_f32;
+        for cy in (ly + h - r)..=(ly + h + r) {
+            let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, i64::from(hgt) - 1) as u32;
+            for cx in (lx + h - r)..=(lx + h + r) {
+                let entry = &mut cache[cy * CELL as usize + cx];
+                if entry.0 != self.stamp {
+                    let fx =
+                        (i64::from(tx0) + cx as i64 - h as i64).clamp(0, i64::from(w) - 1) as u32;
+                    *entry = (self.stamp, raw(read_native(&self.frame, fx, fy)));
+                }
+                k = k.min(entry.1);
+            }
+        }
+        k
+    }
+}
+
+/// Native components of a frame pixel: RGB for the RGB formats, YCbCr for YUV.
+#[inline]
+fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
+    let layout = frame.layout;
+    if let Some(o) = layout.format.rgb_offsets() {
+        let i = rgb_index(layout, x, y);
+        [
+            frame.data[i + o[0]],
+            frame.data[i + o[1]],
+            frame.data[i + o[2]],
+        ]
+    } else {
+        frame.ycbcr(x, y)
+    }
+}
+
+/// `v + (c - v) * a`, rounded to a byte.
+#[inline]
+fn mix(v: u8, c: f32, a: f32) -> u8 {
+    let v = f32::from(v);
+    (v + (c - v) * a).round().clamp(0.0, 255.0) as u8
+}
+
+/// Blending into an RGB-family plane.
+struct RgbBlend<'a> {
+    /// Bytes per row.
+    stride: usize,
+    /// Byte offsets of R, G, B in a pixel.
+    offsets: [usize; 3],
+    /// Line colours.
+    colours: &'a [[f32; 3]],
+}
+
+impl RgbBlend<'_> {
+    /// Blends `tiles` (row-major, with their scratch) into `band`, the plane's rows from
+    /// `row0` on; halves of the tile rows run in parallel. Clears the scratch it used.
+    fn blend(&self, band: &mut [u8], row0: u32, tiles: &[(u32, u32)], scratch: &mut [TileScratch]) {
+        let (Some(&(_, top)), Some(&(_, bottom))) = (tiles.first(), tiles.last()) else {
+            return;
+        };
+        if top != bottom {
+            let mid = top + (bottom - top).div_ceil(2);
+            let k = tiles.partition_point(|&(_, ty)| ty < mid);
+            let split = ((mid * TILE - row0) as usize * self.stride).min(band.len());
+            let (a, b) = band.split_at_mut(split);
+            let (sa, sb) = scratch.split_at_mut(k);
+            rayon::join(
+                || self.blend(a, row0, &tiles[..k], sa),
+                || self.blend(b, mid * TILE, &tiles[k..], sb),
+            );
+            return;
+        }
+        for (&(tx, ty), scratch) in tiles.iter().zip(scratch) {
+            for (li, colour) in self.colours.iter().enumerate() {
+                self.blend_line(band, row0, (tx, ty), scratch, li, *colour);
+            }
+        }
+    }
+
+    /// Blends line `li`'s covered spans of one tile and clears them.
+    fn blend_line(
+        &self,
+        band: &mut [u8],
+        row0: u32,
+        (tx, ty): (u32, u32),
+        scratch: &mut TileScratch,
+        li: usize,
+        colour: [f32; 3],
+    ) {
+        let t = TILE as usize;
+        let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
+        let spans = &mut scratch.spans[li * t..(li + 1) * t];
+        let offs = self.offsets;
+        for (ly, span) in spans.iter_mut().enumerate() {
+            let [lo, hi] = std::mem::replace(span, NO_SPAN);
+            if lo >= hi {
+                continue;
+            }
+            let (lo, hi) = (lo as usize, hi as usize);
+            let row = &mut alpha[ly * t + lo..ly * t + hi];
+            let base = (ty * TILE + ly as u32 - row0) as usize * self.stride
+                + (tx * TILE) as usize * 4
+                + lo * 4;
+            let pixels = &mut band[base..base + (hi - lo) * 4];
+            for (a, px) in row.iter_mut().zip(pixels.chunks_exact_mut(4)) {
+                let a = std::mem::take(a);
                 if a <= 0.0 {
                     continue;
                 }
-                let o = (ly + HALO as usize) * stride + (ox as usize + lx + HALO as usize) * 4;
-                for c in 0..3 {
-                    let v = f32::from(chunk[o + c]);
-                    chunk[o + c] = (v + (col[c] - v) * a).round().clamp(0.0, 255.0) as u8;
+                for (&o, &c) in offs.iter().zip(&colour) {
+                    px[o] = mix(px[o], c, a);
                 }
             }
         }
     }
-    count
 }
 
-/// Minimum of the raw key over the (2r+1)^2 neighbourhood of tile pixel (lx, ly), computing
-/// (and caching) raw keys of the original cell pixels on demand.
-#[inline]
-fn filtered_key(
-    chunk: &[u8],
-    cache: &mut [f32],
-    ox: u32,
-    lx: usize,
-    ly: usize,
-    radius: u32,
-    raw: impl Fn([u8; 3]) -> f32,
-) -> f32 {
-    let r = radius as usize;
-    let h = HALO as usize;
-    let mut k = 1.0_f32;
-    for cy in (ly + h - r)..=(ly + h + r) {
-        for cx in (lx + h - r)..=(lx + h + r) {
-            let ci = cy * CELL as usize + cx;
-            let mut v = cache[ci];
-            if v.is_nan() {
-                let o = cy * TileAtlas::STRIDE + (ox as usize + cx) * 4;
-                v = raw([chunk[o], chunk[o + 1], chunk[o + 2]]);
-                cache[ci] = v;
+/// Blends line `li`'s covered spans of one tile into a YUV frame and clears them. Chroma takes
+/// the mean of the blended chroma of the pixels sharing its site.
+fn blend_yuv_line(
+    frame: &mut FrameMut<'_>,
+    scratch: &mut TileScratch,
+    li: usize,
+    (tx, ty): (u32, u32),
+    colour: [f32; 3],
+) {
+    let layout = frame.layout;
+    let (w, h) = (layout.width, layout.height);
+    let (tx0, ty0) = (tx * TILE, ty * TILE);
+    let t = TILE as usize;
+    let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
+    let spans = &mut scratch.spans[li * t..(li + 1) * t];
+    let (sx, sy) = match layout.format {
+        PixelFormat::I420 | PixelFormat::Nv12 => (2_usize, 2_usize),
+        _ => (2, 1),
+    };
+    for ly in (0..t).step_by(sy) {
+        // Union of the covered columns of the site row, aligned to whole sites (tiles start
+        // on a site boundary).
+        let (mut lo, mut hi) = (t, 0);
+        for span in &mut spans[ly..(ly + sy).min(t)] {
+            lo = lo.min(span[0] as usize);
+            hi = hi.max(span[1] as usize);
+            *span = NO_SPAN;
+        }
+        if lo >= hi {
+            continue;
+        }
+        let lo = lo - lo % sx;
+        for lx in (lo..hi).step_by(sx) {
+            let (fx, fy) = (tx0 + lx as u32, ty0 + ly as u32);
+            let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) else {
+                continue;
+            };
+            let (cb, cr) = (frame.data[icb], frame.data[icr]);
+            let (mut sum_cb, mut sum_cr, mut n, mut any) = (0_u32, 0_u32, 0_u32, false);
+            for yy in 0..sy {
+                for xx in 0..sx {
+                    let (px, py) = (fx + xx as u32, fy + yy as u32);
+                    if px >= w || py >= h {
+                        continue;
+                    }
+                    n += 1;
+                    let a = std::mem::take(&mut alpha[(ly + yy) * t + lx + xx]);
+                    if a <= 0.0 {
+                        sum_cb += u32::from(cb);
+                        sum_cr += u32::from(cr);
+                        continue;
+                    }
+                    any = true;
+                    if let Some([iy, _, _]) = yuv_indices(layout, px, py) {
+                        frame.data[iy] = mix(frame.data[iy], colour[0], a);
+                    }
+                    sum_cb += u32::from(mix(cb, colour[1], a));
+                    sum_cr += u32::from(mix(cr, colour[2], a));
+                }
             }
-            k = k.min(v);
+            if any {
+                frame.data[icb] = ((sum_cb + n / 2) / n) as u8;
+                frame.data[icr] = ((sum_cr + n / 2) / n) as u8;
+            }
         }
     }
-    k
 }

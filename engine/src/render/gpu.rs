@@ -10,7 +10,9 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 use yardline_keying::frame::FrameMut;
 
-use super::tiles::{ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows};
+use super::tiles::{
+    ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
+};
 use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
@@ -109,6 +111,8 @@ struct Resources {
     rows: u32,
     atlas_src: wgpu::Texture,
     atlas_dst: wgpu::Texture,
+    src_view: wgpu::TextureView,
+    dst_view: wgpu::TextureView,
     readback: wgpu::Buffer,
 }
 
@@ -128,11 +132,16 @@ pub struct GpuCompositor {
     lines_buf: Option<(wgpu::Buffer, u64)>,
     regions_buf: Option<(wgpu::Buffer, u64)>,
     lut: Option<(wgpu::Texture, u64, u32, u32)>,
+    /// Bind group over the current buffers and textures; rebuilt when one of them is replaced.
+    bind: Option<wgpu::BindGroup>,
     plan: TilePlan,
     atlas: TileAtlas,
     scratch_vertices: Vec<VertexGpu>,
     scratch_indices: Vec<u32>,
     tile_ranges: Vec<(u32, u32)>,
+    scratch_tiles: Vec<TileGpu>,
+    scratch_lines: Vec<LineGpu>,
+    scratch_regions: Vec<RegionGpu>,
     failed: Arc<AtomicBool>,
 }
 
@@ -334,11 +343,15 @@ impl GpuCompositor {
             lines_buf: None,
             regions_buf: None,
             lut: None,
+            bind: None,
             plan: TilePlan::default(),
             atlas: TileAtlas::default(),
             scratch_vertices: Vec::new(),
             scratch_indices: Vec::new(),
             tile_ranges: Vec::new(),
+            scratch_tiles: Vec::new(),
+            scratch_lines: Vec::new(),
+            scratch_regions: Vec::new(),
             failed,
         })
     }
@@ -395,12 +408,17 @@ impl GpuCompositor {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let src_view = atlas_src.create_view(&wgpu::TextureViewDescriptor::default());
+        let dst_view = atlas_dst.create_view(&wgpu::TextureViewDescriptor::default());
         self.res = Some(Resources {
             rows,
             atlas_src,
             atlas_dst,
+            src_view,
+            dst_view,
             readback,
         });
+        self.bind = None;
     }
 
     fn upload_lut(&mut self, key: &dyn KeyModel) {
@@ -447,16 +465,7 @@ impl GpuCompositor {
             extent,
         );
         self.lut = Some((texture, generation, size, layers));
-    }
-}
-
-/// Whole-texture copy location.
-fn copy(t: &wgpu::Texture) -> wgpu::TexelCopyTextureInfo<'_> {
-    wgpu::TexelCopyTextureInfo {
-        texture: t,
-        mip_level: 0,
-        origin: wgpu::Origin3d::ZERO,
-        aspect: wgpu::TextureAspect::All,
+        self.bind = None;
     }
 }
 
@@ -467,10 +476,10 @@ fn ensure_buffer(
     bytes: u64,
     usage: wgpu::BufferUsages,
     label: &str,
-) {
+) -> bool {
     let bytes = bytes.max(16);
     if slot.as_ref().is_some_and(|(_, cap)| *cap >= bytes) {
-        return;
+        return false;
     }
     let cap = bytes.next_power_of_two();
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
@@ -480,6 +489,7 @@ fn ensure_buffer(
         mapped_at_creation: false,
     });
     *slot = Some((buffer, cap));
+    true
 }
 
 impl Compositor for GpuCompositor {
@@ -537,63 +547,59 @@ impl Compositor for GpuCompositor {
             self.tile_ranges
                 .push((start, self.scratch_indices.len() as u32));
         }
-        let tiles: Vec<TileGpu> = self
-            .plan
-            .tiles
-            .iter()
-            .enumerate()
-            .map(|(i, &(tx, ty))| {
+        self.scratch_tiles.clear();
+        self.scratch_tiles
+            .extend(self.plan.tiles.iter().enumerate().map(|(i, &(tx, ty))| {
                 let (ox, oy) = TileAtlas::cell_origin(i);
                 TileGpu {
                     frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
                     cell_origin: [ox as f32, oy as f32],
                 }
-            })
-            .collect();
-        let line_data: Vec<LineGpu> = lines
-            .iter()
-            .map(|l| {
-                let c = native_colour(format, l.rgb);
-                LineGpu {
-                    colour: [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
-                    origin: [l.origin[0] as f32, l.origin[1] as f32],
-                    direction: [l.direction[0] as f32, l.direction[1] as f32],
-                    half_width: l.mesh.half_width_m as f32,
-                    length: l.mesh.length_m as f32,
-                    opacity: l.opacity.clamp(0.0, 1.0),
-                    pad: 0.0,
-                }
-            })
-            .collect();
+            }));
+        self.scratch_lines.clear();
+        self.scratch_lines.extend(lines.iter().map(|l| {
+            let c = native_colour(format, l.rgb);
+            LineGpu {
+                colour: [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
+                origin: [l.origin[0] as f32, l.origin[1] as f32],
+                direction: [l.direction[0] as f32, l.direction[1] as f32],
+                half_width: l.mesh.half_width_m as f32,
+                length: l.mesh.length_m as f32,
+                opacity: l.opacity.clamp(0.0, 1.0),
+                pad: 0.0,
+            }
+        }));
         let lut = key.lut();
-        let regions: Vec<RegionGpu> = lut
-            .as_ref()
-            .map(|l| {
-                l.regions
-                    .iter()
-                    .map(|r| RegionGpu {
-                        rect: r.map(|v| v as f32),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let res = self
-            .res
-            .as_ref()
-            .ok_or_else(|| RenderError::Gpu("no atlas".into()))?;
-        let atlas_h = res.rows * CELL;
+        self.scratch_regions.clear();
+        if let Some(l) = &lut {
+            self.scratch_regions
+                .extend(l.regions.iter().map(|r| RegionGpu {
+                    rect: r.map(|v| v as f32),
+                }));
+        }
+        let region_count = self.scratch_regions.len() as u32;
+        if self.scratch_regions.is_empty() {
+            // Storage bindings may not be empty.
+            self.scratch_regions.push(RegionGpu { rect: [0.0; 4] });
+        }
         let globals = Globals {
-            atlas_size: [ATLAS_WIDTH as f32, atlas_h as f32],
+            atlas_size: [
+                ATLAS_WIDTH as f32,
+                self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
+            ],
             halo: HALO as f32,
             lut_size: self.lut.as_ref().map_or(2.0, |l| l.2 as f32),
             key_radius: key.min_filter_radius().min(HALO) as i32,
             is_rgb: u32::from(format.is_rgb()),
-            region_count: regions.len() as u32,
+            region_count,
             pad: 0,
         };
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
         let ib = bytemuck::cast_slice::<u32, u8>(&self.scratch_indices);
+        let tb = bytemuck::cast_slice::<TileGpu, u8>(&self.scratch_tiles);
+        let lb = bytemuck::cast_slice::<LineGpu, u8>(&self.scratch_lines);
+        let rb = bytemuck::cast_slice::<RegionGpu, u8>(&self.scratch_regions);
         ensure_buffer(
             dev,
             &mut self.vertices,
@@ -608,36 +614,33 @@ impl Compositor for GpuCompositor {
             wgpu::BufferUsages::INDEX,
             "indices",
         );
-        let tb = bytemuck::cast_slice::<TileGpu, u8>(&tiles);
-        let lb = bytemuck::cast_slice::<LineGpu, u8>(&line_data);
-        let rb_data = if regions.is_empty() {
-            vec![RegionGpu { rect: [0.0; 4] }]
-        } else {
-            regions
-        };
-        let rb = bytemuck::cast_slice::<RegionGpu, u8>(&rb_data);
-        ensure_buffer(
+        // The bind group refers to the storage buffers: rebuild it when one is replaced.
+        let mut replaced = ensure_buffer(
             dev,
             &mut self.tiles_buf,
             tb.len() as u64,
             wgpu::BufferUsages::STORAGE,
             "tiles",
         );
-        ensure_buffer(
+        replaced |= ensure_buffer(
             dev,
             &mut self.lines_buf,
             lb.len() as u64,
             wgpu::BufferUsages::STORAGE,
             "lines",
         );
-        ensure_buffer(
+        replaced |= ensure_buffer(
             dev,
             &mut self.regions_buf,
             rb.len() as u64,
             wgpu::BufferUsages::STORAGE,
             "regions",
         );
+        if replaced {
+            self.bind = None;
+        }
         let (
+            Some(res),
             Some((vbuf, _)),
             Some((ibuf, _)),
             Some((tbuf, _)),
@@ -645,6 +648,7 @@ impl Compositor for GpuCompositor {
             Some((rbuf, _)),
             Some((lut_tex, ..)),
         ) = (
+            &self.res,
             &self.vertices,
             &self.indices,
             &self.tiles_buf,
@@ -655,6 +659,43 @@ impl Compositor for GpuCompositor {
         else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
+        let bind = self.bind.get_or_insert_with(|| {
+            let lut_view = lut_tex.create_view(&wgpu::TextureViewDescriptor::default());
+            dev.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("composite"),
+                layout: &self.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: self.globals.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: tbuf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: lbuf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: rbuf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: wgpu::BindingResource::TextureView(&res.src_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 5,
+                        resource: wgpu::BindingResource::TextureView(&lut_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 6,
+                        resource: wgpu::BindingResource::Sampler(&self.sampler),
+                    },
+                ],
+            })
+        });
         let q = &self.queue;
         q.write_buffer(vbuf, 0, vb);
         if !ib.is_empty() {
@@ -664,78 +705,38 @@ impl Compositor for GpuCompositor {
         q.write_buffer(lbuf, 0, lb);
         q.write_buffer(rbuf, 0, rb);
         q.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
-        let used_h = rows * CELL;
-        let used_bytes = used_h as usize * TileAtlas::STRIDE;
-        let extent = wgpu::Extent3d {
-            width: ATLAS_WIDTH,
-            height: used_h,
-            depth_or_array_layers: 1,
-        };
-        q.write_texture(
-            wgpu::TexelCopyTextureInfo {
-                texture: &res.atlas_src,
-                mip_level: 0,
-                origin: wgpu::Origin3d::ZERO,
-                aspect: wgpu::TextureAspect::All,
-            },
-            &self.atlas.data[..used_bytes],
-            wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(TileAtlas::STRIDE as u32),
-                rows_per_image: Some(used_h),
-            },
-            extent,
-        );
-        let src_view = res
-            .atlas_src
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let dst_view = res
-            .atlas_dst
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let lut_view = lut_tex.create_view(&wgpu::TextureViewDescriptor::default());
-        let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("composite"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.globals.as_entire_binding(),
+        // Only the cells in use move: whole atlas rows, then the used part of the last row.
+        let regions = used_regions(n_tiles);
+        for &(y, w, h) in regions.iter().flatten() {
+            let offset = y as usize * TileAtlas::STRIDE;
+            let len = (h as usize - 1) * TileAtlas::STRIDE + w as usize * 4;
+            q.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &res.atlas_src,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
                 },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: tbuf.as_entire_binding(),
+                &self.atlas.data[offset..offset + len],
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(TileAtlas::STRIDE as u32),
+                    rows_per_image: Some(h),
                 },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: lbuf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: rbuf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: wgpu::BindingResource::TextureView(&src_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: wgpu::BindingResource::TextureView(&lut_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 6,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
-            ],
-        });
+                extent(w, h),
+            );
+        }
         let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("composite"),
         });
-        enc.copy_texture_to_texture(copy(&res.atlas_src), copy(&res.atlas_dst), extent);
+        for &(y, w, h) in regions.iter().flatten() {
+            enc.copy_texture_to_texture(at(&res.atlas_src, y), at(&res.atlas_dst, y), extent(w, h));
+        }
         {
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("composite"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &dst_view,
+                    view: &res.dst_view,
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
@@ -749,7 +750,7 @@ impl Compositor for GpuCompositor {
                 multiview_mask: None,
             });
             pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind, &[]);
+            pass.set_bind_group(0, &*bind, &[]);
             pass.set_vertex_buffer(0, vbuf.slice(..));
             if !ib.is_empty() {
                 pass.set_index_buffer(ibuf.slice(..), wgpu::IndexFormat::Uint32);
@@ -763,19 +764,22 @@ impl Compositor for GpuCompositor {
                 pass.draw_indexed(start..end, 0, i as u32..i as u32 + 1);
             }
         }
-        enc.copy_texture_to_buffer(
-            copy(&res.atlas_dst),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &res.readback,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(TileAtlas::STRIDE as u32),
-                    rows_per_image: Some(used_h),
+        for &(y, w, h) in regions.iter().flatten() {
+            enc.copy_texture_to_buffer(
+                at(&res.atlas_dst, y),
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &res.readback,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: u64::from(y) * TileAtlas::STRIDE as u64,
+                        bytes_per_row: Some(TileAtlas::STRIDE as u32),
+                        rows_per_image: Some(h),
+                    },
                 },
-            },
-            extent,
-        );
+                extent(w, h),
+            );
+        }
         let index = q.submit([enc.finish()]);
+        let used_bytes = (rows * CELL) as usize * TileAtlas::STRIDE;
         let slice = res.readback.slice(..used_bytes as u64);
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -797,16 +801,46 @@ impl Compositor for GpuCompositor {
             return Err(RenderError::Gpu("device lost or failed".into()));
         }
         {
+            // Straight from the mapped readback into the frame: no intermediate copy.
             let view = slice
                 .get_mapped_range()
                 .map_err(|e| RenderError::Gpu(format!("map: {e}")))?;
-            self.atlas.data[..used_bytes].copy_from_slice(&view);
+            scatter_from(&view, frame, &self.plan);
         }
         res.readback.unmap();
-        self.atlas.scatter(frame, &self.plan);
         Ok(CompositeStats {
             tiles: n_tiles,
             triangles: self.scratch_indices.len() / 3,
         })
+    }
+}
+
+/// The atlas rectangles holding `tiles` cells, as (top row, width, height) in pixels: the full
+/// cell rows, then the used part of the last row.
+fn used_regions(tiles: usize) -> [Option<(u32, u32, u32)>; 2] {
+    let tiles = tiles as u32;
+    let (full, rest) = (tiles / ATLAS_COLS, tiles % ATLAS_COLS);
+    [
+        (full > 0).then_some((0, ATLAS_WIDTH, full * CELL)),
+        (rest > 0).then_some((full * CELL, rest * CELL, CELL)),
+    ]
+}
+
+/// Copy location at atlas row `y`, column 0.
+fn at(t: &wgpu::Texture, y: u32) -> wgpu::TexelCopyTextureInfo<'_> {
+    wgpu::TexelCopyTextureInfo {
+        texture: t,
+        mip_level: 0,
+        origin: wgpu::Origin3d { x: 0, y, z: 0 },
+        aspect: wgpu::TextureAspect::All,
+    }
+}
+
+/// A 2D copy extent.
+fn extent(width: u32, height: u32) -> wgpu::Extent3d {
+    wgpu::Extent3d {
+        width,
+        height,
+        depth_or_array_layers: 1,
     }
 }

@@ -59,6 +59,30 @@ pub trait KeyModel: Sync {
     /// Key (0 = not field surface, 1 = field surface) of a colour given as limited-range BT.709
     /// Y, Cb, Cr code values, at field position `field_xy` (metres, for per-region palettes).
     fn key(&self, ycbcr: [f32; 3], field_xy: [f64; 2]) -> f32;
+    /// [`KeyModel::key`] of an 8-bit pixel in the frame's own components: R, G, B (full range)
+    /// when `rgb`, else limited-range Y, Cb, Cr. The default converts and calls `key`; a LUT
+    /// key answers from the bytes directly (the CPU compositor's per-pixel path).
+    fn key_u8(&self, rgb: bool, px: [u8; 3], field_xy: [f64; 2]) -> f32 {
+        let ycbcr = if rgb {
+            rgb_to_ycbcr709(f32::from(px[0]), f32::from(px[1]), f32::from(px[2]))
+        } else {
+            px.map(f32::from)
+        };
+        self.key(ycbcr, field_xy)
+    }
+    /// [`KeyModel::key_u8`] of a run of pixels at one field position, into `out` (one virtual
+    /// call per run).
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], field_xy: [f64; 2], out: &mut [f32]) {
+        for (p, o) in px.iter().zip(out) {
+            *o = self.key_u8(rgb, *p, field_xy);
+        }
+    }
+    /// Whether the key depends on the field position (per-region palettes). A key that does
+    /// not is evaluated once per pixel and min-filtered separably; one that does is evaluated
+    /// per covered pixel with that pixel's region.
+    fn varies_with_position(&self) -> bool {
+        true
+    }
     /// Radius of the neighbourhood minimum filter (0 = off); at most [`HALO`].
     fn min_filter_radius(&self) -> u32;
     /// The key as a LUT for the GPU, when it is one. A key without a LUT runs on the CPU only
@@ -93,6 +117,9 @@ impl KeyModel for NoKey {
     }
     fn min_filter_radius(&self) -> u32 {
         0
+    }
+    fn varies_with_position(&self) -> bool {
+        false
     }
 }
 

@@ -25,6 +25,10 @@ pub struct TriangleSetup {
     b: [f64; 3],
     /// Bounding box of pixel centres (inclusive, unclamped).
     pub bbox: [f64; 4],
+    /// Upper bounds over the triangle of the across and along gradient lengths (metres per
+    /// pixel; infinite when unknown): where the pixel's box lies inside the band even at the
+    /// bound, its coverage is exactly 1 without computing the gradient.
+    g_max: [f64; 2],
 }
 
 impl TriangleSetup {
@@ -80,6 +84,20 @@ impl TriangleSetup {
             xs.iter().copied().fold(f64::NEG_INFINITY, f64::max).floor(),
             ys.iter().copied().fold(f64::NEG_INFINITY, f64::max).floor(),
         ];
+        // |grad v| = |n_v - v * grad q| / q with v a perspective-correct mix of the vertex
+        // values and q (affine, 1/depth) no smaller than its smallest vertex value.
+        let q_min = inv.iter().copied().fold(f64::INFINITY, f64::min);
+        let q_len = q[0].hypot(q[1]);
+        let bound = |n: &[f64; 3], vals: [f64; 3]| {
+            let v_max = vals.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            let g = (n[0].hypot(n[1]) + v_max * q_len) / q_min;
+            if q_min > 0.0 && g.is_finite() {
+                g
+            } else {
+                f64::INFINITY
+            }
+        };
+        let g_max = [bound(&a, t.across), bound(&b, t.along)];
         Some(Self {
             edges,
             top_left,
@@ -87,6 +105,7 @@ impl TriangleSetup {
             a,
             b,
             bbox,
+            g_max,
         })
     }
 
@@ -97,6 +116,58 @@ impl TriangleSetup {
             let e = self.edges[i][0] * x + self.edges[i][1] * y + self.edges[i][2];
             e > 0.0 || (e == 0.0 && self.top_left[i])
         })
+    }
+
+    /// Pixel-centre columns of row `y` within [`x0`, `x1`] that may lie inside the triangle:
+    /// the edge functions solved for x, widened by a pixel each side (callers still test each
+    /// pixel with [`TriangleSetup::contains`] for the exact fill rule). `None` when empty.
+    #[inline]
+    pub fn row_span(&self, y: f64, x0: f64, x1: f64) -> Option<(f64, f64)> {
+        let (mut lo, mut hi) = (x0, x1);
+        for e in &self.edges {
+            let c = e[1] * y + e[2];
+            if e[0] > 0.0 {
+                lo = lo.max((-c / e[0]).floor() - 1.0);
+            } else if e[0] < 0.0 {
+                hi = hi.min((-c / e[0]).ceil() + 1.0);
+            } else if c < 0.0 {
+                return None;
+            }
+        }
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// [`strip_coverage`] at pixel centre (x, y) with the offsets of [`TriangleSetup::offsets`],
+    /// computed lazily: the along-strip terms only where the across coverage is not zero.
+    /// Returns the coverage and the (across, along) offsets.
+    #[inline]
+    pub fn coverage(&self, x: f64, y: f64, half_width_m: f64, length_m: f64) -> (f64, [f64; 2]) {
+        let d = self.q[0] * x + self.q[1] * y + self.q[2];
+        let inv = 1.0 / d;
+        let grad = |n: &[f64; 3], v: f64| {
+            let gx = (n[0] - v * self.q[0]) * inv;
+            let gy = (n[1] - v * self.q[1]) * inv;
+            (gx * gx + gy * gy).sqrt().max(1e-12)
+        };
+        let av = (self.a[0] * x + self.a[1] * y + self.a[2]) * inv;
+        let across = if av.abs() + 0.5 * self.g_max[0] <= half_width_m {
+            1.0
+        } else {
+            let r = 1.0 / grad(&self.a, av);
+            box_coverage(av.abs() * r, half_width_m * r)
+        };
+        if across <= 0.0 {
+            return (0.0, [av, 0.0]);
+        }
+        let bv = (self.b[0] * x + self.b[1] * y + self.b[2]) * inv;
+        let half_len = 0.5 * length_m;
+        let along = if (bv - half_len).abs() + 0.5 * self.g_max[1] <= half_len {
+            1.0
+        } else {
+            let r = 1.0 / grad(&self.b, bv);
+            box_coverage((bv - half_len).abs() * r, half_len * r)
+        };
+        (across * along, [av, bv])
     }
 
     /// Interpolated (across, along) offsets (metres) at (x, y) and the lengths of their
@@ -111,7 +182,7 @@ impl TriangleSetup {
         let grad = |n: &[f64; 3], v: f64| {
             let gx = (n[0] - v * self.q[0]) * inv;
             let gy = (n[1] - v * self.q[1]) * inv;
-            gx.hypot(gy)
+            (gx * gx + gy * gy).sqrt()
         };
         ([av, bv], [grad(&self.a, av), grad(&self.b, bv)])
     }

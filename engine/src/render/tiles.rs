@@ -198,7 +198,6 @@ impl TileAtlas {
     pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan) {
         use rayon::prelude::*;
         self.reserve(plan.tiles.len());
-        let (w, h) = (frame.layout.width, frame.layout.height);
         let row_bytes = CELL as usize * Self::STRIDE;
         let tiles = &plan.tiles;
         self.data[..atlas_rows(tiles.len()) as usize * row_bytes]
@@ -213,18 +212,11 @@ impl TileAtlas {
                     .take(ATLAS_COLS as usize)
                 {
                     let (ox, _) = Self::cell_origin(i);
+                    let fx0 = i64::from(tx * TILE) - i64::from(HALO);
                     for cy in 0..CELL {
-                        let fy = (i64::from(ty * TILE) + i64::from(cy) - i64::from(HALO))
-                            .clamp(0, i64::from(h) - 1) as u32;
+                        let fy = i64::from(ty * TILE) + i64::from(cy) - i64::from(HALO);
                         let base = cy as usize * Self::STRIDE + ox as usize * 4;
-                        for cx in 0..CELL {
-                            let fx = (i64::from(tx * TILE) + i64::from(cx) - i64::from(HALO))
-                                .clamp(0, i64::from(w) - 1)
-                                as u32;
-                            let px = read_native(frame, fx, fy);
-                            let o = base + cx as usize * 4;
-                            chunk[o..o + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
-                        }
+                        read_row(frame, fx0, fy, &mut chunk[base..base + CELL as usize * 4]);
                     }
                 }
             });
@@ -233,61 +225,100 @@ impl TileAtlas {
     /// Writes each planned tile's interior back into the frame. YUV chroma takes the mean of
     /// the pixels sharing its site (exactly the blend with their mean alpha).
     pub fn scatter(&self, frame: &mut FrameMut<'_>, plan: &TilePlan) {
-        let layout = frame.layout;
-        let (w, h) = (layout.width, layout.height);
-        let format = layout.format;
-        let (sx, sy) = match format {
-            PixelFormat::I420 | PixelFormat::Nv12 => (2, 2),
-            PixelFormat::Uyvy => (2, 1),
-            _ => (1, 1),
+        scatter_from(&self.data, frame, plan);
+    }
+}
+
+/// [`TileAtlas::scatter`] from any copy of the atlas (e.g. a mapped GPU readback buffer of
+/// `TileAtlas::STRIDE` bytes per row).
+pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
+    let layout = frame.layout;
+    let (w, h) = (layout.width, layout.height);
+    let format = layout.format;
+    let stride = TileAtlas::STRIDE;
+    let (sx, sy) = match format {
+        PixelFormat::I420 | PixelFormat::Nv12 => (2, 2),
+        PixelFormat::Uyvy => (2, 1),
+        _ => (1, 1),
+    };
+    for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
+        let (ox, oy) = TileAtlas::cell_origin(i);
+        let x_end = (tx * TILE + TILE).min(w);
+        let y_end = (ty * TILE + TILE).min(h);
+        let at = |fx: u32, fy: u32| {
+            let ax = ox + HALO + fx - tx * TILE;
+            let ay = oy + HALO + fy - ty * TILE;
+            ay as usize * stride + ax as usize * 4
         };
-        for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
-            let (ox, oy) = Self::cell_origin(i);
-            let x_end = (tx * TILE + TILE).min(w);
-            let y_end = (ty * TILE + TILE).min(h);
-            let at = |fx: u32, fy: u32| {
-                let ax = ox + HALO + fx - tx * TILE;
-                let ay = oy + HALO + fy - ty * TILE;
-                let o = ay as usize * Self::STRIDE + ax as usize * 4;
-                [self.data[o], self.data[o + 1], self.data[o + 2]]
-            };
-            if let Some(offs) = format.rgb_offsets() {
-                for fy in ty * TILE..y_end {
-                    for fx in tx * TILE..x_end {
-                        let px = at(fx, fy);
-                        let o = rgb_index(layout, fx, fy);
-                        frame.data[o + offs[0]] = px[0];
-                        frame.data[o + offs[1]] = px[1];
-                        frame.data[o + offs[2]] = px[2];
-                    }
+        if let Some(offs) = format.rgb_offsets() {
+            let n = (x_end - tx * TILE) as usize;
+            for fy in ty * TILE..y_end {
+                let src = &data[at(tx * TILE, fy)..][..n * 4];
+                let o = rgb_index(layout, tx * TILE, fy);
+                let dst = &mut frame.data[o..o + n * 4];
+                for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                    d[offs[0]] = s[0];
+                    d[offs[1]] = s[1];
+                    d[offs[2]] = s[2];
                 }
-                continue;
             }
-            let mut fy = ty * TILE;
-            while fy < y_end {
-                let mut fx = tx * TILE;
-                while fx < x_end {
-                    let (mut cb, mut cr, mut n) = (0u32, 0u32, 0u32);
-                    for yy in fy..(fy + sy).min(h) {
-                        for xx in fx..(fx + sx).min(w) {
-                            let px = at(xx, yy);
-                            if let Some([iy, _, _]) = yuv_indices(layout, xx, yy) {
-                                frame.data[iy] = px[0];
-                            }
-                            cb += u32::from(px[1]);
-                            cr += u32::from(px[2]);
-                            n += 1;
+            continue;
+        }
+        let mut fy = ty * TILE;
+        while fy < y_end {
+            let mut fx = tx * TILE;
+            while fx < x_end {
+                let (mut cb, mut cr, mut n) = (0u32, 0u32, 0u32);
+                for yy in fy..(fy + sy).min(h) {
+                    for xx in fx..(fx + sx).min(w) {
+                        let o = at(xx, yy);
+                        if let Some([iy, _, _]) = yuv_indices(layout, xx, yy) {
+                            frame.data[iy] = data[o];
                         }
+                        cb += u32::from(data[o + 1]);
+                        cr += u32::from(data[o + 2]);
+                        n += 1;
                     }
-                    if let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) {
-                        frame.data[icb] = ((cb + n / 2) / n) as u8;
-                        frame.data[icr] = ((cr + n / 2) / n) as u8;
-                    }
-                    fx += sx;
                 }
-                fy += sy;
+                if let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) {
+                    frame.data[icb] = ((cb + n / 2) / n) as u8;
+                    frame.data[icr] = ((cr + n / 2) / n) as u8;
+                }
+                fx += sx;
+            }
+            fy += sy;
+        }
+    }
+}
+
+/// Reads `out.len() / 4` pixels of frame row `fy` from column `fx0` on into RGBA8 cells in the
+/// frame's native components (alpha 255); rows and columns past the border repeat the edge.
+fn read_row(frame: &FrameRef<'_>, fx0: i64, fy: i64, out: &mut [u8]) {
+    let layout = frame.layout;
+    let (w, h) = (i64::from(layout.width), i64::from(layout.height));
+    let y = fy.clamp(0, h - 1) as u32;
+    let n = (out.len() / 4) as i64;
+    let clamp_x = |x: i64| x.clamp(0, w - 1) as u32;
+    if let Some(offs) = layout.format.rgb_offsets() {
+        // Interior run first, as one slice; edge pixels one by one.
+        let (a, b) = (fx0.max(0), (fx0 + n).min(w));
+        if a < b {
+            let src = &frame.data[rgb_index(layout, a as u32, y)..][..(b - a) as usize * 4];
+            let dst = &mut out[(a - fx0) as usize * 4..(b - fx0) as usize * 4];
+            for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                d.copy_from_slice(&[s[offs[0]], s[offs[1]], s[offs[2]], 255]);
             }
         }
+        for k in (0..n).filter(|&k| fx0 + k < a || fx0 + k >= b) {
+            let px = read_native(frame, clamp_x(fx0 + k), y);
+            let o = k as usize * 4;
+            out[o..o + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+        }
+        return;
+    }
+    for (k, d) in out.chunks_exact_mut(4).enumerate() {
+        let px = read_native(frame, clamp_x(fx0 + k as i64), y);
+        d.copy_from_slice(&[px[0], px[1], px[2], 255]);
     }
 }
 
