@@ -497,7 +497,7 @@ impl OperatorApp {
     // ---- keyboard ---------------------------------------------------------------------------
 
     fn keyboard(&mut self, ctx: &egui::Context) {
-        if ctx.memory(|m| m.focused().is_some()) {
+        if ctx.text_edit_focused() {
             return;
         }
         let (left, right, hide, shift) = ctx.input(|i| {
@@ -561,12 +561,14 @@ impl OperatorApp {
             .checkbox(&mut self.config.scrimmage.enabled, "Line of scrimmage")
             .changed();
         ui.horizontal(|ui| {
-            ui.label("First down at");
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut self.yard_entry)
-                    .desired_width(80.0)
-                    .hint_text("own 35"),
-            );
+            let label = ui.label("First down at");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.yard_entry)
+                        .desired_width(80.0)
+                        .hint_text("own 35"),
+                )
+                .labelled_by(label.id);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             if ui.button("Set").clicked() || enter {
                 match parse_yard(&self.yard_entry) {
@@ -596,7 +598,7 @@ impl OperatorApp {
             }
         });
         ui.horizontal(|ui| {
-            ui.label("Scrimmage at");
+            let label = ui.label("Scrimmage at");
             changed |= ui
                 .add(
                     egui::DragValue::new(&mut self.config.scrimmage.yard)
@@ -604,16 +606,19 @@ impl OperatorApp {
                         .speed(0.1)
                         .suffix(" yd"),
                 )
+                .labelled_by(label.id)
                 .changed();
         });
         ui.horizontal(|ui| {
-            ui.label("First down colour");
+            let label = ui.label("First down colour");
             changed |= ui
                 .color_edit_button_srgb(&mut self.config.first_down.rgb)
+                .labelled_by(label.id)
                 .changed();
-            ui.label("Scrimmage colour");
+            let label = ui.label("Scrimmage colour");
             changed |= ui
                 .color_edit_button_srgb(&mut self.config.scrimmage.rgb)
+                .labelled_by(label.id)
                 .changed();
         });
         let mut width_cm = self.config.first_down.width_m * 100.0;

@@ -231,7 +231,7 @@ impl Wizard {
                     }
                     let done = self.points.iter().any(|p| p.name == lm.name);
                     let label = if done {
-                        format!("✔ {}", lm.name)
+                        format!("{} (placed)", lm.name)
                     } else {
                         lm.name.clone()
                     };

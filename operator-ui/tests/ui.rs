@@ -134,7 +134,16 @@ fn an_exclusion_sample_changes_the_key_of_that_colour() {
         .expect("a grass pixel");
     let layout = FrameLayout::packed(PixelFormat::Rgba, width, height).unwrap();
     let frame = FrameRef::new(&layout, &clean).unwrap();
-    let player_colour = frame.ycbcr_f32(px, py);
+    // The colour of the sampled block: its mean (Y, Cb, Cr).
+    let mut player_colour = [0.0_f32; 3];
+    for j in py - 2..=py + 2 {
+        for i in px - 2..=px + 2 {
+            let c = frame.ycbcr_f32(i, j);
+            for k in 0..3 {
+                player_colour[k] += c[k] / 25.0;
+            }
+        }
+    }
     let grass_colour = frame.ycbcr_f32(grass.0, grass.1);
 
     step_until(&mut h, "the operator key in the engine", |a| {
@@ -161,10 +170,20 @@ fn an_exclusion_sample_changes_the_key_of_that_colour() {
     step_until(&mut h, "the new key in the engine", |a| {
         a.published().key_version > version
     });
+    // The palette itself (the direct model, the reference) now keys that colour to 0...
+    let model = key.palette.model().expect("palette model");
+    let c = player_colour.map(f64::from);
+    let direct = model.key(c[0], c[1], c[2]);
+    assert!(
+        direct < 1e-6,
+        "the palette excludes the player's colour ({direct})"
+    );
+    // ...and the engine's compiled key drops there (the 33-node LUT blurs an exclusion a few
+    // code values wide, so it is lower, not exactly 0).
     let after = engine_key_of(h.state(), player_colour).unwrap();
     assert!(
-        after < 0.05,
-        "the player's colour is excluded now ({after})"
+        after < before - 0.3,
+        "the engine keys the player's colour lower ({before} -> {after})"
     );
     let grass_key = engine_key_of(h.state(), grass_colour).unwrap();
     assert!(grass_key > 0.9, "grass still keys as field ({grass_key})");
@@ -216,6 +235,8 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
     let mut h = harness(None);
     wait_for_video(&mut h);
     h.get_by_label("Calibrate camera").click();
+    // One pass handles the click, the next draws the wizard.
+    h.step();
     h.step();
     let s = sample();
     let (index, width, height, pts) = {
@@ -240,9 +261,10 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
         if !inside {
             continue;
         }
-        let filter = h.get_by_label("Landmark filter");
-        filter.focus();
+        h.get_by_label("Landmark filter").focus();
+        h.step();
         h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        h.step();
         h.get_by_label("Landmark filter").type_text(&lm.name);
         h.step();
         h.get_by_label(&lm.name).click();
@@ -274,7 +296,9 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("venue.toml");
     h.get_by_label("Venue file").focus();
+    h.step();
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.step();
     h.get_by_label("Venue file")
         .type_text(path.to_str().unwrap());
     h.step();
