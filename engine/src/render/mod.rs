@@ -1,10 +1,11 @@
 //! The compositor: draws the keyed, anti-aliased field-space lines into a frame, in place.
 //!
-//! Both implementations share everything but the per-pixel shading: the frame is cut into
-//! [`TILE`]-pixel square tiles, only the tiles a line's mesh touches are gathered (with a
-//! [`HALO`]-pixel border for the key's neighbourhood filter) into an RGBA tile atlas in the
-//! frame's own colour space, shaded (CPU: [`cpu`], GPU: `gpu`), and written back. No stage
-//! converts or copies the whole frame.
+//! Both implementations work only on the [`TILE`]-pixel square tiles a line's mesh touches. The
+//! CPU compositor ([`cpu`]) rasterises the triangles row span by row span straight from the
+//! frame, keys only the covered pixels (and their min-filter neighbours) and blends the covered
+//! spans in place. The GPU compositor (`gpu`) gathers the touched tiles (with a [`HALO`]-pixel
+//! border for the key's neighbourhood filter) into an RGBA tile atlas in the frame's own colour
+//! space, shades it and writes the tiles back. No stage converts or copies the whole frame.
 //!
 //! Per pixel: `alpha = coverage * key * opacity`, `out = in + (colour - in) * alpha`, where
 //! coverage is the box-filtered overlap of the pixel with the strip computed in field space

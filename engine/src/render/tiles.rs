@@ -1,4 +1,4 @@
-//! Tile selection and the tile atlas shared by the CPU and GPU compositors.
+//! Tile selection (both compositors) and the tile atlas (the GPU compositor).
 //!
 //! The atlas is an RGBA8 image of `ATLAS_COLS` cells per row; each cell holds one frame tile
 //! plus a [`HALO`]-pixel border, in the frame's own colour space: R, G, B for the RGB formats
