@@ -183,12 +183,8 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
             .field
             .parse()
             .map_err(|e: yardline_engine::field::FieldParseError| UsageError(e.to_string()))?;
-        let period_s = match (scene.fps_num, scene.fps_den) {
-            (Some(num), Some(den)) if num > 0 && den > 0 => f64::from(den) / f64::from(num),
-            _ => 1.0 / scene.fps,
-        };
-        if period_s.is_finite() && period_s > 0.0 {
-            config.frame_period_ns = (1e9 * period_s).round() as i64;
+        if let Some(period) = scene.frame_period_ns() {
+            config.frame_period_ns = period;
         }
     }
     let input = input.ok_or_else(|| UsageError("--input or --sample is required".into()))?;

@@ -727,12 +727,8 @@ pub fn sample_setup(dir: &Path, mut config: EngineConfig) -> Result<VideoSetup, 
         .field
         .parse()
         .map_err(|e| UiError::Config(format!("{}: {e}", scene_path.display())))?;
-    let period_s = match (scene.fps_num, scene.fps_den) {
-        (Some(num), Some(den)) if num > 0 && den > 0 => f64::from(den) / f64::from(num),
-        _ => 1.0 / scene.fps,
-    };
-    if period_s.is_finite() && period_s > 0.0 {
-        config.frame_period_ns = (1e9 * period_s).round() as i64;
+    if let Some(period) = scene.frame_period_ns() {
+        config.frame_period_ns = period;
     }
     let venue_path = dir.join("venue.toml");
     let venue = Venue::load(&venue_path)

@@ -284,6 +284,16 @@ impl SceneConfig {
         }
     }
 
+    /// Frame period (ns): from the exact rate `fps_num / fps_den` when given, else from `fps`;
+    /// `None` when neither gives a positive finite period.
+    pub fn frame_period_ns(&self) -> Option<i64> {
+        let period_s = match (self.fps_num, self.fps_den) {
+            (Some(num), Some(den)) if num > 0 && den > 0 => f64::from(den) / f64::from(num),
+            _ => 1.0 / self.fps,
+        };
+        (period_s.is_finite() && period_s > 0.0).then(|| (1e9 * period_s).round() as i64)
+    }
+
     /// Checks the values the scorer relies on.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(SampleError::InvalidConfig(m));

@@ -5,10 +5,10 @@
 //! place. Nothing outside the strip's footprint is read or written.
 
 use rayon::prelude::*;
-use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, rgb_index, yuv_indices};
+use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, yuv_indices};
 
 use super::raster::TriangleSetup;
-use super::tiles::{CELL, HALO, TILE, TilePlan};
+use super::tiles::{CELL, HALO, TILE, TilePlan, read_native};
 use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
 
 /// Pixels of a tile.
@@ -345,22 +345,6 @@ impl Raster<'_> {
             }
         }
         k
-    }
-}
-
-/// Native components of a frame pixel: RGB for the RGB formats, YCbCr for YUV.
-#[inline]
-fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
-    let layout = frame.layout;
-    if let Some(o) = layout.format.rgb_offsets() {
-        let i = rgb_index(layout, x, y);
-        [
-            frame.data[i + o[0]],
-            frame.data[i + o[1]],
-            frame.data[i + o[2]],
-        ]
-    } else {
-        frame.ycbcr(x, y)
     }
 }
 

@@ -324,7 +324,7 @@ fn read_row(frame: &FrameRef<'_>, fx0: i64, fy: i64, out: &mut [u8]) {
 
 /// Native components of a frame pixel: RGB for the RGB formats, YCbCr for YUV.
 #[inline]
-fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
+pub(crate) fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
     let layout = frame.layout;
     if let Some(o) = layout.format.rgb_offsets() {
         let i = rgb_index(layout, x, y);
