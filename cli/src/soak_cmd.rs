@@ -150,6 +150,8 @@ pub struct EngineStatsOut {
     pub jumps_rejected: u64,
     /// Tracking samples dropped on arrival for an implausible jump.
     pub jump_samples_rejected: u64,
+    /// Frames drawn with the lines' correction against a sensor glitch.
+    pub sensor_glitches_gated: u64,
     /// Frame size changes.
     pub size_changes: u64,
 }
@@ -163,6 +165,7 @@ impl From<EngineStats> for EngineStatsOut {
             gpu_fallbacks: s.gpu_fallbacks,
             jumps_rejected: s.jumps_rejected,
             jump_samples_rejected: s.jump_samples_rejected,
+            sensor_glitches_gated: s.sensor_glitches_gated,
             size_changes: s.size_changes,
         }
     }

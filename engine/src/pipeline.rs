@@ -332,6 +332,9 @@ pub struct EngineStats {
     pub size_changes: u64,
     /// Tracking samples dropped on arrival for jumping faster than a head can slew.
     pub jump_samples_rejected: u64,
+    /// Frames whose sensor reading disagreed with the painted lines in one step (a late or
+    /// corrupt packet): drawn with the lines' correction, the filter left alone.
+    pub sensor_glitches_gated: u64,
 }
 
 /// Fastest plausible head slew (degrees per second) on any axis; a faster change between
@@ -809,6 +812,9 @@ impl Engine {
         let t = Instant::now();
         self.injected_panic(Stage::Pose);
         let est: PoseEstimate = self.pose.estimate(frame.as_ref(), sensor.as_ref());
+        if self.pose.last_estimate_gated() {
+            self.stats.sensor_glitches_gated += 1;
+        }
         report.timings.pose = ms_since(t);
         report.camera = est.camera;
         report.source = est.source;

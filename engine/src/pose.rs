@@ -36,6 +36,8 @@ use crate::vision::{
 pub const REFERENCE_WIDTH_PX: f64 = 1920.0;
 /// Default number of frames the last good pose is held.
 pub const DEFAULT_HOLD_FRAMES: u32 = 10;
+/// Consecutive frames past [`PoseConfig::fused_gate_px`] that make a new correction real.
+pub const FUSED_GATE_CONFIRM: u32 = 3;
 
 /// Which inputs the pose may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -155,8 +157,12 @@ pub struct PoseConfig {
     /// Largest rotation the fused correction may reach (degrees): beyond it the lines are
     /// taken to be misread (a hash mark one yard over is about 1 degree away), not the sensor.
     pub max_fused_correction_deg: f64,
-    /// Largest change of the fused correction from its prediction in one frame (degrees).
-    pub max_fused_step_deg: f64,
+    /// Innovation gate of the fused filter (pixels at 1920 wide): a solved correction that
+    /// moves a point further than this from the filter's prediction is taken for a sensor
+    /// glitch (a late or corrupt packet): that frame is drawn with the solved correction, the
+    /// filter is not updated. [`FUSED_GATE_CONFIRM`] gated frames in a row are a real change:
+    /// the filter restarts from the new correction.
+    pub fused_gate_px: f64,
     /// Filter of the fused correction.
     pub fused_filter: KalmanTuning,
     /// Filter of vision-only tracking.
@@ -182,7 +188,7 @@ impl Default for PoseConfig {
             inlier_px: 2.0,
             prior_px: 2.0,
             max_fused_correction_deg: 0.5,
-            max_fused_step_deg: 0.15,
+            fused_gate_px: 3.0,
             fused_filter: KalmanTuning::FUSED,
             vision_filter: KalmanTuning::VISION,
             vision_estimates_k1: true,
@@ -227,6 +233,10 @@ pub struct PoseEstimator {
     hold_left: u32,
     fused_filter: CorrectionFilter,
     fused_locked: bool,
+    /// Consecutive frames the fused innovation gate held back.
+    fused_gated: u32,
+    /// The last estimate was gated.
+    gated_last: bool,
     vision_filter: CorrectionFilter,
     vision_base: Option<Camera>,
     vision_locked: bool,
@@ -254,6 +264,8 @@ impl PoseEstimator {
             last_good: None,
             hold_left: 0,
             fused_locked: false,
+            fused_gated: 0,
+            gated_last: false,
             vision_base: None,
             vision_locked: false,
         }
@@ -296,18 +308,26 @@ impl PoseEstimator {
         self.vision_locked = false;
     }
 
+    /// True when the last estimate drew with the lines against a sensor reading that jumped
+    /// from the filtered correction (see [`PoseConfig::fused_gate_px`]).
+    pub fn last_estimate_gated(&self) -> bool {
+        self.gated_last
+    }
+
     /// A cut: forgets velocities, locks and any hold. The last good pose stays as the place
     /// vision-only tracking retries from.
     pub fn reset(&mut self) {
         self.fused_filter.reset();
         self.vision_filter.reset();
         self.fused_locked = false;
+        self.fused_gated = 0;
         self.vision_locked = false;
         self.hold_left = 0;
     }
 
     /// The pose of one frame, given the sensor camera for it (if any).
     pub fn estimate(&mut self, frame: FrameRef<'_>, sensor: Option<&Camera>) -> PoseEstimate {
+        self.gated_last = false;
         let luma = LumaView::new(frame);
         let sensor = sensor.filter(|c| camera_ok(c));
         let outcome = match (self.mode, sensor) {
@@ -416,9 +436,27 @@ impl PoseEstimator {
             Ok(res)
                 if self.fits(&res, self.fused_locked) && res.value.rotation.norm() <= max_rot =>
             {
-                let filtered = self.fused_filter.update(&res.value, &res.sigma, &ppu);
                 self.fused_locked = true;
-                let camera = filtered.apply(sensor);
+                let gate_px =
+                    self.config.fused_gate_px * f64::from(luma.width()) / REFERENCE_WIDTH_PX;
+                let gated = self.fused_filter.is_started()
+                    && innovation_px(&res.value, &pred, &ppu) > gate_px;
+                let camera = if gated && self.fused_gated + 1 < FUSED_GATE_CONFIRM {
+                    // The lines moved against the sensor in one frame: trust the lines for
+                    // this frame, keep the filter on the correction it had.
+                    self.fused_gated += 1;
+                    self.gated_last = true;
+                    res.value.apply(sensor)
+                } else {
+                    if gated {
+                        // Confirmed: the correction really changed.
+                        self.fused_filter.reset();
+                    }
+                    self.fused_gated = 0;
+                    self.fused_filter
+                        .update(&res.value, &res.sigma, &ppu)
+                        .apply(sensor)
+                };
                 let (rms, inliers) = residual_rms(&camera, &meas, self.config.inlier_px);
                 Outcome {
                     camera,
@@ -482,6 +520,15 @@ impl PoseEstimator {
             }
         }
     }
+}
+
+/// How far (pixels) correction `a` moves a point from where correction `b` puts it: the
+/// largest change over rotation and scale.
+fn innovation_px(a: &Correction, b: &Correction, ppu: &[f64; Correction::MAX_DIM]) -> f64 {
+    let (a, b) = (a.to_array(), b.to_array());
+    (0..4)
+        .map(|k| (a[k] - b[k]).abs() * ppu[k])
+        .fold(0.0, f64::max)
 }
 
 /// Half the image diagonal (pixels).

@@ -314,6 +314,61 @@ fn fused_corrects_drift_where_the_sensor_is_off() {
     );
 }
 
+/// The line error (RMS px) on each of `stale` frames when the sensor reading of those frames is
+/// the one from `lag` frames earlier (a late FreeD packet taken for the current one), and
+/// whether the estimator gated it; `gate_px` is the innovation gate.
+fn stale_readings(sample: &Sample, stale: &[u32], lag: u32, gate_px: f64) -> Vec<(f64, f64, bool)> {
+    let cfg = sample.config().clone();
+    let sensors = sensor_cameras(sample);
+    let config = PoseConfig {
+        fused_gate_px: gate_px,
+        ..PoseConfig::default()
+    };
+    let mut est = PoseEstimator::new(FieldModel::new(FieldKind::Nfl), PoseMode::Fused, config);
+    let mut out = Vec::new();
+    for i in 0..sample.frame_count() {
+        let f = sample.render_frame(i).expect("render");
+        let truth = truth_camera(&f.truth);
+        let (layout, data) = rgbx(&f);
+        let frame = FrameRef::new(&layout, &data).expect("frame");
+        let sensor = if stale.contains(&i) {
+            sensors[(i - lag) as usize]
+        } else {
+            sensors[i as usize]
+        };
+        let e = est.estimate(frame, sensor.as_ref());
+        if stale.contains(&i) {
+            let rms = |c: &Camera| {
+                let (sq, n, _) = line_error(c, &truth, cfg.first_down_yard, cfg.width, cfg.height);
+                (sq / n.max(1) as f64).sqrt()
+            };
+            let drawn = rms(&e.camera.expect("a camera"));
+            let raw = rms(&sensor.expect("a reading"));
+            out.push((drawn, raw, est.last_estimate_gated()));
+        }
+    }
+    out
+}
+
+#[test]
+fn fused_draws_a_late_reading_with_the_lines_and_keeps_the_filter() {
+    let sample = Sample::new(config(Scenario::Default, 1280, 720, 48)).expect("sample");
+    let stale = [20, 31, 42];
+    let gated = stale_readings(&sample, &stale, 3, PoseConfig::default().fused_gate_px);
+    let ungated = stale_readings(&sample, &stale, 3, f64::INFINITY);
+    for ((drawn, raw, was_gated), (plain, _, _)) in gated.iter().zip(&ungated) {
+        assert!(
+            *raw > 3.0,
+            "the stale reading is only {raw:.2} px off: {gated:?}"
+        );
+        assert!(*was_gated, "not gated: {gated:?}");
+        assert!(
+            *drawn < 1.0 && *drawn < 0.5 * plain,
+            "gated {drawn:.2} px, without the gate {plain:.2} px, stale sensor {raw:.2} px"
+        );
+    }
+}
+
 #[test]
 fn fused_static_camera_does_not_jitter() {
     let sample = Sample::new(config(Scenario::Static, 640, 360, 40)).expect("sample");

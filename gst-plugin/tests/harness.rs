@@ -171,16 +171,23 @@ fn properties_change_while_playing_on_the_next_frame() {
 #[test]
 fn a_frame_over_budget_passes_the_next_one_through_untouched() {
     init();
-    let s = TestSample::new(6, 35.0);
+    let s = TestSample::new(7, 35.0);
     let frames = s.rgba_frames();
     let element = s.element();
-    // One nanosecond: every processed frame overruns it.
-    element.set_property("budget", 1_i64);
     let mut h = harness(&element, &s.caps("RGBA"));
-    let out = run(&mut h, &s, &frames);
+    let mut out = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        if i == 1 {
+            // One nanosecond: every processed frame overruns it (frame 0, without a budget,
+            // built the automatic key).
+            element.set_property("budget", 1_i64);
+        }
+        h.push(buffer(f.clone(), s.pts(i), s.period_ns())).unwrap();
+        out.push(bytes(&h.pull().unwrap()));
+    }
     for (i, (o, f)) in out.iter().zip(&frames).enumerate() {
         let changed = differing(o, f);
-        if i % 2 == 0 {
+        if i % 2 == 1 || i == 0 {
             assert!(changed > 500, "frame {i} should be drawn");
         } else {
             assert_eq!(changed, 0, "frame {i} should pass through untouched");
@@ -189,7 +196,40 @@ fn a_frame_over_budget_passes_the_next_one_through_untouched() {
     let st = stats(&element);
     assert_eq!(st.get::<u64>("budget-skips").unwrap(), 3);
     assert_eq!(st.get::<u64>("over-budget").unwrap(), 3);
-    assert_eq!(st.get::<u64>("frames").unwrap(), 6);
+    assert_eq!(st.get::<u64>("frames").unwrap(), 7);
+}
+
+#[test]
+fn under_a_budget_no_frame_waits_for_the_automatic_key() {
+    init();
+    let s = TestSample::new(40, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    // No skipping (the machine may be slow), but a budget: the key builds in the background.
+    element.set_property("budget", i64::MAX);
+    let mut h = harness(&element, &s.caps("RGBA"));
+    let mut first_drawn = None;
+    for (i, f) in frames.iter().enumerate() {
+        h.push(buffer(f.clone(), s.pts(i), s.period_ns())).unwrap();
+        let changed = differing(&bytes(&h.pull().unwrap()), f);
+        if changed > 500 {
+            first_drawn.get_or_insert(i);
+        } else {
+            assert_eq!(changed, 0, "frame {i} modified without the line");
+        }
+        if first_drawn.is_none() {
+            // Give the background key time, as frames arriving at the frame rate would.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    let first = first_drawn.expect("the key never became ready");
+    assert!(first > 0, "frame 0 waited for the automatic key");
+    let st = stats(&element);
+    assert_eq!(st.get::<u64>("budget-skips").unwrap(), 0);
+    assert_eq!(
+        st.get::<u64>("drawn").unwrap(),
+        (frames.len() - first) as u64
+    );
 }
 
 #[test]

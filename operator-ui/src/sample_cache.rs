@@ -55,13 +55,54 @@ pub fn ensure_builtin_sample(cache_dir: &Path) -> Result<PathBuf, UiError> {
     Ok(dir)
 }
 
-/// Writes a sample folder (`video.mkv` FFV1 RGB plus the metadata files) into `dir`.
+/// Writes a sample folder (`video.mkv` FFV1 RGB plus the metadata files) as `dir`. The folder
+/// is written under a staging name beside `dir` and renamed into place when complete, so
+/// processes generating the same sample at once never read each other's half-written files:
+/// the first rename wins and the others keep its folder.
 pub fn write_sample(cfg: SampleConfig, dir: &Path) -> Result<(), UiError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| UiError::Io {
+            path: path.clone(),
+            source: e,
+        }
+    };
+    let name = dir
+        .file_name()
+        .map_or_else(|| "sample".into(), |n| n.to_string_lossy().into_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let staging = dir.with_file_name(format!(".{name}.{}-{nanos}.partial", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let written = write_sample_files(cfg, &staging);
+    let placed = written.and_then(|()| {
+        if dir.join(COMPLETE_MARKER).is_file() {
+            return Ok(());
+        }
+        if dir.exists() {
+            // An incomplete folder from an interrupted run.
+            std::fs::remove_dir_all(dir).map_err(io(dir))?;
+        }
+        match std::fs::rename(&staging, dir) {
+            Ok(()) => Ok(()),
+            // Another process placed its copy first.
+            Err(_) if dir.join(COMPLETE_MARKER).is_file() => Ok(()),
+            Err(e) => Err(io(dir)(e)),
+        }
+    });
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).ok();
+    }
+    placed
+}
+
+/// Writes the sample's files into the existing folder `dir`, the completion marker last.
+fn write_sample_files(cfg: SampleConfig, dir: &Path) -> Result<(), UiError> {
     let io = |e: std::io::Error| UiError::Io {
         path: dir.to_path_buf(),
         source: e,
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
     let sample = Sample::new(cfg).map_err(|e| UiError::Sample(e.to_string()))?;
     sample
         .write_metadata(dir)

@@ -285,7 +285,9 @@ impl ObjectImpl for Yardline {
                     .blurb(
                         "Processing time allowed per frame (ns); 0 = one frame period. A frame \
                          that overruns it makes the next frame pass through untouched (counted \
-                         as a budget skip) so the stream catches up; -1 never skips",
+                         as a budget skip) so the stream catches up, and the automatic key is \
+                         built in the background (frames pass untouched until it is ready); -1 \
+                         never skips and builds the key on the first frame, as a render does",
                     )
                     .minimum(-1)
                     .default_value(DEFAULT_BUDGET)
@@ -954,6 +956,8 @@ impl Yardline {
             };
         }
 
+        // Under a budget no frame may wait the second or so the automatic key takes.
+        state.engine.set_auto_key_inline(state.budget_ns.is_none());
         let report = match run_engine(&mut state.engine, &mut state.scratch, frame, frame_time) {
             Ok(r) => Some(r),
             Err(e) => {

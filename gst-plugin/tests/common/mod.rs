@@ -43,10 +43,15 @@ pub struct TestSample {
 impl TestSample {
     /// `frames` frames of 640x360 at 59.94 from the default scenario.
     pub fn new(frames: u32, first_down: f64) -> Self {
+        Self::with_size(frames, first_down, 640, 360)
+    }
+
+    /// `frames` frames of `width` x `height` at 59.94 from the default scenario.
+    pub fn with_size(frames: u32, first_down: f64, width: u32, height: u32) -> Self {
         let cfg = SampleConfig {
             frames,
-            width: 640,
-            height: 360,
+            width,
+            height,
             first_down_yard: first_down,
             ..SampleConfig::default()
         };
