@@ -467,6 +467,7 @@ impl PoseEstimator {
             }
             _ => {
                 self.fused_locked = false;
+                self.fused_gated = 0;
                 self.fused_filter.stop();
                 let camera = if self.fused_filter.is_started() {
                     self.fused_filter.value().apply(sensor)
