@@ -76,6 +76,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         backend: args.backend,
         pose_mode: PoseMode::Auto,
         report: Some(sample_dir.join("report.jsonl")),
+        save_key: None,
         output: args.output.clone(),
         json: false,
         quiet: args.quiet,

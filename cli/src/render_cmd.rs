@@ -66,6 +66,10 @@ pub struct RenderArgs {
     /// Write one report line per frame (report.jsonl).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Write the key the render used (the automatic one unless --keying) to this key.toml, to
+    /// refine in the operator app or reuse with --keying.
+    #[arg(long, value_name = "FILE")]
+    pub save_key: Option<PathBuf>,
     /// Output: .mkv (FFV1 lossless RGB), .mp4 (H.264) or a PNG pattern like out_%05d.png.
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
@@ -383,6 +387,17 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     }
     if reports.is_empty() {
         bail!("{}: no frames decoded", inputs.input.display());
+    }
+    if let Some(path) = &args.save_key {
+        let config = engine.key().and_then(|k| k.config()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no key to save (no frame had a camera pose to build one)",
+                path.display()
+            )
+        })?;
+        config
+            .save(path)
+            .with_context(|| format!("cannot save the key to {}", path.display()))?;
     }
     let elapsed = started.elapsed().as_secs_f64();
     Ok(summarise(

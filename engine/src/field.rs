@@ -320,6 +320,40 @@ impl FieldModel {
         x.abs() <= self.half_length_with_end_zones_m && y.abs() <= self.half_width_m
     }
 
+    /// Axis-aligned rectangles `[x0, y0, x1, y1]` (metres) covering every painted marking:
+    /// each straight line's painted band, each arc in pieces of at most 1 m of centreline, each
+    /// number box. They are where the key's paint palette applies.
+    pub fn paint_rects(&self) -> Vec<[f64; 4]> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            let h = 0.5 * l.width_m;
+            let points = match l.shape {
+                Shape::Segment { a, b } => vec![Point2::from(a), Point2::from(b)],
+                Shape::Arc { .. } => l.shape.sample(1.0),
+            };
+            for pair in points.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                out.push([
+                    a.x.min(b.x) - h,
+                    a.y.min(b.y) - h,
+                    a.x.max(b.x) + h,
+                    a.y.max(b.y) + h,
+                ]);
+            }
+        }
+        for corners in &self.number_boxes {
+            let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+            for c in corners {
+                for i in 0..2 {
+                    lo[i] = lo[i].min(c[i]);
+                    hi[i] = hi[i].max(c[i]);
+                }
+            }
+            out.push([lo[0], lo[1], hi[0], hi[1]]);
+        }
+        out
+    }
+
     /// Field-of-play outline corners (x, y), counter-clockwise from bottom left.
     pub fn outline(&self) -> [[f64; 2]; 4] {
         let (hx, hy) = (self.half_length_with_end_zones_m, self.half_width_m);

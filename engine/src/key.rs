@@ -4,13 +4,19 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nalgebra::Point2;
+use rayon::prelude::*;
 use yardline_keying::frame::FrameRef;
-use yardline_keying::{AutoPaletteOptions, KeyConfig, Keyer, auto_palette};
+use yardline_keying::{
+    AutoPaletteOptions, DEFAULT_PAINT_MARGIN_M, KeyConfig, Keyer, PaintKey, auto_paint_palette,
+    auto_palette,
+};
 
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 
-use crate::render::{HALO, KeyModel, LutView};
+use crate::render::{
+    HALO, KeyModel, KeyRegion, LutView, PreparedLine, regions_near_lines, strip_box,
+};
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
@@ -18,13 +24,15 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Clone)]
 pub struct FieldKey {
     keyer: Keyer,
+    config: Option<KeyConfig>,
     stacked: Vec<u8>,
-    rects: Vec<[f64; 4]>,
+    regions: Vec<KeyRegion>,
     generation: u64,
 }
 
 impl FieldKey {
-    /// Wraps a compiled keyer. The min-filter radius is limited to the compositor's halo.
+    /// Wraps a compiled keyer. The min-filter radius is limited to the compositor's halo. The
+    /// paint palette, if any, applies nowhere until [`FieldKey::on_field`] places it.
     pub fn new(mut keyer: Keyer) -> Self {
         if keyer.min_filter_radius() > HALO {
             tracing::warn!(
@@ -39,57 +47,73 @@ impl FieldKey {
             .iter()
             .flat_map(|l| l.data.iter().copied())
             .collect();
-        let rects = keyer.regions().iter().map(|r| r.rect).collect();
+        let regions = keyer
+            .regions()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| KeyRegion {
+                rect: r.rect,
+                lut: i as u32 + 1,
+            })
+            .collect();
         Self {
             keyer,
+            config: None,
             stacked,
-            rects,
+            regions,
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
         }
     }
 
-    /// Compiles a key configuration.
+    /// Compiles a key configuration (kept, see [`FieldKey::config`]).
     pub fn compile(config: &KeyConfig) -> Result<Self, yardline_keying::KeyError> {
-        Ok(Self::new(Keyer::compile(config)?))
+        let mut key = Self::new(Keyer::compile(config)?);
+        key.config = Some(config.clone());
+        Ok(key)
+    }
+
+    /// The same key with its paint palette placed on `field`'s painted markings (each widened
+    /// by the palette's margin), after the key's own regions. A key without a paint palette
+    /// is returned as is.
+    #[must_use]
+    pub fn on_field(mut self, field: &FieldModel) -> Self {
+        let Some((lut, margin)) = self.keyer.paint() else {
+            return self;
+        };
+        let own = self.keyer.regions().len();
+        self.regions.truncate(own);
+        self.regions
+            .extend(field.paint_rects().into_iter().map(|r| KeyRegion {
+                rect: [r[0] - margin, r[1] - margin, r[2] + margin, r[3] + margin],
+                lut: lut as u32,
+            }));
+        self
     }
 
     /// The underlying keyer (matte previews, sampling).
     pub fn keyer(&self) -> &Keyer {
         &self.keyer
     }
+
+    /// The configuration the key was compiled from (what `key.toml` would hold), when it was
+    /// compiled from one.
+    pub fn config(&self) -> Option<&KeyConfig> {
+        self.config.as_ref()
+    }
 }
 
 impl KeyModel for FieldKey {
     #[inline]
-    fn key(&self, ycbcr: [f32; 3], field_xy: [f64; 2]) -> f32 {
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
         let luts = self.keyer.luts();
-        let i = self.keyer.lut_index_at(field_xy[0], field_xy[1]);
-        luts.get(i)
+        luts.get(lut)
             .or_else(|| luts.first())
             .map_or(1.0, |l| l.lookup(ycbcr[0], ycbcr[1], ycbcr[2]))
     }
 
-    #[inline]
-    fn key_u8(&self, rgb: bool, px: [u8; 3], field_xy: [f64; 2]) -> f32 {
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
         let luts = self.keyer.luts();
-        let i = if self.rects.is_empty() {
-            0
-        } else {
-            self.keyer.lut_index_at(field_xy[0], field_xy[1])
-        };
-        luts.get(i).or_else(|| luts.first()).map_or(1.0, |l| {
-            if rgb {
-                l.lookup_rgb8(px[0], px[1], px[2])
-            } else {
-                l.lookup_u8(px[0], px[1], px[2])
-            }
-        })
-    }
-
-    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], field_xy: [f64; 2], out: &mut [f32]) {
-        let luts = self.keyer.luts();
-        let i = self.keyer.lut_index_at(field_xy[0], field_xy[1]);
-        let Some(lut) = luts.get(i).or_else(|| luts.first()) else {
+        let Some(lut) = luts.get(lut).or_else(|| luts.first()) else {
             out.fill(1.0);
             return;
         };
@@ -101,8 +125,8 @@ impl KeyModel for FieldKey {
         }
     }
 
-    fn varies_with_position(&self) -> bool {
-        !self.rects.is_empty()
+    fn regions(&self) -> &[KeyRegion] {
+        &self.regions
     }
 
     fn min_filter_radius(&self) -> u32 {
@@ -114,14 +138,318 @@ impl KeyModel for FieldKey {
         Some(LutView {
             size,
             data: &self.stacked,
-            regions: &self.rects,
             generation: self.generation,
         })
     }
 }
 
-/// The automatic initial key palette for a frame: grass clusters found inside the field of play
-/// as `camera` sees it (one full pass over the frame, a second or so at 1080p).
+/// Length of the pieces a painted marking is split into to tell seen paint from a kit that
+/// covers it (metres along the marking).
+const PAINT_PIECE_M: f64 = 0.1;
+/// How far beyond a painted marking's edge (pixels) its sides are looked at: past the edge's
+/// blend with the grass and the min-filter's reach.
+const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
+
+/// The key's regions for one frame: where the paint palette applies is narrowed to the paint
+/// actually seen. A white kit standing on a yard line has the paint's colour; what tells them
+/// apart is that a painted line is thin: beside seen paint lies grass (or a kit the default
+/// palette keys out anyway), while a kit covering the paint also covers its sides with a
+/// colour only the paint palette keys. Reused between frames (no allocation once warm).
+#[derive(Debug, Default)]
+pub struct PaintView {
+    near: Vec<u32>,
+    pieces: Vec<([f64; 4], Piece)>,
+    seen: Vec<bool>,
+    regions: Vec<KeyRegion>,
+}
+
+/// What lies beside a painted marking, from least to most suspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// Keyed as field by the default palette.
+    Grass,
+    /// Keyed by neither palette (a kit the default palette keys out anyway).
+    Other,
+    /// Keyed by the paint palette only: paint, or a kit as white as the paint.
+    PaintLike,
+}
+
+/// What one piece of a painted marking looks like this frame.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    /// 0: nothing paint-like beside it; 1: paint-like on one side, grass on the other; 2:
+    /// paint-like on one side and no grass on the other.
+    sides: u8,
+    /// Y, Cb, Cr at its centre (none when out of the frame).
+    colour: Option<[f32; 3]>,
+}
+
+/// Clean pieces (no paint-like side) each way along a marking that give the paint's colour
+/// there.
+const PAINT_REFERENCE_PIECES: usize = 20;
+
+/// Whether `c` has the colour of the clean pieces among `pieces` (each Y, Cb, Cr within 2.5
+/// standard deviations of their mean, at least 2 code values): seen paint rather than a kit
+/// whose white differs from the paint's. Fewer than 3 clean pieces: no.
+fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> bool {
+    let (mut n, mut sum, mut sq) = (0.0_f32, [0.0_f32; 3], [0.0_f32; 3]);
+    for colour in pieces.filter(|p| p.sides == 0).filter_map(|p| p.colour) {
+        n += 1.0;
+        for i in 0..3 {
+            sum[i] += colour[i];
+            sq[i] += colour[i] * colour[i];
+        }
+    }
+    if n < 3.0 {
+        return false;
+    }
+    (0..3).all(|i| {
+        let mean = sum[i] / n;
+        let sd = (sq[i] / n - mean * mean).max(0.0).sqrt();
+        (c[i] - mean).abs() <= (2.5 * sd).max(2.0)
+    })
+}
+
+impl PaintView {
+    /// A new, empty view.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
+    /// drawn: the key's own
+    /// regions as they are; each painted marking near the lines split into pieces of
+    /// [`PAINT_PIECE_M`] along its length, a piece kept unless a colour only the paint palette
+    /// keys lies beside it (a kit as white as the paint, which would cover the paint too; grass
+    /// or a kit the default palette already keys out are fine), a piece next to a rejected one
+    /// rejected too, kept pieces merged. Returns the key to composite with.
+    pub fn update<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+        lines: &[PreparedLine],
+    ) -> FrameKey<'a> {
+        self.regions.clear();
+        let own = key.keyer.regions().len();
+        let margin = key.keyer.paint().map_or(0.0, |p| p.1);
+        self.regions.extend_from_slice(&key.regions[..own]);
+        if key.regions.len() > own {
+            regions_near_lines(&key.regions, lines, &mut self.near);
+            let Some(default) = key.keyer.luts().first() else {
+                return FrameKey {
+                    key,
+                    regions: &self.regions,
+                };
+            };
+            let (w, h) = (frame.width(), frame.height());
+            let luts = key.keyer.luts();
+            let in_frame = |p: Point2<f64>| {
+                (0.0..=f64::from(w) - 1.0).contains(&p.x)
+                    && (0.0..=f64::from(h) - 1.0).contains(&p.y)
+            };
+            // What lies at a pixel beside the paint.
+            let side_at = |p: Point2<f64>, lut: u32| {
+                if !in_frame(p) {
+                    return Side::Grass; // cannot tell: keep the paint
+                }
+                let c = frame.ycbcr_f32(p.x.round() as u32, p.y.round() as u32);
+                let paint = luts.get(lut as usize).unwrap_or(default);
+                if default.lookup(c[0], c[1], c[2]) >= 0.5 {
+                    Side::Grass
+                } else if paint.lookup(c[0], c[1], c[2]) >= 0.5 {
+                    Side::PaintLike
+                } else {
+                    Side::Other
+                }
+            };
+            for &i in &self.near {
+                let region = key.regions[i as usize];
+                if (i as usize) < own {
+                    continue;
+                }
+                self.pieces.clear();
+                let [x0, y0, x1, y1] = region.rect;
+                let along_x = x1 - x0 >= y1 - y0;
+                let (mut u0, mut u1, v0, v1) = if along_x {
+                    (x0, x1, y0, y1)
+                } else {
+                    (y0, y1, x0, x1)
+                };
+                // Only the part of the marking under a line matters.
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                for b in lines.iter().map(strip_box) {
+                    if b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0 {
+                        let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
+                        lo = lo.min(a);
+                        hi = hi.max(c);
+                    }
+                }
+                u0 = u0.max(lo);
+                u1 = u1.min(hi);
+                if u0 >= u1 {
+                    continue;
+                }
+                let field = |u: f64, v: f64| {
+                    let (x, y) = if along_x { (u, v) } else { (v, u) };
+                    camera.project(&nalgebra::Point3::new(x, y, surface.surface_z(x, y)))
+                };
+                let n = (((u1 - u0) / PAINT_PIECE_M).ceil() as usize).clamp(1, 4096);
+                let step = (u1 - u0) / n as f64;
+                let vm = 0.5 * (v0 + v1);
+                // The paint's own edges (the region is the marking widened by the margin).
+                let (p0, p1) = (v0 + margin, v1 - margin);
+                for k in 0..n {
+                    let (a, b) = (u0 + step * k as f64, u0 + step * (k + 1) as f64);
+                    let um = 0.5 * (a + b);
+                    // The worst of what lies beside the marking on one side (paint-like, then
+                    // other, then grass).
+                    let side = |c: Point2<f64>, e: Point2<f64>, v: f64| {
+                        let px = (e - c).norm();
+                        let Some(d) = (e - c).try_normalize(1e-9) else {
+                            return Side::Grass;
+                        };
+                        PAINT_SIDE_PX.iter().fold(Side::Grass, |worst, &s| {
+                            // The side's field position (metres per pixel across the marking
+                            // from the paint's half width in pixels here).
+                            let side = v + (v - vm) * s / px;
+                            let (x, y) = if along_x { (um, side) } else { (side, um) };
+                            let other_paint = self.near.iter().any(|&j| {
+                                j != i
+                                    && key.regions[j as usize].lut == region.lut
+                                    && key.regions[j as usize].contains(x, y)
+                            });
+                            let here = if other_paint {
+                                Side::Grass
+                            } else {
+                                side_at(e + d * s, region.lut)
+                            };
+                            worst.max(here)
+                        })
+                    };
+                    let piece = match (field(um, vm), field(um, p0), field(um, p1)) {
+                        (Some(c), Some(e0), Some(e1)) if in_frame(c) => {
+                            let (s0, s1) = (side(c, e0, p0), side(c, e1, p1));
+                            let sides = match (s0.min(s1), s0.max(s1)) {
+                                (_, Side::Grass | Side::Other) => 0,
+                                (Side::Grass, Side::PaintLike) => 1,
+                                _ => 2,
+                            };
+                            let colour = frame.ycbcr_f32(c.x.round() as u32, c.y.round() as u32);
+                            Piece {
+                                sides,
+                                colour: Some(colour),
+                            }
+                        }
+                        _ => Piece {
+                            sides: 0,
+                            colour: None,
+                        },
+                    };
+                    let rect = if along_x {
+                        [a, v0, b, v1]
+                    } else {
+                        [v0, a, v1, b]
+                    };
+                    self.pieces.push((rect, piece));
+                }
+                // One paint-like side: paint beside a white kit, or a kit over the paint with
+                // grass on its other side. Seen paint has the colour of the clean paint nearby.
+                self.seen.clear();
+                for k in 0..n {
+                    let p = self.pieces[k].1;
+                    let seen = match p.sides {
+                        0 => true,
+                        1 => p.colour.is_some_and(|c| {
+                            let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+                            let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
+                            matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
+                        }),
+                        _ => false,
+                    };
+                    self.seen.push(seen);
+                }
+                // A piece next to a covered one is partly covered.
+                let seen: Vec<bool> = (0..n)
+                    .map(|k| {
+                        self.seen[k.saturating_sub(1)..(k + 2).min(n)]
+                            .iter()
+                            .all(|&s| s)
+                    })
+                    .collect();
+                let mut run: Option<[f64; 4]> = None;
+                for (k, &ok) in seen.iter().enumerate() {
+                    let r = self.pieces[k].0;
+                    match (&mut run, ok) {
+                        (Some(cur), true) => {
+                            cur[2] = cur[2].max(r[2]);
+                            cur[3] = cur[3].max(r[3]);
+                        }
+                        (None, true) => run = Some(r),
+                        (Some(cur), false) => {
+                            self.regions.push(KeyRegion {
+                                rect: *cur,
+                                lut: region.lut,
+                            });
+                            run = None;
+                        }
+                        (None, false) => {}
+                    }
+                }
+                if let Some(cur) = run {
+                    self.regions.push(KeyRegion {
+                        rect: cur,
+                        lut: region.lut,
+                    });
+                }
+            }
+        }
+        FrameKey {
+            key,
+            regions: &self.regions,
+        }
+    }
+}
+
+/// A key with its regions for one frame ([`PaintView::update`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameKey<'a> {
+    key: &'a FieldKey,
+    regions: &'a [KeyRegion],
+}
+
+impl KeyModel for FrameKey<'_> {
+    #[inline]
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
+        self.key.key(ycbcr, lut)
+    }
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u8_run(rgb, px, lut, out);
+    }
+    fn regions(&self) -> &[KeyRegion] {
+        self.regions
+    }
+    fn min_filter_radius(&self) -> u32 {
+        self.key.min_filter_radius()
+    }
+    fn lut(&self) -> Option<LutView<'_>> {
+        self.key.lut()
+    }
+}
+
+/// How far inside a painted marking (in pixels of its footprint) a pixel must lie to sample the
+/// paint's colour: the pixel's corners all on the paint.
+const PAINT_SAMPLE_INSET_PX: f64 = 0.5;
+/// Pixels whose centre lies within this of a painted marking (metres) stay out of the surface
+/// samples (the paint's blended edges).
+const PAINT_NEAR_M: f64 = 0.1;
+
+/// The automatic initial key for a frame, from the field of play as `camera` sees it: the
+/// grass clusters inside the field as the default palette, and, where painted markings are in
+/// view, a paint palette (grass, the paint's colours and their edge mixtures) that applies on
+/// the markings only. Without visible paint, paint-like clusters go into the default palette.
+/// Two passes over the frame, a second or so at 1080p.
 pub fn auto_key_config(
     frame: FrameRef<'_>,
     camera: &Camera,
@@ -131,25 +459,143 @@ pub fn auto_key_config(
     if outline.len() < 3 {
         return Err("the field of play is not in view".into());
     }
-    let inside = |x: u32, y: u32| point_in_polygon(f64::from(x), f64::from(y), &outline);
-    auto_palette(frame, inside, &AutoPaletteOptions::default())
-        .map(KeyConfig::new)
-        .map_err(|e| e.to_string())
+    let (w, h) = (frame.width(), frame.height());
+    let inside = polygon_mask(w, h, &outline);
+    let paint = PaintIndex::new(field.paint_rects());
+    let ground = |x: f64, y: f64| {
+        camera
+            .unproject_to_surface(Point2::new(x, y), &field.crown)
+            .map(|p| [p.x, p.y])
+    };
+    // Per pixel: 0 off the paint, 1 near a marking (its centre within the marking widened by
+    // PAINT_NEAR_M), 2 with its whole footprint on one marking.
+    let paint_class: Vec<u8> = inside
+        .par_iter()
+        .enumerate()
+        .map(|(i, &inside)| {
+            if !inside {
+                return 0;
+            }
+            let (x, y) = ((i % w as usize) as f64, (i / w as usize) as f64);
+            let Some(centre) = ground(x, y) else {
+                return 0;
+            };
+            let Some(rect) = paint.find(centre) else {
+                return u8::from(paint.near(centre, PAINT_NEAR_M));
+            };
+            let d = PAINT_SAMPLE_INSET_PX;
+            let whole = [(-d, -d), (d, -d), (-d, d), (d, d)]
+                .iter()
+                .all(|&(dx, dy)| ground(x + dx, y + dy).is_some_and(|p| contains(rect, p)));
+            if whole { 2 } else { 1 }
+        })
+        .collect();
+    // The surface from the field off the paint (however much paint is in view), the paint from
+    // the pixels well on it.
+    let surface_mask: Vec<bool> = inside
+        .iter()
+        .zip(&paint_class)
+        .map(|(&i, &c)| i && c == 0)
+        .collect();
+    let on_paint: Vec<bool> = paint_class.iter().map(|&c| c == 2).collect();
+    let options = AutoPaletteOptions {
+        find_paint: false,
+        ..AutoPaletteOptions::default()
+    };
+    let surface = auto_palette(frame, at(&surface_mask, w), &options).map_err(|e| e.to_string())?;
+    match auto_paint_palette(frame, &surface, at(&on_paint, w), &options) {
+        Ok(palette) => {
+            let mut config = KeyConfig::new(surface);
+            config.paint = Some(PaintKey {
+                margin_m: DEFAULT_PAINT_MARGIN_M,
+                palette,
+            });
+            Ok(config)
+        }
+        Err(e) => {
+            tracing::info!("no paint palette ({e}); paint-like colours join the default palette");
+            auto_palette(frame, at(&inside, w), &AutoPaletteOptions::default())
+                .map(KeyConfig::new)
+                .map_err(|e| e.to_string())
+        }
+    }
 }
 
-/// [`auto_key_config`] compiled, or `None` (logged) when it fails.
+/// [`auto_key_config`] compiled and placed on `field`, or `None` (logged) when it fails.
 pub fn auto_key(frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) -> Option<FieldKey> {
     match auto_key_config(frame, camera, field)
         .and_then(|c| FieldKey::compile(&c).map_err(|e| e.to_string()))
     {
         Ok(k) => {
             tracing::info!("automatic key palette built from frame");
-            Some(k)
+            Some(k.on_field(field))
         }
         Err(e) => {
             tracing::warn!("automatic key palette failed: {e}");
             None
         }
+    }
+}
+
+fn contains(r: &[f64; 4], p: [f64; 2]) -> bool {
+    p[0] >= r[0] && p[0] <= r[2] && p[1] >= r[1] && p[1] <= r[3]
+}
+
+/// Painted rectangles binned by field x, for a point lookup per pixel.
+struct PaintIndex {
+    rects: Vec<[f64; 4]>,
+    x0: f64,
+    bins: Vec<Vec<u32>>,
+}
+
+impl PaintIndex {
+    /// Bin width along x (metres).
+    const BIN_M: f64 = 1.0;
+
+    fn new(rects: Vec<[f64; 4]>) -> Self {
+        let x0 = rects.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
+        let x1 = rects.iter().map(|r| r[2]).fold(f64::NEG_INFINITY, f64::max);
+        let n = if x1 >= x0 {
+            ((x1 - x0) / Self::BIN_M) as usize + 1
+        } else {
+            0
+        };
+        let mut bins = vec![Vec::new(); n];
+        for (i, r) in rects.iter().enumerate() {
+            let a = ((r[0] - x0) / Self::BIN_M) as usize;
+            let b = (((r[2] - x0) / Self::BIN_M) as usize).min(n.saturating_sub(1));
+            for bin in &mut bins[a..=b] {
+                bin.push(i as u32);
+            }
+        }
+        Self { rects, x0, bins }
+    }
+
+    /// Whether `p` lies within `d` metres of a marking (the bin holding `p` and its neighbours
+    /// are searched, so `d` must not exceed the bin width).
+    fn near(&self, p: [f64; 2], d: f64) -> bool {
+        let t = (p[0] - self.x0) / Self::BIN_M;
+        if t.is_nan() || t < -1.0 {
+            return false;
+        }
+        let b = t.max(0.0) as usize;
+        (b.saturating_sub(1)..=b + 1)
+            .filter_map(|i| self.bins.get(i))
+            .flatten()
+            .map(|&i| &self.rects[i as usize])
+            .any(|r| p[0] >= r[0] - d && p[0] <= r[2] + d && p[1] >= r[1] - d && p[1] <= r[3] + d)
+    }
+
+    fn find(&self, p: [f64; 2]) -> Option<&[f64; 4]> {
+        let t = (p[0] - self.x0) / Self::BIN_M;
+        if t.is_nan() || t < 0.0 {
+            return None;
+        }
+        self.bins
+            .get(t as usize)?
+            .iter()
+            .map(|&i| &self.rects[i as usize])
+            .find(|r| contains(r, p))
     }
 }
 
@@ -170,15 +616,37 @@ fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
     out
 }
 
-fn point_in_polygon(x: f64, y: f64, poly: &[Point2<f64>]) -> bool {
-    let mut inside = false;
-    let mut j = poly.len() - 1;
-    for i in 0..poly.len() {
-        let (pi, pj) = (poly[i], poly[j]);
-        if (pi.y > y) != (pj.y > y) && x < (pj.x - pi.x) * (y - pi.y) / (pj.y - pi.y) + pi.x {
-            inside = !inside;
+/// `mask` (row-major, `width` wide) as a pixel predicate.
+fn at(mask: &[bool], width: u32) -> impl Fn(u32, u32) -> bool + '_ {
+    move |x, y| mask[y as usize * width as usize + x as usize]
+}
+
+/// Row-major `width * height` mask of the pixel centres inside `poly` (even-odd rule), filled
+/// row by row from the edge crossings.
+fn polygon_mask(width: u32, height: u32, poly: &[Point2<f64>]) -> Vec<bool> {
+    let (w, h) = (width as usize, height as usize);
+    let mut mask = vec![false; w * h];
+    let mut xs = Vec::new();
+    for (row, out) in mask.chunks_exact_mut(w.max(1)).enumerate().take(h) {
+        let y = row as f64;
+        xs.clear();
+        let mut j = poly.len() - 1;
+        for i in 0..poly.len() {
+            let (pi, pj) = (poly[i], poly[j]);
+            if (pi.y > y) != (pj.y > y) {
+                xs.push((pj.x - pi.x) * (y - pi.y) / (pj.y - pi.y) + pi.x);
+            }
+            j = i;
         }
-        j = i;
+        xs.sort_by(f64::total_cmp);
+        for pair in xs.chunks_exact(2) {
+            // Pixels x with pair[0] <= x < pair[1] (x < crossing toggles, as in the point test).
+            let a = pair[0].ceil().max(0.0);
+            let b = pair[1].ceil().min(w as f64);
+            if a < b {
+                out[a as usize..b as usize].fill(true);
+            }
+        }
     }
-    inside
+    mask
 }

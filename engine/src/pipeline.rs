@@ -17,7 +17,7 @@ use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef};
 use crate::field::{FieldKind, FieldModel};
 use crate::geometry::Camera;
 use crate::graphics::{DEFAULT_LINE_WIDTH_M, GroundStrip};
-use crate::key::{FieldKey, auto_key};
+use crate::key::{FieldKey, PaintView, auto_key};
 use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
 use crate::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, NoKey, PreparedLine,
@@ -449,6 +449,8 @@ pub struct Engine {
     auto_key_inline: bool,
     stats: EngineStats,
     lines: Vec<PreparedLine>,
+    /// Where the paint palette applies this frame.
+    paint_view: PaintView,
 }
 
 impl std::fmt::Debug for Engine {
@@ -489,12 +491,12 @@ impl Engine {
             }
             TrackingSync::new(sc)
         });
+        let field = FieldModel::new(config.field);
         let key = key
-            .map(FieldKey::compile)
+            .map(|k| FieldKey::compile(k).map(|k| k.on_field(&field)))
             .transpose()
             .map_err(|e| EngineError::Config(format!("key: {e}")))?;
         let (compositor, backend_name) = open_compositor(config.backend)?;
-        let field = FieldModel::new(config.field);
         let pose = PoseEstimator::new(
             field.clone(),
             config.pose_mode,
@@ -527,6 +529,7 @@ impl Engine {
             auto_key_inline: true,
             stats: EngineStats::default(),
             lines: Vec::new(),
+            paint_view: PaintView::new(),
         })
     }
 
@@ -546,6 +549,7 @@ impl Engine {
         }
         if config.field != self.config.field {
             self.field = FieldModel::new(config.field);
+            self.key = self.key.take().map(|k| k.on_field(&self.field));
             self.pose = PoseEstimator::new(
                 self.field.clone(),
                 config.pose_mode,
@@ -564,9 +568,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Replaces the occlusion key (and abandons an automatic key being built).
+    /// Replaces the occlusion key (and abandons an automatic key being built); its paint
+    /// palette is placed on this engine's field.
     pub fn set_key(&mut self, key: FieldKey) {
-        self.key = Some(key);
+        self.key = Some(key.on_field(&self.field));
         self.key_job = None;
     }
 
@@ -855,8 +860,14 @@ impl Engine {
             // No key yet: drawing without one would put the line over the players.
             return Ok(());
         }
+        let frame_key;
         let key: &dyn KeyModel = match &self.key {
-            Some(k) => k,
+            Some(k) => {
+                frame_key =
+                    self.paint_view
+                        .update(k, frame.as_ref(), &camera, &self.field, &self.lines);
+                &frame_key
+            }
             None => &NoKey,
         };
         let result = self.compositor.composite(frame, &self.lines, key);

@@ -99,7 +99,7 @@ fn coverage_integrates_to_the_line_width_and_centre() {
 /// A key that says "not field" for reddish pixels.
 struct RedIsPlayer;
 impl KeyModel for RedIsPlayer {
-    fn key(&self, ycbcr: [f32; 3], _field: [f64; 2]) -> f32 {
+    fn key(&self, ycbcr: [f32; 3], _lut: usize) -> f32 {
         if ycbcr[2] > 160.0 { 0.0 } else { 1.0 }
     }
     fn min_filter_radius(&self) -> u32 {

@@ -39,6 +39,12 @@ pub struct AutoPaletteOptions {
     pub tolerance: f64,
     /// Softness of the palette (Mahalanobis units).
     pub softness: f64,
+    /// Look for paint among the pixels the surface leaves unkeyed and add it to the palette
+    /// (off when the paint has a palette of its own, [`auto_paint_palette`]).
+    pub find_paint: bool,
+    /// Share of the pixels on the paint a cluster needs to be taken as paint by
+    /// [`auto_paint_palette`] (0..=1; players standing on the paint are smaller clusters).
+    pub min_share_on_paint: f64,
 }
 
 impl Default for AutoPaletteOptions {
@@ -53,9 +59,14 @@ impl Default for AutoPaletteOptions {
             paint_max_chroma: 24.0,
             tolerance: DEFAULT_INCLUSION_TOLERANCE,
             softness: DEFAULT_SOFTNESS,
+            find_paint: true,
+            min_share_on_paint: 0.03,
         }
     }
 }
+
+/// Mixing ratios of the edge samples between each surface and each paint colour.
+const EDGE_MIXES: [f64; 3] = [0.25, 0.5, 0.75];
 
 /// [`auto_palette`] with the field given as one bool per pixel (row-major, true = field).
 pub fn auto_palette_from_mask(
@@ -124,6 +135,10 @@ pub fn auto_palette(
         s.label = format!("surface Y={:.0}", s.mean[0]);
     }
     palette.samples.extend(surface);
+    if !options.find_paint {
+        palette.validate("palette")?;
+        return Ok(palette);
+    }
 
     let model = palette.model()?;
     let residual: Vec<[f64; 3]> = points
@@ -161,6 +176,108 @@ pub fn auto_palette(
     Ok(palette)
 }
 
+/// The palette of the painted markings ([`crate::PaintKey`]) from a frame: the inclusion
+/// samples of `surface` (the grass the paint lies on), paint found by k-means over the pixels
+/// `on_paint(x, y)` selects (well inside the markings as the camera sees them: clusters with
+/// at least `min_share_on_paint` of those pixels, brighter than the darkest surface by
+/// `paint_luma_margin` and near-neutral in chroma), and for each surface and paint pair the
+/// colours of their mixtures at 1/4, 1/2 and 3/4 (the anti-aliased edge of a painted line,
+/// which neither colour keys on its own). Every sample made is an inclusion.
+pub fn auto_paint_palette(
+    frame: FrameRef<'_>,
+    surface: &Palette,
+    on_paint: impl Fn(u32, u32) -> bool,
+    options: &AutoPaletteOptions,
+) -> Result<Palette, KeyError> {
+    check_options(options)?;
+    surface.validate("surface")?;
+    frame.layout.check_buffer(frame.data.len())?;
+    let grass: Vec<Sample> = surface.inclusion().cloned().collect();
+    if grass.is_empty() {
+        return Err(KeyError::Invalid {
+            key: "surface".into(),
+            reason: "has no inclusion sample".into(),
+        });
+    }
+    let points = sample_field(frame, &on_paint, options.max_pixels);
+    if points.len() < MIN_SAMPLE_PIXELS {
+        return Err(KeyError::TooFewPixels {
+            what: "automatic paint palette (pixels on the paint)",
+            found: points.len(),
+            needed: MIN_SAMPLE_PIXELS,
+        });
+    }
+    let darkest = grass
+        .iter()
+        .map(|s| s.mean[0])
+        .fold(f64::INFINITY, f64::min);
+    let min_members =
+        (options.min_share_on_paint * points.len() as f64).max(MIN_SAMPLE_PIXELS as f64);
+    let mut paint = Vec::new();
+    for members in kmeans(&points, options.residual_clusters) {
+        if (members.len() as f64) < min_members {
+            continue;
+        }
+        let s = Sample::from_pixels(SampleKind::Inclusion, "", &members, options.tolerance)?;
+        let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
+        if s.mean[0] >= darkest + options.paint_luma_margin && chroma <= options.paint_max_chroma {
+            paint.push(Sample {
+                label: format!("paint Y={:.0}", s.mean[0]),
+                ..s
+            });
+        }
+    }
+    if paint.is_empty() {
+        return Err(KeyError::Invalid {
+            key: "paint".into(),
+            reason: "no paint-like colour on the painted markings".into(),
+        });
+    }
+    paint.sort_by(|a, b| a.mean[0].total_cmp(&b.mean[0]));
+    let mut palette = Palette {
+        softness: options.softness,
+        samples: grass.clone(),
+    };
+    for p in &paint {
+        for g in &grass {
+            palette
+                .samples
+                .extend(EDGE_MIXES.iter().map(|&t| mixture(g, p, t)));
+        }
+    }
+    palette.samples.extend(paint);
+    palette.validate("paint palette")?;
+    Ok(palette)
+}
+
+/// The colours of `a` and `b` mixed `1 - t : t` (a pixel straddling both): the blended mean,
+/// the blended spread, plus spread along the a-b segment so neighbouring mixtures overlap.
+fn mixture(a: &Sample, b: &Sample, t: f64) -> Sample {
+    let mean: [f64; 3] = std::array::from_fn(|i| a.mean[i] + (b.mean[i] - a.mean[i]) * t);
+    let d: [f64; 3] = std::array::from_fn(|i| b.mean[i] - a.mean[i]);
+    let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+    // Half the gap to the next mixture, reached at the tolerance radius.
+    let along = 0.5 * 0.25 * len / a.tolerance.max(1.0);
+    let (wa, wb) = ((1.0 - t) * (1.0 - t), t * t);
+    let covariance = std::array::from_fn(|r| {
+        std::array::from_fn(|c| {
+            let dd = if len > 0.0 {
+                d[r] * d[c] / (len * len)
+            } else {
+                0.0
+            };
+            wa * a.covariance[r][c] + wb * b.covariance[r][c] + along * along * dd
+        })
+    });
+    Sample {
+        kind: SampleKind::Inclusion,
+        label: format!("edge {:.0}% Y={:.0}", 100.0 * t, mean[0]),
+        mean,
+        covariance,
+        tolerance: a.tolerance,
+    }
+}
+
 fn check_options(o: &AutoPaletteOptions) -> Result<(), KeyError> {
     let bad = |key: &str, reason: String| {
         Err(KeyError::Invalid {
@@ -180,6 +297,7 @@ fn check_options(o: &AutoPaletteOptions) -> Result<(), KeyError> {
     for (key, v) in [
         ("min_surface_fraction", o.min_surface_fraction),
         ("min_paint_fraction", o.min_paint_fraction),
+        ("min_share_on_paint", o.min_share_on_paint),
     ] {
         if !(0.0..=1.0).contains(&v) {
             return bad(key, format!("{v} is outside 0..=1"));

@@ -21,6 +21,10 @@ pub const MAX_LUT_SIZE: usize = 129;
 pub const DEFAULT_MIN_FILTER_RADIUS: u32 = 1;
 /// Largest min-filter radius accepted (pixels; 8 = 17x17).
 pub const MAX_MIN_FILTER_RADIUS: u32 = 8;
+/// Default widening of each painted marking where the paint palette applies (metres).
+pub const DEFAULT_PAINT_MARGIN_M: f64 = 0.05;
+/// Largest paint margin accepted (metres).
+pub const MAX_PAINT_MARGIN_M: f64 = 1.0;
 
 /// A part of the field with its own palette (a muddy midfield, a painted logo).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +48,24 @@ impl Region {
     }
 }
 
+/// The palette of the field's painted markings (yard lines, hash marks, borders, numbers). The
+/// keyer does not know where the paint lies: the field model places it (each marking's
+/// rectangle widened by `margin_m`), so the palette applies on the paint, and white kits
+/// elsewhere stay out of the key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaintKey {
+    /// Widening of each painted marking on every side (metres, 0..=1).
+    #[serde(default = "default_paint_margin")]
+    pub margin_m: f64,
+    /// Surface, paint and their edge mixtures.
+    pub palette: Palette,
+}
+
+fn default_paint_margin() -> f64 {
+    DEFAULT_PAINT_MARGIN_M
+}
+
 /// Everything `key.toml` holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +84,10 @@ pub struct KeyConfig {
     /// region listed that contains a field point wins.
     #[serde(default)]
     pub regions: Vec<Region>,
+    /// The palette of the painted markings (compiled to the LUT after the regions'); regions
+    /// listed above take precedence over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paint: Option<PaintKey>,
 }
 
 fn default_lut_size() -> usize {
@@ -87,6 +113,7 @@ impl KeyConfig {
             min_filter_radius: DEFAULT_MIN_FILTER_RADIUS,
             palette,
             regions: Vec::new(),
+            paint: None,
         }
     }
 
@@ -133,6 +160,15 @@ impl KeyConfig {
                 });
             }
             r.palette.validate(&format!("regions[{i}].palette"))?;
+        }
+        if let Some(p) = &self.paint {
+            if !(0.0..=MAX_PAINT_MARGIN_M).contains(&p.margin_m) {
+                return Err(KeyError::Invalid {
+                    key: "paint.margin_m".into(),
+                    reason: format!("{} is outside 0..={MAX_PAINT_MARGIN_M}", p.margin_m),
+                });
+            }
+            p.palette.validate("paint.palette")?;
         }
         Ok(())
     }

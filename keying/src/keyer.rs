@@ -20,11 +20,13 @@ const SPAN_OVERHEAD_LIMIT: usize = 2;
 const MIN_AVERAGE_RUN: usize = 4;
 
 /// A key compiled from a [`KeyConfig`]: one LUT per palette (0 = the default palette, `i + 1`
-/// = region `i`), the regions' field rectangles and the min-filter radius.
+/// = region `i`, then the paint palette), the regions' field rectangles and the min-filter
+/// radius.
 #[derive(Debug, Clone)]
 pub struct Keyer {
     luts: Vec<KeyLut>,
     regions: Vec<Region>,
+    paint: Option<(usize, f64)>,
     min_filter_radius: u32,
 }
 
@@ -45,9 +47,22 @@ impl Keyer {
             })?;
             luts.push(KeyLut::build(&model, config.lut_size)?);
         }
+        let mut paint = None;
+        if let Some(p) = &config.paint {
+            let model = p.palette.model().map_err(|e| match e {
+                KeyError::Invalid { key, reason } => KeyError::Invalid {
+                    key: format!("paint.{key}"),
+                    reason,
+                },
+                other => other,
+            })?;
+            paint = Some((luts.len(), p.margin_m));
+            luts.push(KeyLut::build(&model, config.lut_size)?);
+        }
         Ok(Self {
             luts,
             regions: config.regions.clone(),
+            paint,
             min_filter_radius: config.min_filter_radius,
         })
     }
@@ -58,11 +73,19 @@ impl Keyer {
         Ok(Self {
             luts: vec![lut],
             regions: Vec::new(),
+            paint: None,
             min_filter_radius,
         })
     }
 
-    /// The compiled LUTs: 0 is the default palette, `i + 1` is region `i`.
+    /// Index into [`Keyer::luts`] of the paint palette and its margin (metres), when the key has
+    /// one. Where the paint lies is the field model's business (see [`crate::PaintKey`]).
+    pub fn paint(&self) -> Option<(usize, f64)> {
+        self.paint
+    }
+
+    /// The compiled LUTs: 0 is the default palette, `i + 1` is region `i`, the paint palette
+    /// last.
     pub fn luts(&self) -> &[KeyLut] {
         &self.luts
     }
@@ -73,7 +96,8 @@ impl Keyer {
     }
 
     /// Index into [`Keyer::luts`] of the palette for field point (x, y) (metres): the first
-    /// region containing it, else 0. Non-finite points get 0.
+    /// region containing it, else 0. Non-finite points get 0. The paint palette is not
+    /// considered (the keyer does not know where the paint lies).
     pub fn lut_index_at(&self, field_x: f64, field_y: f64) -> usize {
         self.regions
             .iter()

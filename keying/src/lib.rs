@@ -42,6 +42,9 @@
 //!   origin at the centre of the field, +x toward the right goal line, +y toward the far
 //!   sideline), edges included. Region `i` compiles to LUT `i + 1`, LUT 0 is the default
 //!   palette, the first region listed containing a point wins ([`Keyer::lut_index_at`]).
+//! - **Paint**: an optional paint palette ([`PaintKey`], LUT after the regions') applies on the
+//!   field's painted markings, each widened by its margin; the field model (not this crate)
+//!   says where they lie, and regions take precedence over it.
 //! - **Key file** `key.toml`: `version = 1`, serde, validated on load; errors name the key
 //!   (`palette.samples[2].covariance: not positive definite`).
 //! - Chroma of subsampled formats is taken from the pixel's own chroma site (no
@@ -57,10 +60,11 @@ mod lut;
 mod palette;
 mod stats;
 
-pub use auto::{AutoPaletteOptions, auto_palette, auto_palette_from_mask};
+pub use auto::{AutoPaletteOptions, auto_paint_palette, auto_palette, auto_palette_from_mask};
 pub use config::{
-    DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, FINE_LUT_SIZE, KEY_FILE_VERSION, KeyConfig,
-    MAX_LUT_SIZE, MAX_MIN_FILTER_RADIUS, MIN_LUT_SIZE, Region,
+    DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, DEFAULT_PAINT_MARGIN_M, FINE_LUT_SIZE,
+    KEY_FILE_VERSION, KeyConfig, MAX_LUT_SIZE, MAX_MIN_FILTER_RADIUS, MAX_PAINT_MARGIN_M,
+    MIN_LUT_SIZE, PaintKey, Region,
 };
 pub use error::KeyError;
 pub use frame::{FrameError, FrameLayout, FrameMut, FrameRef, PixelFormat};

@@ -10,8 +10,8 @@ mod common;
 
 use common::{Jersey, Scene, Truth, football_scene, frame_from_rgb};
 use yardline_keying::{
-    AutoPaletteOptions, KeyConfig, Keyer, PixelFormat, PixelRect, auto_palette,
-    auto_palette_from_mask,
+    AutoPaletteOptions, KeyConfig, KeyError, Keyer, PixelFormat, PixelRect, auto_paint_palette,
+    auto_palette, auto_palette_from_mask,
 };
 
 /// Goal of issue 4: share of field-surface pixels keyed >= 0.5.
@@ -224,6 +224,63 @@ fn auto_palette_separates_sun_and_shadow_grass_and_finds_paint() {
     // Deterministic: the same frame gives the same palette.
     let again = auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
     assert_eq!(palette, again);
+}
+
+#[test]
+fn the_paint_palette_keys_paint_and_its_edges_and_the_surface_one_does_not() {
+    let scene = football_scene(W, H, 2);
+    let frame = frame_from_rgb(PixelFormat::Rgba, W, H, &scene.rgb, 0);
+    let options = AutoPaletteOptions {
+        find_paint: false,
+        ..AutoPaletteOptions::default()
+    };
+    // The surface from the field off the paint (the engine knows where the markings lie).
+    let off_paint = |x: u32, y: u32| scene.truth[(y * W + x) as usize] != Truth::Paint;
+    let surface = auto_palette(frame.as_ref(), off_paint, &options).unwrap();
+    assert!(surface.inclusion().all(|s| s.label.starts_with("surface")));
+    let is_paint = |x: u32, y: u32| scene.truth[(y * W + x) as usize] == Truth::Paint;
+    let paint = auto_paint_palette(frame.as_ref(), &surface, is_paint, &options).unwrap();
+    let (surface_model, paint_model) = (surface.model().unwrap(), paint.model().unwrap());
+    let mean = |pick: &dyn Fn(usize) -> bool| {
+        let (mut sum, mut n) = ([0.0; 3], 0.0);
+        for i in (0..scene.rgb.len()).filter(|&i| pick(i)) {
+            let c = common::to_ycbcr_bytes(scene.rgb[i]);
+            for k in 0..3 {
+                sum[k] += f64::from(c[k]);
+            }
+            n += 1.0;
+        }
+        sum.map(|v| v / n)
+    };
+    for shade in [false, true] {
+        let grass = mean(&|i| scene.truth[i] == Truth::Grass && scene.in_shadow[i] == shade);
+        let white = mean(&|i| scene.truth[i] == Truth::Paint && scene.in_shadow[i] == shade);
+        let edge: [f64; 3] = std::array::from_fn(|k| 0.5 * (grass[k] + white[k]));
+        let (g, p, e) = (
+            |m: &yardline_keying::KeyModel, c: [f64; 3]| m.key(c[0], c[1], c[2]),
+            white,
+            edge,
+        );
+        assert!(
+            g(&paint_model, grass) > 0.99,
+            "shade {shade}: grass not in the paint palette"
+        );
+        assert!(
+            g(&paint_model, p) > 0.99,
+            "shade {shade}: paint {p:?} not keyed"
+        );
+        assert!(
+            g(&paint_model, e) >= 0.5,
+            "shade {shade}: paint edge {e:?} not keyed"
+        );
+        assert!(
+            g(&surface_model, p) < 0.5,
+            "shade {shade}: the surface palette keys paint"
+        );
+    }
+    // Nothing on the paint: a clear error.
+    let e = auto_paint_palette(frame.as_ref(), &surface, |_, _| false, &options).unwrap_err();
+    assert!(matches!(e, KeyError::TooFewPixels { .. }), "{e}");
 }
 
 #[test]

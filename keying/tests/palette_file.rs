@@ -5,7 +5,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use yardline_keying::{KEY_FILE_VERSION, KeyConfig, KeyError, Palette, Region, Sample, SampleKind};
+use yardline_keying::{
+    KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region, Sample, SampleKind,
+};
 
 fn sample(kind: SampleKind, label: &str, mean: [f64; 3], tolerance: f64) -> Sample {
     Sample {
@@ -52,6 +54,18 @@ fn config() -> KeyConfig {
                 SampleKind::Inclusion,
                 "mud",
                 [80.0, 120.0, 140.0],
+                3.5,
+            )],
+        },
+    });
+    c.paint = Some(PaintKey {
+        margin_m: 0.07,
+        palette: Palette {
+            softness: 1.0,
+            samples: vec![sample(
+                SampleKind::Inclusion,
+                "paint",
+                [201.0, 127.0, 129.0],
                 3.5,
             )],
         },
@@ -127,6 +141,9 @@ fn validation_errors_name_the_key() {
 
     let e = parse_with("rect = [-9.144", "rect = [19.144");
     assert_eq!(invalid_key(&e), "regions[0].rect");
+
+    let e = parse_with("margin_m = 0.07", "margin_m = 3.0");
+    assert_eq!(invalid_key(&e), "paint.margin_m");
 
     let e = parse_with("lut_size = 65", "lut_size = 1");
     assert_eq!(invalid_key(&e), "lut_size");

@@ -17,7 +17,7 @@ struct Globals {
     key_radius: i32,
     is_rgb: u32,
     region_count: u32,
-    _pad: u32,
+    lut_count: u32,
 };
 
 // Keep in sync with `TileGpu` in engine/src/render/gpu.rs.
@@ -41,9 +41,14 @@ struct Line {
     _pad: f32,
 };
 
-// Keep in sync with `RegionGpu` in engine/src/render/gpu.rs: field rectangle of a key region.
+// Keep in sync with `RegionGpu` in engine/src/render/gpu.rs: field rectangle of a key region
+// and the palette (LUT block) inside it.
 struct Region {
     rect: vec4<f32>,
+    lut: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> globals: Globals;
@@ -99,24 +104,25 @@ fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(16.0 + y * (219.0 / 255.0), 128.0 + cb * (224.0 / 255.0), 128.0 + cr * (224.0 / 255.0));
 }
 
-// Key LUT lookup: regions are stacked along z, `lut_size` layers each.
-fn raw_key(native: vec3<f32>, region: u32) -> f32 {
+// Key LUT lookup: palettes are stacked along z, `lut_size` layers each.
+fn raw_key(native: vec3<f32>, lut: u32) -> f32 {
     var ycc = native * 255.0;
     if (globals.is_rgb != 0u) {
         ycc = rgb_to_ycbcr709(ycc);
     }
     let n = globals.lut_size;
-    let layers = n * f32(globals.region_count + 1u);
+    let layers = n * f32(globals.lut_count);
     let t = clamp(ycc / 255.0, vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0) + 0.5;
-    let uvw = vec3<f32>(t.x / n, t.y / n, (t.z + f32(region) * n) / layers);
+    let uvw = vec3<f32>(t.x / n, t.y / n, (t.z + f32(lut) * n) / layers);
     return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
 }
 
-fn region_at(p: vec2<f32>) -> u32 {
+// Palette at a field point: the first region containing it, else the default (0).
+fn lut_at(p: vec2<f32>) -> u32 {
     for (var i = 0u; i < globals.region_count; i = i + 1u) {
         let r = regions[i].rect;
         if (p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w) {
-            return i + 1u;
+            return regions[i].lut;
         }
     }
     return 0u;
@@ -133,13 +139,13 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
     let field = line.origin + line.direction * in.along
         + vec2<f32>(-line.direction.y, line.direction.x) * in.across;
-    let region = region_at(field);
+    let lut = lut_at(field);
     let centre = vec2<i32>(floor(in.position.xy));
     var key = 1.0;
     for (var dy = -globals.key_radius; dy <= globals.key_radius; dy = dy + 1) {
         for (var dx = -globals.key_radius; dx <= globals.key_radius; dx = dx + 1) {
             let c = textureLoad(source, centre + vec2<i32>(dx, dy), 0).rgb;
-            key = min(key, raw_key(c, region));
+            key = min(key, raw_key(c, lut));
         }
     }
     let alpha = coverage * key * clamp(line.opacity, 0.0, 1.0);

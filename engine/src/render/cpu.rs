@@ -9,11 +9,14 @@ use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, yuv_indices};
 
 use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native};
-use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
+use super::{
+    CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, lut_at,
+    native_colour, regions_near_line,
+};
 
 /// Pixels of a tile.
 const TILE_PX: usize = (TILE * TILE) as usize;
-/// Pixels of a tile with its halo (the key cache).
+/// Pixels of a tile with its halo (the raw keys).
 const CELL_PX: usize = (CELL * CELL) as usize;
 
 /// Composites on the CPU. Keeps its tile plan and per-tile scratch between frames (no
@@ -24,23 +27,24 @@ pub struct CpuCompositor {
     scratch: Vec<TileScratch>,
     colours: Vec<[f32; 3]>,
     setups: Vec<Option<TriangleSetup>>,
-    /// Frame counter that marks which key-cache entries are current (never 0).
-    stamp: u32,
+    /// Per line: the key regions near it this frame (indices into the key's regions).
+    near: Vec<Vec<u32>>,
 }
 
 /// Per-tile working memory, reused across frames.
 #[derive(Debug, Default, Clone)]
 struct TileScratch {
-    /// Raw key per pixel of the tile and its halo, with the stamp of the frame it is from
-    /// (keys that vary with the field position).
-    key: Vec<(u32, f32)>,
-    /// Raw key per pixel of the tile and its halo, valid on the rows' key spans (keys that do
-    /// not vary with the field position).
+    /// Raw key per pixel of the tile and its halo with one palette, valid on the rows' key
+    /// spans.
     raw: Vec<f32>,
     /// `raw` min-filtered along rows.
     hmin: Vec<f32>,
     /// Alpha per tile pixel, one `TILE_PX` block per line; zero outside `spans`.
     alpha: Vec<f32>,
+    /// Palette of each covered pixel, laid out as `alpha` (written only when regions are near).
+    luts: Vec<u32>,
+    /// Palettes used by the tile's covered pixels this frame.
+    used: Vec<u32>,
     /// Per line and tile row: the covered columns `[lo, hi)` (empty when `lo >= hi`).
     spans: Vec<[u16; 2]>,
     /// Triangles rasterised this frame.
@@ -52,14 +56,15 @@ const NO_SPAN: [u16; 2] = [TILE as u16, 0];
 
 impl TileScratch {
     fn prepare(&mut self, lines: usize) {
-        if self.key.len() < CELL_PX {
-            self.key.resize(CELL_PX, (0, 0.0));
+        if self.raw.len() < CELL_PX {
             self.raw.resize(CELL_PX, 0.0);
             self.hmin.resize(CELL_PX, 0.0);
         }
         if self.alpha.len() < lines * TILE_PX {
             self.alpha.resize(lines * TILE_PX, 0.0);
+            self.luts.resize(lines * TILE_PX, 0);
         }
+        self.used.clear();
         if self.spans.len() < lines * TILE as usize {
             self.spans.resize(lines * TILE as usize, NO_SPAN);
         }
@@ -94,8 +99,6 @@ impl Compositor for CpuCompositor {
         if self.scratch.len() < n_tiles {
             self.scratch.resize_with(n_tiles, TileScratch::default);
         }
-        self.stamp = self.stamp.wrapping_add(1).max(1);
-        let stamp = self.stamp;
         let format = layout.format;
         // Per-frame tables live in reused buffers: no allocation once warm.
         self.colours.clear();
@@ -105,14 +108,24 @@ impl Compositor for CpuCompositor {
         self.setups
             .extend(self.plan.triangles.iter().map(TriangleSetup::new));
         let radius = key.min_filter_radius().min(HALO);
+        let regions = key.regions();
+        if self.near.len() < lines.len() {
+            self.near.resize_with(lines.len(), Vec::new);
+        }
+        for (near, line) in self.near.iter_mut().zip(lines) {
+            near.clear();
+            if !regions.is_empty() {
+                regions_near_line(regions, line, near);
+            }
+        }
         let ctx = Raster {
-            per_pixel_key: key.varies_with_position(),
+            regions,
+            near: &self.near,
             plan: &self.plan,
             setups: &self.setups,
             lines,
             key,
             radius,
-            stamp,
             frame: frame.as_ref(),
         };
         // 1. Coverage x key x opacity of every covered pixel, from the original frame.
@@ -153,14 +166,15 @@ impl Compositor for CpuCompositor {
 
 /// What the rasteriser reads.
 struct Raster<'a> {
-    /// Key each covered pixel with its own field position (else once per pixel, separably).
-    per_pixel_key: bool,
+    /// The key's regions.
+    regions: &'a [KeyRegion],
+    /// Per line, those near it (indices into `regions`); empty: palette 0 everywhere.
+    near: &'a [Vec<u32>],
     plan: &'a TilePlan,
     setups: &'a [Option<TriangleSetup>],
     lines: &'a [PreparedLine],
     key: &'a dyn KeyModel,
     radius: u32,
-    stamp: u32,
     frame: FrameRef<'a>,
 }
 
@@ -175,14 +189,18 @@ impl Raster<'_> {
         let y0 = f64::from(ty0);
         let x_last = f64::from((tx0 + TILE).min(fw) - 1);
         let y_last = f64::from((ty0 + TILE).min(fh) - 1);
-        let rgb = self.frame.layout.format.is_rgb();
         let TileScratch {
-            key: cache,
             alpha,
+            luts,
+            used,
             spans,
             triangles,
             ..
         } = scratch;
+        let zoned = self.near.iter().any(|n| !n.is_empty());
+        if !zoned {
+            used.push(0);
+        }
         for &t in &self.plan.tile_triangles[cell] {
             let tri = &self.plan.triangles[t as usize];
             let Some(setup) = &self.setups[t as usize] else {
@@ -194,6 +212,8 @@ impl Raster<'_> {
             let opacity = line.opacity.clamp(0.0, 1.0);
             *triangles += 1;
             let alpha = &mut alpha[li * TILE_PX..(li + 1) * TILE_PX];
+            let luts = &mut luts[li * TILE_PX..(li + 1) * TILE_PX];
+            let near = &self.near[li];
             let spans = &mut spans[li * TILE as usize..(li + 1) * TILE as usize];
             let bx0 = setup.bbox[0].max(x0);
             let by0 = setup.bbox[1].max(y0);
@@ -212,14 +232,19 @@ impl Raster<'_> {
                         let (cov, off) = setup.coverage(x, y, half_width, length);
                         if cov > 0.0 {
                             let lx = (x - x0) as usize;
-                            let mut a = (cov as f32) * opacity;
-                            if self.per_pixel_key {
-                                let field = line.field_xy(off[1], off[0]);
-                                a *= self.filtered_key(cache, (tx0, ty0), lx, ly, |px| {
-                                    self.key.key_u8(rgb, px, field)
-                                });
+                            let i = ly * TILE as usize + lx;
+                            alpha[i] = (cov as f32) * opacity;
+                            if zoned {
+                                let lut = if near.is_empty() {
+                                    0
+                                } else {
+                                    lut_at(self.regions, near, line.field_xy(off[1], off[0]))
+                                };
+                                luts[i] = lut;
+                                if !used.contains(&lut) {
+                                    used.push(lut);
+                                }
                             }
-                            alpha[ly * TILE as usize + lx] = a;
                             let span = &mut spans[ly];
                             span[0] = span[0].min(lx as u16);
                             span[1] = span[1].max(lx as u16 + 1);
@@ -230,15 +255,25 @@ impl Raster<'_> {
                 y += 1.0;
             }
         }
-        if !self.per_pixel_key {
-            self.apply_key(scratch, (tx0, ty0));
+        let used = std::mem::take(&mut scratch.used);
+        for &lut in &used {
+            let only = (used.len() > 1).then_some(lut);
+            self.apply_key(scratch, (tx0, ty0), lut, only);
         }
+        scratch.used = used;
     }
 
-    /// Multiplies every covered pixel's alpha by its min-filtered key: raw keys once per pixel
-    /// of the covered spans widened by the radius (rows and columns), a running minimum along
-    /// each row, then along each column.
-    fn apply_key(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32)) {
+    /// Multiplies the covered pixels' alpha by their min-filtered key with palette `lut`: raw
+    /// keys once per pixel of the covered spans widened by the radius (rows and columns), a
+    /// running minimum along each row, then along each column. With `only`, just the covered
+    /// pixels of that palette (a tile that several palettes share).
+    fn apply_key(
+        &self,
+        scratch: &mut TileScratch,
+        (tx0, ty0): (u32, u32),
+        lut: u32,
+        only: Option<u32>,
+    ) {
         let lines = self.lines.len();
         let (t, c) = (TILE as usize, CELL as usize);
         let (r, h) = (self.radius as usize, HALO as usize);
@@ -246,16 +281,30 @@ impl Raster<'_> {
             raw,
             hmin,
             alpha,
+            luts,
             spans,
             ..
         } = scratch;
-        // Covered columns of each tile row, over all lines.
+        // Covered columns of each tile row (of this palette's pixels), over all lines.
         let mut union = [NO_SPAN; TILE as usize];
         for (ly, u) in union.iter_mut().enumerate() {
             for li in 0..lines {
-                let s = spans[li * t + ly];
-                u[0] = u[0].min(s[0]);
-                u[1] = u[1].max(s[1]);
+                let [lo, hi] = spans[li * t + ly];
+                match only {
+                    None => {
+                        u[0] = u[0].min(lo);
+                        u[1] = u[1].max(hi);
+                    }
+                    Some(l) => {
+                        let row = li * TILE_PX + ly * t;
+                        for lx in lo..hi {
+                            if luts[row + lx as usize] == l {
+                                u[0] = u[0].min(lx);
+                                u[1] = u[1].max(lx + 1);
+                            }
+                        }
+                    }
+                }
             }
         }
         let layout = self.frame.layout;
@@ -286,7 +335,7 @@ impl Raster<'_> {
                 *p = read_native(&self.frame, fx, fy);
             }
             self.key
-                .key_u8_run(rgb, &px[k0..k1], [0.0; 2], &mut row[k0..k1]);
+                .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
             if r > 0 {
                 let out = &mut hmin[cy * c..(cy + 1) * c];
                 for cx in lo + h..hi + h {
@@ -302,7 +351,11 @@ impl Raster<'_> {
             for ly in 0..t {
                 let [lo, hi] = spans[li * t + ly];
                 for lx in lo as usize..hi as usize {
-                    let a = &mut alpha[li * TILE_PX + ly * t + lx];
+                    let i = li * TILE_PX + ly * t + lx;
+                    if only.is_some_and(|l| luts[i] != l) {
+                        continue;
+                    }
+                    let a = &mut alpha[i];
                     if *a <= 0.0 {
                         continue;
                     }
@@ -314,37 +367,6 @@ impl Raster<'_> {
                 }
             }
         }
-    }
-
-    /// Minimum of the raw key over the (2r+1)^2 neighbourhood of tile pixel (lx, ly), computing
-    /// (and caching for this frame) raw keys of the original pixels on demand; pixels past the
-    /// frame border repeat the edge.
-    #[inline]
-    fn filtered_key(
-        &self,
-        cache: &mut [(u32, f32)],
-        (tx0, ty0): (u32, u32),
-        lx: usize,
-        ly: usize,
-        raw: impl Fn([u8; 3]) -> f32,
-    ) -> f32 {
-        let r = self.radius as usize;
-        let h = HALO as usize;
-        let (w, hgt) = (self.frame.layout.width, self.frame.layout.height);
-        let mut k = 1.0_f32;
-        for cy in (ly + h - r)..=(ly + h + r) {
-            let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, i64::from(hgt) - 1) as u32;
-            for cx in (lx + h - r)..=(lx + h + r) {
-                let entry = &mut cache[cy * CELL as usize + cx];
-                if entry.0 != self.stamp {
-                    let fx =
-                        (i64::from(tx0) + cx as i64 - h as i64).clamp(0, i64::from(w) - 1) as u32;
-                    *entry = (self.stamp, raw(read_native(&self.frame, fx, fy)));
-                }
-                k = k.min(entry.1);
-            }
-        }
-        k
     }
 }
 

@@ -13,7 +13,10 @@ use yardline_keying::frame::FrameMut;
 use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
-use super::{CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour};
+use super::{
+    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour,
+    regions_near_lines,
+};
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
 const GPU_TIMEOUT: Duration = Duration::from_secs(2);
@@ -34,10 +37,10 @@ pub struct Globals {
     pub key_radius: i32,
     /// 1 when the atlas holds RGB, 0 for YCbCr.
     pub is_rgb: u32,
-    /// Key regions beyond the default.
+    /// Key regions near the lines (entries of the regions buffer).
     pub region_count: u32,
-    /// Padding to 16 bytes.
-    pub pad: u32,
+    /// Palettes stacked in the key LUT texture.
+    pub lut_count: u32,
 }
 
 /// Per-tile placement. Keep in sync with `Tile` in composite.wgsl.
@@ -76,6 +79,10 @@ pub struct LineGpu {
 pub struct RegionGpu {
     /// x0, y0, x1, y1 (metres).
     pub rect: [f32; 4],
+    /// Palette (LUT block) inside the rectangle.
+    pub lut: u32,
+    /// Padding to 16 bytes.
+    pub pad: [u32; 3],
 }
 
 /// One vertex of a strip triangle.
@@ -142,6 +149,7 @@ pub struct GpuCompositor {
     scratch_tiles: Vec<TileGpu>,
     scratch_lines: Vec<LineGpu>,
     scratch_regions: Vec<RegionGpu>,
+    scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
 }
 
@@ -352,6 +360,7 @@ impl GpuCompositor {
             scratch_tiles: Vec::new(),
             scratch_lines: Vec::new(),
             scratch_regions: Vec::new(),
+            scratch_near: Vec::new(),
             failed,
         })
     }
@@ -569,19 +578,26 @@ impl Compositor for GpuCompositor {
                 pad: 0.0,
             }
         }));
-        let lut = key.lut();
         self.scratch_regions.clear();
-        if let Some(l) = &lut {
+        if key.lut().is_some() {
+            let regions = key.regions();
+            regions_near_lines(regions, lines, &mut self.scratch_near);
             self.scratch_regions
-                .extend(l.regions.iter().map(|r| RegionGpu {
-                    rect: r.map(|v| v as f32),
+                .extend(self.scratch_near.iter().map(|&i| {
+                    let r = &regions[i as usize];
+                    RegionGpu {
+                        rect: r.rect.map(|v| v as f32),
+                        lut: r.lut,
+                        pad: [0; 3],
+                    }
                 }));
         }
         let region_count = self.scratch_regions.len() as u32;
         if self.scratch_regions.is_empty() {
             // Storage bindings may not be empty.
-            self.scratch_regions.push(RegionGpu { rect: [0.0; 4] });
+            self.scratch_regions.push(RegionGpu::zeroed());
         }
+        let lut_count = self.lut.as_ref().map_or(1, |l| l.3.max(1) / l.2.max(1));
         let globals = Globals {
             atlas_size: [
                 ATLAS_WIDTH as f32,
@@ -592,7 +608,7 @@ impl Compositor for GpuCompositor {
             key_radius: key.min_filter_radius().min(HALO) as i32,
             is_rgb: u32::from(format.is_rgb()),
             region_count,
-            pad: 0,
+            lut_count,
         };
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);

@@ -55,34 +55,101 @@ impl PreparedLine {
     }
 }
 
-/// The occlusion key the compositor asks per original pixel.
-pub trait KeyModel: Sync {
-    /// Key (0 = not field surface, 1 = field surface) of a colour given as limited-range BT.709
-    /// Y, Cb, Cr code values, at field position `field_xy` (metres, for per-region palettes).
-    fn key(&self, ycbcr: [f32; 3], field_xy: [f64; 2]) -> f32;
-    /// [`KeyModel::key`] of an 8-bit pixel in the frame's own components: R, G, B (full range)
-    /// when `rgb`, else limited-range Y, Cb, Cr. The default converts and calls `key`; a LUT
-    /// key answers from the bytes directly (the CPU compositor's per-pixel path).
-    fn key_u8(&self, rgb: bool, px: [u8; 3], field_xy: [f64; 2]) -> f32 {
-        let ycbcr = if rgb {
-            rgb_to_ycbcr709(f32::from(px[0]), f32::from(px[1]), f32::from(px[2]))
-        } else {
-            px.map(f32::from)
-        };
-        self.key(ycbcr, field_xy)
+/// A field rectangle `[x0, y0, x1, y1]` (metres, edges included) whose pixels take their key
+/// from palette `lut` of the key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyRegion {
+    /// The rectangle.
+    pub rect: [f64; 4],
+    /// Which palette (LUT) applies inside it (0 is the default palette).
+    pub lut: u32,
+}
+
+impl KeyRegion {
+    /// True when field point (x, y) lies in the rectangle.
+    #[inline]
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        let [x0, y0, x1, y1] = self.rect;
+        x >= x0 && x <= x1 && y >= y0 && y <= y1
     }
-    /// [`KeyModel::key_u8`] of a run of pixels at one field position, into `out` (one virtual
-    /// call per run).
-    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], field_xy: [f64; 2], out: &mut [f32]) {
-        for (p, o) in px.iter().zip(out) {
-            *o = self.key_u8(rgb, *p, field_xy);
+}
+
+/// The palette (LUT index) at field point `xy` among `regions` (indices into `all`, in
+/// precedence order): the first containing it, else 0.
+#[inline]
+pub fn lut_at(all: &[KeyRegion], near: &[u32], xy: [f64; 2]) -> u32 {
+    near.iter()
+        .map(|&i| &all[i as usize])
+        .find(|r| r.contains(xy[0], xy[1]))
+        .map_or(0, |r| r.lut)
+}
+
+/// How far past a strip's edges (metres) a region still counts as near it: the coverage's
+/// anti-aliased fringe is about a pixel, which is well under this on any field shot.
+const REGION_MARGIN_M: f64 = 0.3;
+
+/// Field bounding box `[x0, y0, x1, y1]` of a line's strip widened by [`REGION_MARGIN_M`].
+pub fn strip_box(l: &PreparedLine) -> [f64; 4] {
+    let hw = l.mesh.half_width_m + REGION_MARGIN_M;
+    let [dx, dy] = l.direction;
+    let [ox, oy] = l.origin;
+    let (ex, ey) = (ox + dx * l.mesh.length_m, oy + dy * l.mesh.length_m);
+    let (px, py) = (dy.abs() * hw, dx.abs() * hw);
+    let (dmx, dmy) = (dx.abs() * REGION_MARGIN_M, dy.abs() * REGION_MARGIN_M);
+    [
+        ox.min(ex) - px - dmx,
+        oy.min(ey) - py - dmy,
+        ox.max(ex) + px + dmx,
+        oy.max(ey) + py + dmy,
+    ]
+}
+
+/// Indices (in order) of the regions whose rectangles come within [`REGION_MARGIN_M`] of
+/// `line`'s strip, appended to `out`. Only these can hold one of its covered pixels.
+pub fn regions_near_line(regions: &[KeyRegion], line: &PreparedLine, out: &mut Vec<u32>) {
+    let b = strip_box(line);
+    for (i, r) in regions.iter().enumerate() {
+        let [x0, y0, x1, y1] = r.rect;
+        if x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1] {
+            out.push(i as u32);
         }
     }
-    /// Whether the key depends on the field position (per-region palettes). A key that does
-    /// not is evaluated once per pixel and min-filtered separably; one that does is evaluated
-    /// per covered pixel with that pixel's region.
-    fn varies_with_position(&self) -> bool {
-        true
+}
+
+/// [`regions_near_line`] over all `lines`, into `out` (cleared first), in order, once each.
+pub fn regions_near_lines(regions: &[KeyRegion], lines: &[PreparedLine], out: &mut Vec<u32>) {
+    out.clear();
+    for l in lines {
+        regions_near_line(regions, l, out);
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// The occlusion key the compositor asks per original pixel. A key has one or more palettes
+/// (LUTs): 0 everywhere, unless a region says otherwise for a field position.
+pub trait KeyModel: Sync {
+    /// Key (0 = not field surface, 1 = field surface) of a colour given as limited-range BT.709
+    /// Y, Cb, Cr code values, with palette `lut`.
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32;
+    /// [`KeyModel::key`] of a run of 8-bit pixels in the frame's own components: R, G, B (full
+    /// range) when `rgb`, else limited-range Y, Cb, Cr; into `out`. The default converts and
+    /// calls `key`; a LUT key answers from the bytes directly.
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        for (p, o) in px.iter().zip(out) {
+            let ycbcr = if rgb {
+                rgb_to_ycbcr709(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))
+            } else {
+                p.map(f32::from)
+            };
+            *o = self.key(ycbcr, lut);
+        }
+    }
+    /// Field rectangles with their palettes, in precedence order (the first containing a
+    /// covered pixel's field position wins; none: palette 0). A pixel's whole neighbourhood
+    /// (the min-filter) is keyed with the palette of the covered pixel.
+    fn regions(&self) -> &[KeyRegion] {
+        &[]
     }
     /// Radius of the neighbourhood minimum filter (0 = off); at most [`HALO`].
     fn min_filter_radius(&self) -> u32;
@@ -95,15 +162,13 @@ pub trait KeyModel: Sync {
 
 /// A key LUT as the GPU uploads it: an R8 3D texture, x = Y, y = Cb, z = Cr (limited-range
 /// BT.709 code values, node `i` at `255 * i / (size - 1)`), one block of `size` z-layers per
-/// region (the default first, then `regions` in order).
+/// palette (LUT index order).
 #[derive(Debug, Clone, Copy)]
 pub struct LutView<'a> {
     /// Nodes per axis.
     pub size: usize,
-    /// `size^3 * (1 + regions.len())` alpha bytes, index `y + size * (cb + size * cr)` per block.
+    /// `size^3 * palettes` alpha bytes, index `y + size * (cb + size * cr)` per block.
     pub data: &'a [u8],
-    /// Field rectangles [x0, y0, x1, y1] (metres) of the regions after the default.
-    pub regions: &'a [[f64; 4]],
     /// Changes whenever the LUT contents change (the GPU re-uploads then).
     pub generation: u64,
 }
@@ -113,14 +178,11 @@ pub struct LutView<'a> {
 pub struct NoKey;
 
 impl KeyModel for NoKey {
-    fn key(&self, _ycbcr: [f32; 3], _field_xy: [f64; 2]) -> f32 {
+    fn key(&self, _ycbcr: [f32; 3], _lut: usize) -> f32 {
         1.0
     }
     fn min_filter_radius(&self) -> u32 {
         0
-    }
-    fn varies_with_position(&self) -> bool {
-        false
     }
 }
 

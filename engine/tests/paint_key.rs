@@ -1,0 +1,234 @@
+//! The paint palette: a line on a painted yard line covers the paint (its anti-aliased edges
+//! included), the palette applies only on the field model's markings, a kit as white as the
+//! paint standing on the marking stays over the line, and the CPU and GPU compositors agree
+//! with regions in play.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use nalgebra::{Matrix3, Point2, Point3, Rotation3};
+use yardline_engine::key::{FieldKey, PaintView, auto_key_config};
+use yardline_engine::render::{
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, PreparedLine, prepare_line,
+};
+use yardline_engine::{Camera, Crown, FieldKind, FieldModel, GroundStrip, Intrinsics};
+use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index};
+
+const W: u32 = 320;
+const H: u32 = 240;
+const GRASS: [f64; 3] = [52.0, 118.0, 50.0];
+const PAINT: [f64; 3] = [222.0, 224.0, 218.0];
+const YELLOW: [u8; 3] = [255, 215, 0];
+/// Most a channel may differ between the CPU and GPU compositors.
+const TOLERANCE: u8 = 2;
+/// Supersampling per axis when painting the picture.
+const SS: u32 = 4;
+
+/// 50 m above the field centre looking straight down: 20 px per metre, image x = field x, so
+/// the 50-yard line (4 in = 2 px) runs down the middle column.
+fn camera() -> Camera {
+    let k = Intrinsics {
+        fx: 1000.0,
+        fy: 1000.0,
+        cx: f64::from(W) / 2.0 - 0.5,
+        cy: f64::from(H) / 2.0 - 0.5,
+        k1: 0.0,
+        k2: 0.0,
+    };
+    let c2f = Rotation3::from_matrix(&Matrix3::new(1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, -1.0));
+    Camera::from_centre(k, c2f, Point3::new(0.0, 0.0, 50.0))
+}
+
+/// Grass with the field model's paint (anti-aliased by supersampling), and, where `kit` holds
+/// a field rectangle, a "player" the colour of the paint standing over it.
+fn picture(field: &FieldModel, kit: Option<[f64; 4]>) -> (FrameLayout, Vec<u8>) {
+    let cam = camera();
+    let rects = field.paint_rects();
+    let layout = FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap();
+    let mut data = vec![255_u8; layout.size];
+    for y in 0..H {
+        for x in 0..W {
+            let mut sum = [0.0; 3];
+            for sy in 0..SS {
+                for sx in 0..SS {
+                    let px = Point2::new(
+                        f64::from(x) - 0.5 + (f64::from(sx) + 0.5) / f64::from(SS),
+                        f64::from(y) - 0.5 + (f64::from(sy) + 0.5) / f64::from(SS),
+                    );
+                    let g = cam.unproject_to_ground(px).unwrap();
+                    let inside =
+                        |r: &[f64; 4]| g.x >= r[0] && g.x <= r[2] && g.y >= r[1] && g.y <= r[3];
+                    let c = if kit.as_ref().is_some_and(inside) || rects.iter().any(inside) {
+                        PAINT
+                    } else {
+                        GRASS
+                    };
+                    for i in 0..3 {
+                        sum[i] += c[i];
+                    }
+                }
+            }
+            let o = rgb_index(&layout, x, y);
+            for i in 0..3 {
+                data[o + i] = (sum[i] / f64::from(SS * SS)).round() as u8;
+            }
+        }
+    }
+    (layout, data)
+}
+
+/// A 0.2 m line on the 50-yard line (field x = 0), y from -5 to 5 m.
+fn line_on_the_50() -> PreparedLine {
+    let strip = GroundStrip {
+        a: Point2::new(0.0, -5.0),
+        b: Point2::new(0.0, 5.0),
+        width_m: 0.2,
+    };
+    prepare_line(&camera(), &strip, &Crown::default(), W, H, YELLOW, 1.0)
+}
+
+fn composite(
+    c: &mut dyn Compositor,
+    key: &dyn KeyModel,
+    picture: &(FrameLayout, Vec<u8>),
+) -> Vec<u8> {
+    let (layout, mut data) = (picture.0.clone(), picture.1.clone());
+    let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+    c.composite(&mut frame, &[line_on_the_50()], key).unwrap();
+    data
+}
+
+/// Rows `y0..y1` (image) where the drawn line's width (sum of per-pixel change towards yellow,
+/// in pixels) is at least `min_px`.
+fn drawn_rows(
+    clean: &[u8],
+    out: &[u8],
+    layout: &FrameLayout,
+    rows: std::ops::Range<u32>,
+    min_px: f64,
+) -> usize {
+    rows.filter(|&y| {
+        let width: f64 = (W / 2 - 10..W / 2 + 10)
+            .map(|x| {
+                let o = rgb_index(layout, x, y);
+                // Blue falls from the background's towards yellow's 0.
+                let (c, v) = (f64::from(clean[o + 2]), f64::from(out[o + 2]));
+                ((c - v) / c.max(1.0)).clamp(0.0, 1.0)
+            })
+            .sum();
+        width >= min_px
+    })
+    .count()
+}
+
+fn auto_key(field: &FieldModel, picture: &(FrameLayout, Vec<u8>)) -> FieldKey {
+    let frame = FrameRef::new(&picture.0, &picture.1).unwrap();
+    let config = auto_key_config(frame, &camera(), field).unwrap();
+    assert!(config.paint.is_some(), "no paint palette found");
+    FieldKey::compile(&config).unwrap()
+}
+
+#[test]
+fn a_line_on_a_painted_yard_line_covers_the_paint() {
+    let field = FieldModel::new(FieldKind::Nfl);
+    let pic = picture(&field, None);
+    let key = auto_key(&field, &pic);
+    // Rows of the line clear of the hash marks' rows (y = +-2.82..3.43 m, rows 51..69 and
+    // 171..189).
+    let rows = 30..50;
+    let placed = key.clone().on_field(&field);
+    let out = composite(&mut CpuCompositor::new(), &placed, &pic);
+    let full = drawn_rows(&pic.1, &out, &pic.0, rows.clone(), 3.5);
+    assert_eq!(full, rows.len(), "the line is not whole over the paint");
+    // The same palettes without the paint placed: the paint and its edges are keyed out.
+    let out = composite(&mut CpuCompositor::new(), &key, &pic);
+    let full = drawn_rows(&pic.1, &out, &pic.0, rows, 3.5);
+    assert_eq!(full, 0, "the default palette keyed the paint");
+    // Off the paint, the paint palette does not apply: a paint-white patch there is keyed out.
+    let field_key = key.on_field(&field);
+    assert!(
+        field_key.regions().len() > 100,
+        "every marking has a region"
+    );
+    assert!(
+        field_key
+            .regions()
+            .iter()
+            .all(|r| !r.contains(0.5, 0.0) && !r.contains(-0.5, 0.0)),
+        "paint regions spread off the markings"
+    );
+}
+
+#[test]
+fn a_kit_as_white_as_the_paint_stays_over_the_line() {
+    let field = FieldModel::new(FieldKind::Nfl);
+    // A "player" 1 m across, from y = 1 to 2 m (image rows 80..100), standing on the line.
+    let kit = [-0.5, 1.0, 0.5, 2.0];
+    let key = auto_key(&field, &picture(&field, None)).on_field(&field);
+    let pic = picture(&field, Some(kit));
+    let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
+    let mut view = PaintView::new();
+    let lines = [line_on_the_50()];
+    let frame_key = view.update(&key, frame, &camera(), &field, &lines);
+    let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
+    let cam = camera();
+    for y in 0..H {
+        for x in 0..W {
+            let g = cam
+                .unproject_to_ground(Point2::new(f64::from(x), f64::from(y)))
+                .unwrap();
+            // Kit pixels (one pixel in from its edge, where it blends with the grass).
+            if g.x > kit[0] + 0.05
+                && g.x < kit[2] - 0.05
+                && g.y > kit[1] + 0.05
+                && g.y < kit[3] - 0.05
+            {
+                let o = rgb_index(&pic.0, x, y);
+                assert_eq!(
+                    out[o..o + 3],
+                    pic.1[o..o + 3],
+                    "kit pixel ({x},{y}) painted"
+                );
+            }
+        }
+    }
+    // The paint away from the kit is still covered (rows 30..50: y = 3.5..4.5 m; rows
+    // 110..150: y = -1.5..0.5 m; 0.2 m from the kit is rejected with it).
+    let clean = &pic.1;
+    assert_eq!(drawn_rows(clean, &out, &pic.0, 30..50, 3.5), 20);
+    assert_eq!(drawn_rows(clean, &out, &pic.0, 110..150, 3.5), 40);
+    // Without the view the whole marking keeps the paint palette, and the kit is drawn over.
+    let out = composite(&mut CpuCompositor::new(), &key, &pic);
+    let o = rgb_index(&pic.0, W / 2, 90);
+    assert_ne!(
+        out[o..o + 3],
+        pic.1[o..o + 3],
+        "the kit keyed as field without the view"
+    );
+}
+
+#[test]
+fn cpu_and_gpu_agree_with_paint_regions() {
+    let field = FieldModel::new(FieldKind::Nfl);
+    let pic = picture(&field, Some([-0.5, 1.0, 0.5, 2.0]));
+    let key = auto_key(&field, &picture(&field, None)).on_field(&field);
+    let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
+    let mut view = PaintView::new();
+    let frame_key = view.update(&key, frame, &camera(), &field, &[line_on_the_50()]);
+    let mut gpu = GpuCompositor::new(AdapterChoice::Any)
+        .expect("a wgpu adapter (lavapipe is installed by scripts/install-deps.sh)");
+    let a = composite(&mut CpuCompositor::new(), &frame_key, &pic);
+    let b = composite(&mut gpu, &frame_key, &pic);
+    let d = a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    assert!(
+        d <= TOLERANCE,
+        "CPU vs GPU ({}): max difference {d}",
+        gpu.describe()
+    );
+    assert!(
+        drawn_rows(&pic.1, &b, &pic.0, 30..50, 3.5) == 20,
+        "GPU: line not whole over the paint"
+    );
+}
