@@ -144,8 +144,12 @@ impl KeyModel for FieldKey {
 }
 
 /// Length of the pieces a painted marking is split into to tell seen paint from a kit that
-/// covers it (metres along the marking).
+/// covers it (pixels in the image) ...
+const PAINT_PIECE_PX: f64 = 3.0;
+/// ... or, where the marking's ends do not project, metres along it.
 const PAINT_PIECE_M: f64 = 0.1;
+/// Most pieces per marking.
+const MAX_PAINT_PIECES: usize = 8192;
 /// How far beyond a painted marking's edge (pixels) its sides are looked at: past the edge's
 /// blend with the grass and the min-filter's reach.
 const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
@@ -269,7 +273,6 @@ impl PaintView {
                 if (i as usize) < own {
                     continue;
                 }
-                self.pieces.clear();
                 let [x0, y0, x1, y1] = region.rect;
                 let along_x = x1 - x0 >= y1 - y0;
                 let (mut u0, mut u1, v0, v1) = if along_x {
@@ -295,12 +298,19 @@ impl PaintView {
                     let (x, y) = if along_x { (u, v) } else { (v, u) };
                     camera.project(&nalgebra::Point3::new(x, y, surface.surface_z(x, y)))
                 };
-                let n = (((u1 - u0) / PAINT_PIECE_M).ceil() as usize).clamp(1, 4096);
-                let step = (u1 - u0) / n as f64;
                 let vm = 0.5 * (v0 + v1);
+                // Pieces of about PAINT_PIECE_PX in the image (PAINT_PIECE_M when an end does
+                // not project).
+                let n = match (field(u0, vm), field(u1, vm)) {
+                    (Some(a), Some(b)) => ((b - a).norm() / PAINT_PIECE_PX).ceil(),
+                    _ => ((u1 - u0) / PAINT_PIECE_M).ceil(),
+                };
+                let n = (n as usize).clamp(1, MAX_PAINT_PIECES);
+                let step = (u1 - u0) / n as f64;
                 // The paint's own edges (the region is the marking widened by the margin).
                 let (p0, p1) = (v0 + margin, v1 - margin);
-                for k in 0..n {
+                let near = &self.near;
+                let piece_at = |k: usize| {
                     let (a, b) = (u0 + step * k as f64, u0 + step * (k + 1) as f64);
                     let um = 0.5 * (a + b);
                     // The worst of what lies beside the marking on one side (paint-like, then
@@ -315,7 +325,7 @@ impl PaintView {
                             // from the paint's half width in pixels here).
                             let side = v + (v - vm) * s / px;
                             let (x, y) = if along_x { (um, side) } else { (side, um) };
-                            let other_paint = self.near.iter().any(|&j| {
+                            let other_paint = near.iter().any(|&j| {
                                 j != i
                                     && key.regions[j as usize].lut == region.lut
                                     && key.regions[j as usize].contains(x, y)
@@ -352,8 +362,12 @@ impl PaintView {
                     } else {
                         [v0, a, v1, b]
                     };
-                    self.pieces.push((rect, piece));
-                }
+                    (rect, piece)
+                };
+                (0..n)
+                    .into_par_iter()
+                    .map(piece_at)
+                    .collect_into_vec(&mut self.pieces);
                 // One paint-like side: paint beside a white kit, or a kit over the paint with
                 // grass on its other side. Seen paint has the colour of the clean paint nearby.
                 self.seen.clear();

@@ -255,26 +255,22 @@ impl Raster<'_> {
                 y += 1.0;
             }
         }
-        let used = std::mem::take(&mut scratch.used);
-        for &lut in &used {
-            let only = (used.len() > 1).then_some(lut);
-            self.apply_key(scratch, (tx0, ty0), lut, only);
+        if let [lut] = scratch.used[..] {
+            self.apply_key(scratch, (tx0, ty0), lut);
+        } else {
+            let used = std::mem::take(&mut scratch.used);
+            for &lut in &used {
+                self.apply_key_of(scratch, (tx0, ty0), lut);
+            }
+            scratch.used = used;
         }
-        scratch.used = used;
     }
 
-    /// Multiplies the covered pixels' alpha by their min-filtered key with palette `lut`: raw
-    /// keys once per pixel of the covered spans widened by the radius (rows and columns), a
-    /// running minimum along each row, then along each column. With `only`, just the covered
-    /// pixels of that palette (a tile that several palettes share).
-    fn apply_key(
-        &self,
-        scratch: &mut TileScratch,
-        (tx0, ty0): (u32, u32),
-        lut: u32,
-        only: Option<u32>,
-    ) {
-        let lines = self.lines.len();
+    /// [`Raster::apply_key`] for a tile that several palettes share: only the covered pixels
+    /// of palette `lut`, with raw keys computed just where their neighbourhoods reach (one
+    /// bit mask of cell columns per cell row).
+    fn apply_key_of(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32), lut: u32) {
+        const _: () = assert!(CELL <= 128, "cell rows must fit a u128 mask");
         let (t, c) = (TILE as usize, CELL as usize);
         let (r, h) = (self.radius as usize, HALO as usize);
         let TileScratch {
@@ -285,26 +281,101 @@ impl Raster<'_> {
             spans,
             ..
         } = scratch;
-        // Covered columns of each tile row (of this palette's pixels), over all lines.
-        let mut union = [NO_SPAN; TILE as usize];
-        for (ly, u) in union.iter_mut().enumerate() {
-            for li in 0..lines {
+        // Cell columns whose row minimum some covered pixel of this palette reads, per cell row.
+        let mut need = [0_u128; CELL as usize];
+        for li in 0..self.lines.len() {
+            for ly in 0..t {
                 let [lo, hi] = spans[li * t + ly];
-                match only {
-                    None => {
-                        u[0] = u[0].min(lo);
-                        u[1] = u[1].max(hi);
-                    }
-                    Some(l) => {
-                        let row = li * TILE_PX + ly * t;
-                        for lx in lo..hi {
-                            if luts[row + lx as usize] == l {
-                                u[0] = u[0].min(lx);
-                                u[1] = u[1].max(lx + 1);
-                            }
+                let row = li * TILE_PX + ly * t;
+                for lx in lo as usize..hi as usize {
+                    if luts[row + lx] == lut && alpha[row + lx] > 0.0 {
+                        let bit = 1_u128 << (lx + h);
+                        for m in &mut need[ly + h - r..=ly + h + r] {
+                            *m |= bit;
                         }
                     }
                 }
+            }
+        }
+        let layout = self.frame.layout;
+        let (w, hgt) = (i64::from(layout.width), i64::from(layout.height));
+        let rgb = layout.format.is_rgb();
+        let mut px = [[0_u8; 3]; CELL as usize];
+        for (cy, &m) in need.iter().enumerate() {
+            if m == 0 {
+                continue;
+            }
+            let mut reach = m;
+            for k in 1..=r {
+                reach |= (m << k) | (m >> k);
+            }
+            let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, hgt - 1) as u32;
+            let row = &mut raw[cy * c..(cy + 1) * c];
+            let mut rest = reach;
+            while rest != 0 {
+                let k0 = rest.trailing_zeros() as usize;
+                let k1 = k0 + (!(rest >> k0)).trailing_zeros() as usize;
+                for (cx, p) in px.iter_mut().enumerate().take(k1).skip(k0) {
+                    let fx = (i64::from(tx0) + cx as i64 - h as i64).clamp(0, w - 1) as u32;
+                    *p = read_native(&self.frame, fx, fy);
+                }
+                self.key
+                    .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
+                rest &= !(((1_u128 << (k1 - k0)) - 1) << k0);
+            }
+            if r > 0 {
+                let out = &mut hmin[cy * c..(cy + 1) * c];
+                let mut bits = m;
+                while bits != 0 {
+                    let cx = bits.trailing_zeros() as usize;
+                    out[cx] = row[cx - r..=cx + r]
+                        .iter()
+                        .copied()
+                        .fold(f32::INFINITY, f32::min);
+                    bits &= bits - 1;
+                }
+            }
+        }
+        let rows = if r > 0 { &*hmin } else { &*raw };
+        for li in 0..self.lines.len() {
+            for ly in 0..t {
+                let [lo, hi] = spans[li * t + ly];
+                for lx in lo as usize..hi as usize {
+                    let i = li * TILE_PX + ly * t + lx;
+                    if luts[i] != lut || alpha[i] <= 0.0 {
+                        continue;
+                    }
+                    let mut k = 1.0_f32;
+                    for cy in ly + h - r..=ly + h + r {
+                        k = k.min(rows[cy * c + lx + h]);
+                    }
+                    alpha[i] *= k;
+                }
+            }
+        }
+    }
+
+    /// Multiplies every covered pixel's alpha by its min-filtered key with palette `lut` (the
+    /// tile's only one): raw keys once per pixel of the covered spans widened by the radius
+    /// (rows and columns), a running minimum along each row, then along each column.
+    fn apply_key(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32), lut: u32) {
+        let lines = self.lines.len();
+        let (t, c) = (TILE as usize, CELL as usize);
+        let (r, h) = (self.radius as usize, HALO as usize);
+        let TileScratch {
+            raw,
+            hmin,
+            alpha,
+            spans,
+            ..
+        } = scratch;
+        // Covered columns of each tile row, over all lines.
+        let mut union = [NO_SPAN; TILE as usize];
+        for (ly, u) in union.iter_mut().enumerate() {
+            for li in 0..lines {
+                let s = spans[li * t + ly];
+                u[0] = u[0].min(s[0]);
+                u[1] = u[1].max(s[1]);
             }
         }
         let layout = self.frame.layout;
@@ -351,11 +422,7 @@ impl Raster<'_> {
             for ly in 0..t {
                 let [lo, hi] = spans[li * t + ly];
                 for lx in lo as usize..hi as usize {
-                    let i = li * TILE_PX + ly * t + lx;
-                    if only.is_some_and(|l| luts[i] != l) {
-                        continue;
-                    }
-                    let a = &mut alpha[i];
+                    let a = &mut alpha[li * TILE_PX + ly * t + lx];
                     if *a <= 0.0 {
                         continue;
                     }
