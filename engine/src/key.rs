@@ -95,6 +95,49 @@ impl FieldKey {
         &self.keyer
     }
 
+    /// The key of every pixel of `frame` (row-major, 0..=1), as the compositor keys a covered
+    /// pixel: with the palette of the pixel's field position under `camera` (the regions in
+    /// order, then the painted markings; pixels whose ray misses the ground take the default)
+    /// and the min-filter over its neighbourhood with that palette. The paint applies where
+    /// [`PaintView::update_all`] sees it. For mattes and key accuracy.
+    pub fn matte(
+        &self,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        field: &FieldModel,
+    ) -> Result<Vec<f32>, yardline_keying::KeyError> {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let mut view = PaintView::new();
+        let regions = view.update_all(self, frame, camera, field).regions;
+        let index = PaintIndex::new(regions.iter().map(|r| r.rect).collect());
+        let lut_of: Vec<u32> = (0..w * h)
+            .into_par_iter()
+            .map(|i| {
+                let px = Point2::new((i % w) as f64, (i / w) as f64);
+                camera
+                    .unproject_to_surface(px, &field.crown)
+                    .and_then(|p| index.find_index([p.x, p.y]))
+                    .map_or(0, |r| regions[r].lut)
+            })
+            .collect();
+        let mut used: Vec<u32> = vec![0];
+        for &l in &lut_of {
+            if !used.contains(&l) {
+                used.push(l);
+            }
+        }
+        let mut out = self.keyer.with_lut(0)?.key_frame(frame)?;
+        for &l in &used[1..] {
+            let m = self.keyer.with_lut(l as usize)?.key_frame(frame)?;
+            for ((o, &v), &pl) in out.iter_mut().zip(&m).zip(&lut_of) {
+                if pl == l {
+                    *o = v;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The configuration the key was compiled from (what `key.toml` would hold), when it was
     /// compiled from one.
     pub fn config(&self) -> Option<&KeyConfig> {
@@ -221,12 +264,13 @@ impl PaintView {
     }
 
     /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
-    /// drawn: the key's own
-    /// regions as they are; each painted marking near the lines split into pieces of
-    /// [`PAINT_PIECE_M`] along its length, a piece kept unless a colour only the paint palette
-    /// keys lies beside it (a kit as white as the paint, which would cover the paint too; grass
-    /// or a kit the default palette already keys out are fine), a piece next to a rejected one
-    /// rejected too, kept pieces merged. Returns the key to composite with.
+    /// drawn: the key's own regions as they are; the part of each painted marking under a
+    /// line split into pieces of about [`PAINT_PIECE_PX`] pixels, a piece kept unless a
+    /// colour only the paint palette keys lies beside it (a kit as white as the paint, which
+    /// would cover the paint too; grass or a kit the default palette already keys out are
+    /// fine; with grass on the other side, a piece of the colour of the clean paint nearby is
+    /// kept), a piece next to a rejected one rejected too, kept pieces merged. Returns the key
+    /// to composite with.
     pub fn update<'a>(
         &'a mut self,
         key: &'a FieldKey,
@@ -235,12 +279,39 @@ impl PaintView {
         surface: &FieldModel,
         lines: &[PreparedLine],
     ) -> FrameKey<'a> {
+        self.narrow(key, frame, camera, surface, Some(lines))
+    }
+
+    /// [`PaintView::update`] over every marking, whole (for mattes: no line is drawn).
+    pub fn update_all<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+    ) -> FrameKey<'a> {
+        self.narrow(key, frame, camera, surface, None)
+    }
+
+    fn narrow<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+        lines: Option<&[PreparedLine]>,
+    ) -> FrameKey<'a> {
         self.regions.clear();
         let own = key.keyer.regions().len();
         let margin = key.keyer.paint().map_or(0.0, |p| p.1);
         self.regions.extend_from_slice(&key.regions[..own]);
         if key.regions.len() > own {
-            regions_near_lines(&key.regions, lines, &mut self.near);
+            if let Some(lines) = lines {
+                regions_near_lines(&key.regions, lines, &mut self.near);
+            } else {
+                self.near.clear();
+                self.near.extend(own as u32..key.regions.len() as u32);
+            }
             let Some(default) = key.keyer.luts().first() else {
                 return FrameKey {
                     key,
@@ -281,8 +352,11 @@ impl PaintView {
                     (y0, y1, x0, x1)
                 };
                 // Only the part of the marking under a line matters.
-                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-                for b in lines.iter().map(strip_box) {
+                let (mut lo, mut hi) = match lines {
+                    Some(_) => (f64::INFINITY, f64::NEG_INFINITY),
+                    None => (u0, u1),
+                };
+                for b in lines.unwrap_or_default().iter().map(strip_box) {
                     if b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0 {
                         let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
                         lo = lo.min(a);
@@ -598,6 +672,19 @@ impl PaintIndex {
             .flatten()
             .map(|&i| &self.rects[i as usize])
             .any(|r| p[0] >= r[0] - d && p[0] <= r[2] + d && p[1] >= r[1] - d && p[1] <= r[3] + d)
+    }
+
+    /// Index of the first rectangle containing `p`.
+    fn find_index(&self, p: [f64; 2]) -> Option<usize> {
+        let t = (p[0] - self.x0) / Self::BIN_M;
+        if t.is_nan() || t < 0.0 {
+            return None;
+        }
+        self.bins
+            .get(t as usize)?
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| contains(&self.rects[i], p))
     }
 
     fn find(&self, p: [f64; 2]) -> Option<&[f64; 4]> {
