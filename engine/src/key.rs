@@ -265,7 +265,7 @@ impl PaintView {
 
     /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
     /// drawn: the key's own regions as they are; the part of each painted marking under a
-    /// line split into pieces of about [`PAINT_PIECE_PX`] pixels, a piece kept unless a
+    /// line split into pieces of about 3 pixels, a piece kept unless a
     /// colour only the paint palette keys lies beside it (a kit as white as the paint, which
     /// would cover the paint too; grass or a kit the default palette already keys out are
     /// fine; with grass on the other side, a piece of the colour of the clean paint nearby is

@@ -88,7 +88,8 @@ pub fn lut_at(all: &[KeyRegion], near: &[u32], xy: [f64; 2]) -> u32 {
 /// anti-aliased fringe is about a pixel, which is well under this on any field shot.
 const REGION_MARGIN_M: f64 = 0.3;
 
-/// Field bounding box `[x0, y0, x1, y1]` of a line's strip widened by [`REGION_MARGIN_M`].
+/// Field bounding box `[x0, y0, x1, y1]` of a line's strip widened by 0.3 m (a pixel's fringe
+/// on any field shot).
 pub fn strip_box(l: &PreparedLine) -> [f64; 4] {
     let hw = l.mesh.half_width_m + REGION_MARGIN_M;
     let [dx, dy] = l.direction;
@@ -104,7 +105,7 @@ pub fn strip_box(l: &PreparedLine) -> [f64; 4] {
     ]
 }
 
-/// Indices (in order) of the regions whose rectangles come within [`REGION_MARGIN_M`] of
+/// Indices (in order) of the regions whose rectangles come within 0.3 m of
 /// `line`'s strip, appended to `out`. Only these can hold one of its covered pixels.
 pub fn regions_near_line(regions: &[KeyRegion], line: &PreparedLine, out: &mut Vec<u32>) {
     let b = strip_box(line);
