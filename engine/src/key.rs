@@ -688,15 +688,7 @@ impl PaintIndex {
     }
 
     fn find(&self, p: [f64; 2]) -> Option<&[f64; 4]> {
-        let t = (p[0] - self.x0) / Self::BIN_M;
-        if t.is_nan() || t < 0.0 {
-            return None;
-        }
-        self.bins
-            .get(t as usize)?
-            .iter()
-            .map(|&i| &self.rects[i as usize])
-            .find(|r| contains(r, p))
+        self.find_index(p).map(|i| &self.rects[i])
     }
 }
 

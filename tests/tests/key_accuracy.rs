@@ -11,8 +11,9 @@
     reason = "test helpers fail the test by panicking"
 )]
 
+use yardline_e2e::truth_camera;
 use yardline_engine::key::{FieldKey, auto_key_config};
-use yardline_engine::{Camera, FieldKind, FieldModel, Intrinsics};
+use yardline_engine::{Camera, FieldKind, FieldModel};
 use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::{KeyConfig, Sample, SampleKind};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, Scenario};
@@ -31,16 +32,7 @@ const MAX_EXCLUSIONS: usize = 3;
 const MASK_PLAYER: u8 = 255;
 
 fn engine_camera(f: &RenderedFrame) -> Camera {
-    let t = &f.truth;
-    let k = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(k, t.rotation, t.translation).unwrap()
+    truth_camera(&f.truth)
 }
 
 /// The frame as RGBA (the generator writes rgb24).

@@ -8,9 +8,9 @@
 )]
 
 use nalgebra::Point3;
-use yardline_e2e::{luma, rms};
+use yardline_e2e::{luma, rms, truth_camera};
 use yardline_engine::field::{LineKind, Shape};
-use yardline_engine::{Camera, FieldKind, FieldModel, Intrinsics};
+use yardline_engine::{Camera, FieldKind, FieldModel};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample, SampleConfig, Scenario};
 
 /// Largest RMS distance (pixels) between measured and projected line centres.
@@ -23,16 +23,7 @@ const FLANK_PX: usize = 2;
 const MIN_EXCESS: f64 = 40.0;
 
 fn engine_camera(f: &RenderedFrame) -> Camera {
-    let t = &f.truth;
-    let k = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(k, t.rotation, t.translation).unwrap()
+    truth_camera(&f.truth)
 }
 
 /// Signed perpendicular errors (pixels) of the measured yard-line centres in one frame.
