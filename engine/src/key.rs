@@ -187,8 +187,8 @@ impl KeyModel for FieldKey {
 }
 
 /// Length of the pieces a painted marking is split into to tell seen paint from a kit that
-/// covers it (pixels in the image) ...
-const PAINT_PIECE_PX: f64 = 3.0;
+/// covers it (pixels in a 1080-line image, more in taller ones) ...
+const PAINT_PIECE_PX: f64 = 4.0;
 /// ... or, where the marking's ends do not project, metres along it.
 const PAINT_PIECE_M: f64 = 0.1;
 /// Most pieces per marking.
@@ -265,7 +265,7 @@ impl PaintView {
 
     /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
     /// drawn: the key's own regions as they are; the part of each painted marking under a
-    /// line split into pieces of about 3 pixels, a piece kept unless a
+    /// line split into pieces of about 4 pixels (at 1080 lines), a piece kept unless a
     /// colour only the paint palette keys lies beside it (a kit as white as the paint, which
     /// would cover the paint too; grass or a kit the default palette already keys out are
     /// fine; with grass on the other side, a piece of the colour of the clean paint nearby is
@@ -319,6 +319,8 @@ impl PaintView {
                 };
             };
             let (w, h) = (frame.width(), frame.height());
+            // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines.
+            let piece_px = PAINT_PIECE_PX * (f64::from(h) / 1080.0).max(1.0);
             let luts = key.keyer.luts();
             let in_frame = |p: Point2<f64>| {
                 (0.0..=f64::from(w) - 1.0).contains(&p.x)
@@ -376,7 +378,7 @@ impl PaintView {
                 // Pieces of about PAINT_PIECE_PX in the image (PAINT_PIECE_M when an end does
                 // not project).
                 let n = match (field(u0, vm), field(u1, vm)) {
-                    (Some(a), Some(b)) => ((b - a).norm() / PAINT_PIECE_PX).ceil(),
+                    (Some(a), Some(b)) => ((b - a).norm() / piece_px).ceil(),
                     _ => ((u1 - u0) / PAINT_PIECE_M).ceil(),
                 };
                 let n = (n as usize).clamp(1, MAX_PAINT_PIECES);
