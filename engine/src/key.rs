@@ -440,10 +440,8 @@ impl PaintView {
                     };
                     (rect, piece)
                 };
-                (0..n)
-                    .into_par_iter()
-                    .map(piece_at)
-                    .collect_into_vec(&mut self.pieces);
+                self.pieces.clear();
+                self.pieces.extend((0..n).map(piece_at));
                 // One paint-like side: paint beside a white kit, or a kit over the paint with
                 // grass on its other side. Seen paint has the colour of the clean paint nearby.
                 self.seen.clear();
