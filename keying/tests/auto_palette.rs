@@ -176,6 +176,19 @@ fn auto_palette_plus_three_exclusions_on_i420() {
     assert!(f.players >= PLAYER_GOAL, "players {}", f.players);
 }
 
+/// Mean Y, Cb, Cr of the scene's pixels `pick` selects.
+fn mean_colour(scene: &Scene, pick: &dyn Fn(usize) -> bool) -> [f64; 3] {
+    let (mut sum, mut n) = ([0.0; 3], 0.0);
+    for i in (0..scene.rgb.len()).filter(|&i| pick(i)) {
+        let c = common::to_ycbcr_bytes(scene.rgb[i]);
+        for k in 0..3 {
+            sum[k] += f64::from(c[k]);
+        }
+        n += 1.0;
+    }
+    sum.map(|v| v / n)
+}
+
 #[test]
 fn auto_palette_separates_sun_and_shadow_grass_and_finds_paint() {
     let scene = football_scene(W, H, 2);
@@ -184,18 +197,7 @@ fn auto_palette_separates_sun_and_shadow_grass_and_finds_paint() {
         auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
     let model = palette.model().unwrap();
     // Mean colour of grass in sun and in shadow, and of paint in sun.
-    let mean_of = |pick: &dyn Fn(usize) -> bool| {
-        let mut sum = [0.0; 3];
-        let mut n = 0.0;
-        for i in (0..scene.rgb.len()).filter(|&i| pick(i)) {
-            let c = common::to_ycbcr_bytes(scene.rgb[i]);
-            for k in 0..3 {
-                sum[k] += f64::from(c[k]);
-            }
-            n += 1.0;
-        }
-        sum.map(|v| v / n)
-    };
+    let mean_of = |pick: &dyn Fn(usize) -> bool| mean_colour(&scene, pick);
     let sun = mean_of(&|i| scene.truth[i] == Truth::Grass && !scene.in_shadow[i]);
     let shadow = mean_of(&|i| scene.truth[i] == Truth::Grass && scene.in_shadow[i]);
     let paint = mean_of(&|i| scene.truth[i] == Truth::Paint && !scene.in_shadow[i]);
@@ -241,17 +243,7 @@ fn the_paint_palette_keys_paint_and_its_edges_and_the_surface_one_does_not() {
     let is_paint = |x: u32, y: u32| scene.truth[(y * W + x) as usize] == Truth::Paint;
     let paint = auto_paint_palette(frame.as_ref(), &surface, is_paint, &options).unwrap();
     let (surface_model, paint_model) = (surface.model().unwrap(), paint.model().unwrap());
-    let mean = |pick: &dyn Fn(usize) -> bool| {
-        let (mut sum, mut n) = ([0.0; 3], 0.0);
-        for i in (0..scene.rgb.len()).filter(|&i| pick(i)) {
-            let c = common::to_ycbcr_bytes(scene.rgb[i]);
-            for k in 0..3 {
-                sum[k] += f64::from(c[k]);
-            }
-            n += 1.0;
-        }
-        sum.map(|v| v / n)
-    };
+    let mean = |pick: &dyn Fn(usize) -> bool| mean_colour(&scene, pick);
     for shade in [false, true] {
         let grass = mean(&|i| scene.truth[i] == Truth::Grass && scene.in_shadow[i] == shade);
         let white = mean(&|i| scene.truth[i] == Truth::Paint && scene.in_shadow[i] == shade);
