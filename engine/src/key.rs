@@ -207,6 +207,7 @@ pub struct PaintView {
     near: Vec<u32>,
     pieces: Vec<([f64; 4], Piece)>,
     seen: Vec<bool>,
+    kept: Vec<bool>,
     regions: Vec<KeyRegion>,
 }
 
@@ -459,15 +460,13 @@ impl PaintView {
                     self.seen.push(seen);
                 }
                 // A piece next to a covered one is partly covered.
-                let seen: Vec<bool> = (0..n)
-                    .map(|k| {
-                        self.seen[k.saturating_sub(1)..(k + 2).min(n)]
-                            .iter()
-                            .all(|&s| s)
-                    })
-                    .collect();
+                self.kept.clear();
+                let seen = &self.seen;
+                self.kept.extend(
+                    (0..n).map(|k| seen[k.saturating_sub(1)..(k + 2).min(n)].iter().all(|&s| s)),
+                );
                 let mut run: Option<[f64; 4]> = None;
-                for (k, &ok) in seen.iter().enumerate() {
+                for (k, &ok) in self.kept.iter().enumerate() {
                     let r = self.pieces[k].0;
                     match (&mut run, ok) {
                         (Some(cur), true) => {
