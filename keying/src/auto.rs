@@ -154,15 +154,12 @@ pub fn auto_palette(
                 continue;
             }
             let s = Sample::from_pixels(SampleKind::Inclusion, "", &members, options.tolerance)?;
-            let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
             if members.len() as f64 >= options.min_surface_fraction * n {
                 extra.push(Sample {
                     label: format!("surface Y={:.0}", s.mean[0]),
                     ..s
                 });
-            } else if s.mean[0] >= darkest + options.paint_luma_margin
-                && chroma <= options.paint_max_chroma
-            {
+            } else if paint_like(&s, darkest, options) {
                 extra.push(Sample {
                     label: format!("paint Y={:.0}", s.mean[0]),
                     ..s
@@ -219,8 +216,7 @@ pub fn auto_paint_palette(
             continue;
         }
         let s = Sample::from_pixels(SampleKind::Inclusion, "", &members, options.tolerance)?;
-        let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
-        if s.mean[0] >= darkest + options.paint_luma_margin && chroma <= options.paint_max_chroma {
+        if paint_like(&s, darkest, options) {
             paint.push(Sample {
                 label: format!("paint Y={:.0}", s.mean[0]),
                 ..s
@@ -248,6 +244,13 @@ pub fn auto_paint_palette(
     palette.samples.extend(paint);
     palette.validate("paint palette")?;
     Ok(palette)
+}
+
+/// Whether a cluster looks like paint: brighter than the darkest surface by
+/// `paint_luma_margin` and within `paint_max_chroma` of neutral.
+fn paint_like(s: &Sample, darkest_surface: f64, options: &AutoPaletteOptions) -> bool {
+    let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
+    s.mean[0] >= darkest_surface + options.paint_luma_margin && chroma <= options.paint_max_chroma
 }
 
 /// The colours of `a` and `b` mixed `1 - t : t` (a pixel straddling both): the blended mean,
