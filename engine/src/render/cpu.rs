@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, yuv_indices};
 
 use super::raster::TriangleSetup;
-use super::tiles::{CELL, HALO, TILE, TilePlan, read_native};
+use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
     CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, lut_at,
     native_colour, regions_near_line,
@@ -34,19 +34,22 @@ pub struct CpuCompositor {
 /// Per-tile working memory, reused across frames.
 #[derive(Debug, Default, Clone)]
 struct TileScratch {
-    /// Raw key per pixel of the tile and its halo with one palette, valid on the rows' key
-    /// spans.
+    /// Raw key per pixel of the tile and its halo, one `CELL_PX` block per palette in `used`,
+    /// valid where the covered pixels' neighbourhoods reach.
     raw: Vec<f32>,
     /// `raw` min-filtered along rows.
     hmin: Vec<f32>,
     /// Alpha per tile pixel, one `TILE_PX` block per line; zero outside `spans`.
     alpha: Vec<f32>,
-    /// Palette of each covered pixel, laid out as `alpha` (written only when regions are near).
+    /// Palette of each covered pixel, laid out as `alpha` (written only when regions are near;
+    /// an index into `used` once the key is applied).
     luts: Vec<u32>,
     /// Palettes used by the tile's covered pixels this frame.
     used: Vec<u32>,
     /// Per line and tile row: the covered columns `[lo, hi)` (empty when `lo >= hi`).
     spans: Vec<[u16; 2]>,
+    /// Per palette in `used` and cell row: the cell columns whose row minimum is read.
+    need: Vec<u128>,
     /// Triangles rasterised this frame.
     triangles: usize,
 }
@@ -225,30 +228,37 @@ impl Raster<'_> {
                     y += 1.0;
                     continue;
                 };
+                // A triangle's pixel centres on a row are contiguous (edge functions are
+                // monotonic in x): trim the candidate span's ends, test nothing inside.
+                let (mut sx0, mut sx1) = (sx0, sx1);
+                while sx0 <= sx1 && !setup.contains(sx0, y) {
+                    sx0 += 1.0;
+                }
+                while sx1 > sx0 && !setup.contains(sx1, y) {
+                    sx1 -= 1.0;
+                }
                 let ly = (y - y0) as usize;
                 let mut x = sx0;
                 while x <= sx1 {
-                    if setup.contains(x, y) {
-                        let (cov, off) = setup.coverage(x, y, half_width, length);
-                        if cov > 0.0 {
-                            let lx = (x - x0) as usize;
-                            let i = ly * TILE as usize + lx;
-                            alpha[i] = (cov as f32) * opacity;
-                            if zoned {
-                                let lut = if near.is_empty() {
-                                    0
-                                } else {
-                                    lut_at(self.regions, near, line.field_xy(off[1], off[0]))
-                                };
-                                luts[i] = lut;
-                                if !used.contains(&lut) {
-                                    used.push(lut);
-                                }
+                    let (cov, off) = setup.coverage(x, y, half_width, length);
+                    if cov > 0.0 {
+                        let lx = (x - x0) as usize;
+                        let i = ly * TILE as usize + lx;
+                        alpha[i] = (cov as f32) * opacity;
+                        if zoned {
+                            let lut = if near.is_empty() {
+                                0
+                            } else {
+                                lut_at(self.regions, near, line.field_xy(off[1], off[0]))
+                            };
+                            luts[i] = lut;
+                            if !used.contains(&lut) {
+                                used.push(lut);
                             }
-                            let span = &mut spans[ly];
-                            span[0] = span[0].min(lx as u16);
-                            span[1] = span[1].max(lx as u16 + 1);
                         }
+                        let span = &mut spans[ly];
+                        span[0] = span[0].min(lx as u16);
+                        span[1] = span[1].max(lx as u16 + 1);
                     }
                     x += 1.0;
                 }
@@ -258,18 +268,15 @@ impl Raster<'_> {
         if let [lut] = scratch.used[..] {
             self.apply_key(scratch, (tx0, ty0), lut);
         } else {
-            let used = std::mem::take(&mut scratch.used);
-            for &lut in &used {
-                self.apply_key_of(scratch, (tx0, ty0), lut);
-            }
-            scratch.used = used;
+            self.apply_keys(scratch, (tx0, ty0));
         }
     }
 
-    /// [`Raster::apply_key`] for a tile that several palettes share: only the covered pixels
-    /// of palette `lut`, with raw keys computed just where their neighbourhoods reach (one
-    /// bit mask of cell columns per cell row).
-    fn apply_key_of(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32), lut: u32) {
+    /// [`Raster::apply_key`] for a tile that several palettes share: each covered pixel's
+    /// neighbourhood is keyed with its own pixel's palette. Raw keys are computed per palette
+    /// just where its pixels' neighbourhoods reach (one bit mask of cell columns per cell row
+    /// and palette); the frame is read once per cell.
+    fn apply_keys(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32)) {
         const _: () = assert!(CELL <= 128, "cell rows must fit a u128 mask");
         let (t, c) = (TILE as usize, CELL as usize);
         let (r, h) = (self.radius as usize, HALO as usize);
@@ -278,61 +285,82 @@ impl Raster<'_> {
             hmin,
             alpha,
             luts,
+            used,
             spans,
+            need,
             ..
         } = scratch;
-        // Cell columns whose row minimum some covered pixel of this palette reads, per cell row.
-        let mut need = [0_u128; CELL as usize];
+        let slots = used.len();
+        if raw.len() < slots * CELL_PX {
+            raw.resize(slots * CELL_PX, 0.0);
+            hmin.resize(slots * CELL_PX, 0.0);
+        }
+        need.clear();
+        need.resize(slots * c, 0);
+        // Per palette slot and cell row: the cell columns whose row minimum a covered pixel
+        // reads. `luts` now holds each covered pixel's slot.
         for li in 0..self.lines.len() {
             for ly in 0..t {
                 let [lo, hi] = spans[li * t + ly];
                 let row = li * TILE_PX + ly * t;
                 for lx in lo as usize..hi as usize {
-                    if luts[row + lx] == lut && alpha[row + lx] > 0.0 {
-                        let bit = 1_u128 << (lx + h);
-                        for m in &mut need[ly + h - r..=ly + h + r] {
-                            *m |= bit;
-                        }
+                    if alpha[row + lx] <= 0.0 {
+                        continue;
+                    }
+                    let lut = &mut luts[row + lx];
+                    let slot = used.iter().position(|u| u == lut).unwrap_or(0);
+                    *lut = slot as u32;
+                    let bit = 1_u128 << (lx + h);
+                    for m in &mut need[slot * c + ly + h - r..=slot * c + ly + h + r] {
+                        *m |= bit;
                     }
                 }
             }
         }
+        let dilate = |m: u128| (1..=r).fold(m, |acc, k| acc | (m << k) | (m >> k));
         let layout = self.frame.layout;
-        let (w, hgt) = (i64::from(layout.width), i64::from(layout.height));
+        let hgt = i64::from(layout.height);
         let rgb = layout.format.is_rgb();
+        let fx0 = i64::from(tx0) - h as i64;
         let mut px = [[0_u8; 3]; CELL as usize];
-        for (cy, &m) in need.iter().enumerate() {
-            if m == 0 {
+        for cy in 0..c {
+            let any = (0..slots).fold(0, |acc, s| acc | need[s * c + cy]);
+            if any == 0 {
                 continue;
             }
-            let mut reach = m;
-            for k in 1..=r {
-                reach |= (m << k) | (m >> k);
-            }
             let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, hgt - 1) as u32;
-            let row = &mut raw[cy * c..(cy + 1) * c];
-            let mut rest = reach;
-            while rest != 0 {
-                let k0 = rest.trailing_zeros() as usize;
-                let k1 = k0 + (!(rest >> k0)).trailing_zeros() as usize;
-                for (cx, p) in px.iter_mut().enumerate().take(k1).skip(k0) {
-                    let fx = (i64::from(tx0) + cx as i64 - h as i64).clamp(0, w - 1) as u32;
-                    *p = read_native(&self.frame, fx, fy);
+            let reach = dilate(any);
+            let (k0, k1) = (
+                reach.trailing_zeros() as usize,
+                128 - reach.leading_zeros() as usize,
+            );
+            read_native_run(&self.frame, fx0 + k0 as i64, fy, &mut px[k0..k1]);
+            for (slot, &lut) in used.iter().enumerate() {
+                let m = need[slot * c + cy];
+                if m == 0 {
+                    continue;
                 }
-                self.key
-                    .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
-                rest &= !(((1_u128 << (k1 - k0)) - 1) << k0);
-            }
-            if r > 0 {
-                let out = &mut hmin[cy * c..(cy + 1) * c];
-                let mut bits = m;
-                while bits != 0 {
-                    let cx = bits.trailing_zeros() as usize;
-                    out[cx] = row[cx - r..=cx + r]
-                        .iter()
-                        .copied()
-                        .fold(f32::INFINITY, f32::min);
-                    bits &= bits - 1;
+                let base = slot * CELL_PX + cy * c;
+                let row = &mut raw[base..base + c];
+                let mut rest = dilate(m);
+                while rest != 0 {
+                    let k0 = rest.trailing_zeros() as usize;
+                    let k1 = k0 + (!(rest >> k0)).trailing_zeros() as usize;
+                    self.key
+                        .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
+                    rest &= !(((1_u128 << (k1 - k0)) - 1) << k0);
+                }
+                if r > 0 {
+                    let out = &mut hmin[base..base + c];
+                    let mut bits = m;
+                    while bits != 0 {
+                        let cx = bits.trailing_zeros() as usize;
+                        out[cx] = row[cx - r..=cx + r]
+                            .iter()
+                            .copied()
+                            .fold(f32::INFINITY, f32::min);
+                        bits &= bits - 1;
+                    }
                 }
             }
         }
@@ -342,12 +370,13 @@ impl Raster<'_> {
                 let [lo, hi] = spans[li * t + ly];
                 for lx in lo as usize..hi as usize {
                     let i = li * TILE_PX + ly * t + lx;
-                    if luts[i] != lut || alpha[i] <= 0.0 {
+                    if alpha[i] <= 0.0 {
                         continue;
                     }
+                    let base = luts[i] as usize * CELL_PX + lx + h;
                     let mut k = 1.0_f32;
                     for cy in ly + h - r..=ly + h + r {
-                        k = k.min(rows[cy * c + lx + h]);
+                        k = k.min(rows[base + cy * c]);
                     }
                     alpha[i] *= k;
                 }
@@ -378,9 +407,9 @@ impl Raster<'_> {
                 u[1] = u[1].max(s[1]);
             }
         }
-        let layout = self.frame.layout;
-        let (w, hgt) = (i64::from(layout.width), i64::from(layout.height));
-        let rgb = layout.format.is_rgb();
+        let hgt = i64::from(self.frame.layout.height);
+        let rgb = self.frame.layout.format.is_rgb();
+        let mut px = [[0_u8; 3]; CELL as usize];
         for cy in 0..c {
             // Tile rows whose neighbourhood reaches cell row cy.
             let first = cy.saturating_sub(h + r);
@@ -400,11 +429,8 @@ impl Raster<'_> {
             let fy = (i64::from(ty0) + cy as i64 - h as i64).clamp(0, hgt - 1) as u32;
             let row = &mut raw[cy * c..(cy + 1) * c];
             let (k0, k1) = (lo + h - r, hi + h + r);
-            let mut px = [[0_u8; 3]; CELL as usize];
-            for (cx, p) in px.iter_mut().enumerate().take(k1).skip(k0) {
-                let fx = (i64::from(tx0) + cx as i64 - h as i64).clamp(0, w - 1) as u32;
-                *p = read_native(&self.frame, fx, fy);
-            }
+            let fx0 = i64::from(tx0) + k0 as i64 - h as i64;
+            read_native_run(&self.frame, fx0, fy, &mut px[k0..k1]);
             self.key
                 .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
             if r > 0 {
@@ -441,7 +467,8 @@ impl Raster<'_> {
 #[inline]
 fn mix(v: u8, c: f32, a: f32) -> u8 {
     let v = f32::from(v);
-    (v + (c - v) * a).round().clamp(0.0, 255.0) as u8
+    // Round half up of a value clamped to [0, 255] (`round` is a library call on baseline x86-64).
+    ((v + (c - v) * a).clamp(0.0, 255.0) + 0.5) as u8
 }
 
 /// Blending into an RGB-family plane.

@@ -294,31 +294,51 @@ pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
 /// Reads `out.len() / 4` pixels of frame row `fy` from column `fx0` on into RGBA8 cells in the
 /// frame's native components (alpha 255); rows and columns past the border repeat the edge.
 fn read_row(frame: &FrameRef<'_>, fx0: i64, fy: i64, out: &mut [u8]) {
-    let layout = frame.layout;
-    let (w, h) = (i64::from(layout.width), i64::from(layout.height));
+    let h = i64::from(frame.layout.height);
     let y = fy.clamp(0, h - 1) as u32;
-    let n = (out.len() / 4) as i64;
+    for_native_run(frame, fx0, y, out.len() / 4, |k, px| {
+        out[k * 4..k * 4 + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+    });
+}
+
+/// Native components (see [`read_native`]) of `out.len()` pixels of frame row `fy` from column
+/// `fx0` on; columns past the border repeat the edge.
+#[inline]
+pub(crate) fn read_native_run(frame: &FrameRef<'_>, fx0: i64, fy: u32, out: &mut [[u8; 3]]) {
+    for_native_run(frame, fx0, fy, out.len(), |k, px| out[k] = px);
+}
+
+/// Calls `put(k, pixel)` for the `n` pixels of row `y` from column `fx0` on (clamped to the
+/// frame), in the frame's native components. RGB rows are read as one slice.
+#[inline]
+fn for_native_run(
+    frame: &FrameRef<'_>,
+    fx0: i64,
+    y: u32,
+    n: usize,
+    mut put: impl FnMut(usize, [u8; 3]),
+) {
+    let layout = frame.layout;
+    let w = i64::from(layout.width);
+    let n = n as i64;
     let clamp_x = |x: i64| x.clamp(0, w - 1) as u32;
     if let Some(offs) = layout.format.rgb_offsets() {
         // Interior run first, as one slice; edge pixels one by one.
         let (a, b) = (fx0.max(0), (fx0 + n).min(w));
         if a < b {
             let src = &frame.data[rgb_index(layout, a as u32, y)..][..(b - a) as usize * 4];
-            let dst = &mut out[(a - fx0) as usize * 4..(b - fx0) as usize * 4];
-            for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-                d.copy_from_slice(&[s[offs[0]], s[offs[1]], s[offs[2]], 255]);
+            let k0 = (a - fx0) as usize;
+            for (k, s) in src.chunks_exact(4).enumerate() {
+                put(k0 + k, [s[offs[0]], s[offs[1]], s[offs[2]]]);
             }
         }
         for k in (0..n).filter(|&k| fx0 + k < a || fx0 + k >= b) {
-            let px = read_native(frame, clamp_x(fx0 + k), y);
-            let o = k as usize * 4;
-            out[o..o + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+            put(k as usize, read_native(frame, clamp_x(fx0 + k), y));
         }
         return;
     }
-    for (k, d) in out.chunks_exact_mut(4).enumerate() {
-        let px = read_native(frame, clamp_x(fx0 + k as i64), y);
-        d.copy_from_slice(&[px[0], px[1], px[2], 255]);
+    for k in 0..n {
+        put(k as usize, read_native(frame, clamp_x(fx0 + k), y));
     }
 }
 
