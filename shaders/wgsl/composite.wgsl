@@ -137,6 +137,11 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let half_len = 0.5 * line.length;
     let coverage = box_coverage(abs(in.across) / g_across, line.half_width / g_across)
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
+    let opacity = clamp(line.opacity, 0.0, 1.0);
+    if (coverage * opacity <= 0.0) {
+        // Outside the strip (its anti-aliasing margin): nothing to key.
+        return vec4<f32>(line.colour.rgb, 0.0);
+    }
     let field = line.origin + line.direction * in.along
         + vec2<f32>(-line.direction.y, line.direction.x) * in.across;
     let lut = lut_at(field);
@@ -148,6 +153,6 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
             key = min(key, raw_key(c, lut));
         }
     }
-    let alpha = coverage * key * clamp(line.opacity, 0.0, 1.0);
+    let alpha = coverage * key * opacity;
     return vec4<f32>(line.colour.rgb, alpha);
 }
