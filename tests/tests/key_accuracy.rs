@@ -21,10 +21,15 @@ use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, 
 /// Issue 4's goals.
 const FIELD_GOAL: f64 = 0.995;
 const PLAYER_GOAL: f64 = 0.99;
-/// (scenario, seed, field floor, player floor): measured at 640x360 less about 0.5 to 1 %.
-const FLOORS: [(Scenario, u64, f64, f64); 2] = [
-    (Scenario::Default, 1, 0.989, 0.97),
-    (Scenario::Hard, 3, 0.94, 0.77),
+/// (scenario, seed, frame size, field floor, player floor): the levels measured less a
+/// margin. The default scenario at broadcast size (1920x1080: field 0.9979, players 0.9917,
+/// both goals met) and at 640x360 (0.9946 / 0.9789: kit edges are a larger share of the
+/// players there); the hard scenario's green kit is within a few code values of the grass
+/// (0.9476 / 0.7797 at 640x360).
+const FLOORS: [(Scenario, u64, (u32, u32), f64, f64); 3] = [
+    (Scenario::Default, 1, (1920, 1080), 0.995, 0.985),
+    (Scenario::Default, 1, (640, 360), 0.989, 0.97),
+    (Scenario::Hard, 3, (640, 360), 0.94, 0.77),
 ];
 /// Exclusion samples the operator may add.
 const MAX_EXCLUSIONS: usize = 3;
@@ -138,18 +143,18 @@ fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32
 
 #[test]
 fn automatic_key_accuracy_on_generated_frames_holds_its_level() {
-    for (scenario, seed, field_floor, player_floor) in FLOORS {
-        let (field, players) = measure(scenario, 640, 360, seed, &[0, 60, 120]);
+    for (scenario, seed, (w, h), field_floor, player_floor) in FLOORS {
+        let (field, players) = measure(scenario, w, h, seed, &[0, 60, 120]);
         println!(
-            "{scenario}: field {field:.4} (goal {FIELD_GOAL}), players {players:.4} (goal {PLAYER_GOAL})"
+            "{scenario} {w}x{h}: field {field:.4} (goal {FIELD_GOAL}), players {players:.4} (goal {PLAYER_GOAL})"
         );
         assert!(
             field >= field_floor,
-            "{scenario}: field pixels keyed {field:.4}"
+            "{scenario} {w}x{h}: field pixels keyed {field:.4}"
         );
         assert!(
             players >= player_floor,
-            "{scenario}: player pixels keyed out {players:.4}"
+            "{scenario} {w}x{h}: player pixels keyed out {players:.4}"
         );
     }
 }
