@@ -12,6 +12,9 @@ const KMEANS_SEED: u64 = 0x5eed_f1e1_d000_0001;
 const KMEANS_MAX_ITERATIONS: usize = 60;
 /// A pixel counts as keyed by the surface clusters at this key.
 const KEYED_THRESHOLD: f64 = 0.5;
+/// Two surface clusters are the same surface in different light when their colours, as
+/// offsets from black, point this close to the same way (cosine).
+const SAME_LIGHT_COSINE: f64 = 0.98;
 /// Fewest field pixels to estimate a palette from.
 const MIN_FIELD_PIXELS: usize = 256;
 
@@ -89,7 +92,9 @@ pub fn auto_palette_from_mask(
 /// inside the projected field polygon): k-means (deterministic k-means++ seeding) in YCbCr over
 /// an even sample of the field pixels; clusters holding at least `min_surface_fraction` of
 /// them become surface samples (sun and shadow grass land in separate clusters because their
-/// luma differs by far more than their spread). A second k-means over the pixels those samples
+/// luma differs by far more than their spread), and surface clusters in the same light-scaled
+/// chromaticity get their 1/4, 1/2, 3/4 mixtures (a shadow's soft edge) where those are not
+/// keyed yet. A second k-means over the pixels those samples
 /// leave unkeyed finds paint: clusters brighter than the darkest surface by
 /// `paint_luma_margin`, near-neutral in chroma and holding at least `min_paint_fraction`.
 /// Players inside the field are small clusters and are left out; uniforms that look like paint
@@ -135,6 +140,7 @@ pub fn auto_palette(
         s.label = format!("surface Y={:.0}", s.mean[0]);
     }
     palette.samples.extend(surface);
+    add_penumbra(&mut palette, darkest, options)?;
     if !options.find_paint {
         palette.validate("palette")?;
         return Ok(palette);
@@ -244,6 +250,43 @@ pub fn auto_paint_palette(
     palette.samples.extend(paint);
     palette.validate("paint palette")?;
     Ok(palette)
+}
+
+/// Adds, between each pair of surface clusters of neighbouring luma that differ only in light
+/// (grass in sun and in shadow: the same chromaticity, `(Y - 16, Cb - 128, Cr - 128)` scaled;
+/// paint-like clusters left out), their mixtures at 1/4, 1/2 and 3/4 that the palette does not
+/// key yet: the grass in a shadow's soft edge, which lies between the two.
+fn add_penumbra(
+    palette: &mut Palette,
+    darkest: f64,
+    options: &AutoPaletteOptions,
+) -> Result<(), KeyError> {
+    let lit: Vec<Sample> = palette
+        .samples
+        .iter()
+        .filter(|s| !paint_like(s, darkest, options))
+        .cloned()
+        .collect();
+    let model = palette.model()?;
+    for pair in lit.windows(2) {
+        let [a, b] =
+            [&pair[0], &pair[1]].map(|s| [s.mean[0] - 16.0, s.mean[1] - 128.0, s.mean[2] - 128.0]);
+        let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+        let norm = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        if dot < SAME_LIGHT_COSINE * norm(a) * norm(b) {
+            continue;
+        }
+        for &t in &EDGE_MIXES {
+            let m = mixture(&pair[0], &pair[1], t);
+            if model.key(m.mean[0], m.mean[1], m.mean[2]) < KEYED_THRESHOLD {
+                palette.samples.push(Sample {
+                    label: format!("surface penumbra {:.0}% Y={:.0}", 100.0 * t, m.mean[0]),
+                    ..m
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a cluster looks like paint: brighter than the darkest surface by

@@ -285,3 +285,54 @@ fn auto_palette_rejects_an_empty_or_mis_sized_mask() {
             .is_err()
     );
 }
+
+#[test]
+fn grass_in_a_shadows_soft_edge_is_keyed_and_paint_gets_no_penumbra() {
+    // Grass in sun and in deep shadow with a soft edge between them (a tenth of the frame), a
+    // white painted band and a red kit.
+    let (w, h) = (200_u32, 100_u32);
+    let grass = [62.0_f64, 118.0, 50.0];
+    let lit = |s: f64| grass.map(|c| (c * s).round().clamp(0.0, 255.0) as u8);
+    let (sun, shade) = (1.22, 0.45);
+    let rgb: Vec<[u8; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if (60..64).contains(&x) {
+                [214, 218, 210]
+            } else if (20..24).contains(&x) && (10..30).contains(&y) {
+                [150, 20, 30]
+            } else if x < 90 {
+                lit(sun)
+            } else if x >= 110 {
+                lit(shade)
+            } else {
+                lit(sun + (shade - sun) * f64::from(x - 90) / 20.0)
+            }
+        })
+        .collect();
+    let frame = frame_from_rgb(PixelFormat::Rgba, w, h, &rgb, 0);
+    let palette =
+        auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
+    let model = palette.model().unwrap();
+    let key = |p: [u8; 3]| {
+        let c = common::to_ycbcr_bytes(p).map(f64::from);
+        model.key(c[0], c[1], c[2])
+    };
+    for t in [0.25, 0.5, 0.75] {
+        let c = lit(sun + (shade - sun) * t);
+        assert!(key(c) >= 0.5, "penumbra {t} ({c:?}) keyed {}", key(c));
+    }
+    assert!(key([150, 20, 30]) < 0.5, "the kit is keyed as field");
+    // Grass and paint differ in chromaticity, not light: nothing is mixed between them.
+    let penumbra: Vec<_> = palette
+        .inclusion()
+        .filter(|s| s.label.contains("penumbra"))
+        .collect();
+    assert!(!penumbra.is_empty(), "no penumbra sample");
+    for s in penumbra {
+        assert!(
+            s.mean[0] < 130.0,
+            "a penumbra sample as bright as paint: {s:?}"
+        );
+    }
+}
