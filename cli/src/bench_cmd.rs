@@ -15,7 +15,9 @@ use yardline_engine::pipeline::{Backend, Engine, EngineConfig};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::decode_checked;
 use yardline_engine::venue::Venue;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_keying::frame::{
+    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
+};
 use yardline_samples::{Sample, SampleConfig, Scenario};
 
 use crate::UsageError;
@@ -36,6 +38,9 @@ pub struct BenchArgs {
     /// Compositor backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
     pub backend: Backend,
+    /// Pixel format of the frames: RGBA, BGRA, RGBx, BGRx, I420, NV12 or UYVY.
+    #[arg(long, default_value = "RGBx", value_parser = |s: &str| s.parse::<PixelFormat>().map_err(|e| e.to_string()))]
+    pub format: PixelFormat,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -52,6 +57,8 @@ pub struct BenchResult {
     pub width: u32,
     /// Frame height (pixels).
     pub height: u32,
+    /// Pixel format of the frames.
+    pub format: String,
     /// Frames timed.
     pub frames: u32,
     /// Whole engine call.
@@ -90,17 +97,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let packets: Vec<Option<[u8; 29]>> = (0..SCENE_FRAMES)
         .map(|i| -> Result<Option<[u8; 29]>> { Ok(sample.freed_packet(i)?.map(|p| p.encode())) })
         .collect::<Result<_>>()?;
-    let layout = FrameLayout::packed(PixelFormat::Rgbx, w, h)?;
+    let layout = FrameLayout::packed(args.format, w, h)?;
     let frames: Vec<Vec<u8>> = (0..SCENE_FRAMES)
         .into_par_iter()
-        .map(|i| -> Result<Vec<u8>> {
-            let f = sample.render_frame(i)?;
-            let mut out = vec![255u8; layout.size];
-            for (px, rgb) in out.chunks_exact_mut(4).zip(f.rgb.chunks_exact(3)) {
-                px[..3].copy_from_slice(rgb);
-            }
-            Ok(out)
-        })
+        .map(|i| -> Result<Vec<u8>> { Ok(encode(&layout, &sample.render_frame(i)?.rgb)) })
         .collect::<Result<_>>()
         .context("generating the bench scene")?;
     let config = EngineConfig {
@@ -157,6 +157,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         adapter: described,
         width: w,
         height: h,
+        format: args.format.to_string(),
         frames: args.frames,
         total_ms: total,
         stages,
@@ -168,8 +169,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&result)?);
     } else {
         println!(
-            "bench: {} frames {}x{} on {} ({} drawn)",
-            result.frames, w, h, result.adapter, result.drawn_frames
+            "bench: {} frames {}x{} {} on {} ({} drawn)",
+            result.frames, w, h, result.format, result.adapter, result.drawn_frames
         );
         for (name, p) in &result.stages {
             println!(
@@ -183,4 +184,46 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A full-range RGB24 picture in `layout`'s format: RGB bytes in the format's order, or BT.709
+/// limited-range Y, Cb, Cr with each chroma site the mean of its pixels.
+fn encode(layout: &FrameLayout, rgb: &[u8]) -> Vec<u8> {
+    let mut out = vec![255u8; layout.size];
+    let (w, h) = (layout.width, layout.height);
+    let pixels = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .zip(rgb.chunks_exact(3));
+    if let Some(offs) = layout.format.rgb_offsets() {
+        for ((x, y), p) in pixels {
+            let i = rgb_index(layout, x, y);
+            for (o, v) in offs.iter().zip(p) {
+                out[i + o] = *v;
+            }
+        }
+        return out;
+    }
+    // Chroma sums per chroma byte, then their means.
+    let mut sums = vec![(0.0_f32, 0_u32); layout.size];
+    for ((x, y), p) in pixels {
+        let c = rgb_to_ycbcr709(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        if let Some([iy, icb, icr]) = yuv_indices(layout, x, y) {
+            out[iy] = to_byte(c[0]);
+            for (i, v) in [(icb, c[1]), (icr, c[2])] {
+                sums[i].0 += v;
+                sums[i].1 += 1;
+            }
+        }
+    }
+    for (o, (sum, n)) in out.iter_mut().zip(sums) {
+        if n > 0 {
+            *o = to_byte(sum / n as f32);
+        }
+    }
+    out
+}
+
+/// A code value rounded and clamped to a byte.
+fn to_byte(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
 }

@@ -1,0 +1,85 @@
+//! `yardline bench --json`: one JSON object with the stages issue 5 names, on RGB and YUV
+//! frames, the line drawn on every frame; bad arguments exit 2.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::process::{Command, Output};
+
+fn yardline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yardline"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn bench(format: &str) -> serde_json::Value {
+    let out = yardline(&[
+        "bench",
+        "--size",
+        "320x180",
+        "--frames",
+        "30",
+        "--backend",
+        "cpu",
+        "--format",
+        format,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn bench_prints_every_stage_for_rgb_and_yuv_frames() {
+    for format in ["RGBx", "I420", "UYVY"] {
+        let v = bench(format);
+        assert_eq!(v["format"], format);
+        assert_eq!(v["backend"], "cpu");
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(320), Some(180))
+        );
+        assert_eq!(v["frames"].as_u64(), Some(30));
+        assert_eq!(
+            v["drawn_frames"].as_u64(),
+            Some(30),
+            "{format}: line not drawn"
+        );
+        let period = v["frame_period_ms"].as_f64().unwrap();
+        assert!((period - 1000.0 / 59.94).abs() < 1e-3, "{period}");
+        for stage in ["sync", "pose", "graphics", "composite", "total"] {
+            let s = &v["stages"][stage];
+            let [p50, p99, max] = ["p50", "p99", "max"].map(|k| s[k].as_f64().unwrap());
+            assert!(
+                0.0 <= p50 && p50 <= p99 && p99 <= max,
+                "{format} {stage}: {s}"
+            );
+        }
+        assert_eq!(v["total_ms"], v["stages"]["total"]);
+        assert!(v["stages"]["composite"]["p50"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn bench_refuses_bad_arguments_with_exit_2() {
+    for args in [
+        &["bench", "--format", "YUY9"][..],
+        &["bench", "--frames", "0"][..],
+        &["bench", "--size", "0x0"][..],
+    ] {
+        let out = yardline(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
