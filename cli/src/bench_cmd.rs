@@ -38,7 +38,7 @@ pub struct BenchArgs {
     /// Compositor backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
     pub backend: Backend,
-    /// Pixel format of the frames: RGBA, BGRA, RGBx, BGRx, I420, NV12 or UYVY.
+    /// Pixel format of the frames: `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`, `NV12` or `UYVY`.
     #[arg(long, default_value = "RGBx", value_parser = |s: &str| s.parse::<PixelFormat>().map_err(|e| e.to_string()))]
     pub format: PixelFormat,
     /// Print one JSON object.
