@@ -6,14 +6,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-fn yardline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yardline"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::yardline;
 
 fn bench(format: &str) -> serde_json::Value {
     let out = yardline(&[

@@ -7,14 +7,9 @@
 )]
 
 use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn yardline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yardline"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::yardline;
 
 fn sample(dir: &Path) {
     let out = yardline(&[

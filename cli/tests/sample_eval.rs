@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-const BIN: &str = env!("CARGO_BIN_EXE_yardline");
+mod common;
+
+use common::yardline;
+
 const SIZE: &str = "160x90";
 const FRAMES: u32 = 8;
 const SAMPLE_FILES: [&str; 6] = [
@@ -15,10 +18,6 @@ const SAMPLE_FILES: [&str; 6] = [
     "venue.toml",
     "scene.toml",
 ];
-
-fn yardline(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run yardline")
-}
 
 fn text(out: &Output) -> String {
     format!(
