@@ -355,33 +355,16 @@ impl Raster<'_> {
                     let mut bits = m;
                     while bits != 0 {
                         let cx = bits.trailing_zeros() as usize;
-                        out[cx] = row[cx - r..=cx + r]
-                            .iter()
-                            .copied()
-                            .fold(f32::INFINITY, f32::min);
+                        out[cx] = window_min(row, cx, r);
                         bits &= bits - 1;
                     }
                 }
             }
         }
         let rows = if r > 0 { &*hmin } else { &*raw };
-        for li in 0..self.lines.len() {
-            for ly in 0..t {
-                let [lo, hi] = spans[li * t + ly];
-                for lx in lo as usize..hi as usize {
-                    let i = li * TILE_PX + ly * t + lx;
-                    if alpha[i] <= 0.0 {
-                        continue;
-                    }
-                    let base = luts[i] as usize * CELL_PX + lx + h;
-                    let mut k = 1.0_f32;
-                    for cy in ly + h - r..=ly + h + r {
-                        k = k.min(rows[base + cy * c]);
-                    }
-                    alpha[i] *= k;
-                }
-            }
-        }
+        multiply_by_key(alpha, spans, self.lines.len(), rows, r, |i| {
+            luts[i] as usize
+        });
     }
 
     /// Multiplies every covered pixel's alpha by its min-filtered key with palette `lut` (the
@@ -435,29 +418,51 @@ impl Raster<'_> {
                 .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
             if r > 0 {
                 let out = &mut hmin[cy * c..(cy + 1) * c];
-                for cx in lo + h..hi + h {
-                    out[cx] = row[cx - r..=cx + r]
-                        .iter()
-                        .copied()
-                        .fold(f32::INFINITY, f32::min);
+                for (cx, o) in out.iter_mut().enumerate().take(hi + h).skip(lo + h) {
+                    *o = window_min(row, cx, r);
                 }
             }
         }
         let rows = if r > 0 { &*hmin } else { &*raw };
-        for li in 0..lines {
-            for ly in 0..t {
-                let [lo, hi] = spans[li * t + ly];
-                for lx in lo as usize..hi as usize {
-                    let a = &mut alpha[li * TILE_PX + ly * t + lx];
-                    if *a <= 0.0 {
-                        continue;
-                    }
-                    let mut k = 1.0_f32;
-                    for cy in ly + h - r..=ly + h + r {
-                        k = k.min(rows[cy * c + lx + h]);
-                    }
-                    *a *= k;
+        multiply_by_key(alpha, spans, lines, rows, r, |_| 0);
+    }
+}
+
+/// The minimum of `row[cx - r ..= cx + r]`.
+#[inline]
+fn window_min(row: &[f32], cx: usize, r: usize) -> f32 {
+    row[cx - r..=cx + r]
+        .iter()
+        .copied()
+        .fold(f32::INFINITY, f32::min)
+}
+
+/// Multiplies each covered pixel's alpha (`lines` blocks of `TILE_PX`, covered on `spans`) by
+/// the minimum over its neighbourhood's cell rows of `rows` (row-minimised raw keys, one
+/// `CELL_PX` block per palette; `block(i)` is pixel `i`'s).
+fn multiply_by_key(
+    alpha: &mut [f32],
+    spans: &[[u16; 2]],
+    lines: usize,
+    rows: &[f32],
+    r: usize,
+    block: impl Fn(usize) -> usize,
+) {
+    let (t, c, h) = (TILE as usize, CELL as usize, HALO as usize);
+    for li in 0..lines {
+        for ly in 0..t {
+            let [lo, hi] = spans[li * t + ly];
+            for lx in lo as usize..hi as usize {
+                let i = li * TILE_PX + ly * t + lx;
+                if alpha[i] <= 0.0 {
+                    continue;
                 }
+                let base = block(i) * CELL_PX + lx + h;
+                let mut k = 1.0_f32;
+                for cy in ly + h - r..=ly + h + r {
+                    k = k.min(rows[base + cy * c]);
+                }
+                alpha[i] *= k;
             }
         }
     }
