@@ -1,12 +1,13 @@
-//! The CPU compositor (rayon): same coverage formula and key as the GPU, but no atlas. Each
-//! touched tile rasterises its strip triangles row span by row span (in parallel), keys only the
-//! covered pixels (and, for the min-filter, their neighbours) straight from the frame, and
-//! records an alpha per covered pixel; then the covered spans are blended into the frame in
-//! place. Nothing outside the strip's footprint is read or written.
+//! The CPU compositor: same coverage formula and key as the GPU, but no atlas. Each touched
+//! tile rasterises its strip triangles row span by row span (tiles in parallel on the calling
+//! thread and its [`Crew`]), keys only the covered pixels (and, for the min-filter, their
+//! neighbours) straight from the frame, and records an alpha per covered pixel; then the
+//! covered spans are blended into the frame in place. Nothing outside the strip's footprint is
+//! read or written.
 
-use rayon::prelude::*;
 use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, yuv_indices};
 
+use super::crew::Crew;
 use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
@@ -29,6 +30,8 @@ pub struct CpuCompositor {
     setups: Vec<Option<TriangleSetup>>,
     /// Per line: the key regions near it this frame (indices into the key's regions).
     near: Vec<Vec<u32>>,
+    /// The threads that work each pass (started on the first frame).
+    crew: Option<Crew>,
 }
 
 /// Per-tile working memory, reused across frames.
@@ -84,7 +87,11 @@ impl CpuCompositor {
 
 impl Compositor for CpuCompositor {
     fn describe(&self) -> String {
-        format!("cpu (rayon, {} threads)", rayon::current_num_threads())
+        let threads = self
+            .crew
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, Crew::threads);
+        format!("cpu ({threads} threads)")
     }
 
     fn composite(
@@ -131,13 +138,14 @@ impl Compositor for CpuCompositor {
             radius,
             frame: frame.as_ref(),
         };
+        let crew = self.crew.get_or_insert_with(Crew::sized_like_rayon);
         // 1. Coverage x key x opacity of every covered pixel, from the original frame.
-        self.scratch[..n_tiles]
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(cell, scratch)| ctx.raster_tile(cell, scratch));
-        // 2. Blend the covered spans, line by line in order, tile by tile (RGB: bands of tile
-        // rows in parallel).
+        crew.run(
+            self.scratch[..n_tiles].iter_mut().enumerate(),
+            |(cell, scratch)| ctx.raster_tile(cell, scratch),
+        );
+        // 2. Blend the covered spans, line by line in order, tile by tile (RGB: rows of tiles
+        // in parallel).
         let scratch = &mut self.scratch[..n_tiles];
         let triangles = scratch.iter().map(|s| s.triangles).sum();
         if let Some(offs) = format.rgb_offsets() {
@@ -147,12 +155,17 @@ impl Compositor for CpuCompositor {
                 offsets: offs,
                 colours: &self.colours,
             };
-            rgb.blend(
-                &mut frame.data[plane.offset..],
-                0,
-                &self.plan.tiles,
+            let rows = TileRows {
+                rest: &mut frame.data[plane.offset..],
+                row0: 0,
+                stride: plane.stride,
+                tiles: &self.plan.tiles,
                 scratch,
-            );
+                left: tile_rows(&self.plan.tiles),
+            };
+            crew.run(rows, |(band, row0, tiles, scratch)| {
+                rgb.blend(band, row0, tiles, scratch);
+            });
         } else {
             for (&origin, scratch) in self.plan.tiles.iter().zip(scratch) {
                 for (li, colour) in self.colours.iter().enumerate() {
@@ -476,6 +489,52 @@ fn mix(v: u8, c: f32, a: f32) -> u8 {
     ((v + (c - v) * a).clamp(0.0, 255.0) + 0.5) as u8
 }
 
+/// Rows of tiles of a plan (row-major) with the plane rows each covers and its tiles' scratch:
+/// disjoint pieces, blended at once.
+struct TileRows<'a> {
+    /// The plane from row `row0` on.
+    rest: &'a mut [u8],
+    row0: u32,
+    /// Bytes per plane row.
+    stride: usize,
+    tiles: &'a [(u32, u32)],
+    scratch: &'a mut [TileScratch],
+    /// Rows of tiles left.
+    left: usize,
+}
+
+/// Rows of tiles in a row-major plan.
+fn tile_rows(tiles: &[(u32, u32)]) -> usize {
+    tiles.chunk_by(|a, b| a.1 == b.1).count()
+}
+
+impl<'a> Iterator for TileRows<'a> {
+    /// The plane rows, the first one's index, the tiles and their scratch.
+    type Item = (&'a mut [u8], u32, &'a [(u32, u32)], &'a mut [TileScratch]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let &(_, ty) = self.tiles.first()?;
+        let k = self.tiles.partition_point(|&(_, t)| t <= ty);
+        let offset = |row: u32| ((row - self.row0) as usize * self.stride).min(self.rest.len());
+        let (start, end) = (offset(ty * TILE), offset((ty + 1) * TILE));
+        let (band, rest) = std::mem::take(&mut self.rest)[start..].split_at_mut(end - start);
+        self.rest = rest;
+        self.row0 = (ty + 1) * TILE;
+        let (tiles, more) = self.tiles.split_at(k);
+        self.tiles = more;
+        let (scratch, more) = std::mem::take(&mut self.scratch).split_at_mut(k);
+        self.scratch = more;
+        self.left -= 1;
+        Some((band, ty * TILE, tiles, scratch))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for TileRows<'_> {}
+
 /// Blending into an RGB-family plane.
 struct RgbBlend<'a> {
     /// Bytes per row.
@@ -487,24 +546,9 @@ struct RgbBlend<'a> {
 }
 
 impl RgbBlend<'_> {
-    /// Blends `tiles` (row-major, with their scratch) into `band`, the plane's rows from
-    /// `row0` on; halves of the tile rows run in parallel. Clears the scratch it used.
+    /// Blends `tiles` (with their scratch) into `band`, the plane's rows from `row0` on. Clears
+    /// the scratch it used.
     fn blend(&self, band: &mut [u8], row0: u32, tiles: &[(u32, u32)], scratch: &mut [TileScratch]) {
-        let (Some(&(_, top)), Some(&(_, bottom))) = (tiles.first(), tiles.last()) else {
-            return;
-        };
-        if top != bottom {
-            let mid = top + (bottom - top).div_ceil(2);
-            let k = tiles.partition_point(|&(_, ty)| ty < mid);
-            let split = ((mid * TILE - row0) as usize * self.stride).min(band.len());
-            let (a, b) = band.split_at_mut(split);
-            let (sa, sb) = scratch.split_at_mut(k);
-            rayon::join(
-                || self.blend(a, row0, &tiles[..k], sa),
-                || self.blend(b, mid * TILE, &tiles[k..], sb),
-            );
-            return;
-        }
         for (&(tx, ty), scratch) in tiles.iter().zip(scratch) {
             for (li, colour) in self.colours.iter().enumerate() {
                 self.blend_line(band, row0, (tx, ty), scratch, li, *colour);

@@ -13,6 +13,7 @@
 //! the minimum over the (2r+1)^2 neighbourhood of the key LUT of the original pixels.
 
 pub mod cpu;
+pub mod crew;
 pub mod gpu;
 pub mod prepare;
 pub mod raster;
