@@ -14,6 +14,7 @@ use yardline_keying::{
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 
+use crate::render::crew::Crew;
 use crate::render::{
     HALO, KeyModel, KeyRegion, LutView, PreparedLine, regions_near_lines, strip_box,
 };
@@ -204,6 +205,8 @@ const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
 /// colour only the paint palette keys. Reused between frames (no allocation once warm).
 #[derive(Debug, Default)]
 pub struct PaintView {
+    /// Works the pieces (the caller alone by default).
+    crew: Crew,
     near: Vec<u32>,
     pieces: Vec<([f64; 4], Piece)>,
     seen: Vec<bool>,
@@ -231,6 +234,17 @@ struct Piece {
     /// Y, Cb, Cr at its centre (none when out of the frame).
     colour: Option<[f32; 3]>,
 }
+
+impl Piece {
+    /// A piece whose centre is out of the frame (or does not project).
+    const OUT_OF_FRAME: Self = Self {
+        sides: 0,
+        colour: None,
+    };
+}
+
+/// Pieces looked at by one task of the crew (about 20 us of work).
+const PIECES_PER_TASK: usize = 32;
 
 /// Clean pieces (no paint-like side) each way along a marking that give the paint's colour
 /// there.
@@ -262,6 +276,14 @@ impl PaintView {
     /// A new, empty view.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new, empty view that looks at the pieces with `crew`.
+    pub fn with_crew(crew: Crew) -> Self {
+        Self {
+            crew,
+            ..Self::default()
+        }
     }
 
     /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
@@ -429,10 +451,7 @@ impl PaintView {
                                 colour: Some(colour),
                             }
                         }
-                        _ => Piece {
-                            sides: 0,
-                            colour: None,
-                        },
+                        _ => Piece::OUT_OF_FRAME,
                     };
                     let rect = if along_x {
                         [a, v0, b, v1]
@@ -442,7 +461,15 @@ impl PaintView {
                     (rect, piece)
                 };
                 self.pieces.clear();
-                self.pieces.extend((0..n).map(piece_at));
+                self.pieces.resize(n, ([0.0; 4], Piece::OUT_OF_FRAME));
+                self.crew.run(
+                    self.pieces.chunks_mut(PIECES_PER_TASK).enumerate(),
+                    |(c, out)| {
+                        for (j, o) in out.iter_mut().enumerate() {
+                            *o = piece_at(c * PIECES_PER_TASK + j);
+                        }
+                    },
+                );
                 // One paint-like side: paint beside a white kit, or a kit over the paint with
                 // grass on its other side. Seen paint has the colour of the clean paint nearby.
                 self.seen.clear();

@@ -19,6 +19,7 @@ use crate::geometry::Camera;
 use crate::graphics::{DEFAULT_LINE_WIDTH_M, GroundStrip};
 use crate::key::{FieldKey, PaintView, auto_key};
 use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
+use crate::render::crew::Crew;
 use crate::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, NoKey, PreparedLine,
     prepare_line,
@@ -451,6 +452,8 @@ pub struct Engine {
     lines: Vec<PreparedLine>,
     /// Where the paint palette applies this frame.
     paint_view: PaintView,
+    /// The threads of the CPU passes (paint view, CPU compositor).
+    crew: Crew,
 }
 
 impl std::fmt::Debug for Engine {
@@ -496,7 +499,8 @@ impl Engine {
             .map(|k| FieldKey::compile(k).map(|k| k.on_field(&field)))
             .transpose()
             .map_err(|e| EngineError::Config(format!("key: {e}")))?;
-        let (compositor, backend_name) = open_compositor(config.backend)?;
+        let crew = Crew::sized_like_rayon();
+        let (compositor, backend_name) = open_compositor(config.backend, &crew)?;
         let pose = PoseEstimator::new(
             field.clone(),
             config.pose_mode,
@@ -529,7 +533,8 @@ impl Engine {
             auto_key_inline: true,
             stats: EngineStats::default(),
             lines: Vec::new(),
-            paint_view: PaintView::new(),
+            paint_view: PaintView::with_crew(crew.clone()),
+            crew,
         })
     }
 
@@ -543,7 +548,7 @@ impl Engine {
     pub fn set_config(&mut self, config: EngineConfig) -> Result<(), EngineError> {
         config.validate()?;
         if config.backend != self.config.backend {
-            let (c, name) = open_compositor(config.backend)?;
+            let (c, name) = open_compositor(config.backend, &self.crew)?;
             self.compositor = c;
             self.backend_name = name;
         }
@@ -876,7 +881,11 @@ impl Engine {
             Err(e) if self.backend_name == "gpu" => {
                 tracing::error!("GPU compositor failed ({e}); switching to the CPU compositor");
                 self.stats.gpu_fallbacks += 1;
-                self.compositor = Box::new(self.cpu_fallback.take().unwrap_or_default());
+                let cpu = self
+                    .cpu_fallback
+                    .take()
+                    .unwrap_or_else(|| CpuCompositor::with_crew(self.crew.clone()));
+                self.compositor = Box::new(cpu);
                 self.backend_name = "cpu";
                 report.backend = "cpu";
                 self.compositor
@@ -961,18 +970,21 @@ impl Engine {
     }
 }
 
-fn open_compositor(backend: Backend) -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
+fn open_compositor(
+    backend: Backend,
+    crew: &Crew,
+) -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
     let gpu = |choice| -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
         let g = GpuCompositor::new(choice)?;
         tracing::info!("compositor: GPU on {}", g.adapter());
         Ok((Box::new(g), "gpu"))
     };
     match backend {
-        Backend::Cpu => Ok((Box::new(CpuCompositor::new()), "cpu")),
+        Backend::Cpu => Ok((Box::new(CpuCompositor::with_crew(crew.clone())), "cpu")),
         Backend::Gpu => gpu(AdapterChoice::Any),
         Backend::Auto => gpu(AdapterChoice::HardwareOnly).or_else(|e| {
             tracing::info!("compositor: CPU (no hardware GPU: {e})");
-            Ok((Box::new(CpuCompositor::new()), "cpu"))
+            Ok((Box::new(CpuCompositor::with_crew(crew.clone())), "cpu"))
         }),
     }
 }

@@ -10,6 +10,7 @@
 
 use nalgebra::{Matrix3, Point2, Point3, Rotation3};
 use yardline_engine::key::{FieldKey, PaintView, auto_key_config};
+use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, PreparedLine, prepare_line,
 };
@@ -172,6 +173,10 @@ fn a_kit_as_white_as_the_paint_stays_over_the_line() {
     let mut view = PaintView::new();
     let lines = [line_on_the_50()];
     let frame_key = view.update(&key, frame, &camera(), &field, &lines);
+    // Pieces looked at by several threads give the same regions.
+    let mut shared = PaintView::with_crew(Crew::new(3));
+    let shared_key = shared.update(&key, frame, &camera(), &field, &lines);
+    assert_eq!(shared_key.regions(), frame_key.regions());
     let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
     let cam = camera();
     for y in 0..H {

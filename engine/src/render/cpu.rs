@@ -79,9 +79,18 @@ impl TileScratch {
 }
 
 impl CpuCompositor {
-    /// A new compositor.
+    /// A new compositor (its crew as large as the global rayon pool, started on the first
+    /// frame).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new compositor working its passes with `crew`.
+    pub fn with_crew(crew: Crew) -> Self {
+        Self {
+            crew: Some(crew),
+            ..Self::default()
+        }
     }
 }
 

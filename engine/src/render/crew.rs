@@ -12,9 +12,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// A crew: the caller plus `helpers` threads of a private pool.
+/// A crew: the caller plus `helpers` threads of a private pool. Clones share the threads (one
+/// crew serves an engine's passes: the paint view's and the compositor's).
+#[derive(Clone, Default)]
+pub struct Crew(Arc<Inner>);
+
 #[derive(Default)]
-pub struct Crew {
+struct Inner {
     /// The helpers' pool; `None` when the caller works alone.
     pool: Option<rayon::ThreadPool>,
     /// Helper threads.
@@ -24,13 +28,13 @@ pub struct Crew {
     tids: Arc<Mutex<Vec<nix::unistd::Pid>>>,
     /// The caller's core the helpers were last kept off, with the helper count it was set for.
     #[cfg(target_os = "linux")]
-    steered: Option<(usize, usize)>,
+    steered: Mutex<Option<(usize, usize)>>,
 }
 
 impl std::fmt::Debug for Crew {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crew")
-            .field("helpers", &self.helpers)
+            .field("helpers", &self.0.helpers)
             .finish_non_exhaustive()
     }
 }
@@ -57,14 +61,14 @@ impl Crew {
             })
         };
         match builder.build() {
-            Ok(pool) => Self {
+            Ok(pool) => Self(Arc::new(Inner {
                 pool: Some(pool),
                 helpers,
                 #[cfg(target_os = "linux")]
                 tids,
                 #[cfg(target_os = "linux")]
-                steered: None,
-            },
+                steered: Mutex::default(),
+            })),
             Err(e) => {
                 tracing::warn!(
                     "cannot start compositor helper threads ({e}); compositing on the calling thread alone"
@@ -81,22 +85,22 @@ impl Crew {
 
     /// Threads working a pass, the caller included.
     pub fn threads(&self) -> usize {
-        self.helpers + 1
+        self.0.helpers + 1
     }
 
     /// Runs `work` on every item, in order of hand-out, on the caller and up to one helper per
     /// further item; returns when all are done.
-    pub fn run<I, F>(&mut self, items: I, work: F)
+    pub fn run<I, F>(&self, items: I, work: F)
     where
         I: ExactSizeIterator + Send,
         I::Item: Send,
         F: Fn(I::Item) + Sync,
     {
-        let wanted = self.helpers.min(items.len().saturating_sub(1));
+        let wanted = self.0.helpers.min(items.len().saturating_sub(1));
         if wanted > 0 {
             self.steer();
         }
-        let Some(pool) = self.pool.as_ref().filter(|_| wanted > 0) else {
+        let Some(pool) = self.0.pool.as_ref().filter(|_| wanted > 0) else {
             items.for_each(work);
             return;
         };
@@ -120,14 +124,19 @@ impl Crew {
 
     /// Keeps the helpers off the caller's current core (Linux; elsewhere the scheduler decides).
     #[cfg(target_os = "linux")]
-    fn steer(&mut self) {
+    fn steer(&self) {
         use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
         use nix::unistd::Pid;
         let Ok(cpu) = sched_getcpu() else {
             return;
         };
-        let tids = self.tids.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.steered == Some((cpu, tids.len())) {
+        let tids = self.0.tids.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut steered = self
+            .0
+            .steered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *steered == Some((cpu, tids.len())) {
             return;
         }
         let Ok(allowed) = sched_getaffinity(Pid::from_raw(0)) else {
@@ -146,11 +155,11 @@ impl Crew {
                 tracing::debug!("cannot set a compositor helper's affinity: {e}");
             }
         }
-        self.steered = Some((cpu, tids.len()));
+        *steered = Some((cpu, tids.len()));
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn steer(&mut self) {}
+    fn steer(&self) {}
 }
 
 #[cfg(test)]
@@ -161,7 +170,7 @@ mod tests {
     #[test]
     fn every_item_is_worked_once_by_any_crew_size() {
         for threads in [1, 2, 3, 8] {
-            let mut crew = Crew::new(threads);
+            let crew = Crew::new(threads);
             assert_eq!(crew.threads(), threads);
             for n in [0, 1, 2, 5, 100] {
                 let mut out = vec![0_usize; n];
@@ -178,7 +187,7 @@ mod tests {
 
     #[test]
     fn helpers_share_the_work_and_stay_off_the_callers_core() {
-        let mut crew = Crew::new(2);
+        let crew = Crew::new(2);
         for _ in 0..2 {
             let on_helper = AtomicUsize::new(0);
             crew.run(0..4, |_| {
@@ -203,9 +212,14 @@ mod tests {
         {
             use nix::sched::{CpuSet, sched_getaffinity};
             use nix::unistd::Pid;
-            let (steered, helpers) = crew.steered.expect("the helpers were steered");
+            let (steered, helpers) = crew
+                .0
+                .steered
+                .lock()
+                .unwrap()
+                .expect("the helpers were steered");
             assert_eq!(helpers, 1);
-            let tid = crew.tids.lock().unwrap()[0];
+            let tid = crew.0.tids.lock().unwrap()[0];
             let mask = sched_getaffinity(tid).unwrap();
             let allowed = sched_getaffinity(Pid::from_raw(0)).unwrap();
             let others = (0..CpuSet::count())
