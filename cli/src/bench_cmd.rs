@@ -41,6 +41,10 @@ pub struct BenchArgs {
     /// Pixel format of the frames: `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`, `NV12` or `UYVY`.
     #[arg(long, default_value = "RGBx", value_parser = |s: &str| s.parse::<PixelFormat>().map_err(|e| e.to_string()))]
     pub format: PixelFormat,
+    /// Pace the frames at the frame period (59.94 Hz), as live video arrives, instead of
+    /// back to back: the engine's threads then go idle between frames, as they do on air.
+    #[arg(long)]
+    pub realtime: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -71,6 +75,10 @@ pub struct BenchResult {
     pub budget_used: f64,
     /// Frames a line was drawn on.
     pub drawn_frames: u32,
+    /// Whether the frames were paced at the frame period.
+    pub realtime: bool,
+    /// Wall time of the timed loop (ms).
+    pub wall_ms: f64,
 }
 
 /// Runs the benchmark and prints the result.
@@ -115,7 +123,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut engine = Engine::new(config, Some(&venue), None)?;
     let mut reports = Vec::with_capacity(args.frames as usize);
     let mut buf = vec![0u8; layout.size];
+    let start = std::time::Instant::now();
     for n in 0..args.frames {
+        if args.realtime {
+            let due = std::time::Duration::from_nanos(u64::from(n) * period_ns.unsigned_abs());
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         let k = (n % SCENE_FRAMES) as usize;
         let pts = i64::from(n) * period_ns;
         if k == 0 {
@@ -139,6 +154,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let mut frame = FrameMut::new(&layout, &mut buf)?;
         reports.push(engine.process(&mut frame, pts));
     }
+    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
     let stage = |f: fn(&yardline_engine::FrameReport) -> f64| {
         let mut v: Vec<f64> = reports.iter().map(f).collect();
         Percentiles::of(&mut v)
@@ -164,13 +180,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         frame_period_ms,
         budget_used: total.p99 / frame_period_ms,
         drawn_frames: reports.iter().filter(|r| r.drawn).count() as u32,
+        realtime: args.realtime,
+        wall_ms,
     };
     if args.json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
         println!(
-            "bench: {} frames {}x{} {} on {} ({} drawn)",
-            result.frames, w, h, result.format, result.adapter, result.drawn_frames
+            "bench: {} frames {}x{} {} on {} ({} drawn{})",
+            result.frames,
+            w,
+            h,
+            result.format,
+            result.adapter,
+            result.drawn_frames,
+            if args.realtime { ", paced" } else { "" }
         );
         for (name, p) in &result.stages {
             println!(

@@ -1,5 +1,5 @@
 //! `yardline bench --json`: one JSON object with the stages issue 5 names, on RGB and YUV
-//! frames, the line drawn on every frame; bad arguments exit 2.
+//! frames, the line drawn on every frame; `--realtime` paces the frames; bad arguments exit 2.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,19 +10,11 @@ mod common;
 
 use common::yardline;
 
-fn bench(format: &str) -> serde_json::Value {
-    let out = yardline(&[
-        "bench",
-        "--size",
-        "320x180",
-        "--frames",
-        "30",
-        "--backend",
-        "cpu",
-        "--format",
-        format,
-        "--json",
-    ]);
+/// `yardline bench --backend cpu --json` with `args`.
+fn bench(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["bench", "--backend", "cpu", "--json"];
+    all.extend_from_slice(args);
+    let out = yardline(&all);
     assert!(
         out.status.success(),
         "{}",
@@ -34,7 +26,8 @@ fn bench(format: &str) -> serde_json::Value {
 #[test]
 fn bench_prints_every_stage_for_rgb_and_yuv_frames() {
     for format in ["RGBx", "I420", "UYVY"] {
-        let v = bench(format);
+        let v = bench(&["--size", "320x180", "--frames", "30", "--format", format]);
+        assert_eq!(v["realtime"], false);
         assert_eq!(v["format"], format);
         assert_eq!(v["backend"], "cpu");
         assert_eq!(
@@ -60,6 +53,18 @@ fn bench_prints_every_stage_for_rgb_and_yuv_frames() {
         assert_eq!(v["total_ms"], v["stages"]["total"]);
         assert!(v["stages"]["composite"]["p50"].as_f64().unwrap() > 0.0);
     }
+}
+
+#[test]
+fn paced_bench_takes_the_frames_periods() {
+    // Small frames take a few ms each even unoptimised: well under a period.
+    let v = bench(&["--size", "160x90", "--frames", "60", "--realtime"]);
+    assert_eq!(v["realtime"], true);
+    assert_eq!(v["drawn_frames"].as_u64(), Some(60));
+    // 60 frames paced at 59.94 Hz: the last starts 59 periods after the first.
+    let periods = 59.0 * v["frame_period_ms"].as_f64().unwrap();
+    let wall = v["wall_ms"].as_f64().unwrap();
+    assert!(wall >= periods, "{wall} ms for {periods} ms of periods");
 }
 
 #[test]
