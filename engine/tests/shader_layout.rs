@@ -1,0 +1,95 @@
+//! The Rust mirrors of `composite.wgsl`'s structs (bytemuck, `#[repr(C)]`) have the shader's
+//! size and member offsets, as naga (wgpu's shader compiler) lays the WGSL structs out.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::mem::{offset_of, size_of};
+
+use naga::TypeInner;
+use yardline_engine::render::gpu::{Globals, LineGpu, RegionGpu, TileGpu};
+
+/// Size and (member name, offset) list of WGSL struct `name`.
+fn wgsl_layout(module: &naga::Module, name: &str) -> (usize, Vec<(String, usize)>) {
+    let ty = module
+        .types
+        .iter()
+        .map(|(_, ty)| ty)
+        .find(|ty| ty.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("composite.wgsl has no struct {name}"));
+    let TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{name} is not a struct");
+    };
+    let members = members
+        .iter()
+        .map(|m| (m.name.clone().unwrap_or_default(), m.offset as usize))
+        .collect();
+    (*span as usize, members)
+}
+
+fn check(module: &naga::Module, name: &str, size: usize, fields: &[(&str, usize)]) {
+    let (span, members) = wgsl_layout(module, name);
+    assert_eq!(span, size, "{name}: WGSL size {span}, Rust size {size}");
+    let rust: Vec<(String, usize)> = fields.iter().map(|&(f, o)| (f.to_owned(), o)).collect();
+    assert_eq!(
+        members, rust,
+        "{name}: WGSL members vs the Rust mirror's offsets"
+    );
+}
+
+#[test]
+fn composite_structs_match_their_rust_mirrors() {
+    let module = naga::front::wgsl::parse_str(yardline_shaders::COMPOSITE_WGSL).unwrap();
+    check(
+        &module,
+        "Globals",
+        size_of::<Globals>(),
+        &[
+            ("atlas_size", offset_of!(Globals, atlas_size)),
+            ("halo", offset_of!(Globals, halo)),
+            ("lut_size", offset_of!(Globals, lut_size)),
+            ("key_radius", offset_of!(Globals, key_radius)),
+            ("is_rgb", offset_of!(Globals, is_rgb)),
+            ("region_count", offset_of!(Globals, region_count)),
+            ("lut_count", offset_of!(Globals, lut_count)),
+        ],
+    );
+    check(
+        &module,
+        "Tile",
+        size_of::<TileGpu>(),
+        &[
+            ("frame_origin", offset_of!(TileGpu, frame_origin)),
+            ("cell_origin", offset_of!(TileGpu, cell_origin)),
+        ],
+    );
+    check(
+        &module,
+        "Line",
+        size_of::<LineGpu>(),
+        &[
+            ("colour", offset_of!(LineGpu, colour)),
+            ("origin", offset_of!(LineGpu, origin)),
+            ("direction", offset_of!(LineGpu, direction)),
+            ("half_width", offset_of!(LineGpu, half_width)),
+            ("length", offset_of!(LineGpu, length)),
+            ("opacity", offset_of!(LineGpu, opacity)),
+            ("_pad", offset_of!(LineGpu, pad)),
+        ],
+    );
+    let pad = offset_of!(RegionGpu, pad);
+    check(
+        &module,
+        "Region",
+        size_of::<RegionGpu>(),
+        &[
+            ("rect", offset_of!(RegionGpu, rect)),
+            ("lut", offset_of!(RegionGpu, lut)),
+            ("_pad0", pad),
+            ("_pad1", pad + 4),
+            ("_pad2", pad + 8),
+        ],
+    );
+}
