@@ -63,6 +63,7 @@ fn composite_structs_match_their_rust_mirrors() {
         &[
             ("frame_origin", offset_of!(TileGpu, frame_origin)),
             ("cell_origin", offset_of!(TileGpu, cell_origin)),
+            ("regions", offset_of!(TileGpu, regions)),
         ],
     );
     check(

@@ -26,6 +26,8 @@ struct Tile {
     frame_origin: vec2<f32>,
     // Atlas pixel of the cell's top-left halo pixel.
     cell_origin: vec2<f32>,
+    // The tile's key regions: first entry in `regions` and count.
+    regions: vec2<u32>,
 };
 
 // Keep in sync with `LineGpu` in engine/src/render/gpu.rs.
@@ -72,6 +74,7 @@ struct VertexOut {
     @location(0) across: f32,
     @location(1) along: f32,
     @location(2) @interpolate(flat) line: u32,
+    @location(3) @interpolate(flat) tile: u32,
 };
 
 @vertex
@@ -88,6 +91,7 @@ fn vs_main(v: VertexIn, @builtin(instance_index) tile_index: u32) -> VertexOut {
     out.across = v.across;
     out.along = v.along;
     out.line = v.line;
+    out.tile = tile_index;
     return out;
 }
 
@@ -117,9 +121,11 @@ fn raw_key(native: vec3<f32>, lut: u32) -> f32 {
     return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
 }
 
-// Palette at a field point: the first region containing it, else the default (0).
-fn lut_at(p: vec2<f32>) -> u32 {
-    for (var i = 0u; i < globals.region_count; i = i + 1u) {
+// Palette at a field point of tile `tile`: the first of the tile's regions containing it, else
+// the default (0).
+fn lut_at(p: vec2<f32>, tile: u32) -> u32 {
+    let range = tiles[tile].regions;
+    for (var i = range.x; i < range.x + range.y; i = i + 1u) {
         let r = regions[i].rect;
         if (p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w) {
             return regions[i].lut;
@@ -144,7 +150,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     }
     let field = line.origin + line.direction * in.along
         + vec2<f32>(-line.direction.y, line.direction.x) * in.across;
-    let lut = lut_at(field);
+    let lut = lut_at(field, in.tile);
     let centre = vec2<i32>(floor(in.position.xy));
     var key = 1.0;
     for (var dy = -globals.key_radius; dy <= globals.key_radius; dy = dy + 1) {

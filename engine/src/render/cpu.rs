@@ -12,7 +12,7 @@ use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
     CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, lut_at,
-    native_colour, regions_near_line,
+    native_colour, regions_in_box, regions_near_lines, triangles_field_box,
 };
 
 /// Pixels of a tile.
@@ -28,8 +28,8 @@ pub struct CpuCompositor {
     scratch: Vec<TileScratch>,
     colours: Vec<[f32; 3]>,
     setups: Vec<Option<TriangleSetup>>,
-    /// Per line: the key regions near it this frame (indices into the key's regions).
-    near: Vec<Vec<u32>>,
+    /// The key regions near the lines this frame (indices into the key's regions, in order).
+    near: Vec<u32>,
     /// The threads that work each pass (started on the first frame).
     crew: Option<Crew>,
 }
@@ -53,6 +53,8 @@ struct TileScratch {
     spans: Vec<[u16; 2]>,
     /// Per palette in `used` and cell row: the cell columns whose row minimum is read.
     need: Vec<u128>,
+    /// The key regions the tile's covered pixels can lie in (indices into the key's regions).
+    near: Vec<u32>,
     /// Triangles rasterised this frame.
     triangles: usize,
 }
@@ -128,14 +130,9 @@ impl Compositor for CpuCompositor {
             .extend(self.plan.triangles.iter().map(TriangleSetup::new));
         let radius = key.min_filter_radius().min(HALO);
         let regions = key.regions();
-        if self.near.len() < lines.len() {
-            self.near.resize_with(lines.len(), Vec::new);
-        }
-        for (near, line) in self.near.iter_mut().zip(lines) {
-            near.clear();
-            if !regions.is_empty() {
-                regions_near_line(regions, line, near);
-            }
+        self.near.clear();
+        if !regions.is_empty() {
+            regions_near_lines(regions, lines, &mut self.near);
         }
         let ctx = Raster {
             regions,
@@ -193,8 +190,8 @@ impl Compositor for CpuCompositor {
 struct Raster<'a> {
     /// The key's regions.
     regions: &'a [KeyRegion],
-    /// Per line, those near it (indices into `regions`); empty: palette 0 everywhere.
-    near: &'a [Vec<u32>],
+    /// Those near the lines (indices into `regions`, in order); empty: palette 0 everywhere.
+    near: &'a [u32],
     plan: &'a TilePlan,
     setups: &'a [Option<TriangleSetup>],
     lines: &'a [PreparedLine],
@@ -219,10 +216,18 @@ impl Raster<'_> {
             luts,
             used,
             spans,
+            near,
             triangles,
             ..
         } = scratch;
-        let zoned = self.near.iter().any(|n| !n.is_empty());
+        let zoned = !self.near.is_empty();
+        // The regions this tile's covered pixels can lie in.
+        near.clear();
+        if zoned {
+            let b = triangles_field_box(self.plan, &self.plan.tile_triangles[cell], self.lines);
+            regions_in_box(self.regions, self.near, b, near);
+        }
+        let near = &*near;
         if !zoned {
             used.push(0);
         }
@@ -238,7 +243,6 @@ impl Raster<'_> {
             *triangles += 1;
             let alpha = &mut alpha[li * TILE_PX..(li + 1) * TILE_PX];
             let luts = &mut luts[li * TILE_PX..(li + 1) * TILE_PX];
-            let near = &self.near[li];
             let spans = &mut spans[li * TILE as usize..(li + 1) * TILE as usize];
             let bx0 = setup.bbox[0].max(x0);
             let by0 = setup.bbox[1].max(y0);

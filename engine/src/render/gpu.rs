@@ -14,8 +14,8 @@ use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
 use super::{
-    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour,
-    regions_near_lines,
+    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour, regions_in_box,
+    regions_near_lines, triangles_field_box,
 };
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
@@ -37,7 +37,7 @@ pub struct Globals {
     pub key_radius: i32,
     /// 1 when the atlas holds RGB, 0 for YCbCr.
     pub is_rgb: u32,
-    /// Key regions near the lines (entries of the regions buffer).
+    /// Entries of the regions buffer (the tiles' lists one after another).
     pub region_count: u32,
     /// Palettes stacked in the key LUT texture.
     pub lut_count: u32,
@@ -51,6 +51,9 @@ pub struct TileGpu {
     pub frame_origin: [f32; 2],
     /// Atlas pixel of the cell's top-left halo pixel.
     pub cell_origin: [f32; 2],
+    /// The tile's key regions: first entry of the regions buffer and count (those that can
+    /// hold one of its covered pixels).
+    pub regions: [u32; 2],
 }
 
 /// Per-line look. Keep in sync with `Line` in composite.wgsl.
@@ -149,6 +152,7 @@ pub struct GpuCompositor {
     scratch_tiles: Vec<TileGpu>,
     scratch_lines: Vec<LineGpu>,
     scratch_regions: Vec<RegionGpu>,
+    scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
 }
@@ -360,6 +364,7 @@ impl GpuCompositor {
             scratch_tiles: Vec::new(),
             scratch_lines: Vec::new(),
             scratch_regions: Vec::new(),
+            scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
         })
@@ -556,15 +561,52 @@ impl Compositor for GpuCompositor {
             self.tile_ranges
                 .push((start, self.scratch_indices.len() as u32));
         }
+        // Per tile, the key regions its covered pixels can lie in (in precedence order).
+        self.scratch_regions.clear();
+        self.scratch_near.clear();
+        let regions = if key.lut().is_some() {
+            key.regions()
+        } else {
+            &[]
+        };
+        if !regions.is_empty() {
+            regions_near_lines(regions, lines, &mut self.scratch_near);
+        }
         self.scratch_tiles.clear();
-        self.scratch_tiles
-            .extend(self.plan.tiles.iter().enumerate().map(|(i, &(tx, ty))| {
-                let (ox, oy) = TileAtlas::cell_origin(i);
-                TileGpu {
-                    frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
-                    cell_origin: [ox as f32, oy as f32],
-                }
-            }));
+        for (i, (&(tx, ty), list)) in self
+            .plan
+            .tiles
+            .iter()
+            .zip(&self.plan.tile_triangles)
+            .enumerate()
+        {
+            let (ox, oy) = TileAtlas::cell_origin(i);
+            let first = self.scratch_regions.len() as u32;
+            if !self.scratch_near.is_empty() {
+                let b = triangles_field_box(&self.plan, list, lines);
+                self.scratch_tile_regions.clear();
+                regions_in_box(
+                    regions,
+                    &self.scratch_near,
+                    b,
+                    &mut self.scratch_tile_regions,
+                );
+                self.scratch_regions
+                    .extend(self.scratch_tile_regions.iter().map(|&k| {
+                        let r = &regions[k as usize];
+                        RegionGpu {
+                            rect: r.rect.map(|v| v as f32),
+                            lut: r.lut,
+                            pad: [0; 3],
+                        }
+                    }));
+            }
+            self.scratch_tiles.push(TileGpu {
+                frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
+                cell_origin: [ox as f32, oy as f32],
+                regions: [first, self.scratch_regions.len() as u32 - first],
+            });
+        }
         self.scratch_lines.clear();
         self.scratch_lines.extend(lines.iter().map(|l| {
             let c = native_colour(format, l.rgb);
@@ -578,20 +620,6 @@ impl Compositor for GpuCompositor {
                 pad: 0.0,
             }
         }));
-        self.scratch_regions.clear();
-        if key.lut().is_some() {
-            let regions = key.regions();
-            regions_near_lines(regions, lines, &mut self.scratch_near);
-            self.scratch_regions
-                .extend(self.scratch_near.iter().map(|&i| {
-                    let r = &regions[i as usize];
-                    RegionGpu {
-                        rect: r.rect.map(|v| v as f32),
-                        lut: r.lut,
-                        pad: [0; 3],
-                    }
-                }));
-        }
         let region_count = self.scratch_regions.len() as u32;
         if self.scratch_regions.is_empty() {
             // Storage bindings may not be empty.

@@ -26,6 +26,7 @@ use crate::graphics::StripMesh;
 pub use cpu::CpuCompositor;
 pub use gpu::{AdapterChoice, GpuCompositor};
 pub use prepare::prepare_line;
+use tiles::TilePlan;
 pub use tiles::{HALO, TILE};
 
 /// A line ready to draw on this frame: its mesh for the current camera and its look.
@@ -126,6 +127,43 @@ pub fn regions_near_lines(regions: &[KeyRegion], lines: &[PreparedLine], out: &m
     }
     out.sort_unstable();
     out.dedup();
+}
+
+/// Field bounding box `[x0, y0, x1, y1]` of the triangles `list` of `plan`, widened by 1 cm for
+/// rounding: every pixel they cover has its (interpolated) field position inside.
+pub fn triangles_field_box(plan: &TilePlan, list: &[u32], lines: &[PreparedLine]) -> [f64; 4] {
+    const ROUNDING_M: f64 = 0.01;
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for tri in list.iter().filter_map(|&t| plan.triangles.get(t as usize)) {
+        let Some(line) = lines.get(tri.line as usize) else {
+            continue;
+        };
+        for (&along, &across) in tri.along.iter().zip(&tri.across) {
+            let [x, y] = line.field_xy(along, across);
+            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+    }
+    [
+        b[0] - ROUNDING_M,
+        b[1] - ROUNDING_M,
+        b[2] + ROUNDING_M,
+        b[3] + ROUNDING_M,
+    ]
+}
+
+/// The regions among `near` (indices into `regions`, in order) whose rectangles meet the field
+/// box `b`, appended to `out` in the same order: for pixels whose field positions lie in `b`,
+/// [`lut_at`] over them answers as over `near`.
+pub fn regions_in_box(regions: &[KeyRegion], near: &[u32], b: [f64; 4], out: &mut Vec<u32>) {
+    out.extend(near.iter().copied().filter(|&i| {
+        let [x0, y0, x1, y1] = regions[i as usize].rect;
+        x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1]
+    }));
 }
 
 /// The occlusion key the compositor asks per original pixel. A key has one or more palettes
