@@ -1,5 +1,6 @@
-//! The CPU compositor's workers: the calling (streaming) thread works through each pass itself
-//! and helper threads join it as they wake.
+//! The workers of the engine's CPU passes (the paint view, the CPU compositor's raster and blend
+//! passes): the calling (streaming) thread works through each pass itself and helper threads join
+//! it as they wake.
 //!
 //! Two habits of a general pool hurt a pass of a millisecond or two. The caller blocks until a
 //! worker has picked the pass up, so every pass starts with a wake-up; and the scheduler puts a
@@ -8,7 +9,8 @@
 //! waker for a millisecond or more while the other cores stay idle. Here the caller never waits
 //! to start, and the helpers are kept off the caller's core (their affinity is the caller's
 //! cores but its current one, set again only when the caller moves), so a woken helper lands on
-//! a core that is free.
+//! a core that is free. A pass costs one small heap job per helper it wakes (the pool's scope);
+//! nothing else is allocated.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
