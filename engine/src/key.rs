@@ -382,7 +382,7 @@ impl PaintView {
                     None => (u0, u1),
                 };
                 for b in lines.unwrap_or_default().iter().map(strip_box) {
-                    if b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0 {
+                    if region.meets(b) {
                         let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
                         lo = lo.min(a);
                         hi = hi.max(c);

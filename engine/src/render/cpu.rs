@@ -12,7 +12,7 @@ use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
     CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, lut_at,
-    native_colour, regions_in_box, regions_near_lines, triangles_field_box,
+    native_colour, regions_near_lines, tile_regions,
 };
 
 /// Pixels of a tile.
@@ -130,10 +130,7 @@ impl Compositor for CpuCompositor {
             .extend(self.plan.triangles.iter().map(TriangleSetup::new));
         let radius = key.min_filter_radius().min(HALO);
         let regions = key.regions();
-        self.near.clear();
-        if !regions.is_empty() {
-            regions_near_lines(regions, lines, &mut self.near);
-        }
+        regions_near_lines(regions, lines, &mut self.near);
         let ctx = Raster {
             regions,
             near: &self.near,
@@ -221,12 +218,7 @@ impl Raster<'_> {
             ..
         } = scratch;
         let zoned = !self.near.is_empty();
-        // The regions this tile's covered pixels can lie in.
-        near.clear();
-        if zoned {
-            let b = triangles_field_box(self.plan, &self.plan.tile_triangles[cell], self.lines);
-            regions_in_box(self.regions, self.near, b, near);
-        }
+        tile_regions(self.regions, self.near, self.plan, cell, self.lines, near);
         let near = &*near;
         if !zoned {
             used.push(0);

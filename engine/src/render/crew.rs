@@ -23,8 +23,6 @@ pub struct Crew(Arc<Inner>);
 struct Inner {
     /// The helpers' pool; `None` when the caller works alone.
     pool: Option<rayon::ThreadPool>,
-    /// Helper threads.
-    helpers: usize,
     /// Kernel thread ids of the helpers (filled in as they start).
     #[cfg(target_os = "linux")]
     tids: Arc<Mutex<Vec<nix::unistd::Pid>>>,
@@ -36,7 +34,7 @@ struct Inner {
 impl std::fmt::Debug for Crew {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crew")
-            .field("helpers", &self.0.helpers)
+            .field("helpers", &self.helpers())
             .finish_non_exhaustive()
     }
 }
@@ -65,7 +63,6 @@ impl Crew {
         match builder.build() {
             Ok(pool) => Self(Arc::new(Inner {
                 pool: Some(pool),
-                helpers,
                 #[cfg(target_os = "linux")]
                 tids,
                 #[cfg(target_os = "linux")]
@@ -87,7 +84,15 @@ impl Crew {
 
     /// Threads working a pass, the caller included.
     pub fn threads(&self) -> usize {
-        self.0.helpers + 1
+        self.helpers() + 1
+    }
+
+    /// Helper threads.
+    fn helpers(&self) -> usize {
+        self.0
+            .pool
+            .as_ref()
+            .map_or(0, rayon::ThreadPool::current_num_threads)
     }
 
     /// Runs `work` on every item, in order of hand-out, on the caller and up to one helper per
@@ -98,7 +103,7 @@ impl Crew {
         I::Item: Send,
         F: Fn(I::Item) + Sync,
     {
-        let wanted = self.0.helpers.min(items.len().saturating_sub(1));
+        let wanted = self.helpers().min(items.len().saturating_sub(1));
         if wanted > 0 {
             self.steer();
         }

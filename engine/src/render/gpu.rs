@@ -14,8 +14,8 @@ use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
 use super::{
-    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour, regions_in_box,
-    regions_near_lines, triangles_field_box,
+    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour,
+    regions_near_lines, tile_regions,
 };
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
@@ -563,44 +563,33 @@ impl Compositor for GpuCompositor {
         }
         // Per tile, the key regions its covered pixels can lie in (in precedence order).
         self.scratch_regions.clear();
-        self.scratch_near.clear();
         let regions = if key.lut().is_some() {
             key.regions()
         } else {
             &[]
         };
-        if !regions.is_empty() {
-            regions_near_lines(regions, lines, &mut self.scratch_near);
-        }
+        regions_near_lines(regions, lines, &mut self.scratch_near);
         self.scratch_tiles.clear();
-        for (i, (&(tx, ty), list)) in self
-            .plan
-            .tiles
-            .iter()
-            .zip(&self.plan.tile_triangles)
-            .enumerate()
-        {
+        for (i, &(tx, ty)) in self.plan.tiles.iter().enumerate() {
             let (ox, oy) = TileAtlas::cell_origin(i);
             let first = self.scratch_regions.len() as u32;
-            if !self.scratch_near.is_empty() {
-                let b = triangles_field_box(&self.plan, list, lines);
-                self.scratch_tile_regions.clear();
-                regions_in_box(
-                    regions,
-                    &self.scratch_near,
-                    b,
-                    &mut self.scratch_tile_regions,
-                );
-                self.scratch_regions
-                    .extend(self.scratch_tile_regions.iter().map(|&k| {
-                        let r = &regions[k as usize];
-                        RegionGpu {
-                            rect: r.rect.map(|v| v as f32),
-                            lut: r.lut,
-                            pad: [0; 3],
-                        }
-                    }));
-            }
+            tile_regions(
+                regions,
+                &self.scratch_near,
+                &self.plan,
+                i,
+                lines,
+                &mut self.scratch_tile_regions,
+            );
+            self.scratch_regions
+                .extend(self.scratch_tile_regions.iter().map(|&k| {
+                    let r = &regions[k as usize];
+                    RegionGpu {
+                        rect: r.rect.map(|v| v as f32),
+                        lut: r.lut,
+                        pad: [0; 3],
+                    }
+                }));
             self.scratch_tiles.push(TileGpu {
                 frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
                 cell_origin: [ox as f32, oy as f32],

@@ -74,6 +74,13 @@ impl KeyRegion {
         let [x0, y0, x1, y1] = self.rect;
         x >= x0 && x <= x1 && y >= y0 && y <= y1
     }
+
+    /// True when the rectangle meets field box `b` (`[x0, y0, x1, y1]`, edges included).
+    #[inline]
+    pub fn meets(&self, b: [f64; 4]) -> bool {
+        let [x0, y0, x1, y1] = self.rect;
+        x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1]
+    }
 }
 
 /// The palette (LUT index) at field point `xy` among `regions` (indices into `all`, in
@@ -107,39 +114,46 @@ pub fn strip_box(l: &PreparedLine) -> [f64; 4] {
     ]
 }
 
-/// Indices (in order) of the regions whose rectangles come within 0.3 m of
-/// `line`'s strip, appended to `out`. Only these can hold one of its covered pixels.
-pub fn regions_near_line(regions: &[KeyRegion], line: &PreparedLine, out: &mut Vec<u32>) {
-    let b = strip_box(line);
-    for (i, r) in regions.iter().enumerate() {
-        let [x0, y0, x1, y1] = r.rect;
-        if x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1] {
-            out.push(i as u32);
-        }
-    }
-}
-
-/// [`regions_near_line`] over all `lines`, into `out` (cleared first), in order, once each.
+/// Indices of the regions whose rectangles come within 0.3 m of one of `lines`' strips, into
+/// `out` (cleared first), in order, once each. Only these can hold a covered pixel.
 pub fn regions_near_lines(regions: &[KeyRegion], lines: &[PreparedLine], out: &mut Vec<u32>) {
     out.clear();
-    for l in lines {
-        regions_near_line(regions, l, out);
+    for b in lines.iter().map(strip_box) {
+        out.extend((0..regions.len() as u32).filter(|&i| regions[i as usize].meets(b)));
     }
     out.sort_unstable();
     out.dedup();
 }
 
-/// Field bounding box `[x0, y0, x1, y1]` of the triangles `list` of `plan`, widened by 1 cm for
-/// rounding: every pixel they cover has its (interpolated) field position inside.
-pub fn triangles_field_box(plan: &TilePlan, list: &[u32], lines: &[PreparedLine]) -> [f64; 4] {
+/// The regions among `near` (indices into `regions`, in order) that tile `cell` of `plan`'s
+/// covered pixels can lie in, into `out` (cleared first) in the same order: those meeting the
+/// field bounding box of the tile's triangles (widened by 1 cm for rounding; a covered pixel's
+/// field position is interpolated inside its triangle). [`lut_at`] over them answers as over
+/// `near` for every pixel of the tile.
+pub fn tile_regions(
+    regions: &[KeyRegion],
+    near: &[u32],
+    plan: &TilePlan,
+    cell: usize,
+    lines: &[PreparedLine],
+    out: &mut Vec<u32>,
+) {
     const ROUNDING_M: f64 = 0.01;
+    out.clear();
+    if near.is_empty() {
+        return;
+    }
     let mut b = [
         f64::INFINITY,
         f64::INFINITY,
         f64::NEG_INFINITY,
         f64::NEG_INFINITY,
     ];
-    for tri in list.iter().filter_map(|&t| plan.triangles.get(t as usize)) {
+    let triangles = plan.tile_triangles.get(cell).map_or(&[][..], Vec::as_slice);
+    for tri in triangles
+        .iter()
+        .filter_map(|&t| plan.triangles.get(t as usize))
+    {
         let Some(line) = lines.get(tri.line as usize) else {
             continue;
         };
@@ -148,22 +162,17 @@ pub fn triangles_field_box(plan: &TilePlan, list: &[u32], lines: &[PreparedLine]
             b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
         }
     }
-    [
+    let b = [
         b[0] - ROUNDING_M,
         b[1] - ROUNDING_M,
         b[2] + ROUNDING_M,
         b[3] + ROUNDING_M,
-    ]
-}
-
-/// The regions among `near` (indices into `regions`, in order) whose rectangles meet the field
-/// box `b`, appended to `out` in the same order: for pixels whose field positions lie in `b`,
-/// [`lut_at`] over them answers as over `near`.
-pub fn regions_in_box(regions: &[KeyRegion], near: &[u32], b: [f64; 4], out: &mut Vec<u32>) {
-    out.extend(near.iter().copied().filter(|&i| {
-        let [x0, y0, x1, y1] = regions[i as usize].rect;
-        x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1]
-    }));
+    ];
+    out.extend(
+        near.iter()
+            .copied()
+            .filter(|&i| regions[i as usize].meets(b)),
+    );
 }
 
 /// The occlusion key the compositor asks per original pixel. A key has one or more palettes
