@@ -15,6 +15,8 @@ const KEYED_THRESHOLD: f64 = 0.5;
 /// Two surface clusters are the same surface in different light when their colours, as
 /// offsets from black, point this close to the same way (cosine).
 const SAME_LIGHT_COSINE: f64 = 0.98;
+/// Light gains of the brightest surface cluster that [`auto_palette`] adds as samples.
+const HEADROOM_GAINS: [f64; 2] = [1.08, 1.16];
 /// Fewest field pixels to estimate a palette from.
 const MIN_FIELD_PIXELS: usize = 256;
 
@@ -141,6 +143,7 @@ pub fn auto_palette(
     }
     palette.samples.extend(surface);
     add_penumbra(&mut palette, darkest, options)?;
+    add_headroom(&mut palette, darkest, options)?;
     if !options.find_paint {
         palette.validate("palette")?;
         return Ok(palette);
@@ -285,6 +288,42 @@ fn add_penumbra(
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// Adds the brightest surface cluster (paint-like ones left out) in more light than the frame
+/// showed, its colour's offset from black scaled by each of [`HEADROOM_GAINS`], where the
+/// palette does not key it yet: the same grass on the sunlit end of the field or when a cloud
+/// passes, which a palette made from one frame would otherwise key out.
+fn add_headroom(
+    palette: &mut Palette,
+    darkest: f64,
+    options: &AutoPaletteOptions,
+) -> Result<(), KeyError> {
+    let Some(top) = palette
+        .samples
+        .iter()
+        .filter(|s| s.kind == SampleKind::Inclusion && !paint_like(s, darkest, options))
+        .max_by(|a, b| a.mean[0].total_cmp(&b.mean[0]))
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let model = palette.model()?;
+    for gain in HEADROOM_GAINS {
+        let black = [16.0, 128.0, 128.0];
+        let mean: [f64; 3] = std::array::from_fn(|i| black[i] + (top.mean[i] - black[i]) * gain);
+        if mean[0] > 235.0 || model.key(mean[0], mean[1], mean[2]) >= KEYED_THRESHOLD {
+            continue;
+        }
+        let covariance = top.covariance.map(|row| row.map(|v| v * gain * gain));
+        palette.samples.push(Sample {
+            label: format!("surface brighter x{gain:.2} Y={:.0}", mean[0]),
+            mean,
+            covariance,
+            ..top.clone()
+        });
     }
     Ok(())
 }

@@ -336,3 +336,50 @@ fn grass_in_a_shadows_soft_edge_is_keyed_and_paint_gets_no_penumbra() {
         );
     }
 }
+
+#[test]
+fn grass_in_more_light_than_the_set_up_frame_still_keys() {
+    // Set-up frame: mown grass (two stripes) in sun and in shadow, a white band, a red kit.
+    let (w, h) = (200_u32, 100_u32);
+    let grass = [62.0_f64, 118.0, 50.0];
+    let lit = |s: f64| grass.map(|c| (c * s).round().clamp(0.0, 255.0) as u8);
+    let rgb: Vec<[u8; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if (60..64).contains(&x) {
+                [214, 218, 210]
+            } else if (20..24).contains(&x) && (10..30).contains(&y) {
+                [150, 20, 30]
+            } else if x >= 130 {
+                lit(0.5)
+            } else if (x / 20) % 2 == 0 {
+                lit(1.0)
+            } else {
+                lit(1.08)
+            }
+        })
+        .collect();
+    let frame = frame_from_rgb(PixelFormat::Rgba, w, h, &rgb, 0);
+    let palette =
+        auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
+    let model = palette.model().unwrap();
+    let key = |p: [u8; 3]| {
+        let c = common::to_ycbcr_bytes(p).map(f64::from);
+        model.key(c[0], c[1], c[2])
+    };
+    // Later the sun comes out: the same grass, up to a quarter brighter.
+    for s in [1.1, 1.15, 1.2, 1.25] {
+        let c = lit(s);
+        assert!(
+            key(c) >= 0.5,
+            "grass in light x{s} ({c:?}) keyed {}",
+            key(c)
+        );
+    }
+    assert!(
+        palette.inclusion().any(|s| s.label.contains("brighter")),
+        "no brighter surface sample: {palette:?}"
+    );
+    assert!(key([150, 20, 30]) < 0.5, "the kit is keyed as field");
+    assert!(key([214, 218, 210]) >= 0.5, "the paint is not keyed");
+}
