@@ -1,6 +1,8 @@
 //! The CPU keyer: compiled LUTs applied to frames, per pixel, per pixel set or per frame, with
 //! the neighbourhood min-filter.
 
+use std::cell::RefCell;
+
 use rayon::prelude::*;
 
 use crate::config::{KeyConfig, MAX_MIN_FILTER_RADIUS, Region};
@@ -9,7 +11,7 @@ use crate::frame::{FrameRef, PixelFormat, Plane};
 use crate::lut::{FIXED_TO_UNIT, KeyLut};
 
 /// Pixel coordinates handled by one parallel task in [`LutKeyer::key_pixels`].
-const PIXEL_CHUNK: usize = 2048;
+const PIXEL_CHUNK: usize = 4096;
 /// Output rows handled by one parallel task in [`LutKeyer::key_frame`].
 const FRAME_BAND_ROWS: usize = 32;
 /// A pixel set is keyed through row spans while the spans hold at most this many times the
@@ -18,6 +20,8 @@ const SPAN_OVERHEAD_LIMIT: usize = 2;
 /// A block of pixels is keyed through row spans when its runs along rows are at least this
 /// long on average.
 const MIN_AVERAGE_RUN: usize = 4;
+/// Coordinates checked at a time for the continuation of a run.
+const RUN_BATCH: usize = 8;
 
 /// A key compiled from a [`KeyConfig`]: one LUT per palette (0 = the default palette, `i + 1`
 /// = region `i`, then the paint palette), the regions' field rectangles and the min-filter
@@ -245,16 +249,16 @@ impl<'a> Source<'a> {
             Source::I420 { data, y, cb, cr } => {
                 let ys = &data[y.offset + row * y.stride..][..x1];
                 let sites = x1.div_ceil(2);
-                let cbs = &data[cb.offset + (row / 2) * cb.stride..][..sites];
-                let crs = &data[cr.offset + (row / 2) * cr.stride..][..sites];
-                key_pairs(lut, ys, x0, x1, out, |site| (cbs[site], crs[site]));
+                let cbs = &data[cb.offset + (row / 2) * cb.stride..][x0 / 2..sites];
+                let crs = &data[cr.offset + (row / 2) * cr.stride..][x0 / 2..sites];
+                let chroma = cbs.iter().zip(crs).map(|(&b, &r)| (b, r));
+                key_pairs(lut, ys, x0, x1, out, chroma);
             }
             Source::Nv12 { data, y, cbcr } => {
                 let ys = &data[y.offset + row * y.stride..][..x1];
                 let cs = &data[cbcr.offset + (row / 2) * cbcr.stride..][..x1.div_ceil(2) * 2];
-                key_pairs(lut, ys, x0, x1, out, |site| {
-                    (cs[2 * site], cs[2 * site + 1])
-                });
+                let chroma = cs[x0 / 2 * 2..].chunks_exact(2).map(|c| (c[0], c[1]));
+                key_pairs(lut, ys, x0, x1, out, chroma);
             }
             Source::Uyvy { data, plane } => {
                 let r = &data[plane.offset + row * plane.stride..][..x1.div_ceil(2) * 4];
@@ -270,21 +274,24 @@ impl<'a> Source<'a> {
                 // Whole U Y0 V Y1 groups, then a last lone pixel.
                 for group in r[x * 2..].chunks_exact(4) {
                     let c = lut.chroma_site(group[0], group[2]);
-                    for luma in [group[1], group[3]] {
-                        match out.next() {
-                            Some(o) => *o = lut.lookup_site(luma, c),
-                            None => return,
-                        }
-                    }
+                    let Some(o0) = out.next() else {
+                        return;
+                    };
+                    let Some(o1) = out.next() else {
+                        *o0 = lut.lookup_site(group[1], c);
+                        return;
+                    };
+                    (*o0, *o1) = lut.lookup_pair(group[1], group[3], c);
                 }
             }
         }
     }
 }
 
-/// Fixed-point keys of pixels `x0..x1` of a row of luma `ys` whose chroma site `i` (pixels
-/// `2i` and `2i + 1`) has the Cb/Cr bytes `site(i)`: the chroma part of the lookup is done
-/// once per site.
+/// Fixed-point keys of pixels `x0..x1` of a row of luma `ys` (from column 0) into `out`, the
+/// row's chroma sites (pixels `2i` and `2i + 1`) given as Cb/Cr bytes from site `x0 / 2` on:
+/// the chroma part of the lookup is done once per site, and once per pair of pixels when both
+/// lumas fall in the same LUT cell.
 #[inline]
 fn key_pairs(
     lut: &KeyLut,
@@ -292,32 +299,26 @@ fn key_pairs(
     x0: usize,
     x1: usize,
     out: &mut [u32],
-    site: impl Fn(usize) -> (u8, u8),
+    mut sites: impl Iterator<Item = (u8, u8)>,
 ) {
-    let mut x = x0;
-    let mut out = out.iter_mut();
-    if x & 1 == 1 && x < x1 {
-        let (b, r) = site(x / 2);
-        if let Some(o) = out.next() {
-            *o = lut.lookup_site(ys[x], lut.chroma_site(b, r));
-        }
-        x += 1;
+    let (ys, out) = (&ys[x0..x1], &mut out[..x1 - x0]);
+    // A first pixel on an odd column has its site to itself.
+    let lead = usize::from(x0 & 1 == 1).min(ys.len());
+    if lead == 1
+        && let Some((b, r)) = sites.next()
+    {
+        out[0] = lut.lookup_site(ys[0], lut.chroma_site(b, r));
     }
-    while x + 1 < x1 {
-        let (b, r) = site(x / 2);
-        let c = lut.chroma_site(b, r);
-        let (Some(o0), Some(o1)) = (out.next(), out.next()) else {
-            return;
-        };
-        *o0 = lut.lookup_site(ys[x], c);
-        *o1 = lut.lookup_site(ys[x + 1], c);
-        x += 2;
+    let (ys, out) = (&ys[lead..], &mut out[lead..]);
+    let mut pairs = ys.chunks_exact(2).zip(out.chunks_exact_mut(2));
+    for ((y, o), (b, r)) in pairs.by_ref().zip(sites.by_ref()) {
+        (o[0], o[1]) = lut.lookup_pair(y[0], y[1], lut.chroma_site(b, r));
     }
-    if x < x1 {
-        let (b, r) = site(x / 2);
-        if let Some(o) = out.next() {
-            *o = lut.lookup_site(ys[x], lut.chroma_site(b, r));
-        }
+    // A last pixel on an even column has its site to itself.
+    if ys.len() % 2 == 1
+        && let (Some(&y), Some(o), Some((b, r))) = (ys.last(), out.last_mut(), sites.next())
+    {
+        *o = lut.lookup_site(y, lut.chroma_site(b, r));
     }
 }
 
@@ -338,6 +339,12 @@ struct Run {
     len: usize,
     /// Index of the first pixel in the block's coordinates.
     at: usize,
+}
+
+thread_local! {
+    /// Each thread's buffers for [`LutKeyer::key_pixels`], kept between calls so the hot path
+    /// does not allocate once they have grown to a frame's blocks.
+    static SCRATCH: RefCell<SpanScratch> = RefCell::default();
 }
 
 /// Reusable buffers of one parallel task of [`LutKeyer::key_pixels`].
@@ -386,6 +393,20 @@ impl SpanScratch {
             }
             let mut end = x + 1;
             let mut j = i + 1;
+            // A run continues while each next coordinate is the next column of the row: checked
+            // a batch at a time (without early exit, so the check vectorises), then one by one.
+            while j + RUN_BATCH <= coords.len() && end + RUN_BATCH <= w {
+                let (next, row) = (end as u32, y as u32);
+                let differs = coords[j..j + RUN_BATCH]
+                    .iter()
+                    .zip(next..)
+                    .fold(0, |d, (&(cx, cy), ex)| d | (cx ^ ex) | (cy ^ row));
+                if differs != 0 {
+                    break;
+                }
+                end += RUN_BATCH;
+                j += RUN_BATCH;
+            }
             while j < coords.len() && end < w && coords[j] == (end as u32, y as u32) {
                 end += 1;
                 j += 1;
@@ -461,6 +482,14 @@ impl SpanScratch {
                 }
                 continue;
             }
+            if rb - ra == 2 {
+                // Three rows (radius 1 away from the frame's edges): one fused pass.
+                let (a, b, c) = (at(ra), at(ra + 1), at(rb));
+                for (d, ((&ka, &kb), &kc)) in dst.iter_mut().zip(a.iter().zip(b).zip(c)) {
+                    *d = unit(ka.min(kb).min(kc));
+                }
+                continue;
+            }
             self.vmin.clear();
             self.vmin.extend_from_slice(at(ra));
             for row in ra + 1..=rb {
@@ -515,8 +544,8 @@ impl LutKeyer<'_> {
         coords
             .par_chunks(PIXEL_CHUNK)
             .zip(out.par_chunks_mut(PIXEL_CHUNK))
-            .for_each_init(SpanScratch::default, |scratch, (c, o)| {
-                self.key_block(&src, w, h, c, o, scratch);
+            .for_each(|(c, o)| {
+                SCRATCH.with_borrow_mut(|scratch| self.key_block(&src, w, h, c, o, scratch));
             });
         Ok(())
     }

@@ -38,7 +38,7 @@ pub struct KeyLut {
     /// units; offset already multiplied by the axis stride 1, n or n^2).
     steps: Box<[[u32; 256]; 3]>,
     /// Per cell (indexed like `data` by its lower corner): its 8 corner values packed in a u64,
-    /// byte `dy + 2 * dcb + 4 * dcr` = corner (iy + dy, icb + dcb, icr + dcr). One load per
+    /// byte `dcb + 2 * dcr + 4 * dy` = corner (iy + dy, icb + dcb, icr + dcr). One load per
     /// lookup.
     cells: Vec<u64>,
     /// BT.709 RGB to LUT position, per axis (Y, Cb, Cr): offset and R, G, B coefficients in
@@ -215,6 +215,28 @@ impl KeyLut {
         trilinear(q, sy & 0xff, site.wcb, site.wcr)
     }
 
+    /// Fixed-point keys of two luma bytes at one chroma site (the two pixels of a 4:2:2 or
+    /// 4:2:0 site): when both lie in the same cell, its Cb and Cr part is done once.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_pair(&self, y0: u8, y1: u8, site: ChromaSite) -> (u32, u32) {
+        let (s0, s1) = (self.steps[0][y0 as usize], self.steps[0][y1 as usize]);
+        let cell0 = ((s0 >> 8) + site.offset) as usize;
+        let q0 = self.cells.get(cell0).copied().unwrap_or(0);
+        let columns0 = chroma_columns(q0, site.wcb, site.wcr);
+        let columns1 = if s0 >> 8 == s1 >> 8 {
+            columns0
+        } else {
+            let cell1 = ((s1 >> 8) + site.offset) as usize;
+            let q1 = self.cells.get(cell1).copied().unwrap_or(0);
+            chroma_columns(q1, site.wcb, site.wcr)
+        };
+        (along_y(columns0, s0 & 0xff), along_y(columns1, s1 & 0xff))
+    }
+
     /// Fixed-point key (0..=[`FIXED_ONE`]) of a full-range RGB pixel: BT.709 YCbCr as
     /// `rgb_to_ycbcr709` computes it, in fixed point, each position rounded to 1/255 of a
     /// lattice cell (at most `0.5 / (n - 1)` code values): the fast path for RGB frames.
@@ -251,26 +273,50 @@ impl KeyLut {
     }
 }
 
+/// The Cb and Cr part of the interpolation of a cell packed in `q` (see `KeyLut::cells`), upper
+/// corner weights in 1/255 units: the cell's two Y columns (lower Y in the low 32 bits, upper in
+/// the high), each in 1/255^3 units. Interpolates 4 pairs along Cb in 16-bit lanes, then 2
+/// pairs along Cr in 32-bit lanes; no lane can carry into the next (255 * 255 < 2^16,
+/// 255^3 < 2^32). Shared by the pixels of a chroma site whose luma lies in the same cell.
+#[allow(
+    clippy::inline_always,
+    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+)]
+#[inline(always)]
+fn chroma_columns(q: u64, wcb: u32, wcr: u32) -> u64 {
+    let (wcb, wcr) = (u64::from(wcb), u64::from(wcr));
+    // 16-bit lanes (dcr, dy) = (0, 0), (1, 0), (0, 1), (1, 1).
+    let cb0 = q & EVEN_BYTES;
+    let cb1 = (q >> 8) & EVEN_BYTES;
+    let along_cb = cb0 * (255 - wcb) + cb1 * wcb;
+    // 32-bit lanes dy = 0, 1.
+    let cr0 = along_cb & EVEN_HALVES;
+    let cr1 = (along_cb >> 16) & EVEN_HALVES;
+    cr0 * (255 - wcr) + cr1 * wcr
+}
+
+/// The last step of a lookup: between a cell's two Y columns ([`chroma_columns`]), upper
+/// weight `wy` in 1/255 units, in fixed point (0..=[`FIXED_ONE`]).
+#[allow(
+    clippy::inline_always,
+    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+)]
+#[inline(always)]
+fn along_y(columns: u64, wy: u32) -> u32 {
+    let wy = u64::from(wy);
+    ((columns & 0xffff_ffff) * (255 - wy) + (columns >> 32) * wy) as u32
+}
+
 /// Trilinear interpolation of the 8 corner bytes of a cell packed in `q` (see
 /// `KeyLut::cells`), weights of the upper corners in 1/255 units, in fixed point
-/// (0..=[`FIXED_ONE`]). Interpolates 4 pairs along Y in 16-bit lanes, then 2 pairs along Cb in
-/// 32-bit lanes, then along Cr; no lane can carry into the next (255 * 255 < 2^16,
-/// 255^3 < 2^32).
+/// (0..=[`FIXED_ONE`]): exact, so the order of the axes does not change the result.
 #[allow(
     clippy::inline_always,
     reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
 )]
 #[inline(always)]
 fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
-    let (wy, wcb, wcr) = (u64::from(wy), u64::from(wcb), u64::from(wcr));
-    let y0 = q & EVEN_BYTES;
-    let y1 = (q >> 8) & EVEN_BYTES;
-    let along_y = y0 * (255 - wy) + y1 * wy;
-    let cb0 = along_y & EVEN_HALVES;
-    let cb1 = (along_y >> 16) & EVEN_HALVES;
-    let along_cb = cb0 * (255 - wcb) + cb1 * wcb;
-    let (cr0, cr1) = (along_cb & 0xffff_ffff, along_cb >> 32);
-    (cr0 * (255 - wcr) + cr1 * wcr) as u32
+    along_y(chroma_columns(q, wcb, wcr), wy)
 }
 
 /// The per-cell corner table of `KeyLut::cells` (cells on the upper faces, never read, hold 0).
@@ -281,7 +327,7 @@ fn pack_cells(n: usize, data: &[u8]) -> Vec<u64> {
             for iy in 0..n - 1 {
                 let mut q = 0_u64;
                 for corner in 0..8 {
-                    let (dy, dcb, dcr) = (corner & 1, (corner >> 1) & 1, corner >> 2);
+                    let (dcb, dcr, dy) = (corner & 1, (corner >> 1) & 1, corner >> 2);
                     let v = data[(iy + dy) + n * ((icb + dcb) + n * (icr + dcr))];
                     q |= u64::from(v) << (8 * corner);
                 }
@@ -366,6 +412,27 @@ mod tests {
                 );
             }
             assert!(worst < 0.5, "n={n}");
+        }
+    }
+
+    #[test]
+    fn pair_lookups_equal_two_single_ones() {
+        for n in [2, 33, 65] {
+            let data = (0..n * n * n)
+                .map(|i| ((i * 2_654_435_761_usize) >> 11) as u8)
+                .collect();
+            let lut = KeyLut::from_data(n, data).unwrap();
+            for (cb, cr) in [(0, 0), (17, 200), (128, 128), (255, 3), (90, 255)] {
+                let site = lut.chroma_site(cb, cr);
+                for y0 in (0..=255_u8).step_by(3) {
+                    for y1 in (0..=255_u8).step_by(5) {
+                        let pair = lut.lookup_pair(y0, y1, site);
+                        let single = (lut.lookup_site(y0, site), lut.lookup_site(y1, site));
+                        assert_eq!(pair, single, "n={n} ({y0},{y1},{cb},{cr})");
+                        assert_eq!(pair.0, lut.lookup_fixed(y0, cb, cr));
+                    }
+                }
+            }
         }
     }
 

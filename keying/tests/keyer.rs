@@ -177,7 +177,22 @@ fn key_pixels_matches_key_frame_for_bands_scattered_sets_and_outside_pixels() {
                 .map(|i| ((i * 7919) % 320, (i * 104_729) % 180))
                 .collect();
             scattered.extend([(320, 0), (0, 180), (u32::MAX, u32::MAX)]);
-            for coords in [band(320, 180, 12), scattered] {
+            // Runs broken at every place within and across the batches the run detection
+            // checks at a time: a skipped column, a repeated one, a step to the next row.
+            let mut broken = Vec::new();
+            for (row, cut) in (0..40_u32).map(|i| (3 * i + 1, i % 19 + 1)) {
+                let x0 = (row * 5) % 200;
+                for x in x0..x0 + 24 {
+                    match x - x0 {
+                        d if d == cut => broken.push((x + 1, row)),
+                        d if d == cut + 3 => broken.extend([(x, row), (x, row)]),
+                        d if d == cut + 6 => broken.push((x, row + 1)),
+                        _ => broken.push((x, row)),
+                    }
+                }
+            }
+            broken.extend((310..330).map(|x| (x, 9)));
+            for coords in [band(320, 180, 12), scattered, broken] {
                 let mut out = vec![f32::NAN; coords.len()];
                 keyer.key_pixels(frame.as_ref(), &coords, &mut out).unwrap();
                 for (&(x, y), &k) in coords.iter().zip(&out) {
