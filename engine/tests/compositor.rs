@@ -10,6 +10,7 @@
 use nalgebra::{Matrix3, Point2, Point3, Rotation3};
 use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
+use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
     Compositor, CpuCompositor, KeyModel, NoKey, PreparedLine, prepare_line,
 };
@@ -218,8 +219,13 @@ fn make_frame(
     h: u32,
     pic: impl Fn(u32, u32) -> [u8; 3],
 ) -> (FrameLayout, Vec<u8>) {
-    let layout = FrameLayout::packed(format, w, h).unwrap();
-    let mut data = vec![0u8; layout.size];
+    fill_frame(FrameLayout::packed(format, w, h).unwrap(), pic)
+}
+
+/// Fills a frame of `layout` from an RGB picture function (bytes outside the planes: 7).
+fn fill_frame(layout: FrameLayout, pic: impl Fn(u32, u32) -> [u8; 3]) -> (FrameLayout, Vec<u8>) {
+    let (format, w, h) = (layout.format, layout.width, layout.height);
+    let mut data = vec![7u8; layout.size];
     for y in 0..h {
         for x in 0..w {
             let rgb = pic(x, y);
@@ -279,5 +285,106 @@ fn every_format_draws_the_same_line() {
             }
         }
         assert!(changed > 100, "{format}: the line was not drawn");
+    }
+}
+
+#[test]
+fn yuv_layouts_blend_alike_on_a_crew() {
+    // Odd size: the last chroma row and column cover one pixel. Two lines over a picture with
+    // detail in every plane, so a byte written in the wrong place shows.
+    let (w, h) = (301, 233);
+    let cam = broadcast_camera(w, h, -20.0);
+    let lines: Vec<PreparedLine> = [(45.0, YELLOW), (55.0, [20, 60, 230])]
+        .into_iter()
+        .map(|(x, rgb)| {
+            let strip = GroundStrip::football_line(x, 0.4);
+            prepare_line(&cam, &strip, &Crown::default(), w, h, rgb, 0.8)
+        })
+        .collect();
+    let pic = |x: u32, y: u32| [30 + (x % 7) as u8 * 9, 110 + (y % 5) as u8 * 11, 45];
+    let (cw, ch) = (w.div_ceil(2) as usize, h.div_ceil(2) as usize);
+    let (wu, hu) = (w as usize, h as usize);
+    // (format, plane offsets, strides, buffer size): padded rows, planes in reverse order, and
+    // (the last) U and V halves of the same rows, which no row band can split.
+    let layouts = [
+        (
+            PixelFormat::I420,
+            vec![0, wu * hu, wu * hu + cw * ch],
+            vec![wu, cw, cw],
+            0,
+        ),
+        (
+            PixelFormat::I420,
+            vec![2 * 400 * ch + 64, 400 * ch, 0],
+            vec![320, 400, 400],
+            2 * 400 * ch + 64 + 320 * hu,
+        ),
+        (
+            PixelFormat::Nv12,
+            vec![cw * 2 * ch + 16, 0],
+            vec![wu + 3, cw * 2],
+            0,
+        ),
+        (PixelFormat::Uyvy, vec![8], vec![cw * 4 + 12], 0),
+        (
+            PixelFormat::I420,
+            vec![0, wu * hu, wu * hu + cw],
+            vec![wu, 2 * cw, 2 * cw],
+            0,
+        ),
+    ];
+    for (format, offsets, strides, size) in layouts {
+        let (packed, mut want) = make_frame(format, w, h, pic);
+        let mut f = FrameMut::new(&packed, &mut want).unwrap();
+        CpuCompositor::with_crew(Crew::new(1))
+            .composite(&mut f, &lines, &NoKey)
+            .unwrap();
+        let want = FrameRef::new(&packed, &want).unwrap();
+        let rows = [hu, ch, ch];
+        let size = (0..offsets.len())
+            .map(|p| offsets[p] + strides[p] * rows[p])
+            .max()
+            .unwrap()
+            .max(size);
+        let layout = FrameLayout::with_planes(format, w, h, &offsets, &strides, size).unwrap();
+        let (layout, mut data) = fill_frame(layout, pic);
+        let untouched = data.clone();
+        let mut f = FrameMut::new(&layout, &mut data).unwrap();
+        CpuCompositor::with_crew(Crew::new(3))
+            .composite(&mut f, &lines, &NoKey)
+            .unwrap();
+        let got = FrameRef::new(&layout, &data).unwrap();
+        let mut changed = 0;
+        for y in 0..h {
+            for x in 0..w {
+                assert_eq!(
+                    got.ycbcr(x, y),
+                    want.ycbcr(x, y),
+                    "{format} {offsets:?} {strides:?} at ({x},{y})"
+                );
+                changed += usize::from(
+                    got.ycbcr(x, y) != FrameRef::new(&layout, &untouched).unwrap().ycbcr(x, y),
+                );
+            }
+        }
+        assert!(
+            changed > 500,
+            "{format} {offsets:?}: {changed} pixels drawn"
+        );
+        // Nothing outside the planes was written.
+        let mut inside = vec![false; data.len()];
+        for y in 0..h {
+            for x in 0..w {
+                for i in yuv_indices(&layout, x, y).unwrap() {
+                    inside[i] = true;
+                }
+            }
+        }
+        for (i, (&a, &b)) in data.iter().zip(&untouched).enumerate() {
+            assert!(
+                inside[i] || a == b,
+                "{format} {offsets:?}: byte {i} outside the planes written"
+            );
+        }
     }
 }

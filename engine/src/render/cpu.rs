@@ -5,7 +5,7 @@
 //! covered spans are blended into the frame in place. Nothing outside the strip's footprint is
 //! read or written.
 
-use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, yuv_indices};
+use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, yuv_indices};
 
 use super::crew::Crew;
 use super::raster::TriangleSetup;
@@ -147,8 +147,8 @@ impl Compositor for CpuCompositor {
             self.scratch[..n_tiles].iter_mut().enumerate(),
             |(cell, scratch)| ctx.raster_tile(cell, scratch),
         );
-        // 2. Blend the covered spans, line by line in order, tile by tile (RGB: rows of tiles
-        // in parallel).
+        // 2. Blend the covered spans, line by line in order, tile by tile, rows of tiles in
+        // parallel (each holds its own rows of every plane).
         let scratch = &mut self.scratch[..n_tiles];
         let triangles = scratch.iter().map(|s| s.triangles).sum();
         if let Some(offs) = format.rgb_offsets() {
@@ -170,11 +170,15 @@ impl Compositor for CpuCompositor {
                 rgb.blend(band, row0, tiles, scratch);
             });
         } else {
-            for (&origin, scratch) in self.plan.tiles.iter().zip(scratch) {
-                for (li, colour) in self.colours.iter().enumerate() {
-                    blend_yuv_line(frame, scratch, li, origin, *colour);
+            let rows = YuvTileRows::new(frame, &self.plan.tiles, scratch);
+            let colours = &self.colours;
+            crew.run(rows, |(mut band, tiles, scratch)| {
+                for (&origin, scratch) in tiles.iter().zip(scratch) {
+                    for (li, colour) in colours.iter().enumerate() {
+                        blend_yuv_line(layout, &mut band, scratch, li, origin, *colour);
+                    }
                 }
-            }
+            });
         }
         Ok(CompositeStats {
             tiles: n_tiles,
@@ -602,13 +606,13 @@ impl RgbBlend<'_> {
 /// Blends line `li`'s covered spans of one tile into a YUV frame and clears them. Chroma takes
 /// the mean of the blended chroma of the pixels sharing its site.
 fn blend_yuv_line(
-    frame: &mut FrameMut<'_>,
+    layout: &FrameLayout,
+    band: &mut YuvBand<'_>,
     scratch: &mut TileScratch,
     li: usize,
     (tx, ty): (u32, u32),
     colour: [f32; 3],
 ) {
-    let layout = frame.layout;
     let (w, h) = (layout.width, layout.height);
     let (tx0, ty0) = (tx * TILE, ty * TILE);
     let t = TILE as usize;
@@ -636,7 +640,9 @@ fn blend_yuv_line(
             let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) else {
                 continue;
             };
-            let (cb, cr) = (frame.data[icb], frame.data[icr]);
+            let (Some(cb), Some(cr)) = (band.get(icb), band.get(icr)) else {
+                continue;
+            };
             let (mut sum_cb, mut sum_cr, mut n, mut any) = (0_u32, 0_u32, 0_u32, false);
             for yy in 0..sy {
                 for xx in 0..sx {
@@ -652,17 +658,213 @@ fn blend_yuv_line(
                         continue;
                     }
                     any = true;
-                    if let Some([iy, _, _]) = yuv_indices(layout, px, py) {
-                        frame.data[iy] = mix(frame.data[iy], colour[0], a);
+                    if let Some([iy, _, _]) = yuv_indices(layout, px, py)
+                        && let Some(v) = band.get(iy)
+                    {
+                        band.set(iy, mix(v, colour[0], a));
                     }
                     sum_cb += u32::from(mix(cb, colour[1], a));
                     sum_cr += u32::from(mix(cr, colour[2], a));
                 }
             }
             if any {
-                frame.data[icb] = ((sum_cb + n / 2) / n) as u8;
-                frame.data[icr] = ((sum_cr + n / 2) / n) as u8;
+                band.set(icb, ((sum_cb + n / 2) / n) as u8);
+                band.set(icr, ((sum_cr + n / 2) / n) as u8);
             }
         }
     }
 }
+
+/// The rows of each plane of a YUV frame that one row of tiles covers: disjoint pieces of the
+/// frame's buffer, each with the buffer index of its first byte.
+struct YuvBand<'a> {
+    parts: [(&'a mut [u8], usize); 3],
+}
+
+impl YuvBand<'_> {
+    /// The byte at buffer index `i`, if the band holds it.
+    fn get(&self, i: usize) -> Option<u8> {
+        self.parts
+            .iter()
+            .find_map(|(part, start)| part.get(i.checked_sub(*start)?).copied())
+    }
+
+    /// Writes the byte at buffer index `i` if the band holds it.
+    fn set(&mut self, i: usize, v: u8) {
+        if let Some(b) = self
+            .parts
+            .iter_mut()
+            .find_map(|(part, start)| part.get_mut(i.checked_sub(*start)?))
+        {
+            *b = v;
+        }
+    }
+}
+
+/// One plane of a YUV frame, handed out row band by row band down the frame.
+struct PlaneRows<'a> {
+    /// The plane's bytes from plane row `row` on.
+    rest: &'a mut [u8],
+    /// Buffer index of `rest[0]`.
+    start: usize,
+    row: u32,
+    /// Bytes per plane row.
+    stride: usize,
+    /// Frame rows per plane row (2 for 4:2:0 chroma).
+    sub: u32,
+}
+
+impl<'a> PlaneRows<'a> {
+    fn empty() -> Self {
+        Self {
+            rest: &mut [],
+            start: 0,
+            row: 0,
+            stride: 0,
+            sub: 1,
+        }
+    }
+
+    /// The plane rows holding frame rows `y0..y1` (`y0` at or below the rows handed out so far)
+    /// and the buffer index of their first byte.
+    fn take(&mut self, y0: u32, y1: u32) -> (&'a mut [u8], usize) {
+        let (r0, r1) = (y0 / self.sub, y1.div_ceil(self.sub));
+        let rest = std::mem::take(&mut self.rest);
+        let skip = (r0.saturating_sub(self.row) as usize * self.stride).min(rest.len());
+        let len = (r1.saturating_sub(r0) as usize * self.stride).min(rest.len() - skip);
+        let (part, rest) = rest[skip..].split_at_mut(len);
+        let start = self.start + skip;
+        (self.rest, self.start, self.row) = (rest, start + len, r1.max(self.row));
+        (part, start)
+    }
+}
+
+/// Rows of tiles of a plan (row-major) with the rows of each YUV plane each covers
+/// ([`YuvBand`]) and its tiles' scratch: disjoint pieces, blended at once. A layout whose planes
+/// are not disjoint row ranges of the buffer gives one band holding the whole buffer.
+struct YuvTileRows<'a> {
+    planes: [PlaneRows<'a>; 3],
+    tiles: &'a [(u32, u32)],
+    scratch: &'a mut [TileScratch],
+    /// The whole buffer, when the planes cannot be split.
+    whole: Option<&'a mut [u8]>,
+    /// Rows of tiles (or the one whole band) left.
+    left: usize,
+}
+
+impl<'a> YuvTileRows<'a> {
+    fn new(
+        frame: &'a mut FrameMut<'_>,
+        tiles: &'a [(u32, u32)],
+        scratch: &'a mut [TileScratch],
+    ) -> Self {
+        let layout = frame.layout;
+        let data: &'a mut [u8] = &mut *frame.data;
+        match split_planes(layout, data) {
+            Ok(planes) => Self {
+                planes,
+                tiles,
+                scratch,
+                whole: None,
+                left: tile_rows(tiles),
+            },
+            Err(data) => Self {
+                planes: std::array::from_fn(|_| PlaneRows::empty()),
+                tiles,
+                scratch,
+                whole: Some(data),
+                left: 1,
+            },
+        }
+    }
+}
+
+/// The planes of a YUV layout as [`PlaneRows`], or the buffer back when a plane's rows run
+/// into the next plane.
+fn split_planes<'a>(
+    layout: &FrameLayout,
+    data: &'a mut [u8],
+) -> Result<[PlaneRows<'a>; 3], &'a mut [u8]> {
+    let (w, h) = (layout.width as usize, layout.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    // (plane, bytes of a row's pixels, rows, frame rows per plane row)
+    let shapes: &[(usize, usize, usize, u32)] = match layout.format {
+        PixelFormat::I420 => &[(0, w, h, 1), (1, cw, ch, 2), (2, cw, ch, 2)],
+        PixelFormat::Nv12 => &[(0, w, h, 1), (1, cw * 2, ch, 2)],
+        PixelFormat::Uyvy => &[(0, cw * 4, h, 1)],
+        _ => &[],
+    };
+    let mut order: Vec<_> = shapes.to_vec();
+    order.sort_by_key(|&(p, ..)| layout.planes[p].offset);
+    // Each plane's bytes end before the next one starts.
+    let ends: Vec<usize> = order
+        .iter()
+        .map(|&(p, row_bytes, rows, _)| {
+            let plane = layout.planes[p];
+            plane.offset + rows.saturating_sub(1) * plane.stride + row_bytes
+        })
+        .collect();
+    let disjoint = !order.is_empty()
+        && order
+            .windows(2)
+            .zip(&ends)
+            .all(|(pair, &end)| end <= layout.planes[pair[1].0].offset)
+        && ends.last().is_some_and(|&e| e <= data.len());
+    if !disjoint {
+        return Err(data);
+    }
+    let mut planes = std::array::from_fn(|_| PlaneRows::empty());
+    let (mut rest, mut at) = (data, 0);
+    for (k, &(p, ..)) in order.iter().enumerate() {
+        let plane = layout.planes[p];
+        let next = order
+            .get(k + 1)
+            .map_or(at + rest.len(), |&(q, ..)| layout.planes[q].offset);
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(plane.offset - at);
+        let (mine, tail) = tail.split_at_mut(next - plane.offset);
+        (rest, at) = (tail, next);
+        planes[p] = PlaneRows {
+            rest: mine,
+            start: plane.offset,
+            row: 0,
+            stride: plane.stride,
+            sub: order[k].3,
+        };
+    }
+    Ok(planes)
+}
+
+impl<'a> Iterator for YuvTileRows<'a> {
+    /// The band, the tiles and their scratch.
+    type Item = (YuvBand<'a>, &'a [(u32, u32)], &'a mut [TileScratch]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(data) = self.whole.take() {
+            self.left = 0;
+            let band = YuvBand {
+                parts: [(data, 0), (&mut [], 0), (&mut [], 0)],
+            };
+            return Some((
+                band,
+                std::mem::take(&mut self.tiles),
+                std::mem::take(&mut self.scratch),
+            ));
+        }
+        let &(_, ty) = self.tiles.first()?;
+        let k = self.tiles.partition_point(|&(_, t)| t <= ty);
+        let (y0, y1) = (ty * TILE, (ty + 1) * TILE);
+        let parts = self.planes.each_mut().map(|p| p.take(y0, y1));
+        let (tiles, more) = self.tiles.split_at(k);
+        self.tiles = more;
+        let (scratch, more) = std::mem::take(&mut self.scratch).split_at_mut(k);
+        self.scratch = more;
+        self.left -= 1;
+        Some((YuvBand { parts }, tiles, scratch))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for YuvTileRows<'_> {}
