@@ -52,6 +52,15 @@ fn bench_prints_every_stage_for_rgb_and_yuv_frames() {
         }
         assert_eq!(v["total_ms"], v["stages"]["total"]);
         assert!(v["stages"]["composite"]["p50"].as_f64().unwrap() > 0.0);
+        // The set-up frame builds the automatic key (hundreds of ms): kept out of the timing.
+        let (setup, max) = (
+            v["setup_ms"].as_f64().unwrap(),
+            v["total_ms"]["max"].as_f64().unwrap(),
+        );
+        assert!(
+            setup > max,
+            "{format}: set-up {setup} ms, slowest timed frame {max} ms"
+        );
     }
 }
 
