@@ -372,14 +372,19 @@ fn check_size(size: usize) -> Result<(), KeyError> {
 mod tests {
     use super::*;
 
+    /// A LUT whose node values are a hash of the node index (shifted right by `shift`): any
+    /// layout or weight error shows.
+    fn hashed_lut(n: usize, shift: u32) -> KeyLut {
+        let data = (0..n * n * n)
+            .map(|i| ((i * 2_654_435_761_usize) >> shift) as u8)
+            .collect();
+        KeyLut::from_data(n, data).unwrap()
+    }
+
     #[test]
     fn byte_and_float_lookups_agree_on_every_axis_step() {
-        // A LUT whose value is a hash of the node index: any layout or weight error shows.
         for n in [2, 33, 65] {
-            let data = (0..n * n * n)
-                .map(|i| ((i * 2_654_435_761_usize) >> 7) as u8)
-                .collect();
-            let lut = KeyLut::from_data(n, data).unwrap();
+            let lut = hashed_lut(n, 7);
             for b in 0..=255_u8 {
                 let (c1, c2) = (b.wrapping_mul(7), b.wrapping_mul(13));
                 let a = lut.lookup_u8(b, c1, c2);
@@ -392,10 +397,7 @@ mod tests {
     #[test]
     fn rgb_fast_path_is_the_exact_lookup_at_the_rounded_position() {
         for n in [2, 33, 65, 129] {
-            let data = (0..n * n * n)
-                .map(|i| ((i * 2_654_435_761_usize) >> 9) as u8)
-                .collect();
-            let lut = KeyLut::from_data(n, data).unwrap();
+            let lut = hashed_lut(n, 9);
             let step = (n - 1) as f32;
             let snap = |c: f32| (c * step).round() / step;
             let mut worst = 0.0_f32;
@@ -418,10 +420,7 @@ mod tests {
     #[test]
     fn pair_lookups_equal_two_single_ones() {
         for n in [2, 33, 65] {
-            let data = (0..n * n * n)
-                .map(|i| ((i * 2_654_435_761_usize) >> 11) as u8)
-                .collect();
-            let lut = KeyLut::from_data(n, data).unwrap();
+            let lut = hashed_lut(n, 11);
             for (cb, cr) in [(0, 0), (17, 200), (128, 128), (255, 3), (90, 255)] {
                 let site = lut.chroma_site(cb, cr);
                 for y0 in (0..=255_u8).step_by(3) {

@@ -294,30 +294,15 @@ fn grass_in_a_shadows_soft_edge_is_keyed_and_paint_gets_no_penumbra() {
     let grass = [62.0_f64, 118.0, 50.0];
     let lit = |s: f64| grass.map(|c| (c * s).round().clamp(0.0, 255.0) as u8);
     let (sun, shade) = (1.22, 0.45);
-    let rgb: Vec<[u8; 3]> = (0..w * h)
-        .map(|i| {
-            let (x, y) = (i % w, i / w);
-            if (60..64).contains(&x) {
-                [214, 218, 210]
-            } else if (20..24).contains(&x) && (10..30).contains(&y) {
-                [150, 20, 30]
-            } else if x < 90 {
-                lit(sun)
-            } else if x >= 110 {
-                lit(shade)
-            } else {
-                lit(sun + (shade - sun) * f64::from(x - 90) / 20.0)
-            }
-        })
-        .collect();
-    let frame = frame_from_rgb(PixelFormat::Rgba, w, h, &rgb, 0);
-    let palette =
-        auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
-    let model = palette.model().unwrap();
-    let key = |p: [u8; 3]| {
-        let c = common::to_ycbcr_bytes(p).map(f64::from);
-        model.key(c[0], c[1], c[2])
-    };
+    let (palette, key) = banded_scene_key(w, h, |x| {
+        if x < 90 {
+            lit(sun)
+        } else if x >= 110 {
+            lit(shade)
+        } else {
+            lit(sun + (shade - sun) * f64::from(x - 90) / 20.0)
+        }
+    });
     for t in [0.25, 0.5, 0.75] {
         let c = lit(sun + (shade - sun) * t);
         assert!(key(c) >= 0.5, "penumbra {t} ({c:?}) keyed {}", key(c));
@@ -343,30 +328,15 @@ fn grass_in_more_light_than_the_set_up_frame_still_keys() {
     let (w, h) = (200_u32, 100_u32);
     let grass = [62.0_f64, 118.0, 50.0];
     let lit = |s: f64| grass.map(|c| (c * s).round().clamp(0.0, 255.0) as u8);
-    let rgb: Vec<[u8; 3]> = (0..w * h)
-        .map(|i| {
-            let (x, y) = (i % w, i / w);
-            if (60..64).contains(&x) {
-                [214, 218, 210]
-            } else if (20..24).contains(&x) && (10..30).contains(&y) {
-                [150, 20, 30]
-            } else if x >= 130 {
-                lit(0.5)
-            } else if (x / 20) % 2 == 0 {
-                lit(1.0)
-            } else {
-                lit(1.08)
-            }
-        })
-        .collect();
-    let frame = frame_from_rgb(PixelFormat::Rgba, w, h, &rgb, 0);
-    let palette =
-        auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
-    let model = palette.model().unwrap();
-    let key = |p: [u8; 3]| {
-        let c = common::to_ycbcr_bytes(p).map(f64::from);
-        model.key(c[0], c[1], c[2])
-    };
+    let (palette, key) = banded_scene_key(w, h, |x| {
+        if x >= 130 {
+            lit(0.5)
+        } else if (x / 20) % 2 == 0 {
+            lit(1.0)
+        } else {
+            lit(1.08)
+        }
+    });
     // Later the sun comes out: the same grass, up to a quarter brighter.
     for s in [1.1, 1.15, 1.2, 1.25] {
         let c = lit(s);
@@ -382,4 +352,35 @@ fn grass_in_more_light_than_the_set_up_frame_still_keys() {
     );
     assert!(key([150, 20, 30]) < 0.5, "the kit is keyed as field");
     assert!(key([214, 218, 210]) >= 0.5, "the paint is not keyed");
+}
+
+/// A `w` x `h` scene of ground coloured by column (`ground(x)`) with a white painted band
+/// (columns 60..64) and a red kit (columns 20..24, rows 10..30): its automatic palette and
+/// that palette's key of a colour.
+fn banded_scene_key(
+    w: u32,
+    h: u32,
+    ground: impl Fn(u32) -> [u8; 3],
+) -> (yardline_keying::Palette, impl Fn([u8; 3]) -> f64) {
+    let rgb: Vec<[u8; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if (60..64).contains(&x) {
+                [214, 218, 210]
+            } else if (20..24).contains(&x) && (10..30).contains(&y) {
+                [150, 20, 30]
+            } else {
+                ground(x)
+            }
+        })
+        .collect();
+    let frame = frame_from_rgb(PixelFormat::Rgba, w, h, &rgb, 0);
+    let palette =
+        auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default()).unwrap();
+    let model = palette.model().unwrap();
+    let key = move |p: [u8; 3]| {
+        let c = common::to_ycbcr_bytes(p).map(f64::from);
+        model.key(c[0], c[1], c[2])
+    };
+    (palette, key)
 }

@@ -794,22 +794,22 @@ fn split_planes<'a>(
         PixelFormat::Uyvy => &[(0, cw * 4, h, 1)],
         _ => &[],
     };
-    let mut order: Vec<_> = shapes.to_vec();
+    // In buffer order (no allocation: this runs every frame).
+    let mut sorted = [(0, 0, 0, 1); 3];
+    let order = &mut sorted[..shapes.len()];
+    order.copy_from_slice(shapes);
     order.sort_by_key(|&(p, ..)| layout.planes[p].offset);
+    let order = &*order;
     // Each plane's bytes end before the next one starts.
-    let ends: Vec<usize> = order
-        .iter()
-        .map(|&(p, row_bytes, rows, _)| {
-            let plane = layout.planes[p];
-            plane.offset + rows.saturating_sub(1) * plane.stride + row_bytes
-        })
-        .collect();
+    let end = |&(p, row_bytes, rows, _): &(usize, usize, usize, u32)| {
+        let plane = layout.planes[p];
+        plane.offset + rows.saturating_sub(1) * plane.stride + row_bytes
+    };
     let disjoint = !order.is_empty()
         && order
             .windows(2)
-            .zip(&ends)
-            .all(|(pair, &end)| end <= layout.planes[pair[1].0].offset)
-        && ends.last().is_some_and(|&e| e <= data.len());
+            .all(|pair| end(&pair[0]) <= layout.planes[pair[1].0].offset)
+        && order.last().is_some_and(|last| end(last) <= data.len());
     if !disjoint {
         return Err(data);
     }
