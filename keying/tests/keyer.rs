@@ -160,7 +160,12 @@ fn band(w: u32, h: u32, width: u32) -> Vec<(u32, u32)> {
 #[test]
 fn key_pixels_matches_key_frame_for_bands_scattered_sets_and_outside_pixels() {
     let scene = football_scene(320, 180, 7);
-    for format in [PixelFormat::Bgrx, PixelFormat::Nv12, PixelFormat::Uyvy] {
+    for format in [
+        PixelFormat::Bgrx,
+        PixelFormat::I420,
+        PixelFormat::Nv12,
+        PixelFormat::Uyvy,
+    ] {
         let frame = frame_from_rgb(format, 320, 180, &scene.rgb, 8);
         let palette = yardline_keying::auto_palette(
             frame.as_ref(),
