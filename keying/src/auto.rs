@@ -272,8 +272,7 @@ fn add_penumbra(
         .collect();
     let model = palette.model()?;
     for pair in lit.windows(2) {
-        let [a, b] =
-            [&pair[0], &pair[1]].map(|s| [s.mean[0] - 16.0, s.mean[1] - 128.0, s.mean[2] - 128.0]);
+        let [a, b] = [&pair[0], &pair[1]].map(|s| offset_from_black(&s.mean));
         let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
         let norm = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
         if dot < SAME_LIGHT_COSINE * norm(a) * norm(b) {
@@ -311,9 +310,9 @@ fn add_headroom(
         return Ok(());
     };
     let model = palette.model()?;
+    let offset = offset_from_black(&top.mean);
     for gain in HEADROOM_GAINS {
-        let black = [16.0, 128.0, 128.0];
-        let mean: [f64; 3] = std::array::from_fn(|i| black[i] + (top.mean[i] - black[i]) * gain);
+        let mean: [f64; 3] = std::array::from_fn(|i| BLACK[i] + offset[i] * gain);
         if mean[0] > 235.0 || model.key(mean[0], mean[1], mean[2]) >= KEYED_THRESHOLD {
             continue;
         }
@@ -328,10 +327,19 @@ fn add_headroom(
     Ok(())
 }
 
+/// Black in limited-range YCbCr code values: light scales a surface's colour about it.
+const BLACK: [f64; 3] = [16.0, 128.0, 128.0];
+
+/// A colour's offset from [`BLACK`] (its direction is the surface's chromaticity).
+fn offset_from_black(c: &[f64; 3]) -> [f64; 3] {
+    std::array::from_fn(|i| c[i] - BLACK[i])
+}
+
 /// Whether a cluster looks like paint: brighter than the darkest surface by
 /// `paint_luma_margin` and within `paint_max_chroma` of neutral.
 fn paint_like(s: &Sample, darkest_surface: f64, options: &AutoPaletteOptions) -> bool {
-    let chroma = (s.mean[1] - 128.0).hypot(s.mean[2] - 128.0);
+    let [_, cb, cr] = offset_from_black(&s.mean);
+    let chroma = cb.hypot(cr);
     s.mean[0] >= darkest_surface + options.paint_luma_margin && chroma <= options.paint_max_chroma
 }
 

@@ -159,12 +159,14 @@ impl Compositor for CpuCompositor {
                 colours: &self.colours,
             };
             let rows = TileRows {
-                rest: &mut frame.data[plane.offset..],
-                row0: 0,
-                stride: plane.stride,
-                tiles: &self.plan.tiles,
-                scratch,
-                left: tile_rows(&self.plan.tiles),
+                plane: PlaneRows {
+                    rest: &mut frame.data[plane.offset..],
+                    start: plane.offset,
+                    row: 0,
+                    stride: plane.stride,
+                    sub: 1,
+                },
+                split: TileRowSplit::new(&self.plan.tiles, scratch),
             };
             crew.run(rows, |(band, row0, tiles, scratch)| {
                 rgb.blend(band, row0, tiles, scratch);
@@ -498,23 +500,54 @@ fn mix(v: u8, c: f32, a: f32) -> u8 {
     ((v + (c - v) * a).clamp(0.0, 255.0) + 0.5) as u8
 }
 
-/// Rows of tiles of a plan (row-major) with the plane rows each covers and its tiles' scratch:
-/// disjoint pieces, blended at once.
-struct TileRows<'a> {
-    /// The plane from row `row0` on.
-    rest: &'a mut [u8],
-    row0: u32,
-    /// Bytes per plane row.
-    stride: usize,
+/// A row of tiles: its tile row, the tiles and their scratch.
+type TileRow<'a> = (u32, &'a [(u32, u32)], &'a mut [TileScratch]);
+
+/// A plan's tiles (row-major) and their scratch, handed out a row of tiles at a time.
+struct TileRowSplit<'a> {
     tiles: &'a [(u32, u32)],
     scratch: &'a mut [TileScratch],
     /// Rows of tiles left.
     left: usize,
 }
 
-/// Rows of tiles in a row-major plan.
-fn tile_rows(tiles: &[(u32, u32)]) -> usize {
-    tiles.chunk_by(|a, b| a.1 == b.1).count()
+impl<'a> TileRowSplit<'a> {
+    fn new(tiles: &'a [(u32, u32)], scratch: &'a mut [TileScratch]) -> Self {
+        let left = tiles.chunk_by(|a, b| a.1 == b.1).count();
+        Self {
+            tiles,
+            scratch,
+            left,
+        }
+    }
+
+    /// The next row of tiles: its tile row, tiles and their scratch.
+    fn next_row(&mut self) -> Option<TileRow<'a>> {
+        let &(_, ty) = self.tiles.first()?;
+        let k = self.tiles.partition_point(|&(_, t)| t <= ty);
+        let (tiles, more) = self.tiles.split_at(k);
+        self.tiles = more;
+        let (scratch, more) = std::mem::take(&mut self.scratch).split_at_mut(k);
+        self.scratch = more;
+        self.left -= 1;
+        Some((ty, tiles, scratch))
+    }
+
+    /// Every tile left, as one piece.
+    fn rest(&mut self) -> (&'a [(u32, u32)], &'a mut [TileScratch]) {
+        self.left = 0;
+        (
+            std::mem::take(&mut self.tiles),
+            std::mem::take(&mut self.scratch),
+        )
+    }
+}
+
+/// Rows of tiles of a plan with the RGB plane rows each covers and its tiles' scratch:
+/// disjoint pieces, blended at once.
+struct TileRows<'a> {
+    plane: PlaneRows<'a>,
+    split: TileRowSplit<'a>,
 }
 
 impl<'a> Iterator for TileRows<'a> {
@@ -522,23 +555,13 @@ impl<'a> Iterator for TileRows<'a> {
     type Item = (&'a mut [u8], u32, &'a [(u32, u32)], &'a mut [TileScratch]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let &(_, ty) = self.tiles.first()?;
-        let k = self.tiles.partition_point(|&(_, t)| t <= ty);
-        let offset = |row: u32| ((row - self.row0) as usize * self.stride).min(self.rest.len());
-        let (start, end) = (offset(ty * TILE), offset((ty + 1) * TILE));
-        let (band, rest) = std::mem::take(&mut self.rest)[start..].split_at_mut(end - start);
-        self.rest = rest;
-        self.row0 = (ty + 1) * TILE;
-        let (tiles, more) = self.tiles.split_at(k);
-        self.tiles = more;
-        let (scratch, more) = std::mem::take(&mut self.scratch).split_at_mut(k);
-        self.scratch = more;
-        self.left -= 1;
+        let (ty, tiles, scratch) = self.split.next_row()?;
+        let (band, _) = self.plane.take(ty * TILE, (ty + 1) * TILE);
         Some((band, ty * TILE, tiles, scratch))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        (self.split.left, Some(self.split.left))
     }
 }
 
@@ -744,12 +767,9 @@ impl<'a> PlaneRows<'a> {
 /// are not disjoint row ranges of the buffer gives one band holding the whole buffer.
 struct YuvTileRows<'a> {
     planes: [PlaneRows<'a>; 3],
-    tiles: &'a [(u32, u32)],
-    scratch: &'a mut [TileScratch],
+    split: TileRowSplit<'a>,
     /// The whole buffer, when the planes cannot be split.
     whole: Option<&'a mut [u8]>,
-    /// Rows of tiles (or the one whole band) left.
-    left: usize,
 }
 
 impl<'a> YuvTileRows<'a> {
@@ -760,20 +780,17 @@ impl<'a> YuvTileRows<'a> {
     ) -> Self {
         let layout = frame.layout;
         let data: &'a mut [u8] = &mut *frame.data;
+        let split = TileRowSplit::new(tiles, scratch);
         match split_planes(layout, data) {
             Ok(planes) => Self {
                 planes,
-                tiles,
-                scratch,
+                split,
                 whole: None,
-                left: tile_rows(tiles),
             },
             Err(data) => Self {
                 planes: std::array::from_fn(|_| PlaneRows::empty()),
-                tiles,
-                scratch,
+                split,
                 whole: Some(data),
-                left: 1,
             },
         }
     }
@@ -840,30 +857,27 @@ impl<'a> Iterator for YuvTileRows<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(data) = self.whole.take() {
-            self.left = 0;
+            let (tiles, scratch) = self.split.rest();
             let band = YuvBand {
                 parts: [(data, 0), (&mut [], 0), (&mut [], 0)],
             };
-            return Some((
-                band,
-                std::mem::take(&mut self.tiles),
-                std::mem::take(&mut self.scratch),
-            ));
+            return Some((band, tiles, scratch));
         }
-        let &(_, ty) = self.tiles.first()?;
-        let k = self.tiles.partition_point(|&(_, t)| t <= ty);
-        let (y0, y1) = (ty * TILE, (ty + 1) * TILE);
-        let parts = self.planes.each_mut().map(|p| p.take(y0, y1));
-        let (tiles, more) = self.tiles.split_at(k);
-        self.tiles = more;
-        let (scratch, more) = std::mem::take(&mut self.scratch).split_at_mut(k);
-        self.scratch = more;
-        self.left -= 1;
+        let (ty, tiles, scratch) = self.split.next_row()?;
+        let parts = self
+            .planes
+            .each_mut()
+            .map(|p| p.take(ty * TILE, (ty + 1) * TILE));
         Some((YuvBand { parts }, tiles, scratch))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        let left = if self.whole.is_some() {
+            1
+        } else {
+            self.split.left
+        };
+        (left, Some(left))
     }
 }
 
