@@ -36,7 +36,7 @@ pub struct SampleArgs {
     /// Frame rate: 59.94, 29.97, 23.976 (the 1000/1001 rates), 50, 60000/1001, ...
     #[arg(long, default_value = "59.94", value_parser = parse_frame_rate)]
     pub fps: (u32, u32),
-    /// Camera behaviour: default, hard, drift or static.
+    /// Camera behaviour and difficulty: default, hard, drift, static or camouflage.
     #[arg(long, default_value = "default")]
     pub scenario: Scenario,
     /// First-down line, yards from the left goal line (0..=100).

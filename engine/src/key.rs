@@ -187,6 +187,11 @@ impl KeyModel for FieldKey {
     }
 }
 
+/// How far along a painted marking (pixels in a 1080-line image, fewer in smaller ones) a
+/// covered piece makes its neighbours count as covered: a kit that covers the whole width of
+/// the marking in one place covers one side of it round about, where one clean side would
+/// pass it for paint.
+const PAINT_COVER_SPREAD_PX: f64 = 20.0;
 /// Length of the pieces a painted marking is split into to tell seen paint from a kit that
 /// covers it (pixels in a 1080-line image, more in taller ones) ...
 const PAINT_PIECE_PX: f64 = 4.0;
@@ -201,15 +206,16 @@ const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
 /// The key's regions for one frame: where the paint palette applies is narrowed to the paint
 /// actually seen. A white kit standing on a yard line has the paint's colour; what tells them
 /// apart is that a painted line is thin: beside seen paint lies grass (or a kit the default
-/// palette keys out anyway), while a kit covering the paint also covers its sides with a
-/// colour only the paint palette keys. Reused between frames (no allocation once warm).
+/// palette keys out anyway, or the ground beyond the field), while a kit covering the paint
+/// also covers its sides with a colour only the paint palette keys; and seen paint has the
+/// colour of the clean paint nearby. Reused between frames (no allocation once warm).
 #[derive(Debug, Default)]
 pub struct PaintView {
     /// Works the pieces (the caller alone by default).
     crew: Crew,
     near: Vec<u32>,
     pieces: Vec<([f64; 4], Piece)>,
-    seen: Vec<bool>,
+    seen: Vec<Cover>,
     kept: Vec<bool>,
     regions: Vec<KeyRegion>,
 }
@@ -225,12 +231,36 @@ enum Side {
     PaintLike,
 }
 
+/// What lies on the two sides of a piece of painted marking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Beside {
+    /// Grass on both sides: clean paint.
+    Grass,
+    /// A kit the default palette keys out on a side, nothing paint-like: paint beside a dark
+    /// kit, or a kit in the paint's colour over the paint between a dark kit and the grass.
+    Other,
+    /// Paint-like on one side, grass on the other: paint beside a white kit, or a white kit
+    /// over the paint with grass on its other side.
+    PaintLikeAndGrass,
+    /// Paint-like on one side and no grass on the other: covered.
+    PaintLike,
+}
+
+/// Whether a piece of painted marking is seen, and what covers it if not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cover {
+    /// Seen paint.
+    None,
+    /// A kit of another colour than the paint's: its neighbours are partly covered.
+    Kit,
+    /// A kit as white as the paint: pieces within `PAINT_COVER_SPREAD_PX` are covered too.
+    White,
+}
+
 /// What one piece of a painted marking looks like this frame.
 #[derive(Debug, Clone, Copy)]
 struct Piece {
-    /// 0: nothing paint-like beside it; 1: paint-like on one side, grass on the other; 2:
-    /// paint-like on one side and no grass on the other.
-    sides: u8,
+    beside: Beside,
     /// Y, Cb, Cr at its centre (none when out of the frame).
     colour: Option<[f32; 3]>,
 }
@@ -238,7 +268,7 @@ struct Piece {
 impl Piece {
     /// A piece whose centre is out of the frame (or does not project).
     const OUT_OF_FRAME: Self = Self {
-        sides: 0,
+        beside: Beside::Grass,
         colour: None,
     };
 }
@@ -252,10 +282,13 @@ const PAINT_REFERENCE_PIECES: usize = 20;
 
 /// Whether `c` has the colour of the clean pieces among `pieces` (each Y, Cb, Cr within 2.5
 /// standard deviations of their mean, at least 2 code values): seen paint rather than a kit
-/// whose white differs from the paint's. Fewer than 3 clean pieces: no.
-fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> bool {
+/// whose white differs from the paint's. `None` with fewer than 3 clean pieces.
+fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> Option<bool> {
     let (mut n, mut sum, mut sq) = (0.0_f32, [0.0_f32; 3], [0.0_f32; 3]);
-    for colour in pieces.filter(|p| p.sides == 0).filter_map(|p| p.colour) {
+    for colour in pieces
+        .filter(|p| p.beside == Beside::Grass)
+        .filter_map(|p| p.colour)
+    {
         n += 1.0;
         for i in 0..3 {
             sum[i] += colour[i];
@@ -263,13 +296,13 @@ fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> bool
         }
     }
     if n < 3.0 {
-        return false;
+        return None;
     }
-    (0..3).all(|i| {
+    Some((0..3).all(|i| {
         let mean = sum[i] / n;
         let sd = (sq[i] / n - mean * mean).max(0.0).sqrt();
         (c[i] - mean).abs() <= (2.5 * sd).max(2.0)
-    })
+    }))
 }
 
 impl PaintView {
@@ -290,10 +323,11 @@ impl PaintView {
     /// drawn: the key's own regions as they are; the part of each painted marking under a
     /// line split into pieces of about 4 pixels (at 1080 lines), a piece kept unless a
     /// colour only the paint palette keys lies beside it (a kit as white as the paint, which
-    /// would cover the paint too; grass or a kit the default palette already keys out are
-    /// fine; with grass on the other side, a piece of the colour of the clean paint nearby is
-    /// kept), a piece next to a rejected one rejected too, kept pieces merged. Returns the key
-    /// to composite with.
+    /// would cover the paint too; with grass on the other side, a piece of the colour of the
+    /// clean paint nearby is kept) or a kit the default palette keys out lies beside it and
+    /// the piece has another colour than the clean paint nearby (a kit over the paint); the
+    /// pieces next to a rejected one rejected too, and those within about 20 pixels (at 1080
+    /// lines) of one a white kit covers; kept pieces merged. Returns the key to composite with.
     pub fn update<'a>(
         &'a mut self,
         key: &'a FieldKey,
@@ -342,8 +376,11 @@ impl PaintView {
                 };
             };
             let (w, h) = (frame.width(), frame.height());
-            // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines.
-            let piece_px = PAINT_PIECE_PX * (f64::from(h) / 1080.0).max(1.0);
+            // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines, covered
+            // pieces spread PAINT_COVER_SPREAD_PX at 1080 lines (at least the next piece).
+            let lines_scale = f64::from(h) / 1080.0;
+            let piece_px = PAINT_PIECE_PX * lines_scale.max(1.0);
+            let spread = ((PAINT_COVER_SPREAD_PX * lines_scale / piece_px) as usize).max(1);
             let luts = key.keyer.luts();
             let in_frame = |p: Point2<f64>| {
                 (0.0..=f64::from(w) - 1.0).contains(&p.x)
@@ -432,7 +469,11 @@ impl PaintView {
                             let here = if other_paint {
                                 Side::Grass
                             } else {
-                                side_at(e + d * s, region.lut)
+                                match side_at(e + d * s, region.lut) {
+                                    // The ground beyond a sideline or end line.
+                                    Side::Other if !surface.contains(x, y) => Side::Grass,
+                                    seen => seen,
+                                }
                             };
                             worst.max(here)
                         })
@@ -440,14 +481,15 @@ impl PaintView {
                     let piece = match (field(um, vm), field(um, p0), field(um, p1)) {
                         (Some(c), Some(e0), Some(e1)) if in_frame(c) => {
                             let (s0, s1) = (side(c, e0, p0), side(c, e1, p1));
-                            let sides = match (s0.min(s1), s0.max(s1)) {
-                                (_, Side::Grass | Side::Other) => 0,
-                                (Side::Grass, Side::PaintLike) => 1,
-                                _ => 2,
+                            let beside = match (s0.min(s1), s0.max(s1)) {
+                                (_, Side::Grass) => Beside::Grass,
+                                (_, Side::Other) => Beside::Other,
+                                (Side::Grass, Side::PaintLike) => Beside::PaintLikeAndGrass,
+                                _ => Beside::PaintLike,
                             };
                             let colour = frame.ycbcr_f32(c.x.round() as u32, c.y.round() as u32);
                             Piece {
-                                sides,
+                                beside,
                                 colour: Some(colour),
                             }
                         }
@@ -470,28 +512,42 @@ impl PaintView {
                         }
                     },
                 );
-                // One paint-like side: paint beside a white kit, or a kit over the paint with
-                // grass on its other side. Seen paint has the colour of the clean paint nearby.
+                // A kit beside the piece: it is paint when it has the colour of the clean
+                // paint nearby. Without clean paint nearby to compare with, a dark kit beside
+                // it passes (as does the apron beside a sideline), a white one does not.
                 self.seen.clear();
                 for k in 0..n {
                     let p = self.pieces[k].1;
-                    let seen = match p.sides {
-                        0 => true,
-                        1 => p.colour.is_some_and(|c| {
-                            let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
-                            let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
-                            matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
-                        }),
-                        _ => false,
+                    let like_clean = |c: [f32; 3]| {
+                        let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+                        let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
+                        matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
                     };
-                    self.seen.push(seen);
+                    let cover = match (p.beside, p.colour) {
+                        (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
+                        (Beside::Other, Some(c)) => {
+                            if like_clean(c).unwrap_or(true) {
+                                Cover::None
+                            } else {
+                                Cover::Kit
+                            }
+                        }
+                        (Beside::PaintLikeAndGrass, Some(c)) if like_clean(c) == Some(true) => {
+                            Cover::None
+                        }
+                        (Beside::PaintLikeAndGrass | Beside::PaintLike, _) => Cover::White,
+                    };
+                    self.seen.push(cover);
                 }
-                // A piece next to a covered one is partly covered.
+                // A piece next to a covered one is partly covered; a white kit covers one side
+                // of the marking further along.
                 self.kept.clear();
                 let seen = &self.seen;
-                self.kept.extend(
-                    (0..n).map(|k| seen[k.saturating_sub(1)..(k + 2).min(n)].iter().all(|&s| s)),
-                );
+                self.kept.extend((0..n).map(|k| {
+                    let near = |r: usize| &seen[k.saturating_sub(r)..(k + r + 1).min(n)];
+                    near(1).iter().all(|&c| c == Cover::None)
+                        && near(spread).iter().all(|&c| c != Cover::White)
+                }));
                 let mut run: Option<[f64; 4]> = None;
                 for (k, &ok) in self.kept.iter().enumerate() {
                     let r = self.pieces[k].0;

@@ -1,7 +1,7 @@
 //! The paint palette: a line on a painted yard line covers the paint (its anti-aliased edges
 //! included), the palette applies only on the field model's markings, a kit as white as the
-//! paint standing on the marking stays over the line, and the CPU and GPU compositors agree
-//! with regions in play.
+//! paint standing on the marking stays over the line (also where it covers only one side of
+//! the marking), and the CPU and GPU compositors agree with regions in play.
 
 #![allow(
     clippy::unwrap_used,
@@ -30,11 +30,16 @@ const SS: u32 = 4;
 /// 50 m above the field centre looking straight down: 20 px per metre, image x = field x, so
 /// the 50-yard line (4 in = 2 px) runs down the middle column.
 fn camera() -> Camera {
+    camera_for(W, H)
+}
+
+/// [`camera`] for a `w` x `h` picture.
+fn camera_for(w: u32, h: u32) -> Camera {
     let k = Intrinsics {
         fx: 1000.0,
         fy: 1000.0,
-        cx: f64::from(W) / 2.0 - 0.5,
-        cy: f64::from(H) / 2.0 - 0.5,
+        cx: f64::from(w) / 2.0 - 0.5,
+        cy: f64::from(h) / 2.0 - 0.5,
         k1: 0.0,
         k2: 0.0,
     };
@@ -45,12 +50,17 @@ fn camera() -> Camera {
 /// Grass with the field model's paint (anti-aliased by supersampling), and, where `kit` holds
 /// a field rectangle, a "player" the colour of the paint standing over it.
 fn picture(field: &FieldModel, kit: Option<[f64; 4]>) -> (FrameLayout, Vec<u8>) {
-    let cam = camera();
+    picture_for(field, kit.as_slice(), W, H)
+}
+
+/// [`picture`] of `w` x `h` pixels ([`camera_for`]) with a kit over each of `kits`.
+fn picture_for(field: &FieldModel, kits: &[[f64; 4]], w: u32, h: u32) -> (FrameLayout, Vec<u8>) {
+    let cam = camera_for(w, h);
     let rects = field.paint_rects();
-    let layout = FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap();
+    let layout = FrameLayout::packed(PixelFormat::Rgba, w, h).unwrap();
     let mut data = vec![255_u8; layout.size];
-    for y in 0..H {
-        for x in 0..W {
+    for y in 0..h {
+        for x in 0..w {
             let mut sum = [0.0; 3];
             for sy in 0..SS {
                 for sx in 0..SS {
@@ -61,7 +71,7 @@ fn picture(field: &FieldModel, kit: Option<[f64; 4]>) -> (FrameLayout, Vec<u8>) 
                     let g = cam.unproject_to_ground(px).unwrap();
                     let inside =
                         |r: &[f64; 4]| g.x >= r[0] && g.x <= r[2] && g.y >= r[1] && g.y <= r[3];
-                    let c = if kit.as_ref().is_some_and(inside) || rects.iter().any(inside) {
+                    let c = if kits.iter().any(inside) || rects.iter().any(inside) {
                         PAINT
                     } else {
                         GRASS
@@ -82,12 +92,25 @@ fn picture(field: &FieldModel, kit: Option<[f64; 4]>) -> (FrameLayout, Vec<u8>) 
 
 /// A 0.2 m line on the 50-yard line (field x = 0), y from -5 to 5 m.
 fn line_on_the_50() -> PreparedLine {
+    line_on_the_50_for(W, H)
+}
+
+/// [`line_on_the_50`] in a `w` x `h` picture.
+fn line_on_the_50_for(w: u32, h: u32) -> PreparedLine {
     let strip = GroundStrip {
         a: Point2::new(0.0, -5.0),
         b: Point2::new(0.0, 5.0),
         width_m: 0.2,
     };
-    prepare_line(&camera(), &strip, &Crown::default(), W, H, YELLOW, 1.0)
+    prepare_line(
+        &camera_for(w, h),
+        &strip,
+        &Crown::default(),
+        w,
+        h,
+        YELLOW,
+        1.0,
+    )
 }
 
 fn composite(
@@ -96,8 +119,9 @@ fn composite(
     picture: &(FrameLayout, Vec<u8>),
 ) -> Vec<u8> {
     let (layout, mut data) = (picture.0.clone(), picture.1.clone());
+    let line = line_on_the_50_for(layout.width, layout.height);
     let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-    c.composite(&mut frame, &[line_on_the_50()], key).unwrap();
+    c.composite(&mut frame, &[line], key).unwrap();
     data
 }
 
@@ -111,7 +135,7 @@ fn drawn_rows(
     min_px: f64,
 ) -> usize {
     rows.filter(|&y| {
-        let width: f64 = (W / 2 - 10..W / 2 + 10)
+        let width: f64 = (layout.width / 2 - 10..layout.width / 2 + 10)
             .map(|x| {
                 let o = rgb_index(layout, x, y);
                 // Blue falls from the background's towards yellow's 0.
@@ -124,9 +148,35 @@ fn drawn_rows(
     .count()
 }
 
+/// Asserts that no pixel of the kits (one pixel in from their edges, where they blend with the
+/// grass) changed from `pic` to `out`.
+fn assert_kits_untouched(pic: &(FrameLayout, Vec<u8>), out: &[u8], kits: &[[f64; 4]]) {
+    let (w, h) = (pic.0.width, pic.0.height);
+    let cam = camera_for(w, h);
+    for y in 0..h {
+        for x in 0..w {
+            let g = cam
+                .unproject_to_ground(Point2::new(f64::from(x), f64::from(y)))
+                .unwrap();
+            let inside = |k: &[f64; 4]| {
+                g.x > k[0] + 0.05 && g.x < k[2] - 0.05 && g.y > k[1] + 0.05 && g.y < k[3] - 0.05
+            };
+            if kits.iter().any(inside) {
+                let o = rgb_index(&pic.0, x, y);
+                assert_eq!(
+                    out[o..o + 3],
+                    pic.1[o..o + 3],
+                    "kit pixel ({x},{y}) painted"
+                );
+            }
+        }
+    }
+}
+
 fn auto_key(field: &FieldModel, picture: &(FrameLayout, Vec<u8>)) -> FieldKey {
     let frame = FrameRef::new(&picture.0, &picture.1).unwrap();
-    let config = auto_key_config(frame, &camera(), field).unwrap();
+    let camera = camera_for(picture.0.width, picture.0.height);
+    let config = auto_key_config(frame, &camera, field).unwrap();
     assert!(config.paint.is_some(), "no paint palette found");
     FieldKey::compile(&config).unwrap()
 }
@@ -178,27 +228,7 @@ fn a_kit_as_white_as_the_paint_stays_over_the_line() {
     let shared_key = shared.update(&key, frame, &camera(), &field, &lines);
     assert_eq!(shared_key.regions(), frame_key.regions());
     let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
-    let cam = camera();
-    for y in 0..H {
-        for x in 0..W {
-            let g = cam
-                .unproject_to_ground(Point2::new(f64::from(x), f64::from(y)))
-                .unwrap();
-            // Kit pixels (one pixel in from its edge, where it blends with the grass).
-            if g.x > kit[0] + 0.05
-                && g.x < kit[2] - 0.05
-                && g.y > kit[1] + 0.05
-                && g.y < kit[3] - 0.05
-            {
-                let o = rgb_index(&pic.0, x, y);
-                assert_eq!(
-                    out[o..o + 3],
-                    pic.1[o..o + 3],
-                    "kit pixel ({x},{y}) painted"
-                );
-            }
-        }
-    }
+    assert_kits_untouched(&pic, &out, &[kit]);
     // The paint away from the kit is still covered (rows 30..50: y = 3.5..4.5 m; rows
     // 110..150: y = -1.5..0.5 m; 0.2 m from the kit is rejected with it).
     let clean = &pic.1;
@@ -211,6 +241,38 @@ fn a_kit_as_white_as_the_paint_stays_over_the_line() {
         out[o..o + 3],
         pic.1[o..o + 3],
         "the kit keyed as field without the view"
+    );
+}
+
+#[test]
+fn a_white_kit_over_one_side_of_the_marking_stays_over_the_line() {
+    // A 1080-line picture (a narrow column of it), where pieces are 4 px and a covered piece
+    // reaches 20 px (1 m here) along the marking.
+    let (w, h) = (160, 1080);
+    let field = FieldModel::new(FieldKind::Nfl);
+    // A "player" covering the whole marking from y = 1 to 1.5 m, and its arm over the left
+    // side and the left half of the marking (+-0.05 m) from 1.5 to 2.3 m: there the marking
+    // has the kit on one side and grass on the other, as paint beside a white kit would.
+    let kits = [[-0.5, 1.0, 0.5, 1.5], [-0.5, 1.5, 0.01, 2.3]];
+    let clean = picture_for(&field, &[], w, h);
+    let key = auto_key(&field, &clean).on_field(&field);
+    let pic = picture_for(&field, &kits, w, h);
+    let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
+    let mut view = PaintView::new();
+    let lines = [line_on_the_50_for(w, h)];
+    let frame_key = view.update(&key, frame, &camera_for(w, h), &field, &lines);
+    let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
+    assert_kits_untouched(&pic, &out, &kits);
+    // The paint clear of the kit (by more than 1 m) and of the hash marks (|y| = 2.82 to
+    // 3.43 m) is still covered: y = 4.8 to 3.6 m and -0.4 to -2.4 m.
+    let row = |y_m: f64| (f64::from(h) / 2.0 - 0.5 - 20.0 * y_m).round() as u32;
+    assert_eq!(
+        drawn_rows(&clean.1, &out, &pic.0, row(4.8)..row(3.6), 3.5),
+        24
+    );
+    assert_eq!(
+        drawn_rows(&clean.1, &out, &pic.0, row(-0.4)..row(-2.4), 3.5),
+        40
     );
 }
 

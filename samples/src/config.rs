@@ -39,19 +39,29 @@ pub enum Scenario {
     /// A game camera following play: pans, tilts, zoom pushes.
     #[default]
     Default,
-    /// As default, plus a green-ish uniform, white socks and a bright sun/shadow split, with
-    /// faster, wider zoom pushes.
+    /// As default, plus a green uniform close to the grass, white socks and a bright
+    /// sun/shadow split, with faster, wider zoom pushes.
     Hard,
     /// As default, but the truth camera's pan/tilt drift away from the `FreeD` angles (up to
     /// 0.1 degree), which the venue calibration does not know.
     Drift,
     /// A locked-off camera (for jitter).
     Static,
+    /// As hard, but the green team wears the grass's own colour (within the grass's spread
+    /// and the sensor noise in shadow): beyond what any colour key can tell apart, kept to
+    /// measure how the key behaves there.
+    Camouflage,
 }
 
 impl Scenario {
     /// All scenarios, in a stable order.
-    pub const ALL: [Self; 4] = [Self::Default, Self::Hard, Self::Drift, Self::Static];
+    pub const ALL: [Self; 5] = [
+        Self::Default,
+        Self::Hard,
+        Self::Drift,
+        Self::Static,
+        Self::Camouflage,
+    ];
 
     /// Lower-case name used in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -60,7 +70,13 @@ impl Scenario {
             Self::Hard => "hard",
             Self::Drift => "drift",
             Self::Static => "static",
+            Self::Camouflage => "camouflage",
         }
+    }
+
+    /// Whether the scenario has the hard one's light, zoom and pans.
+    pub fn is_hard(self) -> bool {
+        matches!(self, Self::Hard | Self::Camouflage)
     }
 }
 

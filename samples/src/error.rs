@@ -9,7 +9,7 @@ pub enum SampleError {
     #[error("invalid sample configuration: {0}")]
     InvalidConfig(String),
     /// Not one of the known scenarios.
-    #[error("unknown scenario {0:?} (expected default, hard, drift or static)")]
+    #[error("unknown scenario {0:?} (expected default, hard, drift, static or camouflage)")]
     UnknownScenario(String),
     /// Not a field kind the generator can paint.
     #[error("unsupported field {0:?} (the generator paints nfl, ncaa or hs fields)")]

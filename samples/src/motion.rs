@@ -53,7 +53,7 @@ impl Motion {
             Scenario::Default | Scenario::Drift => {
                 0.28 + 0.22 * (TAU * t / 13.0 + p[0]).sin() + 0.08 * (TAU * t / 4.7 + p[1]).sin()
             }
-            Scenario::Hard => {
+            Scenario::Hard | Scenario::Camouflage => {
                 0.48 + 0.42 * (TAU * t / 8.0 + p[0]).sin() + 0.05 * (TAU * t / 3.1 + p[1]).sin()
             }
             Scenario::Static => 0.1 + 0.3 * p[0] / TAU,
@@ -76,11 +76,7 @@ impl Motion {
         } else {
             t
         };
-        let pan_period = if self.scenario == Scenario::Hard {
-            5.0
-        } else {
-            9.0
-        };
+        let pan_period = if self.scenario.is_hard() { 5.0 } else { 9.0 };
         let tx =
             self.first_down_x + AIM_WANDER * half_view_m * (TAU * t_eff / pan_period + p[2]).sin();
         let ty = -3.0 + 5.0 * (TAU * t_eff / 11.0 + p[3]).sin();

@@ -55,13 +55,24 @@ const DARK_TEAM: Kit = Kit {
     shoes: [230.0, 230.0, 230.0],
     striped: false,
 };
+/// A kit green as close to the grass as team colours come: the grass's luma, a little bluer
+/// and less red: about 6 chroma code values (BT.709) from the grass in the hard scenario's
+/// shadow, 13 to 16 in its light.
 const GREEN_TEAM: Kit = Kit {
-    jersey: [66.0, 118.0, 58.0],
-    pants: [58.0, 104.0, 52.0],
+    jersey: [40.0, 112.0, 64.0],
+    pants: [36.0, 100.0, 58.0],
     socks: [232.0, 232.0, 228.0],
-    helmet: [52.0, 96.0, 48.0],
+    helmet: [32.0, 88.0, 52.0],
     shoes: [232.0, 232.0, 232.0],
     striped: false,
+};
+/// The grass's own colour (`field::grass` before its noise): 1.5 chroma code values from the
+/// grass in shadow, 3 to 4 in the light, within the grass's spread and the sensor noise.
+const GRASS_TEAM: Kit = Kit {
+    jersey: [66.0, 118.0, 58.0],
+    pants: [58.0, 104.0, 52.0],
+    helmet: [52.0, 96.0, 48.0],
+    ..GREEN_TEAM
 };
 const OFFICIAL: Kit = Kit {
     jersey: [235.0, 235.0, 235.0],
@@ -107,10 +118,10 @@ fn reflect(v: f64, range: f64) -> (f64, f64) {
 pub(crate) fn spawn(rng: &mut ChaCha8Rng, scenario: Scenario) -> Vec<PlayerSpec> {
     let count = rng.random_range(MIN_PLAYERS..=MAX_PLAYERS);
     let officials = rng.random_range(1..=2_usize);
-    let second = if scenario == Scenario::Hard {
-        GREEN_TEAM
-    } else {
-        DARK_TEAM
+    let second = match scenario {
+        Scenario::Hard => GREEN_TEAM,
+        Scenario::Camouflage => GRASS_TEAM,
+        _ => DARK_TEAM,
     };
     let mut out = Vec::with_capacity(count + officials);
     let skins = [
@@ -127,7 +138,7 @@ pub(crate) fn spawn(rng: &mut ChaCha8Rng, scenario: Scenario) -> Vec<PlayerSpec>
         } else {
             second
         };
-        if scenario == Scenario::Hard && i < count {
+        if scenario.is_hard() && i < count {
             kit.socks = [232.0, 232.0, 228.0];
         }
         let speed = rng.random_range(1.5..6.5);

@@ -71,7 +71,7 @@ impl Sample {
         let players = spawn(&mut rng, cfg.scenario);
         let first_down_x = yard_to_x(cfg.first_down_yard);
         let (sun, shade, y_range) = match cfg.scenario {
-            Scenario::Hard => (1.22, 0.45, 4.0),
+            Scenario::Hard | Scenario::Camouflage => (1.22, 0.45, 4.0),
             _ => (1.0, 0.68, 9.0),
         };
         let angle = rng.random_range(60.0_f64..120.0).to_radians();

@@ -1,7 +1,7 @@
 //! Key accuracy on generated frames against their exact masks (issue 4's measure): the
 //! engine's automatic key (from the first frame and its camera) plus at most 3 exclusion
-//! samples an operator would drag over kits that show through (kept only when they cost
-//! under 0.2 % of the field), over the field-of-play pixels of several frames, with the paint
+//! samples an operator would drag over kits that show through (inside the kits, not their
+//! edges; kept only when they cost under 0.2 % of the field), over the field-of-play pixels of several frames, with the paint
 //! palette where `PaintView` sees paint and no min-filter. Field pixels should key >= 0.5,
 //! player pixels < 0.5. The goals (99.5 % / 99 %) are printed against; the assertions are the
 //! levels measured when this was written, less a margin, so a regression fails.
@@ -23,38 +23,46 @@ use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, 
 /// Issue 4's goals.
 const FIELD_GOAL: f64 = 0.995;
 const PLAYER_GOAL: f64 = 0.99;
-/// The levels measured less a margin. The default scenario at broadcast size (1920x1080:
-/// field 0.9979, players 0.9917, both goals met) and at 640x360 (0.9946 / 0.9789: kit edges
-/// are a larger share of the players there); the hard scenario's green kit is within a few
-/// code values of the grass (field 0.9945 / players 0.7417 at 640x360, 0.9979 / 0.7415 at
-/// 1920x1080), where no per-pixel colour key keys out more than about 0.75 of the players
-/// ([`colour_bound`]).
-const FLOORS: [Case; 4] = [
+/// The levels to keep. At broadcast size (1920x1080) the goals themselves: default scenario
+/// field 0.9973, players 0.9955 with the automatic key; hard scenario 0.9974 / 0.9913 with one
+/// exclusion sample on the green kit in shadow. At 640x360 the levels measured less a margin
+/// (default 0.9945 / 0.9804, hard 0.9942 / 0.9787: kit edges are a larger share of the players
+/// there). The camouflage scenario's kit has the grass's own colour, where no per-pixel colour
+/// key keys out more than about 0.75 of the players ([`colour_bound`]): measured 0.9943 /
+/// 0.7473 at 640x360 (bound 0.7530).
+const FLOORS: [Case; 5] = [
     Case {
         scenario: Scenario::Default,
         seed: 1,
         size: (1920, 1080),
-        field_floor: 0.995,
-        player_floor: 0.985,
+        field_floor: FIELD_GOAL,
+        player_floor: PLAYER_GOAL,
     },
     Case {
         scenario: Scenario::Default,
         seed: 1,
         size: (640, 360),
-        field_floor: 0.989,
-        player_floor: 0.97,
+        field_floor: 0.99,
+        player_floor: 0.975,
+    },
+    Case {
+        scenario: Scenario::Hard,
+        seed: 3,
+        size: (1920, 1080),
+        field_floor: FIELD_GOAL,
+        player_floor: PLAYER_GOAL,
     },
     Case {
         scenario: Scenario::Hard,
         seed: 3,
         size: (640, 360),
         field_floor: 0.99,
-        player_floor: 0.73,
+        player_floor: 0.97,
     },
     Case {
-        scenario: Scenario::Hard,
+        scenario: Scenario::Camouflage,
         seed: 3,
-        size: (1920, 1080),
+        size: (640, 360),
         field_floor: 0.99,
         player_floor: 0.72,
     },
@@ -73,6 +81,10 @@ struct Case {
 const BOUND_MARGIN: f64 = 0.03;
 /// Exclusion samples the operator may add.
 const MAX_EXCLUSIONS: usize = 3;
+/// Tolerances (standard deviations) the operator tries for a sample, from the default down.
+const EXCLUSION_TOLERANCES: [f64; 6] = [3.0, 2.5, 2.0, 1.75, 1.5, 1.25];
+/// Most field share an exclusion sample may cost before the operator undoes it.
+const MAX_FIELD_COST: f64 = 0.002;
 /// Mask value of players, officials and the ball.
 const MASK_PLAYER: u8 = 255;
 
@@ -92,7 +104,8 @@ fn rgba(f: &RenderedFrame) -> (FrameLayout, Vec<u8>) {
 }
 
 /// (field pixels keyed >= 0.5, player pixels keyed < 0.5) as shares, and the colours (Y, Cb,
-/// Cr) of the player pixels keyed as field.
+/// Cr) of the player pixels keyed as field inside the kits (all 8 neighbours players too):
+/// where an operator would drag an exclusion sample.
 type Score = (f64, f64, Vec<[f64; 3]>);
 
 fn accuracy(key: &FieldKey, f: &RenderedFrame, field: &FieldModel) -> Score {
@@ -101,7 +114,12 @@ fn accuracy(key: &FieldKey, f: &RenderedFrame, field: &FieldModel) -> Score {
     let matte = key.matte(frame, &engine_camera(f), field).unwrap();
     let (mut field_n, mut field_ok, mut player_n, mut player_ok) = (0_u64, 0_u64, 0_u64, 0_u64);
     let mut leaks = Vec::new();
-    let w = f.truth.width;
+    let (w, h) = (f.truth.width, f.truth.height);
+    let inside = |x: u32, y: u32| {
+        (x > 0 && y > 0 && x + 1 < w && y + 1 < h)
+            && (y - 1..=y + 1)
+                .all(|yy| (x - 1..=x + 1).all(|xx| f.mask[(yy * w + xx) as usize] == MASK_PLAYER))
+    };
     for (i, (&m, &k)) in f.mask.iter().zip(&matte).enumerate() {
         if m == MASK_FIELD {
             field_n += 1;
@@ -112,7 +130,9 @@ fn accuracy(key: &FieldKey, f: &RenderedFrame, field: &FieldModel) -> Score {
                 player_ok += 1;
             } else {
                 let (x, y) = (i as u32 % w, i as u32 / w);
-                leaks.push(frame.ycbcr_f32(x, y).map(f64::from));
+                if inside(x, y) {
+                    leaks.push(frame.ycbcr_f32(x, y).map(f64::from));
+                }
             }
         }
     }
@@ -121,6 +141,22 @@ fn accuracy(key: &FieldKey, f: &RenderedFrame, field: &FieldModel) -> Score {
         player_ok as f64 / player_n.max(1) as f64,
         leaks,
     )
+}
+
+/// The pixels an operator's drag over one patch of kit would take: the half of `leaks` nearest
+/// their median colour.
+fn patch(leaks: &[[f64; 3]]) -> Vec<[f64; 3]> {
+    let median = |i: usize| {
+        let mut v: Vec<f64> = leaks.iter().map(|c| c[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let m = [median(0), median(1), median(2)];
+    let d = |c: &[f64; 3]| (0..3).map(|i| (c[i] - m[i]).powi(2)).sum::<f64>();
+    let mut by_distance = leaks.to_vec();
+    by_distance.sort_by(|a, b| d(a).total_cmp(&d(b)));
+    by_distance.truncate(leaks.len().div_ceil(2));
+    by_distance
 }
 
 /// The most player pixels any per-pixel colour key can key out on `frames` while keying at
@@ -201,25 +237,35 @@ fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32
     println!(
         "{scenario} {width}x{height}, frames {frames:?}: automatic key: field {fa:.4}, players {pa:.4}"
     );
-    // The operator drags over what shows through on the worst frame, while it helps.
-    for n in 1..=MAX_EXCLUSIONS {
+    // The operator drags over what shows through on the worst frame while it helps, turning
+    // the sample's tolerance down until it costs the field little.
+    'samples: for n in 1..=MAX_EXCLUSIONS {
         if pa >= PLAYER_GOAL || leaks.len() < 64 {
             break;
         }
-        let sample =
-            Sample::from_pixels(SampleKind::Exclusion, format!("kit {n}"), &leaks, 3.0).unwrap();
-        let m = sample.mean;
-        let mut trial = config.clone();
-        trial.palette.push(sample).unwrap();
-        let (f1, p1, l1) = score(&trial);
-        println!(
-            "  + exclusion {n} (Y {:.0} Cb {:.0} Cr {:.0}): field {f1:.4}, players {p1:.4}",
-            m[0], m[1], m[2]
-        );
-        if f1 < fa - 0.002 {
-            break; // it costs more field than it saves: the operator would undo it
+        let pixels = patch(&leaks);
+        for tolerance in EXCLUSION_TOLERANCES {
+            let sample = Sample::from_pixels(
+                SampleKind::Exclusion,
+                format!("kit {n}"),
+                &pixels,
+                tolerance,
+            )
+            .unwrap();
+            let m = sample.mean;
+            let mut trial = config.clone();
+            trial.palette.push(sample).unwrap();
+            let (f1, p1, l1) = score(&trial);
+            println!(
+                "  + exclusion {n} (Y {:.0} Cb {:.0} Cr {:.0}, tolerance {tolerance}): field {f1:.4}, players {p1:.4}",
+                m[0], m[1], m[2]
+            );
+            if f1 >= fa - MAX_FIELD_COST && p1 > pa {
+                (config, fa, pa, leaks) = (trial, f1, p1, l1);
+                continue 'samples;
+            }
         }
-        (config, fa, pa, leaks) = (trial, f1, p1, l1);
+        break; // no tolerance pays: the operator would undo it
     }
     Measured {
         field: fa,
