@@ -281,7 +281,7 @@ impl<'a> Source<'a> {
                         *o0 = lut.lookup_site(group[1], c);
                         return;
                     };
-                    (*o0, *o1) = lut.lookup_pair(group[1], group[3], c);
+                    (*o0, *o1) = (lut.lookup_site(group[1], c), lut.lookup_site(group[3], c));
                 }
             }
         }
@@ -290,8 +290,9 @@ impl<'a> Source<'a> {
 
 /// Fixed-point keys of pixels `x0..x1` of a row of luma `ys` (from column 0) into `out`, the
 /// row's chroma sites (pixels `2i` and `2i + 1`) given as Cb/Cr bytes from site `x0 / 2` on:
-/// the chroma part of the lookup is done once per site, and once per pair of pixels when both
-/// lumas fall in the same LUT cell.
+/// the chroma steps of the lookup are found once per site. (Sharing the Cb/Cr interpolation
+/// between the two pixels when their lumas fall in the same LUT cell was slower: the branch
+/// mispredicts on noisy luma.)
 #[inline]
 fn key_pairs(
     lut: &KeyLut,
@@ -312,7 +313,8 @@ fn key_pairs(
     let (ys, out) = (&ys[lead..], &mut out[lead..]);
     let mut pairs = ys.chunks_exact(2).zip(out.chunks_exact_mut(2));
     for ((y, o), (b, r)) in pairs.by_ref().zip(sites.by_ref()) {
-        (o[0], o[1]) = lut.lookup_pair(y[0], y[1], lut.chroma_site(b, r));
+        let site = lut.chroma_site(b, r);
+        (o[0], o[1]) = (lut.lookup_site(y[0], site), lut.lookup_site(y[1], site));
     }
     // A last pixel on an even column has its site to itself.
     if ys.len() % 2 == 1
@@ -582,10 +584,11 @@ impl LutKeyer<'_> {
             }
             return;
         }
-        s.keys.clear();
-        s.keys.resize(total, 0);
-        if r > 0 {
-            s.hmin.clear();
+        // Every span is written before it is read: the buffers only grow, never cleared.
+        if s.keys.len() < total {
+            s.keys.resize(total, 0);
+        }
+        if r > 0 && s.hmin.len() < total {
             s.hmin.resize(total, 0);
         }
         for i in 0..rows {

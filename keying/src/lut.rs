@@ -215,28 +215,6 @@ impl KeyLut {
         trilinear(q, sy & 0xff, site.wcb, site.wcr)
     }
 
-    /// Fixed-point keys of two luma bytes at one chroma site (the two pixels of a 4:2:2 or
-    /// 4:2:0 site): when both lie in the same cell, its Cb and Cr part is done once.
-    #[allow(
-        clippy::inline_always,
-        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
-    )]
-    #[inline(always)]
-    pub(crate) fn lookup_pair(&self, y0: u8, y1: u8, site: ChromaSite) -> (u32, u32) {
-        let (s0, s1) = (self.steps[0][y0 as usize], self.steps[0][y1 as usize]);
-        let cell0 = ((s0 >> 8) + site.offset) as usize;
-        let q0 = self.cells.get(cell0).copied().unwrap_or(0);
-        let columns0 = chroma_columns(q0, site.wcb, site.wcr);
-        let columns1 = if s0 >> 8 == s1 >> 8 {
-            columns0
-        } else {
-            let cell1 = ((s1 >> 8) + site.offset) as usize;
-            let q1 = self.cells.get(cell1).copied().unwrap_or(0);
-            chroma_columns(q1, site.wcb, site.wcr)
-        };
-        (along_y(columns0, s0 & 0xff), along_y(columns1, s1 & 0xff))
-    }
-
     /// Fixed-point key (0..=[`FIXED_ONE`]) of a full-range RGB pixel: BT.709 YCbCr as
     /// `rgb_to_ycbcr709` computes it, in fixed point, each position rounded to 1/255 of a
     /// lattice cell (at most `0.5 / (n - 1)` code values): the fast path for RGB frames.
@@ -277,7 +255,7 @@ impl KeyLut {
 /// corner weights in 1/255 units: the cell's two Y columns (lower Y in the low 32 bits, upper in
 /// the high), each in 1/255^3 units. Interpolates 4 pairs along Cb in 16-bit lanes, then 2
 /// pairs along Cr in 32-bit lanes; no lane can carry into the next (255 * 255 < 2^16,
-/// 255^3 < 2^32). Shared by the pixels of a chroma site whose luma lies in the same cell.
+/// 255^3 < 2^32).
 #[allow(
     clippy::inline_always,
     reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
@@ -414,24 +392,6 @@ mod tests {
                 );
             }
             assert!(worst < 0.5, "n={n}");
-        }
-    }
-
-    #[test]
-    fn pair_lookups_equal_two_single_ones() {
-        for n in [2, 33, 65] {
-            let lut = hashed_lut(n, 11);
-            for (cb, cr) in [(0, 0), (17, 200), (128, 128), (255, 3), (90, 255)] {
-                let site = lut.chroma_site(cb, cr);
-                for y0 in (0..=255_u8).step_by(3) {
-                    for y1 in (0..=255_u8).step_by(5) {
-                        let pair = lut.lookup_pair(y0, y1, site);
-                        let single = (lut.lookup_site(y0, site), lut.lookup_site(y1, site));
-                        assert_eq!(pair, single, "n={n} ({y0},{y1},{cb},{cr})");
-                        assert_eq!(pair.0, lut.lookup_fixed(y0, cb, cr));
-                    }
-                }
-            }
         }
     }
 
