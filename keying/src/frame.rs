@@ -73,14 +73,18 @@ impl PixelFormat {
         }
     }
 
-    /// Tightly packed (stride, rows) of each plane for a size.
-    fn packed_planes(self, width: usize, height: usize) -> Vec<(usize, usize)> {
+    /// Tightly packed (bytes per row, rows) of each plane for a size; the first
+    /// [`PixelFormat::plane_count`] entries are used, the rest are (0, 0). Chroma planes (index
+    /// 1 and 2) hold one row per two frame rows.
+    pub fn packed_planes(self, width: usize, height: usize) -> [(usize, usize); 3] {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
-            Self::Rgba | Self::Bgra | Self::Rgbx | Self::Bgrx => vec![(width * 4, height)],
-            Self::I420 => vec![(width, height), (cw, ch), (cw, ch)],
-            Self::Nv12 => vec![(width, height), (cw * 2, ch)],
-            Self::Uyvy => vec![(cw * 4, height)],
+            Self::Rgba | Self::Bgra | Self::Rgbx | Self::Bgrx => {
+                [(width * 4, height), (0, 0), (0, 0)]
+            }
+            Self::I420 => [(width, height), (cw, ch), (cw, ch)],
+            Self::Nv12 => [(width, height), (cw * 2, ch), (0, 0)],
+            Self::Uyvy => [(cw * 4, height), (0, 0), (0, 0)],
         }
     }
 }
@@ -156,6 +160,7 @@ impl FrameLayout {
         for (i, (stride, rows)) in format
             .packed_planes(width as usize, height as usize)
             .into_iter()
+            .take(format.plane_count())
             .enumerate()
         {
             planes[i] = Plane { offset, stride };
@@ -181,15 +186,15 @@ impl FrameLayout {
         buffer_size: usize,
     ) -> Result<Self, FrameError> {
         check_size(width, height)?;
-        let need = format.packed_planes(width as usize, height as usize);
-        if offsets.len() < need.len() || strides.len() < need.len() {
+        let count = format.plane_count();
+        if offsets.len() < count || strides.len() < count {
             return Err(FrameError::BadPlane {
                 plane: offsets.len().min(strides.len()),
-                reason: format!("{format} needs {} planes", need.len()),
+                reason: format!("{format} needs {count} planes"),
             });
         }
         let mut planes = [Plane::default(); 3];
-        for (i, plane) in planes.iter_mut().enumerate().take(need.len()) {
+        for (i, plane) in planes.iter_mut().enumerate().take(count) {
             *plane = Plane {
                 offset: offsets[i],
                 stride: strides[i],
@@ -248,6 +253,7 @@ fn planes_end(
     for (i, (min_stride, rows)) in format
         .packed_planes(width as usize, height as usize)
         .into_iter()
+        .take(format.plane_count())
         .enumerate()
     {
         let Plane { offset, stride } = planes[i];

@@ -251,18 +251,18 @@ impl KeyLut {
     }
 }
 
-/// The Cb and Cr part of the interpolation of a cell packed in `q` (see `KeyLut::cells`), upper
-/// corner weights in 1/255 units: the cell's two Y columns (lower Y in the low 32 bits, upper in
-/// the high), each in 1/255^3 units. Interpolates 4 pairs along Cb in 16-bit lanes, then 2
-/// pairs along Cr in 32-bit lanes; no lane can carry into the next (255 * 255 < 2^16,
-/// 255^3 < 2^32).
+/// Trilinear interpolation of the 8 corner bytes of a cell packed in `q` (see
+/// `KeyLut::cells`), weights of the upper corners in 1/255 units, in fixed point
+/// (0..=[`FIXED_ONE`]). Interpolates 4 pairs along Cb in 16-bit lanes, then 2 pairs along Cr
+/// in 32-bit lanes, then along Y; no lane can carry into the next (255 * 255 < 2^16,
+/// 255^3 < 2^32). Exact, so the order of the axes does not change the result.
 #[allow(
     clippy::inline_always,
     reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
 )]
 #[inline(always)]
-fn chroma_columns(q: u64, wcb: u32, wcr: u32) -> u64 {
-    let (wcb, wcr) = (u64::from(wcb), u64::from(wcr));
+fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
+    let (wy, wcb, wcr) = (u64::from(wy), u64::from(wcb), u64::from(wcr));
     // 16-bit lanes (dcr, dy) = (0, 0), (1, 0), (0, 1), (1, 1).
     let cb0 = q & EVEN_BYTES;
     let cb1 = (q >> 8) & EVEN_BYTES;
@@ -270,31 +270,8 @@ fn chroma_columns(q: u64, wcb: u32, wcr: u32) -> u64 {
     // 32-bit lanes dy = 0, 1.
     let cr0 = along_cb & EVEN_HALVES;
     let cr1 = (along_cb >> 16) & EVEN_HALVES;
-    cr0 * (255 - wcr) + cr1 * wcr
-}
-
-/// The last step of a lookup: between a cell's two Y columns ([`chroma_columns`]), upper
-/// weight `wy` in 1/255 units, in fixed point (0..=[`FIXED_ONE`]).
-#[allow(
-    clippy::inline_always,
-    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
-)]
-#[inline(always)]
-fn along_y(columns: u64, wy: u32) -> u32 {
-    let wy = u64::from(wy);
-    ((columns & 0xffff_ffff) * (255 - wy) + (columns >> 32) * wy) as u32
-}
-
-/// Trilinear interpolation of the 8 corner bytes of a cell packed in `q` (see
-/// `KeyLut::cells`), weights of the upper corners in 1/255 units, in fixed point
-/// (0..=[`FIXED_ONE`]): exact, so the order of the axes does not change the result.
-#[allow(
-    clippy::inline_always,
-    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
-)]
-#[inline(always)]
-fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
-    along_y(chroma_columns(q, wcb, wcr), wy)
+    let along_cr = cr0 * (255 - wcr) + cr1 * wcr;
+    ((along_cr & 0xffff_ffff) * (255 - wy) + (along_cr >> 32) * wy) as u32
 }
 
 /// The per-cell corner table of `KeyLut::cells` (cells on the upper faces, never read, hold 0).

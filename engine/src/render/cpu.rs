@@ -802,23 +802,20 @@ fn split_planes<'a>(
     layout: &FrameLayout,
     data: &'a mut [u8],
 ) -> Result<[PlaneRows<'a>; 3], &'a mut [u8]> {
-    let (w, h) = (layout.width as usize, layout.height as usize);
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    // (plane, bytes of a row's pixels, rows, frame rows per plane row)
-    let shapes: &[(usize, usize, usize, u32)] = match layout.format {
-        PixelFormat::I420 => &[(0, w, h, 1), (1, cw, ch, 2), (2, cw, ch, 2)],
-        PixelFormat::Nv12 => &[(0, w, h, 1), (1, cw * 2, ch, 2)],
-        PixelFormat::Uyvy => &[(0, cw * 4, h, 1)],
-        _ => &[],
-    };
-    // In buffer order (no allocation: this runs every frame).
-    let mut sorted = [(0, 0, 0, 1); 3];
-    let order = &mut sorted[..shapes.len()];
-    order.copy_from_slice(shapes);
+    let shapes = layout
+        .format
+        .packed_planes(layout.width as usize, layout.height as usize);
+    // (plane, bytes of a row's pixels, rows), in buffer order (no allocation: this runs every
+    // frame).
+    let mut sorted = [(0, 0, 0); 3];
+    let order = &mut sorted[..layout.format.plane_count()];
+    for (p, o) in order.iter_mut().enumerate() {
+        *o = (p, shapes[p].0, shapes[p].1);
+    }
     order.sort_by_key(|&(p, ..)| layout.planes[p].offset);
     let order = &*order;
     // Each plane's bytes end before the next one starts.
-    let end = |&(p, row_bytes, rows, _): &(usize, usize, usize, u32)| {
+    let end = |&(p, row_bytes, rows): &(usize, usize, usize)| {
         let plane = layout.planes[p];
         plane.offset + rows.saturating_sub(1) * plane.stride + row_bytes
     };
@@ -845,7 +842,8 @@ fn split_planes<'a>(
             start: plane.offset,
             row: 0,
             stride: plane.stride,
-            sub: order[k].3,
+            // Chroma planes hold one row per two frame rows.
+            sub: if p == 0 { 1 } else { 2 },
         };
     }
     Ok(planes)
