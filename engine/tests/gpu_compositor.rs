@@ -18,7 +18,7 @@ use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
 use yardline_engine::key::FieldKey;
 use yardline_engine::render::{
-    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, PreparedLine, prepare_line,
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, HALO, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_keying::frame::{
@@ -66,6 +66,11 @@ fn picture(x: u32, y: u32) -> [u8; 3] {
 }
 
 fn key() -> FieldKey {
+    key_with_radius(yardline_keying::DEFAULT_MIN_FILTER_RADIUS)
+}
+
+/// The test key with min-filter radius `radius`.
+fn key_with_radius(radius: u32) -> FieldKey {
     let to_ycc = |c: [u8; 3]| {
         let v = rgb_to_ycbcr709(f32::from(c[0]), f32::from(c[1]), f32::from(c[2]));
         [f64::from(v[0]), f64::from(v[1]), f64::from(v[2])]
@@ -95,7 +100,9 @@ fn key() -> FieldKey {
     palette
         .push(Sample::from_pixels(SampleKind::Exclusion, "red jersey", &red, 3.0).unwrap())
         .unwrap();
-    FieldKey::compile(&KeyConfig::new(palette)).unwrap()
+    let mut config = KeyConfig::new(palette);
+    config.min_filter_radius = radius;
+    FieldKey::compile(&config).unwrap()
 }
 
 fn lines(cam: &Camera) -> Vec<PreparedLine> {
@@ -168,21 +175,107 @@ fn gpu() -> GpuCompositor {
 }
 
 #[test]
-fn gpu_and_cpu_agree_on_every_format() {
-    let key = key();
+fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
     let mut gpu = gpu();
     let mut cpu = CpuCompositor::new();
-    for format in PixelFormat::ALL {
-        let (_, a) = run(&mut cpu, format, &key);
-        let (_, b) = run(&mut gpu, format, &key);
-        let (_, clean) = make_frame(format);
-        let d = max_diff(&a, &b);
-        assert!(
-            d <= TOLERANCE,
-            "{format} on {}: max difference {d}",
-            gpu.describe()
-        );
-        assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
+    for radius in 0..=HALO {
+        let key = key_with_radius(radius);
+        for format in PixelFormat::ALL {
+            let (_, a) = run(&mut cpu, format, &key);
+            let (_, b) = run(&mut gpu, format, &key);
+            let (_, clean) = make_frame(format);
+            let d = max_diff(&a, &b);
+            assert!(
+                d <= TOLERANCE,
+                "{format}, radius {radius}, on {}: max difference {d}",
+                gpu.describe()
+            );
+            assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
+        }
+    }
+}
+
+/// An RGBA frame of `pic`.
+fn rgba_frame(pic: impl Fn(u32, u32) -> [u8; 3]) -> (FrameLayout, Vec<u8>) {
+    let layout = FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap();
+    let mut data = vec![255u8; layout.size];
+    for y in 0..H {
+        for x in 0..W {
+            let i = rgb_index(&layout, x, y);
+            data[i..i + 3].copy_from_slice(&pic(x, y));
+        }
+    }
+    (layout, data)
+}
+
+/// The min-filter on both compositors: one player-coloured pixel inside the line keeps
+/// exactly the (2r+1)^2 square around it free of the line, wherever it sits in a 2x2 quad
+/// (the GPU shares the neighbourhood lookups between the pixels of a quad).
+#[test]
+fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
+    const GRASS: [u8; 3] = [52, 128, 58];
+    const RED: [u8; 3] = [190, 30, 35];
+    let cam = camera();
+    let wide = [prepare_line(
+        &cam,
+        &GroundStrip::football_line(50.0, 2.5),
+        &Crown::default(),
+        W,
+        H,
+        [255, 215, 0],
+        1.0,
+    )];
+    let composite = |c: &mut dyn Compositor, pic: &dyn Fn(u32, u32) -> [u8; 3], key: &FieldKey| {
+        let (layout, mut data) = rgba_frame(pic);
+        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+        c.composite(&mut frame, &wide, key).unwrap();
+        data
+    };
+    let px = |data: &[u8], x: u32, y: u32| {
+        let i = rgb_index(&FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap(), x, y);
+        [data[i], data[i + 1], data[i + 2]]
+    };
+    // The line's colour where it covers plain grass fully (the grass keys a little under 1).
+    let full = |c: [u8; 3]| c[0] >= 225 && c[1] >= 200 && c[2] <= 10;
+    // Dots where the line is drawn fully on plain grass for 3 pixels around, one per position
+    // in a quad.
+    let plain = composite(&mut CpuCompositor::new(), &|_, _| GRASS, &key());
+    let around = |x: u32, y: u32, r: u32| {
+        (y - r..=y + r).flat_map(move |yy| (x - r..=x + r).map(move |xx| (xx, yy)))
+    };
+    let mut dots: Vec<(u32, u32)> = Vec::new();
+    for y in 4..H - 4 {
+        for x in 4..W - 4 {
+            let parity_new = !dots.iter().any(|d| d.0 % 2 == x % 2 && d.1 % 2 == y % 2);
+            let apart = dots
+                .iter()
+                .all(|d| d.0.abs_diff(x).max(d.1.abs_diff(y)) > 8);
+            if parity_new && apart && around(x, y, 3).all(|(xx, yy)| full(px(&plain, xx, yy))) {
+                dots.push((x, y));
+            }
+        }
+    }
+    assert_eq!(dots.len(), 4, "room for a dot at each quad position");
+    let dotted = |x: u32, y: u32| if dots.contains(&(x, y)) { RED } else { GRASS };
+    let mut gpu = gpu();
+    for radius in 0..=HALO {
+        let key = key_with_radius(radius);
+        let a = composite(&mut CpuCompositor::new(), &dotted, &key);
+        let b = composite(&mut gpu, &dotted, &key);
+        assert!(max_diff(&a, &b) <= TOLERANCE, "radius {radius}");
+        for (name, out) in [("cpu", &a), ("gpu", &b)] {
+            for &(x, y) in &dots {
+                for (xx, yy) in around(x, y, radius + 1) {
+                    let near = xx.abs_diff(x).max(yy.abs_diff(y)) <= radius;
+                    let c = px(out, xx, yy);
+                    if near {
+                        assert_eq!(c, dotted(xx, yy), "{name} r{radius}: ({xx},{yy}) drawn");
+                    } else {
+                        assert!(full(c), "{name} r{radius}: ({xx},{yy}) not drawn: {c:?}");
+                    }
+                }
+            }
+        }
     }
 }
 

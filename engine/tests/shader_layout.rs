@@ -9,7 +9,7 @@
 use std::mem::{offset_of, size_of};
 
 use naga::TypeInner;
-use yardline_engine::render::gpu::{Globals, LineGpu, RegionGpu, TileGpu};
+use yardline_engine::render::gpu::{Globals, LineGpu, VERTEX_ATTRIBUTES, VertexGpu};
 
 /// Size and (member name, offset) list of WGSL struct `name`.
 fn wgsl_layout(module: &naga::Module, name: &str) -> (usize, Vec<(String, usize)>) {
@@ -48,22 +48,8 @@ fn composite_structs_match_their_rust_mirrors() {
         size_of::<Globals>(),
         &[
             ("atlas_size", offset_of!(Globals, atlas_size)),
-            ("halo", offset_of!(Globals, halo)),
             ("lut_size", offset_of!(Globals, lut_size)),
-            ("key_radius", offset_of!(Globals, key_radius)),
-            ("is_rgb", offset_of!(Globals, is_rgb)),
-            ("region_count", offset_of!(Globals, region_count)),
             ("lut_count", offset_of!(Globals, lut_count)),
-        ],
-    );
-    check(
-        &module,
-        "Tile",
-        size_of::<TileGpu>(),
-        &[
-            ("frame_origin", offset_of!(TileGpu, frame_origin)),
-            ("cell_origin", offset_of!(TileGpu, cell_origin)),
-            ("regions", offset_of!(TileGpu, regions)),
         ],
     );
     check(
@@ -72,25 +58,27 @@ fn composite_structs_match_their_rust_mirrors() {
         size_of::<LineGpu>(),
         &[
             ("colour", offset_of!(LineGpu, colour)),
-            ("origin", offset_of!(LineGpu, origin)),
-            ("direction", offset_of!(LineGpu, direction)),
             ("half_width", offset_of!(LineGpu, half_width)),
             ("length", offset_of!(LineGpu, length)),
             ("opacity", offset_of!(LineGpu, opacity)),
             ("_pad", offset_of!(LineGpu, pad)),
         ],
     );
-    let pad = offset_of!(RegionGpu, pad);
-    check(
-        &module,
-        "Region",
-        size_of::<RegionGpu>(),
-        &[
-            ("rect", offset_of!(RegionGpu, rect)),
-            ("lut", offset_of!(RegionGpu, lut)),
-            ("_pad0", pad),
-            ("_pad1", pad + 4),
-            ("_pad2", pad + 8),
-        ],
-    );
+    // Vertex input: the attribute at each location reads the field the shader names there.
+    let (_, members) = wgsl_layout(&module, "VertexIn");
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["atlas", "depth", "across", "along", "line", "lut"]);
+    let offsets = [
+        offset_of!(VertexGpu, atlas),
+        offset_of!(VertexGpu, depth),
+        offset_of!(VertexGpu, across),
+        offset_of!(VertexGpu, along),
+        offset_of!(VertexGpu, line),
+        offset_of!(VertexGpu, lut),
+    ];
+    for (location, (attribute, offset)) in VERTEX_ATTRIBUTES.iter().zip(offsets).enumerate() {
+        assert_eq!(attribute.shader_location as usize, location);
+        assert_eq!(attribute.offset as usize, offset, "location {location}");
+    }
+    assert_eq!(VERTEX_ATTRIBUTES.len(), offsets.len());
 }

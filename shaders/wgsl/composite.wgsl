@@ -1,72 +1,52 @@
-// Composite pass: draws the strip triangles of every line into the tile atlas.
+// Composite pass: draws the strip pieces of every line into the tile atlas in one draw.
 //
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
-// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1. One instance per tile:
-// the vertex shader moves frame pixels into that tile's atlas cell; the scissor keeps each draw
-// inside its cell. The fragment shader computes the same analytic coverage as the CPU
-// compositor (engine/src/render/raster.rs): keep the two in step.
+// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1. The CPU cuts every
+// strip triangle into pieces that lie inside one tile's interior and inside one key palette's
+// field region, and places their vertices in atlas pixels. The fragment shader computes the same
+// analytic coverage and key as the CPU compositor (engine/src/render/raster.rs and cpu.rs): keep
+// the two in step.
 //
-// Pixel convention: pixel centres at integer frame coordinates, so frame pixel p lies at
+// Pixel convention: pixel centres at integer atlas coordinates, so atlas pixel p lies at
 // framebuffer coordinate p + 0.5.
+
+// Radius of the key's neighbourhood minimum (0 = off; at most the atlas halo).
+override KEY_RADIUS: i32 = 1;
+// True when the atlas holds R, G, B (else Y, Cb, Cr).
+override IS_RGB: bool = true;
 
 // Keep in sync with `Globals` in engine/src/render/gpu.rs.
 struct Globals {
     atlas_size: vec2<f32>,
-    halo: f32,
     lut_size: f32,
-    key_radius: i32,
-    is_rgb: u32,
-    region_count: u32,
     lut_count: u32,
-};
-
-// Keep in sync with `TileGpu` in engine/src/render/gpu.rs.
-struct Tile {
-    // Frame pixel of the tile's top-left interior pixel.
-    frame_origin: vec2<f32>,
-    // Atlas pixel of the cell's top-left halo pixel.
-    cell_origin: vec2<f32>,
-    // The tile's key regions: first entry in `regions` and count.
-    regions: vec2<u32>,
 };
 
 // Keep in sync with `LineGpu` in engine/src/render/gpu.rs.
 struct Line {
     // Colour in the frame's colour space, 0..1.
     colour: vec4<f32>,
-    // Field (x, y) of the strip start and its unit direction.
-    origin: vec2<f32>,
-    direction: vec2<f32>,
     half_width: f32,
     length: f32,
     opacity: f32,
     _pad: f32,
 };
 
-// Keep in sync with `RegionGpu` in engine/src/render/gpu.rs: field rectangle of a key region
-// and the palette (LUT block) inside it.
-struct Region {
-    rect: vec4<f32>,
-    lut: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-};
-
 @group(0) @binding(0) var<uniform> globals: Globals;
-@group(0) @binding(1) var<storage, read> tiles: array<Tile>;
-@group(0) @binding(2) var<storage, read> lines: array<Line>;
-@group(0) @binding(3) var<storage, read> regions: array<Region>;
-@group(0) @binding(4) var source: texture_2d<f32>;
-@group(0) @binding(5) var key_lut: texture_3d<f32>;
-@group(0) @binding(6) var lut_sampler: sampler;
+@group(0) @binding(1) var<storage, read> lines: array<Line>;
+@group(0) @binding(2) var source: texture_2d<f32>;
+@group(0) @binding(3) var key_lut: texture_3d<f32>;
+@group(0) @binding(4) var lut_sampler: sampler;
 
 struct VertexIn {
-    @location(0) pixel: vec2<f32>,
+    // Atlas pixel position.
+    @location(0) atlas: vec2<f32>,
     @location(1) depth: f32,
     @location(2) across: f32,
     @location(3) along: f32,
     @location(4) line: u32,
+    // Palette (LUT block) of the piece.
+    @location(5) lut: u32,
 };
 
 struct VertexOut {
@@ -74,16 +54,15 @@ struct VertexOut {
     @location(0) across: f32,
     @location(1) along: f32,
     @location(2) @interpolate(flat) line: u32,
-    @location(3) @interpolate(flat) tile: u32,
+    @location(3) @interpolate(flat) lut: u32,
 };
 
 @vertex
-fn vs_main(v: VertexIn, @builtin(instance_index) tile_index: u32) -> VertexOut {
-    let tile = tiles[tile_index];
-    let atlas = v.pixel - tile.frame_origin + tile.cell_origin + vec2<f32>(globals.halo) + 0.5;
+fn vs_main(v: VertexIn) -> VertexOut {
+    let p = v.atlas + 0.5;
     let ndc = vec2<f32>(
-        atlas.x / globals.atlas_size.x * 2.0 - 1.0,
-        1.0 - atlas.y / globals.atlas_size.y * 2.0,
+        p.x / globals.atlas_size.x * 2.0 - 1.0,
+        1.0 - p.y / globals.atlas_size.y * 2.0,
     );
     var out: VertexOut;
     // w = depth gives perspective-correct interpolation of the field-space offsets.
@@ -91,7 +70,7 @@ fn vs_main(v: VertexIn, @builtin(instance_index) tile_index: u32) -> VertexOut {
     out.across = v.across;
     out.along = v.along;
     out.line = v.line;
-    out.tile = tile_index;
+    out.lut = v.lut;
     return out;
 }
 
@@ -108,10 +87,10 @@ fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(16.0 + y * (219.0 / 255.0), 128.0 + cb * (224.0 / 255.0), 128.0 + cr * (224.0 / 255.0));
 }
 
-// Key LUT lookup: palettes are stacked along z, `lut_size` layers each.
-fn raw_key(native: vec3<f32>, lut: u32) -> f32 {
-    var ycc = native * 255.0;
-    if (globals.is_rgb != 0u) {
+// Key LUT lookup of atlas pixel `at`: palettes are stacked along z, `lut_size` layers each.
+fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
+    var ycc = textureLoad(source, at, 0).rgb * 255.0;
+    if (IS_RGB) {
         ycc = rgb_to_ycbcr709(ycc);
     }
     let n = globals.lut_size;
@@ -121,44 +100,63 @@ fn raw_key(native: vec3<f32>, lut: u32) -> f32 {
     return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
 }
 
-// Palette at a field point of tile `tile`: the first of the tile's regions containing it, else
-// the default (0).
-fn lut_at(p: vec2<f32>, tile: u32) -> u32 {
-    let range = tiles[tile].regions;
-    for (var i = range.x; i < range.x + range.y; i = i + 1u) {
-        let r = regions[i].rect;
-        if (p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w) {
-            return regions[i].lut;
-        }
-    }
-    return 0u;
+// The value `v` of the horizontal (`side.x`) or vertical (`side.y`) neighbour in this 2x2 quad,
+// through fine derivatives: `side` is -1 on the quad's left column / top row, +1 on the other.
+fn from_horizontal(v: f32, side: f32) -> f32 {
+    return v - side * dpdxFine(v);
+}
+
+fn from_vertical(v: f32, side: f32) -> f32 {
+    return v - side * dpdyFine(v);
 }
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    // Derivatives first, in uniform control flow.
+    // Everything that takes derivatives runs first, in uniform control flow: the four pixels
+    // of a quad (helpers included) all get here.
     let g_across = max(length(vec2<f32>(dpdx(in.across), dpdy(in.across))), 1e-9);
     let g_along = max(length(vec2<f32>(dpdx(in.along), dpdy(in.along))), 1e-9);
+
+    // Key: the minimum over the (2r+1)^2 neighbourhood of the raw keys, every neighbour keyed
+    // with this piece's palette. The quad's four neighbourhoods together span a (2r+2)^2 block;
+    // each pixel keys the (r+1)^2 corner of it on its own side (outward from the quad's
+    // centre) and takes the other three corners' relevant minima from its neighbours, so a
+    // pixel costs (r+1)^2 lookups instead of (2r+1)^2. Every pixel of a quad has the same
+    // palette here, as pieces are drawn one palette at a time.
+    let centre = vec2<i32>(floor(in.position.xy));
+    let side = vec2<i32>(select(1, -1, (centre.x & 1) == 0), select(1, -1, (centre.y & 1) == 0));
+    // Minima over the own corner: all of it, without its outer column (what the horizontal
+    // neighbour needs), without its outer row (the vertical neighbour) and without both (the
+    // diagonal one).
+    var own = 1.0;
+    var for_h = 1.0;
+    var for_v = 1.0;
+    var for_d = 1.0;
+    for (var i = 0; i <= KEY_RADIUS; i = i + 1) {
+        for (var j = 0; j <= KEY_RADIUS; j = j + 1) {
+            let k = raw_key(centre + side * vec2<i32>(j, i), in.lut);
+            own = min(own, k);
+            if (j < KEY_RADIUS) {
+                for_h = min(for_h, k);
+            }
+            if (i < KEY_RADIUS) {
+                for_v = min(for_v, k);
+            }
+            if (i < KEY_RADIUS && j < KEY_RADIUS) {
+                for_d = min(for_d, k);
+            }
+        }
+    }
+    let s = vec2<f32>(side);
+    let h = from_horizontal(for_h, s.x);
+    let v = from_vertical(for_v, s.y);
+    let d = from_vertical(from_horizontal(for_d, s.x), s.y);
+    let key = min(min(own, h), min(v, d));
+
     let line = lines[in.line];
     let half_len = 0.5 * line.length;
     let coverage = box_coverage(abs(in.across) / g_across, line.half_width / g_across)
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
-    let opacity = clamp(line.opacity, 0.0, 1.0);
-    if (coverage * opacity <= 0.0) {
-        // Outside the strip (its anti-aliasing margin): nothing to key.
-        return vec4<f32>(line.colour.rgb, 0.0);
-    }
-    let field = line.origin + line.direction * in.along
-        + vec2<f32>(-line.direction.y, line.direction.x) * in.across;
-    let lut = lut_at(field, in.tile);
-    let centre = vec2<i32>(floor(in.position.xy));
-    var key = 1.0;
-    for (var dy = -globals.key_radius; dy <= globals.key_radius; dy = dy + 1) {
-        for (var dx = -globals.key_radius; dx <= globals.key_radius; dx = dx + 1) {
-            let c = textureLoad(source, centre + vec2<i32>(dx, dy), 0).rgb;
-            key = min(key, raw_key(c, lut));
-        }
-    }
-    let alpha = coverage * key * opacity;
+    let alpha = coverage * key * clamp(line.opacity, 0.0, 1.0);
     return vec4<f32>(line.colour.rgb, alpha);
 }

@@ -1,6 +1,6 @@
 //! The GPU compositor (wgpu, headless): uploads only the touched tiles into an atlas texture,
-//! draws each tile's strip triangles with `shaders/wgsl/composite.wgsl`, reads the atlas back
-//! and writes the tiles into the frame. Buffers and textures persist across frames and only
+//! draws every tile's strip pieces (see [`super::pieces`]) in one call with
+//! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame. Buffers and textures persist across frames and only
 //! grow.
 
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 use yardline_keying::frame::FrameMut;
 
+use super::pieces::Cutter;
 use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
@@ -29,31 +30,10 @@ const CONSTANT_LUT_SIZE: u32 = 2;
 pub struct Globals {
     /// Atlas size (pixels).
     pub atlas_size: [f32; 2],
-    /// Halo width (pixels).
-    pub halo: f32,
     /// Key LUT edge (nodes per axis).
     pub lut_size: f32,
-    /// Key neighbourhood filter radius (pixels).
-    pub key_radius: i32,
-    /// 1 when the atlas holds RGB, 0 for YCbCr.
-    pub is_rgb: u32,
-    /// Entries of the regions buffer (the tiles' lists one after another).
-    pub region_count: u32,
     /// Palettes stacked in the key LUT texture.
     pub lut_count: u32,
-}
-
-/// Per-tile placement. Keep in sync with `Tile` in composite.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct TileGpu {
-    /// Frame pixel of the tile's top-left interior pixel.
-    pub frame_origin: [f32; 2],
-    /// Atlas pixel of the cell's top-left halo pixel.
-    pub cell_origin: [f32; 2],
-    /// The tile's key regions: first entry of the regions buffer and count (those that can
-    /// hold one of its covered pixels).
-    pub regions: [u32; 2],
 }
 
 /// Per-line look. Keep in sync with `Line` in composite.wgsl.
@@ -62,10 +42,6 @@ pub struct TileGpu {
 pub struct LineGpu {
     /// Colour in the frame's colour space (0..1), alpha unused.
     pub colour: [f32; 4],
-    /// Field (x, y) of the strip start (metres).
-    pub origin: [f32; 2],
-    /// Unit direction of the strip (x, y).
-    pub direction: [f32; 2],
     /// Half the painted width (metres).
     pub half_width: f32,
     /// Painted length (metres).
@@ -76,24 +52,12 @@ pub struct LineGpu {
     pub pad: f32,
 }
 
-/// Field rectangle of a key region [x0, y0, x1, y1] (metres). Keep in sync with `Region`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct RegionGpu {
-    /// x0, y0, x1, y1 (metres).
-    pub rect: [f32; 4],
-    /// Palette (LUT block) inside the rectangle.
-    pub lut: u32,
-    /// Padding to 16 bytes.
-    pub pad: [u32; 3],
-}
-
-/// One vertex of a strip triangle.
+/// One vertex of a strip piece (see [`super::pieces`]).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct VertexGpu {
-    /// Frame pixel position.
-    pub pixel: [f32; 2],
+    /// Atlas pixel position.
+    pub atlas: [f32; 2],
     /// Depth along the optical axis (metres).
     pub depth: f32,
     /// Across-strip offset (metres).
@@ -102,10 +66,13 @@ pub struct VertexGpu {
     pub along: f32,
     /// Line index.
     pub line: u32,
+    /// Palette (LUT block) of the piece.
+    pub lut: u32,
 }
 
-const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 5] = wgpu::vertex_attr_array![
-    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Uint32
+/// The vertex buffer's attributes: [`VertexGpu`]'s fields at locations 0..=5.
+pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 6] = wgpu::vertex_attr_array![
+    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Uint32, 5 => Uint32
 ];
 
 /// Which adapter to run on.
@@ -131,27 +98,22 @@ pub struct GpuCompositor {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
-    pipeline: wgpu::RenderPipeline,
+    /// One pipeline per key filter radius (0..=HALO) and colour model: index `2 * r + rgb`.
+    pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     globals: wgpu::Buffer,
     res: Option<Resources>,
     vertices: Option<(wgpu::Buffer, u64)>,
-    indices: Option<(wgpu::Buffer, u64)>,
-    tiles_buf: Option<(wgpu::Buffer, u64)>,
     lines_buf: Option<(wgpu::Buffer, u64)>,
-    regions_buf: Option<(wgpu::Buffer, u64)>,
     lut: Option<(wgpu::Texture, u64, u32, u32)>,
     /// Bind group over the current buffers and textures; rebuilt when one of them is replaced.
     bind: Option<wgpu::BindGroup>,
     plan: TilePlan,
     atlas: TileAtlas,
+    cutter: Cutter,
     scratch_vertices: Vec<VertexGpu>,
-    scratch_indices: Vec<u32>,
-    tile_ranges: Vec<(u32, u32)>,
-    scratch_tiles: Vec<TileGpu>,
     scratch_lines: Vec<LineGpu>,
-    scratch_regions: Vec<RegionGpu>,
     scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
@@ -216,16 +178,6 @@ impl GpuCompositor {
             label: Some("composite.wgsl"),
             source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
         });
-        let storage = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: true },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("composite"),
             entries: &[
@@ -239,11 +191,18 @@ impl GpuCompositor {
                     },
                     count: None,
                 },
-                storage(1),
-                storage(2),
-                storage(3),
                 wgpu::BindGroupLayoutEntry {
-                    binding: 4,
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: false },
@@ -253,7 +212,7 @@ impl GpuCompositor {
                     count: None,
                 },
                 wgpu::BindGroupLayoutEntry {
-                    binding: 5,
+                    binding: 3,
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: true },
@@ -263,7 +222,7 @@ impl GpuCompositor {
                     count: None,
                 },
                 wgpu::BindGroupLayoutEntry {
-                    binding: 6,
+                    binding: 4,
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
@@ -275,50 +234,14 @@ impl GpuCompositor {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("composite"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: std::mem::size_of::<VertexGpu>() as u64,
-                    step_mode: wgpu::VertexStepMode::Vertex,
-                    attributes: &VERTEX_ATTRIBUTES,
-                })],
-            },
-            primitive: wgpu::PrimitiveState {
-                topology: wgpu::PrimitiveTopology::TriangleList,
-                cull_mode: None,
-                ..Default::default()
-            },
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: wgpu::TextureFormat::Rgba8Unorm,
-                    blend: Some(wgpu::BlendState {
-                        color: wgpu::BlendComponent {
-                            src_factor: wgpu::BlendFactor::SrcAlpha,
-                            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
-                            operation: wgpu::BlendOperation::Add,
-                        },
-                        alpha: wgpu::BlendComponent {
-                            src_factor: wgpu::BlendFactor::Zero,
-                            dst_factor: wgpu::BlendFactor::One,
-                            operation: wgpu::BlendOperation::Add,
-                        },
-                    }),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        // Every radius and colour model up front: a change of filter or format on air must
+        // not stall a frame on a shader compile.
+        let pipelines = (0..=HALO)
+            .flat_map(|radius| [false, true].map(|rgb| (radius, rgb)))
+            .map(|(radius, rgb)| {
+                composite_pipeline(&device, &pipeline_layout, &module, radius, rgb)
+            })
+            .collect();
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("key lut"),
             address_mode_u: wgpu::AddressMode::ClampToEdge,
@@ -344,26 +267,20 @@ impl GpuCompositor {
             device,
             queue,
             info,
-            pipeline,
+            pipelines,
             layout,
             sampler,
             globals,
             res: None,
             vertices: None,
-            indices: None,
-            tiles_buf: None,
             lines_buf: None,
-            regions_buf: None,
             lut: None,
             bind: None,
             plan: TilePlan::default(),
             atlas: TileAtlas::default(),
+            cutter: Cutter::default(),
             scratch_vertices: Vec::new(),
-            scratch_indices: Vec::new(),
-            tile_ranges: Vec::new(),
-            scratch_tiles: Vec::new(),
             scratch_lines: Vec::new(),
-            scratch_regions: Vec::new(),
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
@@ -483,6 +400,68 @@ impl GpuCompositor {
     }
 }
 
+/// The composite pipeline for key filter radius `radius` and an RGB (else YCbCr) atlas.
+fn composite_pipeline(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    radius: u32,
+    rgb: bool,
+) -> wgpu::RenderPipeline {
+    let constants = [
+        ("KEY_RADIUS", f64::from(radius)),
+        ("IS_RGB", f64::from(u8::from(rgb))),
+    ];
+    let options = wgpu::PipelineCompilationOptions {
+        constants: &constants,
+        ..Default::default()
+    };
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("composite"),
+        layout: Some(layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs_main"),
+            compilation_options: options.clone(),
+            buffers: &[Some(wgpu::VertexBufferLayout {
+                array_stride: std::mem::size_of::<VertexGpu>() as u64,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &VERTEX_ATTRIBUTES,
+            })],
+        },
+        primitive: wgpu::PrimitiveState {
+            topology: wgpu::PrimitiveTopology::TriangleList,
+            cull_mode: None,
+            ..Default::default()
+        },
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some("fs_main"),
+            compilation_options: options,
+            targets: &[Some(wgpu::ColorTargetState {
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                blend: Some(wgpu::BlendState {
+                    color: wgpu::BlendComponent {
+                        src_factor: wgpu::BlendFactor::SrcAlpha,
+                        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+                        operation: wgpu::BlendOperation::Add,
+                    },
+                    alpha: wgpu::BlendComponent {
+                        src_factor: wgpu::BlendFactor::Zero,
+                        dst_factor: wgpu::BlendFactor::One,
+                        operation: wgpu::BlendOperation::Add,
+                    },
+                }),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
+}
+
 /// Makes sure `slot` holds a buffer of at least `bytes` (growing by powers of two).
 fn ensure_buffer(
     device: &wgpu::Device,
@@ -537,42 +516,16 @@ impl Compositor for GpuCompositor {
         self.ensure_resources(rows);
         self.upload_lut(key);
 
-        // Geometry: every triangle once; per tile, an index range of its triangles.
-        self.scratch_vertices.clear();
-        for tri in &self.plan.triangles {
-            for k in 0..3 {
-                self.scratch_vertices.push(VertexGpu {
-                    pixel: [tri.p[k][0] as f32, tri.p[k][1] as f32],
-                    depth: tri.depth[k] as f32,
-                    across: tri.across[k] as f32,
-                    along: tri.along[k] as f32,
-                    line: tri.line,
-                });
-            }
-        }
-        self.scratch_indices.clear();
-        self.tile_ranges.clear();
-        for list in &self.plan.tile_triangles[..n_tiles] {
-            let start = self.scratch_indices.len() as u32;
-            for &t in list {
-                self.scratch_indices
-                    .extend_from_slice(&[3 * t, 3 * t + 1, 3 * t + 2]);
-            }
-            self.tile_ranges
-                .push((start, self.scratch_indices.len() as u32));
-        }
-        // Per tile, the key regions its covered pixels can lie in (in precedence order).
-        self.scratch_regions.clear();
+        // Geometry: each tile's triangles cut to its interior and split by palette, placed in
+        // its atlas cell (one draw, no per-tile state).
         let regions = if key.lut().is_some() {
             key.regions()
         } else {
             &[]
         };
         regions_near_lines(regions, lines, &mut self.scratch_near);
-        self.scratch_tiles.clear();
+        self.scratch_vertices.clear();
         for (i, &(tx, ty)) in self.plan.tiles.iter().enumerate() {
-            let (ox, oy) = TileAtlas::cell_origin(i);
-            let first = self.scratch_regions.len() as u32;
             tile_regions(
                 regions,
                 &self.scratch_near,
@@ -581,58 +534,59 @@ impl Compositor for GpuCompositor {
                 lines,
                 &mut self.scratch_tile_regions,
             );
-            self.scratch_regions
-                .extend(self.scratch_tile_regions.iter().map(|&k| {
-                    let r = &regions[k as usize];
-                    RegionGpu {
-                        rect: r.rect.map(|v| v as f32),
-                        lut: r.lut,
-                        pad: [0; 3],
-                    }
-                }));
-            self.scratch_tiles.push(TileGpu {
-                frame_origin: [(tx * TILE) as f32, (ty * TILE) as f32],
-                cell_origin: [ox as f32, oy as f32],
-                regions: [first, self.scratch_regions.len() as u32 - first],
-            });
+            let (ox, oy) = TileAtlas::cell_origin(i);
+            let shift = [
+                f64::from(ox + HALO) - f64::from(tx * TILE),
+                f64::from(oy + HALO) - f64::from(ty * TILE),
+            ];
+            for &t in &self.plan.tile_triangles[i] {
+                let tri = &self.plan.triangles[t as usize];
+                let Some(line) = lines.get(tri.line as usize) else {
+                    continue;
+                };
+                let out = &mut self.scratch_vertices;
+                let order = &self.scratch_tile_regions;
+                self.cutter
+                    .cut(tri, line, (tx, ty, TILE), regions, order, |v, lut| {
+                        out.extend(v.iter().map(|v| VertexGpu {
+                            atlas: [
+                                (v.pixel[0] + shift[0]) as f32,
+                                (v.pixel[1] + shift[1]) as f32,
+                            ],
+                            depth: v.depth as f32,
+                            across: v.across as f32,
+                            along: v.along as f32,
+                            line: tri.line,
+                            lut,
+                        }));
+                    });
+            }
         }
         self.scratch_lines.clear();
         self.scratch_lines.extend(lines.iter().map(|l| {
             let c = native_colour(format, l.rgb);
             LineGpu {
                 colour: [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
-                origin: [l.origin[0] as f32, l.origin[1] as f32],
-                direction: [l.direction[0] as f32, l.direction[1] as f32],
                 half_width: l.mesh.half_width_m as f32,
                 length: l.mesh.length_m as f32,
                 opacity: l.opacity.clamp(0.0, 1.0),
                 pad: 0.0,
             }
         }));
-        let region_count = self.scratch_regions.len() as u32;
-        if self.scratch_regions.is_empty() {
-            // Storage bindings may not be empty.
-            self.scratch_regions.push(RegionGpu::zeroed());
-        }
         let lut_count = self.lut.as_ref().map_or(1, |l| l.3.max(1) / l.2.max(1));
         let globals = Globals {
             atlas_size: [
                 ATLAS_WIDTH as f32,
                 self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
             ],
-            halo: HALO as f32,
             lut_size: self.lut.as_ref().map_or(2.0, |l| l.2 as f32),
-            key_radius: key.min_filter_radius().min(HALO) as i32,
-            is_rgb: u32::from(format.is_rgb()),
-            region_count,
             lut_count,
         };
+        let radius = key.min_filter_radius().min(HALO);
+        let pipeline = &self.pipelines[(2 * radius + u32::from(format.is_rgb())) as usize];
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
-        let ib = bytemuck::cast_slice::<u32, u8>(&self.scratch_indices);
-        let tb = bytemuck::cast_slice::<TileGpu, u8>(&self.scratch_tiles);
         let lb = bytemuck::cast_slice::<LineGpu, u8>(&self.scratch_lines);
-        let rb = bytemuck::cast_slice::<RegionGpu, u8>(&self.scratch_regions);
         ensure_buffer(
             dev,
             &mut self.vertices,
@@ -640,55 +594,18 @@ impl Compositor for GpuCompositor {
             wgpu::BufferUsages::VERTEX,
             "vertices",
         );
-        ensure_buffer(
-            dev,
-            &mut self.indices,
-            ib.len() as u64,
-            wgpu::BufferUsages::INDEX,
-            "indices",
-        );
-        // The bind group refers to the storage buffers: rebuild it when one is replaced.
-        let mut replaced = ensure_buffer(
-            dev,
-            &mut self.tiles_buf,
-            tb.len() as u64,
-            wgpu::BufferUsages::STORAGE,
-            "tiles",
-        );
-        replaced |= ensure_buffer(
+        // The bind group refers to the storage buffer: rebuild it when it is replaced.
+        if ensure_buffer(
             dev,
             &mut self.lines_buf,
             lb.len() as u64,
             wgpu::BufferUsages::STORAGE,
             "lines",
-        );
-        replaced |= ensure_buffer(
-            dev,
-            &mut self.regions_buf,
-            rb.len() as u64,
-            wgpu::BufferUsages::STORAGE,
-            "regions",
-        );
-        if replaced {
+        ) {
             self.bind = None;
         }
-        let (
-            Some(res),
-            Some((vbuf, _)),
-            Some((ibuf, _)),
-            Some((tbuf, _)),
-            Some((lbuf, _)),
-            Some((rbuf, _)),
-            Some((lut_tex, ..)),
-        ) = (
-            &self.res,
-            &self.vertices,
-            &self.indices,
-            &self.tiles_buf,
-            &self.lines_buf,
-            &self.regions_buf,
-            &self.lut,
-        )
+        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((lut_tex, ..))) =
+            (&self.res, &self.vertices, &self.lines_buf, &self.lut)
         else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
@@ -704,43 +621,32 @@ impl Compositor for GpuCompositor {
                     },
                     wgpu::BindGroupEntry {
                         binding: 1,
-                        resource: tbuf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
                         resource: lbuf.as_entire_binding(),
                     },
                     wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: rbuf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
+                        binding: 2,
                         resource: wgpu::BindingResource::TextureView(&res.src_view),
                     },
                     wgpu::BindGroupEntry {
-                        binding: 5,
+                        binding: 3,
                         resource: wgpu::BindingResource::TextureView(&lut_view),
                     },
                     wgpu::BindGroupEntry {
-                        binding: 6,
+                        binding: 4,
                         resource: wgpu::BindingResource::Sampler(&self.sampler),
                     },
                 ],
             })
         });
         let q = &self.queue;
-        q.write_buffer(vbuf, 0, vb);
-        if !ib.is_empty() {
-            q.write_buffer(ibuf, 0, ib);
+        if !vb.is_empty() {
+            q.write_buffer(vbuf, 0, vb);
         }
-        q.write_buffer(tbuf, 0, tb);
         q.write_buffer(lbuf, 0, lb);
-        q.write_buffer(rbuf, 0, rb);
         q.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         // Only the cells in use move: whole atlas rows, then the used part of the last row.
-        let regions = used_regions(n_tiles);
-        for &(y, w, h) in regions.iter().flatten() {
+        let used = used_regions(n_tiles);
+        for &(y, w, h) in used.iter().flatten() {
             let offset = y as usize * TileAtlas::STRIDE;
             let len = (h as usize - 1) * TileAtlas::STRIDE + w as usize * 4;
             q.write_texture(
@@ -762,10 +668,11 @@ impl Compositor for GpuCompositor {
         let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("composite"),
         });
-        for &(y, w, h) in regions.iter().flatten() {
+        for &(y, w, h) in used.iter().flatten() {
             enc.copy_texture_to_texture(at(&res.atlas_src, y), at(&res.atlas_dst, y), extent(w, h));
         }
-        {
+        let vertex_count = self.scratch_vertices.len() as u32;
+        if vertex_count > 0 {
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("composite"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -782,22 +689,12 @@ impl Compositor for GpuCompositor {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&self.pipeline);
+            pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &*bind, &[]);
-            pass.set_vertex_buffer(0, vbuf.slice(..));
-            if !ib.is_empty() {
-                pass.set_index_buffer(ibuf.slice(..), wgpu::IndexFormat::Uint32);
-            }
-            for (i, &(start, end)) in self.tile_ranges.iter().enumerate() {
-                if start == end {
-                    continue;
-                }
-                let (ox, oy) = TileAtlas::cell_origin(i);
-                pass.set_scissor_rect(ox + HALO, oy + HALO, TILE, TILE);
-                pass.draw_indexed(start..end, 0, i as u32..i as u32 + 1);
-            }
+            pass.set_vertex_buffer(0, vbuf.slice(..vb.len() as u64));
+            pass.draw(0..vertex_count, 0..1);
         }
-        for &(y, w, h) in regions.iter().flatten() {
+        for &(y, w, h) in used.iter().flatten() {
             enc.copy_texture_to_buffer(
                 at(&res.atlas_dst, y),
                 wgpu::TexelCopyBufferInfo {
@@ -843,7 +740,7 @@ impl Compositor for GpuCompositor {
         res.readback.unmap();
         Ok(CompositeStats {
             tiles: n_tiles,
-            triangles: self.scratch_indices.len() / 3,
+            triangles: self.scratch_vertices.len() / 3,
         })
     }
 }

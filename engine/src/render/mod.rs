@@ -15,6 +15,7 @@
 pub mod cpu;
 pub mod crew;
 pub mod gpu;
+pub mod pieces;
 pub mod prepare;
 pub mod raster;
 pub mod tiles;
