@@ -2,10 +2,9 @@
 //
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
 // (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1. The CPU cuts every
-// strip triangle into pieces that lie inside one tile's interior and inside one key palette's
-// field region, and places their vertices in atlas pixels. The fragment shader computes the same
-// analytic coverage and key as the CPU compositor (engine/src/render/raster.rs and cpu.rs): keep
-// the two in step.
+// strip triangle into pieces that lie inside one tile's interior and places their vertices in
+// atlas pixels. The fragment shader computes the same analytic coverage and key as the CPU
+// compositor (engine/src/render/raster.rs and cpu.rs): keep the two in step.
 //
 // Pixel convention: pixel centres at integer atlas coordinates, so atlas pixel p lies at
 // framebuffer coordinate p + 0.5.
@@ -37,6 +36,12 @@ struct Line {
 @group(0) @binding(2) var source: texture_2d<f32>;
 @group(0) @binding(3) var key_lut: texture_3d<f32>;
 @group(0) @binding(4) var lut_sampler: sampler;
+// Key regions, two texels each: the field rectangle (x0, y0, x1, y1), then the palette in x;
+// `REGIONS_PER_ROW` regions per texture row.
+@group(0) @binding(5) var region_table: texture_2d<f32>;
+
+// Keep in sync with `REGIONS_PER_ROW` in engine/src/render/gpu.rs.
+const REGIONS_PER_ROW: u32 = 256u;
 
 struct VertexIn {
     // Atlas pixel position.
@@ -44,17 +49,21 @@ struct VertexIn {
     @location(1) depth: f32,
     @location(2) across: f32,
     @location(3) along: f32,
-    @location(4) line: u32,
-    // Palette (LUT block) of the piece.
-    @location(5) lut: u32,
+    // Field position (x, y metres).
+    @location(4) field: vec2<f32>,
+    @location(5) line: u32,
+    // The tile's key regions: first entry of the region table and count.
+    @location(6) regions: vec2<u32>,
 };
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
     @location(0) across: f32,
     @location(1) along: f32,
-    @location(2) @interpolate(flat) line: u32,
-    @location(3) @interpolate(flat) lut: u32,
+    // (field x, field y, 1) / depth: affine in screen space.
+    @location(2) @interpolate(linear) projective: vec3<f32>,
+    @location(3) @interpolate(flat) line: u32,
+    @location(4) @interpolate(flat) regions: vec2<u32>,
 };
 
 @vertex
@@ -69,8 +78,9 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.position = vec4<f32>(ndc * v.depth, 0.0, v.depth);
     out.across = v.across;
     out.along = v.along;
+    out.projective = vec3<f32>(v.field, 1.0) / v.depth;
     out.line = v.line;
-    out.lut = v.lut;
+    out.regions = v.regions;
     return out;
 }
 
@@ -100,6 +110,31 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
     return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
 }
 
+// Key regions tested per pixel: at least as many as any tile of the frame lists, at most
+// engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
+override MAX_TILE_REGIONS: u32 = 8u;
+
+// Palette at field point `p` among the regions `range` (first, count) of the region table: the
+// first containing it, else the default (0). A fixed number of unrolled steps reading only
+// varyings and textures: a value the pixels of a quad exchange must not depend on branches or
+// storage reads, which helper pixels (outside the piece) may skip.
+fn lut_at(p: vec2<f32>, range: vec2<u32>) -> u32 {
+    // Slot of the first region containing `p`, or MAX_TILE_REGIONS.
+    var first = MAX_TILE_REGIONS;
+    for (var k = MAX_TILE_REGIONS; k > 0u; k = k - 1u) {
+        let r = textureLoad(region_table, table_texel(range.x + min(k - 1u, max(range.y, 1u) - 1u), 0u), 0);
+        let inside = k - 1u < range.y && p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w;
+        first = select(first, k - 1u, inside);
+    }
+    let lut = u32(textureLoad(region_table, table_texel(range.x + min(first, max(range.y, 1u) - 1u), 1u), 0).x);
+    return select(0u, lut, first < MAX_TILE_REGIONS);
+}
+
+// Texel `half` (0: rectangle, 1: palette) of entry `i` of the region table.
+fn table_texel(i: u32, half: u32) -> vec2<i32> {
+    return vec2<i32>(vec2<u32>(2u * (i % REGIONS_PER_ROW) + half, i / REGIONS_PER_ROW));
+}
+
 // The value `v` of the horizontal (`side.x`) or vertical (`side.y`) neighbour in this 2x2 quad,
 // through fine derivatives: `side` is -1 on the quad's left column / top row, +1 on the other.
 fn from_horizontal(v: f32, side: f32) -> f32 {
@@ -117,14 +152,21 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let g_across = max(length(vec2<f32>(dpdx(in.across), dpdy(in.across))), 1e-9);
     let g_along = max(length(vec2<f32>(dpdx(in.along), dpdy(in.along))), 1e-9);
 
-    // Key: the minimum over the (2r+1)^2 neighbourhood of the raw keys, every neighbour keyed
-    // with this piece's palette. The quad's four neighbourhoods together span a (2r+2)^2 block;
-    // each pixel keys the (r+1)^2 corner of it on its own side (outward from the quad's
-    // centre) and takes the other three corners' relevant minima from its neighbours, so a
-    // pixel costs (r+1)^2 lookups instead of (2r+1)^2. Every pixel of a quad has the same
-    // palette here, as pieces are drawn one palette at a time.
     let centre = vec2<i32>(floor(in.position.xy));
     let side = vec2<i32>(select(1, -1, (centre.x & 1) == 0), select(1, -1, (centre.y & 1) == 0));
+    let s = vec2<f32>(side);
+
+    // Palette: the one at the field position of the quad's centre (the 2x2 pixel block's; the
+    // mean of an affine function over the four pixels), so the whole quad shares it.
+    let c = in.projective - 0.5 * s.x * dpdxFine(in.projective)
+        - 0.5 * s.y * dpdyFine(in.projective);
+    let lut = lut_at(c.xy / c.z, in.regions);
+
+    // Key: the minimum over the (2r+1)^2 neighbourhood of the raw keys, every neighbour keyed
+    // with the quad's palette. The quad's four neighbourhoods together span a (2r+2)^2 block;
+    // each pixel keys the (r+1)^2 corner of it on its own side (outward from the quad's
+    // centre) and takes the other three corners' relevant minima from its neighbours, so a
+    // pixel costs (r+1)^2 lookups instead of (2r+1)^2.
     // Minima over the own corner: all of it, without its outer column (what the horizontal
     // neighbour needs), without its outer row (the vertical neighbour) and without both (the
     // diagonal one).
@@ -134,7 +176,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     var for_d = 1.0;
     for (var i = 0; i <= KEY_RADIUS; i = i + 1) {
         for (var j = 0; j <= KEY_RADIUS; j = j + 1) {
-            let k = raw_key(centre + side * vec2<i32>(j, i), in.lut);
+            let k = raw_key(centre + side * vec2<i32>(j, i), lut);
             own = min(own, k);
             if (j < KEY_RADIUS) {
                 for_h = min(for_h, k);
@@ -147,7 +189,6 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
             }
         }
     }
-    let s = vec2<f32>(side);
     let h = from_horizontal(for_h, s.x);
     let v = from_vertical(for_v, s.y);
     let d = from_vertical(from_horizontal(for_d, s.x), s.y);

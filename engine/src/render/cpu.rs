@@ -264,7 +264,7 @@ impl Raster<'_> {
                 let ly = (y - y0) as usize;
                 let mut x = sx0;
                 while x <= sx1 {
-                    let (cov, off) = setup.coverage(x, y, half_width, length);
+                    let (cov, _) = setup.coverage(x, y, half_width, length);
                     if cov > 0.0 {
                         let lx = (x - x0) as usize;
                         let i = ly * TILE as usize + lx;
@@ -273,7 +273,7 @@ impl Raster<'_> {
                             let lut = if near.is_empty() {
                                 0
                             } else {
-                                lut_at(self.regions, near, line.field_xy(off[1], off[0]))
+                                quad_lut(setup, line, self.regions, near, x, y)
                             };
                             luts[i] = lut;
                             if !used.contains(&lut) {
@@ -450,6 +450,23 @@ impl Raster<'_> {
         let rows = if r > 0 { &*hmin } else { &*raw };
         multiply_by_key(alpha, spans, lines, rows, r, |_| 0);
     }
+}
+
+/// Palette of the covered pixel (x, y) of a triangle: the one at the field position of the
+/// centre of the pixel's 2x2 block (even x and y at its top-left), interpolated on the same
+/// triangle, so a block shares one palette (the GPU shares the block's key lookups).
+#[inline]
+fn quad_lut(
+    setup: &TriangleSetup,
+    line: &PreparedLine,
+    regions: &[KeyRegion],
+    near: &[u32],
+    x: f64,
+    y: f64,
+) -> u32 {
+    let centre = |v: f64| 2.0 * (0.5 * v).floor() + 0.5;
+    let [across, along] = setup.field_offsets(centre(x), centre(y));
+    lut_at(regions, near, line.field_xy(along, across))
 }
 
 /// The minimum of `row[cx - r ..= cx + r]`.

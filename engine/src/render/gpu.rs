@@ -10,13 +10,13 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 use yardline_keying::frame::FrameMut;
 
-use super::pieces::Cutter;
+use super::pieces::cut_to_tile;
 use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
 use super::{
-    CompositeStats, Compositor, KeyModel, PreparedLine, RenderError, native_colour,
-    regions_near_lines, tile_regions,
+    CompositeStats, Compositor, KeyModel, MAX_TILE_REGIONS, PreparedLine, RenderError,
+    native_colour, regions_near_lines, tile_regions,
 };
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
@@ -35,6 +35,14 @@ pub struct Globals {
     /// Palettes stacked in the key LUT texture.
     pub lut_count: u32,
 }
+
+/// Region slots a pipeline tests per pixel (the shader's `MAX_TILE_REGIONS`): each frame uses
+/// the smallest that holds every tile's list, as each slot costs every pixel a texture read.
+const REGION_SLOTS: [usize; 4] = [0, 2, 4, MAX_TILE_REGIONS];
+
+/// Regions per row of the region table texture (two texels each). Keep in sync with
+/// `REGIONS_PER_ROW` in composite.wgsl.
+pub const REGIONS_PER_ROW: u32 = 256;
 
 /// Per-line look. Keep in sync with `Line` in composite.wgsl.
 #[repr(C)]
@@ -64,15 +72,18 @@ pub struct VertexGpu {
     pub across: f32,
     /// Along-strip offset (metres).
     pub along: f32,
+    /// Field position (x, y metres).
+    pub field: [f32; 2],
     /// Line index.
     pub line: u32,
-    /// Palette (LUT block) of the piece.
-    pub lut: u32,
+    /// The tile's key regions: first entry of the region table and count.
+    pub regions: [u32; 2],
 }
 
-/// The vertex buffer's attributes: [`VertexGpu`]'s fields at locations 0..=5.
-pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 6] = wgpu::vertex_attr_array![
-    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Uint32, 5 => Uint32
+/// The vertex buffer's attributes: [`VertexGpu`]'s fields at locations 0..=6.
+pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 7] = wgpu::vertex_attr_array![
+    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Float32x2, 5 => Uint32,
+    6 => Uint32x2
 ];
 
 /// Which adapter to run on.
@@ -98,7 +109,8 @@ pub struct GpuCompositor {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
-    /// One pipeline per key filter radius (0..=HALO) and colour model: index `2 * r + rgb`.
+    /// One pipeline per region slot count ([`REGION_SLOTS`]), key filter radius (0..=HALO) and
+    /// colour model, in that nesting order (see [`GpuCompositor::pipeline_index`]).
     pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
@@ -106,14 +118,17 @@ pub struct GpuCompositor {
     res: Option<Resources>,
     vertices: Option<(wgpu::Buffer, u64)>,
     lines_buf: Option<(wgpu::Buffer, u64)>,
+    /// Region table texture and its rows.
+    region_table: Option<(wgpu::Texture, u32)>,
     lut: Option<(wgpu::Texture, u64, u32, u32)>,
     /// Bind group over the current buffers and textures; rebuilt when one of them is replaced.
     bind: Option<wgpu::BindGroup>,
     plan: TilePlan,
     atlas: TileAtlas,
-    cutter: Cutter,
     scratch_vertices: Vec<VertexGpu>,
     scratch_lines: Vec<LineGpu>,
+    /// Region table texels (RGBA f32), row-major.
+    scratch_regions: Vec<[f32; 4]>,
     scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
@@ -178,6 +193,16 @@ impl GpuCompositor {
             label: Some("composite.wgsl"),
             source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
         });
+        let float_texture = |binding, view_dimension, filterable| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable },
+                view_dimension,
+                multisampled: false,
+            },
+            count: None,
+        };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("composite"),
             entries: &[
@@ -201,32 +226,15 @@ impl GpuCompositor {
                     },
                     count: None,
                 },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D3,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
+                float_texture(2, wgpu::TextureViewDimension::D2, false),
+                float_texture(3, wgpu::TextureViewDimension::D3, true),
                 wgpu::BindGroupLayoutEntry {
                     binding: 4,
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
+                float_texture(5, wgpu::TextureViewDimension::D2, false),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -234,12 +242,19 @@ impl GpuCompositor {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        // Every radius and colour model up front: a change of filter or format on air must
-        // not stall a frame on a shader compile.
-        let pipelines = (0..=HALO)
-            .flat_map(|radius| [false, true].map(|rgb| (radius, rgb)))
-            .map(|(radius, rgb)| {
-                composite_pipeline(&device, &pipeline_layout, &module, radius, rgb)
+        // Every variant up front: a change of filter, format or regions on air must not stall a
+        // frame on a shader compile.
+        let pipelines = REGION_SLOTS
+            .iter()
+            .flat_map(|&slots| (0..=HALO).map(move |radius| (slots, radius)))
+            .flat_map(|(slots, radius)| [false, true].map(|rgb| (slots, radius, rgb)))
+            .map(|(slots, radius, rgb)| {
+                let constants = [
+                    ("KEY_RADIUS", f64::from(radius)),
+                    ("IS_RGB", f64::from(u8::from(rgb))),
+                    ("MAX_TILE_REGIONS", slots as f64),
+                ];
+                composite_pipeline(&device, &pipeline_layout, &module, &constants)
             })
             .collect();
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
@@ -274,13 +289,14 @@ impl GpuCompositor {
             res: None,
             vertices: None,
             lines_buf: None,
+            region_table: None,
             lut: None,
             bind: None,
             plan: TilePlan::default(),
             atlas: TileAtlas::default(),
-            cutter: Cutter::default(),
             scratch_vertices: Vec::new(),
             scratch_lines: Vec::new(),
+            scratch_regions: Vec::new(),
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
@@ -400,20 +416,52 @@ impl GpuCompositor {
     }
 }
 
-/// The composite pipeline for key filter radius `radius` and an RGB (else YCbCr) atlas.
+impl GpuCompositor {
+    /// Index in `pipelines` of the pipeline for frames whose tiles list at most `regions` key
+    /// regions, with key filter radius `radius` (at most [`HALO`]) on an RGB (else YCbCr) atlas.
+    fn pipeline_index(regions: usize, radius: u32, rgb: bool) -> usize {
+        let slots = REGION_SLOTS
+            .iter()
+            .position(|&s| s >= regions)
+            .unwrap_or(REGION_SLOTS.len() - 1);
+        let radius = radius.min(HALO) as usize;
+        (slots * (HALO as usize + 1) + radius) * 2 + usize::from(rgb)
+    }
+
+    /// Makes sure the region table texture has rows for `scratch_regions` (growing by powers
+    /// of two; at least one row, as a binding).
+    fn ensure_region_table(&mut self) {
+        let rows = (self.scratch_regions.len() as u32)
+            .div_ceil(2 * REGIONS_PER_ROW)
+            .max(1)
+            .next_power_of_two();
+        if self.region_table.as_ref().is_some_and(|(_, r)| *r >= rows) {
+            return;
+        }
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("key regions"),
+            size: extent(2 * REGIONS_PER_ROW, rows),
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        self.region_table = Some((texture, rows));
+        self.bind = None;
+    }
+}
+
+/// The composite pipeline with the shader's pipeline constants set to `constants`.
 fn composite_pipeline(
     device: &wgpu::Device,
     layout: &wgpu::PipelineLayout,
     module: &wgpu::ShaderModule,
-    radius: u32,
-    rgb: bool,
+    constants: &[(&str, f64)],
 ) -> wgpu::RenderPipeline {
-    let constants = [
-        ("KEY_RADIUS", f64::from(radius)),
-        ("IS_RGB", f64::from(u8::from(rgb))),
-    ];
     let options = wgpu::PipelineCompilationOptions {
-        constants: &constants,
+        constants,
         ..Default::default()
     };
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -516,8 +564,9 @@ impl Compositor for GpuCompositor {
         self.ensure_resources(rows);
         self.upload_lut(key);
 
-        // Geometry: each tile's triangles cut to its interior and split by palette, placed in
-        // its atlas cell (one draw, no per-tile state).
+        // Geometry: each tile's triangles cut to its interior and placed in its atlas cell
+        // (one draw, no per-tile state); per tile, the key regions its covered pixels can lie in
+        // (in precedence order).
         let regions = if key.lut().is_some() {
             key.regions()
         } else {
@@ -525,6 +574,8 @@ impl Compositor for GpuCompositor {
         };
         regions_near_lines(regions, lines, &mut self.scratch_near);
         self.scratch_vertices.clear();
+        self.scratch_regions.clear();
+        let mut max_regions = 0;
         for (i, &(tx, ty)) in self.plan.tiles.iter().enumerate() {
             tile_regions(
                 regions,
@@ -534,6 +585,14 @@ impl Compositor for GpuCompositor {
                 lines,
                 &mut self.scratch_tile_regions,
             );
+            let first = (self.scratch_regions.len() / 2) as u32;
+            for &k in &self.scratch_tile_regions {
+                let r = &regions[k as usize];
+                self.scratch_regions.push(r.rect.map(|v| v as f32));
+                self.scratch_regions.push([r.lut as f32, 0.0, 0.0, 0.0]);
+            }
+            max_regions = max_regions.max(self.scratch_tile_regions.len());
+            let tile_regions = [first, self.scratch_tile_regions.len() as u32];
             let (ox, oy) = TileAtlas::cell_origin(i);
             let shift = [
                 f64::from(ox + HALO) - f64::from(tx * TILE),
@@ -545,21 +604,20 @@ impl Compositor for GpuCompositor {
                     continue;
                 };
                 let out = &mut self.scratch_vertices;
-                let order = &self.scratch_tile_regions;
-                self.cutter
-                    .cut(tri, line, (tx, ty, TILE), regions, order, |v, lut| {
-                        out.extend(v.iter().map(|v| VertexGpu {
-                            atlas: [
-                                (v.pixel[0] + shift[0]) as f32,
-                                (v.pixel[1] + shift[1]) as f32,
-                            ],
-                            depth: v.depth as f32,
-                            across: v.across as f32,
-                            along: v.along as f32,
-                            line: tri.line,
-                            lut,
-                        }));
-                    });
+                cut_to_tile(tri, (tx, ty, TILE), |v| {
+                    out.extend(v.iter().map(|v| VertexGpu {
+                        atlas: [
+                            (v.pixel[0] + shift[0]) as f32,
+                            (v.pixel[1] + shift[1]) as f32,
+                        ],
+                        depth: v.depth as f32,
+                        across: v.across as f32,
+                        along: v.along as f32,
+                        field: line.field_xy(v.along, v.across).map(|c| c as f32),
+                        line: tri.line,
+                        regions: tile_regions,
+                    }));
+                });
             }
         }
         self.scratch_lines.clear();
@@ -573,6 +631,7 @@ impl Compositor for GpuCompositor {
                 pad: 0.0,
             }
         }));
+        self.ensure_region_table();
         let lut_count = self.lut.as_ref().map_or(1, |l| l.3.max(1) / l.2.max(1));
         let globals = Globals {
             atlas_size: [
@@ -582,8 +641,7 @@ impl Compositor for GpuCompositor {
             lut_size: self.lut.as_ref().map_or(2.0, |l| l.2 as f32),
             lut_count,
         };
-        let radius = key.min_filter_radius().min(HALO);
-        let pipeline = &self.pipelines[(2 * radius + u32::from(format.is_rgb())) as usize];
+        let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
         let lb = bytemuck::cast_slice::<LineGpu, u8>(&self.scratch_lines);
@@ -604,13 +662,18 @@ impl Compositor for GpuCompositor {
         ) {
             self.bind = None;
         }
-        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((lut_tex, ..))) =
-            (&self.res, &self.vertices, &self.lines_buf, &self.lut)
-        else {
+        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((table, _)), Some((lut_tex, ..))) = (
+            &self.res,
+            &self.vertices,
+            &self.lines_buf,
+            &self.region_table,
+            &self.lut,
+        ) else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         let bind = self.bind.get_or_insert_with(|| {
             let lut_view = lut_tex.create_view(&wgpu::TextureViewDescriptor::default());
+            let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
             dev.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("composite"),
                 layout: &self.layout,
@@ -635,6 +698,10 @@ impl Compositor for GpuCompositor {
                         binding: 4,
                         resource: wgpu::BindingResource::Sampler(&self.sampler),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 5,
+                        resource: wgpu::BindingResource::TextureView(&table_view),
+                    },
                 ],
             })
         });
@@ -643,6 +710,29 @@ impl Compositor for GpuCompositor {
             q.write_buffer(vbuf, 0, vb);
         }
         q.write_buffer(lbuf, 0, lb);
+        if !self.scratch_regions.is_empty() {
+            let texels = self.scratch_regions.len() as u32;
+            let row_texels = 2 * REGIONS_PER_ROW;
+            let (full, rest) = (texels / row_texels, texels % row_texels);
+            let data = bytemuck::cast_slice::<[f32; 4], u8>(&self.scratch_regions);
+            let row_bytes = (row_texels * 16) as usize;
+            for (y, w, h) in [(0, row_texels, full), (full, rest, 1)] {
+                if w == 0 || h == 0 {
+                    continue;
+                }
+                let offset = y as usize * row_bytes;
+                q.write_texture(
+                    at(table, y),
+                    &data[offset..offset + ((h - 1) * row_texels + w) as usize * 16],
+                    wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(row_bytes as u32),
+                        rows_per_image: Some(h),
+                    },
+                    extent(w, h),
+                );
+            }
+        }
         q.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         // Only the cells in use move: whole atlas rows, then the used part of the last row.
         let used = used_regions(n_tiles);
@@ -689,7 +779,7 @@ impl Compositor for GpuCompositor {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(pipeline);
+            pass.set_pipeline(&self.pipelines[pipeline]);
             pass.set_bind_group(0, &*bind, &[]);
             pass.set_vertex_buffer(0, vbuf.slice(..vb.len() as u64));
             pass.draw(0..vertex_count, 0..1);

@@ -126,11 +126,16 @@ pub fn regions_near_lines(regions: &[KeyRegion], lines: &[PreparedLine], out: &m
     out.dedup();
 }
 
-/// The regions among `near` (indices into `regions`, in order) that tile `cell` of `plan`'s
-/// covered pixels can lie in, into `out` (cleared first) in the same order: those meeting the
-/// field bounding box of the tile's triangles (widened by 1 cm for rounding; a covered pixel's
-/// field position is interpolated inside its triangle). [`lut_at`] over them answers as over
-/// `near` for every pixel of the tile.
+/// Most key regions one tile looks at (the GPU tests them unrolled); further ones that the
+/// tile's strip meets are dropped, those first in precedence kept.
+pub const MAX_TILE_REGIONS: usize = 8;
+
+/// The regions among `near` (indices into `regions`, in order) whose palette a covered pixel of
+/// tile `cell` of `plan` can take, into `out` (cleared first) in the same order, at most
+/// [`MAX_TILE_REGIONS`]: those meeting the field bounding box of the tile's triangles, widened
+/// by a pixel's field size (a covered pixel takes the palette at the centre of its 2x2 block,
+/// up to a pixel outside its triangle) and 1 cm for rounding. [`lut_at`] over them answers as
+/// over `near` for every such point of the tile.
 pub fn tile_regions(
     regions: &[KeyRegion],
     near: &[u32],
@@ -150,6 +155,8 @@ pub fn tile_regions(
         f64::NEG_INFINITY,
         f64::NEG_INFINITY,
     ];
+    // Largest field length of a pixel step along any triangle edge (metres).
+    let mut pixel_m: f64 = 0.0;
     let triangles = plan.tile_triangles.get(cell).map_or(&[][..], Vec::as_slice);
     for tri in triangles
         .iter()
@@ -158,21 +165,23 @@ pub fn tile_regions(
         let Some(line) = lines.get(tri.line as usize) else {
             continue;
         };
-        for (&along, &across) in tri.along.iter().zip(&tri.across) {
-            let [x, y] = line.field_xy(along, across);
+        let field = [0, 1, 2].map(|k| line.field_xy(tri.along[k], tri.across[k]));
+        for (k, &[x, y]) in field.iter().enumerate() {
             b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+            let (n, p, q) = (field[(k + 1) % 3], tri.p[k], tri.p[(k + 1) % 3]);
+            let pixels = (q[0] - p[0]).hypot(q[1] - p[1]);
+            if pixels > 1e-6 {
+                pixel_m = pixel_m.max((n[0] - x).hypot(n[1] - y) / pixels);
+            }
         }
     }
-    let b = [
-        b[0] - ROUNDING_M,
-        b[1] - ROUNDING_M,
-        b[2] + ROUNDING_M,
-        b[3] + ROUNDING_M,
-    ];
+    let widen = ROUNDING_M + pixel_m;
+    let b = [b[0] - widen, b[1] - widen, b[2] + widen, b[3] + widen];
     out.extend(
         near.iter()
             .copied()
-            .filter(|&i| regions[i as usize].meets(b)),
+            .filter(|&i| regions[i as usize].meets(b))
+            .take(MAX_TILE_REGIONS),
     );
 }
 
@@ -195,9 +204,10 @@ pub trait KeyModel: Sync {
             *o = self.key(ycbcr, lut);
         }
     }
-    /// Field rectangles with their palettes, in precedence order (the first containing a
-    /// covered pixel's field position wins; none: palette 0). A pixel's whole neighbourhood
-    /// (the min-filter) is keyed with the palette of the covered pixel.
+    /// Field rectangles with their palettes, in precedence order (the first containing the
+    /// field position of the centre of a covered pixel's 2x2 block wins; none: palette 0;
+    /// at most [`MAX_TILE_REGIONS`] looked at per tile). A pixel's whole neighbourhood (the
+    /// min-filter) is keyed with the palette of the covered pixel.
     fn regions(&self) -> &[KeyRegion] {
         &[]
     }

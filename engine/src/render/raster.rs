@@ -184,6 +184,16 @@ impl TriangleSetup {
         (across * along, [av, bv])
     }
 
+    /// Interpolated (across, along) offsets (metres) at (x, y).
+    #[inline]
+    pub fn field_offsets(&self, x: f64, y: f64) -> [f64; 2] {
+        let inv = 1.0 / (self.q[0] * x + self.q[1] * y + self.q[2]);
+        [
+            (self.a[0] * x + self.a[1] * y + self.a[2]) * inv,
+            (self.b[0] * x + self.b[1] * y + self.b[2]) * inv,
+        ]
+    }
+
     /// Interpolated (across, along) offsets (metres) at (x, y) and the lengths of their
     /// screen-space gradients (metres per pixel).
     #[inline]
