@@ -24,7 +24,7 @@ use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_keying::frame::{
     FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
 };
-use yardline_keying::{KeyConfig, Palette, Sample, SampleKind};
+use yardline_keying::{KeyConfig, Palette, Region, Sample, SampleKind};
 
 const W: u32 = 384;
 const H: u32 = 216;
@@ -71,6 +71,11 @@ fn key() -> FieldKey {
 
 /// The test key with min-filter radius `radius`.
 fn key_with_radius(radius: u32) -> FieldKey {
+    FieldKey::compile(&config_with_radius(radius)).unwrap()
+}
+
+/// The test key's configuration with min-filter radius `radius`.
+fn config_with_radius(radius: u32) -> KeyConfig {
     let to_ycc = |c: [u8; 3]| {
         let v = rgb_to_ycbcr709(f32::from(c[0]), f32::from(c[1]), f32::from(c[2]));
         [f64::from(v[0]), f64::from(v[1]), f64::from(v[2])]
@@ -102,7 +107,7 @@ fn key_with_radius(radius: u32) -> FieldKey {
         .unwrap();
     let mut config = KeyConfig::new(palette);
     config.min_filter_radius = radius;
-    FieldKey::compile(&config).unwrap()
+    config
 }
 
 fn lines(cam: &Camera) -> Vec<PreparedLine> {
@@ -277,6 +282,57 @@ fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
             }
         }
     }
+}
+
+/// Many operator regions across the lines, alternately keying the grass out and in: tiles
+/// list up to the cap of key regions (the GPU then picks a pipeline with enough region slots),
+/// and both compositors give each 2x2 block the same region's palette.
+#[test]
+fn many_key_regions_agree_on_both_compositors() {
+    let mut config = config_with_radius(1);
+    let blue: Vec<[f64; 3]> = (0..40)
+        .map(|i| {
+            let v = rgb_to_ycbcr709(20.0 + (i % 5) as f32, 40.0, 200.0 + (i / 5) as f32);
+            v.map(f64::from)
+        })
+        .collect();
+    // A palette that keys nothing of the picture as field.
+    let mut hide = Palette::new();
+    hide.push(Sample::from_pixels(SampleKind::Inclusion, "blue", &blue, 3.0).unwrap())
+        .unwrap();
+    config.regions = (0..20)
+        .map(|k| {
+            let y0 = -20.0 + 2.0 * f64::from(k);
+            Region {
+                name: format!("stripe {k}"),
+                rect: [-60.0, y0, 60.0, y0 + 2.0],
+                palette: if k % 2 == 0 {
+                    hide.clone()
+                } else {
+                    config.palette.clone()
+                },
+            }
+        })
+        .collect();
+    let striped = FieldKey::compile(&config).unwrap();
+    let mut gpu = gpu();
+    let (_, clean) = make_frame(PixelFormat::Rgba);
+    let (_, plain) = run(&mut CpuCompositor::new(), PixelFormat::Rgba, &key());
+    let (_, a) = run(&mut CpuCompositor::new(), PixelFormat::Rgba, &striped);
+    let (_, b) = run(&mut gpu, PixelFormat::Rgba, &striped);
+    let d = max_diff(&a, &b);
+    assert!(d <= TOLERANCE, "CPU vs GPU ({}): {d}", gpu.describe());
+    let drawn = |out: &[u8]| {
+        out.chunks(4)
+            .zip(clean.chunks(4))
+            .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| x.abs_diff(*y) > 8))
+            .count()
+    };
+    let (all, some) = (drawn(&plain), drawn(&b));
+    assert!(
+        some > all / 5 && some < all * 4 / 5,
+        "stripes hide part of the lines: {some} of {all} pixels drawn"
+    );
 }
 
 #[test]
