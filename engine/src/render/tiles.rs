@@ -196,12 +196,11 @@ impl TileAtlas {
     /// Copies each planned tile (plus halo, edge pixels repeated past the frame border) into
     /// its cell, converting to the frame's native RGB or YCbCr components.
     pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan) {
-        use rayon::prelude::*;
         self.reserve(plan.tiles.len());
         let row_bytes = CELL as usize * Self::STRIDE;
         let tiles = &plan.tiles;
         self.data[..atlas_rows(tiles.len()) as usize * row_bytes]
-            .par_chunks_mut(row_bytes)
+            .chunks_mut(row_bytes)
             .enumerate()
             .for_each(|(row, chunk)| {
                 let first = row * ATLAS_COLS as usize;
@@ -250,16 +249,17 @@ pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
             let ay = oy + HALO + fy - ty * TILE;
             ay as usize * stride + ax as usize * 4
         };
-        if let Some(offs) = format.rgb_offsets() {
+        if let Some(swap) = format.rgb_offsets().and_then(byte_swap) {
+            // Whole 32-bit pixels: R, G, B in the frame's order, its fourth byte kept.
             let n = (x_end - tx * TILE) as usize;
             for fy in ty * TILE..y_end {
                 let src = &data[at(tx * TILE, fy)..][..n * 4];
                 let o = rgb_index(layout, tx * TILE, fy);
                 let dst = &mut frame.data[o..o + n * 4];
                 for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-                    d[offs[0]] = s[0];
-                    d[offs[1]] = s[1];
-                    d[offs[2]] = s[2];
+                    let old = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+                    let px = swap_rb(u32::from_le_bytes([s[0], s[1], s[2], s[3]]), swap);
+                    d.copy_from_slice(&((old & 0xFF00_0000) | (px & 0x00FF_FFFF)).to_le_bytes());
                 }
             }
             continue;
@@ -294,11 +294,50 @@ pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
 /// Reads `out.len() / 4` pixels of frame row `fy` from column `fx0` on into RGBA8 cells in the
 /// frame's native components (alpha 255); rows and columns past the border repeat the edge.
 fn read_row(frame: &FrameRef<'_>, fx0: i64, fy: i64, out: &mut [u8]) {
-    let h = i64::from(frame.layout.height);
+    let layout = frame.layout;
+    let (w, h) = (i64::from(layout.width), i64::from(layout.height));
     let y = fy.clamp(0, h - 1) as u32;
+    let n = (out.len() / 4) as i64;
+    let (a, b) = (fx0.max(0), (fx0 + n).min(w));
+    let swap = layout.format.rgb_offsets().and_then(byte_swap);
+    if let (Some(swap), true) = (swap, a < b) {
+        // Interior run as whole 32-bit pixels; the edge pixels past the border below.
+        let src = &frame.data[rgb_index(layout, a as u32, y)..][..(b - a) as usize * 4];
+        let dst = &mut out[(a - fx0) as usize * 4..(b - fx0) as usize * 4];
+        for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+            let px = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+            d.copy_from_slice(&(swap_rb(px, swap) | 0xFF00_0000).to_le_bytes());
+        }
+        for k in (0..n).filter(|&k| fx0 + k < a || fx0 + k >= b) {
+            let px = read_native(frame, (fx0 + k).clamp(0, w - 1) as u32, y);
+            out[k as usize * 4..k as usize * 4 + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+        }
+        return;
+    }
     for_native_run(frame, fx0, y, out.len() / 4, |k, px| {
         out[k * 4..k * 4 + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
     });
+}
+
+/// Whether R, G, B at byte offsets `offs` of a 32-bit pixel are the atlas's order swapped
+/// (B, G, R), not (R, G, B); `None` for any other order.
+fn byte_swap(offs: [usize; 3]) -> Option<bool> {
+    match offs {
+        [0, 1, 2] => Some(false),
+        [2, 1, 0] => Some(true),
+        _ => None,
+    }
+}
+
+/// A 32-bit little-endian RGB pixel with its first and third bytes exchanged when `swap` (BGR
+/// byte order to RGB and back).
+#[inline]
+fn swap_rb(px: u32, swap: bool) -> u32 {
+    if swap {
+        (px & 0xFF00_FF00) | ((px & 0xFF) << 16) | ((px >> 16) & 0xFF)
+    } else {
+        px
+    }
 }
 
 /// Native components (see [`read_native`]) of `out.len()` pixels of frame row `fy` from column
@@ -355,5 +394,29 @@ pub(crate) fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
         ]
     } else {
         frame.ycbcr(x, y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use yardline_keying::frame::PixelFormat;
+
+    use super::{byte_swap, swap_rb};
+
+    /// Every RGB format's byte order is one the whole-pixel copies handle (scatter has no
+    /// other path for RGB).
+    #[test]
+    fn every_rgb_format_copies_as_whole_pixels() {
+        for format in PixelFormat::ALL {
+            if let Some(offs) = format.rgb_offsets() {
+                let swap = byte_swap(offs).expect("a handled byte order");
+                let frame = [1, 2, 3, 4];
+                let atlas = swap_rb(u32::from_le_bytes(frame), swap).to_le_bytes();
+                let native = offs.map(|o| frame[o]);
+                assert_eq!(atlas[..3], native, "{format}: frame to atlas");
+                let back = swap_rb(u32::from_le_bytes(atlas), swap).to_le_bytes();
+                assert_eq!(back, frame, "{format}: atlas to frame");
+            }
+        }
     }
 }
