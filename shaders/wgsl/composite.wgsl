@@ -60,8 +60,8 @@ struct VertexOut {
     @builtin(position) position: vec4<f32>,
     @location(0) across: f32,
     @location(1) along: f32,
-    // (field x, field y, 1) / depth: affine in screen space.
-    @location(2) @interpolate(linear) projective: vec3<f32>,
+    // Field position (x, y metres).
+    @location(2) field: vec2<f32>,
     @location(3) @interpolate(flat) line: u32,
     @location(4) @interpolate(flat) regions: vec2<u32>,
 };
@@ -78,7 +78,7 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.position = vec4<f32>(ndc * v.depth, 0.0, v.depth);
     out.across = v.across;
     out.along = v.along;
-    out.projective = vec3<f32>(v.field, 1.0) / v.depth;
+    out.field = v.field;
     out.line = v.line;
     out.regions = v.regions;
     return out;
@@ -114,20 +114,19 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
 // engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
 override MAX_TILE_REGIONS: u32 = 8u;
 
-// Palette at field point `p` among the regions `range` (first, count) of the region table: the
-// first containing it, else the default (0). A fixed number of unrolled steps reading only
-// varyings and textures: a value the pixels of a quad exchange must not depend on branches or
-// storage reads, which helper pixels (outside the piece) may skip.
-fn lut_at(p: vec2<f32>, range: vec2<u32>) -> u32 {
-    // Slot of the first region containing `p`, or MAX_TILE_REGIONS.
-    var first = MAX_TILE_REGIONS;
-    for (var k = MAX_TILE_REGIONS; k > 0u; k = k - 1u) {
-        let r = textureLoad(region_table, table_texel(range.x + min(k - 1u, max(range.y, 1u) - 1u), 0u), 0);
-        let inside = k - 1u < range.y && p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w;
-        first = select(first, k - 1u, inside);
+// Bit k set when slot k of the regions `range` (first, count) of the region table contains
+// field point `p`. A fixed number of unrolled steps reading only varyings and textures: a value
+// the pixels of a quad exchange must not depend on branches or storage reads, which helper
+// pixels (outside the piece) may skip.
+fn region_mask(p: vec2<f32>, range: vec2<u32>) -> u32 {
+    var mask = 0u;
+    for (var k = 0u; k < MAX_TILE_REGIONS; k = k + 1u) {
+        let i = range.x + min(k, max(range.y, 1u) - 1u);
+        let r = textureLoad(region_table, table_texel(i, 0u), 0);
+        let inside = k < range.y && p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w;
+        mask = mask | select(0u, 1u << k, inside);
     }
-    let lut = u32(textureLoad(region_table, table_texel(range.x + min(first, max(range.y, 1u) - 1u), 1u), 0).x);
-    return select(0u, lut, first < MAX_TILE_REGIONS);
+    return mask;
 }
 
 // Texel `half` (0: rectangle, 1: palette) of entry `i` of the region table.
@@ -156,11 +155,20 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let side = vec2<i32>(select(1, -1, (centre.x & 1) == 0), select(1, -1, (centre.y & 1) == 0));
     let s = vec2<f32>(side);
 
-    // Palette: the one at the field position of the quad's centre (the 2x2 pixel block's; the
-    // mean of an affine function over the four pixels), so the whole quad shares it.
-    let c = in.projective - 0.5 * s.x * dpdxFine(in.projective)
-        - 0.5 * s.y * dpdyFine(in.projective);
-    let lut = lut_at(c.xy / c.z, in.regions);
+    // Palette: that of the first region containing the centre of any pixel of the quad (the
+    // 2x2 pixel block), so the whole quad shares it. Region masks are small integers, exact
+    // through the derivative exchange.
+    let own_mask = f32(region_mask(in.field, in.regions));
+    let masks = vec4<f32>(
+        own_mask,
+        from_horizontal(own_mask, s.x),
+        from_vertical(own_mask, s.y),
+        from_vertical(from_horizontal(own_mask, s.x), s.y),
+    );
+    let m = vec4<u32>(masks + 0.5);
+    let mask = m.x | m.y | m.z | m.w;
+    let slot = in.regions.x + min(firstTrailingBit(mask), max(in.regions.y, 1u) - 1u);
+    let lut = select(0u, u32(textureLoad(region_table, table_texel(slot, 1u), 0).x), mask != 0u);
 
     // Key: the minimum over the (2r+1)^2 neighbourhood of the raw keys, every neighbour keyed
     // with the quad's palette. The quad's four neighbourhoods together span a (2r+2)^2 block;

@@ -11,8 +11,8 @@ use super::crew::Crew;
 use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
-    CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, lut_at,
-    native_colour, regions_near_lines, tile_regions,
+    CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, native_colour,
+    regions_near_lines, tile_regions,
 };
 
 /// Pixels of a tile.
@@ -55,9 +55,17 @@ struct TileScratch {
     need: Vec<u128>,
     /// The key regions the tile's covered pixels can lie in (indices into the key's regions).
     near: Vec<u32>,
+    /// Per 2x2 block of the tile: the palette found for it on triangle `stamp` (see
+    /// [`block_lut`]), so a block is looked up once per triangle.
+    blocks: Vec<(u32, u32)>,
+    /// Stamp of the triangle being rasterised (counts up, never 0).
+    stamp: u32,
     /// Triangles rasterised this frame.
     triangles: usize,
 }
+
+/// 2x2 pixel blocks per tile.
+const BLOCKS: usize = (TILE as usize / 2) * (TILE as usize / 2);
 
 /// An empty column span.
 const NO_SPAN: [u16; 2] = [TILE as u16, 0];
@@ -73,6 +81,9 @@ impl TileScratch {
             self.luts.resize(lines * TILE_PX, 0);
         }
         self.used.clear();
+        if self.blocks.len() < BLOCKS {
+            self.blocks.resize(BLOCKS, (0, 0));
+        }
         if self.spans.len() < lines * TILE as usize {
             self.spans.resize(lines * TILE as usize, NO_SPAN);
         }
@@ -220,6 +231,8 @@ impl Raster<'_> {
             used,
             spans,
             near,
+            blocks,
+            stamp,
             triangles,
             ..
         } = scratch;
@@ -239,6 +252,12 @@ impl Raster<'_> {
             let (half_width, length) = (line.mesh.half_width_m, line.mesh.length_m);
             let opacity = line.opacity.clamp(0.0, 1.0);
             *triangles += 1;
+            *stamp = stamp.wrapping_add(1);
+            if *stamp == 0 {
+                // Wrapped: no entry may look current.
+                blocks.fill((0, 0));
+                *stamp = 1;
+            }
             let alpha = &mut alpha[li * TILE_PX..(li + 1) * TILE_PX];
             let luts = &mut luts[li * TILE_PX..(li + 1) * TILE_PX];
             let spans = &mut spans[li * TILE as usize..(li + 1) * TILE as usize];
@@ -273,7 +292,12 @@ impl Raster<'_> {
                             let lut = if near.is_empty() {
                                 0
                             } else {
-                                quad_lut(setup, line, self.regions, near, x, y)
+                                let b = (ly / 2) * (TILE as usize / 2) + lx / 2;
+                                if blocks[b].0 != *stamp {
+                                    let lut = block_lut(setup, line, self.regions, near, x, y);
+                                    blocks[b] = (*stamp, lut);
+                                }
+                                blocks[b].1
                             };
                             luts[i] = lut;
                             if !used.contains(&lut) {
@@ -452,11 +476,12 @@ impl Raster<'_> {
     }
 }
 
-/// Palette of the covered pixel (x, y) of a triangle: the one at the field position of the
-/// centre of the pixel's 2x2 block (even x and y at its top-left), interpolated on the same
-/// triangle, so a block shares one palette (the GPU shares the block's key lookups).
+/// Palette of the covered pixel (x, y) of a triangle: that of the first region (in `near`'s
+/// order) containing the field position of the centre of any pixel of its 2x2 block (even x
+/// and y at its top-left), interpolated on the same triangle; 0 when none does. A block shares
+/// one palette: the GPU shares the block's key lookups.
 #[inline]
-fn quad_lut(
+fn block_lut(
     setup: &TriangleSetup,
     line: &PreparedLine,
     regions: &[KeyRegion],
@@ -464,9 +489,19 @@ fn quad_lut(
     x: f64,
     y: f64,
 ) -> u32 {
-    let centre = |v: f64| 2.0 * (0.5 * v).floor() + 0.5;
-    let [across, along] = setup.field_offsets(centre(x), centre(y));
-    lut_at(regions, near, line.field_xy(along, across))
+    let (x0, y0) = (2.0 * (0.5 * x).floor(), 2.0 * (0.5 * y).floor());
+    let mut first = usize::MAX;
+    for (dx, dy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
+        let [across, along] = setup.field_offsets(x0 + dx, y0 + dy);
+        let [fx, fy] = line.field_xy(along, across);
+        if let Some(k) = near[..first.min(near.len())]
+            .iter()
+            .position(|&i| regions[i as usize].contains(fx, fy))
+        {
+            first = k;
+        }
+    }
+    near.get(first).map_or(0, |&i| regions[i as usize].lut)
 }
 
 /// The minimum of `row[cx - r ..= cx + r]`.

@@ -133,9 +133,9 @@ pub const MAX_TILE_REGIONS: usize = 8;
 /// The regions among `near` (indices into `regions`, in order) whose palette a covered pixel of
 /// tile `cell` of `plan` can take, into `out` (cleared first) in the same order, at most
 /// [`MAX_TILE_REGIONS`]: those meeting the field bounding box of the tile's triangles, widened
-/// by a pixel's field size (a covered pixel takes the palette at the centre of its 2x2 block,
-/// up to a pixel outside its triangle) and 1 cm for rounding. [`lut_at`] over them answers as
-/// over `near` for every such point of the tile.
+/// by one and a half pixels' field size (a covered pixel's palette is looked up at the centres
+/// of its 2x2 block, up to a diagonal pixel step outside its triangle) and 1 cm for rounding.
+/// [`lut_at`] over them answers as over `near` for every such point of the tile.
 pub fn tile_regions(
     regions: &[KeyRegion],
     near: &[u32],
@@ -175,7 +175,7 @@ pub fn tile_regions(
             }
         }
     }
-    let widen = ROUNDING_M + pixel_m;
+    let widen = ROUNDING_M + 1.5 * pixel_m;
     let b = [b[0] - widen, b[1] - widen, b[2] + widen, b[3] + widen];
     out.extend(
         near.iter()
@@ -204,10 +204,11 @@ pub trait KeyModel: Sync {
             *o = self.key(ycbcr, lut);
         }
     }
-    /// Field rectangles with their palettes, in precedence order (the first containing the
-    /// field position of the centre of a covered pixel's 2x2 block wins; none: palette 0;
-    /// at most [`MAX_TILE_REGIONS`] looked at per tile). A pixel's whole neighbourhood (the
-    /// min-filter) is keyed with the palette of the covered pixel.
+    /// Field rectangles with their palettes, in precedence order: a covered pixel takes the
+    /// palette of the first containing the field position of any pixel centre of its 2x2 block
+    /// (even x and y at the top-left; none: palette 0; at most [`MAX_TILE_REGIONS`] looked at
+    /// per tile). A pixel's whole neighbourhood (the min-filter) is keyed with the palette of
+    /// the covered pixel.
     fn regions(&self) -> &[KeyRegion] {
         &[]
     }
