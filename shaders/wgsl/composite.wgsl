@@ -14,6 +14,10 @@ override KEY_RADIUS: i32 = 1;
 // True when the atlas holds R, G, B (else Y, Cb, Cr).
 override IS_RGB: bool = true;
 
+// Key regions tested per pixel: at least as many as any tile of the frame lists, at most
+// engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
+override MAX_TILE_REGIONS: u32 = 8u;
+
 // Keep in sync with `Globals` in engine/src/render/gpu.rs.
 struct Globals {
     atlas_size: vec2<f32>,
@@ -109,10 +113,6 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
     let uvw = vec3<f32>(t.x / n, t.y / n, (t.z + f32(lut) * n) / layers);
     return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
 }
-
-// Key regions tested per pixel: at least as many as any tile of the frame lists, at most
-// engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
-override MAX_TILE_REGIONS: u32 = 8u;
 
 // Bit k set when slot k of the regions `range` (first, count) of the region table contains
 // field point `p`. A fixed number of unrolled steps reading only varyings and textures: a value

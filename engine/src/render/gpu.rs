@@ -1,7 +1,7 @@
 //! The GPU compositor (wgpu, headless): uploads only the touched tiles into an atlas texture,
 //! draws every tile's strip pieces (see [`super::pieces`]) in one call with
-//! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame. Buffers and textures persist across frames and only
-//! grow.
+//! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame.
+//! Buffers and textures persist across frames and only grow.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
