@@ -84,16 +84,6 @@ impl KeyRegion {
     }
 }
 
-/// The palette (LUT index) at field point `xy` among `regions` (indices into `all`, in
-/// precedence order): the first containing it, else 0.
-#[inline]
-pub fn lut_at(all: &[KeyRegion], near: &[u32], xy: [f64; 2]) -> u32 {
-    near.iter()
-        .map(|&i| &all[i as usize])
-        .find(|r| r.contains(xy[0], xy[1]))
-        .map_or(0, |r| r.lut)
-}
-
 /// How far past a strip's edges (metres) a region still counts as near it: the coverage's
 /// anti-aliased fringe is about a pixel, which is well under this on any field shot.
 const REGION_MARGIN_M: f64 = 0.3;
@@ -135,7 +125,8 @@ pub const MAX_TILE_REGIONS: usize = 8;
 /// [`MAX_TILE_REGIONS`]: those meeting the field bounding box of the tile's triangles, widened
 /// by one and a half pixels' field size (a covered pixel's palette is looked up at the centres
 /// of its 2x2 block, up to a diagonal pixel step outside its triangle) and 1 cm for rounding.
-/// [`lut_at`] over them answers as over `near` for every such point of the tile.
+/// The first of them containing a point answers as the first of `near` would, for every such
+/// point of the tile.
 pub fn tile_regions(
     regions: &[KeyRegion],
     near: &[u32],
