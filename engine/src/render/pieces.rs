@@ -6,20 +6,10 @@
 //! rasteriser's perspective-correct interpolation (w = depth) assumes, so a cut vertex carries
 //! the attributes the rasteriser would have interpolated there.
 
-use super::tiles::Triangle;
+use nalgebra::Point2;
 
-/// A vertex of a piece, in frame pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PieceVertex {
-    /// Frame pixel position.
-    pub pixel: [f64; 2],
-    /// Depth along the optical axis (metres).
-    pub depth: f64,
-    /// Across-strip offset (metres).
-    pub across: f64,
-    /// Along-strip offset (metres).
-    pub along: f64,
-}
+use super::tiles::Triangle;
+use crate::graphics::StripVertex;
 
 /// Homogeneous vertex: every component is affine along a triangle edge.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +32,9 @@ impl Hv {
         }
     }
 
-    fn vertex(&self) -> PieceVertex {
-        PieceVertex {
-            pixel: [self.q[0] / self.depth, self.q[1] / self.depth],
+    fn vertex(&self) -> StripVertex {
+        StripVertex {
+            pixel: Point2::new(self.q[0] / self.depth, self.q[1] / self.depth),
             depth: self.depth,
             across: self.across,
             along: self.along,
@@ -94,7 +84,7 @@ impl Polygon {
 
 /// Cuts `tri` to tile (`tx`, `ty`, `size`)'s interior (pixel centres `tx * size ..
 /// tx * size + size - 1`, same in y): calls `emit` with each triangle of the piece (a fan).
-pub fn cut_to_tile(tri: &Triangle, tile: (u32, u32, u32), mut emit: impl FnMut([PieceVertex; 3])) {
+pub fn cut_to_tile(tri: &Triangle, tile: (u32, u32, u32), mut emit: impl FnMut([StripVertex; 3])) {
     if !(0..3).all(|k| tri.depth[k] > 0.0 && tri.depth[k].is_finite()) {
         return;
     }
@@ -123,7 +113,7 @@ pub fn cut_to_tile(tri: &Triangle, tile: (u32, u32, u32), mut emit: impl FnMut([
 }
 
 /// Emits a convex polygon as a triangle fan.
-fn fan(p: &Polygon, emit: &mut impl FnMut([PieceVertex; 3])) {
+fn fan(p: &Polygon, emit: &mut impl FnMut([StripVertex; 3])) {
     if p.is_empty() {
         return;
     }
@@ -150,12 +140,16 @@ mod tests {
     }
 
     /// Perspective-correct (across, along) at pixel `p` of a triangle of vertices.
-    fn attributes(p: [f64; 2], v: &[PieceVertex; 3]) -> [f64; 2] {
-        let w = barycentric(p, v.map(|v| v.pixel));
+    fn attributes(p: [f64; 2], v: &[StripVertex; 3]) -> [f64; 2] {
+        let w = barycentric(p, pixels(v));
         let inv: f64 = (0..3).map(|k| w[k] / v[k].depth).sum();
         let across: f64 = (0..3).map(|k| w[k] * v[k].across / v[k].depth).sum();
         let along: f64 = (0..3).map(|k| w[k] * v[k].along / v[k].depth).sum();
         [across / inv, along / inv]
+    }
+
+    fn pixels(v: &[StripVertex; 3]) -> [[f64; 2]; 3] {
+        v.map(|v| [v.pixel.x, v.pixel.y])
     }
 
     fn inside(w: [f64; 3]) -> bool {
@@ -174,8 +168,8 @@ mod tests {
             across: [-1.0, 0.8, -0.6],
             along: [0.0, 4.0, 9.0],
         };
-        let whole = [0, 1, 2].map(|k| PieceVertex {
-            pixel: tri.p[k],
+        let whole = [0, 1, 2].map(|k| StripVertex {
+            pixel: Point2::new(tri.p[k][0], tri.p[k][1]),
             depth: tri.depth[k],
             across: tri.across[k],
             along: tri.along[k],
@@ -184,7 +178,7 @@ mod tests {
         for (tx, ty) in [(0, 0), (1, 0), (0, 1), (1, 1), (2, 2)] {
             let mut pieces = Vec::new();
             cut_to_tile(&tri, (tx, ty, 64), |v| pieces.push(v));
-            for p in pieces.iter().flatten().map(|v| v.pixel) {
+            for p in pieces.iter().flatten().map(|v| [v.pixel.x, v.pixel.y]) {
                 assert!(p[0] >= f64::from(tx * 64) - 0.5 - 1e-9, "{p:?}");
                 assert!(p[0] <= f64::from(tx * 64 + 64) - 0.5 + 1e-9, "{p:?}");
                 assert!(p[1] >= f64::from(ty * 64) - 0.5 - 1e-9, "{p:?}");
@@ -195,7 +189,7 @@ mod tests {
                     let p = [f64::from(x), f64::from(y)];
                     let hits: Vec<_> = pieces
                         .iter()
-                        .filter(|v| inside(barycentric(p, v.map(|v| v.pixel))))
+                        .filter(|v| inside(barycentric(p, pixels(v))))
                         .collect();
                     if !inside(barycentric(p, tri.p)) {
                         assert!(hits.is_empty(), "({x}, {y}) outside the triangle");
@@ -203,11 +197,9 @@ mod tests {
                     }
                     if hits.len() != 1 {
                         // A centre on a fan diagonal falls in two pieces or none by rounding.
-                        let on_edge = pieces.iter().any(|v| {
-                            barycentric(p, v.map(|v| v.pixel))
-                                .iter()
-                                .any(|w| w.abs() < 1e-6)
-                        });
+                        let on_edge = pieces
+                            .iter()
+                            .any(|v| barycentric(p, pixels(v)).iter().any(|w| w.abs() < 1e-6));
                         assert!(on_edge, "({x}, {y}): {} pieces", hits.len());
                         continue;
                     }
