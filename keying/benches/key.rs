@@ -51,27 +51,34 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| black_box(keyer.key_frame(frame.as_ref()).expect("key")));
             });
             group.finish();
-            if h != 1080 {
-                continue;
-            }
-            let coords = line_band(w, h, LINE_SHARE);
-            let mut out = vec![0.0_f32; coords.len()];
-            let mut group = c.benchmark_group(format!("line_pixels/{w}x{h}/{}px", coords.len()));
-            for radius in [1, 0] {
-                let keyer = keyer_for(&frame, radius);
-                let name = if radius == 0 { "no_filter" } else { "min3x3" };
-                group.bench_function(format!("{format}/{name}"), |b| {
-                    b.iter(|| {
-                        keyer
-                            .key_pixels(frame.as_ref(), black_box(&coords), &mut out)
-                            .expect("key");
-                        black_box(&out);
-                    });
-                });
-            }
-            group.finish();
         }
     }
+    let (w, h) = (1920, 1080);
+    let scene = common::football_scene(w, h, 1);
+    let coords = line_band(w, h, LINE_SHARE);
+    let mut out = vec![0.0_f32; coords.len()];
+    let mut group = c.benchmark_group(format!("line_pixels/{w}x{h}/{}px", coords.len()));
+    for format in [
+        PixelFormat::I420,
+        PixelFormat::Nv12,
+        PixelFormat::Uyvy,
+        PixelFormat::Bgrx,
+    ] {
+        let frame = common::frame_from_rgb(format, w, h, &scene.rgb, 0);
+        for radius in [1, 0] {
+            let keyer = keyer_for(&frame, radius);
+            let name = if radius == 0 { "no_filter" } else { "min3x3" };
+            group.bench_function(format!("{format}/{name}"), |b| {
+                b.iter(|| {
+                    keyer
+                        .key_pixels(frame.as_ref(), black_box(&coords), &mut out)
+                        .expect("key");
+                    black_box(&out);
+                });
+            });
+        }
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

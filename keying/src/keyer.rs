@@ -242,8 +242,14 @@ impl<'a> Source<'a> {
             Source::Rgb { data, plane, order } => {
                 let start = plane.offset + row * plane.stride;
                 let px = &data[start + x0 * 4..start + x1 * 4];
-                for (o, p) in out.iter_mut().zip(px.chunks_exact(4)) {
-                    *o = lut.lookup_fixed_rgb(p[order[0]], p[order[1]], p[order[2]]);
+                let rgb = |p: &[u8]| [p[order[0]], p[order[1]], p[order[2]]];
+                let mut pairs = out.chunks_exact_mut(2);
+                for (o, p) in pairs.by_ref().zip(px.chunks_exact(8)) {
+                    o.copy_from_slice(&lut.lookup_rgb_pair(rgb(&p[..4]), rgb(&p[4..])));
+                }
+                if let ([o], Some(p)) = (pairs.into_remainder(), px.rchunks_exact(4).next()) {
+                    let [r, g, b] = rgb(p);
+                    *o = lut.lookup_fixed_rgb(r, g, b);
                 }
             }
             Source::I420 { data, y, cb, cr } => {
@@ -281,7 +287,7 @@ impl<'a> Source<'a> {
                         *o0 = lut.lookup_site(group[1], c);
                         return;
                     };
-                    (*o0, *o1) = (lut.lookup_site(group[1], c), lut.lookup_site(group[3], c));
+                    [*o0, *o1] = lut.lookup_pair(group[1], group[3], c);
                 }
             }
         }
@@ -313,8 +319,7 @@ fn key_pairs(
     let (ys, out) = (&ys[lead..], &mut out[lead..]);
     let mut pairs = ys.chunks_exact(2).zip(out.chunks_exact_mut(2));
     for ((y, o), (b, r)) in pairs.by_ref().zip(sites.by_ref()) {
-        let site = lut.chroma_site(b, r);
-        (o[0], o[1]) = (lut.lookup_site(y[0], site), lut.lookup_site(y[1], site));
+        o.copy_from_slice(&lut.lookup_pair(y[0], y[1], lut.chroma_site(b, r)));
     }
     // A last pixel on an even column has its site to itself.
     if ys.len() % 2 == 1

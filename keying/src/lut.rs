@@ -215,6 +215,30 @@ impl KeyLut {
         trilinear(q, sy & 0xff, site.wcb, site.wcr)
     }
 
+    /// Fixed-point keys of the two pixels of a chroma site (lumas `y0`, `y1`): equal to two
+    /// [`KeyLut::lookup_site`] calls. With SSE2 (every x86-64) both cells are interpolated together in SSE2
+    /// lanes (see `trilinear_pair`).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_pair(&self, y0: u8, y1: u8, site: ChromaSite) -> [u32; 2] {
+        let (s0, s1) = (self.steps[0][y0 as usize], self.steps[0][y1 as usize]);
+        let cell = |s: u32| {
+            self.cells
+                .get(((s >> 8) + site.offset) as usize)
+                .copied()
+                .unwrap_or(0)
+        };
+        trilinear_pair(
+            [cell(s0), cell(s1)],
+            [s0 & 0xff, s1 & 0xff],
+            [site.wcb; 2],
+            [site.wcr; 2],
+        )
+    }
+
     /// Fixed-point key (0..=[`FIXED_ONE`]) of a full-range RGB pixel: BT.709 YCbCr as
     /// `rgb_to_ycbcr709` computes it, in fixed point, each position rounded to 1/255 of a
     /// lattice cell (at most `0.5 / (n - 1)` code values): the fast path for RGB frames.
@@ -224,6 +248,31 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn lookup_fixed_rgb(&self, r: u8, g: u8, b: u8) -> u32 {
+        let (q, w) = self.rgb_cell(r, g, b);
+        trilinear(q, w[0], w[1], w[2])
+    }
+
+    /// [`KeyLut::lookup_fixed_rgb`] of two pixels (R, G, B bytes each), interpolated together
+    /// (see `trilinear_pair`).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_rgb_pair(&self, p0: [u8; 3], p1: [u8; 3]) -> [u32; 2] {
+        let (q0, w0) = self.rgb_cell(p0[0], p0[1], p0[2]);
+        let (q1, w1) = self.rgb_cell(p1[0], p1[1], p1[2]);
+        trilinear_pair([q0, q1], [w0[0], w1[0]], [w0[1], w1[1]], [w0[2], w1[2]])
+    }
+
+    /// The cell of an RGB pixel's rounded LUT position (see [`KeyLut::lookup_fixed_rgb`]) and
+    /// its upper weights along Y, Cb and Cr (1/255 units).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    fn rgb_cell(&self, r: u8, g: u8, b: u8) -> (u64, [u32; 3]) {
         let n = self.size as u32;
         let last = (255 * (n - 1)) as i32;
         let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
@@ -238,7 +287,7 @@ impl KeyLut {
         let (icr, wcr) = position(&self.rgb[2]);
         let cell = (iy + n * (icb + n * icr)) as usize;
         let q = self.cells.get(cell).copied().unwrap_or(0);
-        trilinear(q, wy, wcb, wcr)
+        (q, [wy, wcb, wcr])
     }
 
     /// The node value at (iy, icb, icr), 0..=255; `None` past the edge.
@@ -272,6 +321,71 @@ fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
     let cr1 = (along_cb >> 16) & EVEN_HALVES;
     let along_cr = cr0 * (255 - wcr) + cr1 * wcr;
     ((along_cr & 0xffff_ffff) * (255 - wy) + (along_cr >> 32) * wy) as u32
+}
+
+/// [`trilinear`] of two cells (e.g. the two pixels of a chroma site), in SSE2 lanes; the
+/// same exact integers. Along Cb: the 8 corners of both cells as
+/// 16-bit lanes, `pmaddwd` with (255 - wcb, wcb) pairs gives 4 products per cell (at most
+/// 255 * 255). Along Cr: those biased by -32768 fit signed 16-bit lanes, a second `pmaddwd`
+/// with (255 - wcr, wcr) pairs, the bias (times 255) added back, gives 2 values per cell (at
+/// most 255^3). Along Y: 32 x 32 -> 64-bit products (`pmuludq`) with each cell's own weight.
+#[cfg(target_feature = "sse2")]
+#[allow(
+    clippy::inline_always,
+    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+)]
+#[inline(always)]
+fn trilinear_pair(q: [u64; 2], wy: [u32; 2], wcb: [u32; 2], wcr: [u32; 2]) -> [u32; 2] {
+    use safe_arch::{
+        add_i32_m128i, add_i64_m128i, get_i64_from_m128i_s, m128i, mul_i16_horizontal_add_m128i,
+        mul_widen_u32_odd_m128i, pack_i32_to_i16_m128i, set_splat_i32_m128i, shr_imm_u64_m128i,
+        shuffle_ai_f32_all_m128i, sub_i32_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i,
+        zeroed_m128i,
+    };
+    const BIAS: i32 = 32_768;
+    // Weight pairs (255 - w, w) as the two 16-bit halves of a 32-bit lane.
+    let pair = |w: u32| (w << 16) | (255 - w);
+    let corners = m128i::from(q);
+    let bias = set_splat_i32_m128i(BIAS);
+    // Lanes (dcr, dy) = (0, 0), (1, 0), (0, 1), (1, 1) of each cell, less the bias.
+    let along_cb = |bytes: m128i, w: u32| {
+        sub_i32_m128i(
+            mul_i16_horizontal_add_m128i(bytes, set_splat_i32_m128i(pair(w) as i32)),
+            bias,
+        )
+    };
+    let cb0 = along_cb(unpack_low_i8_m128i(corners, zeroed_m128i()), wcb[0]);
+    let cb1 = along_cb(unpack_high_i8_m128i(corners, zeroed_m128i()), wcb[1]);
+    // Lanes dy = 0, 1 of cell 0, then of cell 1.
+    let (cr0, cr1) = (pair(wcr[0]), pair(wcr[1]));
+    let along_cr = add_i32_m128i(
+        mul_i16_horizontal_add_m128i(
+            pack_i32_to_i16_m128i(cb0, cb1),
+            m128i::from([cr0, cr0, cr1, cr1]),
+        ),
+        set_splat_i32_m128i(BIAS * 255),
+    );
+    let w_y = m128i::from([255 - wy[0], wy[0], 255 - wy[1], wy[1]]);
+    let along_y = add_i64_m128i(
+        mul_widen_u32_odd_m128i(along_cr, w_y),
+        mul_widen_u32_odd_m128i(
+            shr_imm_u64_m128i::<32>(along_cr),
+            shr_imm_u64_m128i::<32>(w_y),
+        ),
+    );
+    // Both 32-bit results into the low half (`pshufd`), out through one 64-bit move.
+    let both = get_i64_from_m128i_s(shuffle_ai_f32_all_m128i::<0b10_00>(along_y)) as u64;
+    [both as u32, (both >> 32) as u32]
+}
+
+/// [`trilinear`] of two cells.
+#[cfg(not(target_feature = "sse2"))]
+#[inline]
+fn trilinear_pair(q: [u64; 2], wy: [u32; 2], wcb: [u32; 2], wcr: [u32; 2]) -> [u32; 2] {
+    [
+        trilinear(q[0], wy[0], wcb[0], wcr[0]),
+        trilinear(q[1], wy[1], wcb[1], wcr[1]),
+    ]
 }
 
 /// The per-cell corner table of `KeyLut::cells` (cells on the upper faces, never read, hold 0).
@@ -369,6 +483,49 @@ mod tests {
                 );
             }
             assert!(worst < 0.5, "n={n}");
+        }
+    }
+
+    #[test]
+    fn pair_lookups_equal_two_single_ones() {
+        // Every luma pair on a grid of chroma sites, on node values that use the whole byte
+        // range (extreme corners included: all 0, all 255, alternating).
+        for n in [2, 33, 65] {
+            for lut in [
+                hashed_lut(n, 7),
+                KeyLut::from_data(n, vec![255; n * n * n]).unwrap(),
+                KeyLut::from_data(n, (0..n * n * n).map(|i| (i % 2 * 255) as u8).collect())
+                    .unwrap(),
+            ] {
+                for (cb, cr) in [(0, 0), (255, 255), (0, 255), (17, 203), (128, 129), (91, 5)] {
+                    let site = lut.chroma_site(cb, cr);
+                    for y0 in 0..=255_u8 {
+                        for y1 in [0, 1, 127, 254, 255, y0.wrapping_mul(31)] {
+                            assert_eq!(
+                                lut.lookup_pair(y0, y1, site),
+                                [lut.lookup_site(y0, site), lut.lookup_site(y1, site)],
+                                "n={n} y=({y0},{y1}) cb={cb} cr={cr}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rgb_pair_lookups_equal_two_single_ones() {
+        for n in [2, 33, 65] {
+            let lut = hashed_lut(n, 5);
+            for i in 0..40_000_u32 {
+                let p0 = [i * 37, i * 101 + 7, i * 211 + 3].map(|v| (v % 256) as u8);
+                let p1 = [i * 13 + 5, i * 59, i * 7 + 200].map(|v| (v % 256) as u8);
+                assert_eq!(
+                    lut.lookup_rgb_pair(p0, p1),
+                    [p0, p1].map(|[r, g, b]| lut.lookup_fixed_rgb(r, g, b)),
+                    "n={n} {p0:?} {p1:?}"
+                );
+            }
         }
     }
 
