@@ -975,7 +975,7 @@ fn open_compositor(
     crew: &Crew,
 ) -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
     let gpu = |choice| -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
-        let g = GpuCompositor::new(choice)?;
+        let g = GpuCompositor::new(choice)?.with_crew(crew.clone());
         tracing::info!("compositor: GPU on {}", g.adapter());
         Ok((Box::new(g), "gpu"))
     };

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
 use yardline_engine::key::FieldKey;
+use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, HALO, PreparedLine, prepare_line,
 };
@@ -197,6 +198,20 @@ fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
             );
             assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
         }
+    }
+}
+
+#[test]
+fn a_crew_sharing_the_atlas_copies_gives_the_same_frame() {
+    // Three threads over bands of atlas rows (gather) and of tile rows (scatter, the last one
+    // partial at 216 lines) against the calling thread alone.
+    let mut alone = gpu();
+    let mut shared = gpu().with_crew(Crew::new(3));
+    let key = key();
+    for format in PixelFormat::ALL {
+        let (_, a) = run(&mut alone, format, &key);
+        let (_, b) = run(&mut shared, format, &key);
+        assert!(a == b, "{format}: the crew's frame differs");
     }
 }
 

@@ -51,8 +51,9 @@ fn composite_structs_match_their_rust_mirrors() {
         size_of::<Globals>(),
         &[
             ("atlas_size", offset_of!(Globals, atlas_size)),
+            ("lut_texel", offset_of!(Globals, lut_texel)),
             ("lut_size", offset_of!(Globals, lut_size)),
-            ("lut_count", offset_of!(Globals, lut_count)),
+            ("lut_columns", offset_of!(Globals, lut_columns)),
         ],
     );
     check(

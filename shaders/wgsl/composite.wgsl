@@ -21,8 +21,11 @@ override MAX_TILE_REGIONS: u32 = 8u;
 // Keep in sync with `Globals` in engine/src/render/gpu.rs.
 struct Globals {
     atlas_size: vec2<f32>,
+    // One over the key LUT texture's size (texels).
+    lut_texel: vec2<f32>,
     lut_size: f32,
-    lut_count: u32,
+    // Cr slices per row of the key LUT texture.
+    lut_columns: u32,
 };
 
 // Keep in sync with `LineGpu` in engine/src/render/gpu.rs.
@@ -38,7 +41,9 @@ struct Line {
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(1) var<storage, read> lines: array<Line>;
 @group(0) @binding(2) var source: texture_2d<f32>;
-@group(0) @binding(3) var key_lut: texture_3d<f32>;
+// Key LUTs as (Y, Cb) slices, one per palette and Cr node, `lut_columns` per row; a texel holds
+// the values at its Cr node (red) and the next (green).
+@group(0) @binding(3) var key_lut: texture_2d<f32>;
 @group(0) @binding(4) var lut_sampler: sampler;
 // Key regions, two texels each: the field rectangle (x0, y0, x1, y1), then the palette in x;
 // `REGIONS_PER_ROW` regions per texture row.
@@ -101,17 +106,20 @@ fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(16.0 + y * (219.0 / 255.0), 128.0 + cb * (224.0 / 255.0), 128.0 + cr * (224.0 / 255.0));
 }
 
-// Key LUT lookup of atlas pixel `at`: palettes are stacked along z, `lut_size` layers each.
+// Key LUT lookup of atlas pixel `at` with palette `lut`: one bilinear sample in (Y, Cb) of the
+// slice at the lower Cr node gives both Cr sides of the cell, mixed by the Cr fraction.
 fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
     var ycc = textureLoad(source, at, 0).rgb * 255.0;
     if (IS_RGB) {
         ycc = rgb_to_ycbcr709(ycc);
     }
     let n = globals.lut_size;
-    let layers = n * f32(globals.lut_count);
-    let t = clamp(ycc / 255.0, vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0) + 0.5;
-    let uvw = vec3<f32>(t.x / n, t.y / n, (t.z + f32(lut) * n) / layers);
-    return textureSampleLevel(key_lut, lut_sampler, uvw, 0.0).r;
+    let p = clamp(ycc / 255.0, vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0);
+    let node = min(floor(p.z), n - 2.0);
+    let slice = u32(node) + lut * u32(n);
+    let origin = vec2<f32>(vec2<u32>(slice % globals.lut_columns, slice / globals.lut_columns)) * n;
+    let s = textureSampleLevel(key_lut, lut_sampler, (origin + p.xy + 0.5) * globals.lut_texel, 0.0);
+    return mix(s.r, s.g, p.z - node);
 }
 
 // Bit k set when slot k of the regions `range` (first, count) of the region table contains

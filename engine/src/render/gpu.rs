@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 use yardline_keying::frame::FrameMut;
 
+use super::crew::Crew;
 use super::pieces::cut_to_tile;
 use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
@@ -30,10 +31,12 @@ const CONSTANT_LUT_SIZE: u32 = 2;
 pub struct Globals {
     /// Atlas size (pixels).
     pub atlas_size: [f32; 2],
+    /// One over the key LUT texture's size (texels).
+    pub lut_texel: [f32; 2],
     /// Key LUT edge (nodes per axis).
     pub lut_size: f32,
-    /// Palettes stacked in the key LUT texture.
-    pub lut_count: u32,
+    /// Cr slices per row of the key LUT texture.
+    pub lut_columns: u32,
 }
 
 /// Region slots a pipeline tests per pixel (the shader's `MAX_TILE_REGIONS`): each frame uses
@@ -104,6 +107,22 @@ struct Resources {
     readback: wgpu::Buffer,
 }
 
+/// The key LUTs as a 2-D texture of (Y, Cb) slices, one per palette and Cr node, laid out
+/// row by row in a square-ish grid of `columns` slices per row: texel (iy, icb) of the slice of palette p and node
+/// icr holds the node values at icr (red) and icr + 1 (green; icr itself on the last node),
+/// so one bilinear sample gives the (Y, Cb) interpolation on both sides of a Cr cell.
+struct LutTexture {
+    texture: wgpu::Texture,
+    generation: u64,
+    /// Nodes per axis.
+    size: u32,
+    /// Slices (palettes x nodes).
+    layers: u32,
+    columns: u32,
+    /// Texture size (texels).
+    extent: [u32; 2],
+}
+
 /// Composites on a wgpu device.
 pub struct GpuCompositor {
     device: wgpu::Device,
@@ -120,15 +139,19 @@ pub struct GpuCompositor {
     lines_buf: Option<(wgpu::Buffer, u64)>,
     /// Region table texture and its rows.
     region_table: Option<(wgpu::Texture, u32)>,
-    lut: Option<(wgpu::Texture, u64, u32, u32)>,
+    lut: Option<LutTexture>,
     /// Bind group over the current buffers and textures; rebuilt when one of them is replaced.
     bind: Option<wgpu::BindGroup>,
     plan: TilePlan,
     atlas: TileAtlas,
+    /// Shares out the atlas copies (gather and scatter) on the CPU.
+    crew: Crew,
     scratch_vertices: Vec<VertexGpu>,
     scratch_lines: Vec<LineGpu>,
     /// Region table texels (RGBA f32), row-major.
     scratch_regions: Vec<[f32; 4]>,
+    /// Key LUT texels (RGBA8), row-major, while uploading a new key.
+    scratch_lut: Vec<u8>,
     scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
@@ -227,7 +250,7 @@ impl GpuCompositor {
                     count: None,
                 },
                 float_texture(2, wgpu::TextureViewDimension::D2, false),
-                float_texture(3, wgpu::TextureViewDimension::D3, true),
+                float_texture(3, wgpu::TextureViewDimension::D2, true),
                 wgpu::BindGroupLayoutEntry {
                     binding: 4,
                     visibility: wgpu::ShaderStages::FRAGMENT,
@@ -294,13 +317,22 @@ impl GpuCompositor {
             bind: None,
             plan: TilePlan::default(),
             atlas: TileAtlas::default(),
+            crew: Crew::default(),
             scratch_vertices: Vec::new(),
             scratch_lines: Vec::new(),
             scratch_regions: Vec::new(),
+            scratch_lut: Vec::new(),
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
         })
+    }
+
+    /// Shares the atlas copies out over `crew` (by default the calling thread does them).
+    #[must_use]
+    pub fn with_crew(mut self, crew: Crew) -> Self {
+        self.crew = crew;
+        self
     }
 
     /// Adapter name and backend.
@@ -368,7 +400,7 @@ impl GpuCompositor {
         self.bind = None;
     }
 
-    fn upload_lut(&mut self, key: &dyn KeyModel) {
+    fn upload_lut(&mut self, key: &dyn KeyModel) -> Result<(), RenderError> {
         let (size, data, generation) = match key.lut() {
             Some(l) => (l.size as u32, l.data, l.generation),
             None => (CONSTANT_LUT_SIZE, &[255u8; 8][..], 0),
@@ -377,22 +409,54 @@ impl GpuCompositor {
         if self
             .lut
             .as_ref()
-            .is_some_and(|(_, g, s, l)| *g == generation && *s == size && *l == layers)
+            .is_some_and(|l| l.generation == generation && l.size == size && l.layers == layers)
         {
-            return;
+            return Ok(());
         }
-        let extent = wgpu::Extent3d {
-            width: size,
-            height: size,
-            depth_or_array_layers: layers,
+        // A square-ish grid of slices keeps both sides within the device's limit.
+        let max = self.device.limits().max_texture_dimension_2d;
+        let columns = (f64::from(layers.max(1)).sqrt().ceil() as u32).max(1);
+        let extent = [columns * size, layers.div_ceil(columns) * size];
+        if extent[0].max(extent[1]) > max {
+            return Err(RenderError::Gpu(format!(
+                "key LUTs of {layers} slices of {size}x{size} need a {}x{} texture, the \
+                 device allows {max}",
+                extent[0], extent[1]
+            )));
+        }
+        let n = size as usize;
+        let width = extent[0] as usize;
+        self.scratch_lut.clear();
+        self.scratch_lut.resize(width * extent[1] as usize * 4, 0);
+        for layer in 0..layers as usize {
+            // The next Cr node of the same palette (the node itself on the last one).
+            let next = if (layer + 1) % n == 0 {
+                layer
+            } else {
+                layer + 1
+            };
+            let (col, row) = (layer % columns as usize, layer / columns as usize);
+            for icb in 0..n {
+                let at = |l: usize| &data[(l * n + icb) * n..][..n];
+                let texels = (row * n + icb) * width + col * n;
+                let dst = &mut self.scratch_lut[texels * 4..(texels + n) * 4];
+                for ((t, &lo), &hi) in dst.chunks_exact_mut(4).zip(at(layer)).zip(at(next)) {
+                    t.copy_from_slice(&[lo, hi, 0, 255]);
+                }
+            }
+        }
+        let texture_extent = wgpu::Extent3d {
+            width: extent[0],
+            height: extent[1],
+            depth_or_array_layers: 1,
         };
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("key lut"),
-            size: extent,
+            size: texture_extent,
             mip_level_count: 1,
             sample_count: 1,
-            dimension: wgpu::TextureDimension::D3,
-            format: wgpu::TextureFormat::R8Unorm,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
@@ -403,16 +467,24 @@ impl GpuCompositor {
                 origin: wgpu::Origin3d::ZERO,
                 aspect: wgpu::TextureAspect::All,
             },
-            data,
+            &self.scratch_lut,
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
-                bytes_per_row: Some(size),
-                rows_per_image: Some(size),
+                bytes_per_row: Some(extent[0] * 4),
+                rows_per_image: Some(extent[1]),
             },
-            extent,
+            texture_extent,
         );
-        self.lut = Some((texture, generation, size, layers));
+        self.lut = Some(LutTexture {
+            texture,
+            generation,
+            size,
+            layers,
+            columns,
+            extent,
+        });
         self.bind = None;
+        Ok(())
     }
 }
 
@@ -559,10 +631,10 @@ impl Compositor for GpuCompositor {
         if n_tiles == 0 {
             return Ok(CompositeStats::default());
         }
-        self.atlas.gather(&frame.as_ref(), &self.plan);
+        self.atlas.gather(&frame.as_ref(), &self.plan, &self.crew);
         let rows = atlas_rows(n_tiles);
         self.ensure_resources(rows);
-        self.upload_lut(key);
+        self.upload_lut(key)?;
 
         // Geometry: each tile's triangles cut to its interior and placed in its atlas cell
         // (one draw, no per-tile state); per tile, the key regions its covered pixels can lie in
@@ -632,14 +704,15 @@ impl Compositor for GpuCompositor {
             }
         }));
         self.ensure_region_table();
-        let lut_count = self.lut.as_ref().map_or(1, |l| l.3.max(1) / l.2.max(1));
+        let lut = self.lut.as_ref();
         let globals = Globals {
             atlas_size: [
                 ATLAS_WIDTH as f32,
                 self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
             ],
-            lut_size: self.lut.as_ref().map_or(2.0, |l| l.2 as f32),
-            lut_count,
+            lut_texel: lut.map_or([1.0; 2], |l| l.extent.map(|e| 1.0 / e as f32)),
+            lut_size: lut.map_or(2.0, |l| l.size as f32),
+            lut_columns: lut.map_or(1, |l| l.columns),
         };
         let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
         let dev = &self.device;
@@ -662,7 +735,7 @@ impl Compositor for GpuCompositor {
         ) {
             self.bind = None;
         }
-        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((table, _)), Some((lut_tex, ..))) = (
+        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((table, _)), Some(lut)) = (
             &self.res,
             &self.vertices,
             &self.lines_buf,
@@ -672,7 +745,9 @@ impl Compositor for GpuCompositor {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         let bind = self.bind.get_or_insert_with(|| {
-            let lut_view = lut_tex.create_view(&wgpu::TextureViewDescriptor::default());
+            let lut_view = lut
+                .texture
+                .create_view(&wgpu::TextureViewDescriptor::default());
             let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
             dev.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("composite"),
@@ -825,7 +900,7 @@ impl Compositor for GpuCompositor {
             let view = slice
                 .get_mapped_range()
                 .map_err(|e| RenderError::Gpu(format!("map: {e}")))?;
-            scatter_from(&view, frame, &self.plan);
+            scatter_from(&view, frame, &self.plan, &self.crew);
         }
         res.readback.unmap();
         Ok(CompositeStats {

@@ -212,9 +212,9 @@ pub trait KeyModel: Sync {
     }
 }
 
-/// A key LUT as the GPU uploads it: an R8 3D texture, x = Y, y = Cb, z = Cr (limited-range
-/// BT.709 code values, node `i` at `255 * i / (size - 1)`), one block of `size` z-layers per
-/// palette (LUT index order).
+/// The key LUTs as the GPU compositor takes them: node values over x = Y, y = Cb, z = Cr
+/// (limited-range BT.709 code values, node `i` at `255 * i / (size - 1)`), one block of
+/// `size` z-layers per palette (LUT index order).
 #[derive(Debug, Clone, Copy)]
 pub struct LutView<'a> {
     /// Nodes per axis.

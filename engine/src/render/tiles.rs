@@ -8,6 +8,7 @@
 use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, rgb_index, yuv_indices};
 
 use super::PreparedLine;
+use super::crew::Crew;
 
 /// Tile edge (pixels). Even, so chroma sites never straddle tiles.
 pub const TILE: u32 = 64;
@@ -194,44 +195,79 @@ impl TileAtlas {
     }
 
     /// Copies each planned tile (plus halo, edge pixels repeated past the frame border) into
-    /// its cell, converting to the frame's native RGB or YCbCr components.
-    pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan) {
+    /// its cell, converting to the frame's native RGB or YCbCr components; bands of atlas rows
+    /// are shared out over `crew`.
+    pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan, crew: &Crew) {
         self.reserve(plan.tiles.len());
-        let row_bytes = CELL as usize * Self::STRIDE;
         let tiles = &plan.tiles;
-        self.data[..atlas_rows(tiles.len()) as usize * row_bytes]
-            .chunks_mut(row_bytes)
-            .enumerate()
-            .for_each(|(row, chunk)| {
-                let first = row * ATLAS_COLS as usize;
+        let rows = atlas_rows(tiles.len()) as usize * CELL as usize;
+        let bands = self.data[..rows * Self::STRIDE].chunks_mut(GATHER_BAND_ROWS * Self::STRIDE);
+        crew.run(bands.enumerate(), |(band, chunk)| {
+            for (k, line) in chunk.chunks_exact_mut(Self::STRIDE).enumerate() {
+                let row = band * GATHER_BAND_ROWS + k;
+                let (cell_row, cy) = (row / CELL as usize, row % CELL as usize);
+                let first = cell_row * ATLAS_COLS as usize;
                 for (i, &(tx, ty)) in tiles
                     .iter()
                     .enumerate()
                     .skip(first)
                     .take(ATLAS_COLS as usize)
                 {
-                    let (ox, _) = Self::cell_origin(i);
+                    let ox = Self::cell_origin(i).0 as usize;
                     let fx0 = i64::from(tx * TILE) - i64::from(HALO);
-                    for cy in 0..CELL {
-                        let fy = i64::from(ty * TILE) + i64::from(cy) - i64::from(HALO);
-                        let base = cy as usize * Self::STRIDE + ox as usize * 4;
-                        read_row(frame, fx0, fy, &mut chunk[base..base + CELL as usize * 4]);
-                    }
+                    let fy = i64::from(ty * TILE) + cy as i64 - i64::from(HALO);
+                    read_row(frame, fx0, fy, &mut line[ox * 4..(ox + CELL as usize) * 4]);
                 }
-            });
-    }
-
-    /// Writes each planned tile's interior back into the frame. YUV chroma takes the mean of
-    /// the pixels sharing its site (exactly the blend with their mean alpha).
-    pub fn scatter(&self, frame: &mut FrameMut<'_>, plan: &TilePlan) {
-        scatter_from(&self.data, frame, plan);
+            }
+        });
     }
 }
 
-/// [`TileAtlas::scatter`] from any copy of the atlas (e.g. a mapped GPU readback buffer of
-/// `TileAtlas::STRIDE` bytes per row).
-pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
+/// Atlas rows one crew member gathers at a time (a quarter of a cell row).
+const GATHER_BAND_ROWS: usize = CELL as usize / 4;
+
+/// Writes each planned tile's interior from an atlas copy (e.g. a mapped GPU readback buffer of
+/// `TileAtlas::STRIDE` bytes per row) back into the frame. YUV chroma takes the mean of the
+/// pixels sharing its site (exactly the blend with their mean alpha). RGB frames are written
+/// a row of tiles per crew member.
+pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Crew) {
     let layout = frame.layout;
+    if let Some(swap) = layout.format.rgb_offsets().and_then(byte_swap) {
+        let plane = layout.planes[0];
+        let (w, h) = (layout.width, layout.height);
+        let band_bytes = plane.stride * TILE as usize;
+        let end = (plane.offset + plane.stride * h as usize).min(frame.data.len());
+        let bands = frame.data[plane.offset..end].chunks_mut(band_bytes);
+        crew.run(bands.enumerate(), |(band, dst)| {
+            for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
+                if ty as usize != band {
+                    continue;
+                }
+                let (ox, oy) = TileAtlas::cell_origin(i);
+                let n = ((tx * TILE + TILE).min(w) - tx * TILE) as usize;
+                let rows = ((ty * TILE + TILE).min(h) - ty * TILE) as usize;
+                for r in 0..rows {
+                    let at = (oy + HALO) as usize * TileAtlas::STRIDE
+                        + r * TileAtlas::STRIDE
+                        + (ox + HALO) as usize * 4;
+                    let src = &data[at..at + n * 4];
+                    let o = r * plane.stride + (tx * TILE) as usize * 4;
+                    // Whole 32-bit pixels: R, G, B in the frame's order, its fourth byte kept.
+                    for (d, s) in dst[o..o + n * 4]
+                        .chunks_exact_mut(4)
+                        .zip(src.chunks_exact(4))
+                    {
+                        let old = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+                        let px = swap_rb(u32::from_le_bytes([s[0], s[1], s[2], s[3]]), swap);
+                        d.copy_from_slice(
+                            &((old & 0xFF00_0000) | (px & 0x00FF_FFFF)).to_le_bytes(),
+                        );
+                    }
+                }
+            }
+        });
+        return;
+    }
     let (w, h) = (layout.width, layout.height);
     let format = layout.format;
     let stride = TileAtlas::STRIDE;
@@ -249,21 +285,6 @@ pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan) {
             let ay = oy + HALO + fy - ty * TILE;
             ay as usize * stride + ax as usize * 4
         };
-        if let Some(swap) = format.rgb_offsets().and_then(byte_swap) {
-            // Whole 32-bit pixels: R, G, B in the frame's order, its fourth byte kept.
-            let n = (x_end - tx * TILE) as usize;
-            for fy in ty * TILE..y_end {
-                let src = &data[at(tx * TILE, fy)..][..n * 4];
-                let o = rgb_index(layout, tx * TILE, fy);
-                let dst = &mut frame.data[o..o + n * 4];
-                for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-                    let old = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-                    let px = swap_rb(u32::from_le_bytes([s[0], s[1], s[2], s[3]]), swap);
-                    d.copy_from_slice(&((old & 0xFF00_0000) | (px & 0x00FF_FFFF)).to_le_bytes());
-                }
-            }
-            continue;
-        }
         let mut fy = ty * TILE;
         while fy < y_end {
             let mut fx = tx * TILE;
