@@ -10,9 +10,7 @@ use std::mem::{offset_of, size_of};
 
 use naga::TypeInner;
 use yardline_engine::render::MAX_TILE_REGIONS;
-use yardline_engine::render::gpu::{
-    Globals, LineGpu, REGIONS_PER_ROW, VERTEX_ATTRIBUTES, VertexGpu,
-};
+use yardline_engine::render::gpu::{Globals, REGIONS_PER_ROW, VERTEX_ATTRIBUTES, VertexGpu};
 
 /// Size and (member name, offset) list of WGSL struct `name`.
 fn wgsl_layout(module: &naga::Module, name: &str) -> (usize, Vec<(String, usize)>) {
@@ -56,25 +54,13 @@ fn composite_structs_match_their_rust_mirrors() {
             ("lut_columns", offset_of!(Globals, lut_columns)),
         ],
     );
-    check(
-        &module,
-        "Line",
-        size_of::<LineGpu>(),
-        &[
-            ("colour", offset_of!(LineGpu, colour)),
-            ("half_width", offset_of!(LineGpu, half_width)),
-            ("length", offset_of!(LineGpu, length)),
-            ("opacity", offset_of!(LineGpu, opacity)),
-            ("_pad", offset_of!(LineGpu, pad)),
-        ],
-    );
     // Vertex input: the attribute at each location reads the field the shader names there.
     let (_, members) = wgsl_layout(&module, "VertexIn");
     let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
         [
-            "atlas", "depth", "across", "along", "field", "line", "regions"
+            "atlas", "depth", "across", "along", "field", "colour", "strip", "regions"
         ]
     );
     let offsets = [
@@ -83,7 +69,8 @@ fn composite_structs_match_their_rust_mirrors() {
         offset_of!(VertexGpu, across),
         offset_of!(VertexGpu, along),
         offset_of!(VertexGpu, field),
-        offset_of!(VertexGpu, line),
+        offset_of!(VertexGpu, colour),
+        offset_of!(VertexGpu, strip),
         offset_of!(VertexGpu, regions),
     ];
     for (location, (attribute, offset)) in VERTEX_ATTRIBUTES.iter().zip(offsets).enumerate() {

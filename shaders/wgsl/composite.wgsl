@@ -28,18 +28,7 @@ struct Globals {
     lut_columns: u32,
 };
 
-// Keep in sync with `LineGpu` in engine/src/render/gpu.rs.
-struct Line {
-    // Colour in the frame's colour space, 0..1.
-    colour: vec4<f32>,
-    half_width: f32,
-    length: f32,
-    opacity: f32,
-    _pad: f32,
-};
-
 @group(0) @binding(0) var<uniform> globals: Globals;
-@group(0) @binding(1) var<storage, read> lines: array<Line>;
 @group(0) @binding(2) var source: texture_2d<f32>;
 // Key LUTs as (Y, Cb) slices, one per palette and Cr node, `lut_columns` per row; a texel holds
 // the values at its Cr node (red) and the next (green).
@@ -60,9 +49,12 @@ struct VertexIn {
     @location(3) along: f32,
     // Field position (x, y metres).
     @location(4) field: vec2<f32>,
-    @location(5) line: u32,
+    // The line's colour in the frame's colour space (0..1).
+    @location(5) colour: vec4<f32>,
+    // The line's half painted width, painted length (metres) and opacity (0..1).
+    @location(6) strip: vec3<f32>,
     // The tile's key regions: first entry of the region table and count.
-    @location(6) regions: vec2<u32>,
+    @location(7) regions: vec2<u32>,
 };
 
 struct VertexOut {
@@ -71,8 +63,11 @@ struct VertexOut {
     @location(1) along: f32,
     // Field position (x, y metres).
     @location(2) field: vec2<f32>,
-    @location(3) @interpolate(flat) line: u32,
+    // The line's look as flat values: they cost a fragment nothing (a storage buffer read per
+    // fragment is a gather on a CPU rasteriser).
+    @location(3) @interpolate(flat) colour: vec4<f32>,
     @location(4) @interpolate(flat) regions: vec2<u32>,
+    @location(5) @interpolate(flat) strip: vec3<f32>,
 };
 
 @vertex
@@ -88,7 +83,8 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.across = v.across;
     out.along = v.along;
     out.field = v.field;
-    out.line = v.line;
+    out.colour = v.colour;
+    out.strip = v.strip;
     out.regions = v.regions;
     return out;
 }
@@ -210,10 +206,9 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let d = from_vertical(from_horizontal(for_d, s.x), s.y);
     let key = min(min(own, h), min(v, d));
 
-    let line = lines[in.line];
-    let half_len = 0.5 * line.length;
-    let coverage = box_coverage(abs(in.across) / g_across, line.half_width / g_across)
+    let half_len = 0.5 * in.strip.y;
+    let coverage = box_coverage(abs(in.across) / g_across, in.strip.x / g_across)
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
-    let alpha = coverage * key * clamp(line.opacity, 0.0, 1.0);
-    return vec4<f32>(line.colour.rgb, alpha);
+    let alpha = coverage * key * in.strip.z;
+    return vec4<f32>(in.colour.rgb, alpha);
 }

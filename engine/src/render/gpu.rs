@@ -47,22 +47,6 @@ const REGION_SLOTS: [usize; 4] = [0, 2, 4, MAX_TILE_REGIONS];
 /// `REGIONS_PER_ROW` in composite.wgsl.
 pub const REGIONS_PER_ROW: u32 = 256;
 
-/// Per-line look. Keep in sync with `Line` in composite.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct LineGpu {
-    /// Colour in the frame's colour space (0..1), alpha unused.
-    pub colour: [f32; 4],
-    /// Half the painted width (metres).
-    pub half_width: f32,
-    /// Painted length (metres).
-    pub length: f32,
-    /// Opacity 0..1.
-    pub opacity: f32,
-    /// Padding.
-    pub pad: f32,
-}
-
 /// One vertex of a strip piece (see [`super::pieces`]).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -77,16 +61,18 @@ pub struct VertexGpu {
     pub along: f32,
     /// Field position (x, y metres).
     pub field: [f32; 2],
-    /// Line index.
-    pub line: u32,
+    /// The line's colour in the frame's colour space (0..1), alpha unused.
+    pub colour: [f32; 4],
+    /// The line's half painted width (metres), painted length (metres) and opacity (0..1).
+    pub strip: [f32; 3],
     /// The tile's key regions: first entry of the region table and count.
     pub regions: [u32; 2],
 }
 
-/// The vertex buffer's attributes: [`VertexGpu`]'s fields at locations 0..=6.
-pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 7] = wgpu::vertex_attr_array![
-    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Float32x2, 5 => Uint32,
-    6 => Uint32x2
+/// The vertex buffer's attributes: [`VertexGpu`]'s fields at locations 0..=7.
+pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_array![
+    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Float32, 4 => Float32x2, 5 => Float32x4,
+    6 => Float32x3, 7 => Uint32x2
 ];
 
 /// Which adapter to run on.
@@ -136,7 +122,6 @@ pub struct GpuCompositor {
     globals: wgpu::Buffer,
     res: Option<Resources>,
     vertices: Option<(wgpu::Buffer, u64)>,
-    lines_buf: Option<(wgpu::Buffer, u64)>,
     /// Region table texture and its rows.
     region_table: Option<(wgpu::Texture, u32)>,
     lut: Option<LutTexture>,
@@ -147,7 +132,8 @@ pub struct GpuCompositor {
     /// Shares out the atlas copies (gather and scatter) on the CPU.
     crew: Crew,
     scratch_vertices: Vec<VertexGpu>,
-    scratch_lines: Vec<LineGpu>,
+    /// Per line: its colour and (half width, length, opacity) as the vertices carry them.
+    scratch_lines: Vec<([f32; 4], [f32; 3])>,
     /// Region table texels (RGBA f32), row-major.
     scratch_regions: Vec<[f32; 4]>,
     /// Key LUT texels (RGBA8), row-major, while uploading a new key.
@@ -239,16 +225,6 @@ impl GpuCompositor {
                     },
                     count: None,
                 },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
                 float_texture(2, wgpu::TextureViewDimension::D2, false),
                 float_texture(3, wgpu::TextureViewDimension::D2, true),
                 wgpu::BindGroupLayoutEntry {
@@ -311,7 +287,6 @@ impl GpuCompositor {
             globals,
             res: None,
             vertices: None,
-            lines_buf: None,
             region_table: None,
             lut: None,
             bind: None,
@@ -645,6 +620,18 @@ impl Compositor for GpuCompositor {
             &[]
         };
         regions_near_lines(regions, lines, &mut self.scratch_near);
+        self.scratch_lines.clear();
+        self.scratch_lines.extend(lines.iter().map(|l| {
+            let c = native_colour(format, l.rgb);
+            (
+                [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
+                [
+                    l.mesh.half_width_m as f32,
+                    l.mesh.length_m as f32,
+                    l.opacity.clamp(0.0, 1.0),
+                ],
+            )
+        }));
         self.scratch_vertices.clear();
         self.scratch_regions.clear();
         let mut max_regions = 0;
@@ -672,7 +659,10 @@ impl Compositor for GpuCompositor {
             ];
             for &t in &self.plan.tile_triangles[i] {
                 let tri = &self.plan.triangles[t as usize];
-                let Some(line) = lines.get(tri.line as usize) else {
+                let (Some(line), Some(&(colour, strip))) = (
+                    lines.get(tri.line as usize),
+                    self.scratch_lines.get(tri.line as usize),
+                ) else {
                     continue;
                 };
                 let out = &mut self.scratch_vertices;
@@ -686,23 +676,13 @@ impl Compositor for GpuCompositor {
                         across: v.across as f32,
                         along: v.along as f32,
                         field: line.field_xy(v.along, v.across).map(|c| c as f32),
-                        line: tri.line,
+                        colour,
+                        strip,
                         regions: tile_regions,
                     }));
                 });
             }
         }
-        self.scratch_lines.clear();
-        self.scratch_lines.extend(lines.iter().map(|l| {
-            let c = native_colour(format, l.rgb);
-            LineGpu {
-                colour: [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
-                half_width: l.mesh.half_width_m as f32,
-                length: l.mesh.length_m as f32,
-                opacity: l.opacity.clamp(0.0, 1.0),
-                pad: 0.0,
-            }
-        }));
         self.ensure_region_table();
         let lut = self.lut.as_ref();
         let globals = Globals {
@@ -717,7 +697,6 @@ impl Compositor for GpuCompositor {
         let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
-        let lb = bytemuck::cast_slice::<LineGpu, u8>(&self.scratch_lines);
         ensure_buffer(
             dev,
             &mut self.vertices,
@@ -725,23 +704,9 @@ impl Compositor for GpuCompositor {
             wgpu::BufferUsages::VERTEX,
             "vertices",
         );
-        // The bind group refers to the storage buffer: rebuild it when it is replaced.
-        if ensure_buffer(
-            dev,
-            &mut self.lines_buf,
-            lb.len() as u64,
-            wgpu::BufferUsages::STORAGE,
-            "lines",
-        ) {
-            self.bind = None;
-        }
-        let (Some(res), Some((vbuf, _)), Some((lbuf, _)), Some((table, _)), Some(lut)) = (
-            &self.res,
-            &self.vertices,
-            &self.lines_buf,
-            &self.region_table,
-            &self.lut,
-        ) else {
+        let (Some(res), Some((vbuf, _)), Some((table, _)), Some(lut)) =
+            (&self.res, &self.vertices, &self.region_table, &self.lut)
+        else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         let bind = self.bind.get_or_insert_with(|| {
@@ -756,10 +721,6 @@ impl Compositor for GpuCompositor {
                     wgpu::BindGroupEntry {
                         binding: 0,
                         resource: self.globals.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: lbuf.as_entire_binding(),
                     },
                     wgpu::BindGroupEntry {
                         binding: 2,
@@ -784,7 +745,6 @@ impl Compositor for GpuCompositor {
         if !vb.is_empty() {
             q.write_buffer(vbuf, 0, vb);
         }
-        q.write_buffer(lbuf, 0, lb);
         if !self.scratch_regions.is_empty() {
             let texels = self.scratch_regions.len() as u32;
             let row_texels = 2 * REGIONS_PER_ROW;
