@@ -61,13 +61,21 @@ struct VertexOut {
     @builtin(position) position: vec4<f32>,
     @location(0) across: f32,
     @location(1) along: f32,
-    // Field position (x, y metres).
-    @location(2) field: vec2<f32>,
     // The line's look as flat values: they cost a fragment nothing (a storage buffer read per
     // fragment is a gather on a CPU rasteriser).
-    @location(3) @interpolate(flat) colour: vec4<f32>,
-    @location(4) @interpolate(flat) regions: vec2<u32>,
-    @location(5) @interpolate(flat) strip: vec3<f32>,
+    @location(2) @interpolate(flat) colour: vec4<f32>,
+    @location(3) @interpolate(flat) strip: vec3<f32>,
+    // The tile's key regions, slot by slot (see `region_place`): the field position in each
+    // region's own frame, (0, 0) at its centre and +-1 on its sides, two slots per vector.
+    // Affine in the field position, so the rasteriser interpolates them as it does the field
+    // position; slots past the tile's list lie outside.
+    @location(4) region_01: vec4<f32>,
+    @location(5) region_23: vec4<f32>,
+    @location(6) region_45: vec4<f32>,
+    @location(7) region_67: vec4<f32>,
+    // Each slot's palette (LUT index).
+    @location(8) @interpolate(flat) palettes_0123: vec4<u32>,
+    @location(9) @interpolate(flat) palettes_4567: vec4<u32>,
 };
 
 @vertex
@@ -82,11 +90,35 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.position = vec4<f32>(ndc * v.depth, 0.0, v.depth);
     out.across = v.across;
     out.along = v.along;
-    out.field = v.field;
     out.colour = v.colour;
     out.strip = v.strip;
-    out.regions = v.regions;
+    var place: array<vec2<f32>, 8>;
+    var palette: array<u32, 8>;
+    for (var k = 0u; k < 8u; k = k + 1u) {
+        place[k] = vec2<f32>(2.0);
+        palette[k] = 0u;
+        if (k < min(v.regions.y, MAX_TILE_REGIONS)) {
+            let i = v.regions.x + k;
+            let r = textureLoad(region_table, table_texel(i, 0u), 0);
+            place[k] = region_place(v.field, r);
+            palette[k] = u32(textureLoad(region_table, table_texel(i, 1u), 0).x);
+        }
+    }
+    out.region_01 = vec4<f32>(place[0], place[1]);
+    out.region_23 = vec4<f32>(place[2], place[3]);
+    out.region_45 = vec4<f32>(place[4], place[5]);
+    out.region_67 = vec4<f32>(place[6], place[7]);
+    out.palettes_0123 = vec4<u32>(palette[0], palette[1], palette[2], palette[3]);
+    out.palettes_4567 = vec4<u32>(palette[4], palette[5], palette[6], palette[7]);
     return out;
+}
+
+// Field point `p` in the frame of rectangle `r` (x0, y0, x1, y1): inside where both
+// coordinates lie within +-1.
+fn region_place(p: vec2<f32>, r: vec4<f32>) -> vec2<f32> {
+    let centre = 0.5 * (r.xy + r.zw);
+    let half = max(0.5 * (r.zw - r.xy), vec2<f32>(1e-6));
+    return (p - centre) / half;
 }
 
 // Box-filtered 1-D coverage of a pixel by a band (distances in pixels).
@@ -118,19 +150,31 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
     return mix(s.r, s.g, p.z - node);
 }
 
-// Bit k set when slot k of the regions `range` (first, count) of the region table contains
-// field point `p`. A fixed number of unrolled steps reading only varyings and textures: a value
-// the pixels of a quad exchange must not depend on branches or storage reads, which helper
-// pixels (outside the piece) may skip.
-fn region_mask(p: vec2<f32>, range: vec2<u32>) -> u32 {
+// Bit k set when region slot k contains the pixel's field point. A fixed number of unrolled
+// steps reading only varyings: a value the pixels of a quad exchange must not depend on
+// branches or storage reads, which helper pixels (outside the piece) may skip.
+fn region_mask(in: VertexOut) -> u32 {
+    let places = array<vec4<f32>, 4>(in.region_01, in.region_23, in.region_45, in.region_67);
     var mask = 0u;
     for (var k = 0u; k < MAX_TILE_REGIONS; k = k + 1u) {
-        let i = range.x + min(k, max(range.y, 1u) - 1u);
-        let r = textureLoad(region_table, table_texel(i, 0u), 0);
-        let inside = k < range.y && p.x >= r.x && p.x <= r.z && p.y >= r.y && p.y <= r.w;
-        mask = mask | select(0u, 1u << k, inside);
+        let pair = places[k / 2u];
+        let place = select(pair.xy, pair.zw, (k & 1u) == 1u);
+        mask = mask | select(0u, 1u << k, all(abs(place) <= vec2<f32>(1.0)));
     }
     return mask;
+}
+
+// The palette of region slot `k` (0 past the last slot).
+fn slot_palette(in: VertexOut, k: u32) -> u32 {
+    let palettes = array<u32, 8>(
+        in.palettes_0123.x, in.palettes_0123.y, in.palettes_0123.z, in.palettes_0123.w,
+        in.palettes_4567.x, in.palettes_4567.y, in.palettes_4567.z, in.palettes_4567.w,
+    );
+    var palette = 0u;
+    for (var i = 0u; i < MAX_TILE_REGIONS; i = i + 1u) {
+        palette = select(palette, palettes[i], i == k);
+    }
+    return palette;
 }
 
 // Texel `half` (0: rectangle, 1: palette) of entry `i` of the region table.
@@ -162,7 +206,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     // Palette: that of the first region containing the centre of any pixel of the quad (the
     // 2x2 pixel block), so the whole quad shares it. Region masks are small integers, exact
     // through the derivative exchange.
-    let own_mask = f32(region_mask(in.field, in.regions));
+    let own_mask = f32(region_mask(in));
     let masks = vec4<f32>(
         own_mask,
         from_horizontal(own_mask, s.x),
@@ -171,8 +215,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     );
     let m = vec4<u32>(masks + 0.5);
     let mask = m.x | m.y | m.z | m.w;
-    let slot = in.regions.x + min(firstTrailingBit(mask), max(in.regions.y, 1u) - 1u);
-    let lut = select(0u, u32(textureLoad(region_table, table_texel(slot, 1u), 0).x), mask != 0u);
+    let lut = select(0u, slot_palette(in, firstTrailingBit(mask)), mask != 0u);
 
     // Key: the minimum over the (2r+1)^2 neighbourhood of the raw keys, every neighbour keyed
     // with the quad's palette. The quad's four neighbourhoods together span a (2r+2)^2 block;

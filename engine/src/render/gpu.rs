@@ -233,7 +233,11 @@ impl GpuCompositor {
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
-                float_texture(5, wgpu::TextureViewDimension::D2, false),
+                // The region table: read per vertex only.
+                wgpu::BindGroupLayoutEntry {
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ..float_texture(5, wgpu::TextureViewDimension::D2, false)
+                },
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
