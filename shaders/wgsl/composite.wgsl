@@ -144,8 +144,12 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
     let n = globals.lut_size;
     let p = clamp(ycc / 255.0, vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0);
     let node = min(floor(p.z), n - 2.0);
-    let slice = u32(node) + lut * u32(n);
-    let origin = vec2<f32>(vec2<u32>(slice % globals.lut_columns, slice / globals.lut_columns)) * n;
+    // The slice's row and column in float: small integers, exact, where an integer division
+    // by a uniform is a division per lane on a CPU rasteriser.
+    let columns = f32(globals.lut_columns);
+    let slice = node + f32(lut) * n;
+    let row = floor((slice + 0.5) / columns);
+    let origin = vec2<f32>(slice - row * columns, row) * n;
     let s = textureSampleLevel(key_lut, lut_sampler, (origin + p.xy + 0.5) * globals.lut_texel, 0.0);
     return mix(s.r, s.g, p.z - node);
 }
