@@ -129,8 +129,8 @@ fn box_coverage(s: f32, half: f32) -> f32 {
 // BT.709 limited-range YCbCr code values from full-range RGB code values.
 fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
     let y = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
-    let cb = (c.b - y) / 1.8556;
-    let cr = (c.r - y) / 1.5748;
+    let cb = (c.b - y) * (1.0 / 1.8556);
+    let cr = (c.r - y) * (1.0 / 1.5748);
     return vec3<f32>(16.0 + y * (219.0 / 255.0), 128.0 + cb * (224.0 / 255.0), 128.0 + cr * (224.0 / 255.0));
 }
 
@@ -142,13 +142,13 @@ fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
         ycc = rgb_to_ycbcr709(ycc);
     }
     let n = globals.lut_size;
-    let p = clamp(ycc / 255.0, vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0);
+    let p = clamp(ycc * (1.0 / 255.0), vec3<f32>(0.0), vec3<f32>(1.0)) * (n - 1.0);
     let node = min(floor(p.z), n - 2.0);
     // The slice's row and column in float: small integers, exact, where an integer division
     // by a uniform is a division per lane on a CPU rasteriser.
     let columns = f32(globals.lut_columns);
     let slice = node + f32(lut) * n;
-    let row = floor((slice + 0.5) / columns);
+    let row = floor((slice + 0.5) * (1.0 / columns));
     let origin = vec2<f32>(slice - row * columns, row) * n;
     let s = textureSampleLevel(key_lut, lut_sampler, (origin + p.xy + 0.5) * globals.lut_texel, 0.0);
     return mix(s.r, s.g, p.z - node);
