@@ -22,6 +22,9 @@ use super::{
 
 /// Longest wait for the GPU before a frame is given up (the frame then passes untouched).
 const GPU_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long start-up waits for the warm-up draws (shader compiles on a CPU rasteriser, maybe
+/// beside other work).
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(60);
 /// Fallback key LUT edge when the key has none (a constant "field" key).
 const CONSTANT_LUT_SIZE: u32 = 2;
 
@@ -281,7 +284,7 @@ impl GpuCompositor {
             info.backend,
             info.device_type
         );
-        Ok(Self {
+        let mut compositor = Self {
             device,
             queue,
             info,
@@ -304,7 +307,78 @@ impl GpuCompositor {
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
-        })
+        };
+        compositor.warm_up()?;
+        Ok(compositor)
+    }
+
+    /// Draws a small triangle with every pipeline over textures of the kinds a frame uses, so
+    /// that a driver compiling shader variants at their first draw (llvmpipe does: about 10 ms
+    /// each) does it here, not in the frame that first needs a pipeline.
+    fn warm_up(&mut self) -> Result<(), RenderError> {
+        const LUT_SIZE: u32 = 33;
+        self.ensure_resources(1);
+        let n = LUT_SIZE as usize;
+        self.upload_lut_data(LUT_SIZE, &vec![255; n * n * n], 0)?;
+        self.ensure_region_table();
+        self.ensure_bind_group()?;
+        let corner = |dx: f32, dy: f32| VertexGpu {
+            atlas: [HALO as f32 + dx, HALO as f32 + dy],
+            depth: 1.0,
+            across: 0.0,
+            along: 0.0,
+            field: [0.0; 2],
+            colour: [0.0; 4],
+            strip: [0.0; 3],
+            regions: [0, 0],
+        };
+        let triangle = [corner(0.0, 0.0), corner(4.0, 0.0), corner(0.0, 4.0)];
+        let bytes = bytemuck::cast_slice::<VertexGpu, u8>(&triangle);
+        ensure_buffer(
+            &self.device,
+            &mut self.vertices,
+            bytes.len() as u64,
+            wgpu::BufferUsages::VERTEX,
+            "vertices",
+        );
+        let (Some(res), Some((vbuf, _)), Some(bind)) = (&self.res, &self.vertices, &self.bind)
+        else {
+            return Err(RenderError::Gpu("buffers missing".into()));
+        };
+        self.queue.write_buffer(vbuf, 0, bytes);
+        let globals = Globals {
+            atlas_size: [ATLAS_WIDTH as f32, (res.rows * CELL) as f32],
+            lut_texel: [1.0; 2],
+            lut_size: LUT_SIZE as f32,
+            lut_columns: 1,
+        };
+        self.queue
+            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("warm-up"),
+            });
+        {
+            let mut pass = atlas_pass(&mut enc, &res.dst_view);
+            pass.set_bind_group(0, bind, &[]);
+            pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
+            for pipeline in &self.pipelines {
+                pass.set_pipeline(pipeline);
+                pass.draw(0..3, 0..1);
+            }
+        }
+        let index = self.queue.submit([enc.finish()]);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: Some(WARM_UP_TIMEOUT),
+            })
+            .map_err(|e| RenderError::Gpu(format!("warm-up: {e}")))?;
+        // The first frame uploads its own key.
+        self.lut = None;
+        self.bind = None;
+        Ok(())
     }
 
     /// Shares the atlas copies out over `crew` (by default the calling thread does them).
@@ -380,10 +454,20 @@ impl GpuCompositor {
     }
 
     fn upload_lut(&mut self, key: &dyn KeyModel) -> Result<(), RenderError> {
-        let (size, data, generation) = match key.lut() {
-            Some(l) => (l.size as u32, l.data, l.generation),
-            None => (CONSTANT_LUT_SIZE, &[255u8; 8][..], 0),
-        };
+        match key.lut() {
+            Some(l) => self.upload_lut_data(l.size as u32, l.data, l.generation),
+            None => self.upload_lut_data(CONSTANT_LUT_SIZE, &[255u8; 8], 0),
+        }
+    }
+
+    /// Uploads `data` (`size^3` node values per palette, see [`super::LutView`]) unless the
+    /// texture holds that generation already.
+    fn upload_lut_data(
+        &mut self,
+        size: u32,
+        data: &[u8],
+        generation: u64,
+    ) -> Result<(), RenderError> {
         let layers = (data.len() / (size * size) as usize) as u32;
         if self
             .lut
@@ -481,6 +565,49 @@ impl GpuCompositor {
 
     /// Makes sure the region table texture has rows for `scratch_regions` (growing by powers
     /// of two; at least one row, as a binding).
+    /// Makes the bind group over the current buffers and textures, unless it is in place.
+    fn ensure_bind_group(&mut self) -> Result<(), RenderError> {
+        if self.bind.is_some() {
+            return Ok(());
+        }
+        let (Some(res), Some((table, _)), Some(lut)) = (&self.res, &self.region_table, &self.lut)
+        else {
+            return Err(RenderError::Gpu("textures missing".into()));
+        };
+        let lut_view = lut
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
+        let view = |v| wgpu::BindingResource::TextureView(v);
+        self.bind = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("composite"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.globals.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: view(&res.src_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: view(&lut_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: view(&table_view),
+                },
+            ],
+        }));
+        Ok(())
+    }
+
     fn ensure_region_table(&mut self) {
         let rows = (self.scratch_regions.len() as u32)
             .div_ceil(2 * REGIONS_PER_ROW)
@@ -502,6 +629,29 @@ impl GpuCompositor {
         self.region_table = Some((texture, rows));
         self.bind = None;
     }
+}
+
+/// A render pass drawing over the atlas `view` (its contents kept).
+fn atlas_pass<'e>(
+    enc: &'e mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+) -> wgpu::RenderPass<'e> {
+    enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("composite"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Load,
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
 }
 
 /// The composite pipeline with the shader's pipeline constants set to `constants`.
@@ -699,6 +849,7 @@ impl Compositor for GpuCompositor {
             lut_columns: lut.map_or(1, |l| l.columns),
         };
         let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
+        self.ensure_bind_group()?;
         let dev = &self.device;
         let vb = bytemuck::cast_slice::<VertexGpu, u8>(&self.scratch_vertices);
         ensure_buffer(
@@ -708,43 +859,11 @@ impl Compositor for GpuCompositor {
             wgpu::BufferUsages::VERTEX,
             "vertices",
         );
-        let (Some(res), Some((vbuf, _)), Some((table, _)), Some(lut)) =
-            (&self.res, &self.vertices, &self.region_table, &self.lut)
+        let (Some(res), Some((vbuf, _)), Some((table, _)), Some(bind)) =
+            (&self.res, &self.vertices, &self.region_table, &self.bind)
         else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
-        let bind = self.bind.get_or_insert_with(|| {
-            let lut_view = lut
-                .texture
-                .create_view(&wgpu::TextureViewDescriptor::default());
-            let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
-            dev.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("composite"),
-                layout: &self.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: self.globals.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&res.src_view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: wgpu::BindingResource::TextureView(&lut_view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
-                        resource: wgpu::BindingResource::Sampler(&self.sampler),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 5,
-                        resource: wgpu::BindingResource::TextureView(&table_view),
-                    },
-                ],
-            })
-        });
         let q = &self.queue;
         if !vb.is_empty() {
             q.write_buffer(vbuf, 0, vb);
@@ -802,24 +921,9 @@ impl Compositor for GpuCompositor {
         }
         let vertex_count = self.scratch_vertices.len() as u32;
         if vertex_count > 0 {
-            let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("composite"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &res.dst_view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Load,
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
+            let mut pass = atlas_pass(&mut enc, &res.dst_view);
             pass.set_pipeline(&self.pipelines[pipeline]);
-            pass.set_bind_group(0, &*bind, &[]);
+            pass.set_bind_group(0, bind, &[]);
             pass.set_vertex_buffer(0, vbuf.slice(..vb.len() as u64));
             pass.draw(0..vertex_count, 0..1);
         }
