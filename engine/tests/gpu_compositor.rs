@@ -33,7 +33,11 @@ const H: u32 = 216;
 const TOLERANCE: u8 = 2;
 
 fn camera() -> Camera {
-    let mut k = Intrinsics::from_hfov(W, H, 38f64.to_radians());
+    camera_sized(W, H)
+}
+
+fn camera_sized(w: u32, h: u32) -> Camera {
+    let mut k = Intrinsics::from_hfov(w, h, 38f64.to_radians());
     k.k1 = -0.06;
     head_camera(
         &Mount {
@@ -112,13 +116,17 @@ fn config_with_radius(radius: u32) -> KeyConfig {
 }
 
 fn lines(cam: &Camera) -> Vec<PreparedLine> {
+    lines_sized(cam, W, H)
+}
+
+fn lines_sized(cam: &Camera, w: u32, h: u32) -> Vec<PreparedLine> {
     vec![
         prepare_line(
             cam,
             &GroundStrip::football_line(47.0, 0.25),
             &Crown::default(),
-            W,
-            H,
+            w,
+            h,
             [255, 215, 0],
             0.95,
         ),
@@ -126,8 +134,8 @@ fn lines(cam: &Camera) -> Vec<PreparedLine> {
             cam,
             &GroundStrip::football_line(53.5, 0.25),
             &Crown::default(),
-            W,
-            H,
+            w,
+            h,
             [30, 90, 255],
             0.8,
         ),
@@ -135,10 +143,14 @@ fn lines(cam: &Camera) -> Vec<PreparedLine> {
 }
 
 fn make_frame(format: PixelFormat) -> (FrameLayout, Vec<u8>) {
-    let layout = FrameLayout::packed(format, W, H).unwrap();
+    make_frame_sized(format, W, H)
+}
+
+fn make_frame_sized(format: PixelFormat, w: u32, h: u32) -> (FrameLayout, Vec<u8>) {
+    let layout = FrameLayout::packed(format, w, h).unwrap();
     let mut data = vec![0u8; layout.size];
-    for y in 0..H {
-        for x in 0..W {
+    for y in 0..h {
+        for x in 0..w {
             let rgb = picture(x, y);
             if let Some(o) = format.rgb_offsets() {
                 let i = rgb_index(&layout, x, y);
@@ -198,6 +210,37 @@ fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
             );
             assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
         }
+    }
+}
+
+#[test]
+fn odd_frame_sizes_agree_on_both_compositors() {
+    // An odd width and height: the last tile row and column are partial and the last chroma
+    // sites hold a single column or row; the lines run down to the bottom row.
+    let (w, h) = (W - 1, H - 1);
+    let cam = camera_sized(w, h);
+    let lines = lines_sized(&cam, w, h);
+    let mut gpu = gpu().with_crew(Crew::new(2));
+    let mut cpu = CpuCompositor::new();
+    let key = key();
+    for format in PixelFormat::ALL {
+        let mut out = Vec::new();
+        for c in [&mut cpu as &mut dyn Compositor, &mut gpu] {
+            let (layout, mut data) = make_frame_sized(format, w, h);
+            let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+            assert!(c.composite(&mut frame, &lines, &key).unwrap().tiles > 0);
+            out.push(data);
+        }
+        let (layout, clean) = make_frame_sized(format, w, h);
+        let d = max_diff(&out[0], &out[1]);
+        assert!(d <= TOLERANCE, "{format} {w}x{h}: max difference {d}");
+        assert!(max_diff(&out[0], &clean) > 60, "{format}: nothing drawn");
+        let last_row = layout.planes[0].offset + (h as usize - 1) * layout.planes[0].stride;
+        let row = last_row..last_row + layout.planes[0].stride;
+        assert!(
+            max_diff(&out[0][row.clone()], &clean[row]) > 0,
+            "{format}: nothing drawn in the bottom row"
+        );
     }
 }
 

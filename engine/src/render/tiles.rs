@@ -5,7 +5,7 @@
 //! (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over its
 //! site). Alpha is 255.
 
-use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, rgb_index, yuv_indices};
+use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, Plane, rgb_index};
 
 use super::PreparedLine;
 use super::crew::Crew;
@@ -268,46 +268,191 @@ pub fn scatter_from(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew
         });
         return;
     }
-    let (w, h) = (layout.width, layout.height);
-    let format = layout.format;
-    let stride = TileAtlas::STRIDE;
-    let (sx, sy) = match format {
-        PixelFormat::I420 | PixelFormat::Nv12 => (2, 2),
-        PixelFormat::Uyvy => (2, 1),
-        _ => (1, 1),
+    scatter_yuv(data, frame, plan, crew);
+}
+
+/// What one crew member writes of a YUV frame in [`scatter_from`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum YuvShare {
+    /// Nothing (a plane the format does not have).
+    #[default]
+    None,
+    /// A 4:2:0 luma plane.
+    Luma,
+    /// A 4:2:0 chroma plane of one component (1 = Cb, 2 = Cr).
+    Chroma(usize),
+    /// A 4:2:0 plane of interleaved Cb, Cr.
+    ChromaPairs,
+    /// A band of a packed 4:2:2 (U Y V Y) plane holding tile row `ty`.
+    Packed(u32),
+}
+
+/// [`scatter_from`] for YUV frames: the planes (4:2:0) or bands of tile rows (packed 4:2:2)
+/// shared out over `crew`. Chroma takes the mean of the pixels sharing its site.
+fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Crew) {
+    let layout = frame.layout;
+    let (w, h) = (layout.width as usize, layout.height as usize);
+    let [p0, p1, p2] = layout.planes;
+    let write = |share: YuvShare, dst: &mut [u8], stride: usize| {
+        write_yuv_share(data, plan, (w as u32, h as u32), share, dst, stride);
+    };
+    if layout.format == PixelFormat::Uyvy {
+        let bands = frame.data[p0.offset..].chunks_mut(p0.stride * TILE as usize);
+        crew.run(bands.enumerate(), |(band, dst)| {
+            write(YuvShare::Packed(band as u32), dst, p0.stride);
+        });
+        return;
+    }
+    // Each plane's bytes (offset, length) and share, in buffer order.
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let extent = |p: Plane, rows: usize, bytes: usize| (p.offset, (rows - 1) * p.stride + bytes);
+    let mut planes = match layout.format {
+        PixelFormat::I420 => [
+            (extent(p0, h, w), YuvShare::Luma, p0.stride),
+            (extent(p1, ch, cw), YuvShare::Chroma(1), p1.stride),
+            (extent(p2, ch, cw), YuvShare::Chroma(2), p2.stride),
+        ],
+        PixelFormat::Nv12 => [
+            (extent(p0, h, w), YuvShare::Luma, p0.stride),
+            (extent(p1, ch, 2 * cw), YuvShare::ChromaPairs, p1.stride),
+            ((usize::MAX, 0), YuvShare::None, 0),
+        ],
+        _ => return,
+    };
+    planes.sort_by_key(|((offset, _), ..)| *offset);
+    // Split the buffer into the planes' own slices (a layout whose planes overlap was refused
+    // when the frame was made; here it would leave the frame alone).
+    let mut rest: &mut [u8] = frame.data;
+    let mut consumed = 0;
+    let mut shares: [(&mut [u8], YuvShare, usize); 3] = Default::default();
+    for (slot, ((offset, len), share, stride)) in shares.iter_mut().zip(planes) {
+        if share == YuvShare::None {
+            continue;
+        }
+        let tail = std::mem::take(&mut rest);
+        let Some(tail) = offset
+            .checked_sub(consumed)
+            .and_then(|gap| tail.get_mut(gap..))
+        else {
+            return;
+        };
+        if tail.len() < len {
+            return;
+        }
+        let (plane, tail) = tail.split_at_mut(len);
+        *slot = (plane, share, stride);
+        rest = tail;
+        consumed = offset + len;
+    }
+    crew.run(shares.into_iter(), |(dst, share, stride)| {
+        write(share, dst, stride);
+    });
+}
+
+/// Writes `share` of every planned tile from the atlas `data` into `dst`, a plane (rows from 0)
+/// or, for [`YuvShare::Packed`], the band of rows of its tile row.
+fn write_yuv_share(
+    data: &[u8],
+    plan: &TilePlan,
+    (w, h): (u32, u32),
+    share: YuvShare,
+    dst: &mut [u8],
+    stride: usize,
+) {
+    let sy = if matches!(share, YuvShare::Packed(_)) {
+        1
+    } else {
+        2
     };
     for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
-        let (ox, oy) = TileAtlas::cell_origin(i);
-        let x_end = (tx * TILE + TILE).min(w);
-        let y_end = (ty * TILE + TILE).min(h);
-        let at = |fx: u32, fy: u32| {
-            let ax = ox + HALO + fx - tx * TILE;
-            let ay = oy + HALO + fy - ty * TILE;
-            ay as usize * stride + ax as usize * 4
+        let band_row0 = match share {
+            YuvShare::None => return,
+            YuvShare::Packed(band) if band != ty => continue,
+            YuvShare::Packed(_) => (ty * TILE) as usize,
+            _ => 0,
         };
-        let mut fy = ty * TILE;
-        while fy < y_end {
-            let mut fx = tx * TILE;
-            while fx < x_end {
-                let (mut cb, mut cr, mut n) = (0u32, 0u32, 0u32);
-                for yy in fy..(fy + sy).min(h) {
-                    for xx in fx..(fx + sx).min(w) {
-                        let o = at(xx, yy);
-                        if let Some([iy, _, _]) = yuv_indices(layout, xx, yy) {
-                            frame.data[iy] = data[o];
-                        }
-                        cb += u32::from(data[o + 1]);
-                        cr += u32::from(data[o + 2]);
-                        n += 1;
+        let (ox, oy) = TileAtlas::cell_origin(i);
+        let (x0, y0) = (tx * TILE, ty * TILE);
+        let (x1, y1) = ((x0 + TILE).min(w), (y0 + TILE).min(h));
+        let at = |fx: u32, fy: u32| {
+            (oy + HALO + fy - y0) as usize * TileAtlas::STRIDE + (ox + HALO + fx - x0) as usize * 4
+        };
+        // Mean of component `c` over the pixels of the chroma site at (fx, fy).
+        let mean = |fx: u32, fy: u32, c: usize| {
+            let (mut sum, mut n) = (0u32, 0u32);
+            for yy in fy..(fy + sy).min(h) {
+                for xx in fx..(fx + 2).min(w) {
+                    sum += u32::from(data[at(xx, yy) + c]);
+                    n += 1;
+                }
+            }
+            ((sum + n / 2) / n) as u8
+        };
+        match share {
+            YuvShare::Luma => {
+                let n = (x1 - x0) as usize;
+                for fy in y0..y1 {
+                    let src = &data[at(x0, fy)..][..n * 4];
+                    let row = &mut dst[fy as usize * stride + x0 as usize..][..n];
+                    for (d, s) in row.iter_mut().zip(src.chunks_exact(4)) {
+                        *d = s[0];
                     }
                 }
-                if let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) {
-                    frame.data[icb] = ((cb + n / 2) / n) as u8;
-                    frame.data[icr] = ((cr + n / 2) / n) as u8;
-                }
-                fx += sx;
             }
-            fy += sy;
+            YuvShare::Chroma(_) | YuvShare::ChromaPairs => {
+                // Whole 2x2 sites from two atlas rows at once; sites cut by the frame's right
+                // or bottom edge through `mean`.
+                let (comps, step) = match share {
+                    YuvShare::Chroma(c) => ([c, c], 1),
+                    _ => ([1, 2], 2),
+                };
+                let whole = ((x1 - x0) / 2) as usize;
+                for fy in (y0..y1).step_by(2) {
+                    let row = &mut dst[(fy / 2) as usize * stride + (x0 / 2) as usize * step..];
+                    let sites = whole * step;
+                    if fy + 1 < h {
+                        let a = &data[at(x0, fy)..][..whole * 8];
+                        let b = &data[at(x0, fy + 1)..][..whole * 8];
+                        for (k, (pa, pb)) in a.chunks_exact(8).zip(b.chunks_exact(8)).enumerate() {
+                            for (j, &c) in comps.iter().enumerate().take(step) {
+                                let sum = u32::from(pa[c])
+                                    + u32::from(pa[4 + c])
+                                    + u32::from(pb[c])
+                                    + u32::from(pb[4 + c]);
+                                row[k * step + j] = ((sum + 2) / 4) as u8;
+                            }
+                        }
+                    }
+                    let first = if fy + 1 < h { sites / step } else { 0 };
+                    for k in first..((x1 - x0).div_ceil(2) as usize) {
+                        let fx = x0 + 2 * k as u32;
+                        for (j, &c) in comps.iter().enumerate().take(step) {
+                            row[k * step + j] = mean(fx, fy, c);
+                        }
+                    }
+                }
+            }
+            YuvShare::Packed(_) => {
+                let whole = ((x1 - x0) / 2) as usize;
+                for fy in y0..y1 {
+                    let row = &mut dst[(fy as usize - band_row0) * stride + x0 as usize * 2..];
+                    let src = &data[at(x0, fy)..][..whole * 8];
+                    for (site, p) in row.chunks_exact_mut(4).zip(src.chunks_exact(8)) {
+                        let mean2 =
+                            |c: usize| (u32::from(p[c]) + u32::from(p[4 + c])).div_ceil(2) as u8;
+                        site.copy_from_slice(&[mean2(1), p[0], mean2(2), p[4]]);
+                    }
+                    // A last site cut by the frame's right edge holds one pixel.
+                    if (x1 - x0) % 2 == 1 {
+                        let fx = x1 - 1;
+                        let site = &mut row[whole * 4..];
+                        site[0] = mean(fx, fy, 1);
+                        site[1] = data[at(fx, fy)];
+                        site[2] = mean(fx, fy, 2);
+                    }
+                }
+            }
+            YuvShare::None => return,
         }
     }
 }
