@@ -210,9 +210,12 @@ impl KeyLut {
     #[inline(always)]
     pub(crate) fn lookup_site(&self, y: u8, site: ChromaSite) -> u32 {
         let sy = self.steps[0][y as usize];
-        let cell = ((sy >> 8) + site.offset) as usize;
-        let q = self.cells.get(cell).copied().unwrap_or(0);
-        trilinear(q, sy & 0xff, site.wcb, site.wcr)
+        trilinear(
+            self.cell((sy >> 8) + site.offset),
+            sy & 0xff,
+            site.wcb,
+            site.wcr,
+        )
     }
 
     /// Fixed-point keys of the two pixels of a chroma site (lumas `y0`, `y1`): equal to two
@@ -225,12 +228,7 @@ impl KeyLut {
     #[inline(always)]
     pub(crate) fn lookup_pair(&self, y0: u8, y1: u8, site: ChromaSite) -> [u32; 2] {
         let (s0, s1) = (self.steps[0][y0 as usize], self.steps[0][y1 as usize]);
-        let cell = |s: u32| {
-            self.cells
-                .get(((s >> 8) + site.offset) as usize)
-                .copied()
-                .unwrap_or(0)
-        };
+        let cell = |s: u32| self.cell((s >> 8) + site.offset);
         trilinear_pair(
             [cell(s0), cell(s1)],
             [s0 & 0xff, s1 & 0xff],
@@ -285,9 +283,18 @@ impl KeyLut {
         let (iy, wy) = position(&self.rgb[0]);
         let (icb, wcb) = position(&self.rgb[1]);
         let (icr, wcr) = position(&self.rgb[2]);
-        let cell = (iy + n * (icb + n * icr)) as usize;
-        let q = self.cells.get(cell).copied().unwrap_or(0);
-        (q, [wy, wcb, wcr])
+        (self.cell(iy + n * (icb + n * icr)), [wy, wcb, wcr])
+    }
+
+    /// The packed corners of the cell whose lower corner has index `index` (0 past the end:
+    /// lookups never panic).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    fn cell(&self, index: u32) -> u64 {
+        self.cells.get(index as usize).copied().unwrap_or(0)
     }
 
     /// The node value at (iy, icb, icr), 0..=255; `None` past the edge.

@@ -43,7 +43,8 @@ pub struct Globals {
 }
 
 /// Region slots a pipeline tests per pixel (the shader's `MAX_TILE_REGIONS`): each frame uses
-/// the smallest that holds every tile's list, as each slot costs every pixel a texture read.
+/// the smallest that holds every tile's list, as each slot costs every pixel a comparison and
+/// its vertices an interpolated position.
 const REGION_SLOTS: [usize; 4] = [0, 2, 4, MAX_TILE_REGIONS];
 
 /// Regions per row of the region table texture (two texels each). Keep in sync with
@@ -96,10 +97,11 @@ struct Resources {
     readback: wgpu::Buffer,
 }
 
-/// The key LUTs as a 2-D texture of (Y, Cb) slices, one per palette and Cr node, laid out
-/// row by row in a square-ish grid of `columns` slices per row: texel (iy, icb) of the slice of palette p and node
-/// icr holds the node values at icr (red) and icr + 1 (green; icr itself on the last node),
-/// so one bilinear sample gives the (Y, Cb) interpolation on both sides of a Cr cell.
+/// The key LUTs as a 2-D texture of (Y, Cb) slices, one per palette and Cr node, laid out row
+/// by row in a square-ish grid of `columns` slices per row: texel (iy, icb) of the slice of
+/// palette p and node icr holds the node values at icr (red) and icr + 1 (green; icr itself on
+/// the last node), so one bilinear sample gives the (Y, Cb) interpolation on both sides of a
+/// Cr cell.
 struct LutTexture {
     texture: wgpu::Texture,
     generation: u64,
@@ -346,14 +348,8 @@ impl GpuCompositor {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         self.queue.write_buffer(vbuf, 0, bytes);
-        let globals = Globals {
-            atlas_size: [ATLAS_WIDTH as f32, (res.rows * CELL) as f32],
-            lut_texel: [1.0; 2],
-            lut_size: LUT_SIZE as f32,
-            lut_columns: 1,
-        };
         self.queue
-            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
+            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_now()));
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -563,8 +559,20 @@ impl GpuCompositor {
         (slots * (HALO as usize + 1) + radius) * 2 + usize::from(rgb)
     }
 
-    /// Makes sure the region table texture has rows for `scratch_regions` (growing by powers
-    /// of two; at least one row, as a binding).
+    /// The uniforms for the current atlas and key LUT textures.
+    fn globals_now(&self) -> Globals {
+        let lut = self.lut.as_ref();
+        Globals {
+            atlas_size: [
+                ATLAS_WIDTH as f32,
+                self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
+            ],
+            lut_texel: lut.map_or([1.0; 2], |l| l.extent.map(|e| 1.0 / e as f32)),
+            lut_size: lut.map_or(2.0, |l| l.size as f32),
+            lut_columns: lut.map_or(1, |l| l.columns),
+        }
+    }
+
     /// Makes the bind group over the current buffers and textures, unless it is in place.
     fn ensure_bind_group(&mut self) -> Result<(), RenderError> {
         if self.bind.is_some() {
@@ -608,6 +616,8 @@ impl GpuCompositor {
         Ok(())
     }
 
+    /// Makes sure the region table texture has rows for `scratch_regions` (growing by powers
+    /// of two; at least one row, as a binding).
     fn ensure_region_table(&mut self) {
         let rows = (self.scratch_regions.len() as u32)
             .div_ceil(2 * REGIONS_PER_ROW)
@@ -838,16 +848,7 @@ impl Compositor for GpuCompositor {
             }
         }
         self.ensure_region_table();
-        let lut = self.lut.as_ref();
-        let globals = Globals {
-            atlas_size: [
-                ATLAS_WIDTH as f32,
-                self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
-            ],
-            lut_texel: lut.map_or([1.0; 2], |l| l.extent.map(|e| 1.0 / e as f32)),
-            lut_size: lut.map_or(2.0, |l| l.size as f32),
-            lut_columns: lut.map_or(1, |l| l.columns),
-        };
+        let globals = self.globals_now();
         let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
         self.ensure_bind_group()?;
         let dev = &self.device;
