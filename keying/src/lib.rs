@@ -31,8 +31,8 @@
 //!   `255 * i / (n - 1)`; n = 33 by default, 65 for finer edges. Lookups are trilinear:
 //!   [`KeyLut::lookup`] in f32 (the reference); the keyer's YUV path uses exact integer weights
 //!   (byte inputs fall on multiples of 1/255 of a cell), its RGB path the same BT.709 matrix in
-//!   fixed point with each position rounded to 1/255 of a cell (at most `0.5 / (n - 1)` code
-//!   values).
+//!   fixed point (three per-channel table reads and two additions give all three positions)
+//!   with each position rounded to 1/255 of a cell (at most `0.5 / (n - 1)` code values).
 //! - **Min-filter**: the key of a pixel is the minimum over its `(2r + 1)^2` neighbourhood
 //!   (r = `min_filter_radius`, pixels; default 1 = 3x3, 0 = off), clipped at the frame's edges,
 //!   so the line does not bleed into thin dark edges (1st & Ten's neighbourhood alpha).

@@ -41,13 +41,18 @@ pub struct KeyLut {
     /// byte `dcb + 2 * dcr + 4 * dy` = corner (iy + dy, icb + dcb, icr + dcr). One load per
     /// lookup.
     cells: Vec<u64>,
-    /// BT.709 RGB to LUT position, per axis (Y, Cb, Cr): offset and R, G, B coefficients in
-    /// 1/255 cell units scaled by 2^[`RGB_FRACTION_BITS`] (the matrix of `rgb_to_ycbcr709`).
-    rgb: [[i32; 4]; 3],
+    /// BT.709 RGB to LUT position as three table lookups and two additions: per channel (R,
+    /// G, B) and byte value, that channel's share of the Y, Cb and Cr positions packed in
+    /// [`RGB_FIELD_BITS`]-bit fields (see `rgb_position_tables`).
+    rgb: Box<[[u64; 256]; 3]>,
 }
 
 /// Fractional bits of the fixed-point RGB to LUT position conversion.
-const RGB_FRACTION_BITS: u32 = 12;
+const RGB_FRACTION_BITS: u32 = 6;
+/// Width of each axis' field in the packed RGB position tables.
+const RGB_FIELD_BITS: u32 = 21;
+/// Mask of a rounded LUT position (1/255 cell units; at most 255 * 128 < 2^15).
+const RGB_POSITION_MASK: u64 = (1 << 15) - 1;
 impl fmt::Debug for KeyLut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyLut")
@@ -117,7 +122,7 @@ impl KeyLut {
             }
         }
         let cells = pack_cells(size, &data);
-        let rgb = rgb_position_matrix(size);
+        let rgb = rgb_position_tables(size);
         Ok(Self {
             size,
             data,
@@ -272,17 +277,18 @@ impl KeyLut {
     #[inline(always)]
     fn rgb_cell(&self, r: u8, g: u8, b: u8) -> (u64, [u32; 3]) {
         let n = self.size as u32;
-        let last = (255 * (n - 1)) as i32;
-        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
-        let position = |m: &[i32; 4]| {
-            let p = ((m[0] + m[1] * r + m[2] * g + m[3] * b) >> RGB_FRACTION_BITS).clamp(0, last)
-                as u32;
-            let lower = (p / 255).min(n - 2);
+        let sum = self.rgb[0][r as usize] + self.rgb[1][g as usize] + self.rgb[2][b as usize];
+        // Every position lies inside the lattice (BT.709 of full-range RGB spans code values
+        // 16..=240), so the lower node is at most n - 2 without a clamp.
+        let position = |axis: u32| {
+            let p =
+                ((sum >> (axis * RGB_FIELD_BITS + RGB_FRACTION_BITS)) & RGB_POSITION_MASK) as u32;
+            let lower = p / 255;
             (lower, p - lower * 255)
         };
-        let (iy, wy) = position(&self.rgb[0]);
-        let (icb, wcb) = position(&self.rgb[1]);
-        let (icr, wcr) = position(&self.rgb[2]);
+        let (iy, wy) = position(0);
+        let (icb, wcb) = position(1);
+        let (icr, wcr) = position(2);
         (self.cell(iy + n * (icb + n * icr)), [wy, wcb, wcr])
     }
 
@@ -414,23 +420,36 @@ fn pack_cells(n: usize, data: &[u8]) -> Vec<u64> {
     cells
 }
 
-/// The affine map of `rgb_to_ycbcr709`, read off the function itself (so there is one
-/// matrix), scaled to LUT positions in 1/255 cell units times 2^[`RGB_FRACTION_BITS`], with
-/// half a unit added to the offset so the shift rounds to nearest.
-fn rgb_position_matrix(n: usize) -> [[i32; 4]; 3] {
+/// The packed per-channel tables of `KeyLut::rgb`. The affine map of `rgb_to_ycbcr709` (read
+/// off the function itself, so there is one matrix), scaled to LUT positions in 1/255 cell
+/// units times 2^[`RGB_FRACTION_BITS`], is split by channel: entry `v` of channel `c` holds,
+/// per axis, `coefficient * v` rounded, lifted by the channel's smallest share over 0..=255 so
+/// no field is ever negative. The R table also carries the origin, less those lifts, plus half
+/// a unit, so the sum of the three entries is each axis' position (rounded to nearest when
+/// shifted right by the fraction bits), and every partial sum stays inside its field.
+fn rgb_position_tables(n: usize) -> Box<[[u64; 256]; 3]> {
     let f = |r: f32, g: f32, b: f32| rgb_to_ycbcr709(r, g, b).map(f64::from);
     let origin = f(0.0, 0.0, 0.0);
     let columns = [f(255.0, 0.0, 0.0), f(0.0, 255.0, 0.0), f(0.0, 0.0, 255.0)];
     let scale = (n - 1) as f64 * f64::from(1_u32 << RGB_FRACTION_BITS);
-    let mut m = [[0_i32; 4]; 3];
-    for (axis, row) in m.iter_mut().enumerate() {
-        row[0] =
-            (origin[axis] * scale + f64::from(1_u32 << (RGB_FRACTION_BITS - 1))).round() as i32;
-        for (c, column) in columns.iter().enumerate() {
-            row[c + 1] = ((column[axis] - origin[axis]) / 255.0 * scale).round() as i32;
+    let mut tables = Box::new([[0_u64; 256]; 3]);
+    for axis in 0..3 {
+        let slope = columns.map(|c| (c[axis] - origin[axis]) / 255.0 * scale);
+        // A channel's smallest share is at 0 or at 255.
+        let lift = slope.map(|s| (-s * 255.0).max(0.0).round());
+        let base = origin[axis] * scale - lift.iter().sum::<f64>()
+            + f64::from(1_u32 << (RGB_FRACTION_BITS - 1));
+        for (channel, table) in tables.iter_mut().enumerate() {
+            for (v, entry) in table.iter_mut().enumerate() {
+                let mut share = (slope[channel] * v as f64).round() + lift[channel];
+                if channel == 0 {
+                    share += base.round();
+                }
+                *entry += (share.max(0.0) as u64) << (axis as u32 * RGB_FIELD_BITS);
+            }
         }
     }
-    m
+    tables
 }
 
 fn check_size(size: usize) -> Result<(), KeyError> {
@@ -482,7 +501,7 @@ mod tests {
                 let fast = lut.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT;
                 let [y, cb, cr] = rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b));
                 let exact = lut.lookup(snap(y), snap(cb), snap(cr));
-                // Equal except where the float position lies within 2^-12 of a rounding tie.
+                // Equal except where the float position lies within 1/32 of a unit of a rounding tie.
                 worst = worst.max((fast - exact).abs());
                 assert!(
                     (fast - exact).abs() <= 1.0 / 255.0,
@@ -490,6 +509,33 @@ mod tests {
                 );
             }
             assert!(worst < 0.5, "n={n}");
+        }
+    }
+
+    #[test]
+    fn rgb_positions_stay_inside_their_fields_and_the_lattice() {
+        // Fields never go negative (entries are unsigned) and every partial sum is at most the
+        // sum of the three channels' largest fields: below that bound nothing carries into the
+        // next field, and the lower node is at most n - 2.
+        for n in [2, 3, 33, 65, MAX_LUT_SIZE] {
+            let tables = rgb_position_tables(n);
+            for axis in 0..3 {
+                let field = |e: u64| (e >> (axis * RGB_FIELD_BITS)) & ((1 << RGB_FIELD_BITS) - 1);
+                let largest: u64 = tables
+                    .iter()
+                    .map(|t| t.iter().map(|&e| field(e)).max().unwrap_or(0))
+                    .sum();
+                assert!(
+                    largest < 1 << RGB_FIELD_BITS,
+                    "n={n} axis {axis}: {largest}"
+                );
+                let position = largest >> RGB_FRACTION_BITS;
+                assert!(position <= RGB_POSITION_MASK, "n={n} axis {axis}");
+                assert!(
+                    position < 255 * (n as u64 - 1),
+                    "n={n} axis {axis}: {position}"
+                );
+            }
         }
     }
 
