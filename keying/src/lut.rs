@@ -41,18 +41,17 @@ pub struct KeyLut {
     /// byte `dcb + 2 * dcr + 4 * dy` = corner (iy + dy, icb + dcb, icr + dcr). One load per
     /// lookup.
     cells: Vec<u64>,
-    /// BT.709 RGB to LUT position as three table lookups and two additions: per channel (R,
-    /// G, B) and byte value, that channel's share of the Y, Cb and Cr positions packed in
-    /// [`RGB_FIELD_BITS`]-bit fields (see `rgb_position_tables`).
-    rgb: Box<[[u64; 256]; 3]>,
+    /// BT.709 RGB to LUT position as three table reads and two additions: per channel (R, G,
+    /// B) and byte value, that channel's share of the Y, Cb and Cr positions (lanes 0..3; lane
+    /// 3 is 0), see `rgb_position_tables`.
+    rgb: Box<RgbTables>,
 }
 
+/// Per channel (R, G, B) and byte value: the shares of the Y, Cb and Cr positions, and a 0.
+type RgbTables = [[[u32; 4]; 256]; 3];
+
 /// Fractional bits of the fixed-point RGB to LUT position conversion.
-const RGB_FRACTION_BITS: u32 = 6;
-/// Width of each axis' field in the packed RGB position tables.
-const RGB_FIELD_BITS: u32 = 21;
-/// Mask of a rounded LUT position (1/255 cell units; at most 255 * 128 < 2^15).
-const RGB_POSITION_MASK: u64 = (1 << 15) - 1;
+const RGB_FRACTION_BITS: u32 = 12;
 impl fmt::Debug for KeyLut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyLut")
@@ -263,9 +262,74 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn lookup_rgb_pair(&self, p0: [u8; 3], p1: [u8; 3]) -> [u32; 2] {
-        let (q0, w0) = self.rgb_cell(p0[0], p0[1], p0[2]);
-        let (q1, w1) = self.rgb_cell(p1[0], p1[1], p1[2]);
-        trilinear_pair([q0, q1], [w0[0], w1[0]], [w0[1], w1[1]], [w0[2], w1[2]])
+        #[cfg(target_feature = "sse2")]
+        {
+            self.rgb_pair_sse2(p0, p1)
+        }
+        #[cfg(not(target_feature = "sse2"))]
+        {
+            [p0, p1].map(|[r, g, b]| self.lookup_fixed_rgb(r, g, b))
+        }
+    }
+
+    /// [`KeyLut::lookup_rgb_pair`] in SSE2 lanes from the table reads on: both pixels'
+    /// positions as 16-bit lanes (below 2^15), the lower nodes by a multiply-high division by
+    /// 255 (exact below 2^16), the weights as the remainders, the cell indices by one
+    /// `pmaddwd` with the axis strides (at most 128 * 16,641), and the weight vectors of
+    /// `trilinear_pair_sse2` by unpacking, without going through scalar registers.
+    #[cfg(target_feature = "sse2")]
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    fn rgb_pair_sse2(&self, p0: [u8; 3], p1: [u8; 3]) -> [u32; 2] {
+        use safe_arch::{
+            add_i32_m128i, get_i32_from_m128i_s, m128i, mul_i16_horizontal_add_m128i,
+            mul_i16_keep_low_m128i, mul_u16_keep_high_m128i, pack_i32_to_i16_m128i,
+            set_splat_i16_m128i, shr_imm_u16_m128i, shr_imm_u32_m128i, shuffle_ai_f32_all_m128i,
+            sub_i16_m128i, unpack_high_i16_m128i, unpack_high_i32_m128i, unpack_low_i16_m128i,
+            unpack_low_i32_m128i, zeroed_m128i,
+        };
+        const SHIFT: i32 = RGB_FRACTION_BITS as i32;
+        let t = &*self.rgb;
+        let sum = |[r, g, b]: [u8; 3]| {
+            let at = |c: usize, v: u8| m128i::from(t[c][v as usize]);
+            shr_imm_u32_m128i::<SHIFT>(add_i32_m128i(add_i32_m128i(at(0, r), at(1, g)), at(2, b)))
+        };
+        // 16-bit lanes: Y, Cb, Cr, 0 of pixel 0, then of pixel 1.
+        let position = pack_i32_to_i16_m128i(sum(p0), sum(p1));
+        let lower = shr_imm_u16_m128i::<7>(mul_u16_keep_high_m128i(
+            position,
+            set_splat_i16_m128i(0x8081_u16 as i16),
+        ));
+        let weight = sub_i16_m128i(
+            position,
+            mul_i16_keep_low_m128i(lower, set_splat_i16_m128i(255)),
+        );
+        let n = self.size as i16;
+        let strides = m128i::from([1, n, n * n, 0, 1, n, n * n, 0]);
+        // 32-bit lanes: iy + n icb, n^2 icr of pixel 0, then of pixel 1; summed in lanes 0, 2.
+        let index = mul_i16_horizontal_add_m128i(lower, strides);
+        let index = add_i32_m128i(index, shuffle_ai_f32_all_m128i::<0b10_11_00_01>(index));
+        let i0 = get_i32_from_m128i_s(index) as u32;
+        let i1 = get_i32_from_m128i_s(shuffle_ai_f32_all_m128i::<0b10>(index)) as u32;
+        // Weight pairs (255 - w, w) in 32-bit lanes: Y, Cb, Cr, - of each pixel.
+        let complement = sub_i16_m128i(set_splat_i16_m128i(255), weight);
+        let pairs0 = unpack_low_i16_m128i(complement, weight);
+        let pairs1 = unpack_high_i16_m128i(complement, weight);
+        // [Y0, Y1, Cb0, Cb1] and [Cr0, Cr1, -, -] pairs.
+        let low = unpack_low_i32_m128i(pairs0, pairs1);
+        let high = unpack_high_i32_m128i(pairs0, pairs1);
+        trilinear_pair_sse2(
+            [self.cell(i0), self.cell(i1)],
+            [
+                shuffle_ai_f32_all_m128i::<0b10_10_10_10>(low),
+                shuffle_ai_f32_all_m128i::<0b11_11_11_11>(low),
+            ],
+            shuffle_ai_f32_all_m128i::<0b01_01_00_00>(high),
+            unpack_low_i16_m128i(low, zeroed_m128i()),
+        )
     }
 
     /// The cell of an RGB pixel's rounded LUT position (see [`KeyLut::lookup_fixed_rgb`]) and
@@ -277,12 +341,12 @@ impl KeyLut {
     #[inline(always)]
     fn rgb_cell(&self, r: u8, g: u8, b: u8) -> (u64, [u32; 3]) {
         let n = self.size as u32;
-        let sum = self.rgb[0][r as usize] + self.rgb[1][g as usize] + self.rgb[2][b as usize];
+        let t = &*self.rgb;
+        let (r, g, b) = (t[0][r as usize], t[1][g as usize], t[2][b as usize]);
         // Every position lies inside the lattice (BT.709 of full-range RGB spans code values
         // 16..=240), so the lower node is at most n - 2 without a clamp.
-        let position = |axis: u32| {
-            let p =
-                ((sum >> (axis * RGB_FIELD_BITS + RGB_FRACTION_BITS)) & RGB_POSITION_MASK) as u32;
+        let position = |axis: usize| {
+            let p = (r[axis] + g[axis] + b[axis]) >> RGB_FRACTION_BITS;
             let lower = p / 255;
             (lower, p - lower * 255)
         };
@@ -349,6 +413,33 @@ fn trilinear(q: u64, wy: u32, wcb: u32, wcr: u32) -> u32 {
 )]
 #[inline(always)]
 fn trilinear_pair(q: [u64; 2], wy: [u32; 2], wcb: [u32; 2], wcr: [u32; 2]) -> [u32; 2] {
+    use safe_arch::{m128i, set_splat_i32_m128i};
+    // Weight pairs (255 - w, w) as the two 16-bit halves of a 32-bit lane.
+    let pair = |w: u32| (w << 16) | (255 - w);
+    let (cr0, cr1) = (pair(wcr[0]), pair(wcr[1]));
+    trilinear_pair_sse2(
+        q,
+        wcb.map(|w| set_splat_i32_m128i(pair(w) as i32)),
+        m128i::from([cr0, cr0, cr1, cr1]),
+        m128i::from([255 - wy[0], wy[0], 255 - wy[1], wy[1]]),
+    )
+}
+
+/// The SSE2 lanes of [`trilinear_pair`], given its weights as vectors: per cell, its Cb weight
+/// pair `(255 - w) | w << 16` in every 32-bit lane; the Cr pairs of cell 0 (twice), then of
+/// cell 1 (twice); the Y weights `255 - wy0, wy0, 255 - wy1, wy1` in 32-bit lanes.
+#[cfg(target_feature = "sse2")]
+#[allow(
+    clippy::inline_always,
+    reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+)]
+#[inline(always)]
+fn trilinear_pair_sse2(
+    q: [u64; 2],
+    cb: [safe_arch::m128i; 2],
+    cr: safe_arch::m128i,
+    w_y: safe_arch::m128i,
+) -> [u32; 2] {
     use safe_arch::{
         add_i32_m128i, add_i64_m128i, get_i64_from_m128i_s, m128i, mul_i16_horizontal_add_m128i,
         mul_widen_u32_odd_m128i, pack_i32_to_i16_m128i, set_splat_i32_m128i, shr_imm_u64_m128i,
@@ -356,29 +447,18 @@ fn trilinear_pair(q: [u64; 2], wy: [u32; 2], wcb: [u32; 2], wcr: [u32; 2]) -> [u
         zeroed_m128i,
     };
     const BIAS: i32 = 32_768;
-    // Weight pairs (255 - w, w) as the two 16-bit halves of a 32-bit lane.
-    let pair = |w: u32| (w << 16) | (255 - w);
     let corners = m128i::from(q);
     let bias = set_splat_i32_m128i(BIAS);
     // Lanes (dcr, dy) = (0, 0), (1, 0), (0, 1), (1, 1) of each cell, less the bias.
-    let along_cb = |bytes: m128i, w: u32| {
-        sub_i32_m128i(
-            mul_i16_horizontal_add_m128i(bytes, set_splat_i32_m128i(pair(w) as i32)),
-            bias,
-        )
-    };
-    let cb0 = along_cb(unpack_low_i8_m128i(corners, zeroed_m128i()), wcb[0]);
-    let cb1 = along_cb(unpack_high_i8_m128i(corners, zeroed_m128i()), wcb[1]);
+    let along_cb =
+        |bytes: m128i, w: m128i| sub_i32_m128i(mul_i16_horizontal_add_m128i(bytes, w), bias);
+    let cb0 = along_cb(unpack_low_i8_m128i(corners, zeroed_m128i()), cb[0]);
+    let cb1 = along_cb(unpack_high_i8_m128i(corners, zeroed_m128i()), cb[1]);
     // Lanes dy = 0, 1 of cell 0, then of cell 1.
-    let (cr0, cr1) = (pair(wcr[0]), pair(wcr[1]));
     let along_cr = add_i32_m128i(
-        mul_i16_horizontal_add_m128i(
-            pack_i32_to_i16_m128i(cb0, cb1),
-            m128i::from([cr0, cr0, cr1, cr1]),
-        ),
+        mul_i16_horizontal_add_m128i(pack_i32_to_i16_m128i(cb0, cb1), cr),
         set_splat_i32_m128i(BIAS * 255),
     );
-    let w_y = m128i::from([255 - wy[0], wy[0], 255 - wy[1], wy[1]]);
     let along_y = add_i64_m128i(
         mul_widen_u32_odd_m128i(along_cr, w_y),
         mul_widen_u32_odd_m128i(
@@ -420,32 +500,33 @@ fn pack_cells(n: usize, data: &[u8]) -> Vec<u64> {
     cells
 }
 
-/// The packed per-channel tables of `KeyLut::rgb`. The affine map of `rgb_to_ycbcr709` (read
+/// The per-channel tables of `KeyLut::rgb`. The affine map of `rgb_to_ycbcr709` (read
 /// off the function itself, so there is one matrix), scaled to LUT positions in 1/255 cell
 /// units times 2^[`RGB_FRACTION_BITS`], is split by channel: entry `v` of channel `c` holds,
 /// per axis, `coefficient * v` rounded, lifted by the channel's smallest share over 0..=255 so
-/// no field is ever negative. The R table also carries the origin, less those lifts, plus half
+/// no share is ever negative. The R table also carries the origin, less those lifts, plus half
 /// a unit, so the sum of the three entries is each axis' position (rounded to nearest when
-/// shifted right by the fraction bits), and every partial sum stays inside its field.
-fn rgb_position_tables(n: usize) -> Box<[[u64; 256]; 3]> {
+/// shifted right by the fraction bits).
+fn rgb_position_tables(n: usize) -> Box<RgbTables> {
     let f = |r: f32, g: f32, b: f32| rgb_to_ycbcr709(r, g, b).map(f64::from);
     let origin = f(0.0, 0.0, 0.0);
     let columns = [f(255.0, 0.0, 0.0), f(0.0, 255.0, 0.0), f(0.0, 0.0, 255.0)];
     let scale = (n - 1) as f64 * f64::from(1_u32 << RGB_FRACTION_BITS);
-    let mut tables = Box::new([[0_u64; 256]; 3]);
+    let mut tables = Box::new([[[0_u32; 4]; 256]; 3]);
     for axis in 0..3 {
         let slope = columns.map(|c| (c[axis] - origin[axis]) / 255.0 * scale);
         // A channel's smallest share is at 0 or at 255.
         let lift = slope.map(|s| (-s * 255.0).max(0.0).round());
-        let base = origin[axis] * scale - lift.iter().sum::<f64>()
-            + f64::from(1_u32 << (RGB_FRACTION_BITS - 1));
+        let base = (origin[axis] * scale - lift.iter().sum::<f64>()
+            + f64::from(1_u32 << (RGB_FRACTION_BITS - 1)))
+        .round();
         for (channel, table) in tables.iter_mut().enumerate() {
             for (v, entry) in table.iter_mut().enumerate() {
                 let mut share = (slope[channel] * v as f64).round() + lift[channel];
                 if channel == 0 {
-                    share += base.round();
+                    share += base;
                 }
-                *entry += (share.max(0.0) as u64) << (axis as u32 * RGB_FIELD_BITS);
+                entry[axis] = share.max(0.0) as u32;
             }
         }
     }
@@ -501,7 +582,7 @@ mod tests {
                 let fast = lut.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT;
                 let [y, cb, cr] = rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b));
                 let exact = lut.lookup(snap(y), snap(cb), snap(cr));
-                // Equal except where the float position lies within 1/32 of a unit of a rounding tie.
+                // Equal except where the float position lies within 1/2048 of a unit of a rounding tie.
                 worst = worst.max((fast - exact).abs());
                 assert!(
                     (fast - exact).abs() <= 1.0 / 255.0,
@@ -513,24 +594,25 @@ mod tests {
     }
 
     #[test]
-    fn rgb_positions_stay_inside_their_fields_and_the_lattice() {
-        // Fields never go negative (entries are unsigned) and every partial sum is at most the
-        // sum of the three channels' largest fields: below that bound nothing carries into the
-        // next field, and the lower node is at most n - 2.
+    fn rgb_positions_stay_inside_the_lattice_and_16_bit_lanes() {
+        // Shares are never negative (entries are unsigned), so every position is at most the
+        // sum of the three channels' largest shares: that must fit a signed 16-bit lane once
+        // shifted (the SSE2 pair packs them with signed saturation) and leave the lower node
+        // at most n - 2.
         for n in [2, 3, 33, 65, MAX_LUT_SIZE] {
             let tables = rgb_position_tables(n);
+            assert!(tables.iter().flatten().all(|e| e[3] == 0), "n={n}");
             for axis in 0..3 {
-                let field = |e: u64| (e >> (axis * RGB_FIELD_BITS)) & ((1 << RGB_FIELD_BITS) - 1);
                 let largest: u64 = tables
                     .iter()
-                    .map(|t| t.iter().map(|&e| field(e)).max().unwrap_or(0))
+                    .map(|t| t.iter().map(|e| u64::from(e[axis])).max().unwrap_or(0))
                     .sum();
                 assert!(
-                    largest < 1 << RGB_FIELD_BITS,
+                    largest <= u64::from(u32::MAX),
                     "n={n} axis {axis}: {largest}"
                 );
                 let position = largest >> RGB_FRACTION_BITS;
-                assert!(position <= RGB_POSITION_MASK, "n={n} axis {axis}");
+                assert!(position < 1 << 15, "n={n} axis {axis}: {position}");
                 assert!(
                     position < 255 * (n as u64 - 1),
                     "n={n} axis {axis}: {position}"
