@@ -608,7 +608,7 @@ mod tests {
                     .map(|t| t.iter().map(|e| u64::from(e[axis])).max().unwrap_or(0))
                     .sum();
                 assert!(
-                    largest <= u64::from(u32::MAX),
+                    u32::try_from(largest).is_ok(),
                     "n={n} axis {axis}: {largest}"
                 );
                 let position = largest >> RGB_FRACTION_BITS;
