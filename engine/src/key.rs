@@ -161,10 +161,10 @@ impl KeyModel for FieldKey {
             out.fill(1.0);
             return;
         };
-        let pairs = px.iter().zip(out);
         if rgb {
-            pairs.for_each(|(p, o)| *o = lut.lookup_rgb8(p[0], p[1], p[2]));
+            lut.lookup_rgb8_run(px, out);
         } else {
+            let pairs = px.iter().zip(out);
             pairs.for_each(|(p, o)| *o = lut.lookup_u8(p[0], p[1], p[2]));
         }
     }

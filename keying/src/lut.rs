@@ -180,6 +180,22 @@ impl KeyLut {
         self.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT
     }
 
+    /// [`KeyLut::lookup_rgb8`] of a run of pixels into `out` (as many as the shorter of the
+    /// two holds), two at a time (see `KeyLut::lookup_rgb_pair`).
+    pub fn lookup_rgb8_run(&self, px: &[[u8; 3]], out: &mut [f32]) {
+        let len = px.len().min(out.len());
+        let (px, out) = (&px[..len], &mut out[..len]);
+        let mut pairs = out.chunks_exact_mut(2);
+        for (o, p) in pairs.by_ref().zip(px.chunks_exact(2)) {
+            let [k0, k1] = self.lookup_rgb_pair(p[0], p[1]);
+            o[0] = k0 as f32 * FIXED_TO_UNIT;
+            o[1] = k1 as f32 * FIXED_TO_UNIT;
+        }
+        if let ([o], Some(&[r, g, b])) = (pairs.into_remainder(), px.last()) {
+            *o = self.lookup_rgb8(r, g, b);
+        }
+    }
+
     /// [`KeyLut::lookup_u8`] in fixed point: 0..=[`FIXED_ONE`].
     #[allow(
         clippy::inline_always,
@@ -662,6 +678,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rgb_runs_equal_single_lookups() {
+        let lut = hashed_lut(33, 5);
+        let px: Vec<[u8; 3]> = (0..101_u32)
+            .map(|i| [i * 37, i * 101 + 7, i * 211 + 3].map(|v| (v % 256) as u8))
+            .collect();
+        for len in [0, 1, 2, 7, 100, 101] {
+            let mut out = vec![-1.0; len];
+            lut.lookup_rgb8_run(&px[..len], &mut out);
+            for (o, &[r, g, b]) in out.iter().zip(&px) {
+                assert_eq!(o.to_bits(), lut.lookup_rgb8(r, g, b).to_bits(), "len {len}");
+            }
+        }
+        // The shorter of the two decides.
+        let mut out = vec![-1.0; 3];
+        lut.lookup_rgb8_run(&px[..2], &mut out);
+        assert_eq!(out[2].to_bits(), (-1.0_f32).to_bits());
     }
 
     #[test]
