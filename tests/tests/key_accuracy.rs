@@ -31,6 +31,14 @@ const PLAYER_GOAL: f64 = 0.99;
 /// there). The camouflage scenario's kit has the grass's own colour, where no per-pixel colour
 /// key keys out more than about 0.75 of the players ([`colour_bound`]): measured 0.9943 /
 /// 0.7473 at 640x360 (bound 0.7530).
+///
+/// Other seeds of the hard scenario at 1920x1080 miss the goals with this operator (field /
+/// players after its exclusions): seed 1 0.9901 / 0.9900, seed 2 0.7127 / 0.9930 (its first
+/// frame is a tight shot in the sun: the grass in deep shadow is never learnt, and the sunlit
+/// green kit fills enough of the frame to be taken for grass), seed 4 0.9919 / 0.9102, seed 5
+/// 0.9935 / 0.9829 (the green kit in shadow lies within a few chroma code values of the grass
+/// in deep shadow, closer than a 33-node LUT's cell). The default scenario meets both goals on
+/// seeds 1 to 5.
 const FLOORS: [Case; 5] = [
     Case {
         scenario: Scenario::Default,
