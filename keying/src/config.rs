@@ -9,10 +9,11 @@ use crate::palette::Palette;
 
 /// Version of `key.toml` this build reads and writes.
 pub const KEY_FILE_VERSION: u32 = 1;
-/// Default number of LUT nodes per axis.
-pub const DEFAULT_LUT_SIZE: usize = 33;
-/// The finer LUT option (nodes per axis).
-pub const FINE_LUT_SIZE: usize = 65;
+/// Default number of LUT nodes per axis: cells of 4 code values. 33 (cells of 8) blurs colours
+/// a few code values apart, such as a green kit and the grass in deep shadow, into each other.
+pub const DEFAULT_LUT_SIZE: usize = 65;
+/// The finer LUT option (nodes per axis; cells of 2 code values, 8 times the memory).
+pub const FINE_LUT_SIZE: usize = 129;
 /// Fewest LUT nodes per axis.
 pub const MIN_LUT_SIZE: usize = 2;
 /// Most LUT nodes per axis (129^3 bytes = 2.1 MiB).

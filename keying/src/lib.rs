@@ -28,7 +28,9 @@
 //!   0..=1. An exclusion sample forces 0 within its tolerance: exclusion always wins.
 //! - **LUT layout** (shared with the GPU, an `R8Unorm` 3D texture, x = Y, y = Cb, z = Cr):
 //!   `data[iy + n * (icb + n * icr)]`, alpha 0..=255, node `i` of each axis at code value
-//!   `255 * i / (n - 1)`; n = 33 by default, 65 for finer edges. Lookups are trilinear:
+//!   `255 * i / (n - 1)`; n = 65 by default (cells of 4 code values: colours a few code values
+//!   apart, such as a green kit and the grass in deep shadow, stay apart), 33 when memory is
+//!   short. Lookups are trilinear:
 //!   [`KeyLut::lookup`] in f32 (the reference); the keyer's YUV path uses exact integer weights
 //!   (byte inputs fall on multiples of 1/255 of a cell), its RGB path the same BT.709 matrix in
 //!   fixed point (three per-channel table reads and two additions give all three positions)

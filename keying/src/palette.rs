@@ -16,9 +16,10 @@ pub const DEFAULT_EXCLUSION_TOLERANCE: f64 = 3.0;
 /// Default width of the soft edge beyond each sample's tolerance (Mahalanobis units).
 pub const DEFAULT_SOFTNESS: f64 = 1.0;
 /// Standard deviation added in quadrature on every axis of a sampled colour (code values):
-/// about the noise of 8-bit video, and a quarter of the 33-node LUT's node spacing, so no
-/// ellipsoid is too thin for the LUT to hold. Larger values merge white jerseys with paint in
-/// shadow; smaller ones leave holes between the nodes of a 33-node LUT.
+/// about the noise of 8-bit video, and a quarter of a 33-node LUT's node spacing (half of the
+/// default 65-node one's), so no ellipsoid is too thin for the LUT to hold. Larger values merge
+/// white jerseys with paint in shadow; smaller ones leave holes between the nodes of a 33-node
+/// LUT.
 pub const MIN_SAMPLE_SIGMA: f64 = 2.0;
 /// Fewest pixels a sample is estimated from.
 pub const MIN_SAMPLE_PIXELS: usize = 16;

@@ -6,7 +6,8 @@
 )]
 
 use yardline_keying::{
-    KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region, Sample, SampleKind,
+    DEFAULT_LUT_SIZE, KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region, Sample,
+    SampleKind,
 };
 
 fn sample(kind: SampleKind, label: &str, mean: [f64; 3], tolerance: f64) -> Sample {
@@ -94,7 +95,7 @@ version = 1
 [palette]
 ";
     let c = KeyConfig::from_toml_str(text).unwrap();
-    assert_eq!(c.lut_size, 33);
+    assert_eq!(c.lut_size, DEFAULT_LUT_SIZE);
     assert_eq!(c.min_filter_radius, 1);
     assert!((c.palette.softness - 1.0).abs() < 1e-12);
     assert!(c.palette.samples.is_empty() && c.regions.is_empty());

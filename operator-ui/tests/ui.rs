@@ -178,8 +178,8 @@ fn an_exclusion_sample_changes_the_key_of_that_colour() {
         direct < 1e-6,
         "the palette excludes the player's colour ({direct})"
     );
-    // ...and the engine's compiled key drops there (the 33-node LUT blurs an exclusion a few
-    // code values wide, so it is lower, not exactly 0).
+    // ...and the engine's compiled key drops there (the LUT's trilinear cells blur an exclusion
+    // a few code values wide, so it is lower, not exactly 0).
     let after = engine_key_of(h.state(), player_colour).unwrap();
     assert!(
         after < before - 0.3,
