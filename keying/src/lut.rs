@@ -52,6 +52,7 @@ type RgbTables = [[[u32; 4]; 256]; 3];
 
 /// Fractional bits of the fixed-point RGB to LUT position conversion.
 const RGB_FRACTION_BITS: u32 = 12;
+
 impl fmt::Debug for KeyLut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyLut")
@@ -598,7 +599,8 @@ mod tests {
                 let fast = lut.lookup_fixed_rgb(r, g, b) as f32 * FIXED_TO_UNIT;
                 let [y, cb, cr] = rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b));
                 let exact = lut.lookup(snap(y), snap(cb), snap(cr));
-                // Equal except where the float position lies within 1/2048 of a unit of a rounding tie.
+                // Equal except where the float position lies within 1/2048 of a unit of a
+                // rounding tie.
                 worst = worst.max((fast - exact).abs());
                 assert!(
                     (fast - exact).abs() <= 1.0 / 255.0,
