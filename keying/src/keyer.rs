@@ -242,12 +242,7 @@ impl<'a> Source<'a> {
             Source::Rgb { data, plane, order } => {
                 let start = plane.offset + row * plane.stride;
                 let px = &data[start + x0 * 4..start + x1 * 4];
-                // The byte order as constants, so the channel reads are fixed offsets.
-                match order {
-                    [0, 1, 2] => key_rgb::<0, 1, 2>(lut, px, out),
-                    [2, 1, 0] => key_rgb::<2, 1, 0>(lut, px, out),
-                    _ => key_rgb_in(lut, px, out, order),
-                }
+                key_rgb(lut, px, out, order);
             }
             Source::I420 { data, y, cb, cr } => {
                 let ys = &data[y.offset + row * y.stride..][..x1];
@@ -291,24 +286,10 @@ impl<'a> Source<'a> {
     }
 }
 
-/// Fixed-point keys of the 4-byte RGB pixels `px` into `out`, R, G and B at byte `R`, `G`
-/// and `B` of each pixel.
+/// Fixed-point keys of the 4-byte RGB pixels `px` into `out`, R, G and B at bytes `order` of
+/// each pixel, two pixels at a time.
 #[inline]
-fn key_rgb<const R: usize, const G: usize, const B: usize>(
-    lut: &KeyLut,
-    px: &[u8],
-    out: &mut [u32],
-) {
-    key_rgb_in(lut, px, out, [R, G, B]);
-}
-
-/// [`key_rgb`] with the byte order given at run time.
-#[allow(
-    clippy::inline_always,
-    reason = "inlined into each byte order's loop so the channel offsets are constants"
-)]
-#[inline(always)]
-fn key_rgb_in(lut: &KeyLut, px: &[u8], out: &mut [u32], order: [usize; 3]) {
+fn key_rgb(lut: &KeyLut, px: &[u8], out: &mut [u32], order: [usize; 3]) {
     let rgb = |p: &[u8]| [p[order[0]], p[order[1]], p[order[2]]];
     let mut pairs = out.chunks_exact_mut(2);
     for (o, p) in pairs.by_ref().zip(px.chunks_exact(8)) {

@@ -271,8 +271,8 @@ impl KeyLut {
         trilinear(q, w[0], w[1], w[2])
     }
 
-    /// [`KeyLut::lookup_fixed_rgb`] of two pixels (R, G, B bytes each), interpolated together
-    /// (see `trilinear_pair`).
+    /// [`KeyLut::lookup_fixed_rgb`] of two pixels (R, G, B bytes each), converted and
+    /// interpolated together (see `KeyLut::rgb_pair_sse2`).
     #[allow(
         clippy::inline_always,
         reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
