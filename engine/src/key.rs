@@ -470,8 +470,11 @@ impl PaintView {
                                 Side::Grass
                             } else {
                                 match side_at(e + d * s, region.lut) {
-                                    // The ground beyond a sideline or end line.
-                                    Side::Other if !surface.contains(x, y) => Side::Grass,
+                                    // The ground beyond a sideline or end line (the apron,
+                                    // which the paint's edge mixtures may key).
+                                    Side::Other | Side::PaintLike if !surface.contains(x, y) => {
+                                        Side::Grass
+                                    }
                                     seen => seen,
                                 }
                             };

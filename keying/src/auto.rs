@@ -12,11 +12,20 @@ const KMEANS_SEED: u64 = 0x5eed_f1e1_d000_0001;
 const KMEANS_MAX_ITERATIONS: usize = 60;
 /// A pixel counts as keyed by the surface clusters at this key.
 const KEYED_THRESHOLD: f64 = 0.5;
+/// A mixture or a brighter surface counts as already in the palette when keyed at least this:
+/// a colour keyed just above [`KEYED_THRESHOLD`] between two samples keys lower once the LUT's
+/// trilinear interpolation averages the dip round it, and the light varies about it.
+const COVERED_KEY: f64 = 0.99;
 /// Two surface clusters are the same surface in different light when their colours, as
 /// offsets from black, point this close to the same way (cosine).
 const SAME_LIGHT_COSINE: f64 = 0.98;
 /// Light gains of the brightest surface cluster that [`auto_palette`] adds as samples.
 const HEADROOM_GAINS: [f64; 2] = [1.08, 1.16];
+/// Light gains of the darkest surface cluster that [`auto_palette`] adds as samples.
+const FOOTROOM_GAINS: [f64; 2] = [0.92, 0.85];
+/// Rounds of the search for paint among the pixels the palette leaves unkeyed (a paint
+/// colour that shared a cluster with players in one round stands apart in the next).
+const RESIDUAL_ROUNDS: usize = 2;
 /// Fewest field pixels to estimate a palette from.
 const MIN_FIELD_PIXELS: usize = 256;
 
@@ -144,19 +153,23 @@ pub fn auto_palette(
     palette.samples.extend(surface);
     add_penumbra(&mut palette, darkest, options)?;
     add_headroom(&mut palette, darkest, options)?;
+    add_footroom(&mut palette, darkest, options)?;
     if !options.find_paint {
         palette.validate("palette")?;
         return Ok(palette);
     }
 
-    let model = palette.model()?;
-    let residual: Vec<[f64; 3]> = points
-        .iter()
-        .copied()
-        .filter(|p| model.key(p[0], p[1], p[2]) < KEYED_THRESHOLD)
-        .collect();
     let min_paint = (options.min_paint_fraction * n).max(MIN_SAMPLE_PIXELS as f64);
-    if residual.len() as f64 >= min_paint {
+    for _ in 0..RESIDUAL_ROUNDS {
+        let model = palette.model()?;
+        let residual: Vec<[f64; 3]> = points
+            .iter()
+            .copied()
+            .filter(|p| model.key(p[0], p[1], p[2]) < KEYED_THRESHOLD)
+            .collect();
+        if (residual.len() as f64) < min_paint {
+            break;
+        }
         let mut extra = Vec::new();
         for members in kmeans(&residual, options.residual_clusters) {
             if (members.len() as f64) < min_paint {
@@ -174,6 +187,9 @@ pub fn auto_palette(
                     ..s
                 });
             }
+        }
+        if extra.is_empty() {
+            break;
         }
         extra.sort_by(|a, b| a.mean[0].total_cmp(&b.mean[0]));
         palette.samples.extend(extra);
@@ -239,6 +255,9 @@ pub fn auto_paint_palette(
         });
     }
     paint.sort_by(|a, b| a.mean[0].total_cmp(&b.mean[0]));
+    if let Some(clipped) = paint.last().and_then(clipped_paint) {
+        paint.push(clipped);
+    }
     let mut palette = Palette {
         softness: options.softness,
         samples: grass.clone(),
@@ -253,6 +272,18 @@ pub fn auto_paint_palette(
     palette.samples.extend(paint);
     palette.validate("paint palette")?;
     Ok(palette)
+}
+
+/// The brightest paint in more light than the frame showed, where that would clip: white
+/// (Y 235, neutral) with the paint's spread, as a sunlit marking comes out of the camera.
+fn clipped_paint(paint: &Sample) -> Option<Sample> {
+    let gain = HEADROOM_GAINS[HEADROOM_GAINS.len() - 1];
+    let y = BLACK[0] + (paint.mean[0] - BLACK[0]) * gain;
+    (y > WHITE[0] && paint.mean[0] < WHITE[0] - 1.0).then(|| Sample {
+        label: format!("paint clipped Y={:.0}", WHITE[0]),
+        mean: WHITE,
+        ..paint.clone()
+    })
 }
 
 /// Adds, between each pair of surface clusters of neighbouring luma that differ only in light
@@ -280,7 +311,7 @@ fn add_penumbra(
         }
         for &t in &EDGE_MIXES {
             let m = mixture(&pair[0], &pair[1], t);
-            if model.key(m.mean[0], m.mean[1], m.mean[2]) < KEYED_THRESHOLD {
+            if model.key(m.mean[0], m.mean[1], m.mean[2]) < COVERED_KEY {
                 palette.samples.push(Sample {
                     label: format!("surface penumbra {:.0}% Y={:.0}", 100.0 * t, m.mean[0]),
                     ..m
@@ -313,7 +344,7 @@ fn add_headroom(
     let offset = offset_from_black(&top.mean);
     for gain in HEADROOM_GAINS {
         let mean: [f64; 3] = std::array::from_fn(|i| BLACK[i] + offset[i] * gain);
-        if mean[0] > 235.0 || model.key(mean[0], mean[1], mean[2]) >= KEYED_THRESHOLD {
+        if mean[0] > 235.0 || model.key(mean[0], mean[1], mean[2]) >= COVERED_KEY {
             continue;
         }
         let covariance = top.covariance.map(|row| row.map(|v| v * gain * gain));
@@ -327,8 +358,45 @@ fn add_headroom(
     Ok(())
 }
 
+/// Adds the darkest surface cluster in less light than the frame showed (its offset from black
+/// scaled by each of [`FOOTROOM_GAINS`]) where the palette does not key it yet: the deepest
+/// shadow, darker at the far end of the field than where the frame sampled it.
+fn add_footroom(
+    palette: &mut Palette,
+    darkest: f64,
+    options: &AutoPaletteOptions,
+) -> Result<(), KeyError> {
+    let Some(bottom) = palette
+        .samples
+        .iter()
+        .filter(|s| s.kind == SampleKind::Inclusion && !paint_like(s, darkest, options))
+        .min_by(|a, b| a.mean[0].total_cmp(&b.mean[0]))
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let model = palette.model()?;
+    let offset = offset_from_black(&bottom.mean);
+    for gain in FOOTROOM_GAINS {
+        let mean: [f64; 3] = std::array::from_fn(|i| BLACK[i] + offset[i] * gain);
+        if model.key(mean[0], mean[1], mean[2]) >= COVERED_KEY {
+            continue;
+        }
+        let covariance = bottom.covariance.map(|row| row.map(|v| v * gain * gain));
+        palette.samples.push(Sample {
+            label: format!("surface darker x{gain:.2} Y={:.0}", mean[0]),
+            mean,
+            covariance,
+            ..bottom.clone()
+        });
+    }
+    Ok(())
+}
+
 /// Black in limited-range YCbCr code values: light scales a surface's colour about it.
 const BLACK: [f64; 3] = [16.0, 128.0, 128.0];
+/// White in limited-range YCbCr code values: where bright paint clips.
+const WHITE: [f64; 3] = [235.0, 128.0, 128.0];
 
 /// A colour's offset from [`BLACK`] (its direction is the surface's chromaticity).
 fn offset_from_black(c: &[f64; 3]) -> [f64; 3] {
