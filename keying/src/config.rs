@@ -27,6 +27,43 @@ pub const DEFAULT_PAINT_MARGIN_M: f64 = 0.05;
 /// Largest paint margin accepted (metres).
 pub const MAX_PAINT_MARGIN_M: f64 = 1.0;
 
+/// What the key's neighbourhood (`min_filter_radius`) does at a pixel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeFilter {
+    /// The smallest key in the neighbourhood: a rim round every player stays clear of the
+    /// line, and so do thin dark edges (1st & Ten's neighbourhood alpha).
+    #[default]
+    Min,
+    /// Next to a player (a neighbour keyed below [`UNMIX_FOREGROUND_KEY`]), the pixel's colour
+    /// is taken as a mixture of that neighbour's colour and the colour of the neighbour keyed
+    /// highest, and its key is lowered to the grass's share of the mixture: a kit's edge
+    /// blended with the grass keys out by how much kit it holds, while the grass round the
+    /// player keeps its key.
+    Unmix,
+}
+
+/// [`EdgeFilter::Unmix`] looks at a pixel's colour as a mixture only where a neighbour keys
+/// below this (a player's colour, not a soft edge of the grass).
+pub const UNMIX_FOREGROUND_KEY: f32 = 0.25;
+
+/// [`EdgeFilter::Unmix`]'s key of a pixel of colour `c` keyed `own` (0..=1), between a
+/// neighbour of colour `fg` (a player's) and one of colour `bg` (the grass's), colours in any
+/// space linear in RGB (YCbCr code values): `c` projected on the segment from `bg` to `fg`
+/// gives the player's share `a` (0..=1), and the key is `min(own, 1 - a)`. Colours closer
+/// together than one code value leave `own` as it is.
+#[inline]
+pub fn unmix_key(own: f32, c: [f32; 3], fg: [f32; 3], bg: [f32; 3]) -> f32 {
+    let d = [fg[0] - bg[0], fg[1] - bg[1], fg[2] - bg[2]];
+    let len2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+    if len2 < 1.0 {
+        return own;
+    }
+    let along = (c[0] - bg[0]) * d[0] + (c[1] - bg[1]) * d[1] + (c[2] - bg[2]) * d[2];
+    let share = (along / len2).clamp(0.0, 1.0);
+    own.min(1.0 - share)
+}
+
 /// A part of the field with its own palette (a muddy midfield, a painted logo).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,9 +113,12 @@ pub struct KeyConfig {
     /// LUT nodes per axis ([`DEFAULT_LUT_SIZE`], or [`FINE_LUT_SIZE`] for finer edges).
     #[serde(default = "default_lut_size")]
     pub lut_size: usize,
-    /// Min-filter neighbourhood radius (pixels; 1 = 3x3, 0 = off).
+    /// Neighbourhood radius of the edge filter (pixels; 1 = 3x3, 0 = off).
     #[serde(default = "default_min_filter_radius")]
     pub min_filter_radius: u32,
+    /// What the neighbourhood does: `min` (the default) or `unmix`.
+    #[serde(default)]
+    pub edge_filter: EdgeFilter,
     /// The default palette (LUT 0), used wherever no region applies.
     pub palette: Palette,
     /// Regions with their own palettes; region `i` compiles to LUT `i + 1`, and the first
@@ -112,6 +152,7 @@ impl KeyConfig {
             version: KEY_FILE_VERSION,
             lut_size: DEFAULT_LUT_SIZE,
             min_filter_radius: DEFAULT_MIN_FILTER_RADIUS,
+            edge_filter: EdgeFilter::Min,
             palette,
             regions: Vec::new(),
             paint: None,

@@ -1,11 +1,13 @@
 //! The CPU keyer: compiled LUTs applied to frames, per pixel, per pixel set or per frame, with
-//! the neighbourhood min-filter.
+//! the neighbourhood edge filter (the min-filter, or edge unmixing).
 
 use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-use crate::config::{KeyConfig, MAX_MIN_FILTER_RADIUS, Region};
+use crate::config::{
+    EdgeFilter, KeyConfig, MAX_MIN_FILTER_RADIUS, Region, UNMIX_FOREGROUND_KEY, unmix_key,
+};
 use crate::error::KeyError;
 use crate::frame::{FrameRef, PixelFormat, Plane};
 use crate::lut::{FIXED_TO_UNIT, KeyLut};
@@ -32,6 +34,7 @@ pub struct Keyer {
     regions: Vec<Region>,
     paint: Option<(usize, f64)>,
     min_filter_radius: u32,
+    edge: EdgeFilter,
 }
 
 impl Keyer {
@@ -68,6 +71,7 @@ impl Keyer {
             regions: config.regions.clone(),
             paint,
             min_filter_radius: config.min_filter_radius,
+            edge: config.edge_filter,
         })
     }
 
@@ -79,6 +83,7 @@ impl Keyer {
             regions: Vec::new(),
             paint: None,
             min_filter_radius,
+            edge: EdgeFilter::Min,
         })
     }
 
@@ -121,6 +126,16 @@ impl Keyer {
         Ok(())
     }
 
+    /// What the neighbourhood does ([`EdgeFilter`]).
+    pub fn edge_filter(&self) -> EdgeFilter {
+        self.edge
+    }
+
+    /// Changes what the neighbourhood does.
+    pub fn set_edge_filter(&mut self, edge: EdgeFilter) {
+        self.edge = edge;
+    }
+
     /// The keyer for LUT `index` (see [`Keyer::lut_index_at`]).
     pub fn with_lut(&self, index: usize) -> Result<LutKeyer<'_>, KeyError> {
         let lut = self.luts.get(index).ok_or(KeyError::NoSuchLut {
@@ -130,6 +145,7 @@ impl Keyer {
         Ok(LutKeyer {
             lut,
             radius: self.min_filter_radius,
+            edge: self.edge,
         })
     }
 
@@ -137,6 +153,7 @@ impl Keyer {
         LutKeyer {
             lut: &self.luts[0],
             radius: self.min_filter_radius,
+            edge: self.edge,
         }
     }
 
@@ -173,11 +190,12 @@ fn check_radius(radius: u32) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// One LUT of a [`Keyer`] with its min-filter radius, applied to frames.
+/// One LUT of a [`Keyer`] with its neighbourhood radius and edge filter, applied to frames.
 #[derive(Debug, Clone, Copy)]
 pub struct LutKeyer<'a> {
     lut: &'a KeyLut,
     radius: u32,
+    edge: EdgeFilter,
 }
 
 /// A validated frame, split by format so inner loops do not branch on it.
@@ -524,23 +542,25 @@ impl LutKeyer<'_> {
         self.lut
     }
 
-    /// Key (0..=1) of pixel (x, y) with the min-filter: the smallest key in the
-    /// `(2r + 1)^2` neighbourhood, clipped at the frame's edges. 0 for a pixel outside the
-    /// frame or a frame whose buffer does not match its layout.
+    /// Key (0..=1) of pixel (x, y) with the edge filter over the `(2r + 1)^2` neighbourhood,
+    /// clipped at the frame's edges: the smallest key in it ([`EdgeFilter::Min`]) or the
+    /// unmixed key ([`EdgeFilter::Unmix`]). 0 for a pixel outside the frame or a frame whose
+    /// buffer does not match its layout.
     pub fn key_at(&self, frame: FrameRef<'_>, x: u32, y: u32) -> f32 {
         let Ok(src) = Source::new(frame) else {
             return 0.0;
         };
         let (w, h) = (frame.width() as usize, frame.height() as usize);
-        unit(self.key_neighbourhood(&src, w, h, x as usize, y as usize))
+        self.filtered_key(frame, &src, w, h, x as usize, y as usize)
     }
 
-    /// Keys (0..=1, min-filter applied) of the pixels `coords` (x, y) into `out`, in parallel:
+    /// Keys (0..=1, edge filter applied) of the pixels `coords` (x, y) into `out`, in parallel:
     /// the hot path, keying only the line's pixels. Coordinates outside the frame get 0. Each
     /// block of coordinates keys the row spans its neighbourhoods cover once, takes the
     /// horizontal then the vertical minimum, so a band of pixels (the line) costs little more
     /// than one LUT lookup per pixel; scattered sets fall back to a per-pixel neighbourhood
-    /// walk. Coordinates in row order (as a rasterised strip gives them) are fastest.
+    /// walk. Unmixing walks the neighbourhood again only for pixels beside a player.
+    /// Coordinates in row order (as a rasterised strip gives them) are fastest.
     pub fn key_pixels(
         &self,
         frame: FrameRef<'_>,
@@ -554,12 +574,11 @@ impl LutKeyer<'_> {
             });
         }
         let src = Source::new(frame)?;
-        let (w, h) = (frame.width() as usize, frame.height() as usize);
         coords
             .par_chunks(PIXEL_CHUNK)
             .zip(out.par_chunks_mut(PIXEL_CHUNK))
             .for_each(|(c, o)| {
-                SCRATCH.with_borrow_mut(|scratch| self.key_block(&src, w, h, c, o, scratch));
+                SCRATCH.with_borrow_mut(|scratch| self.key_block(frame, &src, c, o, scratch));
             });
         Ok(())
     }
@@ -568,13 +587,13 @@ impl LutKeyer<'_> {
     /// in runs along rows, else pixel by pixel.
     fn key_block(
         &self,
+        frame: FrameRef<'_>,
         src: &Source<'_>,
-        w: usize,
-        h: usize,
         coords: &[(u32, u32)],
         out: &mut [f32],
         s: &mut SpanScratch,
     ) {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
         let r = self.radius as usize;
         let in_frame = s.collect_runs(coords, w, h, out);
         if s.runs.is_empty() {
@@ -591,7 +610,7 @@ impl LutKeyer<'_> {
             // Scattered pixels: walk each neighbourhood.
             for run in &s.runs {
                 for k in 0..run.len {
-                    out[run.at + k] = unit(self.key_neighbourhood(src, w, h, run.x + k, run.y));
+                    out[run.at + k] = self.filtered_key(frame, src, w, h, run.x + k, run.y);
                 }
             }
             return;
@@ -614,6 +633,81 @@ impl LutKeyer<'_> {
             }
         }
         s.write_runs(r, ya, rows, out);
+        if self.edge == EdgeFilter::Unmix && r > 0 {
+            // `out` holds the neighbourhood minima: unmix where a player is near.
+            for run in &s.runs {
+                let i = run.y - ya;
+                let raw = &s.keys[s.start[i] + (run.x - s.lo[i])..][..run.len];
+                let dst = &mut out[run.at..run.at + run.len];
+                for (k, (d, &own)) in dst.iter_mut().zip(raw).enumerate() {
+                    *d = self.unmix_or_own(frame, src, run.x + k, run.y, own, *d);
+                }
+            }
+        }
+    }
+
+    /// The filtered key (0..=1) of in-frame pixel (x, y) by walking its neighbourhood.
+    fn filtered_key(
+        &self,
+        frame: FrameRef<'_>,
+        src: &Source<'_>,
+        w: usize,
+        h: usize,
+        x: usize,
+        y: usize,
+    ) -> f32 {
+        let min = unit(self.key_neighbourhood(src, w, h, x, y));
+        if self.edge == EdgeFilter::Min || self.radius == 0 || x >= w || y >= h {
+            return min;
+        }
+        let mut own = [0_u32; 1];
+        src.key_span(self.lut, y, x, x + 1, &mut own);
+        self.unmix_or_own(frame, src, x, y, own[0], min)
+    }
+
+    /// [`EdgeFilter::Unmix`] at in-frame pixel (x, y) of fixed-point key `own` whose
+    /// neighbourhood's smallest key is `min` (0..=1, its own included): its own key unless a
+    /// neighbour keys below [`UNMIX_FOREGROUND_KEY`] while it does not, then [`unmix_key`]
+    /// between the colours of the lowest- and the highest-keyed neighbours (the first met in
+    /// row order on a tie). Only pixels beside a player come this far.
+    fn unmix_or_own(
+        &self,
+        frame: FrameRef<'_>,
+        src: &Source<'_>,
+        x: usize,
+        y: usize,
+        own: u32,
+        min: f32,
+    ) -> f32 {
+        let own_key = unit(own);
+        if own_key < UNMIX_FOREGROUND_KEY || min >= UNMIX_FOREGROUND_KEY {
+            return own_key;
+        }
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let r = self.radius as usize;
+        let (xa, xb) = (x.saturating_sub(r), (x + r + 1).min(w));
+        let mut row = [0_u32; 2 * MAX_MIN_FILTER_RADIUS as usize + 1];
+        let (mut lo, mut lo_at) = (u32::MAX, (x, y));
+        let (mut hi, mut hi_at) = (0_u32, (x, y));
+        let mut any = false;
+        for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+            let keys = &mut row[..xb - xa];
+            src.key_span(self.lut, yy, xa, xb, keys);
+            for (xx, &k) in (xa..xb).zip(keys.iter()) {
+                if (xx, yy) == (x, y) {
+                    continue;
+                }
+                if k < lo {
+                    (lo, lo_at) = (k, (xx, yy));
+                }
+                if !any || k > hi {
+                    (hi, hi_at) = (k, (xx, yy));
+                }
+                any = true;
+            }
+        }
+        let colour = |(px, py): (usize, usize)| frame.ycbcr_f32(px as u32, py as u32);
+        unmix_key(own_key, colour((x, y)), colour(lo_at), colour(hi_at))
     }
 
     /// Min-filtered fixed-point key of one pixel by walking its neighbourhood (0 outside the
@@ -634,7 +728,7 @@ impl LutKeyer<'_> {
         best
     }
 
-    /// The whole frame's matte (0..=1, min-filter applied), row-major, `width * height`
+    /// The whole frame's matte (0..=1, edge filter applied), row-major, `width * height`
     /// values, computed in parallel bands of rows.
     pub fn key_frame(&self, frame: FrameRef<'_>) -> Result<Vec<f32>, KeyError> {
         let mut out = vec![0.0; frame.width() as usize * frame.height() as usize];
@@ -684,6 +778,15 @@ impl LutKeyer<'_> {
                             for (m, &k) in vmin.iter_mut().zip(hrow(rr)) {
                                 *m = (*m).min(k);
                             }
+                        }
+                        if self.edge == EdgeFilter::Unmix {
+                            let raw = &keys[(row - ya) * w..(row - ya + 1) * w];
+                            for (x, (d, (&m, &own))) in
+                                dst.iter_mut().zip(vmin.iter().zip(raw)).enumerate()
+                            {
+                                *d = self.unmix_or_own(frame, &src, x, row, own, unit(m));
+                            }
+                            continue;
                         }
                         for (d, &k) in dst.iter_mut().zip(vmin.iter()) {
                             *d = unit(k);

@@ -38,6 +38,10 @@
 //! - **Min-filter**: the key of a pixel is the minimum over its `(2r + 1)^2` neighbourhood
 //!   (r = `min_filter_radius`, pixels; default 1 = 3x3, 0 = off), clipped at the frame's edges,
 //!   so the line does not bleed into thin dark edges (1st & Ten's neighbourhood alpha).
+//!   With `edge_filter = "unmix"` the neighbourhood instead unmixes edges: a pixel next to a
+//!   player (a neighbour keyed below [`UNMIX_FOREGROUND_KEY`]) keys at most the grass's share
+//!   of its colour, as a mixture of that neighbour's colour and the highest-keyed neighbour's
+//!   ([`unmix_key`]); elsewhere its own key stands.
 //! - **Pixels**: (x, y) with (0, 0) the top-left pixel; mattes are row-major `width * height`
 //!   f32. Pixels outside the frame key to 0 (nothing is drawn there).
 //! - **Regions**: field rectangles `[x0, y0, x1, y1]` in metres in the field frame (DESIGN.md:
@@ -64,9 +68,9 @@ mod stats;
 
 pub use auto::{AutoPaletteOptions, auto_paint_palette, auto_palette, auto_palette_from_mask};
 pub use config::{
-    DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, DEFAULT_PAINT_MARGIN_M, FINE_LUT_SIZE,
+    DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, DEFAULT_PAINT_MARGIN_M, EdgeFilter, FINE_LUT_SIZE,
     KEY_FILE_VERSION, KeyConfig, MAX_LUT_SIZE, MAX_MIN_FILTER_RADIUS, MAX_PAINT_MARGIN_M,
-    MIN_LUT_SIZE, PaintKey, Region,
+    MIN_LUT_SIZE, PaintKey, Region, UNMIX_FOREGROUND_KEY, unmix_key,
 };
 pub use error::KeyError;
 pub use frame::{FrameError, FrameLayout, FrameMut, FrameRef, PixelFormat};

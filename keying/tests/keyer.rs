@@ -10,7 +10,8 @@ mod common;
 
 use common::{OwnedFrame, football_scene, frame_from_rgb, to_rgb_bytes};
 use yardline_keying::{
-    KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelFormat, PixelRect, Region, Sample, SampleKind,
+    EdgeFilter, KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelFormat, PixelRect, Region,
+    Sample, SampleKind,
 };
 
 fn sphere(kind: SampleKind, mean: [f64; 3], sd: f64, tolerance: f64) -> Sample {
@@ -140,6 +141,75 @@ fn min_filter_erodes_the_key_around_a_thin_dark_edge() {
     }
 }
 
+#[test]
+fn unmix_keys_a_kit_edge_by_its_share_of_kit_and_leaves_the_grass() {
+    // Each row: grass, one pixel of grass mixed with a kit's colour (the row's share of kit),
+    // then the kit.
+    let (grass, kit) = ([100.0_f64, 105.0, 110.0], [140.0_f64, 150.0, 120.0]);
+    let shares = [0.1, 0.3, 0.4, 0.6, 0.7, 0.9];
+    let (w, edge) = (16_u32, 8_u32);
+    let h = shares.len() as u32;
+    let rgb: Vec<[u8; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            let t = match x.cmp(&edge) {
+                std::cmp::Ordering::Less => 0.0,
+                std::cmp::Ordering::Equal => shares[y as usize],
+                std::cmp::Ordering::Greater => 1.0,
+            };
+            to_rgb_bytes(std::array::from_fn(|c| {
+                (grass[c] + (kit[c] - grass[c]) * t).round() as u8
+            }))
+        })
+        .collect();
+    // A wide grass sample keys the mixtures up to 70 % kit as field; the kit is excluded.
+    let mut palette = Palette::new();
+    palette
+        .push(sphere(SampleKind::Inclusion, grass, 12.0, 3.5))
+        .unwrap();
+    palette
+        .push(sphere(SampleKind::Exclusion, kit, 2.0, 2.0))
+        .unwrap();
+    for format in [PixelFormat::Rgba, PixelFormat::Bgrx] {
+        let frame = frame_from_rgb(format, w, h, &rgb, 4);
+        let mut config = KeyConfig::new(palette.clone());
+        config.min_filter_radius = 0;
+        let raw = Keyer::compile(&config)
+            .unwrap()
+            .key_frame(frame.as_ref())
+            .unwrap();
+        config.min_filter_radius = 1;
+        config.edge_filter = EdgeFilter::Unmix;
+        let unmixed = Keyer::compile(&config)
+            .unwrap()
+            .key_frame(frame.as_ref())
+            .unwrap();
+        for (y, share) in (0..h).zip(shares) {
+            for x in 0..w {
+                let (r, u) = (raw[(y * w + x) as usize], unmixed[(y * w + x) as usize]);
+                assert!(
+                    u <= r + 1e-6,
+                    "{format} ({x},{y}): unmix raised the key {r} -> {u}"
+                );
+                if x < edge {
+                    // The grass beside the edge keeps its key.
+                    assert!(u > 0.95, "{format} ({x},{y}): grass keyed {u}");
+                }
+            }
+            // Without the filter the mixtures key as field; with it, by their grass share.
+            let (r, u) = (
+                raw[(y * w + edge) as usize],
+                unmixed[(y * w + edge) as usize],
+            );
+            if share <= 0.7 {
+                assert!(r > 0.9, "{format} {share} kit: raw key {r}");
+            }
+            let want = r.min(1.0 - share as f32);
+            assert!((u - want).abs() < 0.05, "{format} {share} kit keyed {u}");
+        }
+    }
+}
+
 /// A diagonal band of pixels like the first-down line's, row by row; it leaves the frame on
 /// the right (runs cross the edge, some rows lie wholly outside) and every 9th row holds a
 /// second short run.
@@ -173,9 +243,16 @@ fn key_pixels_matches_key_frame_for_bands_scattered_sets_and_outside_pixels() {
             &yardline_keying::AutoPaletteOptions::default(),
         )
         .unwrap();
-        for radius in [0, 1, 3] {
+        for (radius, edge) in [
+            (0, EdgeFilter::Min),
+            (1, EdgeFilter::Min),
+            (3, EdgeFilter::Min),
+            (1, EdgeFilter::Unmix),
+            (2, EdgeFilter::Unmix),
+        ] {
             let mut config = KeyConfig::new(palette.clone());
             config.min_filter_radius = radius;
+            config.edge_filter = edge;
             let keyer = Keyer::compile(&config).unwrap();
             let matte = keyer.key_frame(frame.as_ref()).unwrap();
             let mut scattered: Vec<(u32, u32)> = (0..5000_u32)
@@ -206,7 +283,10 @@ fn key_pixels_matches_key_frame_for_bands_scattered_sets_and_outside_pixels() {
                     } else {
                         0.0
                     };
-                    assert!((k - want).abs() < 1e-6, "{format} r={radius} ({x},{y})");
+                    assert!(
+                        (k - want).abs() < 1e-6,
+                        "{format} r={radius} {edge:?} ({x},{y})"
+                    );
                 }
             }
             assert!(keyer.key_at(frame.as_ref(), 320, 5) <= 0.0);

@@ -6,8 +6,8 @@
 )]
 
 use yardline_keying::{
-    DEFAULT_LUT_SIZE, KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region, Sample,
-    SampleKind,
+    DEFAULT_LUT_SIZE, EdgeFilter, KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region,
+    Sample, SampleKind,
 };
 
 fn sample(kind: SampleKind, label: &str, mean: [f64; 3], tolerance: f64) -> Sample {
@@ -46,6 +46,7 @@ fn config() -> KeyConfig {
     });
     c.lut_size = 65;
     c.min_filter_radius = 2;
+    c.edge_filter = EdgeFilter::Unmix;
     c.regions.push(Region {
         name: "midfield mud".into(),
         rect: [-9.144, -24.384, 9.144, 24.384],
@@ -97,6 +98,7 @@ version = 1
     let c = KeyConfig::from_toml_str(text).unwrap();
     assert_eq!(c.lut_size, DEFAULT_LUT_SIZE);
     assert_eq!(c.min_filter_radius, 1);
+    assert_eq!(c.edge_filter, EdgeFilter::Min);
     assert!((c.palette.softness - 1.0).abs() < 1e-12);
     assert!(c.palette.samples.is_empty() && c.regions.is_empty());
 }
@@ -151,6 +153,11 @@ fn validation_errors_name_the_key() {
 
     let e = parse_with("min_filter_radius = 2", "min_filter_radius = 40");
     assert_eq!(invalid_key(&e), "min_filter_radius");
+
+    // An edge filter this build does not know: the parser names it and the accepted ones.
+    let e = parse_with("edge_filter = \"unmix\"", "edge_filter = \"blur\"");
+    let text = e.to_string();
+    assert!(text.contains("blur") && text.contains("unmix"), "{e}");
 
     // Inside a region's palette the key says so.
     let text = config().to_toml_string().unwrap();
