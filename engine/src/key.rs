@@ -7,8 +7,8 @@ use nalgebra::Point2;
 use rayon::prelude::*;
 use yardline_keying::frame::FrameRef;
 use yardline_keying::{
-    AutoPaletteOptions, DEFAULT_PAINT_MARGIN_M, KeyConfig, Keyer, PaintKey, auto_paint_palette,
-    auto_palette,
+    AutoPaletteOptions, DEFAULT_PAINT_MARGIN_M, EdgeFilter, KeyConfig, Keyer, PaintKey,
+    auto_paint_palette, auto_palette,
 };
 
 use crate::field::FieldModel;
@@ -175,6 +175,10 @@ impl KeyModel for FieldKey {
 
     fn min_filter_radius(&self) -> u32 {
         self.keyer.min_filter_radius()
+    }
+
+    fn edge_filter(&self) -> EdgeFilter {
+        self.keyer.edge_filter()
     }
 
     fn lut(&self) -> Option<LutView<'_>> {
@@ -605,6 +609,10 @@ impl KeyModel for FrameKey<'_> {
     }
     fn min_filter_radius(&self) -> u32 {
         self.key.min_filter_radius()
+    }
+
+    fn edge_filter(&self) -> EdgeFilter {
+        self.key.edge_filter()
     }
     fn lut(&self) -> Option<LutView<'_>> {
         self.key.lut()

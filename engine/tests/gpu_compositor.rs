@@ -25,7 +25,7 @@ use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_keying::frame::{
     FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
 };
-use yardline_keying::{KeyConfig, Palette, Region, Sample, SampleKind};
+use yardline_keying::{EdgeFilter, KeyConfig, Palette, Region, Sample, SampleKind};
 
 const W: u32 = 384;
 const H: u32 = 216;
@@ -196,8 +196,13 @@ fn gpu() -> GpuCompositor {
 fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
     let mut gpu = gpu();
     let mut cpu = CpuCompositor::new();
-    for radius in 0..=HALO {
-        let key = key_with_radius(radius);
+    let filters = (0..=HALO)
+        .map(|r| (r, EdgeFilter::Min))
+        .chain((1..=HALO).map(|r| (r, EdgeFilter::Unmix)));
+    for (radius, edge) in filters {
+        let mut config = config_with_radius(radius);
+        config.edge_filter = edge;
+        let key = FieldKey::compile(&config).unwrap();
         for format in PixelFormat::ALL {
             let (_, a) = run(&mut cpu, format, &key);
             let (_, b) = run(&mut gpu, format, &key);
@@ -205,7 +210,7 @@ fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
             let d = max_diff(&a, &b);
             assert!(
                 d <= TOLERANCE,
-                "{format}, radius {radius}, on {}: max difference {d}",
+                "{format}, radius {radius} {edge:?}, on {}: max difference {d}",
                 gpu.describe()
             );
             assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
@@ -334,6 +339,65 @@ fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
                     if near {
                         assert_eq!(c, dotted(xx, yy), "{name} r{radius}: ({xx},{yy}) drawn");
                     } else {
+                        assert!(full(c), "{name} r{radius}: ({xx},{yy}) not drawn: {c:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Edge unmixing on both compositors: the grass round a player-coloured pixel inside the line
+/// keeps the line (its colour is no mixture with the player's), the pixel itself stays clear.
+#[test]
+fn unmixing_keeps_the_line_on_the_grass_beside_a_player() {
+    const GRASS: [u8; 3] = [52, 128, 58];
+    const RED: [u8; 3] = [190, 30, 35];
+    let cam = camera();
+    let wide = [prepare_line(
+        &cam,
+        &GroundStrip::football_line(50.0, 2.5),
+        &Crown::default(),
+        W,
+        H,
+        [255, 215, 0],
+        1.0,
+    )];
+    let layout = FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap();
+    let px = |data: &[u8], x: u32, y: u32| {
+        let i = rgb_index(&layout, x, y);
+        [data[i], data[i + 1], data[i + 2]]
+    };
+    let full = |c: [u8; 3]| c[0] >= 225 && c[1] >= 200 && c[2] <= 10;
+    let composite = |c: &mut dyn Compositor, pic: &dyn Fn(u32, u32) -> [u8; 3], key: &FieldKey| {
+        let (layout, mut data) = rgba_frame(pic);
+        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+        c.composite(&mut frame, &wide, key).unwrap();
+        data
+    };
+    // A dot where the line covers plain grass fully for 3 pixels around.
+    let plain = composite(&mut CpuCompositor::new(), &|_, _| GRASS, &key());
+    let (dx, dy) = (4..H - 4)
+        .flat_map(|y| (4..W - 4).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (y - 3..=y + 3).all(|yy| (x - 3..=x + 3).all(|xx| full(px(&plain, xx, yy))))
+        })
+        .expect("the line covers some grass fully");
+    let dotted = |x: u32, y: u32| if (x, y) == (dx, dy) { RED } else { GRASS };
+    let mut gpu = gpu();
+    for radius in 1..=HALO {
+        let mut config = config_with_radius(radius);
+        config.edge_filter = EdgeFilter::Unmix;
+        let key = FieldKey::compile(&config).unwrap();
+        let a = composite(&mut CpuCompositor::new(), &dotted, &key);
+        let b = composite(&mut gpu, &dotted, &key);
+        assert!(max_diff(&a, &b) <= TOLERANCE, "radius {radius}");
+        for (name, out) in [("cpu", &a), ("gpu", &b)] {
+            assert_eq!(px(out, dx, dy), RED, "{name} r{radius}: the dot drawn over");
+            for yy in dy - radius - 1..=dy + radius + 1 {
+                for xx in dx - radius - 1..=dx + radius + 1 {
+                    let c = px(out, xx, yy);
+                    if (xx, yy) != (dx, dy) {
                         assert!(full(c), "{name} r{radius}: ({xx},{yy}) not drawn: {c:?}");
                     }
                 }

@@ -10,7 +10,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use yardline_keying::{AutoPaletteOptions, KeyConfig, Keyer, PixelFormat, auto_palette};
+use yardline_keying::{
+    AutoPaletteOptions, EdgeFilter, KeyConfig, Keyer, PixelFormat, auto_palette,
+};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -31,25 +33,35 @@ fn line_band(w: u32, h: u32, share: f64) -> Vec<(u32, u32)> {
     coords
 }
 
-fn keyer_for(frame: &common::OwnedFrame, radius: u32) -> Keyer {
+fn keyer_for(frame: &common::OwnedFrame, radius: u32, edge: EdgeFilter) -> Keyer {
     let palette = auto_palette(frame.as_ref(), |_, _| true, &AutoPaletteOptions::default())
         .expect("automatic palette");
     let mut config = KeyConfig::new(palette);
     config.min_filter_radius = radius;
+    config.edge_filter = edge;
     Keyer::compile(&config).expect("compile")
 }
+
+/// The edge filters benchmarked: name, radius, filter.
+const FILTERS: [(&str, u32, EdgeFilter); 3] = [
+    ("min3x3", 1, EdgeFilter::Min),
+    ("unmix3x3", 1, EdgeFilter::Unmix),
+    ("no_filter", 0, EdgeFilter::Min),
+];
 
 fn bench(c: &mut Criterion) {
     for (w, h) in [(1920_u32, 1080_u32), (3840, 2160)] {
         let scene = common::football_scene(w, h, 1);
         for format in [PixelFormat::I420, PixelFormat::Bgrx] {
             let frame = common::frame_from_rgb(format, w, h, &scene.rgb, 0);
-            let keyer = keyer_for(&frame, 1);
             let mut group = c.benchmark_group(format!("key_frame/{w}x{h}"));
             group.sample_size(20);
-            group.bench_function(format!("{format}/min3x3"), |b| {
-                b.iter(|| black_box(keyer.key_frame(frame.as_ref()).expect("key")));
-            });
+            for (name, radius, edge) in &FILTERS[..2] {
+                let keyer = keyer_for(&frame, *radius, *edge);
+                group.bench_function(format!("{format}/{name}"), |b| {
+                    b.iter(|| black_box(keyer.key_frame(frame.as_ref()).expect("key")));
+                });
+            }
             group.finish();
         }
     }
@@ -65,9 +77,8 @@ fn bench(c: &mut Criterion) {
         PixelFormat::Bgrx,
     ] {
         let frame = common::frame_from_rgb(format, w, h, &scene.rgb, 0);
-        for radius in [1, 0] {
-            let keyer = keyer_for(&frame, radius);
-            let name = if radius == 0 { "no_filter" } else { "min3x3" };
+        for (name, radius, edge) in FILTERS {
+            let keyer = keyer_for(&frame, radius, edge);
             group.bench_function(format!("{format}/{name}"), |b| {
                 b.iter(|| {
                     keyer

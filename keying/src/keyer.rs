@@ -640,7 +640,12 @@ impl LutKeyer<'_> {
                 let raw = &s.keys[s.start[i] + (run.x - s.lo[i])..][..run.len];
                 let dst = &mut out[run.at..run.at + run.len];
                 for (k, (d, &own)) in dst.iter_mut().zip(raw).enumerate() {
-                    *d = self.unmix_or_own(frame, src, run.x + k, run.y, own, *d);
+                    let own_key = unit(own);
+                    *d = if *d >= UNMIX_FOREGROUND_KEY || own_key < UNMIX_FOREGROUND_KEY {
+                        own_key
+                    } else {
+                        self.unmixed(frame, src, run.x + k, run.y, own_key)
+                    };
                 }
             }
         }
@@ -683,6 +688,20 @@ impl LutKeyer<'_> {
         if own_key < UNMIX_FOREGROUND_KEY || min >= UNMIX_FOREGROUND_KEY {
             return own_key;
         }
+        self.unmixed(frame, src, x, y, own_key)
+    }
+
+    /// [`unmix_key`] at in-frame pixel (x, y) of key `own_key` (0..=1) beside a player.
+    #[cold]
+    #[inline(never)]
+    fn unmixed(
+        &self,
+        frame: FrameRef<'_>,
+        src: &Source<'_>,
+        x: usize,
+        y: usize,
+        own_key: f32,
+    ) -> f32 {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let r = self.radius as usize;
         let (xa, xb) = (x.saturating_sub(r), (x + r + 1).min(w));
@@ -784,7 +803,14 @@ impl LutKeyer<'_> {
                             for (x, (d, (&m, &own))) in
                                 dst.iter_mut().zip(vmin.iter().zip(raw)).enumerate()
                             {
-                                *d = self.unmix_or_own(frame, &src, x, row, own, unit(m));
+                                let own_key = unit(own);
+                                *d = if unit(m) >= UNMIX_FOREGROUND_KEY
+                                    || own_key < UNMIX_FOREGROUND_KEY
+                                {
+                                    own_key
+                                } else {
+                                    self.unmixed(frame, &src, x, row, own_key)
+                                };
                             }
                             continue;
                         }

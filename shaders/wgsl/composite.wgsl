@@ -26,7 +26,14 @@ struct Globals {
     lut_size: f32,
     // Cr slices per row of the key LUT texture.
     lut_columns: u32,
+    // 1 when the key's neighbourhood unmixes edges, 0 for its minimum.
+    unmix: u32,
+    padding: u32,
 };
+
+// Keep in sync with `UNMIX_FOREGROUND_KEY` in keying/src/config.rs: a neighbour keyed below this
+// is a player's colour.
+const UNMIX_FOREGROUND_KEY: f32 = 0.25;
 
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(2) var source: texture_2d<f32>;
@@ -119,6 +126,52 @@ fn region_place(p: vec2<f32>, r: vec4<f32>) -> vec2<f32> {
     let centre = 0.5 * (r.xy + r.zw);
     let half = max(0.5 * (r.zw - r.xy), vec2<f32>(1e-6));
     return (p - centre) / half;
+}
+
+// The atlas pixel's colour as Y, Cb, Cr code values.
+fn ycbcr_at(at: vec2<i32>) -> vec3<f32> {
+    let c = textureLoad(source, at, 0).rgb * 255.0;
+    if (IS_RGB) {
+        return rgb_to_ycbcr709(c);
+    }
+    return c;
+}
+
+// Edge unmixing at atlas pixel `centre` of raw key `own` (keying/src/config.rs `unmix_key`, the
+// CPU compositor's `Unmix::key`): the lowest- and highest-keyed of its neighbours (first in row
+// order on a tie, itself left out) give the colours of the player and the grass; its colour
+// projected on the segment between them gives the player's share, and the key is at most the
+// rest.
+fn unmixed_key(centre: vec2<i32>, lut: u32, own: f32) -> f32 {
+    var lo = 2.0;
+    var hi = -1.0;
+    var lo_at = centre;
+    var hi_at = centre;
+    for (var dy = -KEY_RADIUS; dy <= KEY_RADIUS; dy = dy + 1) {
+        for (var dx = -KEY_RADIUS; dx <= KEY_RADIUS; dx = dx + 1) {
+            if (dx == 0 && dy == 0) {
+                continue;
+            }
+            let at = centre + vec2<i32>(dx, dy);
+            let k = raw_key(at, lut);
+            if (k < lo) {
+                lo = k;
+                lo_at = at;
+            }
+            if (k > hi) {
+                hi = k;
+                hi_at = at;
+            }
+        }
+    }
+    let bg = ycbcr_at(hi_at);
+    let d = ycbcr_at(lo_at) - bg;
+    let len2 = dot(d, d);
+    if (len2 < 1.0) {
+        return own;
+    }
+    let share = clamp(dot(ycbcr_at(centre) - bg, d) / len2, 0.0, 1.0);
+    return min(own, 1.0 - share);
 }
 
 // Box-filtered 1-D coverage of a pixel by a band (distances in pixels).
@@ -230,12 +283,16 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     // neighbour needs), without its outer row (the vertical neighbour) and without both (the
     // diagonal one).
     var own = 1.0;
+    var centre_key = 1.0;
     var for_h = 1.0;
     var for_v = 1.0;
     var for_d = 1.0;
     for (var i = 0; i <= KEY_RADIUS; i = i + 1) {
         for (var j = 0; j <= KEY_RADIUS; j = j + 1) {
             let k = raw_key(centre + side * vec2<i32>(j, i), lut);
+            if (i == 0 && j == 0) {
+                centre_key = k;
+            }
             own = min(own, k);
             if (j < KEY_RADIUS) {
                 for_h = min(for_h, k);
@@ -251,7 +308,16 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let h = from_horizontal(for_h, s.x);
     let v = from_vertical(for_v, s.y);
     let d = from_vertical(from_horizontal(for_d, s.x), s.y);
-    let key = min(min(own, h), min(v, d));
+    var key = min(min(own, h), min(v, d));
+    // Unmixing: the pixel's own key, lowered beside a player (the neighbourhood's minimum
+    // tells where one is near).
+    if (globals.unmix != 0u && KEY_RADIUS > 0) {
+        if (centre_key >= UNMIX_FOREGROUND_KEY && key < UNMIX_FOREGROUND_KEY) {
+            key = unmixed_key(centre, lut, centre_key);
+        } else {
+            key = centre_key;
+        }
+    }
 
     let half_len = 0.5 * in.strip.y;
     let coverage = box_coverage(abs(in.across) / g_across, in.strip.x / g_across)

@@ -6,6 +6,7 @@
 //! read or written.
 
 use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, yuv_indices};
+use yardline_keying::{EdgeFilter, UNMIX_FOREGROUND_KEY, unmix_key};
 
 use super::crew::Crew;
 use super::raster::TriangleSetup;
@@ -410,7 +411,8 @@ impl Raster<'_> {
             }
         }
         let rows = if r > 0 { &*hmin } else { &*raw };
-        multiply_by_key(alpha, spans, self.lines.len(), rows, r, |i| {
+        let unmix = self.unmix((tx0, ty0));
+        multiply_by_key(alpha, spans, self.lines.len(), (rows, raw), r, unmix, |i| {
             luts[i] as usize
         });
     }
@@ -472,7 +474,64 @@ impl Raster<'_> {
             }
         }
         let rows = if r > 0 { &*hmin } else { &*raw };
-        multiply_by_key(alpha, spans, lines, rows, r, |_| 0);
+        let unmix = self.unmix((tx0, ty0));
+        multiply_by_key(alpha, spans, lines, (rows, raw), r, unmix, |_| 0);
+    }
+
+    /// What [`multiply_by_key`] needs to unmix the edges of the tile at `origin`, when the key
+    /// unmixes them.
+    fn unmix(&self, origin: (u32, u32)) -> Option<Unmix<'_>> {
+        (self.key.edge_filter() == EdgeFilter::Unmix && self.radius > 0).then_some(Unmix {
+            frame: self.frame,
+            origin,
+        })
+    }
+}
+
+/// The frame and a tile's origin in it, for [`EdgeFilter::Unmix`].
+#[derive(Clone, Copy)]
+struct Unmix<'a> {
+    frame: FrameRef<'a>,
+    origin: (u32, u32),
+}
+
+impl Unmix<'_> {
+    /// The unmixed key of tile pixel (lx, ly) of raw key `own` from the raw keys of its
+    /// `(2r + 1)^2` neighbourhood in `raw` (one palette's cell block), as the GPU does it: the
+    /// lowest- and highest-keyed neighbours (first in row order on a tie; the pixel itself left
+    /// out, the frame's edge pixels repeated beyond it as the cells hold them) give the colours
+    /// of the player and the grass. The keyer ([`yardline_keying::LutKeyer`]) leaves the
+    /// neighbours beyond the frame out instead, which differs only on the frame's edge.
+    fn key(&self, raw: &[f32], lx: usize, ly: usize, r: usize, own: f32) -> f32 {
+        let (c, h) = (CELL as usize, HALO as usize);
+        let layout = self.frame.layout;
+        let (w, hgt) = (i64::from(layout.width), i64::from(layout.height));
+        let (fx, fy) = (
+            i64::from(self.origin.0) + lx as i64,
+            i64::from(self.origin.1) + ly as i64,
+        );
+        let (mut lo, mut lo_at) = (f32::INFINITY, (fx, fy));
+        let (mut hi, mut hi_at) = (f32::NEG_INFINITY, (fx, fy));
+        let r = r as i64;
+        for dy in -r..=r {
+            for dx in -r..=r {
+                if (dx, dy) == (0, 0) {
+                    continue;
+                }
+                let cx = (lx as i64 + h as i64 + dx) as usize;
+                let cy = (ly as i64 + h as i64 + dy) as usize;
+                let k = raw[cy * c + cx];
+                let at = ((fx + dx).clamp(0, w - 1), (fy + dy).clamp(0, hgt - 1));
+                if k < lo {
+                    (lo, lo_at) = (k, at);
+                }
+                if k > hi {
+                    (hi, hi_at) = (k, at);
+                }
+            }
+        }
+        let colour = |(x, y): (i64, i64)| self.frame.ycbcr_f32(x as u32, y as u32);
+        unmix_key(own, colour((fx, fy)), colour(lo_at), colour(hi_at))
     }
 }
 
@@ -514,14 +573,16 @@ fn window_min(row: &[f32], cx: usize, r: usize) -> f32 {
 }
 
 /// Multiplies each covered pixel's alpha (`lines` blocks of `TILE_PX`, covered on `spans`) by
-/// the minimum over its neighbourhood's cell rows of `rows` (row-minimised raw keys, one
-/// `CELL_PX` block per palette; `block(i)` is pixel `i`'s).
+/// its filtered key: the minimum over its neighbourhood's cell rows of `rows` (row-minimised
+/// raw keys, one `CELL_PX` block per palette as `raw`, the raw keys; `block(i)` is pixel
+/// `i`'s), or with `unmix` its own raw key, unmixed beside a player.
 fn multiply_by_key(
     alpha: &mut [f32],
     spans: &[[u16; 2]],
     lines: usize,
-    rows: &[f32],
+    (rows, raw): (&[f32], &[f32]),
     r: usize,
+    unmix: Option<Unmix<'_>>,
     block: impl Fn(usize) -> usize,
 ) {
     let (t, c, h) = (TILE as usize, CELL as usize, HALO as usize);
@@ -537,6 +598,15 @@ fn multiply_by_key(
                 let mut k = 1.0_f32;
                 for cy in ly + h - r..=ly + h + r {
                     k = k.min(rows[base + cy * c]);
+                }
+                if let Some(u) = &unmix {
+                    let own = raw[base + (ly + h) * c];
+                    k = if own < UNMIX_FOREGROUND_KEY || k >= UNMIX_FOREGROUND_KEY {
+                        own
+                    } else {
+                        let block = &raw[base - lx - h..][..CELL_PX];
+                        u.key(block, lx, ly, r, own)
+                    };
                 }
                 alpha[i] *= k;
             }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytemuck::{Pod, Zeroable};
+use yardline_keying::EdgeFilter;
 use yardline_keying::frame::FrameMut;
 
 use super::crew::Crew;
@@ -40,6 +41,11 @@ pub struct Globals {
     pub lut_size: f32,
     /// Cr slices per row of the key LUT texture.
     pub lut_columns: u32,
+    /// 1 when the key's neighbourhood unmixes edges ([`EdgeFilter::Unmix`]), 0 for its
+    /// minimum.
+    pub unmix: u32,
+    /// Pads the struct to the shader's size (a multiple of its 8-byte alignment).
+    pub padding: u32,
 }
 
 /// Region slots a pipeline tests per pixel (the shader's `MAX_TILE_REGIONS`): each frame uses
@@ -348,8 +354,11 @@ impl GpuCompositor {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         self.queue.write_buffer(vbuf, 0, bytes);
-        self.queue
-            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_now()));
+        self.queue.write_buffer(
+            &self.globals,
+            0,
+            bytemuck::bytes_of(&self.globals_now(false)),
+        );
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -559,8 +568,9 @@ impl GpuCompositor {
         (slots * (HALO as usize + 1) + radius) * 2 + usize::from(rgb)
     }
 
-    /// The uniforms for the current atlas and key LUT textures.
-    fn globals_now(&self) -> Globals {
+    /// The uniforms for the current atlas and key LUT textures, and whether the key unmixes
+    /// edges.
+    fn globals_now(&self, unmix: bool) -> Globals {
         let lut = self.lut.as_ref();
         Globals {
             atlas_size: [
@@ -570,6 +580,8 @@ impl GpuCompositor {
             lut_texel: lut.map_or([1.0; 2], |l| l.extent.map(|e| 1.0 / e as f32)),
             lut_size: lut.map_or(2.0, |l| l.size as f32),
             lut_columns: lut.map_or(1, |l| l.columns),
+            unmix: u32::from(unmix),
+            padding: 0,
         }
     }
 
@@ -848,7 +860,7 @@ impl Compositor for GpuCompositor {
             }
         }
         self.ensure_region_table();
-        let globals = self.globals_now();
+        let globals = self.globals_now(key.edge_filter() == EdgeFilter::Unmix);
         let pipeline = Self::pipeline_index(max_regions, key.min_filter_radius(), format.is_rgb());
         self.ensure_bind_group()?;
         let dev = &self.device;

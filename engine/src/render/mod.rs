@@ -20,6 +20,7 @@ pub mod prepare;
 pub mod raster;
 pub mod tiles;
 
+use yardline_keying::EdgeFilter;
 use yardline_keying::frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
 
 use crate::graphics::StripMesh;
@@ -203,8 +204,12 @@ pub trait KeyModel: Sync {
     fn regions(&self) -> &[KeyRegion] {
         &[]
     }
-    /// Radius of the neighbourhood minimum filter (0 = off); at most [`HALO`].
+    /// Radius of the neighbourhood edge filter (0 = off); at most [`HALO`].
     fn min_filter_radius(&self) -> u32;
+    /// What the neighbourhood does: its minimum (the default) or edge unmixing.
+    fn edge_filter(&self) -> EdgeFilter {
+        EdgeFilter::Min
+    }
     /// The key as a LUT for the GPU, when it is one. A key without a LUT runs on the CPU only
     /// (the GPU then treats every pixel as field surface).
     fn lut(&self) -> Option<LutView<'_>> {
