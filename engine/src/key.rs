@@ -614,6 +614,7 @@ impl KeyModel for FrameKey<'_> {
     fn edge_filter(&self) -> EdgeFilter {
         self.key.edge_filter()
     }
+
     fn lut(&self) -> Option<LutView<'_>> {
         self.key.lut()
     }
@@ -630,7 +631,9 @@ const PAINT_NEAR_M: f64 = 0.1;
 /// grass clusters inside the field as the default palette, and, where painted markings are in
 /// view, a paint palette (grass, the paint's colours and their edge mixtures) that applies on
 /// the markings only. Without visible paint, paint-like clusters go into the default palette.
-/// Two passes over the frame, a second or so at 1080p.
+/// Its neighbourhood unmixes edges ([`EdgeFilter::Unmix`]): a kit's edge blended with the
+/// grass keys by its share of kit, and no rim round the players is cut from the line. Two
+/// passes over the frame, a second or so at 1080p.
 pub fn auto_key_config(
     frame: FrameRef<'_>,
     camera: &Camera,
@@ -684,22 +687,24 @@ pub fn auto_key_config(
         ..AutoPaletteOptions::default()
     };
     let surface = auto_palette(frame, at(&surface_mask, w), &options).map_err(|e| e.to_string())?;
-    match auto_paint_palette(frame, &surface, at(&on_paint, w), &options) {
+    let mut config = match auto_paint_palette(frame, &surface, at(&on_paint, w), &options) {
         Ok(palette) => {
             let mut config = KeyConfig::new(surface);
             config.paint = Some(PaintKey {
                 margin_m: DEFAULT_PAINT_MARGIN_M,
                 palette,
             });
-            Ok(config)
+            config
         }
         Err(e) => {
             tracing::info!("no paint palette ({e}); paint-like colours join the default palette");
             auto_palette(frame, at(&inside, w), &AutoPaletteOptions::default())
                 .map(KeyConfig::new)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?
         }
-    }
+    };
+    config.edge_filter = EdgeFilter::Unmix;
+    Ok(config)
 }
 
 /// [`auto_key_config`] compiled and placed on `field`, or `None` (logged) when it fails.

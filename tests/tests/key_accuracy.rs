@@ -18,7 +18,7 @@ use yardline_e2e::truth_camera;
 use yardline_engine::key::{FieldKey, auto_key_config};
 use yardline_engine::{Camera, FieldKind, FieldModel};
 use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
-use yardline_keying::{KeyConfig, Sample, SampleKind};
+use yardline_keying::{EdgeFilter, KeyConfig, Sample, SampleKind};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, Scenario};
 
 /// Issue 4's goals.
@@ -225,9 +225,7 @@ fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32
     let (layout, data) = rgba(&first);
     let frame = FrameRef::new(&layout, &data).unwrap();
     let mut config: KeyConfig = auto_key_config(frame, &engine_camera(&first), &field).unwrap();
-    // Raw key accuracy: the min-filter (a spill option) keys out a ring round every player on
-    // purpose.
-    config.min_filter_radius = 0;
+    assert_eq!(config.edge_filter, EdgeFilter::Unmix);
     let rendered: Vec<RenderedFrame> = frames
         .iter()
         .map(|&i| clip.render_frame(i).unwrap())
