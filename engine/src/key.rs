@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use yardline_keying::frame::FrameRef;
 use yardline_keying::{
     AutoPaletteOptions, DEFAULT_PAINT_MARGIN_M, EdgeFilter, KeyConfig, Keyer, PaintKey,
-    auto_paint_palette, auto_palette,
+    auto_paint_palette_from_points, auto_palette_from_points, field_points,
 };
 
 use crate::field::FieldModel;
@@ -627,84 +627,166 @@ const PAINT_SAMPLE_INSET_PX: f64 = 0.5;
 /// samples (the paint's blended edges).
 const PAINT_NEAR_M: f64 = 0.1;
 
-/// The automatic initial key for a frame, from the field of play as `camera` sees it: the
-/// grass clusters inside the field as the default palette, and, where painted markings are in
-/// view, a paint palette (grass, the paint's colours and their edge mixtures) that applies on
-/// the markings only. Without visible paint, paint-like clusters go into the default palette.
-/// Its neighbourhood unmixes edges ([`EdgeFilter::Unmix`]): a kit's edge blended with the
-/// grass keys by its share of kit, and no rim round the players is cut from the line. Two
-/// passes over the frame, a second or so at 1080p.
+/// Views an [`AutoKeyLearner`] keeps (the oldest is dropped for a new one).
+pub const AUTO_KEY_VIEWS: usize = 4;
+
+/// What the automatic key learns from one view of the field: colours sampled off the paint,
+/// well on the paint, and anywhere on the field (for a key without a paint palette).
+#[derive(Debug, Clone)]
+struct ViewColours {
+    surface: Vec<[f64; 3]>,
+    paint: Vec<[f64; 3]>,
+    field: Vec<[f64; 3]>,
+}
+
+/// The automatic key learnt from the last [`AUTO_KEY_VIEWS`] views of the field: each view
+/// gives an even sample of its field colours, and the palettes are found over all of them
+/// pooled (each view weighing the same). A first view that shows only grass in the sun, or a
+/// tight shot that a kit fills, is then not the whole story once the camera has shown the
+/// shade and the wide field.
+#[derive(Debug, Clone, Default)]
+pub struct AutoKeyLearner {
+    views: std::collections::VecDeque<ViewColours>,
+}
+
+impl AutoKeyLearner {
+    /// A learner that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Views learnt (at most [`AUTO_KEY_VIEWS`]).
+    pub fn views(&self) -> usize {
+        self.views.len()
+    }
+
+    /// Learns the colours of the field of play as `camera` sees it in `frame`: off the paint
+    /// (pixels whose centre lies more than `PAINT_NEAR_M` from any painted marking), well on
+    /// the paint (the whole pixel on one marking) and anywhere inside the field. One pass over
+    /// the frame, most of a second at 1080p. Fails (learning nothing) when the field of play
+    /// is not in view.
+    pub fn learn(
+        &mut self,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        field: &FieldModel,
+    ) -> Result<(), String> {
+        let outline: Vec<Point2<f64>> = field_polygon(camera, field);
+        if outline.len() < 3 {
+            return Err("the field of play is not in view".into());
+        }
+        let (w, h) = (frame.width(), frame.height());
+        let inside = polygon_mask(w, h, &outline);
+        let paint = PaintIndex::new(field.paint_rects());
+        let ground = |x: f64, y: f64| {
+            camera
+                .unproject_to_surface(Point2::new(x, y), &field.crown)
+                .map(|p| [p.x, p.y])
+        };
+        // Per pixel: 0 off the paint, 1 near a marking (its centre within the marking widened
+        // by PAINT_NEAR_M), 2 with its whole footprint on one marking.
+        let paint_class: Vec<u8> = inside
+            .par_iter()
+            .enumerate()
+            .map(|(i, &inside)| {
+                if !inside {
+                    return 0;
+                }
+                let (x, y) = ((i % w as usize) as f64, (i / w as usize) as f64);
+                let Some(centre) = ground(x, y) else {
+                    return 0;
+                };
+                let Some(rect) = paint.find(centre) else {
+                    return u8::from(paint.near(centre, PAINT_NEAR_M));
+                };
+                let d = PAINT_SAMPLE_INSET_PX;
+                let whole = [(-d, -d), (d, -d), (-d, d), (d, d)]
+                    .iter()
+                    .all(|&(dx, dy)| ground(x + dx, y + dy).is_some_and(|p| contains(rect, p)));
+                if whole { 2 } else { 1 }
+            })
+            .collect();
+        let max = AutoPaletteOptions::default().max_pixels;
+        let pick = |class: Option<u8>| {
+            let (inside, paint_class) = (&inside, &paint_class);
+            move |x: u32, y: u32| {
+                let i = y as usize * w as usize + x as usize;
+                inside[i] && class.is_none_or(|c| paint_class[i] == c)
+            }
+        };
+        let points = |class| field_points(frame, pick(class), max).map_err(|e| e.to_string());
+        let view = ViewColours {
+            surface: points(Some(0))?,
+            paint: points(Some(2))?,
+            field: points(None)?,
+        };
+        if self.views.len() == AUTO_KEY_VIEWS {
+            self.views.pop_front();
+        }
+        self.views.push_back(view);
+        Ok(())
+    }
+
+    /// The key from every view learnt: the grass clusters off the paint as the default
+    /// palette, and, where painted markings were seen, a paint palette (grass, the paint's
+    /// colours and their edge mixtures) that applies on the markings only. Without paint seen,
+    /// paint-like clusters go into the default palette. The neighbourhood unmixes edges
+    /// ([`EdgeFilter::Unmix`]): a kit's edge blended with the grass keys by its share of kit,
+    /// and no rim round the players is cut from the line.
+    pub fn config(&self) -> Result<KeyConfig, String> {
+        if self.views.is_empty() {
+            return Err("no view of the field learnt yet".into());
+        }
+        let options = AutoPaletteOptions {
+            find_paint: false,
+            ..AutoPaletteOptions::default()
+        };
+        let pooled = |part: fn(&ViewColours) -> &Vec<[f64; 3]>| {
+            let per_view = options.max_pixels.div_ceil(self.views.len());
+            let mut out = Vec::new();
+            for v in &self.views {
+                let p = part(v);
+                let step = (p.len() / per_view).max(1);
+                out.extend(p.iter().step_by(step));
+            }
+            out
+        };
+        let surface = auto_palette_from_points(&pooled(|v| &v.surface), &options)
+            .map_err(|e| e.to_string())?;
+        let mut config =
+            match auto_paint_palette_from_points(&surface, &pooled(|v| &v.paint), &options) {
+                Ok(palette) => {
+                    let mut config = KeyConfig::new(surface);
+                    config.paint = Some(PaintKey {
+                        margin_m: DEFAULT_PAINT_MARGIN_M,
+                        palette,
+                    });
+                    config
+                }
+                Err(e) => {
+                    tracing::info!(
+                        "no paint palette ({e}); paint-like colours join the default palette"
+                    );
+                    auto_palette_from_points(&pooled(|v| &v.field), &AutoPaletteOptions::default())
+                        .map(KeyConfig::new)
+                        .map_err(|e| e.to_string())?
+                }
+            };
+        config.edge_filter = EdgeFilter::Unmix;
+        Ok(config)
+    }
+}
+
+/// The automatic initial key for a frame, from the field of play as `camera` sees it: an
+/// [`AutoKeyLearner`] that has learnt this one view. Most of a second at 1080p.
 pub fn auto_key_config(
     frame: FrameRef<'_>,
     camera: &Camera,
     field: &FieldModel,
 ) -> Result<KeyConfig, String> {
-    let outline: Vec<Point2<f64>> = field_polygon(camera, field);
-    if outline.len() < 3 {
-        return Err("the field of play is not in view".into());
-    }
-    let (w, h) = (frame.width(), frame.height());
-    let inside = polygon_mask(w, h, &outline);
-    let paint = PaintIndex::new(field.paint_rects());
-    let ground = |x: f64, y: f64| {
-        camera
-            .unproject_to_surface(Point2::new(x, y), &field.crown)
-            .map(|p| [p.x, p.y])
-    };
-    // Per pixel: 0 off the paint, 1 near a marking (its centre within the marking widened by
-    // PAINT_NEAR_M), 2 with its whole footprint on one marking.
-    let paint_class: Vec<u8> = inside
-        .par_iter()
-        .enumerate()
-        .map(|(i, &inside)| {
-            if !inside {
-                return 0;
-            }
-            let (x, y) = ((i % w as usize) as f64, (i / w as usize) as f64);
-            let Some(centre) = ground(x, y) else {
-                return 0;
-            };
-            let Some(rect) = paint.find(centre) else {
-                return u8::from(paint.near(centre, PAINT_NEAR_M));
-            };
-            let d = PAINT_SAMPLE_INSET_PX;
-            let whole = [(-d, -d), (d, -d), (-d, d), (d, d)]
-                .iter()
-                .all(|&(dx, dy)| ground(x + dx, y + dy).is_some_and(|p| contains(rect, p)));
-            if whole { 2 } else { 1 }
-        })
-        .collect();
-    // The surface from the field off the paint (however much paint is in view), the paint from
-    // the pixels well on it.
-    let surface_mask: Vec<bool> = inside
-        .iter()
-        .zip(&paint_class)
-        .map(|(&i, &c)| i && c == 0)
-        .collect();
-    let on_paint: Vec<bool> = paint_class.iter().map(|&c| c == 2).collect();
-    let options = AutoPaletteOptions {
-        find_paint: false,
-        ..AutoPaletteOptions::default()
-    };
-    let surface = auto_palette(frame, at(&surface_mask, w), &options).map_err(|e| e.to_string())?;
-    let mut config = match auto_paint_palette(frame, &surface, at(&on_paint, w), &options) {
-        Ok(palette) => {
-            let mut config = KeyConfig::new(surface);
-            config.paint = Some(PaintKey {
-                margin_m: DEFAULT_PAINT_MARGIN_M,
-                palette,
-            });
-            config
-        }
-        Err(e) => {
-            tracing::info!("no paint palette ({e}); paint-like colours join the default palette");
-            auto_palette(frame, at(&inside, w), &AutoPaletteOptions::default())
-                .map(KeyConfig::new)
-                .map_err(|e| e.to_string())?
-        }
-    };
-    config.edge_filter = EdgeFilter::Unmix;
-    Ok(config)
+    let mut learner = AutoKeyLearner::new();
+    learner.learn(frame, camera, field)?;
+    learner.config()
 }
 
 /// [`auto_key_config`] compiled and placed on `field`, or `None` (logged) when it fails.
@@ -805,11 +887,6 @@ fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
         }
     }
     out
-}
-
-/// `mask` (row-major, `width` wide) as a pixel predicate.
-fn at(mask: &[bool], width: u32) -> impl Fn(u32, u32) -> bool + '_ {
-    move |x, y| mask[y as usize * width as usize + x as usize]
 }
 
 /// Row-major `width * height` mask of the pixel centres inside `poly` (even-odd rule), filled

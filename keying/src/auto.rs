@@ -118,6 +118,29 @@ pub fn auto_palette(
     check_options(options)?;
     frame.layout.check_buffer(frame.data.len())?;
     let points = sample_field(frame, &is_field, options.max_pixels);
+    auto_palette_from_points(&points, options)
+}
+
+/// The colours (Y, Cb, Cr code values) of an even grid of the pixels `pick(x, y)` selects, at
+/// most about `max_pixels` of them: what [`auto_palette`] and [`auto_paint_palette`] learn
+/// from. The grid's column phase shifts from row to row so it does not alias with stripes.
+/// Points of several frames pooled give [`auto_palette_from_points`] more than one view.
+pub fn field_points(
+    frame: FrameRef<'_>,
+    pick: impl Fn(u32, u32) -> bool,
+    max_pixels: usize,
+) -> Result<Vec<[f64; 3]>, KeyError> {
+    frame.layout.check_buffer(frame.data.len())?;
+    Ok(sample_field(frame, &pick, max_pixels))
+}
+
+/// [`auto_palette`] from field colours already sampled ([`field_points`], maybe of several
+/// frames).
+pub fn auto_palette_from_points(
+    points: &[[f64; 3]],
+    options: &AutoPaletteOptions,
+) -> Result<Palette, KeyError> {
+    check_options(options)?;
     if points.len() < MIN_FIELD_PIXELS {
         return Err(KeyError::TooFewPixels {
             what: "automatic palette (field pixels)",
@@ -131,7 +154,7 @@ pub fn auto_palette(
         samples: Vec::new(),
     };
 
-    let clusters = kmeans(&points, options.surface_clusters);
+    let clusters = kmeans(points, options.surface_clusters);
     let mut surface: Vec<Sample> = Vec::new();
     for members in clusters {
         if members.len() as f64 >= options.min_surface_fraction * n
@@ -211,9 +234,20 @@ pub fn auto_paint_palette(
     on_paint: impl Fn(u32, u32) -> bool,
     options: &AutoPaletteOptions,
 ) -> Result<Palette, KeyError> {
+    frame.layout.check_buffer(frame.data.len())?;
+    let points = sample_field(frame, &on_paint, options.max_pixels);
+    auto_paint_palette_from_points(surface, &points, options)
+}
+
+/// [`auto_paint_palette`] from the colours of pixels on the paint already sampled
+/// ([`field_points`], maybe of several frames).
+pub fn auto_paint_palette_from_points(
+    surface: &Palette,
+    points: &[[f64; 3]],
+    options: &AutoPaletteOptions,
+) -> Result<Palette, KeyError> {
     check_options(options)?;
     surface.validate("surface")?;
-    frame.layout.check_buffer(frame.data.len())?;
     let grass: Vec<Sample> = surface.inclusion().cloned().collect();
     if grass.is_empty() {
         return Err(KeyError::Invalid {
@@ -221,7 +255,6 @@ pub fn auto_paint_palette(
             reason: "has no inclusion sample".into(),
         });
     }
-    let points = sample_field(frame, &on_paint, options.max_pixels);
     if points.len() < MIN_SAMPLE_PIXELS {
         return Err(KeyError::TooFewPixels {
             what: "automatic paint palette (pixels on the paint)",
@@ -236,7 +269,7 @@ pub fn auto_paint_palette(
     let min_members =
         (options.min_share_on_paint * points.len() as f64).max(MIN_SAMPLE_PIXELS as f64);
     let mut paint = Vec::new();
-    for members in kmeans(&points, options.residual_clusters) {
+    for members in kmeans(points, options.residual_clusters) {
         if (members.len() as f64) < min_members {
             continue;
         }

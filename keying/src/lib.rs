@@ -66,7 +66,10 @@ mod lut;
 mod palette;
 mod stats;
 
-pub use auto::{AutoPaletteOptions, auto_paint_palette, auto_palette, auto_palette_from_mask};
+pub use auto::{
+    AutoPaletteOptions, auto_paint_palette, auto_paint_palette_from_points, auto_palette,
+    auto_palette_from_mask, auto_palette_from_points, field_points,
+};
 pub use config::{
     DEFAULT_LUT_SIZE, DEFAULT_MIN_FILTER_RADIUS, DEFAULT_PAINT_MARGIN_M, EdgeFilter, FINE_LUT_SIZE,
     KEY_FILE_VERSION, KeyConfig, MAX_LUT_SIZE, MAX_MIN_FILTER_RADIUS, MAX_PAINT_MARGIN_M,
