@@ -789,13 +789,25 @@ pub fn auto_key_config(
     learner.config()
 }
 
-/// [`auto_key_config`] compiled and placed on `field`, or `None` (logged) when it fails.
-pub fn auto_key(frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) -> Option<FieldKey> {
-    match auto_key_config(frame, camera, field)
+/// `learner` taught the view of `frame` under `camera`, and its key compiled and placed on
+/// `field`; `None` (logged) when either fails, the learner then as it was unless the view was
+/// learnt.
+pub fn learn_key(
+    learner: &mut AutoKeyLearner,
+    frame: FrameRef<'_>,
+    camera: &Camera,
+    field: &FieldModel,
+) -> Option<FieldKey> {
+    match learner
+        .learn(frame, camera, field)
+        .and_then(|()| learner.config())
         .and_then(|c| FieldKey::compile(&c).map_err(|e| e.to_string()))
     {
         Ok(k) => {
-            tracing::info!("automatic key palette built from frame");
+            tracing::info!(
+                "automatic key palette built from {} view(s) of the field",
+                learner.views()
+            );
             Some(k.on_field(field))
         }
         Err(e) => {

@@ -17,7 +17,7 @@ use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef};
 use crate::field::{FieldKind, FieldModel};
 use crate::geometry::Camera;
 use crate::graphics::{DEFAULT_LINE_WIDTH_M, GroundStrip};
-use crate::key::{FieldKey, PaintView, auto_key};
+use crate::key::{AutoKeyLearner, FieldKey, PaintView, learn_key};
 use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
 use crate::render::crew::Crew;
 use crate::render::{
@@ -123,9 +123,14 @@ pub struct EngineConfig {
     pub tracking_delay_ns: Option<i64>,
     /// Frame period of the video (ns).
     pub frame_period_ns: i64,
-    /// Build an automatic key palette from the first frame with a pose when no key is loaded.
+    /// Build an automatic key palette from the first frame with a pose when no key is loaded,
+    /// and while that key stays automatic, learn a new view every
+    /// [`AUTO_KEY_RELEARN_FRAMES`] frames ([`AutoKeyLearner`]).
     pub auto_key: bool,
 }
+
+/// Frames between two views the automatic key learns (about 2 s at 30 frames a second).
+pub const AUTO_KEY_RELEARN_FRAMES: u32 = 60;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -444,8 +449,14 @@ pub struct Engine {
     slew: SlewGate,
     sample_slew: SlewGate,
     armed: Vec<InjectedFault>,
-    /// Automatic key being built off the streaming thread.
-    key_job: Option<Receiver<Option<FieldKey>>>,
+    /// Automatic key being built off the streaming thread (the learner comes back with it).
+    key_job: Option<Receiver<(AutoKeyLearner, Option<FieldKey>)>>,
+    /// The views the automatic key has learnt.
+    learner: AutoKeyLearner,
+    /// The key in use is the automatic one (no key was loaded or set since).
+    key_is_auto: bool,
+    /// Frames since the automatic key last learnt a view.
+    auto_key_age: u32,
     /// Build the automatic key on the calling thread (offline rendering) instead.
     auto_key_inline: bool,
     stats: EngineStats,
@@ -530,6 +541,9 @@ impl Engine {
             sample_slew: SlewGate::default(),
             armed: Vec::new(),
             key_job: None,
+            learner: AutoKeyLearner::new(),
+            key_is_auto: false,
+            auto_key_age: 0,
             auto_key_inline: true,
             stats: EngineStats::default(),
             lines: Vec::new(),
@@ -578,6 +592,7 @@ impl Engine {
     pub fn set_key(&mut self, key: FieldKey) {
         self.key = Some(key.on_field(&self.field));
         self.key_job = None;
+        self.key_is_auto = false;
     }
 
     /// Where the automatic key is built. `inline` (the default, deterministic: offline
@@ -596,6 +611,15 @@ impl Engine {
     /// The occlusion key in use, if any.
     pub fn key(&self) -> Option<&FieldKey> {
         self.key.as_ref()
+    }
+
+    /// Views of the field the automatic key has learnt (0 with a key loaded or set).
+    pub fn auto_key_views(&self) -> usize {
+        if self.key_is_auto {
+            self.learner.views()
+        } else {
+            0
+        }
     }
 
     /// The pose estimator (to seed a reference camera for vision-only tracking).
@@ -861,7 +885,10 @@ impl Engine {
             self.armed.swap_remove(i);
             self.compositor.simulate_device_loss();
         }
-        if self.key.is_none() && self.config.auto_key && !self.poll_auto_key(frame, &camera) {
+        if self.config.auto_key
+            && (self.key.is_none() || self.key_is_auto)
+            && !self.poll_auto_key(frame, &camera)
+        {
             // No key yet: drawing without one would put the line over the players.
             return Ok(());
         }
@@ -899,41 +926,65 @@ impl Engine {
         Ok(())
     }
 
-    /// Makes progress on the automatic key; true once a key is in place.
+    /// Makes progress on the automatic key; true once a key is in place. The first view is
+    /// learnt from the first frame with a pose, another every [`AUTO_KEY_RELEARN_FRAMES`]
+    /// frames after (or after a failed try); the key in place keys the frames meanwhile.
     fn poll_auto_key(&mut self, frame: &FrameMut<'_>, camera: &Camera) -> bool {
-        if self.auto_key_inline {
-            self.key = auto_key(frame.as_ref(), camera, &self.field);
-            return self.key.is_some();
-        }
+        self.auto_key_age = self.auto_key_age.saturating_add(1);
         if let Some(job) = &self.key_job {
             match job.try_recv() {
-                Ok(key) => {
+                Ok((learner, key)) => {
                     self.key_job = None;
-                    self.key = key;
+                    self.learner = learner;
+                    self.take_learnt(key);
                 }
                 Err(crossbeam_channel::TryRecvError::Empty) => {}
-                Err(crossbeam_channel::TryRecvError::Disconnected) => self.key_job = None,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    self.key_job = None;
+                    self.auto_key_age = 0;
+                }
             }
+            return self.key.is_some();
+        }
+        if self.key.is_some() && self.auto_key_age < AUTO_KEY_RELEARN_FRAMES {
+            return true;
+        }
+        if self.auto_key_inline {
+            let key = learn_key(&mut self.learner, frame.as_ref(), camera, &self.field);
+            self.take_learnt(key);
             return self.key.is_some();
         }
         // One copy of the frame, then the palette search runs off the streaming thread.
         let layout: FrameLayout = frame.layout.clone();
         let data = frame.data[..layout.size].to_vec();
         let (camera, field) = (*camera, self.field.clone());
+        let mut learner = std::mem::take(&mut self.learner);
         let (tx, rx) = bounded(1);
         let spawned = std::thread::Builder::new()
             .name("yardline-auto-key".into())
             .spawn(move || {
                 let key = FrameRef::new(&layout, &data)
                     .ok()
-                    .and_then(|f| auto_key(f, &camera, &field));
-                tx.send(key).ok();
+                    .and_then(|f| learn_key(&mut learner, f, &camera, &field));
+                tx.send((learner, key)).ok();
             });
         match spawned {
             Ok(_) => self.key_job = Some(rx),
-            Err(e) => tracing::warn!("cannot start the automatic key thread: {e}"),
+            Err(e) => {
+                tracing::warn!("cannot start the automatic key thread: {e}");
+                self.auto_key_age = 0;
+            }
         }
-        false
+        self.key.is_some()
+    }
+
+    /// Puts a newly learnt automatic key in place (a failed try keeps the key there is).
+    fn take_learnt(&mut self, key: Option<FieldKey>) {
+        self.auto_key_age = 0;
+        if let Some(key) = key {
+            self.key = Some(key);
+            self.key_is_auto = true;
+        }
     }
 
     fn prepare_lines(&mut self, camera: &Camera, width: u32, height: u32) {

@@ -8,8 +8,8 @@
 //!
 //! ```text
 //! Palette (samples) --model()--> KeyModel (direct evaluation, the reference)
-//!         \--KeyConfig { palette, regions, lut_size, min_filter_radius } (key.toml)
-//!                 --Keyer::compile--> Keyer { luts: [KeyLut], regions, min-filter }
+//!         \--KeyConfig { palette, regions, lut_size, min_filter_radius, edge_filter } (key.toml)
+//!                 --Keyer::compile--> Keyer { luts: [KeyLut], regions, edge filter }
 //!                         key_at / key_pixels (the line's pixels) / key_frame (matte)
 //! ```
 //!
