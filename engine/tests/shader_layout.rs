@@ -52,8 +52,6 @@ fn composite_structs_match_their_rust_mirrors() {
             ("lut_texel", offset_of!(Globals, lut_texel)),
             ("lut_size", offset_of!(Globals, lut_size)),
             ("lut_columns", offset_of!(Globals, lut_columns)),
-            ("unmix", offset_of!(Globals, unmix)),
-            ("padding", offset_of!(Globals, padding)),
         ],
     );
     // Vertex input: the attribute at each location reads the field the shader names there.

@@ -9,8 +9,10 @@
 // Pixel convention: pixel centres at integer atlas coordinates, so atlas pixel p lies at
 // framebuffer coordinate p + 0.5.
 
-// Radius of the key's neighbourhood minimum (0 = off; at most the atlas halo).
+// Radius of the key's neighbourhood (0 = off; at most the atlas halo).
 override KEY_RADIUS: i32 = 1;
+// True when the neighbourhood unmixes edges (else it takes the minimum).
+override UNMIX: bool = false;
 // True when the atlas holds R, G, B (else Y, Cb, Cr).
 override IS_RGB: bool = true;
 
@@ -26,9 +28,6 @@ struct Globals {
     lut_size: f32,
     // Cr slices per row of the key LUT texture.
     lut_columns: u32,
-    // 1 when the key's neighbourhood unmixes edges, 0 for its minimum.
-    unmix: u32,
-    padding: u32,
 };
 
 // Keep in sync with `UNMIX_FOREGROUND_KEY` in keying/src/config.rs: a neighbour keyed below this
@@ -311,7 +310,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     var key = min(min(own, h), min(v, d));
     // Unmixing: the pixel's own key, lowered beside a player (the neighbourhood's minimum
     // tells where one is near).
-    if (globals.unmix != 0u && KEY_RADIUS > 0) {
+    if (UNMIX && KEY_RADIUS > 0) {
         if (centre_key >= UNMIX_FOREGROUND_KEY && key < UNMIX_FOREGROUND_KEY) {
             key = unmixed_key(centre, lut, centre_key);
         } else {
