@@ -9,7 +9,9 @@ use yardline_engine::field::{FieldModel, parse_yard, yard_label};
 use yardline_engine::pose::PoseSource;
 use yardline_keying::PixelRect;
 use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
-use yardline_keying::{AutoPaletteOptions, KeyConfig, Palette, SampleKind, auto_palette};
+use yardline_keying::{
+    AutoPaletteOptions, EdgeFilter, KeyConfig, Palette, SampleKind, auto_palette,
+};
 
 use crate::calib::Wizard;
 use crate::overlay;
@@ -58,6 +60,8 @@ pub struct OperatorApp {
     yard_entry: String,
     tolerance: f64,
     softness: f64,
+    /// The edge filter of the operator key (and of the keys the panel makes).
+    edge: EdgeFilter,
     field: FieldModel,
     times: VecDeque<[f64; 2]>,
     drag_start: Option<[f64; 2]>,
@@ -100,6 +104,8 @@ impl OperatorApp {
         }
         let field = FieldModel::new(config.field);
         let palette = key.as_ref().map(|k| k.palette.clone()).unwrap_or_default();
+        // Without a key file, keys made here unmix edges as the automatic key does.
+        let edge = key.as_ref().map_or(EdgeFilter::Unmix, |k| k.edge_filter);
         let tolerance = palette
             .samples
             .first()
@@ -124,6 +130,7 @@ impl OperatorApp {
             hidden: None,
             tolerance,
             softness: palette.softness,
+            edge,
             field,
             times: VecDeque::with_capacity(PLOT_FRAMES),
             drag_start: None,
@@ -300,7 +307,10 @@ impl OperatorApp {
     fn run_auto_palette(&mut self) {
         match self.auto_palette_now() {
             Ok(palette) => {
-                let mut key = self.key.clone().unwrap_or_default();
+                let mut key = self.key.clone().unwrap_or_else(|| KeyConfig {
+                    edge_filter: self.edge,
+                    ..KeyConfig::default()
+                });
                 key.palette = palette;
                 self.message = Some(format!(
                     "automatic palette: {} samples",
@@ -352,7 +362,10 @@ impl OperatorApp {
         let mut key = match &self.key {
             Some(k) => k.clone(),
             // The first sample refines the automatic palette rather than replacing it.
-            None => KeyConfig::new(self.auto_palette_now().unwrap_or_default()),
+            None => KeyConfig {
+                edge_filter: self.edge,
+                ..KeyConfig::new(self.auto_palette_now().unwrap_or_default())
+            },
         };
         let layout =
             FrameLayout::packed(PixelFormat::Rgba, p.width, p.height).map_err(|e| e.to_string())?;
@@ -391,6 +404,21 @@ impl OperatorApp {
         }
     }
 
+    /// Gives the operator key the panel's edge filter (keys made later take it too).
+    fn set_edge_filter(&mut self) {
+        match self.key.clone() {
+            Some(mut key) => {
+                key.edge_filter = self.edge;
+                self.set_key(key);
+            }
+            None => {
+                self.message = Some(
+                    "the edge filter applies to the next key made here (sample or auto)".into(),
+                );
+            }
+        }
+    }
+
     fn save_key(&mut self) {
         let path = self.settings.key_path.clone();
         self.message = Some(match &self.key {
@@ -412,6 +440,7 @@ impl OperatorApp {
                     .first()
                     .map_or(self.tolerance, |s| s.tolerance);
                 self.softness = k.palette.softness;
+                self.edge = k.edge_filter;
                 self.message = Some(format!("key loaded from {path}"));
                 self.set_key(k);
             }
@@ -671,6 +700,19 @@ impl OperatorApp {
         if changed {
             self.set_tolerance_all();
         }
+        ui.horizontal(|ui| {
+            let before = self.edge;
+            ui.label("Edges:");
+            ui.radio_value(&mut self.edge, EdgeFilter::Unmix, "Unmix edges")
+                .on_hover_text(
+                    "Key a player's edge by its share of kit; the grass beside keeps the line",
+                );
+            ui.radio_value(&mut self.edge, EdgeFilter::Min, "Min-filter")
+                .on_hover_text("Key out a rim round every player (and thin dark edges)");
+            if self.edge != before {
+                self.set_edge_filter();
+            }
+        });
         ui.horizontal(|ui| {
             if ui.button("Auto palette").clicked() {
                 self.run_auto_palette();

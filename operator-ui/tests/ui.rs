@@ -7,7 +7,7 @@ use common::{click_at, harness, sample, step_until, wait_for_video};
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
-use yardline_keying::{KeyConfig, Palette, Sample as ColourSample, SampleKind};
+use yardline_keying::{EdgeFilter, KeyConfig, Palette, Sample as ColourSample, SampleKind};
 use yardline_operator::app::{NUDGE_LARGE_YD, NUDGE_SMALL_YD};
 
 #[test]
@@ -191,6 +191,44 @@ fn an_exclusion_sample_changes_the_key_of_that_colour() {
     h.get_by_label("Undo sample").click();
     step_until(&mut h, "the undo in the engine", |a| {
         engine_key_of(a, player_colour).is_some_and(|k| k > 0.9)
+    });
+}
+
+#[test]
+fn the_edge_filter_chosen_reaches_the_engine() {
+    let mut palette = Palette::new();
+    palette
+        .push(ColourSample {
+            kind: SampleKind::Inclusion,
+            label: "grass".into(),
+            mean: [110.0, 105.0, 105.0],
+            covariance: [[100.0, 0.0, 0.0], [0.0, 25.0, 0.0], [0.0, 0.0, 25.0]],
+            tolerance: 3.5,
+        })
+        .unwrap();
+    let mut h = harness(Some(KeyConfig::new(palette)));
+    wait_for_video(&mut h);
+    let edge = |a: &yardline_operator::OperatorApp| {
+        a.published().key.as_ref().map(|k| k.keyer().edge_filter())
+    };
+    step_until(&mut h, "the operator key in the engine", |a| {
+        edge(a) == Some(EdgeFilter::Min)
+    });
+    h.get_by_label("Unmix edges").click();
+    step_until(&mut h, "unmixing in the engine", |a| {
+        edge(a) == Some(EdgeFilter::Unmix)
+    });
+    let key = h.state().key_config().expect("operator key");
+    assert_eq!(key.edge_filter, EdgeFilter::Unmix);
+    assert!(
+        key.to_toml_string()
+            .unwrap()
+            .contains("edge_filter = \"unmix\""),
+        "the key file keeps it"
+    );
+    h.get_by_label("Min-filter").click();
+    step_until(&mut h, "the min-filter in the engine", |a| {
+        edge(a) == Some(EdgeFilter::Min)
     });
 }
 
