@@ -660,6 +660,11 @@ impl AutoKeyLearner {
         self.views.len()
     }
 
+    /// Forgets the view learnt last (one whose key could not be built).
+    pub fn forget_last(&mut self) {
+        self.views.pop_back();
+    }
+
     /// Learns the colours of the field of play as `camera` sees it in `frame`: off the paint
     /// (pixels whose centre lies more than `PAINT_NEAR_M` from any painted marking), well on
     /// the paint (the whole pixel on one marking) and anywhere inside the field. One pass over
@@ -741,13 +746,17 @@ impl AutoKeyLearner {
             find_paint: false,
             ..AutoPaletteOptions::default()
         };
+        // One view gives all its points; several give the same number each, evenly spaced.
         let pooled = |part: fn(&ViewColours) -> &Vec<[f64; 3]>| {
-            let per_view = options.max_pixels.div_ceil(self.views.len());
+            let n = self.views.len();
+            let per_view = options.max_pixels.div_ceil(n);
             let mut out = Vec::new();
-            for v in &self.views {
-                let p = part(v);
-                let step = (p.len() / per_view).max(1);
-                out.extend(p.iter().step_by(step));
+            for p in self.views.iter().map(part) {
+                if n == 1 || p.len() <= per_view {
+                    out.extend_from_slice(p);
+                } else {
+                    out.extend((0..per_view).map(|k| p[k * p.len() / per_view]));
+                }
             }
             out
         };
@@ -790,19 +799,23 @@ pub fn auto_key_config(
 }
 
 /// `learner` taught the view of `frame` under `camera`, and its key compiled and placed on
-/// `field`; `None` (logged) when either fails, the learner then as it was unless the view was
-/// learnt.
+/// `field`; `None` (logged) when either fails, the learner then as it was.
 pub fn learn_key(
     learner: &mut AutoKeyLearner,
     frame: FrameRef<'_>,
     camera: &Camera,
     field: &FieldModel,
 ) -> Option<FieldKey> {
-    match learner
-        .learn(frame, camera, field)
-        .and_then(|()| learner.config())
-        .and_then(|c| FieldKey::compile(&c).map_err(|e| e.to_string()))
-    {
+    let built = learner.learn(frame, camera, field).and_then(|()| {
+        let key = learner
+            .config()
+            .and_then(|c| FieldKey::compile(&c).map_err(|e| e.to_string()));
+        if key.is_err() {
+            learner.forget_last();
+        }
+        key
+    });
+    match built {
         Ok(k) => {
             tracing::info!(
                 "automatic key palette built from {} view(s) of the field",

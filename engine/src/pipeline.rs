@@ -129,7 +129,8 @@ pub struct EngineConfig {
     pub auto_key: bool,
 }
 
-/// Frames between two views the automatic key learns (about 2 s at 30 frames a second).
+/// Frames drawn between two views the automatic key learns (about 2 s at 30 frames a second;
+/// in the background, plus the time the rebuild takes).
 pub const AUTO_KEY_RELEARN_FRAMES: u32 = 60;
 
 impl Default for EngineConfig {
@@ -596,14 +597,16 @@ impl Engine {
     }
 
     /// Where the automatic key is built. `inline` (the default, deterministic: offline
-    /// rendering and tests) builds it on the first frame with a pose, which takes that frame a
-    /// second or so; live front ends pass `false` to build it on a background thread, the
-    /// frames meanwhile passing through untouched, so no frame waits for it.
+    /// rendering and tests) builds it on the first frame with a pose, and rebuilds it with
+    /// each new view (every [`AUTO_KEY_RELEARN_FRAMES`] frames drawn while it is automatic),
+    /// which takes those frames a second or so; live front ends pass `false` to build it on a
+    /// background thread, the frames meanwhile passing through untouched until the first key
+    /// and keyed with the key in place after, so no frame waits for it.
     pub fn set_auto_key_inline(&mut self, inline: bool) {
         self.auto_key_inline = inline;
     }
 
-    /// True while an automatic key is being built in the background.
+    /// True while an automatic key is being built (or rebuilt) in the background.
     pub fn auto_key_pending(&self) -> bool {
         self.key_job.is_some()
     }
@@ -613,7 +616,8 @@ impl Engine {
         self.key.as_ref()
     }
 
-    /// Views of the field the automatic key has learnt (0 with a key loaded or set).
+    /// Views of the field the automatic key has learnt (0 with a key loaded or set, and while
+    /// it learns one in the background).
     pub fn auto_key_views(&self) -> usize {
         if self.key_is_auto {
             self.learner.views()
@@ -958,14 +962,21 @@ impl Engine {
         let layout: FrameLayout = frame.layout.clone();
         let data = frame.data[..layout.size].to_vec();
         let (camera, field) = (*camera, self.field.clone());
+        // The learner goes with the job and comes back with it, even from a panic in it.
         let mut learner = std::mem::take(&mut self.learner);
         let (tx, rx) = bounded(1);
         let spawned = std::thread::Builder::new()
             .name("yardline-auto-key".into())
             .spawn(move || {
-                let key = FrameRef::new(&layout, &data)
-                    .ok()
-                    .and_then(|f| learn_key(&mut learner, f, &camera, &field));
+                let key = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    FrameRef::new(&layout, &data)
+                        .ok()
+                        .and_then(|f| learn_key(&mut learner, f, &camera, &field))
+                }))
+                .unwrap_or_else(|_| {
+                    tracing::error!("the automatic key job panicked; the key in place stays");
+                    None
+                });
                 tx.send((learner, key)).ok();
             });
         match spawned {

@@ -357,70 +357,64 @@ fn add_penumbra(
 
 /// Adds the brightest surface cluster (paint-like ones left out) in more light than the frame
 /// showed, its colour's offset from black scaled by each of [`HEADROOM_GAINS`], where the
-/// palette does not key it yet: the same grass on the sunlit end of the field or when a cloud
-/// passes, which a palette made from one frame would otherwise key out.
+/// palette does not key it fully yet: the same grass on the sunlit end of the field or when a
+/// cloud passes, which a palette made from one frame would otherwise key out.
 fn add_headroom(
     palette: &mut Palette,
     darkest: f64,
     options: &AutoPaletteOptions,
 ) -> Result<(), KeyError> {
-    let Some(top) = palette
-        .samples
-        .iter()
-        .filter(|s| s.kind == SampleKind::Inclusion && !paint_like(s, darkest, options))
-        .max_by(|a, b| a.mean[0].total_cmp(&b.mean[0]))
-        .cloned()
-    else {
-        return Ok(());
-    };
-    let model = palette.model()?;
-    let offset = offset_from_black(&top.mean);
-    for gain in HEADROOM_GAINS {
-        let mean: [f64; 3] = std::array::from_fn(|i| BLACK[i] + offset[i] * gain);
-        if mean[0] > 235.0 || model.key(mean[0], mean[1], mean[2]) >= COVERED_KEY {
-            continue;
-        }
-        let covariance = top.covariance.map(|row| row.map(|v| v * gain * gain));
-        palette.samples.push(Sample {
-            label: format!("surface brighter x{gain:.2} Y={:.0}", mean[0]),
-            mean,
-            covariance,
-            ..top.clone()
-        });
-    }
-    Ok(())
+    add_in_other_light(palette, darkest, options, &HEADROOM_GAINS, "brighter")
 }
 
-/// Adds the darkest surface cluster in less light than the frame showed (its offset from black
-/// scaled by each of [`FOOTROOM_GAINS`]) where the palette does not key it yet: the deepest
-/// shadow, darker at the far end of the field than where the frame sampled it.
+/// Adds the darkest surface cluster in less light than the frame showed (gains
+/// [`FOOTROOM_GAINS`]) where the palette does not key it fully yet: the deepest shadow, darker
+/// at the far end of the field than where the frame sampled it.
 fn add_footroom(
     palette: &mut Palette,
     darkest: f64,
     options: &AutoPaletteOptions,
 ) -> Result<(), KeyError> {
-    let Some(bottom) = palette
+    add_in_other_light(palette, darkest, options, &FOOTROOM_GAINS, "darker")
+}
+
+/// Adds the brightest (`gains` above 1) or darkest (below 1) surface cluster, paint-like ones
+/// left out, with its offset from black scaled by each gain (its spread with it), labelled
+/// `what`, where that colour is within code values and not keyed fully yet.
+fn add_in_other_light(
+    palette: &mut Palette,
+    darkest: f64,
+    options: &AutoPaletteOptions,
+    gains: &[f64],
+    what: &str,
+) -> Result<(), KeyError> {
+    let surfaces = palette
         .samples
         .iter()
-        .filter(|s| s.kind == SampleKind::Inclusion && !paint_like(s, darkest, options))
-        .min_by(|a, b| a.mean[0].total_cmp(&b.mean[0]))
-        .cloned()
-    else {
+        .filter(|s| s.kind == SampleKind::Inclusion && !paint_like(s, darkest, options));
+    let by_luma = |a: &&Sample, b: &&Sample| a.mean[0].total_cmp(&b.mean[0]);
+    let brighter = gains.first().is_some_and(|&g| g > 1.0);
+    let Some(base) = (if brighter {
+        surfaces.max_by(by_luma)
+    } else {
+        surfaces.min_by(by_luma)
+    })
+    .cloned() else {
         return Ok(());
     };
     let model = palette.model()?;
-    let offset = offset_from_black(&bottom.mean);
-    for gain in FOOTROOM_GAINS {
+    let offset = offset_from_black(&base.mean);
+    for &gain in gains {
         let mean: [f64; 3] = std::array::from_fn(|i| BLACK[i] + offset[i] * gain);
-        if model.key(mean[0], mean[1], mean[2]) >= COVERED_KEY {
+        if mean[0] > WHITE[0] || model.key(mean[0], mean[1], mean[2]) >= COVERED_KEY {
             continue;
         }
-        let covariance = bottom.covariance.map(|row| row.map(|v| v * gain * gain));
+        let covariance = base.covariance.map(|row| row.map(|v| v * gain * gain));
         palette.samples.push(Sample {
-            label: format!("surface darker x{gain:.2} Y={:.0}", mean[0]),
+            label: format!("surface {what} x{gain:.2} Y={:.0}", mean[0]),
             mean,
             covariance,
-            ..bottom.clone()
+            ..base.clone()
         });
     }
     Ok(())

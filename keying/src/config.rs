@@ -43,6 +43,13 @@ pub enum EdgeFilter {
     Unmix,
 }
 
+impl EdgeFilter {
+    /// True for [`EdgeFilter::Min`], the default.
+    pub fn is_min(&self) -> bool {
+        *self == Self::Min
+    }
+}
+
 /// [`EdgeFilter::Unmix`] looks at a pixel's colour as a mixture only where a neighbour keys
 /// below this (a player's colour, not a soft edge of the grass).
 pub const UNMIX_FOREGROUND_KEY: f32 = 0.25;
@@ -116,8 +123,9 @@ pub struct KeyConfig {
     /// Neighbourhood radius of the edge filter (pixels; 1 = 3x3, 0 = off).
     #[serde(default = "default_min_filter_radius")]
     pub min_filter_radius: u32,
-    /// What the neighbourhood does: `min` (the default) or `unmix`.
-    #[serde(default)]
+    /// What the neighbourhood does: `min` (the default, then left out of the file, which
+    /// builds that do not know this key still read) or `unmix`.
+    #[serde(default, skip_serializing_if = "EdgeFilter::is_min")]
     pub edge_filter: EdgeFilter,
     /// The default palette (LUT 0), used wherever no region applies.
     pub palette: Palette,

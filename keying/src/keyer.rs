@@ -26,8 +26,8 @@ const MIN_AVERAGE_RUN: usize = 4;
 const RUN_BATCH: usize = 8;
 
 /// A key compiled from a [`KeyConfig`]: one LUT per palette (0 = the default palette, `i + 1`
-/// = region `i`, then the paint palette), the regions' field rectangles and the min-filter
-/// radius.
+/// = region `i`, then the paint palette), the regions' field rectangles and the edge filter
+/// (radius and kind).
 #[derive(Debug, Clone)]
 pub struct Keyer {
     luts: Vec<KeyLut>,
@@ -114,12 +114,12 @@ impl Keyer {
             .map_or(0, |i| i + 1)
     }
 
-    /// Min-filter neighbourhood radius (pixels; 0 = off).
+    /// Edge filter neighbourhood radius (pixels; 0 = off).
     pub fn min_filter_radius(&self) -> u32 {
         self.min_filter_radius
     }
 
-    /// Changes the min-filter radius (pixels; 0 = off, at most [`MAX_MIN_FILTER_RADIUS`]).
+    /// Changes the edge filter radius (pixels; 0 = off, at most [`MAX_MIN_FILTER_RADIUS`]).
     pub fn set_min_filter_radius(&mut self, radius: u32) -> Result<(), KeyError> {
         check_radius(radius)?;
         self.min_filter_radius = radius;
@@ -129,11 +129,6 @@ impl Keyer {
     /// What the neighbourhood does ([`EdgeFilter`]).
     pub fn edge_filter(&self) -> EdgeFilter {
         self.edge
-    }
-
-    /// Changes what the neighbourhood does.
-    pub fn set_edge_filter(&mut self, edge: EdgeFilter) {
-        self.edge = edge;
     }
 
     /// The keyer for LUT `index` (see [`Keyer::lut_index_at`]).
@@ -157,13 +152,13 @@ impl Keyer {
         }
     }
 
-    /// Key (0..=1) of pixel (x, y) with the default palette and the min-filter; 0 for a pixel
+    /// Key (0..=1) of pixel (x, y) with the default palette and the edge filter; 0 for a pixel
     /// outside the frame or a frame whose buffer does not match its layout.
     pub fn key_at(&self, frame: FrameRef<'_>, x: u32, y: u32) -> f32 {
         self.default_lut().key_at(frame, x, y)
     }
 
-    /// Keys of a set of pixels (default palette, min-filter applied) into `out`, in parallel.
+    /// Keys of a set of pixels (default palette, edge filter applied) into `out`, in parallel.
     /// See [`LutKeyer::key_pixels`].
     pub fn key_pixels(
         &self,
@@ -174,7 +169,7 @@ impl Keyer {
         self.default_lut().key_pixels(frame, coords, out)
     }
 
-    /// The whole frame's matte (default palette, min-filter applied), row-major.
+    /// The whole frame's matte (default palette, edge filter applied), row-major.
     pub fn key_frame(&self, frame: FrameRef<'_>) -> Result<Vec<f32>, KeyError> {
         self.default_lut().key_frame(frame)
     }
@@ -583,7 +578,7 @@ impl LutKeyer<'_> {
         Ok(())
     }
 
-    /// Min-filtered keys of one block of coordinates: through row spans when the pixels come
+    /// Filtered keys of one block of coordinates: through row spans when the pixels come
     /// in runs along rows, else pixel by pixel.
     fn key_block(
         &self,
@@ -640,12 +635,7 @@ impl LutKeyer<'_> {
                 let raw = &s.keys[s.start[i] + (run.x - s.lo[i])..][..run.len];
                 let dst = &mut out[run.at..run.at + run.len];
                 for (k, (d, &own)) in dst.iter_mut().zip(raw).enumerate() {
-                    let own_key = unit(own);
-                    *d = if *d >= UNMIX_FOREGROUND_KEY || own_key < UNMIX_FOREGROUND_KEY {
-                        own_key
-                    } else {
-                        self.unmixed(frame, src, run.x + k, run.y, own_key)
-                    };
+                    *d = self.unmix_or_own(frame, src, run.x + k, run.y, own, *d);
                 }
             }
         }
@@ -674,7 +664,8 @@ impl LutKeyer<'_> {
     /// neighbourhood's smallest key is `min` (0..=1, its own included): its own key unless a
     /// neighbour keys below [`UNMIX_FOREGROUND_KEY`] while it does not, then [`unmix_key`]
     /// between the colours of the lowest- and the highest-keyed neighbours (the first met in
-    /// row order on a tie). Only pixels beside a player come this far.
+    /// row order on a tie). Only pixels beside a player go further.
+    #[inline]
     fn unmix_or_own(
         &self,
         frame: FrameRef<'_>,
@@ -729,7 +720,7 @@ impl LutKeyer<'_> {
         unmix_key(own_key, colour((x, y)), colour(lo_at), colour(hi_at))
     }
 
-    /// Min-filtered fixed-point key of one pixel by walking its neighbourhood (0 outside the
+    /// Neighbourhood-minimum fixed-point key of one pixel by walking its neighbourhood (0 outside the
     /// frame).
     fn key_neighbourhood(&self, src: &Source<'_>, w: usize, h: usize, x: usize, y: usize) -> u32 {
         if x >= w || y >= h {
@@ -803,14 +794,7 @@ impl LutKeyer<'_> {
                             for (x, (d, (&m, &own))) in
                                 dst.iter_mut().zip(vmin.iter().zip(raw)).enumerate()
                             {
-                                let own_key = unit(own);
-                                *d = if unit(m) >= UNMIX_FOREGROUND_KEY
-                                    || own_key < UNMIX_FOREGROUND_KEY
-                                {
-                                    own_key
-                                } else {
-                                    self.unmixed(frame, &src, x, row, own_key)
-                                };
+                                *d = self.unmix_or_own(frame, &src, x, row, own, unit(m));
                             }
                             continue;
                         }

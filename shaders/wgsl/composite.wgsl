@@ -310,7 +310,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     var key = min(min(own, h), min(v, d));
     // Unmixing: the pixel's own key, lowered beside a player (the neighbourhood's minimum
     // tells where one is near).
-    if (UNMIX && KEY_RADIUS > 0) {
+    if (UNMIX) {
         if (centre_key >= UNMIX_FOREGROUND_KEY && key < UNMIX_FOREGROUND_KEY) {
             key = unmixed_key(centre, lut, centre_key);
         } else {

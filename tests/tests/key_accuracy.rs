@@ -325,7 +325,7 @@ fn check(cases: &[Case]) {
             bound,
         } = measure(scenario, w, h, seed, &VIEWS);
         println!(
-            "{scenario} {w}x{h}: field {field:.4} (goal {FIELD_GOAL}), players {players:.4} (goal {PLAYER_GOAL}); \
+            "{scenario} seed {seed} {w}x{h}: field {field:.4} (goal {FIELD_GOAL}), players {players:.4} (goal {PLAYER_GOAL}); \
              the best any per-pixel colour key does on these frames at this field share: players {bound:.4}"
         );
         assert!(

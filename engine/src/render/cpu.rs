@@ -1,6 +1,6 @@
 //! The CPU compositor: same coverage formula and key as the GPU, but no atlas. Each touched
 //! tile rasterises its strip triangles row span by row span (tiles in parallel on the calling
-//! thread and its [`Crew`]), keys only the covered pixels (and, for the min-filter, their
+//! thread and its [`Crew`]), keys only the covered pixels (and, for the edge filter, their
 //! neighbours) straight from the frame, and records an alpha per covered pixel; then the
 //! covered spans are blended into the frame in place. Nothing outside the strip's footprint is
 //! read or written.
@@ -417,7 +417,7 @@ impl Raster<'_> {
         });
     }
 
-    /// Multiplies every covered pixel's alpha by its min-filtered key with palette `lut` (the
+    /// Multiplies every covered pixel's alpha by its filtered key with palette `lut` (the
     /// tile's only one): raw keys once per pixel of the covered spans widened by the radius
     /// (rows and columns), a running minimum along each row, then along each column.
     fn apply_key(&self, scratch: &mut TileScratch, (tx0, ty0): (u32, u32), lut: u32) {

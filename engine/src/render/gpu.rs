@@ -568,7 +568,8 @@ impl GpuCompositor {
 
 impl GpuCompositor {
     /// Index in `pipelines` of the pipeline for frames whose tiles list at most `regions` key
-    /// regions, with key filter radius `radius` (at most [`HALO`]) on an RGB (else YCbCr) atlas.
+    /// regions, with key filter radius `radius` (at most [`HALO`]) and kind `edge` (unmixing
+    /// at radius 0 is no filter) on an RGB (else YCbCr) atlas.
     fn pipeline_index(regions: usize, radius: u32, edge: EdgeFilter, rgb: bool) -> usize {
         let slots = REGION_SLOTS
             .iter()

@@ -2,7 +2,7 @@
 //!
 //! Both implementations work only on the [`TILE`]-pixel square tiles a line's mesh touches. The
 //! CPU compositor ([`cpu`]) rasterises the triangles row span by row span straight from the
-//! frame, keys only the covered pixels (and their min-filter neighbours) and blends the covered
+//! frame, keys only the covered pixels (and their edge filter neighbours) and blends the covered
 //! spans in place. The GPU compositor (`gpu`) gathers the touched tiles (with a [`HALO`]-pixel
 //! border for the key's neighbourhood filter) into an RGBA tile atlas in the frame's own colour
 //! space, shades it and writes the tiles back. No stage converts or copies the whole frame.
@@ -10,7 +10,8 @@
 //! Per pixel: `alpha = coverage * key * opacity`, `out = in + (colour - in) * alpha`, where
 //! coverage is the box-filtered overlap of the pixel with the strip computed in field space
 //! (perspective-correct `across`/`along` offsets and their screen-space gradients), and key is
-//! the minimum over the (2r+1)^2 neighbourhood of the key LUT of the original pixels.
+//! the minimum over the (2r+1)^2 neighbourhood of the key LUT of the original pixels (with edge
+//! unmixing, the pixel's own, lowered beside a player: [`yardline_keying::unmix_key`]).
 
 pub mod cpu;
 pub mod crew;
@@ -199,7 +200,7 @@ pub trait KeyModel: Sync {
     /// Field rectangles with their palettes, in precedence order: a covered pixel takes the
     /// palette of the first containing the field position of any pixel centre of its 2x2 block
     /// (even x and y at the top-left; none: palette 0; at most [`MAX_TILE_REGIONS`] looked at
-    /// per tile). A pixel's whole neighbourhood (the min-filter) is keyed with the palette of
+    /// per tile). A pixel's whole neighbourhood (the edge filter) is keyed with the palette of
     /// the covered pixel.
     fn regions(&self) -> &[KeyRegion] {
         &[]
