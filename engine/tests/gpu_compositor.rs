@@ -276,28 +276,44 @@ fn rgba_frame(pic: impl Fn(u32, u32) -> [u8; 3]) -> (FrameLayout, Vec<u8>) {
     (layout, data)
 }
 
-/// The min-filter on both compositors: one player-coloured pixel inside the line keeps
-/// exactly the (2r+1)^2 square around it free of the line, wherever it sits in a 2x2 quad
-/// (the GPU shares the neighbourhood lookups between the pixels of a quad).
-#[test]
-fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
-    const GRASS: [u8; 3] = [52, 128, 58];
-    const RED: [u8; 3] = [190, 30, 35];
-    let cam = camera();
-    let wide = [prepare_line(
-        &cam,
+/// Plain grass and a player's red, for the tests of a key's neighbourhood.
+const GRASS: [u8; 3] = [52, 128, 58];
+const RED: [u8; 3] = [190, 30, 35];
+
+/// A 2.5 m wide first-down line across the test camera's view.
+fn wide_line() -> [PreparedLine; 1] {
+    [prepare_line(
+        &camera(),
         &GroundStrip::football_line(50.0, 2.5),
         &Crown::default(),
         W,
         H,
         [255, 215, 0],
         1.0,
-    )];
+    )]
+}
+
+/// `pic` as an RGBA frame with `lines` composited over it by `c`.
+fn composite_picture(
+    c: &mut dyn Compositor,
+    pic: &dyn Fn(u32, u32) -> [u8; 3],
+    lines: &[PreparedLine],
+    key: &FieldKey,
+) -> Vec<u8> {
+    let (layout, mut data) = rgba_frame(pic);
+    let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+    c.composite(&mut frame, lines, key).unwrap();
+    data
+}
+
+/// The min-filter on both compositors: one player-coloured pixel inside the line keeps
+/// exactly the (2r+1)^2 square around it free of the line, wherever it sits in a 2x2 quad
+/// (the GPU shares the neighbourhood lookups between the pixels of a quad).
+#[test]
+fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
+    let wide = wide_line();
     let composite = |c: &mut dyn Compositor, pic: &dyn Fn(u32, u32) -> [u8; 3], key: &FieldKey| {
-        let (layout, mut data) = rgba_frame(pic);
-        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-        c.composite(&mut frame, &wide, key).unwrap();
-        data
+        composite_picture(c, pic, &wide, key)
     };
     let px = |data: &[u8], x: u32, y: u32| {
         let i = rgb_index(&FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap(), x, y);
@@ -351,18 +367,7 @@ fn one_off_colour_pixel_keys_out_exactly_its_neighbourhood() {
 /// keeps the line (its colour is no mixture with the player's), the pixel itself stays clear.
 #[test]
 fn unmixing_keeps_the_line_on_the_grass_beside_a_player() {
-    const GRASS: [u8; 3] = [52, 128, 58];
-    const RED: [u8; 3] = [190, 30, 35];
-    let cam = camera();
-    let wide = [prepare_line(
-        &cam,
-        &GroundStrip::football_line(50.0, 2.5),
-        &Crown::default(),
-        W,
-        H,
-        [255, 215, 0],
-        1.0,
-    )];
+    let wide = wide_line();
     let layout = FrameLayout::packed(PixelFormat::Rgba, W, H).unwrap();
     let px = |data: &[u8], x: u32, y: u32| {
         let i = rgb_index(&layout, x, y);
@@ -370,10 +375,7 @@ fn unmixing_keeps_the_line_on_the_grass_beside_a_player() {
     };
     let full = |c: [u8; 3]| c[0] >= 225 && c[1] >= 200 && c[2] <= 10;
     let composite = |c: &mut dyn Compositor, pic: &dyn Fn(u32, u32) -> [u8; 3], key: &FieldKey| {
-        let (layout, mut data) = rgba_frame(pic);
-        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
-        c.composite(&mut frame, &wide, key).unwrap();
-        data
+        composite_picture(c, pic, &wide, key)
     };
     // A dot where the line covers plain grass fully for 3 pixels around.
     let plain = composite(&mut CpuCompositor::new(), &|_, _| GRASS, &key());
