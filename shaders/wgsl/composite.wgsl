@@ -30,9 +30,8 @@ struct Globals {
     lut_columns: u32,
 };
 
-// Keep in sync with `UNMIX_FOREGROUND_KEY` in keying/src/config.rs: a neighbour keyed below this
-// is a player's colour.
-const UNMIX_FOREGROUND_KEY: f32 = 0.25;
+// A neighbour keyed below this is a player's colour (set from keying's `UNMIX_FOREGROUND_KEY`).
+override UNMIX_FOREGROUND_KEY: f32 = 0.25;
 
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(2) var source: texture_2d<f32>;

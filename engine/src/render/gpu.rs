@@ -278,6 +278,10 @@ impl GpuCompositor {
                 let constants = [
                     ("KEY_RADIUS", f64::from(radius)),
                     ("UNMIX", f64::from(u8::from(unmix))),
+                    (
+                        "UNMIX_FOREGROUND_KEY",
+                        f64::from(yardline_keying::UNMIX_FOREGROUND_KEY),
+                    ),
                     ("IS_RGB", f64::from(u8::from(rgb))),
                     ("MAX_TILE_REGIONS", slots as f64),
                 ];
