@@ -10,7 +10,7 @@ use nalgebra::{DVector, Point2, Point3, Rotation3, Vector3};
 use yardline_engine::field::FieldModel;
 use yardline_engine::geometry::{Camera, Intrinsics};
 use yardline_engine::vision::{LineTemplate, LumaView, MeasureParams, Measurement, measure};
-use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 
 use crate::error::CalibrationError;
 use crate::landmarks::Correspondence;

@@ -13,11 +13,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
-use yardline_engine::pipeline::{Backend, Engine, EngineConfig};
+use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::decode_checked;
 use yardline_engine::venue::Venue;
-use yardline_keying::frame::{
+use yardline_frame::{
     FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
 };
 use yardline_samples::{Sample, SampleConfig, Scenario};
@@ -38,8 +38,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 600)]
     pub frames: u32,
     /// Compositor backend: auto, cpu or gpu.
-    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
-    pub backend: Backend,
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<BackendChoice>().map_err(|e| e.to_string()))]
+    pub backend: BackendChoice,
     /// Pixel format of the frames: `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`, `NV12` or `UYVY`.
     #[arg(long, default_value = "RGBx", value_parser = |s: &str| s.parse::<PixelFormat>().map_err(|e| e.to_string()))]
     pub format: PixelFormat,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use image::{RgbaImage, imageops};
-use yardline_engine::pipeline::Backend;
+use yardline_engine::pipeline::BackendChoice;
 use yardline_engine::pose::PoseMode;
 use yardline_samples::Scenario;
 
@@ -33,8 +33,8 @@ pub struct DemoArgs {
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = sample_cmd::parse_size)]
     pub size: (u32, u32),
     /// Compositor backend: auto, cpu or gpu.
-    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
-    pub backend: Backend,
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<BackendChoice>().map_err(|e| e.to_string()))]
+    pub backend: BackendChoice,
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,

@@ -13,7 +13,7 @@ use yardline_engine::field::{FieldKind, FieldModel};
 use yardline_engine::vision::{
     Homography, LineTemplate, LumaView, SolveConfig, register_homography,
 };
-use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 
 use crate::UsageError;
 

@@ -13,13 +13,13 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use yardline_engine::FieldKind;
-use yardline_engine::pipeline::{Backend, Engine, EngineConfig, FrameReport};
+use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig, FrameReport};
 use yardline_engine::pose::PoseMode;
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::source::load_jsonl;
 use yardline_engine::venue::Venue;
 use yardline_keying::KeyConfig;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
 
 use crate::UsageError;
 use crate::video::{PixelFormat, VideoReader, VideoWriter};
@@ -59,7 +59,7 @@ pub struct RenderArgs {
     pub field: Option<FieldKind>,
     /// Compositor backend: auto (hardware GPU if present, else CPU), cpu or gpu.
     #[arg(long, default_value = "auto", value_parser = parse_backend)]
-    pub backend: Backend,
+    pub backend: BackendChoice,
     /// Pose mode: auto, sensor, vision or fused.
     #[arg(long, default_value = "auto", value_parser = parse_pose_mode)]
     pub pose_mode: PoseMode,
@@ -90,7 +90,7 @@ fn parse_field(s: &str) -> Result<FieldKind, String> {
         .map_err(|e: yardline_engine::field::FieldParseError| e.to_string())
 }
 
-fn parse_backend(s: &str) -> Result<Backend, String> {
+fn parse_backend(s: &str) -> Result<BackendChoice, String> {
     s.parse()
         .map_err(|e: yardline_engine::pipeline::EngineError| e.to_string())
 }

@@ -20,10 +20,10 @@ use yardline_engine::faults::{
 };
 use yardline_engine::geometry::{Camera, Intrinsics};
 use yardline_engine::key::{FieldKey, auto_key_config};
-use yardline_engine::pipeline::{Backend, Engine, EngineConfig, EngineStats, YardLine};
+use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig, EngineStats, YardLine};
 use yardline_engine::venue::Venue;
 use yardline_keying::KeyConfig;
-use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, FrameRef, PixelFormat};
 use yardline_samples::{Sample, SampleConfig, Scenario, TruthRecord};
 
 use crate::UsageError;
@@ -48,8 +48,8 @@ pub struct SoakArgs {
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = crate::sample_cmd::parse_size)]
     pub size: (u32, u32),
     /// Compositor backend: auto, cpu or gpu.
-    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<Backend>().map_err(|e| e.to_string()))]
-    pub backend: Backend,
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<BackendChoice>().map_err(|e| e.to_string()))]
+    pub backend: BackendChoice,
     /// Faults to inject: `all` (the soak mix), `none`, or a comma-separated list of kinds
     /// (dropout, burst, corrupt, short, duplicate, reorder, late, absurd, non-finite, jump,
     /// resize, bad-key-update, bad-venue-update, device-loss, panic), each then frequent.

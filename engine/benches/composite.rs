@@ -20,7 +20,7 @@ use yardline_engine::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat, rgb_to_ycbcr709};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_to_ycbcr709};
 use yardline_keying::{KeyConfig, Palette, Sample, SampleKind};
 
 const GRASS: [[u8; 3]; 2] = [[52, 128, 58], [44, 112, 50]];

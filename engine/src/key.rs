@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use nalgebra::Point2;
 use rayon::prelude::*;
-use yardline_keying::frame::FrameRef;
+use yardline_frame::FrameRef;
 use yardline_keying::{
     AutoPaletteOptions, DEFAULT_PAINT_MARGIN_M, EdgeFilter, KeyConfig, Keyer, PaintKey,
     auto_paint_palette_from_points, auto_palette_from_points, field_points,
@@ -16,7 +16,7 @@ use crate::geometry::Camera;
 
 use crate::render::crew::Crew;
 use crate::render::{
-    HALO, KeyModel, KeyRegion, LutView, PreparedLine, regions_near_lines, strip_box,
+    HALO, PixelKey, KeyRegion, LutView, PreparedLine, regions_near_lines, strip_box,
 };
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -146,7 +146,7 @@ impl FieldKey {
     }
 }
 
-impl KeyModel for FieldKey {
+impl PixelKey for FieldKey {
     #[inline]
     fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
         let luts = self.keyer.luts();
@@ -596,7 +596,7 @@ pub struct FrameKey<'a> {
     regions: &'a [KeyRegion],
 }
 
-impl KeyModel for FrameKey<'_> {
+impl PixelKey for FrameKey<'_> {
     #[inline]
     fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
         self.key.key(ycbcr, lut)

@@ -33,4 +33,4 @@ pub use field::{FieldKind, FieldModel};
 pub use geometry::{Camera, Crown, Intrinsics};
 pub use graphics::{GroundStrip, StripMesh, TessellationOptions};
 pub use head::{HeadAngles, Mount};
-pub use pipeline::{Backend, Engine, EngineConfig, FrameReport};
+pub use pipeline::{BackendChoice, Engine, EngineConfig, FrameReport};

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, bounded};
 use nalgebra::Point2;
 use serde::{Deserialize, Serialize};
 use yardline_keying::KeyConfig;
-use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef};
+use yardline_frame::{FrameLayout, FrameMut, FrameRef};
 
 use crate::field::{FieldKind, FieldModel};
 use crate::geometry::Camera;
@@ -21,7 +21,7 @@ use crate::key::{AutoKeyLearner, FieldKey, PaintView, learn_key};
 use crate::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
 use crate::render::crew::Crew;
 use crate::render::{
-    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, NoKey, PreparedLine,
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, PixelKey, NoKey, PreparedLine,
     prepare_line,
 };
 use crate::tracking::sync::{SyncConfig, TrackingSync};
@@ -40,7 +40,7 @@ pub const DEFAULT_FADE_MS: f64 = 250.0;
 /// Which compositor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Backend {
+pub enum BackendChoice {
     /// A hardware GPU when one exists, else the CPU.
     #[default]
     Auto,
@@ -50,7 +50,7 @@ pub enum Backend {
     Gpu,
 }
 
-impl FromStr for Backend {
+impl FromStr for BackendChoice {
     type Err = EngineError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
@@ -112,7 +112,7 @@ pub struct EngineConfig {
     /// Extra lines.
     pub extra: Vec<ExtraLine>,
     /// Compositor backend.
-    pub backend: Backend,
+    pub backend: BackendChoice,
     /// Pose mode.
     pub pose_mode: PoseMode,
     /// Frames the last good pose is held (frames).
@@ -154,7 +154,7 @@ impl Default for EngineConfig {
                 fade_ms: DEFAULT_FADE_MS,
             },
             extra: Vec::new(),
-            backend: Backend::Auto,
+            backend: BackendChoice::Auto,
             pose_mode: PoseMode::Auto,
             hold_frames: crate::pose::DEFAULT_HOLD_FRAMES,
             camera_id: None,
@@ -897,7 +897,7 @@ impl Engine {
             return Ok(());
         }
         let frame_key;
-        let key: &dyn KeyModel = match &self.key {
+        let key: &dyn PixelKey = match &self.key {
             Some(k) => {
                 frame_key =
                     self.paint_view
@@ -1033,7 +1033,7 @@ impl Engine {
 }
 
 fn open_compositor(
-    backend: Backend,
+    backend: BackendChoice,
     crew: &Crew,
 ) -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
     let gpu = |choice| -> Result<(Box<dyn Compositor>, &'static str), EngineError> {
@@ -1042,9 +1042,9 @@ fn open_compositor(
         Ok((Box::new(g), "gpu"))
     };
     match backend {
-        Backend::Cpu => Ok((Box::new(CpuCompositor::with_crew(crew.clone())), "cpu")),
-        Backend::Gpu => gpu(AdapterChoice::Any),
-        Backend::Auto => gpu(AdapterChoice::HardwareOnly).or_else(|e| {
+        BackendChoice::Cpu => Ok((Box::new(CpuCompositor::with_crew(crew.clone())), "cpu")),
+        BackendChoice::Gpu => gpu(AdapterChoice::Any),
+        BackendChoice::Auto => gpu(AdapterChoice::HardwareOnly).or_else(|e| {
             tracing::info!("compositor: CPU (no hardware GPU: {e})");
             Ok((Box::new(CpuCompositor::with_crew(crew.clone())), "cpu"))
         }),

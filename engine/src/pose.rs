@@ -23,7 +23,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use yardline_keying::frame::FrameRef;
+use yardline_frame::FrameRef;
 
 use crate::field::FieldModel;
 use crate::geometry::Camera;

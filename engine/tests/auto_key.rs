@@ -7,11 +7,11 @@
 )]
 
 use yardline_engine::key::AUTO_KEY_VIEWS;
-use yardline_engine::pipeline::{AUTO_KEY_RELEARN_FRAMES, Backend, Engine, EngineConfig};
+use yardline_engine::pipeline::{AUTO_KEY_RELEARN_FRAMES, BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::{FreedPacket, decode_checked};
 use yardline_engine::venue::Venue;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_samples::{Sample, SampleConfig};
 
 #[test]
@@ -31,7 +31,7 @@ fn the_automatic_key_learns_a_view_every_period_until_a_key_is_set() {
     let venue = Venue::load(&dir.join("venue.toml")).unwrap();
     std::fs::remove_dir_all(&dir).ok();
     let config = EngineConfig {
-        backend: Backend::Cpu,
+        backend: BackendChoice::Cpu,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&venue), None).unwrap();

@@ -12,10 +12,10 @@ use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
 use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
-    Compositor, CpuCompositor, KeyModel, NoKey, PreparedLine, prepare_line,
+    Compositor, CpuCompositor, PixelKey, NoKey, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
-use yardline_keying::frame::{
+use yardline_frame::{
     FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
 };
 
@@ -99,7 +99,7 @@ fn coverage_integrates_to_the_line_width_and_centre() {
 
 /// A key that says "not field" for reddish pixels.
 struct RedIsPlayer;
-impl KeyModel for RedIsPlayer {
+impl PixelKey for RedIsPlayer {
     fn key(&self, ycbcr: [f32; 3], _lut: usize) -> f32 {
         if ycbcr[2] > 160.0 { 0.0 } else { 1.0 }
     }

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use yardline_engine::pipeline::{Backend, Engine, EngineConfig};
+use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::source::{UdpSource, UdpSourceConfig};
 use yardline_engine::venue::Venue;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_samples::{Sample, SampleConfig};
 
 /// Datagrams in the flood (bounded in count) and its target rate.
@@ -99,7 +99,7 @@ fn flood_of_mixed_datagrams_costs_no_frame_and_no_unbounded_memory() {
 
     // The engine keeps drawing frames from whatever the listener queued, as an element does.
     let config = EngineConfig {
-        backend: Backend::Cpu,
+        backend: BackendChoice::Cpu,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&venue), None).unwrap();

@@ -12,10 +12,10 @@ use nalgebra::{Matrix3, Point2, Point3, Rotation3};
 use yardline_engine::key::{FieldKey, PaintView, auto_key_config};
 use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
-    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, KeyModel, PreparedLine, prepare_line,
+    AdapterChoice, Compositor, CpuCompositor, GpuCompositor, PixelKey, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, FieldKind, FieldModel, GroundStrip, Intrinsics};
-use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index};
+use yardline_frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index};
 
 const W: u32 = 320;
 const H: u32 = 240;
@@ -115,7 +115,7 @@ fn line_on_the_50_for(w: u32, h: u32) -> PreparedLine {
 
 fn composite(
     c: &mut dyn Compositor,
-    key: &dyn KeyModel,
+    key: &dyn PixelKey,
     picture: &(FrameLayout, Vec<u8>),
 ) -> Vec<u8> {
     let (layout, mut data) = (picture.0.clone(), picture.1.clone());

@@ -13,7 +13,7 @@ use yardline_engine::vision::{
     register_homography, solve_correction,
 };
 use yardline_engine::{Camera, Intrinsics};
-use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_samples::{RenderedFrame, Sample, SampleConfig, Scenario, TruthRecord};
 
 /// Stations along the first-down line for the camera error (as the eval scorer).

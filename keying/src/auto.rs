@@ -1,7 +1,7 @@
 //! Automatic initial palette: k-means in YCbCr over the pixels inside the projected field.
 
 use crate::error::KeyError;
-use crate::frame::FrameRef;
+use yardline_frame::FrameRef;
 use crate::palette::{
     DEFAULT_INCLUSION_TOLERANCE, DEFAULT_SOFTNESS, MIN_SAMPLE_PIXELS, Palette, Sample, SampleKind,
 };

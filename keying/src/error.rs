@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::frame::FrameError;
+use yardline_frame::FrameError;
 
 /// Everything that can go wrong while building, loading or applying a key.
 #[derive(Debug, thiserror::Error)]

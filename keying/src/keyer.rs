@@ -9,7 +9,7 @@ use crate::config::{
     EdgeFilter, KeyConfig, MAX_MIN_FILTER_RADIUS, Region, UNMIX_FOREGROUND_KEY, unmix_key,
 };
 use crate::error::KeyError;
-use crate::frame::{FrameRef, PixelFormat, Plane};
+use yardline_frame::{FrameRef, PixelFormat, Plane};
 use crate::lut::{FIXED_TO_UNIT, KeyLut};
 
 /// Pixel coordinates handled by one parallel task in [`LutKeyer::key_pixels`].

@@ -4,7 +4,7 @@
 //! mud, snow), 0 on players, officials and the ball. Operators (or [`auto_palette`]) build
 //! **palettes** of colour samples; a palette compiles to a **3D key LUT** ([`KeyLut`]) so that
 //! the per-pixel key is one trilinear lookup on the CPU ([`Keyer`]) and one 3D-texture sample
-//! on the GPU. Also home of the video frame layouts every stage shares ([`frame`]).
+//! on the GPU.
 //!
 //! ```text
 //! Palette (samples) --model()--> KeyModel (direct evaluation, the reference)
@@ -17,7 +17,7 @@
 //!
 //! - **Colour space**: BT.709 YCbCr, **limited range**, in 8-bit code values (Y 16..=235,
 //!   Cb/Cr 16..=240 nominal, 0..=255 accepted): the raw bytes of an I420/NV12/UYVY frame. RGB
-//!   frames are full range and converted per pixel with [`frame::rgb_to_ycbcr709`] (unrounded
+//!   frames are full range and converted per pixel with [`yardline_frame::rgb_to_ycbcr709`] (unrounded
 //!   floats) before the lookup; no frame is ever converted as a whole.
 //! - **Samples** are ellipsoids: `mean` (Y, Cb, Cr code values), `covariance` (code values
 //!   squared, symmetric positive definite), `tolerance` (Mahalanobis radius, standard
@@ -54,12 +54,11 @@
 //! - **Key file** `key.toml`: `version = 1`, serde, validated on load; errors name the key
 //!   (`palette.samples[2].covariance: not positive definite`).
 //! - Chroma of subsampled formats is taken from the pixel's own chroma site (no
-//!   interpolation), as [`frame::yuv_indices`] defines it.
+//!   interpolation), as [`yardline_frame::yuv_indices`] defines it.
 
 mod auto;
 mod config;
 mod error;
-pub mod frame;
 mod keyer;
 mod linalg;
 mod lut;
@@ -76,7 +75,6 @@ pub use config::{
     MIN_LUT_SIZE, PaintKey, Region, UNMIX_FOREGROUND_KEY, unmix_key,
 };
 pub use error::KeyError;
-pub use frame::{FrameError, FrameLayout, FrameMut, FrameRef, PixelFormat};
 pub use keyer::{Keyer, LutKeyer};
 pub use lut::{KeyLut, node_code_value};
 pub use palette::{

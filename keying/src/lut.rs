@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::config::{MAX_LUT_SIZE, MIN_LUT_SIZE};
 use crate::error::KeyError;
-use crate::frame::rgb_to_ycbcr709;
+use yardline_frame::rgb_to_ycbcr709;
 use crate::palette::KeyModel;
 
 /// Largest value of the fixed-point trilinear result: 255 (alpha) times 255^3 (weights).

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::KeyError;
-use crate::frame::FrameRef;
+use yardline_frame::FrameRef;
 use crate::linalg::{Mat3, cholesky, inverse_spd, is_symmetric, quad_form};
 use crate::stats::robust_stats;
 

@@ -9,10 +9,8 @@
 mod common;
 
 use common::{Jersey, Scene, Truth, football_scene, frame_from_rgb};
-use yardline_keying::{
-    AutoPaletteOptions, KeyConfig, KeyError, Keyer, PixelFormat, PixelRect, auto_paint_palette,
-    auto_palette, auto_palette_from_mask,
-};
+use yardline_keying::{AutoPaletteOptions, KeyConfig, KeyError, Keyer, PixelRect, auto_paint_palette, auto_palette, auto_palette_from_mask};
+use yardline_frame::{PixelFormat};
 
 /// Goal of issue 4: share of field-surface pixels keyed >= 0.5.
 const FIELD_GOAL: f64 = 0.995;
@@ -61,7 +59,7 @@ fn accuracy(scene: &Scene, matte: &[f32]) -> Accuracy {
 fn add_exclusions(
     scene: &Scene,
     config: &mut KeyConfig,
-    frame: yardline_keying::FrameRef<'_>,
+    frame: yardline_frame::FrameRef<'_>,
     matte: &[f32],
 ) {
     let mut groups: Vec<((Jersey, bool), usize, usize)> = Vec::new();

@@ -9,10 +9,8 @@
 mod common;
 
 use common::{OwnedFrame, football_scene, frame_from_rgb, to_rgb_bytes};
-use yardline_keying::{
-    EdgeFilter, KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelFormat, PixelRect, Region,
-    Sample, SampleKind,
-};
+use yardline_keying::{EdgeFilter, KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelRect, Region, Sample, SampleKind};
+use yardline_frame::{PixelFormat};
 
 fn sphere(kind: SampleKind, mean: [f64; 3], sd: f64, tolerance: f64) -> Sample {
     let v = sd * sd;
@@ -309,7 +307,7 @@ fn bad_calls_give_errors_not_panics() {
         Err(KeyError::NoSuchLut { index: 1, count: 1 })
     ));
     // A view whose buffer is shorter than its layout (fields are public).
-    let short = yardline_keying::FrameRef {
+    let short = yardline_frame::FrameRef {
         layout: &frame.layout,
         data: &frame.data[..100],
     };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use yardline_engine::EngineConfig;
 use yardline_engine::field::parse_yard;
-use yardline_engine::pipeline::Backend;
+use yardline_engine::pipeline::BackendChoice;
 use yardline_engine::venue::Venue;
 use yardline_keying::KeyConfig;
 
@@ -63,7 +63,7 @@ pub struct Args {
     pub first_down: Option<f64>,
     /// Compositor backend: auto (hardware GPU if present, else CPU), cpu or gpu.
     #[arg(long, default_value = "auto", value_parser = parse_backend)]
-    pub backend: Backend,
+    pub backend: BackendChoice,
     /// Window renderer.
     #[arg(long, value_enum, default_value_t = RendererChoice::Auto)]
     pub renderer: RendererChoice,
@@ -82,7 +82,7 @@ fn parse_yard_arg(s: &str) -> Result<f64, String> {
     parse_yard(s).map_err(|e| e.to_string())
 }
 
-fn parse_backend(s: &str) -> Result<Backend, String> {
+fn parse_backend(s: &str) -> Result<BackendChoice, String> {
     s.parse()
         .map_err(|e: yardline_engine::pipeline::EngineError| e.to_string())
 }

@@ -23,7 +23,7 @@ use yardline_engine::tracking::{
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineConfig};
 use yardline_keying::KeyConfig;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 
 use crate::error::UiError;
 

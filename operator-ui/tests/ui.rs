@@ -6,7 +6,7 @@ mod common;
 use common::{click_at, harness, sample, step_until, wait_for_video};
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
-use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::{EdgeFilter, KeyConfig, Palette, Sample as ColourSample, SampleKind};
 use yardline_operator::app::{NUDGE_LARGE_YD, NUDGE_SMALL_YD};
 

@@ -19,7 +19,7 @@ use yardline_e2e::truth_camera;
 use yardline_engine::key::{AutoKeyLearner, FieldKey};
 use yardline_engine::pipeline::AUTO_KEY_RELEARN_FRAMES;
 use yardline_engine::{Camera, FieldKind, FieldModel};
-use yardline_keying::frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::{EdgeFilter, KeyConfig, Sample, SampleKind};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, Scenario};
 

@@ -5,14 +5,14 @@
 //! covered spans are blended into the frame in place. Nothing outside the strip's footprint is
 //! read or written.
 
-use yardline_keying::frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, yuv_indices};
+use yardline_frame::{FrameLayout, FrameMut, FrameRef, PixelFormat, yuv_indices};
 use yardline_keying::{EdgeFilter, UNMIX_FOREGROUND_KEY, unmix_key};
 
 use super::crew::Crew;
 use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
-    CompositeStats, Compositor, KeyModel, KeyRegion, PreparedLine, RenderError, native_colour,
+    CompositeStats, Compositor, PixelKey, KeyRegion, PreparedLine, RenderError, native_colour,
     regions_near_lines, tile_regions,
 };
 
@@ -121,7 +121,7 @@ impl Compositor for CpuCompositor {
         &mut self,
         frame: &mut FrameMut<'_>,
         lines: &[PreparedLine],
-        key: &dyn KeyModel,
+        key: &dyn PixelKey,
     ) -> Result<CompositeStats, RenderError> {
         let layout = frame.layout;
         self.plan.build(layout.width, layout.height, lines);
@@ -210,7 +210,7 @@ struct Raster<'a> {
     plan: &'a TilePlan,
     setups: &'a [Option<TriangleSetup>],
     lines: &'a [PreparedLine],
-    key: &'a dyn KeyModel,
+    key: &'a dyn PixelKey,
     radius: u32,
     frame: FrameRef<'a>,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytemuck::{Pod, Zeroable};
 use yardline_keying::EdgeFilter;
-use yardline_keying::frame::FrameMut;
+use yardline_frame::FrameMut;
 
 use super::crew::Crew;
 use super::pieces::cut_to_tile;
@@ -17,7 +17,7 @@ use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
 use super::{
-    CompositeStats, Compositor, KeyModel, MAX_TILE_REGIONS, PreparedLine, RenderError,
+    CompositeStats, Compositor, PixelKey, MAX_TILE_REGIONS, PreparedLine, RenderError,
     native_colour, regions_near_lines, tile_regions,
 };
 
@@ -472,7 +472,7 @@ impl GpuCompositor {
         self.bind = None;
     }
 
-    fn upload_lut(&mut self, key: &dyn KeyModel) -> Result<(), RenderError> {
+    fn upload_lut(&mut self, key: &dyn PixelKey) -> Result<(), RenderError> {
         match key.lut() {
             Some(l) => self.upload_lut_data(l.size as u32, l.data, l.generation),
             None => self.upload_lut_data(CONSTANT_LUT_SIZE, &[255u8; 8], 0),
@@ -786,7 +786,7 @@ impl Compositor for GpuCompositor {
         &mut self,
         frame: &mut FrameMut<'_>,
         lines: &[PreparedLine],
-        key: &dyn KeyModel,
+        key: &dyn PixelKey,
     ) -> Result<CompositeStats, RenderError> {
         if self.failed.load(Ordering::SeqCst) {
             return Err(RenderError::Gpu("device lost or failed".into()));

@@ -22,7 +22,7 @@ pub mod raster;
 pub mod tiles;
 
 use yardline_keying::EdgeFilter;
-use yardline_keying::frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
+use yardline_frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
 
 use crate::graphics::StripMesh;
 
@@ -180,11 +180,11 @@ pub fn tile_regions(
 
 /// The occlusion key the compositor asks per original pixel. A key has one or more palettes
 /// (LUTs): 0 everywhere, unless a region says otherwise for a field position.
-pub trait KeyModel: Sync {
+pub trait PixelKey: Sync {
     /// Key (0 = not field surface, 1 = field surface) of a colour given as limited-range BT.709
     /// Y, Cb, Cr code values, with palette `lut`.
     fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32;
-    /// [`KeyModel::key`] of a run of 8-bit pixels in the frame's own components: R, G, B (full
+    /// [`PixelKey::key`] of a run of 8-bit pixels in the frame's own components: R, G, B (full
     /// range) when `rgb`, else limited-range Y, Cb, Cr; into `out`. The default converts and
     /// calls `key`; a LUT key answers from the bytes directly.
     fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
@@ -235,7 +235,7 @@ pub struct LutView<'a> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoKey;
 
-impl KeyModel for NoKey {
+impl PixelKey for NoKey {
     fn key(&self, _ycbcr: [f32; 3], _lut: usize) -> f32 {
         1.0
     }
@@ -292,7 +292,7 @@ pub trait Compositor: Send {
         &mut self,
         frame: &mut FrameMut<'_>,
         lines: &[PreparedLine],
-        key: &dyn KeyModel,
+        key: &dyn PixelKey,
     ) -> Result<CompositeStats, RenderError>;
     /// Makes the device fail as a driver reset would (fault injection); compositors without a
     /// device ignore it.

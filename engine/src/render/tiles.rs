@@ -5,7 +5,7 @@
 //! (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over its
 //! site). Alpha is 255.
 
-use yardline_keying::frame::{FrameMut, FrameRef, PixelFormat, Plane, rgb_index};
+use yardline_frame::{FrameMut, FrameRef, PixelFormat, Plane, rgb_index};
 
 use super::PreparedLine;
 use super::crew::Crew;
@@ -565,7 +565,7 @@ pub(crate) fn read_native(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
 
 #[cfg(test)]
 mod tests {
-    use yardline_keying::frame::PixelFormat;
+    use yardline_frame::PixelFormat;
 
     use super::{byte_swap, swap_rb};
 

@@ -1,6 +1,6 @@
 //! Fast luma reads from any supported frame format, without converting the frame.
 
-use yardline_keying::frame::{FrameRef, PixelFormat, yuv_indices};
+use yardline_frame::{FrameRef, PixelFormat, yuv_indices};
 
 /// BT.709 luma weight of red.
 const LUMA_R: f32 = 0.2126;

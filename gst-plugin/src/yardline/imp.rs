@@ -22,7 +22,7 @@ use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::venue::{MAX_TRACKING_DELAY_NS, Venue};
 use yardline_keying::KeyConfig;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 
 use super::settings::{
     Compositor, DEFAULT_BUDGET, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN, DEFAULT_FIRST_DOWN_COLOR,

@@ -6,7 +6,7 @@ use gst::glib;
 use yardline_engine::FieldKind;
 use yardline_engine::graphics::DEFAULT_LINE_WIDTH_M;
 use yardline_engine::pipeline::{
-    Backend, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig, FRAME_PERIOD_5994_NS,
+    BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig, FRAME_PERIOD_5994_NS,
 };
 use yardline_engine::pose::PoseMode;
 
@@ -134,7 +134,7 @@ pub enum Compositor {
     Gpu = 2,
 }
 
-impl From<Compositor> for Backend {
+impl From<Compositor> for BackendChoice {
     fn from(c: Compositor) -> Self {
         match c {
             Compositor::Auto => Self::Auto,

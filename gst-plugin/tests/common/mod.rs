@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use gst::prelude::*;
-use yardline_engine::pipeline::{Backend, Engine, EngineConfig};
+use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::source::load_jsonl;
 use yardline_engine::venue::Venue;
-use yardline_keying::frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_samples::{RenderedFrame, Sample, SampleConfig, SceneConfig, Scorer};
 
 /// Initialises GStreamer and registers the plugin from this crate's rlib (once).
@@ -146,7 +146,7 @@ impl TestSample {
         config.scrimmage.width_m = scene.line_width_m;
         config.field = scene.field.parse().expect("field kind");
         config.frame_period_ns = self.period_ns();
-        config.backend = Backend::Cpu;
+        config.backend = BackendChoice::Cpu;
         config.first_down.fade_ms = 0.0;
         config.scrimmage.fade_ms = 0.0;
         config

@@ -8,7 +8,7 @@
 )]
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
-use yardline_keying::frame::{
+use yardline_frame::{
     FrameLayout, PixelFormat, rgb_index, rgb_to_ycbcr709, ycbcr709_to_rgb, yuv_indices,
 };
 
@@ -19,8 +19,8 @@ pub struct OwnedFrame {
 }
 
 impl OwnedFrame {
-    pub fn as_ref(&self) -> yardline_keying::FrameRef<'_> {
-        yardline_keying::FrameRef::new(&self.layout, &self.data).unwrap()
+    pub fn as_ref(&self) -> yardline_frame::FrameRef<'_> {
+        yardline_frame::FrameRef::new(&self.layout, &self.data).unwrap()
     }
 }
 

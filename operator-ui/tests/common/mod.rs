@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use yardline_engine::pipeline::Backend;
+use yardline_engine::pipeline::BackendChoice;
 use yardline_operator::OperatorApp;
 use yardline_operator::sample_cache::write_sample;
 use yardline_operator::video::{VideoThread, sample_setup};
@@ -60,7 +60,7 @@ pub fn sample() -> Sample {
 pub fn harness(key: Option<yardline_keying::KeyConfig>) -> Harness<'static, OperatorApp> {
     let mut setup = sample_setup(&sample_dir(), yardline_engine::EngineConfig::default())
         .expect("sample setup");
-    setup.config.backend = Backend::Cpu;
+    setup.config.backend = BackendChoice::Cpu;
     setup.key = key;
     let (config, key) = (setup.config.clone(), setup.key.clone());
     let video = VideoThread::start(setup, Box::new(|| {})).expect("video thread");

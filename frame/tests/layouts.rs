@@ -5,7 +5,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use yardline_keying::frame::{
+use yardline_frame::{
     FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, rgb_index, rgb_to_ycbcr709,
     ycbcr709_to_rgb, yuv_indices,
 };
