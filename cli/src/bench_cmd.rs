@@ -13,13 +13,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
-use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::decode_checked;
 use yardline_engine::venue::Venue;
-use yardline_frame::{
-    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
-};
+use yardline_engine::{BackendChoice, Engine, EngineConfig};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
 use yardline_samples::{Sample, SampleConfig, Scenario};
 
 use crate::UsageError;
@@ -117,7 +115,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .context("generating the bench scene")?;
     let config = EngineConfig {
         backend: args.backend,
-        first_down: yardline_engine::pipeline::YardLine {
+        first_down: yardline_engine::YardLine {
             yard: sample.config().first_down_yard,
             fade_ms: 0.0,
             ..EngineConfig::default().first_down

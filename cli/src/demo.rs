@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use image::{RgbaImage, imageops};
-use yardline_engine::pipeline::BackendChoice;
+use yardline_engine::BackendChoice;
 use yardline_engine::pose::PoseMode;
 use yardline_samples::Scenario;
 

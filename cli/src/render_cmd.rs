@@ -13,13 +13,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use yardline_engine::FieldKind;
-use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig, FrameReport};
 use yardline_engine::pose::PoseMode;
-use yardline_engine::tracking::TrackingSample;
-use yardline_engine::tracking::source::load_jsonl;
+use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::venue::Venue;
-use yardline_keying::KeyConfig;
+use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
+use yardline_keying::KeyConfig;
 
 use crate::UsageError;
 use crate::video::{PixelFormat, VideoReader, VideoWriter};
@@ -92,7 +91,7 @@ fn parse_field(s: &str) -> Result<FieldKind, String> {
 
 fn parse_backend(s: &str) -> Result<BackendChoice, String> {
     s.parse()
-        .map_err(|e: yardline_engine::pipeline::EngineError| e.to_string())
+        .map_err(|e: yardline_engine::EngineError| e.to_string())
 }
 
 fn parse_pose_mode(s: &str) -> Result<PoseMode, String> {
@@ -275,11 +274,11 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         }
         None => None,
     };
-    let log = match &inputs.tracking {
-        Some(p) => Some(load_jsonl(p).map_err(|e| UsageError(format!("{}: {e}", p.display())))?),
-        None => None,
+    let mut feed = match &inputs.tracking {
+        Some(p) => TrackingFeed::open_file(p).map_err(|e| UsageError(e.to_string()))?,
+        None => TrackingFeed::none(),
     };
-    if log.is_some() && venue.is_none() {
+    if feed.is_some() && venue.is_none() {
         return Err(
             UsageError("--tracking needs --venue (the lens table and mount)".into()).into(),
         );
@@ -296,11 +295,9 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         )),
         None => None,
     };
-    let (mut samples, skipped) = match log {
-        Some(l) => (l.samples, l.stats.garbage_lines + l.stats.checksum_failures),
-        None => (Vec::new(), 0),
-    };
-    samples.sort_by_key(|s| s.pts_ns);
+    let skipped = feed
+        .file_stats()
+        .map_or(0, |(_, s)| s.garbage_lines + s.checksum_failures);
     let progress =
         crate::sample_cmd::progress_bar(reader.estimated_frames().unwrap_or(0), args.quiet);
     let started = Instant::now();
@@ -325,9 +322,6 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         });
         let layout = FrameLayout::packed(EnginePixelFormat::Rgba, w, h)?;
         let mut reports = Vec::new();
-        let mut next_sample = 0;
-        let delay = engine.tracking_delay_ns();
-        let slack = inputs.config.frame_period_ns / 2;
         let mut failure = None;
         for frame in &from_decoder {
             let mut data = frame.data;
@@ -340,15 +334,8 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                 ));
                 break;
             }
-            // Everything a live receiver would have by the time this frame leaves the
-            // tracking-delay buffer.
-            while next_sample < samples.len()
-                && samples[next_sample].pts_ns <= frame.pts_ns + delay + slack
-            {
-                let s: TrackingSample = samples[next_sample];
-                engine.push_tracking(&s);
-                next_sample += 1;
-            }
+            // Everything a live receiver would hold when this frame is processed.
+            engine.take_tracking(&mut feed, frame.pts_ns, false);
             let report = match FrameMut::new(&layout, &mut data) {
                 Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
                 Err(e) => {
@@ -357,7 +344,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                 }
             };
             if let Some(out) = report_out.as_mut() {
-                writeln!(out, "{}", report.to_json_line())?;
+                writeln!(out, "{}", report.to_json_line()?)?;
             }
             reports.push(report);
             progress.inc(1);
@@ -378,7 +365,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             return Err(f);
         }
         tracing::debug!("{written} frames written");
-        Ok((reports, (samples.len() - next_sample) as u64))
+        Ok((reports, feed.unused() as u64))
     });
     progress.finish_and_clear();
     let (reports, unused) = result?;

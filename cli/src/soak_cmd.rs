@@ -20,10 +20,10 @@ use yardline_engine::faults::{
 };
 use yardline_engine::geometry::{Camera, Intrinsics};
 use yardline_engine::key::{FieldKey, auto_key_config};
-use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig, EngineStats, YardLine};
 use yardline_engine::venue::Venue;
-use yardline_keying::KeyConfig;
+use yardline_engine::{BackendChoice, Engine, EngineConfig, EngineStats, YardLine};
 use yardline_frame::{FrameLayout, FrameMut, FrameRef, PixelFormat};
+use yardline_keying::KeyConfig;
 use yardline_samples::{Sample, SampleConfig, Scenario, TruthRecord};
 
 use crate::UsageError;
@@ -187,7 +187,7 @@ fn parse_faults(s: &str) -> Result<FaultMix> {
                 .split(',')
                 .map(|k| k.trim().parse::<FaultKind>())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(UsageError)?;
+                .map_err(|e| UsageError(e.to_string()))?;
             Ok(FaultMix::only(&kinds))
         }
     }
@@ -312,7 +312,8 @@ pub fn run(args: &SoakArgs) -> Result<()> {
     .map_err(|e| anyhow::anyhow!("automatic key for the soak scene: {e}"))?;
     let key_text = key_config.to_toml_string()?;
     let mut engine = Engine::new(config.clone(), Some(&venue), Some(&key_config))?;
-    let mut injector = FaultInjector::new(mix, args.seed, period_ns).map_err(UsageError)?;
+    let mut injector =
+        FaultInjector::new(mix, args.seed, period_ns).map_err(|e| UsageError(e.to_string()))?;
     let mut intake = Intake::new();
 
     let frames = u64::from(args.frames);

@@ -20,7 +20,8 @@ use serde::Serialize;
 
 use crate::field::yard_to_x;
 use crate::geometry::Camera;
-use crate::pipeline::{Engine, FrameReport, InjectedFault, Stage};
+use crate::pipeline::{Engine, InjectedFault};
+use crate::report::{FrameReport, Stage};
 use crate::tracking::freed::{self, FreedError, PACKET_LEN};
 use crate::tracking::{SensorReading, TrackingSample};
 
@@ -60,8 +61,35 @@ pub enum FaultKind {
     Panic,
 }
 
+/// A fault mix or injector that cannot be used; the message names the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultConfigError {
+    /// No fault kind has this name.
+    #[error("unknown fault {name:?}; expected one of {expected}")]
+    UnknownKind {
+        /// The name given.
+        name: String,
+        /// The names there are, comma-separated.
+        expected: String,
+    },
+    /// A rate outside 0..=1.
+    #[error("fault rate {name} = {value} outside 0..=1")]
+    Rate {
+        /// The rate's name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A jump larger than half a turn.
+    #[error("jump_deg {0} outside -180..=180")]
+    Jump(f64),
+    /// A frame period that is not positive.
+    #[error("frame period {0} ns must be positive")]
+    Period(i64),
+}
+
 impl std::str::FromStr for FaultKind {
-    type Err = String;
+    type Err = FaultConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
@@ -70,7 +98,10 @@ impl std::str::FromStr for FaultKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown fault {s:?}; expected one of {}", names.join(", "))
+                FaultConfigError::UnknownKind {
+                    name: s.to_string(),
+                    expected: names.join(", "),
+                }
             })
     }
 }
@@ -252,7 +283,7 @@ impl FaultMix {
     }
 
     /// Checks every probability is in 0..=1.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FaultConfigError> {
         let p = [
             ("dropout", self.dropout),
             ("burst", self.burst),
@@ -272,11 +303,11 @@ impl FaultMix {
         ];
         for (name, v) in p {
             if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-                return Err(format!("fault rate {name} = {v} outside 0..=1"));
+                return Err(FaultConfigError::Rate { name, value: v });
             }
         }
         if !(self.jump_deg.is_finite() && self.jump_deg.abs() <= 180.0) {
-            return Err(format!("jump_deg {} outside -180..=180", self.jump_deg));
+            return Err(FaultConfigError::Jump(self.jump_deg));
         }
         Ok(())
     }
@@ -346,10 +377,10 @@ pub struct FaultInjector {
 
 impl FaultInjector {
     /// An injector for a stream with frame period `period_ns`.
-    pub fn new(mix: FaultMix, seed: u64, period_ns: i64) -> Result<Self, String> {
+    pub fn new(mix: FaultMix, seed: u64, period_ns: i64) -> Result<Self, FaultConfigError> {
         mix.validate()?;
         if period_ns <= 0 {
-            return Err(format!("frame period {period_ns} ns must be positive"));
+            return Err(FaultConfigError::Period(period_ns));
         }
         Ok(Self {
             mix,

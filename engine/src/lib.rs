@@ -15,6 +15,7 @@
 //!   positive clockwise seen from behind; all zero looks along field +y.
 //! - **Time**: nanoseconds.
 
+pub mod config;
 pub mod faults;
 pub mod field;
 pub mod geometry;
@@ -25,12 +26,18 @@ pub mod lens;
 pub mod pipeline;
 pub mod pose;
 pub mod render;
+pub mod report;
 pub mod tracking;
 pub mod venue;
 pub mod vision;
 
+pub use config::{
+    AUTO_KEY_RELEARN_FRAMES, BackendChoice, DEFAULT_FADE_MS, DEFAULT_FIRST_DOWN_RGB,
+    DEFAULT_SCRIMMAGE_RGB, EngineConfig, EngineError, ExtraLine, FRAME_PERIOD_5994_NS, YardLine,
+};
 pub use field::{FieldKind, FieldModel};
 pub use geometry::{Camera, Crown, Intrinsics};
 pub use graphics::{GroundStrip, StripMesh, TessellationOptions};
 pub use head::{HeadAngles, Mount};
-pub use pipeline::{BackendChoice, Engine, EngineConfig, FrameReport};
+pub use pipeline::{ActiveBackend, Engine, InjectedFault};
+pub use report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings};

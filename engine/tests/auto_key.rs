@@ -7,10 +7,10 @@
 )]
 
 use yardline_engine::key::AUTO_KEY_VIEWS;
-use yardline_engine::pipeline::{AUTO_KEY_RELEARN_FRAMES, BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::{FreedPacket, decode_checked};
 use yardline_engine::venue::Venue;
+use yardline_engine::{AUTO_KEY_RELEARN_FRAMES, BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_samples::{Sample, SampleConfig};
 

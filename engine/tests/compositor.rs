@@ -12,7 +12,7 @@ use yardline_engine::graphics::GroundStrip;
 use yardline_engine::head::{HeadAngles, Mount, head_camera};
 use yardline_engine::render::crew::Crew;
 use yardline_engine::render::{
-    Compositor, CpuCompositor, PixelKey, NoKey, PreparedLine, prepare_line,
+    Compositor, CpuCompositor, NoKey, PixelKey, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_frame::{

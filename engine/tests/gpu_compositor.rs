@@ -22,9 +22,7 @@ use yardline_engine::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, HALO, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
-use yardline_frame::{
-    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
-};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
 use yardline_keying::{EdgeFilter, KeyConfig, Palette, Region, Sample, SampleKind};
 
 const W: u32 = 384;

@@ -10,8 +10,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use yardline_frame::PixelFormat;
 use yardline_keying::{AutoPaletteOptions, EdgeFilter, KeyConfig, Keyer, auto_palette};
-use yardline_frame::{PixelFormat};
 
 #[path = "../tests/common/mod.rs"]
 mod common;

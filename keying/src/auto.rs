@@ -1,10 +1,10 @@
 //! Automatic initial palette: k-means in YCbCr over the pixels inside the projected field.
 
 use crate::error::KeyError;
-use yardline_frame::FrameRef;
 use crate::palette::{
     DEFAULT_INCLUSION_TOLERANCE, DEFAULT_SOFTNESS, MIN_SAMPLE_PIXELS, Palette, Sample, SampleKind,
 };
+use yardline_frame::FrameRef;
 
 /// Seed of the k-means++ seeding (fixed, so the same frame always gives the same palette).
 const KMEANS_SEED: u64 = 0x5eed_f1e1_d000_0001;

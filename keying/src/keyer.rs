@@ -9,8 +9,8 @@ use crate::config::{
     EdgeFilter, KeyConfig, MAX_MIN_FILTER_RADIUS, Region, UNMIX_FOREGROUND_KEY, unmix_key,
 };
 use crate::error::KeyError;
-use yardline_frame::{FrameRef, PixelFormat, Plane};
 use crate::lut::{FIXED_TO_UNIT, KeyLut};
+use yardline_frame::{FrameRef, PixelFormat, Plane};
 
 /// Pixel coordinates handled by one parallel task in [`LutKeyer::key_pixels`].
 const PIXEL_CHUNK: usize = 4096;

@@ -6,8 +6,8 @@ use rayon::prelude::*;
 
 use crate::config::{MAX_LUT_SIZE, MIN_LUT_SIZE};
 use crate::error::KeyError;
-use yardline_frame::rgb_to_ycbcr709;
 use crate::palette::KeyModel;
+use yardline_frame::rgb_to_ycbcr709;
 
 /// Largest value of the fixed-point trilinear result: 255 (alpha) times 255^3 (weights).
 pub(crate) const FIXED_ONE: u32 = 255 * 255 * 255 * 255;

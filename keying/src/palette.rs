@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::KeyError;
-use yardline_frame::FrameRef;
 use crate::linalg::{Mat3, cholesky, inverse_spd, is_symmetric, quad_form};
 use crate::stats::robust_stats;
+use yardline_frame::FrameRef;
 
 /// Default tolerance of an inclusion sample (Mahalanobis radius, standard deviations): holds
 /// about 99 % of a normal colour cloud.

@@ -9,8 +9,11 @@
 mod common;
 
 use common::{Jersey, Scene, Truth, football_scene, frame_from_rgb};
-use yardline_keying::{AutoPaletteOptions, KeyConfig, KeyError, Keyer, PixelRect, auto_paint_palette, auto_palette, auto_palette_from_mask};
-use yardline_frame::{PixelFormat};
+use yardline_frame::PixelFormat;
+use yardline_keying::{
+    AutoPaletteOptions, KeyConfig, KeyError, Keyer, PixelRect, auto_paint_palette, auto_palette,
+    auto_palette_from_mask,
+};
 
 /// Goal of issue 4: share of field-surface pixels keyed >= 0.5.
 const FIELD_GOAL: f64 = 0.995;

@@ -9,9 +9,9 @@
 mod common;
 
 use common::{OwnedFrame, rgb_frame, to_ycbcr_bytes, yuv_frame};
+use yardline_frame::PixelFormat;
 use yardline_frame::rgb_to_ycbcr709;
 use yardline_keying::{KeyConfig, Keyer, Palette, Sample, SampleKind};
-use yardline_frame::{PixelFormat};
 
 const ONE_LEVEL: f32 = 1.0 / 255.0;
 /// A colour counts as exact when its YCbCr code values lie this close to integers.

@@ -9,8 +9,10 @@
 mod common;
 
 use common::{OwnedFrame, football_scene, frame_from_rgb, to_rgb_bytes};
-use yardline_keying::{EdgeFilter, KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelRect, Region, Sample, SampleKind};
-use yardline_frame::{PixelFormat};
+use yardline_frame::PixelFormat;
+use yardline_keying::{
+    EdgeFilter, KeyConfig, KeyError, KeyLut, Keyer, Palette, PixelRect, Region, Sample, SampleKind,
+};
 
 fn sphere(kind: SampleKind, mean: [f64; 3], sd: f64, tolerance: f64) -> Sample {
     let v = sd * sd;

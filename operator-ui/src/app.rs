@@ -7,8 +7,8 @@ use egui::{Color32, Key, Pos2, Rect, Sense, Stroke, TextureHandle, TextureOption
 use yardline_engine::EngineConfig;
 use yardline_engine::field::{FieldModel, parse_yard, yard_label};
 use yardline_engine::pose::PoseSource;
-use yardline_keying::PixelRect;
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
+use yardline_keying::PixelRect;
 use yardline_keying::{
     AutoPaletteOptions, EdgeFilter, KeyConfig, Palette, SampleKind, auto_palette,
 };

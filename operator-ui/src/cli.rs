@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use yardline_engine::BackendChoice;
 use yardline_engine::EngineConfig;
 use yardline_engine::field::parse_yard;
-use yardline_engine::pipeline::BackendChoice;
 use yardline_engine::venue::Venue;
 use yardline_keying::KeyConfig;
 
@@ -84,7 +84,7 @@ fn parse_yard_arg(s: &str) -> Result<f64, String> {
 
 fn parse_backend(s: &str) -> Result<BackendChoice, String> {
     s.parse()
-        .map_err(|e: yardline_engine::pipeline::EngineError| e.to_string())
+        .map_err(|e: yardline_engine::EngineError| e.to_string())
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {

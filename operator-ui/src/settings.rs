@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use yardline_engine::EngineConfig;
-use yardline_engine::pipeline::YardLine;
+use yardline_engine::YardLine;
 
 /// What the image area shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

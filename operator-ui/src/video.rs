@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use gst::prelude::*;
 use yardline_engine::key::FieldKey;
-use yardline_engine::pipeline::{EngineStats, FrameReport};
 use yardline_engine::tracking::sync::SyncStats;
 use yardline_engine::tracking::{
     SensorReading, TrackingSample, UdpSource, UdpSourceConfig, load_jsonl,
 };
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineConfig};
-use yardline_keying::KeyConfig;
+use yardline_engine::{EngineStats, FrameReport};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_keying::KeyConfig;
 
 use crate::error::UiError;
 

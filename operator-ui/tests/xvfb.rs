@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use yardline_engine::pipeline::DEFAULT_FIRST_DOWN_RGB;
+use yardline_engine::DEFAULT_FIRST_DOWN_RGB;
 
 /// Screen of the virtual X server.
 const SCREEN: (u32, u32) = (1280, 800);

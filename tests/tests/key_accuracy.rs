@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 
 use yardline_e2e::truth_camera;
+use yardline_engine::AUTO_KEY_RELEARN_FRAMES;
 use yardline_engine::key::{AutoKeyLearner, FieldKey};
-use yardline_engine::pipeline::AUTO_KEY_RELEARN_FRAMES;
 use yardline_engine::{Camera, FieldKind, FieldModel};
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::{EdgeFilter, KeyConfig, Sample, SampleKind};

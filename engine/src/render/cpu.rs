@@ -12,7 +12,7 @@ use super::crew::Crew;
 use super::raster::TriangleSetup;
 use super::tiles::{CELL, HALO, TILE, TilePlan, read_native_run};
 use super::{
-    CompositeStats, Compositor, PixelKey, KeyRegion, PreparedLine, RenderError, native_colour,
+    CompositeStats, Compositor, KeyRegion, PixelKey, PreparedLine, RenderError, native_colour,
     regions_near_lines, tile_regions,
 };
 

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytemuck::{Pod, Zeroable};
-use yardline_keying::EdgeFilter;
 use yardline_frame::FrameMut;
+use yardline_keying::EdgeFilter;
 
 use super::crew::Crew;
 use super::pieces::cut_to_tile;
@@ -17,7 +17,7 @@ use super::tiles::{
     ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, TilePlan, atlas_rows, scatter_from,
 };
 use super::{
-    CompositeStats, Compositor, PixelKey, MAX_TILE_REGIONS, PreparedLine, RenderError,
+    CompositeStats, Compositor, MAX_TILE_REGIONS, PixelKey, PreparedLine, RenderError,
     native_colour, regions_near_lines, tile_regions,
 };
 

@@ -21,8 +21,8 @@ pub mod prepare;
 pub mod raster;
 pub mod tiles;
 
-use yardline_keying::EdgeFilter;
 use yardline_frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
+use yardline_keying::EdgeFilter;
 
 use crate::graphics::StripMesh;
 

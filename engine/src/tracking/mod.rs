@@ -8,8 +8,9 @@
 //!   from behind), as reported by the head, before the venue's encoder offsets.
 //! - **Zoom / focus**: raw FreeD lens counts (`f64` once interpolated).
 //!
-//! Flow: a source ([`source::UdpSource`] or [`source::read_jsonl`]) yields
-//! [`TrackingSample`]s; [`sync::TrackingSync`] turns them into a [`SensorReading`] per frame;
+//! Flow: a [`feed::TrackingFeed`] (a recording read by [`source::read_jsonl`], a live
+//! [`source::UdpSource`], or none) hands each frame the [`TrackingSample`]s it holds (one
+//! horizon rule for every front end); [`sync::TrackingSync`] turns them into a [`SensorReading`] per frame;
 //! [`crate::venue::CameraCalibration::camera_for`] turns that into a [`crate::Camera`].
 
 #![allow(
@@ -17,10 +18,12 @@
     reason = "FreeD and SciPy are product names, not code identifiers"
 )]
 
+pub mod feed;
 pub mod freed;
 pub mod source;
 pub mod sync;
 
+pub use feed::{Fed, FeedError, TrackingFeed, TrackingSpec, horizon_ns};
 pub use freed::{Decoded, FreedError, FreedPacket, FreedReport, ZoomProfile, ZoomVendor};
 pub use source::{
     JsonlStats, SourceError, TrackingLog, UdpSource, UdpSourceConfig, UdpStats, load_jsonl,

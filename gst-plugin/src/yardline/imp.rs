@@ -17,12 +17,12 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use yardline_engine::key::FieldKey;
-use yardline_engine::pipeline::{Engine, FrameReport};
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::venue::{MAX_TRACKING_DELAY_NS, Venue};
-use yardline_keying::KeyConfig;
+use yardline_engine::{Engine, FrameReport};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_keying::KeyConfig;
 
 use super::settings::{
     Compositor, DEFAULT_BUDGET, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN, DEFAULT_FIRST_DOWN_COLOR,
@@ -1092,7 +1092,7 @@ impl Yardline {
                 .field("composite-ms", r.timings.composite)
                 .field("engine-ms", r.timings.total);
             if let Some(f) = &r.fault {
-                b = b.field("fault", f.as_str());
+                b = b.field("fault", f.to_string());
             }
         } else {
             b = b.field("source", "none").field("drawn", false);

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use gst::glib;
 use yardline_engine::FieldKind;
 use yardline_engine::graphics::DEFAULT_LINE_WIDTH_M;
-use yardline_engine::pipeline::{
-    BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig, FRAME_PERIOD_5994_NS,
-};
 use yardline_engine::pose::PoseMode;
+use yardline_engine::{
+    BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig,
+    FRAME_PERIOD_5994_NS,
+};
 
 use crate::tracking::TrackingUri;
 

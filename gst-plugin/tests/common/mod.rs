@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use gst::prelude::*;
-use yardline_engine::pipeline::{BackendChoice, Engine, EngineConfig};
 use yardline_engine::tracking::source::load_jsonl;
 use yardline_engine::venue::Venue;
+use yardline_engine::{BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_samples::{RenderedFrame, Sample, SampleConfig, SceneConfig, Scorer};
 

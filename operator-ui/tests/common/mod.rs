@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use yardline_engine::pipeline::BackendChoice;
+use yardline_engine::BackendChoice;
 use yardline_operator::OperatorApp;
 use yardline_operator::sample_cache::write_sample;
 use yardline_operator::video::{VideoThread, sample_setup};

@@ -1,0 +1,197 @@
+//! The occlusion key as the engine uses it, by job:
+//! - [`FieldKey`] (here): a compiled key ready for either compositor, its regions placed on
+//!   the field, and its matte;
+//! - [`paint_view`]: [`PaintView`] narrows the paint palette each frame to the paint actually
+//!   seen, giving the [`FrameKey`] the compositor keys with;
+//! - [`auto`]: [`AutoKeyLearner`] learns the automatic key from views of the field.
+
+mod auto;
+mod paint_index;
+mod paint_view;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nalgebra::Point2;
+use rayon::prelude::*;
+use yardline_frame::FrameRef;
+use yardline_keying::{EdgeFilter, KeyConfig, Keyer};
+
+use crate::field::FieldModel;
+use crate::geometry::Camera;
+use crate::render::{HALO, KeyRegion, LutView, PixelKey};
+
+pub use auto::{AUTO_KEY_VIEWS, AutoKeyError, AutoKeyLearner, auto_key_config, learn_key};
+use paint_index::PaintIndex;
+pub use paint_view::{FrameKey, PaintView};
+
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// A compiled key ready for either compositor.
+#[derive(Debug, Clone)]
+pub struct FieldKey {
+    keyer: Keyer,
+    config: Option<KeyConfig>,
+    stacked: Vec<u8>,
+    regions: Vec<KeyRegion>,
+    generation: u64,
+}
+
+impl FieldKey {
+    /// Wraps a compiled keyer. The min-filter radius is limited to the compositor's halo. The
+    /// paint palette, if any, applies nowhere until [`FieldKey::on_field`] places it.
+    pub fn new(mut keyer: Keyer) -> Self {
+        if keyer.min_filter_radius() > HALO {
+            tracing::warn!(
+                "key min-filter radius {} limited to {HALO} pixels",
+                keyer.min_filter_radius()
+            );
+            // HALO is within the keyer's accepted range, so this cannot fail.
+            keyer.set_min_filter_radius(HALO).ok();
+        }
+        let stacked = keyer
+            .luts()
+            .iter()
+            .flat_map(|l| l.data.iter().copied())
+            .collect();
+        let regions = keyer
+            .regions()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| KeyRegion {
+                rect: r.rect,
+                lut: i as u32 + 1,
+            })
+            .collect();
+        Self {
+            keyer,
+            config: None,
+            stacked,
+            regions,
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Compiles a key configuration (kept, see [`FieldKey::config`]).
+    pub fn compile(config: &KeyConfig) -> Result<Self, yardline_keying::KeyError> {
+        let mut key = Self::new(Keyer::compile(config)?);
+        key.config = Some(config.clone());
+        Ok(key)
+    }
+
+    /// The same key with its paint palette placed on `field`'s painted markings (each widened
+    /// by the palette's margin), after the key's own regions. A key without a paint palette
+    /// is returned as is.
+    #[must_use]
+    pub fn on_field(mut self, field: &FieldModel) -> Self {
+        let Some((lut, margin)) = self.keyer.paint() else {
+            return self;
+        };
+        let own = self.keyer.regions().len();
+        self.regions.truncate(own);
+        self.regions
+            .extend(field.paint_rects().into_iter().map(|r| KeyRegion {
+                rect: [r[0] - margin, r[1] - margin, r[2] + margin, r[3] + margin],
+                lut: lut as u32,
+            }));
+        self
+    }
+
+    /// The underlying keyer (matte previews, sampling).
+    pub fn keyer(&self) -> &Keyer {
+        &self.keyer
+    }
+
+    /// The key of every pixel of `frame` (row-major, 0..=1), as the compositor keys a covered
+    /// pixel: with the palette of the pixel's field position under `camera` (the regions in
+    /// order, then the painted markings; pixels whose ray misses the ground take the default)
+    /// and the min-filter over its neighbourhood with that palette. The paint applies where
+    /// [`PaintView::update_all`] sees it. For mattes and key accuracy.
+    pub fn matte(
+        &self,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        field: &FieldModel,
+    ) -> Result<Vec<f32>, yardline_keying::KeyError> {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let mut view = PaintView::new();
+        let regions = view.update_all(self, frame, camera, field).regions;
+        let index = PaintIndex::new(regions.iter().map(|r| r.rect).collect());
+        let lut_of: Vec<u32> = (0..w * h)
+            .into_par_iter()
+            .map(|i| {
+                let px = Point2::new((i % w) as f64, (i / w) as f64);
+                camera
+                    .unproject_to_surface(px, &field.crown)
+                    .and_then(|p| index.find_index([p.x, p.y]))
+                    .map_or(0, |r| regions[r].lut)
+            })
+            .collect();
+        let mut used: Vec<u32> = vec![0];
+        for &l in &lut_of {
+            if !used.contains(&l) {
+                used.push(l);
+            }
+        }
+        let mut out = self.keyer.with_lut(0)?.key_frame(frame)?;
+        for &l in &used[1..] {
+            let m = self.keyer.with_lut(l as usize)?.key_frame(frame)?;
+            for ((o, &v), &pl) in out.iter_mut().zip(&m).zip(&lut_of) {
+                if pl == l {
+                    *o = v;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The configuration the key was compiled from (what `key.toml` would hold), when it was
+    /// compiled from one.
+    pub fn config(&self) -> Option<&KeyConfig> {
+        self.config.as_ref()
+    }
+}
+
+impl PixelKey for FieldKey {
+    #[inline]
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
+        let luts = self.keyer.luts();
+        luts.get(lut)
+            .or_else(|| luts.first())
+            .map_or(1.0, |l| l.lookup(ycbcr[0], ycbcr[1], ycbcr[2]))
+    }
+
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        let luts = self.keyer.luts();
+        let Some(lut) = luts.get(lut).or_else(|| luts.first()) else {
+            out.fill(1.0);
+            return;
+        };
+        if rgb {
+            lut.lookup_rgb8_run(px, out);
+        } else {
+            let pairs = px.iter().zip(out);
+            pairs.for_each(|(p, o)| *o = lut.lookup_u8(p[0], p[1], p[2]));
+        }
+    }
+
+    fn regions(&self) -> &[KeyRegion] {
+        &self.regions
+    }
+
+    fn min_filter_radius(&self) -> u32 {
+        self.keyer.min_filter_radius()
+    }
+
+    fn edge_filter(&self) -> EdgeFilter {
+        self.keyer.edge_filter()
+    }
+
+    fn lut(&self) -> Option<LutView<'_>> {
+        let size = self.keyer.luts().first()?.size;
+        Some(LutView {
+            size,
+            data: &self.stacked,
+            generation: self.generation,
+        })
+    }
+}

@@ -1,0 +1,441 @@
+//! The paint view: each frame, the key's paint palette narrowed to the pieces of painted
+//! marking actually seen (a white kit standing on a yard line has the paint's colour).
+
+use nalgebra::Point2;
+use yardline_frame::FrameRef;
+use yardline_keying::EdgeFilter;
+
+use super::FieldKey;
+use crate::field::FieldModel;
+use crate::geometry::Camera;
+use crate::render::crew::Crew;
+use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine, regions_near_lines, strip_box};
+
+/// How far along a painted marking (pixels in a 1080-line image, fewer in smaller ones) a
+/// covered piece makes its neighbours count as covered: a kit that covers the whole width of
+/// the marking in one place covers one side of it round about, where one clean side would
+/// pass it for paint.
+const PAINT_COVER_SPREAD_PX: f64 = 20.0;
+/// Length of the pieces a painted marking is split into to tell seen paint from a kit that
+/// covers it (pixels in a 1080-line image, more in taller ones) ...
+const PAINT_PIECE_PX: f64 = 4.0;
+/// ... or, where the marking's ends do not project, metres along it.
+const PAINT_PIECE_M: f64 = 0.1;
+/// Most pieces per marking.
+const MAX_PAINT_PIECES: usize = 8192;
+/// How far beyond a painted marking's edge (pixels) its sides are looked at: past the edge's
+/// blend with the grass and the min-filter's reach.
+const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
+
+/// The key's regions for one frame: where the paint palette applies is narrowed to the paint
+/// actually seen. A white kit standing on a yard line has the paint's colour; what tells them
+/// apart is that a painted line is thin: beside seen paint lies grass (or a kit the default
+/// palette keys out anyway, or the ground beyond the field), while a kit covering the paint
+/// also covers its sides with a colour only the paint palette keys; and seen paint has the
+/// colour of the clean paint nearby. Reused between frames (no allocation once warm).
+#[derive(Debug, Default)]
+pub struct PaintView {
+    /// Works the pieces (the caller alone by default).
+    crew: Crew,
+    near: Vec<u32>,
+    pieces: Vec<([f64; 4], Piece)>,
+    seen: Vec<Cover>,
+    kept: Vec<bool>,
+    regions: Vec<KeyRegion>,
+}
+
+/// What lies beside a painted marking, from least to most suspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// Keyed as field by the default palette.
+    Grass,
+    /// Keyed by neither palette (a kit the default palette keys out anyway).
+    Other,
+    /// Keyed by the paint palette only: paint, or a kit as white as the paint.
+    PaintLike,
+}
+
+/// What lies on the two sides of a piece of painted marking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Beside {
+    /// Grass on both sides: clean paint.
+    Grass,
+    /// A kit the default palette keys out on a side, nothing paint-like: paint beside a dark
+    /// kit, or a kit in the paint's colour over the paint between a dark kit and the grass.
+    Other,
+    /// Paint-like on one side, grass on the other: paint beside a white kit, or a white kit
+    /// over the paint with grass on its other side.
+    PaintLikeAndGrass,
+    /// Paint-like on one side and no grass on the other: covered.
+    PaintLike,
+}
+
+/// Whether a piece of painted marking is seen, and what covers it if not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cover {
+    /// Seen paint.
+    None,
+    /// A kit of another colour than the paint's: its neighbours are partly covered.
+    Kit,
+    /// A kit as white as the paint: pieces within `PAINT_COVER_SPREAD_PX` are covered too.
+    White,
+}
+
+/// What one piece of a painted marking looks like this frame.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    beside: Beside,
+    /// Y, Cb, Cr at its centre (none when out of the frame).
+    colour: Option<[f32; 3]>,
+}
+
+impl Piece {
+    /// A piece whose centre is out of the frame (or does not project).
+    const OUT_OF_FRAME: Self = Self {
+        beside: Beside::Grass,
+        colour: None,
+    };
+}
+
+/// Pieces looked at by one task of the crew (about 20 us of work).
+const PIECES_PER_TASK: usize = 32;
+
+/// Clean pieces (no paint-like side) each way along a marking that give the paint's colour
+/// there.
+const PAINT_REFERENCE_PIECES: usize = 20;
+
+/// Whether `c` has the colour of the clean pieces among `pieces` (each Y, Cb, Cr within 2.5
+/// standard deviations of their mean, at least 2 code values): seen paint rather than a kit
+/// whose white differs from the paint's. `None` with fewer than 3 clean pieces.
+fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> Option<bool> {
+    let (mut n, mut sum, mut sq) = (0.0_f32, [0.0_f32; 3], [0.0_f32; 3]);
+    for colour in pieces
+        .filter(|p| p.beside == Beside::Grass)
+        .filter_map(|p| p.colour)
+    {
+        n += 1.0;
+        for i in 0..3 {
+            sum[i] += colour[i];
+            sq[i] += colour[i] * colour[i];
+        }
+    }
+    if n < 3.0 {
+        return None;
+    }
+    Some((0..3).all(|i| {
+        let mean = sum[i] / n;
+        let sd = (sq[i] / n - mean * mean).max(0.0).sqrt();
+        (c[i] - mean).abs() <= (2.5 * sd).max(2.0)
+    }))
+}
+
+impl PaintView {
+    /// A new, empty view.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new, empty view that looks at the pieces with `crew`.
+    pub fn with_crew(crew: Crew) -> Self {
+        Self {
+            crew,
+            ..Self::default()
+        }
+    }
+
+    /// Narrows `key`'s regions for `frame` seen by `camera` (over `surface`) with `lines`
+    /// drawn: the key's own regions as they are; the part of each painted marking under a
+    /// line split into pieces of about 4 pixels (at 1080 lines), a piece kept unless a
+    /// colour only the paint palette keys lies beside it (a kit as white as the paint, which
+    /// would cover the paint too; with grass on the other side, a piece of the colour of the
+    /// clean paint nearby is kept) or a kit the default palette keys out lies beside it and
+    /// the piece has another colour than the clean paint nearby (a kit over the paint); the
+    /// pieces next to a rejected one rejected too, and those within about 20 pixels (at 1080
+    /// lines) of one a white kit covers; kept pieces merged. Returns the key to composite with.
+    pub fn update<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+        lines: &[PreparedLine],
+    ) -> FrameKey<'a> {
+        self.narrow(key, frame, camera, surface, Some(lines))
+    }
+
+    /// [`PaintView::update`] over every marking, whole (for mattes: no line is drawn).
+    pub fn update_all<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+    ) -> FrameKey<'a> {
+        self.narrow(key, frame, camera, surface, None)
+    }
+
+    fn narrow<'a>(
+        &'a mut self,
+        key: &'a FieldKey,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        surface: &FieldModel,
+        lines: Option<&[PreparedLine]>,
+    ) -> FrameKey<'a> {
+        self.regions.clear();
+        let own = key.keyer.regions().len();
+        let margin = key.keyer.paint().map_or(0.0, |p| p.1);
+        self.regions.extend_from_slice(&key.regions[..own]);
+        if key.regions.len() > own {
+            if let Some(lines) = lines {
+                regions_near_lines(&key.regions, lines, &mut self.near);
+            } else {
+                self.near.clear();
+                self.near.extend(own as u32..key.regions.len() as u32);
+            }
+            let Some(default) = key.keyer.luts().first() else {
+                return FrameKey {
+                    key,
+                    regions: &self.regions,
+                };
+            };
+            let (w, h) = (frame.width(), frame.height());
+            // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines, covered
+            // pieces spread PAINT_COVER_SPREAD_PX at 1080 lines (at least the next piece).
+            let lines_scale = f64::from(h) / 1080.0;
+            let piece_px = PAINT_PIECE_PX * lines_scale.max(1.0);
+            let spread = ((PAINT_COVER_SPREAD_PX * lines_scale / piece_px) as usize).max(1);
+            let luts = key.keyer.luts();
+            let in_frame = |p: Point2<f64>| {
+                (0.0..=f64::from(w) - 1.0).contains(&p.x)
+                    && (0.0..=f64::from(h) - 1.0).contains(&p.y)
+            };
+            // What lies at a pixel beside the paint.
+            let side_at = |p: Point2<f64>, lut: u32| {
+                if !in_frame(p) {
+                    return Side::Grass; // cannot tell: keep the paint
+                }
+                let c = frame.ycbcr_f32(p.x.round() as u32, p.y.round() as u32);
+                let paint = luts.get(lut as usize).unwrap_or(default);
+                if default.lookup(c[0], c[1], c[2]) >= 0.5 {
+                    Side::Grass
+                } else if paint.lookup(c[0], c[1], c[2]) >= 0.5 {
+                    Side::PaintLike
+                } else {
+                    Side::Other
+                }
+            };
+            for &i in &self.near {
+                let region = key.regions[i as usize];
+                if (i as usize) < own {
+                    continue;
+                }
+                let [x0, y0, x1, y1] = region.rect;
+                let along_x = x1 - x0 >= y1 - y0;
+                let (mut u0, mut u1, v0, v1) = if along_x {
+                    (x0, x1, y0, y1)
+                } else {
+                    (y0, y1, x0, x1)
+                };
+                // Only the part of the marking under a line matters.
+                let (mut lo, mut hi) = match lines {
+                    Some(_) => (f64::INFINITY, f64::NEG_INFINITY),
+                    None => (u0, u1),
+                };
+                for b in lines.unwrap_or_default().iter().map(strip_box) {
+                    if region.meets(b) {
+                        let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
+                        lo = lo.min(a);
+                        hi = hi.max(c);
+                    }
+                }
+                u0 = u0.max(lo);
+                u1 = u1.min(hi);
+                if u0 >= u1 {
+                    continue;
+                }
+                let field = |u: f64, v: f64| {
+                    let (x, y) = if along_x { (u, v) } else { (v, u) };
+                    camera.project(&nalgebra::Point3::new(x, y, surface.surface_z(x, y)))
+                };
+                let vm = 0.5 * (v0 + v1);
+                // Pieces of about PAINT_PIECE_PX in the image (PAINT_PIECE_M when an end does
+                // not project).
+                let n = match (field(u0, vm), field(u1, vm)) {
+                    (Some(a), Some(b)) => ((b - a).norm() / piece_px).ceil(),
+                    _ => ((u1 - u0) / PAINT_PIECE_M).ceil(),
+                };
+                let n = (n as usize).clamp(1, MAX_PAINT_PIECES);
+                let step = (u1 - u0) / n as f64;
+                // The paint's own edges (the region is the marking widened by the margin).
+                let (p0, p1) = (v0 + margin, v1 - margin);
+                let near = &self.near;
+                let piece_at = |k: usize| {
+                    let (a, b) = (u0 + step * k as f64, u0 + step * (k + 1) as f64);
+                    let um = 0.5 * (a + b);
+                    // The worst of what lies beside the marking on one side (paint-like, then
+                    // other, then grass).
+                    let side = |c: Point2<f64>, e: Point2<f64>, v: f64| {
+                        let px = (e - c).norm();
+                        let Some(d) = (e - c).try_normalize(1e-9) else {
+                            return Side::Grass;
+                        };
+                        PAINT_SIDE_PX.iter().fold(Side::Grass, |worst, &s| {
+                            // The side's field position (metres per pixel across the marking
+                            // from the paint's half width in pixels here).
+                            let side = v + (v - vm) * s / px;
+                            let (x, y) = if along_x { (um, side) } else { (side, um) };
+                            let other_paint = near.iter().any(|&j| {
+                                j != i
+                                    && key.regions[j as usize].lut == region.lut
+                                    && key.regions[j as usize].contains(x, y)
+                            });
+                            let here = if other_paint {
+                                Side::Grass
+                            } else {
+                                match side_at(e + d * s, region.lut) {
+                                    // The ground beyond a sideline or end line (the apron,
+                                    // which the paint's edge mixtures may key).
+                                    Side::Other | Side::PaintLike if !surface.contains(x, y) => {
+                                        Side::Grass
+                                    }
+                                    seen => seen,
+                                }
+                            };
+                            worst.max(here)
+                        })
+                    };
+                    let piece = match (field(um, vm), field(um, p0), field(um, p1)) {
+                        (Some(c), Some(e0), Some(e1)) if in_frame(c) => {
+                            let (s0, s1) = (side(c, e0, p0), side(c, e1, p1));
+                            let beside = match (s0.min(s1), s0.max(s1)) {
+                                (_, Side::Grass) => Beside::Grass,
+                                (_, Side::Other) => Beside::Other,
+                                (Side::Grass, Side::PaintLike) => Beside::PaintLikeAndGrass,
+                                _ => Beside::PaintLike,
+                            };
+                            let colour = frame.ycbcr_f32(c.x.round() as u32, c.y.round() as u32);
+                            Piece {
+                                beside,
+                                colour: Some(colour),
+                            }
+                        }
+                        _ => Piece::OUT_OF_FRAME,
+                    };
+                    let rect = if along_x {
+                        [a, v0, b, v1]
+                    } else {
+                        [v0, a, v1, b]
+                    };
+                    (rect, piece)
+                };
+                self.pieces.clear();
+                self.pieces.resize(n, ([0.0; 4], Piece::OUT_OF_FRAME));
+                self.crew.run(
+                    self.pieces.chunks_mut(PIECES_PER_TASK).enumerate(),
+                    |(c, out)| {
+                        for (j, o) in out.iter_mut().enumerate() {
+                            *o = piece_at(c * PIECES_PER_TASK + j);
+                        }
+                    },
+                );
+                // A kit beside the piece: it is paint when it has the colour of the clean
+                // paint nearby. Without clean paint nearby to compare with, a dark kit beside
+                // it passes (as does the apron beside a sideline), a white one does not.
+                self.seen.clear();
+                for k in 0..n {
+                    let p = self.pieces[k].1;
+                    let like_clean = |c: [f32; 3]| {
+                        let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+                        let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
+                        matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
+                    };
+                    let cover = match (p.beside, p.colour) {
+                        (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
+                        (Beside::Other, Some(c)) => {
+                            if like_clean(c).unwrap_or(true) {
+                                Cover::None
+                            } else {
+                                Cover::Kit
+                            }
+                        }
+                        (Beside::PaintLikeAndGrass, Some(c)) if like_clean(c) == Some(true) => {
+                            Cover::None
+                        }
+                        (Beside::PaintLikeAndGrass | Beside::PaintLike, _) => Cover::White,
+                    };
+                    self.seen.push(cover);
+                }
+                // A piece next to a covered one is partly covered; a white kit covers one side
+                // of the marking further along.
+                self.kept.clear();
+                let seen = &self.seen;
+                self.kept.extend((0..n).map(|k| {
+                    let near = |r: usize| &seen[k.saturating_sub(r)..(k + r + 1).min(n)];
+                    near(1).iter().all(|&c| c == Cover::None)
+                        && near(spread).iter().all(|&c| c != Cover::White)
+                }));
+                let mut run: Option<[f64; 4]> = None;
+                for (k, &ok) in self.kept.iter().enumerate() {
+                    let r = self.pieces[k].0;
+                    match (&mut run, ok) {
+                        (Some(cur), true) => {
+                            cur[2] = cur[2].max(r[2]);
+                            cur[3] = cur[3].max(r[3]);
+                        }
+                        (None, true) => run = Some(r),
+                        (Some(cur), false) => {
+                            self.regions.push(KeyRegion {
+                                rect: *cur,
+                                lut: region.lut,
+                            });
+                            run = None;
+                        }
+                        (None, false) => {}
+                    }
+                }
+                if let Some(cur) = run {
+                    self.regions.push(KeyRegion {
+                        rect: cur,
+                        lut: region.lut,
+                    });
+                }
+            }
+        }
+        FrameKey {
+            key,
+            regions: &self.regions,
+        }
+    }
+}
+
+/// A key with its regions for one frame ([`PaintView::update`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameKey<'a> {
+    key: &'a FieldKey,
+    pub(super) regions: &'a [KeyRegion],
+}
+
+impl PixelKey for FrameKey<'_> {
+    #[inline]
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
+        self.key.key(ycbcr, lut)
+    }
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u8_run(rgb, px, lut, out);
+    }
+    fn regions(&self) -> &[KeyRegion] {
+        self.regions
+    }
+    fn min_filter_radius(&self) -> u32 {
+        self.key.min_filter_radius()
+    }
+
+    fn edge_filter(&self) -> EdgeFilter {
+        self.key.edge_filter()
+    }
+
+    fn lut(&self) -> Option<LutView<'_>> {
+        self.key.lut()
+    }
+}

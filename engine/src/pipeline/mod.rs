@@ -1,0 +1,505 @@
+//! The per-frame pipeline every front end calls: [`Engine::process`].
+//!
+//! A frame goes through four steps, each a method here returning what the next needs:
+//! [`Engine::sensor_step`] (tracking sync, sensor pose, the slew gate), [`Engine::pose_step`]
+//! (pose selection and vision), [`Engine::graphics_step`] (tessellation) and
+//! [`Engine::composite_step`] (automatic key, paint view, key and composite). Fail-open: any
+//! fault leaves the frame untouched and is reported as a [`FrameFault`]; a GPU fault switches
+//! to the CPU compositor, which redraws the same frame.
+
+mod auto_key;
+mod backend;
+mod fades;
+mod gate;
+mod injection;
+mod intake;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use nalgebra::Point2;
+use yardline_frame::FrameMut;
+use yardline_keying::KeyConfig;
+
+use crate::config::{EngineConfig, EngineError};
+use crate::field::FieldModel;
+use crate::geometry::Camera;
+use crate::graphics::GroundStrip;
+use crate::key::{FieldKey, PaintView};
+use crate::pose::{PoseConfig, PoseEstimator};
+use crate::render::crew::Crew;
+use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
+use crate::report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings};
+use crate::tracking::sync::{SyncConfig, TrackingSync};
+use crate::venue::{CameraCalibration, Venue};
+
+use auto_key::AutoKeyJob;
+pub use backend::ActiveBackend;
+use backend::ActiveCompositor;
+use fades::LineFades;
+use gate::{Gate, SlewGate};
+pub use gate::{JUMP_CONFIRM_READINGS, MAX_SLEW_DEG_PER_S};
+use injection::Armed;
+pub use injection::InjectedFault;
+
+/// The engine: one per video stream.
+pub struct Engine {
+    config: EngineConfig,
+    field: FieldModel,
+    calibration: Option<CameraCalibration>,
+    sync: Option<TrackingSync>,
+    pose: PoseEstimator,
+    /// The occlusion key in use.
+    key: Option<FieldKey>,
+    /// Learns the key while it is automatic.
+    auto_key: AutoKeyJob,
+    compositor: ActiveCompositor,
+    fades: LineFades,
+    last_size: Option<(u32, u32)>,
+    /// Gates the reading synced to each frame.
+    slew: SlewGate,
+    /// Gates readings as they arrive.
+    sample_slew: SlewGate,
+    armed: Armed,
+    stats: EngineStats,
+    lines: Vec<PreparedLine>,
+    /// Where the paint palette applies this frame.
+    paint_view: PaintView,
+    /// The threads of the CPU passes (paint view, CPU compositor).
+    crew: Crew,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("backend", &self.compositor.describe())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the sensor step made of this frame's tracking.
+enum Sensor {
+    /// The head jumped faster than a head can slew: neither the sensor nor vision tracking
+    /// from the old view can be trusted this frame.
+    Refused,
+    /// The sensor camera, if there is one, and why there is none otherwise.
+    Seen {
+        camera: Option<Camera>,
+        miss: Option<String>,
+    },
+}
+
+fn pose_config(config: &EngineConfig) -> PoseConfig {
+    PoseConfig {
+        hold_frames: config.hold_frames,
+        ..PoseConfig::default()
+    }
+}
+
+impl Engine {
+    /// A new engine. `venue` enables the sensor pose; `key` is the occlusion key (with none, an
+    /// automatic palette is built from the first frame with a pose when `config.auto_key`).
+    pub fn new(
+        config: EngineConfig,
+        venue: Option<&Venue>,
+        key: Option<&KeyConfig>,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        let calibration = match venue {
+            Some(v) => {
+                let cal = match config.camera_id {
+                    Some(id) => v.camera(id).ok_or(EngineError::NoCamera(id))?,
+                    None => v
+                        .cameras
+                        .first()
+                        .ok_or_else(|| EngineError::Config("venue has no cameras".into()))?,
+                };
+                Some(cal.clone())
+            }
+            None => None,
+        };
+        let sync = calibration.as_ref().map(|c| {
+            let mut sc: SyncConfig = c.sync_config(config.frame_period_ns as f64);
+            if let Some(d) = config.tracking_delay_ns {
+                sc.tracking_delay_ns = d;
+            }
+            TrackingSync::new(sc)
+        });
+        let field = FieldModel::new(config.field);
+        let key = key
+            .map(|k| FieldKey::compile(k).map(|k| k.on_field(&field)))
+            .transpose()
+            .map_err(|e| EngineError::Config(format!("key: {e}")))?;
+        let crew = Crew::sized_like_rayon();
+        let compositor = ActiveCompositor::open(config.backend, &crew)?;
+        let pose = PoseEstimator::new(field.clone(), config.pose_mode, pose_config(&config));
+        Ok(Self {
+            fades: LineFades::new(&config),
+            config,
+            field,
+            calibration,
+            sync,
+            pose,
+            key,
+            auto_key: AutoKeyJob::new(),
+            compositor,
+            last_size: None,
+            slew: SlewGate::default(),
+            sample_slew: SlewGate::default(),
+            armed: Armed::default(),
+            stats: EngineStats::default(),
+            lines: Vec::new(),
+            paint_view: PaintView::with_crew(crew.clone()),
+            crew,
+        })
+    }
+
+    /// Current settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Applies new settings while running. An invalid set is refused and the old one kept.
+    /// Changing the backend or field takes effect here too.
+    pub fn set_config(&mut self, config: EngineConfig) -> Result<(), EngineError> {
+        config.validate()?;
+        if config.backend != self.config.backend {
+            self.compositor = ActiveCompositor::open(config.backend, &self.crew)?;
+        }
+        if config.field != self.config.field {
+            self.field = FieldModel::new(config.field);
+            self.key = self.key.take().map(|k| k.on_field(&self.field));
+            self.pose =
+                PoseEstimator::new(self.field.clone(), config.pose_mode, pose_config(&config));
+        }
+        self.pose.set_mode(config.pose_mode);
+        self.pose.set_hold_frames(config.hold_frames);
+        if let (Some(sync), Some(cal)) = (self.sync.as_mut(), self.calibration.as_ref()) {
+            sync.set_tracking_delay_ns(config.tracking_delay_ns.unwrap_or(cal.tracking_delay_ns));
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    /// Replaces the occlusion key (and abandons an automatic key being built); its paint
+    /// palette is placed on this engine's field.
+    pub fn set_key(&mut self, key: FieldKey) {
+        self.key = Some(key.on_field(&self.field));
+        self.auto_key.stop();
+    }
+
+    /// Where the automatic key is built. `inline` (the default, deterministic: offline
+    /// rendering and tests) builds it on the first frame with a pose, and rebuilds it with
+    /// each new view (every [`crate::AUTO_KEY_RELEARN_FRAMES`] frames drawn while it is
+    /// automatic), which takes those frames a second or so; live front ends pass `false` to
+    /// build it on a background thread, the frames meanwhile passing through untouched until
+    /// the first key and keyed with the key in place after, so no frame waits for it.
+    pub fn set_auto_key_inline(&mut self, inline: bool) {
+        self.auto_key.set_inline(inline);
+    }
+
+    /// True while an automatic key is being built (or rebuilt) in the background.
+    pub fn auto_key_pending(&self) -> bool {
+        self.auto_key.pending()
+    }
+
+    /// The occlusion key in use, if any.
+    pub fn key(&self) -> Option<&FieldKey> {
+        self.key.as_ref()
+    }
+
+    /// Views of the field the automatic key has learnt (0 with a key loaded or set, and while
+    /// it learns one in the background).
+    pub fn auto_key_views(&self) -> usize {
+        self.auto_key.views()
+    }
+
+    /// The pose estimator (to seed a reference camera for vision-only tracking).
+    pub fn pose_mut(&mut self) -> &mut PoseEstimator {
+        &mut self.pose
+    }
+
+    /// The field model in use.
+    pub fn field(&self) -> &FieldModel {
+        &self.field
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Short description of the compositor in use.
+    pub fn backend(&self) -> String {
+        self.compositor.describe()
+    }
+
+    /// The backend of the compositor in use.
+    pub fn active_backend(&self) -> ActiveBackend {
+        self.compositor.backend()
+    }
+
+    /// Arms a deliberate fault for the next frame (fault-injection tests and `yardline soak`).
+    pub fn inject(&mut self, fault: InjectedFault) {
+        self.armed.arm(fault);
+    }
+
+    /// Draws the enabled lines into `frame` (in place) for the frame at `pts_ns`. Never panics;
+    /// on any fault the frame is left untouched and the report says why.
+    pub fn process(&mut self, frame: &mut FrameMut<'_>, pts_ns: i64) -> FrameReport {
+        let start = Instant::now();
+        let index = self.stats.frames;
+        self.stats.frames += 1;
+        let mut report = FrameReport {
+            frame: index,
+            pts_ns,
+            width: frame.layout.width,
+            height: frame.layout.height,
+            camera: None,
+            source: crate::pose::PoseSource::None,
+            residual_px: None,
+            inliers: 0,
+            timings: StageTimings::default(),
+            drawn: false,
+            backend: self.compositor.backend().name(),
+            fault: None,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run(frame, pts_ns, &mut report)));
+        let fault = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(fault)) => {
+                tracing::warn!("frame {index}: {fault}");
+                Some(fault)
+            }
+            Err(panic) => {
+                self.stats.panics += 1;
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(ToString::to_string)
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                tracing::error!("frame {index}: panic caught, frame passed through: {msg}");
+                report.drawn = false;
+                Some(FrameFault::Panic(msg))
+            }
+        };
+        if fault.is_some() {
+            self.stats.faults += 1;
+        }
+        report.fault = fault;
+        if report.drawn {
+            self.stats.drawn += 1;
+        }
+        report.timings.total = ms_since(start);
+        report
+    }
+
+    fn run(
+        &mut self,
+        frame: &mut FrameMut<'_>,
+        pts_ns: i64,
+        report: &mut FrameReport,
+    ) -> Result<(), FrameFault> {
+        let (width, height) = (frame.layout.width, frame.layout.height);
+        if self.last_size.is_some_and(|s| s != (width, height)) {
+            // Vision state is in pixels of the old size.
+            tracing::warn!("frame size changed to {width}x{height}; pose filters restarted");
+            self.stats.size_changes += 1;
+            self.pose.reset();
+        }
+        self.last_size = Some((width, height));
+        self.fades.advance(&self.config, pts_ns);
+        let Sensor::Seen { camera, miss } = self.sensor_step(pts_ns, width, height, report) else {
+            return Ok(());
+        };
+        let Some(camera) = self.pose_step(frame, camera, report) else {
+            // Nothing usable: the frame stays clean (a miss is not a fault once reported).
+            if let Some(m) = miss {
+                tracing::debug!("{m}");
+            }
+            return Ok(());
+        };
+        if !camera.intrinsics.is_valid() {
+            return Err(FrameFault::InvalidIntrinsics);
+        }
+        if !self.graphics_step(&camera, width, height, report) {
+            return Ok(());
+        }
+        self.composite_step(frame, &camera, report)
+    }
+
+    /// Tracking sync, the sensor camera and the slew gate.
+    fn sensor_step(
+        &mut self,
+        pts_ns: i64,
+        width: u32,
+        height: u32,
+        report: &mut FrameReport,
+    ) -> Sensor {
+        let t = Instant::now();
+        self.armed.panic_in(Stage::Sync);
+        let mut miss = None;
+        let period_ns = self.config.frame_period_ns;
+        let camera = match (self.sync.as_mut(), self.calibration.as_ref()) {
+            (Some(sync), Some(cal)) => match sync.state_at(pts_ns) {
+                Ok(state) => match cal.camera_for(&state.reading, width, height) {
+                    Ok(c) => {
+                        let a = state.reading.angles;
+                        let angles = [a.pan_deg, a.tilt_deg, a.roll_deg];
+                        match self.slew.check(pts_ns, angles, period_ns) {
+                            Gate::Accept => Some(c),
+                            Gate::AcceptAfterJump => {
+                                tracing::info!(
+                                    "head moved to a new position (cut); pose restarted"
+                                );
+                                self.pose.reset();
+                                Some(c)
+                            }
+                            Gate::Reject => {
+                                // A glitch, or a cut not yet confirmed.
+                                self.stats.jumps_rejected += 1;
+                                self.stats.sensor_misses += 1;
+                                report.timings.sync = ms_since(t);
+                                tracing::debug!("frame {pts_ns}: implausible head jump refused");
+                                return Sensor::Refused;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        miss = Some(format!("sensor pose: {e}"));
+                        None
+                    }
+                },
+                Err(e) => {
+                    miss = Some(format!("tracking: {e}"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if self.sync.is_some() && camera.is_none() {
+            self.stats.sensor_misses += 1;
+        }
+        report.timings.sync = ms_since(t);
+        Sensor::Seen { camera, miss }
+    }
+
+    /// Pose selection and vision; the camera to draw with, if any.
+    fn pose_step(
+        &mut self,
+        frame: &FrameMut<'_>,
+        sensor: Option<Camera>,
+        report: &mut FrameReport,
+    ) -> Option<Camera> {
+        let t = Instant::now();
+        self.armed.panic_in(Stage::Pose);
+        let est = self.pose.estimate(frame.as_ref(), sensor.as_ref());
+        if self.pose.last_estimate_gated() {
+            self.stats.sensor_glitches_gated += 1;
+        }
+        report.timings.pose = ms_since(t);
+        report.camera = est.camera;
+        report.source = est.source;
+        report.residual_px = est.residual_px;
+        report.inliers = est.inliers;
+        est.camera
+    }
+
+    /// Tessellates the lines shown; false when none has anything to draw.
+    fn graphics_step(
+        &mut self,
+        camera: &Camera,
+        width: u32,
+        height: u32,
+        report: &mut FrameReport,
+    ) -> bool {
+        let t = Instant::now();
+        self.armed.panic_in(Stage::Graphics);
+        self.prepare_lines(camera, width, height);
+        report.timings.graphics = ms_since(t);
+        self.lines.iter().any(|l| !l.mesh.is_empty())
+    }
+
+    /// The key (automatic or set, narrowed to the paint seen) and the composite.
+    fn composite_step(
+        &mut self,
+        frame: &mut FrameMut<'_>,
+        camera: &Camera,
+        report: &mut FrameReport,
+    ) -> Result<(), FrameFault> {
+        let t = Instant::now();
+        self.armed.panic_in(Stage::Composite);
+        if self.armed.take(InjectedFault::DeviceLoss) {
+            self.compositor.simulate_device_loss();
+        }
+        if self.config.auto_key
+            && self.auto_key.wanted(self.key.as_ref())
+            && !self
+                .auto_key
+                .poll(&mut self.key, frame, camera, &self.field)
+        {
+            // No key yet: drawing without one would put the line over the players.
+            return Ok(());
+        }
+        let frame_key;
+        let key: &dyn PixelKey = match &self.key {
+            Some(k) => {
+                frame_key =
+                    self.paint_view
+                        .update(k, frame.as_ref(), camera, &self.field, &self.lines);
+                &frame_key
+            }
+            None => &NoKey,
+        };
+        let mut fell_back = false;
+        let result = self
+            .compositor
+            .composite(frame, &self.lines, key, &mut fell_back);
+        if fell_back {
+            self.stats.gpu_fallbacks += 1;
+            report.backend = self.compositor.backend().name();
+        }
+        let stats = result?;
+        report.timings.composite = ms_since(t);
+        report.drawn = stats.tiles > 0;
+        Ok(())
+    }
+
+    fn prepare_lines(&mut self, camera: &Camera, width: u32, height: u32) {
+        self.lines.clear();
+        let crown = self.field.crown;
+        for (l, fade) in [
+            (self.config.first_down, self.fades.first_down),
+            (self.config.scrimmage, self.fades.scrimmage),
+        ] {
+            let opacity = l.opacity * fade as f32;
+            if opacity <= 0.0 {
+                continue;
+            }
+            let strip = GroundStrip::football_line(l.yard, l.width_m);
+            self.lines.push(prepare_line(
+                camera, &strip, &crown, width, height, l.rgb, opacity,
+            ));
+        }
+        for l in self
+            .config
+            .extra
+            .iter()
+            .filter(|l| l.enabled && l.opacity > 0.0)
+        {
+            let strip = GroundStrip {
+                a: Point2::from(l.a),
+                b: Point2::from(l.b),
+                width_m: l.width_m,
+            };
+            self.lines.push(prepare_line(
+                camera, &strip, &crown, width, height, l.rgb, l.opacity,
+            ));
+        }
+    }
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}

@@ -1,0 +1,175 @@
+//! What the engine says of each frame and of itself: [`FrameReport`] (one `report.jsonl`
+//! line), [`FrameFault`] (why a frame was left untouched), [`StageTimings`], [`Stage`] and the
+//! running [`EngineStats`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::geometry::Camera;
+use crate::pose::PoseSource;
+
+/// Time spent per stage (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Tracking sync and sensor pose.
+    pub sync: f64,
+    /// Pose selection and vision.
+    pub pose: f64,
+    /// Tessellation.
+    pub graphics: f64,
+    /// Key + blend, upload and readback included.
+    pub composite: f64,
+    /// The whole call.
+    pub total: f64,
+}
+
+/// What happened to one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameReport {
+    /// Frame number (0-based, in call order).
+    pub frame: u64,
+    /// Presentation time (ns).
+    pub pts_ns: i64,
+    /// Frame width (pixels).
+    pub width: u32,
+    /// Frame height (pixels).
+    pub height: u32,
+    /// Camera used (or estimated).
+    pub camera: Option<Camera>,
+    /// Pose source.
+    pub source: PoseSource,
+    /// Residual of the line measurements (pixels RMS), when measured.
+    pub residual_px: Option<f64>,
+    /// Line measurements that agreed.
+    pub inliers: usize,
+    /// Per-stage times.
+    pub timings: StageTimings,
+    /// Whether any line pixel was drawn.
+    pub drawn: bool,
+    /// Compositor that drew ("cpu", "gpu").
+    pub backend: &'static str,
+    /// What went wrong, if anything (the frame then left untouched or held).
+    pub fault: Option<FrameFault>,
+}
+
+/// Why a frame was left untouched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameFault {
+    /// The pose has unusable intrinsics.
+    #[error("camera has invalid intrinsics")]
+    InvalidIntrinsics,
+    /// The compositor failed (the CPU one, or a GPU one with no fallback left).
+    #[error("compositor: {0}")]
+    Compositor(String),
+    /// The GPU failed and the CPU compositor that took over failed too.
+    #[error("CPU compositor: {0}")]
+    CpuFallback(String),
+    /// A stage panicked; the panic was caught.
+    #[error("panic: {0}")]
+    Panic(String),
+}
+
+#[derive(Serialize)]
+struct ReportLine {
+    frame: u64,
+    pts_ns: i64,
+    width: u32,
+    height: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation: Option<[f64; 9]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fx: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cx: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k1: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k2: Option<f64>,
+    source: &'static str,
+    residual_px: Option<f64>,
+    inliers: usize,
+    timings_ms: StageTimings,
+    backend: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<String>,
+}
+
+impl FrameReport {
+    /// The `report.jsonl` line (DESIGN.md: the truth camera fields plus `source`,
+    /// `residual_px` and `timings_ms`).
+    pub fn to_json_line(&self) -> Result<String, serde_json::Error> {
+        let c = self.camera.as_ref();
+        let line = ReportLine {
+            frame: self.frame,
+            pts_ns: self.pts_ns,
+            width: self.width,
+            height: self.height,
+            rotation: c.map(Camera::rotation_row_major),
+            translation: c.map(|c| [c.translation.x, c.translation.y, c.translation.z]),
+            fx: c.map(|c| c.intrinsics.fx),
+            fy: c.map(|c| c.intrinsics.fy),
+            cx: c.map(|c| c.intrinsics.cx),
+            cy: c.map(|c| c.intrinsics.cy),
+            k1: c.map(|c| c.intrinsics.k1),
+            k2: c.map(|c| c.intrinsics.k2),
+            source: self.source.as_str(),
+            residual_px: self.residual_px,
+            inliers: self.inliers,
+            timings_ms: self.timings,
+            backend: self.backend,
+            fault: self.fault.as_ref().map(ToString::to_string),
+        };
+        serde_json::to_string(&line)
+    }
+}
+
+/// Running counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Frames processed.
+    pub frames: u64,
+    /// Frames drawn on.
+    pub drawn: u64,
+    /// Frames left untouched because of a fault.
+    pub faults: u64,
+    /// Frames without a usable sensor camera while tracking was configured.
+    pub sensor_misses: u64,
+    /// Times the GPU failed and the CPU took over.
+    pub gpu_fallbacks: u64,
+    /// Panics caught inside a stage.
+    pub panics: u64,
+    /// Sensor readings refused because the head would have moved faster than any head can
+    /// (a glitch, or the first readings after a cut before they confirm each other).
+    pub jumps_rejected: u64,
+    /// Frames whose size differed from the previous frame's (pose filters restarted).
+    pub size_changes: u64,
+    /// Tracking samples dropped on arrival for jumping faster than a head can slew.
+    pub jump_samples_rejected: u64,
+    /// Frames whose sensor reading disagreed with the painted lines in one step (a late or
+    /// corrupt packet): drawn with the lines' correction, the filter left alone.
+    pub sensor_glitches_gated: u64,
+}
+
+/// A stage of [`crate::Engine::process`], for fault injection and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Tracking sync and the sensor pose.
+    Sync,
+    /// Pose selection and vision refinement.
+    Pose,
+    /// Line tessellation and projection.
+    Graphics,
+    /// Key and composite.
+    Composite,
+}
+
+impl Stage {
+    /// All stages in pipeline order.
+    pub const ALL: [Self; 4] = [Self::Sync, Self::Pose, Self::Graphics, Self::Composite];
+}
