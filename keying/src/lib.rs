@@ -3,8 +3,8 @@
 //! The occlusion key that puts players over the line: key = 1 on field surface (grass, paint,
 //! mud, snow), 0 on players, officials and the ball. Operators (or [`auto_palette`]) build
 //! **palettes** of colour samples; a palette compiles to a **3D key LUT** ([`KeyLut`]) so that
-//! the per-pixel key is one trilinear lookup on the CPU ([`Keyer`]) and one 3D-texture sample
-//! on the GPU.
+//! the per-pixel key is one trilinear lookup on the CPU ([`Keyer`]) and, on the GPU, one
+//! bilinear sample of a (Y, Cb) slice and a mix along Cr.
 //!
 //! ```text
 //! Palette (samples) --model()--> KeyModel (direct evaluation, the reference)
@@ -26,8 +26,8 @@
 //!   tolerance + softness.
 //! - **Key** of a colour = max inclusion membership x (1 - max exclusion membership), in
 //!   0..=1. An exclusion sample forces 0 within its tolerance: exclusion always wins.
-//! - **LUT layout** (shared with the GPU, an `R8Unorm` 3D texture, x = Y, y = Cb, z = Cr):
-//!   `data[iy + n * (icb + n * icr)]`, alpha 0..=255, node `i` of each axis at code value
+//! - **LUT layout** (x = Y, y = Cb, z = Cr; the engine's GPU compositor repacks it into 2-D
+//!   RGBA8 slices): `data[iy + n * (icb + n * icr)]`, alpha 0..=255, node `i` of each axis at code value
 //!   `255 * i / (n - 1)`; n = 65 by default (cells of 4 code values: colours a few code values
 //!   apart, such as a green kit and the grass in deep shadow, stay apart), 33 when memory is
 //!   short. Lookups are trilinear:

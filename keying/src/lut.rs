@@ -21,8 +21,8 @@ const EVEN_HALVES: u64 = 0x0000_ffff_0000_ffff;
 
 /// A palette compiled to a 3D table of alpha values over BT.709 limited-range YCbCr.
 ///
-/// Layout (shared with the GPU, which uploads `data` as an `R8Unorm` 3D texture with
-/// x = Y, y = Cb, z = Cr): `data[iy + n * (icb + n * icr)]` is the alpha (0..=255) at the
+/// Layout (x = Y, y = Cb, z = Cr; the engine's GPU compositor repacks it into 2-D RGBA8
+/// slices): `data[iy + n * (icb + n * icr)]` is the alpha (0..=255) at the
 /// node whose Y, Cb and Cr code values are `255 * i / (n - 1)` for i = iy, icb, icr.
 /// Lookups interpolate trilinearly between the 8 surrounding nodes.
 ///

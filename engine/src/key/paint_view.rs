@@ -3,7 +3,7 @@
 
 use nalgebra::Point2;
 use yardline_frame::FrameRef;
-use yardline_keying::EdgeFilter;
+use yardline_keying::{EdgeFilter, KeyLut};
 
 use super::FieldKey;
 use crate::field::FieldModel;
@@ -184,7 +184,6 @@ impl PaintView {
     ) -> FrameKey<'a> {
         self.regions.clear();
         let own = key.keyer.regions().len();
-        let margin = key.keyer.paint().map_or(0.0, |p| p.1);
         self.regions.extend_from_slice(&key.regions[..own]);
         if key.regions.len() > own {
             if let Some(lines) = lines {
@@ -193,219 +192,331 @@ impl PaintView {
                 self.near.clear();
                 self.near.extend(own as u32..key.regions.len() as u32);
             }
-            let Some(default) = key.keyer.luts().first() else {
-                return FrameKey {
+            if let Some(default) = key.keyer.luts().first() {
+                let sight = Sight {
                     key,
-                    regions: &self.regions,
+                    frame,
+                    camera,
+                    surface,
+                    default,
+                    margin: key.keyer.paint().map_or(0.0, |p| p.1),
                 };
-            };
-            let (w, h) = (frame.width(), frame.height());
-            // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines, covered
-            // pieces spread PAINT_COVER_SPREAD_PX at 1080 lines (at least the next piece).
-            let lines_scale = f64::from(h) / 1080.0;
-            let piece_px = PAINT_PIECE_PX * lines_scale.max(1.0);
-            let spread = ((PAINT_COVER_SPREAD_PX * lines_scale / piece_px) as usize).max(1);
-            let luts = key.keyer.luts();
-            let in_frame = |p: Point2<f64>| {
-                (0.0..=f64::from(w) - 1.0).contains(&p.x)
-                    && (0.0..=f64::from(h) - 1.0).contains(&p.y)
-            };
-            // What lies at a pixel beside the paint.
-            let side_at = |p: Point2<f64>, lut: u32| {
-                if !in_frame(p) {
-                    return Side::Grass; // cannot tell: keep the paint
-                }
-                let c = frame.ycbcr_f32(p.x.round() as u32, p.y.round() as u32);
-                let paint = luts.get(lut as usize).unwrap_or(default);
-                if default.lookup(c[0], c[1], c[2]) >= 0.5 {
-                    Side::Grass
-                } else if paint.lookup(c[0], c[1], c[2]) >= 0.5 {
-                    Side::PaintLike
-                } else {
-                    Side::Other
-                }
-            };
-            for &i in &self.near {
-                let region = key.regions[i as usize];
-                if (i as usize) < own {
-                    continue;
-                }
-                let [x0, y0, x1, y1] = region.rect;
-                let along_x = x1 - x0 >= y1 - y0;
-                let (mut u0, mut u1, v0, v1) = if along_x {
-                    (x0, x1, y0, y1)
-                } else {
-                    (y0, y1, x0, x1)
-                };
-                // Only the part of the marking under a line matters.
-                let (mut lo, mut hi) = match lines {
-                    Some(_) => (f64::INFINITY, f64::NEG_INFINITY),
-                    None => (u0, u1),
-                };
-                for b in lines.unwrap_or_default().iter().map(strip_box) {
-                    if region.meets(b) {
-                        let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
-                        lo = lo.min(a);
-                        hi = hi.max(c);
-                    }
-                }
-                u0 = u0.max(lo);
-                u1 = u1.min(hi);
-                if u0 >= u1 {
-                    continue;
-                }
-                let field = |u: f64, v: f64| {
-                    let (x, y) = if along_x { (u, v) } else { (v, u) };
-                    camera.project(&nalgebra::Point3::new(x, y, surface.surface_z(x, y)))
-                };
-                let vm = 0.5 * (v0 + v1);
-                // Pieces of about PAINT_PIECE_PX in the image (PAINT_PIECE_M when an end does
-                // not project).
-                let n = match (field(u0, vm), field(u1, vm)) {
-                    (Some(a), Some(b)) => ((b - a).norm() / piece_px).ceil(),
-                    _ => ((u1 - u0) / PAINT_PIECE_M).ceil(),
-                };
-                let n = (n as usize).clamp(1, MAX_PAINT_PIECES);
-                let step = (u1 - u0) / n as f64;
-                // The paint's own edges (the region is the marking widened by the margin).
-                let (p0, p1) = (v0 + margin, v1 - margin);
-                let near = &self.near;
-                let piece_at = |k: usize| {
-                    let (a, b) = (u0 + step * k as f64, u0 + step * (k + 1) as f64);
-                    let um = 0.5 * (a + b);
-                    // The worst of what lies beside the marking on one side (paint-like, then
-                    // other, then grass).
-                    let side = |c: Point2<f64>, e: Point2<f64>, v: f64| {
-                        let px = (e - c).norm();
-                        let Some(d) = (e - c).try_normalize(1e-9) else {
-                            return Side::Grass;
-                        };
-                        PAINT_SIDE_PX.iter().fold(Side::Grass, |worst, &s| {
-                            // The side's field position (metres per pixel across the marking
-                            // from the paint's half width in pixels here).
-                            let side = v + (v - vm) * s / px;
-                            let (x, y) = if along_x { (um, side) } else { (side, um) };
-                            let other_paint = near.iter().any(|&j| {
-                                j != i
-                                    && key.regions[j as usize].lut == region.lut
-                                    && key.regions[j as usize].contains(x, y)
-                            });
-                            let here = if other_paint {
-                                Side::Grass
-                            } else {
-                                match side_at(e + d * s, region.lut) {
-                                    // The ground beyond a sideline or end line (the apron,
-                                    // which the paint's edge mixtures may key).
-                                    Side::Other | Side::PaintLike if !surface.contains(x, y) => {
-                                        Side::Grass
-                                    }
-                                    seen => seen,
-                                }
-                            };
-                            worst.max(here)
-                        })
-                    };
-                    let piece = match (field(um, vm), field(um, p0), field(um, p1)) {
-                        (Some(c), Some(e0), Some(e1)) if in_frame(c) => {
-                            let (s0, s1) = (side(c, e0, p0), side(c, e1, p1));
-                            let beside = match (s0.min(s1), s0.max(s1)) {
-                                (_, Side::Grass) => Beside::Grass,
-                                (_, Side::Other) => Beside::Other,
-                                (Side::Grass, Side::PaintLike) => Beside::PaintLikeAndGrass,
-                                _ => Beside::PaintLike,
-                            };
-                            let colour = frame.ycbcr_f32(c.x.round() as u32, c.y.round() as u32);
-                            Piece {
-                                beside,
-                                colour: Some(colour),
-                            }
-                        }
-                        _ => Piece::OUT_OF_FRAME,
-                    };
-                    let rect = if along_x {
-                        [a, v0, b, v1]
-                    } else {
-                        [v0, a, v1, b]
-                    };
-                    (rect, piece)
-                };
-                self.pieces.clear();
-                self.pieces.resize(n, ([0.0; 4], Piece::OUT_OF_FRAME));
-                self.crew.run(
-                    self.pieces.chunks_mut(PIECES_PER_TASK).enumerate(),
-                    |(c, out)| {
-                        for (j, o) in out.iter_mut().enumerate() {
-                            *o = piece_at(c * PIECES_PER_TASK + j);
-                        }
-                    },
-                );
-                // A kit beside the piece: it is paint when it has the colour of the clean
-                // paint nearby. Without clean paint nearby to compare with, a dark kit beside
-                // it passes (as does the apron beside a sideline), a white one does not.
-                self.seen.clear();
-                for k in 0..n {
-                    let p = self.pieces[k].1;
-                    let like_clean = |c: [f32; 3]| {
-                        let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
-                        let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
-                        matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
-                    };
-                    let cover = match (p.beside, p.colour) {
-                        (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
-                        (Beside::Other, Some(c)) => {
-                            if like_clean(c).unwrap_or(true) {
-                                Cover::None
-                            } else {
-                                Cover::Kit
-                            }
-                        }
-                        (Beside::PaintLikeAndGrass, Some(c)) if like_clean(c) == Some(true) => {
-                            Cover::None
-                        }
-                        (Beside::PaintLikeAndGrass | Beside::PaintLike, _) => Cover::White,
-                    };
-                    self.seen.push(cover);
-                }
-                // A piece next to a covered one is partly covered; a white kit covers one side
-                // of the marking further along.
-                self.kept.clear();
-                let seen = &self.seen;
-                self.kept.extend((0..n).map(|k| {
-                    let near = |r: usize| &seen[k.saturating_sub(r)..(k + r + 1).min(n)];
-                    near(1).iter().all(|&c| c == Cover::None)
-                        && near(spread).iter().all(|&c| c != Cover::White)
-                }));
-                let mut run: Option<[f64; 4]> = None;
-                for (k, &ok) in self.kept.iter().enumerate() {
-                    let r = self.pieces[k].0;
-                    match (&mut run, ok) {
-                        (Some(cur), true) => {
-                            cur[2] = cur[2].max(r[2]);
-                            cur[3] = cur[3].max(r[3]);
-                        }
-                        (None, true) => run = Some(r),
-                        (Some(cur), false) => {
-                            self.regions.push(KeyRegion {
-                                rect: *cur,
-                                lut: region.lut,
-                            });
-                            run = None;
-                        }
-                        (None, false) => {}
-                    }
-                }
-                if let Some(cur) = run {
-                    self.regions.push(KeyRegion {
-                        rect: cur,
-                        lut: region.lut,
-                    });
-                }
+                self.narrow_markings(&sight, own, lines);
             }
         }
         FrameKey {
             key,
             regions: &self.regions,
         }
+    }
+
+    /// Each painted marking near the lines: its pieces looked at, covered or not, kept or
+    /// not, the kept ones merged into this frame's regions.
+    fn narrow_markings(&mut self, sight: &Sight<'_>, own: usize, lines: Option<&[PreparedLine]>) {
+        // Kits scale with the picture: pieces of PAINT_PIECE_PX at 1080 lines, covered pieces
+        // spread PAINT_COVER_SPREAD_PX at 1080 lines (at least the next piece).
+        let lines_scale = f64::from(sight.frame.height()) / 1080.0;
+        let piece_px = PAINT_PIECE_PX * lines_scale.max(1.0);
+        let spread = ((PAINT_COVER_SPREAD_PX * lines_scale / piece_px) as usize).max(1);
+        for k in 0..self.near.len() {
+            let i = self.near[k];
+            if (i as usize) < own {
+                continue;
+            }
+            let Some(marking) = Marking::under_lines(sight, i, lines, piece_px) else {
+                continue;
+            };
+            self.look_at_pieces(sight, &marking);
+            self.cover_pieces();
+            self.keep_pieces(spread);
+            self.merge_kept(marking.region.lut);
+        }
+    }
+
+    /// Looks at every piece of `marking` over the crew.
+    fn look_at_pieces(&mut self, sight: &Sight<'_>, marking: &Marking) {
+        let near = &self.near;
+        self.pieces.clear();
+        self.pieces
+            .resize(marking.n, ([0.0; 4], Piece::OUT_OF_FRAME));
+        self.crew.run(
+            self.pieces.chunks_mut(PIECES_PER_TASK).enumerate(),
+            |(c, out)| {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = marking.piece(sight, near, c * PIECES_PER_TASK + j);
+                }
+            },
+        );
+    }
+
+    /// Whether each piece is seen paint or covered. A kit beside the piece: it is paint when
+    /// it has the colour of the clean paint nearby. Without clean paint nearby to compare
+    /// with, a dark kit beside it passes (as does the apron beside a sideline), a white one
+    /// does not.
+    fn cover_pieces(&mut self) {
+        let n = self.pieces.len();
+        self.seen.clear();
+        for k in 0..n {
+            let p = self.pieces[k].1;
+            let like_clean = |c: [f32; 3]| {
+                let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+                let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
+                matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
+            };
+            let cover = match (p.beside, p.colour) {
+                (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
+                (Beside::Other, Some(c)) => {
+                    if like_clean(c).unwrap_or(true) {
+                        Cover::None
+                    } else {
+                        Cover::Kit
+                    }
+                }
+                (Beside::PaintLikeAndGrass, Some(c)) if like_clean(c) == Some(true) => Cover::None,
+                (Beside::PaintLikeAndGrass | Beside::PaintLike, _) => Cover::White,
+            };
+            self.seen.push(cover);
+        }
+    }
+
+    /// The pieces kept: a piece next to a covered one is partly covered; a white kit covers
+    /// one side of the marking `spread` pieces further along.
+    fn keep_pieces(&mut self, spread: usize) {
+        let n = self.seen.len();
+        self.kept.clear();
+        let seen = &self.seen;
+        self.kept.extend((0..n).map(|k| {
+            let near = |r: usize| &seen[k.saturating_sub(r)..(k + r + 1).min(n)];
+            near(1).iter().all(|&c| c == Cover::None)
+                && near(spread).iter().all(|&c| c != Cover::White)
+        }));
+    }
+
+    /// Runs of kept pieces merged into regions of palette `lut`.
+    fn merge_kept(&mut self, lut: u32) {
+        let mut run: Option<[f64; 4]> = None;
+        for (k, &ok) in self.kept.iter().enumerate() {
+            let r = self.pieces[k].0;
+            match (&mut run, ok) {
+                (Some(cur), true) => {
+                    cur[2] = cur[2].max(r[2]);
+                    cur[3] = cur[3].max(r[3]);
+                }
+                (None, true) => run = Some(r),
+                (Some(cur), false) => {
+                    self.regions.push(KeyRegion { rect: *cur, lut });
+                    run = None;
+                }
+                (None, false) => {}
+            }
+        }
+        if let Some(cur) = run {
+            self.regions.push(KeyRegion { rect: cur, lut });
+        }
+    }
+}
+
+/// What one frame's pieces are looked at with.
+struct Sight<'a> {
+    key: &'a FieldKey,
+    frame: FrameRef<'a>,
+    camera: &'a Camera,
+    surface: &'a FieldModel,
+    /// The default palette's LUT.
+    default: &'a KeyLut,
+    /// How far the paint regions extend past the paint (metres).
+    margin: f64,
+}
+
+impl Sight<'_> {
+    fn in_frame(&self, p: Point2<f64>) -> bool {
+        (0.0..=f64::from(self.frame.width()) - 1.0).contains(&p.x)
+            && (0.0..=f64::from(self.frame.height()) - 1.0).contains(&p.y)
+    }
+
+    /// What lies at a pixel beside the paint of palette `lut`.
+    fn side_at(&self, p: Point2<f64>, lut: u32) -> Side {
+        if !self.in_frame(p) {
+            return Side::Grass; // cannot tell: keep the paint
+        }
+        let c = self.frame.ycbcr_f32(p.x.round() as u32, p.y.round() as u32);
+        let luts = self.key.keyer.luts();
+        let paint = luts.get(lut as usize).unwrap_or(self.default);
+        if self.default.lookup(c[0], c[1], c[2]) >= 0.5 {
+            Side::Grass
+        } else if paint.lookup(c[0], c[1], c[2]) >= 0.5 {
+            Side::PaintLike
+        } else {
+            Side::Other
+        }
+    }
+}
+
+/// The part of one painted marking under the lines, in its own axes: `u` along it, `v`
+/// across.
+struct Marking {
+    /// Index of the marking's region in the key's regions.
+    index: u32,
+    region: KeyRegion,
+    along_x: bool,
+    u0: f64,
+    v0: f64,
+    v1: f64,
+    /// The centreline across.
+    vm: f64,
+    /// The paint's own edges (the region is the marking widened by the margin).
+    p0: f64,
+    p1: f64,
+    /// Pieces and their length along the marking (metres).
+    n: usize,
+    step: f64,
+}
+
+impl Marking {
+    /// The part of marking `index` under a line (the whole marking without lines), cut into
+    /// pieces of about `piece_px` in the image (`PAINT_PIECE_M` when an end does not project);
+    /// `None` when no line crosses it.
+    fn under_lines(
+        sight: &Sight<'_>,
+        index: u32,
+        lines: Option<&[PreparedLine]>,
+        piece_px: f64,
+    ) -> Option<Self> {
+        let region = sight.key.regions[index as usize];
+        let [x0, y0, x1, y1] = region.rect;
+        let along_x = x1 - x0 >= y1 - y0;
+        let (mut u0, mut u1, v0, v1) = if along_x {
+            (x0, x1, y0, y1)
+        } else {
+            (y0, y1, x0, x1)
+        };
+        let (mut lo, mut hi) = match lines {
+            Some(_) => (f64::INFINITY, f64::NEG_INFINITY),
+            None => (u0, u1),
+        };
+        for b in lines.unwrap_or_default().iter().map(strip_box) {
+            if region.meets(b) {
+                let (a, c) = if along_x { (b[0], b[2]) } else { (b[1], b[3]) };
+                lo = lo.min(a);
+                hi = hi.max(c);
+            }
+        }
+        u0 = u0.max(lo);
+        u1 = u1.min(hi);
+        if u0 >= u1 {
+            return None;
+        }
+        let mut marking = Self {
+            index,
+            region,
+            along_x,
+            u0,
+            v0,
+            v1,
+            vm: 0.5 * (v0 + v1),
+            p0: v0 + sight.margin,
+            p1: v1 - sight.margin,
+            n: 1,
+            step: 0.0,
+        };
+        let n = match (
+            marking.at(sight, u0, marking.vm),
+            marking.at(sight, u1, marking.vm),
+        ) {
+            (Some(a), Some(b)) => ((b - a).norm() / piece_px).ceil(),
+            _ => ((u1 - u0) / PAINT_PIECE_M).ceil(),
+        };
+        marking.n = (n as usize).clamp(1, MAX_PAINT_PIECES);
+        marking.step = (u1 - u0) / marking.n as f64;
+        Some(marking)
+    }
+
+    /// The field point at (`u`, `v`) on the surface, projected.
+    fn at(&self, sight: &Sight<'_>, u: f64, v: f64) -> Option<Point2<f64>> {
+        let (x, y) = if self.along_x { (u, v) } else { (v, u) };
+        sight
+            .camera
+            .project(&nalgebra::Point3::new(x, y, sight.surface.surface_z(x, y)))
+    }
+
+    /// Piece `k`: its field rectangle and what it looks like. `near` lists the regions near
+    /// the lines (another marking of the same paint beside this one counts as grass).
+    fn piece(&self, sight: &Sight<'_>, near: &[u32], k: usize) -> ([f64; 4], Piece) {
+        let (a, b) = (
+            self.u0 + self.step * k as f64,
+            self.u0 + self.step * (k + 1) as f64,
+        );
+        let um = 0.5 * (a + b);
+        let piece = match (
+            self.at(sight, um, self.vm),
+            self.at(sight, um, self.p0),
+            self.at(sight, um, self.p1),
+        ) {
+            (Some(c), Some(e0), Some(e1)) if sight.in_frame(c) => {
+                let s0 = self.side(sight, near, um, c, e0, self.p0);
+                let s1 = self.side(sight, near, um, c, e1, self.p1);
+                let beside = match (s0.min(s1), s0.max(s1)) {
+                    (_, Side::Grass) => Beside::Grass,
+                    (_, Side::Other) => Beside::Other,
+                    (Side::Grass, Side::PaintLike) => Beside::PaintLikeAndGrass,
+                    _ => Beside::PaintLike,
+                };
+                let colour = sight
+                    .frame
+                    .ycbcr_f32(c.x.round() as u32, c.y.round() as u32);
+                Piece {
+                    beside,
+                    colour: Some(colour),
+                }
+            }
+            _ => Piece::OUT_OF_FRAME,
+        };
+        let rect = if self.along_x {
+            [a, self.v0, b, self.v1]
+        } else {
+            [self.v0, a, self.v1, b]
+        };
+        (rect, piece)
+    }
+
+    /// The worst of what lies beside the marking on the side of its edge `v` (image point
+    /// `e`, the centre at `c`): paint-like, then other, then grass.
+    fn side(
+        &self,
+        sight: &Sight<'_>,
+        near: &[u32],
+        um: f64,
+        c: Point2<f64>,
+        e: Point2<f64>,
+        v: f64,
+    ) -> Side {
+        let px = (e - c).norm();
+        let Some(d) = (e - c).try_normalize(1e-9) else {
+            return Side::Grass;
+        };
+        let regions = &sight.key.regions;
+        PAINT_SIDE_PX.iter().fold(Side::Grass, |worst, &s| {
+            // The side's field position (metres per pixel across the marking from the paint's
+            // half width in pixels here).
+            let side = v + (v - self.vm) * s / px;
+            let (x, y) = if self.along_x { (um, side) } else { (side, um) };
+            let other_paint = near.iter().any(|&j| {
+                j != self.index
+                    && regions[j as usize].lut == self.region.lut
+                    && regions[j as usize].contains(x, y)
+            });
+            let here = if other_paint {
+                Side::Grass
+            } else {
+                match sight.side_at(e + d * s, self.region.lut) {
+                    // The ground beyond a sideline or end line (the apron, which the paint's
+                    // edge mixtures may key).
+                    Side::Other | Side::PaintLike if !sight.surface.contains(x, y) => Side::Grass,
+                    seen => seen,
+                }
+            };
+            worst.max(here)
+        })
     }
 }
 
