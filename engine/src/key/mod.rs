@@ -1,9 +1,9 @@
 //! The occlusion key as the engine uses it, by job:
 //! - [`FieldKey`] (here): a compiled key ready for either compositor, its regions placed on
 //!   the field, and its matte;
-//! - [`paint_view`]: [`PaintView`] narrows the paint palette each frame to the paint actually
+//! - `paint_view`: [`PaintView`] narrows the paint palette each frame to the paint actually
 //!   seen, giving the [`FrameKey`] the compositor keys with;
-//! - [`auto`]: [`AutoKeyLearner`] learns the automatic key from views of the field.
+//! - `auto`: [`AutoKeyLearner`] learns the automatic key from views of the field.
 
 mod auto;
 mod paint_index;

@@ -1,9 +1,9 @@
 //! The per-frame pipeline every front end calls: [`Engine::process`].
 //!
 //! A frame goes through four steps, each a method here returning what the next needs:
-//! [`Engine::sensor_step`] (tracking sync, sensor pose, the slew gate), [`Engine::pose_step`]
-//! (pose selection and vision), [`Engine::graphics_step`] (tessellation) and
-//! [`Engine::composite_step`] (automatic key, paint view, key and composite). Fail-open: any
+//! `sensor_step` (tracking sync, sensor pose, the slew gate), `pose_step` (pose selection and
+//! vision), `graphics_step` (tessellation) and `composite_step` (automatic key, paint view, key
+//! and composite). Fail-open: any
 //! fault leaves the frame untouched and is reported as a [`FrameFault`]; a GPU fault switches
 //! to the CPU compositor, which redraws the same frame.
 
