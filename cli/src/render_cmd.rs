@@ -178,10 +178,11 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
         let scene_path = dir.join("scene.toml");
         let scene = yardline_samples::SceneConfig::load(&scene_path)
             .map_err(|e| UsageError(format!("{}: {e}", scene_path.display())))?;
-        config.first_down.yard = scene.first_down_yard;
-        config.first_down.width_m = scene.line_width_m;
-        config.scrimmage.yard = scene.scrimmage_yard;
-        config.scrimmage.width_m = scene.line_width_m;
+        config.set_lines(
+            scene.first_down_yard,
+            scene.scrimmage_yard,
+            scene.line_width_m,
+        );
         config.field = scene
             .field
             .parse()

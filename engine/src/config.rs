@@ -148,6 +148,16 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// Places the first-down line at `first_down_yard` and the line of scrimmage at
+    /// `scrimmage_yard` (yards from the left goal line), both `width_m` wide: the lines a
+    /// recorded scene fixes.
+    pub fn set_lines(&mut self, first_down_yard: f64, scrimmage_yard: f64, width_m: f64) {
+        self.first_down.yard = first_down_yard;
+        self.first_down.width_m = width_m;
+        self.scrimmage.yard = scrimmage_yard;
+        self.scrimmage.width_m = width_m;
+    }
+
     /// Checks ranges; the error names the setting.
     pub fn validate(&self) -> Result<(), EngineError> {
         let bad = |what: &str, why: String| Err(EngineError::Config(format!("{what}: {why}")));

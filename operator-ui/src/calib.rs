@@ -7,7 +7,7 @@ use std::path::Path;
 use egui::{Color32, Pos2, Stroke};
 use nalgebra::Point3;
 use yardline_calibration::venue::camera_calibration;
-use yardline_calibration::{Correspondence, solve_landmarks};
+use yardline_calibration::{Correspondence, LandmarkSolution, solve_landmarks};
 use yardline_engine::field::FieldModel;
 use yardline_engine::geometry::Camera;
 use yardline_engine::venue::Venue;
@@ -30,19 +30,6 @@ pub struct Clicked {
     pub image: [f64; 2],
 }
 
-/// A solved camera with its residuals.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Solved {
-    /// The camera.
-    pub camera: Camera,
-    /// Reprojection error of each clicked point, in click order (pixels).
-    pub residuals_px: Vec<f64>,
-    /// RMS of the residuals (pixels).
-    pub rms_px: f64,
-    /// Indices of points the solver rejected.
-    pub outliers: Vec<usize>,
-}
-
 /// Wizard state.
 #[derive(Debug, Clone, Default)]
 pub struct Wizard {
@@ -50,7 +37,7 @@ pub struct Wizard {
     frozen: Option<Preview>,
     selected: Option<usize>,
     points: Vec<Clicked>,
-    solution: Option<Solved>,
+    solution: Option<LandmarkSolution>,
     message: Option<String>,
     filter: String,
 }
@@ -72,7 +59,7 @@ impl Wizard {
     }
 
     /// The last solution.
-    pub fn solution(&self) -> Option<&Solved> {
+    pub fn solution(&self) -> Option<&LandmarkSolution> {
         self.solution.as_ref()
     }
 
@@ -297,7 +284,7 @@ impl Wizard {
 
 /// Solves the camera from clicked points (pixels) on a frame of `size` with the calibration
 /// crate (focal length and distortion estimated, principal point at the centre).
-fn solve_points(points: &[Clicked], size: (u32, u32)) -> Result<Solved, String> {
+fn solve_points(points: &[Clicked], size: (u32, u32)) -> Result<LandmarkSolution, String> {
     let corr: Vec<Correspondence> = points
         .iter()
         .map(|p| Correspondence {
@@ -305,19 +292,13 @@ fn solve_points(points: &[Clicked], size: (u32, u32)) -> Result<Solved, String> 
             field: p.field,
         })
         .collect();
-    let s = solve_landmarks(&corr, size, None).map_err(|e| e.to_string())?;
-    Ok(Solved {
-        camera: s.camera,
-        residuals_px: s.residuals_px,
-        rms_px: s.rms_px,
-        outliers: s.outliers,
-    })
+    solve_landmarks(&corr, size, None).map_err(|e| e.to_string())
 }
 
 /// Writes the venue file of a solved camera: with the frame's FreeD reading the head mount is
 /// solved so that tracking drives the camera; without one it is a fixed camera.
 fn save_venue_file(
-    solved: &Solved,
+    solved: &LandmarkSolution,
     frame: &Preview,
     tracking_delay_ns: i64,
     path: &Path,

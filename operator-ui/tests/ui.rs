@@ -74,6 +74,25 @@ fn nudge_keys_move_the_line_by_the_right_yards() {
     assert!((h.state().config().first_down.yard - want).abs() < 1e-9);
 }
 
+/// A palette of one inclusion sample: `mean` (Y, Cb, Cr) with per-channel `variance`.
+fn one_sample_palette(label: &str, mean: [f64; 3], variance: [f64; 3], tolerance: f64) -> Palette {
+    let mut palette = Palette::new();
+    palette
+        .push(ColourSample {
+            kind: SampleKind::Inclusion,
+            label: label.into(),
+            mean,
+            covariance: [
+                [variance[0], 0.0, 0.0],
+                [0.0, variance[1], 0.0],
+                [0.0, 0.0, variance[2]],
+            ],
+            tolerance,
+        })
+        .expect("a valid colour sample");
+    palette
+}
+
 /// Key of colour (Y, Cb, Cr) in the engine's current key (LUT 0).
 fn engine_key_of(app: &yardline_operator::OperatorApp, ycbcr: [f32; 3]) -> Option<f32> {
     let key = app.published().key.as_ref()?;
@@ -84,16 +103,7 @@ fn engine_key_of(app: &yardline_operator::OperatorApp, ycbcr: [f32; 3]) -> Optio
 #[test]
 fn an_exclusion_sample_changes_the_key_of_that_colour() {
     // A deliberately broad palette: every colour keys as field, players included.
-    let mut palette = Palette::new();
-    palette
-        .push(ColourSample {
-            kind: SampleKind::Inclusion,
-            label: "everything".into(),
-            mean: [128.0, 128.0, 128.0],
-            covariance: [[3600.0, 0.0, 0.0], [0.0, 3600.0, 0.0], [0.0, 0.0, 3600.0]],
-            tolerance: 6.0,
-        })
-        .unwrap();
+    let palette = one_sample_palette("everything", [128.0; 3], [3600.0; 3], 6.0);
     let mut h = harness(Some(KeyConfig::new(palette)));
     wait_for_video(&mut h);
     h.get_by_label("Freeze frame").click();
@@ -196,16 +206,7 @@ fn an_exclusion_sample_changes_the_key_of_that_colour() {
 
 #[test]
 fn the_edge_filter_chosen_reaches_the_engine() {
-    let mut palette = Palette::new();
-    palette
-        .push(ColourSample {
-            kind: SampleKind::Inclusion,
-            label: "grass".into(),
-            mean: [110.0, 105.0, 105.0],
-            covariance: [[100.0, 0.0, 0.0], [0.0, 25.0, 0.0], [0.0, 0.0, 25.0]],
-            tolerance: 3.5,
-        })
-        .unwrap();
+    let palette = one_sample_palette("grass", [110.0, 105.0, 105.0], [100.0, 25.0, 25.0], 3.5);
     let mut h = harness(Some(KeyConfig::new(palette)));
     wait_for_video(&mut h);
     let edge = |a: &yardline_operator::OperatorApp| {
@@ -366,4 +367,60 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
         let err = ((got.x - truth[0]).powi(2) + (got.y - truth[1]).powi(2)).sqrt();
         assert!(err < 1.0, "{}: venue camera is {err:.2} px off", p.name);
     }
+}
+
+#[test]
+fn the_key_matte_view_shows_the_key_the_program_is_keyed_with() {
+    use yardline_engine::field::{FieldKind, FieldModel};
+    use yardline_keying::Region;
+
+    // The default palette keys every colour as field; a region covering the whole field keys
+    // nothing (its one sample is a magenta no frame holds). On air the region applies to every
+    // pixel on the field, so the matte must be dark there, not the default palette's white.
+    let mut key = KeyConfig::new(one_sample_palette(
+        "everything",
+        [128.0; 3],
+        [3600.0; 3],
+        6.0,
+    ));
+    key.regions.push(Region {
+        name: "whole field".into(),
+        rect: [-70.0, -40.0, 70.0, 40.0],
+        palette: one_sample_palette("magenta", [105.0, 202.0, 222.0], [25.0; 3], 3.0),
+    });
+    let mut h = harness(Some(key));
+    wait_for_video(&mut h);
+    step_until(&mut h, "a camera pose and the operator key", |a| {
+        a.preview().is_some_and(|p| p.report.camera.is_some()) && a.published().key.is_some()
+    });
+    h.get_by_label("Freeze frame").click();
+    h.step();
+    h.get_by_label("Key matte").click();
+    step_until(&mut h, "the matte", |a| a.matte().is_some());
+
+    let app = h.state();
+    let p = app.shown_frame().expect("frozen frame");
+    let camera = p.report.camera.expect("the frozen frame has a camera");
+    let key = app.published().key.as_ref().expect("the engine's key");
+    let layout = FrameLayout::packed(PixelFormat::Rgba, p.width, p.height).unwrap();
+    let frame = FrameRef::new(&layout, &p.clean).unwrap();
+    let on_air = key
+        .matte(frame, &camera, &FieldModel::new(FieldKind::Nfl))
+        .unwrap();
+    let shown = app.matte().unwrap();
+    assert!(shown == on_air.as_slice(), "the view shows the key on air");
+
+    // The default palette alone (what the view would show without the camera) differs on
+    // most of the frame: the check above tells the two apart.
+    let default_only = key.keyer().key_frame(frame).unwrap();
+    let differ = default_only
+        .iter()
+        .zip(&on_air)
+        .filter(|(a, b)| (*a - *b).abs() > 0.5)
+        .count();
+    assert!(
+        differ > on_air.len() / 4,
+        "only {differ} of {} pixels differ from the default palette's matte",
+        on_air.len()
+    );
 }
