@@ -14,6 +14,7 @@ use clap::Args;
 use serde::Serialize;
 use yardline_engine::FieldKind;
 use yardline_engine::pose::PoseMode;
+pub use yardline_engine::report::Percentiles;
 use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport};
@@ -97,33 +98,6 @@ fn parse_backend(s: &str) -> Result<BackendChoice, String> {
 fn parse_pose_mode(s: &str) -> Result<PoseMode, String> {
     s.parse()
         .map_err(|e: yardline_engine::pose::PoseModeError| e.to_string())
-}
-
-/// p50 / p99 / max of one stage (ms).
-#[derive(Debug, Clone, Copy, Serialize, Default)]
-pub struct Percentiles {
-    /// Median (ms).
-    pub p50: f64,
-    /// 99th percentile (ms).
-    pub p99: f64,
-    /// Maximum (ms).
-    pub max: f64,
-}
-
-impl Percentiles {
-    /// Percentiles of a set of times (ms).
-    pub fn of(values: &mut [f64]) -> Self {
-        if values.is_empty() {
-            return Self::default();
-        }
-        values.sort_by(f64::total_cmp);
-        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-        Self {
-            p50: at(0.5),
-            p99: at(0.99),
-            max: values[values.len() - 1],
-        }
-    }
 }
 
 /// The end-of-run summary.

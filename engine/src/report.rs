@@ -173,3 +173,45 @@ impl Stage {
     /// All stages in pipeline order.
     pub const ALL: [Self; 4] = [Self::Sync, Self::Pose, Self::Graphics, Self::Composite];
 }
+
+/// p50 / p99 / max of a set of times (ms), by nearest rank.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median (ms).
+    pub p50: f64,
+    /// 99th percentile (ms).
+    pub p99: f64,
+    /// Maximum (ms).
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Percentiles of `values` (ms), which it sorts; zeros when empty.
+    pub fn of(values: &mut [f64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Self {
+            p50: at(0.5),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "nearest rank picks exact values")]
+    fn percentiles_are_nearest_ranks() {
+        assert_eq!(Percentiles::of(&mut []), Percentiles::default());
+        let mut v: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let p = Percentiles::of(&mut v);
+        assert_eq!((p.p50, p.p99, p.max), (51.0, 99.0, 100.0));
+        assert_eq!(Percentiles::of(&mut [7.0]).p99, 7.0);
+    }
+}

@@ -9,12 +9,13 @@
 //! The element is a `GstVideoFilter` working in place on `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`,
 //! `NV12` and `UYVY`. Every frame goes through the engine's single pipeline
 //! ([`yardline_engine::Engine::process`]); properties change while playing and apply on the
-//! next frame; tracking is read on its own thread into a bounded queue. Conventions (field
-//! frame, camera, time in ns) are the engine's.
+//! next frame; tracking comes through the engine's tracking feed (a recording read whole at
+//! start, or a UDP listener on its own thread). Conventions (field frame, camera, time in ns)
+//! are the engine's.
 
 use gst::glib;
 
-pub mod tracking;
+mod debug;
 pub mod yardline;
 
 pub use yardline::Yardline;

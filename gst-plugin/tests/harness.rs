@@ -337,13 +337,9 @@ fn frame_messages_carry_source_residual_and_timings() {
     assert!(st.get::<f64>("element-ms-p99").unwrap() > 0.0);
 }
 
-#[test]
-fn a_missing_venue_file_fails_start_naming_the_file() {
-    init();
-    let pipeline = gst::parse::launch(
-        "videotestsrc num-buffers=2 ! yardline venue=/nonexistent/dir/venue.toml ! fakesink",
-    )
-    .unwrap();
+/// Launches `description`, which must fail to start, and returns the error it posted.
+fn start_error(description: &str) -> String {
+    let pipeline = gst::parse::launch(description).unwrap();
     let bus = pipeline.bus().unwrap();
     assert!(pipeline.set_state(gst::State::Paused).is_err());
     let error = std::iter::from_fn(|| bus.pop())
@@ -353,8 +349,35 @@ fn a_missing_venue_file_fails_start_naming_the_file() {
         })
         .expect("an error message");
     pipeline.set_state(gst::State::Null).unwrap();
+    error
+}
+
+#[test]
+fn a_missing_venue_file_fails_start_naming_the_file() {
+    init();
+    let error = start_error(
+        "videotestsrc num-buffers=2 ! yardline venue=/nonexistent/dir/venue.toml ! fakesink",
+    );
     assert!(
         error.contains("/nonexistent/dir/venue.toml"),
+        "error does not name the file: {error}"
+    );
+}
+
+#[test]
+fn an_unreadable_tracking_file_fails_start_naming_the_file() {
+    init();
+    let s = TestSample::new(1, 35.0);
+    // A folder opens but cannot be read as a file: the recording is read whole at start.
+    let folder = s.tmp.path().join("tracking.jsonl");
+    std::fs::create_dir(&folder).unwrap();
+    let uri = gst::glib::filename_to_uri(&folder, None).unwrap();
+    let error = start_error(&format!(
+        "videotestsrc num-buffers=2 ! yardline venue=\"{}\" tracking=\"{uri}\" ! fakesink",
+        s.venue_path().display()
+    ));
+    assert!(
+        error.contains(folder.to_str().unwrap()),
         "error does not name the file: {error}"
     );
 }

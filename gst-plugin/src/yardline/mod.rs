@@ -1,14 +1,26 @@
 //! The `yardline` element: a `GstVideoFilter` drawing the first-down line in place through the
 //! engine's [`Engine::process`](yardline_engine::Engine::process).
+//!
+//! `imp` holds the GObject/GStreamer glue; the rest is plain Rust behind it:
+//! `properties` (the property specs), `settings` (property values and the engine
+//! configuration they make), `state` (what runs between start and stop, the live swaps and
+//! one frame's step), `load` (venue, key and tracking files), `tracking` (the `tracking`
+//! URI), `frame` (a mapped frame handed to the engine) and `messages` (bus messages and
+//! `stats`).
 
 use gst::glib;
 use gst::prelude::*;
 
+mod frame;
 mod imp;
+mod load;
+mod messages;
+mod properties;
 pub mod settings;
-mod stats;
+mod state;
+mod tracking;
 
-pub use imp::CAT;
+pub use crate::debug::CAT;
 
 glib::wrapper! {
     /// The `yardline` element.

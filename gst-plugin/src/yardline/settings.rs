@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use gst::glib;
+use gst::prelude::*;
 use yardline_engine::FieldKind;
 use yardline_engine::graphics::DEFAULT_LINE_WIDTH_M;
 use yardline_engine::pose::PoseMode;
@@ -10,8 +11,6 @@ use yardline_engine::{
     BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig,
     FRAME_PERIOD_5994_NS,
 };
-
-use crate::tracking::TrackingUri;
 
 /// Default first-down position (yards from the left goal line).
 pub const DEFAULT_FIRST_DOWN: f64 = 35.0;
@@ -47,101 +46,93 @@ pub const DEFAULT_FIRST_DOWN_COLOR: u32 = argb(DEFAULT_FIRST_DOWN_RGB);
 /// Default line-of-scrimmage colour (`0xAARRGGBB`).
 pub const DEFAULT_SCRIMMAGE_COLOR: u32 = argb(DEFAULT_SCRIMMAGE_RGB);
 
-/// Field rulebook, as a `GObject` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstYardlineField")]
-pub enum Field {
-    /// NFL.
-    #[default]
-    #[enum_value(name = "NFL field (hash marks 18 ft 6 in apart)", nick = "nfl")]
-    Nfl = 0,
-    /// NCAA.
-    #[enum_value(name = "NCAA field (hash marks 40 ft apart)", nick = "ncaa")]
-    Ncaa = 1,
-    /// High school.
-    #[enum_value(name = "High-school field (hash marks 53 ft 4 in apart)", nick = "hs")]
-    Hs = 2,
-    /// Soccer pitch.
-    #[enum_value(name = "Soccer pitch (105 x 68 m)", nick = "soccer")]
-    Soccer = 3,
+/// Declares a `GObject` enum for a property and its conversion into the engine's enum of the
+/// same variant names.
+macro_rules! property_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident as $gtype:tt => $engine:ty {
+            $( $(#[$variant_meta:meta])* $variant:ident = $value:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, glib::Enum)]
+        #[repr(u32)]
+        #[enum_type(name = $gtype)]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant = $value, )+
+        }
+
+        impl From<$name> for $engine {
+            fn from(v: $name) -> Self {
+                match v {
+                    $( $name::$variant => Self::$variant, )+
+                }
+            }
+        }
+    };
 }
 
-impl From<Field> for FieldKind {
-    fn from(f: Field) -> Self {
-        match f {
-            Field::Nfl => Self::Nfl,
-            Field::Ncaa => Self::Ncaa,
-            Field::Hs => Self::Hs,
-            Field::Soccer => Self::Soccer,
-        }
+property_enum! {
+    /// Field rulebook, as a `GObject` enum.
+    Field as "GstYardlineField" => FieldKind {
+        /// NFL.
+        #[default]
+        #[enum_value(name = "NFL field (hash marks 18 ft 6 in apart)", nick = "nfl")]
+        Nfl = 0,
+        /// NCAA.
+        #[enum_value(name = "NCAA field (hash marks 40 ft apart)", nick = "ncaa")]
+        Ncaa = 1,
+        /// High school.
+        #[enum_value(name = "High-school field (hash marks 53 ft 4 in apart)", nick = "hs")]
+        Hs = 2,
+        /// Soccer pitch.
+        #[enum_value(name = "Soccer pitch (105 x 68 m)", nick = "soccer")]
+        Soccer = 3,
     }
 }
 
-/// Pose mode, as a `GObject` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstYardlinePoseMode")]
-pub enum Pose {
-    /// Fused with sensors, vision-only without.
-    #[default]
-    #[enum_value(
-        name = "Auto: sensor refined by vision, vision-only without tracking",
-        nick = "auto"
-    )]
-    Auto = 0,
-    /// Sensor camera only.
-    #[enum_value(name = "Sensor: the tracked head's camera only", nick = "sensor")]
-    Sensor = 1,
-    /// Vision tracking only.
-    #[enum_value(name = "Vision: painted-line tracking only", nick = "vision")]
-    Vision = 2,
-    /// Sensor refined by vision.
-    #[enum_value(name = "Fused: sensor camera refined by vision", nick = "fused")]
-    Fused = 3,
-}
-
-impl From<Pose> for PoseMode {
-    fn from(p: Pose) -> Self {
-        match p {
-            Pose::Auto => Self::Auto,
-            Pose::Sensor => Self::Sensor,
-            Pose::Vision => Self::Vision,
-            Pose::Fused => Self::Fused,
-        }
+property_enum! {
+    /// Pose mode, as a `GObject` enum.
+    Pose as "GstYardlinePoseMode" => PoseMode {
+        /// Fused with sensors, vision-only without.
+        #[default]
+        #[enum_value(
+            name = "Auto: sensor refined by vision, vision-only without tracking",
+            nick = "auto"
+        )]
+        Auto = 0,
+        /// Sensor camera only.
+        #[enum_value(name = "Sensor: the tracked head's camera only", nick = "sensor")]
+        Sensor = 1,
+        /// Vision tracking only.
+        #[enum_value(name = "Vision: painted-line tracking only", nick = "vision")]
+        Vision = 2,
+        /// Sensor refined by vision.
+        #[enum_value(name = "Fused: sensor camera refined by vision", nick = "fused")]
+        Fused = 3,
     }
 }
 
-/// Compositor backend, as a `GObject` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstYardlineBackend")]
-pub enum Compositor {
-    /// A hardware GPU when present, else the CPU.
-    #[default]
-    #[enum_value(
-        name = "Auto: a hardware GPU when present, else the CPU",
-        nick = "auto"
-    )]
-    Auto = 0,
-    /// The CPU compositor.
-    #[enum_value(name = "CPU compositor", nick = "cpu")]
-    Cpu = 1,
-    /// A wgpu device, software adapters included.
-    #[enum_value(
-        name = "GPU compositor (wgpu, software adapters included)",
-        nick = "gpu"
-    )]
-    Gpu = 2,
-}
-
-impl From<Compositor> for BackendChoice {
-    fn from(c: Compositor) -> Self {
-        match c {
-            Compositor::Auto => Self::Auto,
-            Compositor::Cpu => Self::Cpu,
-            Compositor::Gpu => Self::Gpu,
-        }
+property_enum! {
+    /// The `backend` property (which compositor draws the line), as a `GObject` enum.
+    BackendProperty as "GstYardlineBackend" => BackendChoice {
+        /// A hardware GPU when present, else the CPU.
+        #[default]
+        #[enum_value(
+            name = "Auto: a hardware GPU when present, else the CPU",
+            nick = "auto"
+        )]
+        Auto = 0,
+        /// The CPU compositor.
+        #[enum_value(name = "CPU compositor", nick = "cpu")]
+        Cpu = 1,
+        /// A wgpu device, software adapters included.
+        #[enum_value(
+            name = "GPU compositor (wgpu, software adapters included)",
+            nick = "gpu"
+        )]
+        Gpu = 2,
     }
 }
 
@@ -179,7 +170,7 @@ pub struct Settings {
     /// Pose mode.
     pub pose_mode: Pose,
     /// Compositor backend.
-    pub backend: Compositor,
+    pub backend: BackendProperty,
     /// Post a `yardline-frame` element message per frame.
     pub post_messages: bool,
     /// Processing budget per frame (ns): 0 = one frame period, negative = unlimited.
@@ -204,7 +195,7 @@ impl Default for Settings {
             tracking_delay: DEFAULT_TRACKING_DELAY,
             camera_id: DEFAULT_CAMERA_ID,
             pose_mode: Pose::Auto,
-            backend: Compositor::Auto,
+            backend: BackendProperty::Auto,
             post_messages: DEFAULT_POST_MESSAGES,
             budget: DEFAULT_BUDGET,
         }
@@ -251,11 +242,49 @@ impl Settings {
             b => Some(b),
         }
     }
+}
 
-    /// The parsed tracking source, if one is set.
-    pub fn tracking_uri(&self) -> Option<Result<TrackingUri, crate::tracking::TrackingError>> {
-        self.tracking.as_deref().map(TrackingUri::parse)
-    }
+/// Reads and writes the settings a property sets directly, by property name: the plain ones,
+/// which the next frame applies (the file, tracking and camera properties swap what they name
+/// at once instead).
+macro_rules! plain_properties {
+    ($($name:literal => $field:ident,)+) => {
+        impl Settings {
+            /// Sets the plain property `name` from `value`; `None` when `name` is not one, an
+            /// error when `value` has another type.
+            pub fn set_plain(&mut self, name: &str, value: &glib::Value) -> Option<Result<(), String>> {
+                let set = match name {
+                    $($name => value.get().map(|v| self.$field = v).map_err(|e| e.to_string()),)+
+                    _ => return None,
+                };
+                Some(set)
+            }
+
+            /// The value of the plain property `name`; `None` when `name` is not one.
+            pub fn plain(&self, name: &str) -> Option<glib::Value> {
+                match name {
+                    $($name => Some(self.$field.to_value()),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+plain_properties! {
+    "field" => field,
+    "first-down" => first_down,
+    "scrimmage" => scrimmage,
+    "show-first-down" => show_first_down,
+    "show-scrimmage" => show_scrimmage,
+    "line-width" => line_width,
+    "first-down-color" => first_down_color,
+    "scrimmage-color" => scrimmage_color,
+    "opacity" => opacity,
+    "tracking-delay" => tracking_delay,
+    "pose-mode" => pose_mode,
+    "backend" => backend,
+    "budget" => budget,
 }
 
 #[cfg(test)]
@@ -284,5 +313,30 @@ mod tests {
             ..Settings::default()
         };
         assert!(s.engine_config(0).validate().is_err());
+    }
+
+    #[test]
+    fn plain_properties_round_trip_by_name() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.set_plain("first-down", &36.5_f64.to_value()),
+            Some(Ok(()))
+        );
+        assert_eq!(s.first_down, 36.5);
+        assert_eq!(
+            s.set_plain("backend", &BackendProperty::Cpu.to_value()),
+            Some(Ok(()))
+        );
+        assert_eq!(s.backend, BackendProperty::Cpu);
+        assert_eq!(
+            s.plain("budget").and_then(|v| v.get::<i64>().ok()),
+            Some(DEFAULT_BUDGET)
+        );
+        assert!(matches!(
+            s.set_plain("opacity", &true.to_value()),
+            Some(Err(_))
+        ));
+        assert_eq!(s.set_plain("venue", &"v.toml".to_value()), None);
+        assert!(s.plain("venue").is_none());
     }
 }

@@ -1,0 +1,93 @@
+//! A mapped GStreamer video frame handed to the engine: packed formats in place, planar ones
+//! through one reused contiguous copy (the engine wants one buffer with plane offsets) that is
+//! written back only when the line was drawn.
+
+use gst_video::VideoFormat;
+use gst_video::prelude::*;
+use yardline_engine::{Engine, FrameReport};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
+
+/// Formats the element handles, with the engine's names for them.
+pub const FORMATS: [(VideoFormat, PixelFormat); 7] = [
+    (VideoFormat::Rgba, PixelFormat::Rgba),
+    (VideoFormat::Bgra, PixelFormat::Bgra),
+    (VideoFormat::Rgbx, PixelFormat::Rgbx),
+    (VideoFormat::Bgrx, PixelFormat::Bgrx),
+    (VideoFormat::I420, PixelFormat::I420),
+    (VideoFormat::Nv12, PixelFormat::Nv12),
+    (VideoFormat::Uyvy, PixelFormat::Uyvy),
+];
+
+/// The engine's name for a GStreamer format the element handles.
+pub fn pixel_format(f: VideoFormat) -> Option<PixelFormat> {
+    FORMATS.iter().find(|(g, _)| *g == f).map(|(_, p)| *p)
+}
+
+/// Why a mapped frame cannot be handed to the engine (it is passed through).
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// Not one of [`FORMATS`].
+    #[error("format {0:?}")]
+    Format(VideoFormat),
+    /// A plane cannot be read or written.
+    #[error("{0}")]
+    Plane(#[from] gst::glib::BoolError),
+    /// The planes do not make a frame of the caps' size.
+    #[error("{0}")]
+    Layout(#[from] yardline_frame::FrameError),
+}
+
+/// Runs the engine on a mapped frame at `pts_ns`; `scratch` is the contiguous copy of planar
+/// frames, kept between frames.
+pub fn process(
+    engine: &mut Engine,
+    scratch: &mut Vec<u8>,
+    frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    pts_ns: i64,
+) -> Result<FrameReport, FrameError> {
+    let format = pixel_format(frame.format()).ok_or(FrameError::Format(frame.format()))?;
+    let (width, height) = (frame.width(), frame.height());
+    let n = format.plane_count();
+    let strides: Vec<usize> = (0..n)
+        .map(|i| usize::try_from(frame.plane_stride()[i]).unwrap_or(0))
+        .collect();
+    if n == 1 {
+        let data = frame.plane_data_mut(0)?;
+        let layout = FrameLayout::with_planes(format, width, height, &[0], &strides, data.len())?;
+        let mut fm = FrameMut::new(&layout, data)?;
+        return Ok(engine.process(&mut fm, pts_ns));
+    }
+    let mut offsets = Vec::with_capacity(n);
+    scratch.clear();
+    for i in 0..n {
+        offsets.push(scratch.len());
+        scratch.extend_from_slice(frame.plane_data(i as u32)?);
+    }
+    let layout =
+        FrameLayout::with_planes(format, width, height, &offsets, &strides, scratch.len())?;
+    let report = {
+        let mut fm = FrameMut::new(&layout, scratch)?;
+        engine.process(&mut fm, pts_ns)
+    };
+    if report.drawn {
+        for (i, &off) in offsets.iter().enumerate() {
+            let plane = frame.plane_data_mut(i as u32)?;
+            let len = plane.len();
+            plane.copy_from_slice(&scratch[off..off + len]);
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_has_one_engine_name() {
+        for (g, p) in FORMATS {
+            assert_eq!(pixel_format(g), Some(p));
+        }
+        assert_eq!(pixel_format(VideoFormat::Yuy2), None);
+    }
+}
