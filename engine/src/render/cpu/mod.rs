@@ -6,9 +6,9 @@
 //! read or written.
 //!
 //! This module holds the [`CpuCompositor`], its per-tile scratch and the passes' order;
-//! [`coverage`] rasterises a tile's triangles into covered spans, [`key`] multiplies their
-//! alpha by the filtered key, [`blend`] blends them into RGB and YUV frames and [`bands`] hands
-//! out each row of tiles with the frame rows it covers.
+//! `coverage` rasterises a tile's triangles into covered spans, `key` multiplies their alpha by
+//! the filtered key, `blend` blends them into RGB and YUV frames and `bands` hands out each row
+//! of tiles with the frame rows it covers.
 
 mod bands;
 mod blend;
@@ -68,7 +68,7 @@ struct TileScratch {
     /// The key regions the tile's covered pixels can lie in (indices into the key's regions).
     near: Vec<u32>,
     /// Per 2x2 block of the tile: the palette found for it on triangle `stamp` (see
-    /// [`coverage::block_lut`]), so a block is looked up once per triangle.
+    /// `coverage::block_lut`), so a block is looked up once per triangle.
     blocks: Vec<(u32, u32)>,
     /// Stamp of the triangle being rasterised (counts up, never 0).
     stamp: u32,
