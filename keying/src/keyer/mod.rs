@@ -40,24 +40,15 @@ impl Keyer {
         let mut luts = Vec::with_capacity(config.regions.len() + 1);
         luts.push(KeyLut::build(&config.palette.model()?, config.lut_size)?);
         for (i, r) in config.regions.iter().enumerate() {
-            let model = r.palette.model().map_err(|e| match e {
-                KeyError::Invalid { key, reason } => KeyError::Invalid {
-                    key: format!("regions[{i}].{key}"),
-                    reason,
-                },
-                other => other,
-            })?;
+            let model = r
+                .palette
+                .model()
+                .map_err(|e| nested(&format!("regions[{i}]"), e))?;
             luts.push(KeyLut::build(&model, config.lut_size)?);
         }
         let mut paint = None;
         if let Some(p) = &config.paint {
-            let model = p.palette.model().map_err(|e| match e {
-                KeyError::Invalid { key, reason } => KeyError::Invalid {
-                    key: format!("paint.{key}"),
-                    reason,
-                },
-                other => other,
-            })?;
+            let model = p.palette.model().map_err(|e| nested("paint", e))?;
             paint = Some((luts.len(), p.margin_m));
             luts.push(KeyLut::build(&model, config.lut_size)?);
         }
@@ -167,6 +158,17 @@ impl Keyer {
     /// The whole frame's matte (default palette, edge filter applied), row-major.
     pub fn key_frame(&self, frame: FrameRef<'_>) -> Result<Vec<f32>, KeyError> {
         self.default_lut().key_frame(frame)
+    }
+}
+
+/// `e` with the key of a [`KeyError::Invalid`] named as a field of `parent` (`parent.key`).
+fn nested(parent: &str, e: KeyError) -> KeyError {
+    match e {
+        KeyError::Invalid { key, reason } => KeyError::Invalid {
+            key: format!("{parent}.{key}"),
+            reason,
+        },
+        other => other,
     }
 }
 
