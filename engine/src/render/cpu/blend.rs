@@ -1,0 +1,154 @@
+//! Blending a tile's covered spans into the frame in place, line by line, clearing the spans
+//! and alphas it used: RGB-family pixels one by one, YUV luma per pixel and chroma as the mean
+//! of the blended chroma of the pixels sharing its site.
+
+use yardline_frame::{FrameLayout, PixelFormat, yuv_indices};
+
+use super::bands::YuvBand;
+use super::{NO_SPAN, TILE_PX, TileScratch};
+use crate::render::tiles::TILE;
+
+/// `v + (c - v) * a`, rounded to a byte.
+#[inline]
+fn mix(v: u8, c: f32, a: f32) -> u8 {
+    let v = f32::from(v);
+    // Round half up of a value clamped to [0, 255] (`round` is a library call on baseline x86-64).
+    ((v + (c - v) * a).clamp(0.0, 255.0) + 0.5) as u8
+}
+
+/// Blending into an RGB-family plane.
+pub(super) struct RgbBlend<'a> {
+    /// Bytes per row.
+    pub(super) stride: usize,
+    /// Byte offsets of R, G, B in a pixel.
+    pub(super) offsets: [usize; 3],
+    /// Line colours.
+    pub(super) colours: &'a [[f32; 3]],
+}
+
+impl RgbBlend<'_> {
+    /// Blends `tiles` (with their scratch) into `band`, the plane's rows from `row0` on. Clears
+    /// the scratch it used.
+    pub(super) fn blend(
+        &self,
+        band: &mut [u8],
+        row0: u32,
+        tiles: &[(u32, u32)],
+        scratch: &mut [TileScratch],
+    ) {
+        for (&(tx, ty), scratch) in tiles.iter().zip(scratch) {
+            for (li, colour) in self.colours.iter().enumerate() {
+                self.blend_line(band, row0, (tx, ty), scratch, li, *colour);
+            }
+        }
+    }
+
+    /// Blends line `li`'s covered spans of one tile and clears them.
+    fn blend_line(
+        &self,
+        band: &mut [u8],
+        row0: u32,
+        (tx, ty): (u32, u32),
+        scratch: &mut TileScratch,
+        li: usize,
+        colour: [f32; 3],
+    ) {
+        let t = TILE as usize;
+        let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
+        let spans = &mut scratch.spans[li * t..(li + 1) * t];
+        let offs = self.offsets;
+        for (ly, span) in spans.iter_mut().enumerate() {
+            let [lo, hi] = std::mem::replace(span, NO_SPAN);
+            if lo >= hi {
+                continue;
+            }
+            let (lo, hi) = (lo as usize, hi as usize);
+            let row = &mut alpha[ly * t + lo..ly * t + hi];
+            let base = (ty * TILE + ly as u32 - row0) as usize * self.stride
+                + (tx * TILE) as usize * 4
+                + lo * 4;
+            let pixels = &mut band[base..base + (hi - lo) * 4];
+            for (a, px) in row.iter_mut().zip(pixels.chunks_exact_mut(4)) {
+                let a = std::mem::take(a);
+                if a <= 0.0 {
+                    continue;
+                }
+                for (&o, &c) in offs.iter().zip(&colour) {
+                    px[o] = mix(px[o], c, a);
+                }
+            }
+        }
+    }
+}
+
+/// Blends line `li`'s covered spans of one tile into a YUV frame and clears them. Chroma takes
+/// the mean of the blended chroma of the pixels sharing its site.
+pub(super) fn blend_yuv_line(
+    layout: &FrameLayout,
+    band: &mut YuvBand<'_>,
+    scratch: &mut TileScratch,
+    li: usize,
+    (tx, ty): (u32, u32),
+    colour: [f32; 3],
+) {
+    let (w, h) = (layout.width, layout.height);
+    let (tx0, ty0) = (tx * TILE, ty * TILE);
+    let t = TILE as usize;
+    let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
+    let spans = &mut scratch.spans[li * t..(li + 1) * t];
+    let (sx, sy) = match layout.format {
+        PixelFormat::I420 | PixelFormat::Nv12 => (2_usize, 2_usize),
+        _ => (2, 1),
+    };
+    for ly in (0..t).step_by(sy) {
+        // Union of the covered columns of the site row, aligned to whole sites (tiles start
+        // on a site boundary).
+        let (mut lo, mut hi) = (t, 0);
+        for span in &mut spans[ly..(ly + sy).min(t)] {
+            lo = lo.min(span[0] as usize);
+            hi = hi.max(span[1] as usize);
+            *span = NO_SPAN;
+        }
+        if lo >= hi {
+            continue;
+        }
+        let lo = lo - lo % sx;
+        for lx in (lo..hi).step_by(sx) {
+            let (fx, fy) = (tx0 + lx as u32, ty0 + ly as u32);
+            let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) else {
+                continue;
+            };
+            let (Some(cb), Some(cr)) = (band.get(icb), band.get(icr)) else {
+                continue;
+            };
+            let (mut sum_cb, mut sum_cr, mut n, mut any) = (0_u32, 0_u32, 0_u32, false);
+            for yy in 0..sy {
+                for xx in 0..sx {
+                    let (px, py) = (fx + xx as u32, fy + yy as u32);
+                    if px >= w || py >= h {
+                        continue;
+                    }
+                    n += 1;
+                    let a = std::mem::take(&mut alpha[(ly + yy) * t + lx + xx]);
+                    if a <= 0.0 {
+                        sum_cb += u32::from(cb);
+                        sum_cr += u32::from(cr);
+                        continue;
+                    }
+                    any = true;
+                    if let Some([iy, _, _]) = yuv_indices(layout, px, py)
+                        && let Some(v) = band.get(iy)
+                    {
+                        band.set(iy, mix(v, colour[0], a));
+                    }
+                    sum_cb += u32::from(mix(cb, colour[1], a));
+                    sum_cr += u32::from(mix(cr, colour[2], a));
+                }
+            }
+            if any {
+                band.set(icb, ((sum_cb + n / 2) / n) as u8);
+                band.set(icr, ((sum_cr + n / 2) / n) as u8);
+            }
+        }
+    }
+}

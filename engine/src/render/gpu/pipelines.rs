@@ -1,0 +1,280 @@
+//! The composite pipelines: the bind group layout, one pipeline per variant (region slots, key
+//! filter, colour model; pipeline constants of `composite.wgsl`), all made at start-up and each
+//! drawn once there, and the render pass over the atlas.
+
+use std::time::Duration;
+
+use yardline_keying::EdgeFilter;
+
+use super::resources::ensure_buffer;
+use super::{GpuCompositor, VERTEX_ATTRIBUTES, VertexGpu};
+use crate::render::tiles::HALO;
+use crate::render::{MAX_TILE_REGIONS, RenderError};
+
+/// How long start-up waits for the warm-up draws (shader compiles on a CPU rasteriser, maybe
+/// beside other work).
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Key filter variants per region slot count and colour model: the neighbourhood minimum at
+/// radius 0..=HALO, then edge unmixing at radius 1..=HALO. A pipeline constant: with the
+/// unmixing code in the shader behind a uniform switch, the minimum's pipelines ran about 40 %
+/// slower on a CPU rasteriser.
+const FILTERS: usize = 2 * HALO as usize + 1;
+
+/// The key filter of variant `filter` (0..FILTERS): radius, and whether it unmixes.
+fn filter_variant(filter: usize) -> (u32, bool) {
+    let f = filter as u32;
+    if f <= HALO {
+        (f, false)
+    } else {
+        (f - HALO, true)
+    }
+}
+
+/// Region slots a pipeline tests per pixel (the shader's `MAX_TILE_REGIONS`): each frame uses
+/// the smallest that holds every tile's list, as each slot costs every pixel a comparison and
+/// its vertices an interpolated position.
+const REGION_SLOTS: [usize; 4] = [0, 2, 4, MAX_TILE_REGIONS];
+
+/// The bind group layout of `composite.wgsl` and one pipeline per region slot count
+/// ([`REGION_SLOTS`]), key filter ([`filter_variant`]) and colour model, in that nesting order
+/// (see [`GpuCompositor::pipeline_index`]).
+pub(super) fn composite_pipelines(
+    device: &wgpu::Device,
+) -> (wgpu::BindGroupLayout, Vec<wgpu::RenderPipeline>) {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("composite.wgsl"),
+        source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
+    });
+    let float_texture = |binding, view_dimension, filterable| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable },
+            view_dimension,
+            multisampled: false,
+        },
+        count: None,
+    };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("composite"),
+        entries: &[
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            float_texture(2, wgpu::TextureViewDimension::D2, false),
+            float_texture(3, wgpu::TextureViewDimension::D2, true),
+            wgpu::BindGroupLayoutEntry {
+                binding: 4,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                count: None,
+            },
+            // The region table: read per vertex only.
+            wgpu::BindGroupLayoutEntry {
+                visibility: wgpu::ShaderStages::VERTEX,
+                ..float_texture(5, wgpu::TextureViewDimension::D2, false)
+            },
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("composite"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    // Every variant up front: a change of filter, format or regions on air must not stall a
+    // frame on a shader compile.
+    let pipelines = REGION_SLOTS
+        .iter()
+        .flat_map(|&slots| (0..FILTERS).map(move |filter| (slots, filter)))
+        .flat_map(|(slots, filter)| [false, true].map(|rgb| (slots, filter, rgb)))
+        .map(|(slots, filter, rgb)| {
+            let (radius, unmix) = filter_variant(filter);
+            let constants = [
+                ("KEY_RADIUS", f64::from(radius)),
+                ("UNMIX", f64::from(u8::from(unmix))),
+                (
+                    "UNMIX_FOREGROUND_KEY",
+                    f64::from(yardline_keying::UNMIX_FOREGROUND_KEY),
+                ),
+                ("IS_RGB", f64::from(u8::from(rgb))),
+                ("MAX_TILE_REGIONS", slots as f64),
+            ];
+            composite_pipeline(device, &pipeline_layout, &module, &constants)
+        })
+        .collect();
+    (layout, pipelines)
+}
+
+impl GpuCompositor {
+    /// Draws a small triangle with every pipeline over textures of the kinds a frame uses, so
+    /// that a driver compiling shader variants at their first draw (llvmpipe does: about 10 ms
+    /// each) does it here, not in the frame that first needs a pipeline.
+    pub(super) fn warm_up(&mut self) -> Result<(), RenderError> {
+        const LUT_SIZE: u32 = 33;
+        self.ensure_resources(1);
+        let n = LUT_SIZE as usize;
+        self.upload_lut_data(LUT_SIZE, &vec![255; n * n * n], 0)?;
+        self.ensure_region_table();
+        self.ensure_bind_group()?;
+        let corner = |dx: f32, dy: f32| VertexGpu {
+            atlas: [HALO as f32 + dx, HALO as f32 + dy],
+            depth: 1.0,
+            across: 0.0,
+            along: 0.0,
+            field: [0.0; 2],
+            colour: [0.0; 4],
+            strip: [0.0; 3],
+            regions: [0, 0],
+        };
+        let triangle = [corner(0.0, 0.0), corner(4.0, 0.0), corner(0.0, 4.0)];
+        let bytes = bytemuck::cast_slice::<VertexGpu, u8>(&triangle);
+        ensure_buffer(
+            &self.device,
+            &mut self.vertices,
+            bytes.len() as u64,
+            wgpu::BufferUsages::VERTEX,
+            "vertices",
+        );
+        let (Some(res), Some((vbuf, _)), Some(bind)) = (&self.res, &self.vertices, &self.bind)
+        else {
+            return Err(RenderError::Gpu("buffers missing".into()));
+        };
+        self.queue.write_buffer(vbuf, 0, bytes);
+        self.queue
+            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_now()));
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("warm-up"),
+            });
+        {
+            let mut pass = atlas_pass(&mut enc, &res.dst_view);
+            pass.set_bind_group(0, bind, &[]);
+            pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
+            for pipeline in &self.pipelines {
+                pass.set_pipeline(pipeline);
+                pass.draw(0..3, 0..1);
+            }
+        }
+        let index = self.queue.submit([enc.finish()]);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: Some(WARM_UP_TIMEOUT),
+            })
+            .map_err(|e| RenderError::Gpu(format!("warm-up: {e}")))?;
+        // The first frame uploads its own key.
+        self.lut = None;
+        self.bind = None;
+        Ok(())
+    }
+
+    /// Index in `pipelines` of the pipeline for frames whose tiles list at most `regions` key
+    /// regions, with key filter radius `radius` (at most [`HALO`]) and kind `edge` (unmixing
+    /// at radius 0 is no filter) on an RGB (else YCbCr) atlas.
+    pub(super) fn pipeline_index(
+        regions: usize,
+        radius: u32,
+        edge: EdgeFilter,
+        rgb: bool,
+    ) -> usize {
+        let slots = REGION_SLOTS
+            .iter()
+            .position(|&s| s >= regions)
+            .unwrap_or(REGION_SLOTS.len() - 1);
+        let radius = radius.min(HALO);
+        let filter = match edge {
+            EdgeFilter::Unmix if radius > 0 => HALO + radius,
+            _ => radius,
+        } as usize;
+        (slots * FILTERS + filter) * 2 + usize::from(rgb)
+    }
+}
+
+/// A render pass drawing over the atlas `view` (its contents kept).
+pub(super) fn atlas_pass<'e>(
+    enc: &'e mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+) -> wgpu::RenderPass<'e> {
+    enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("composite"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Load,
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
+}
+
+/// The composite pipeline with the shader's pipeline constants set to `constants`.
+fn composite_pipeline(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    constants: &[(&str, f64)],
+) -> wgpu::RenderPipeline {
+    let options = wgpu::PipelineCompilationOptions {
+        constants,
+        ..Default::default()
+    };
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("composite"),
+        layout: Some(layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs_main"),
+            compilation_options: options.clone(),
+            buffers: &[Some(wgpu::VertexBufferLayout {
+                array_stride: std::mem::size_of::<VertexGpu>() as u64,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &VERTEX_ATTRIBUTES,
+            })],
+        },
+        primitive: wgpu::PrimitiveState {
+            topology: wgpu::PrimitiveTopology::TriangleList,
+            cull_mode: None,
+            ..Default::default()
+        },
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some("fs_main"),
+            compilation_options: options,
+            targets: &[Some(wgpu::ColorTargetState {
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                blend: Some(wgpu::BlendState {
+                    color: wgpu::BlendComponent {
+                        src_factor: wgpu::BlendFactor::SrcAlpha,
+                        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+                        operation: wgpu::BlendOperation::Add,
+                    },
+                    alpha: wgpu::BlendComponent {
+                        src_factor: wgpu::BlendFactor::Zero,
+                        dst_factor: wgpu::BlendFactor::One,
+                        operation: wgpu::BlendOperation::Add,
+                    },
+                }),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
+}
