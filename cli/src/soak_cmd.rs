@@ -18,7 +18,7 @@ use serde::Serialize;
 use yardline_engine::faults::{
     FaultInjector, FaultKind, FaultMix, Intake, IntakeStats, Outcome, classify, datagram,
 };
-use yardline_engine::geometry::{Camera, Intrinsics};
+use yardline_engine::geometry::Camera;
 use yardline_engine::key::{FieldKey, auto_key_config};
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig, EngineStats, YardLine};
@@ -194,15 +194,7 @@ fn parse_faults(s: &str) -> Result<FaultMix> {
 }
 
 fn truth_camera(t: &TruthRecord) -> Result<Camera> {
-    let intrinsics = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(intrinsics, t.rotation, t.translation)
+    Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array())
         .with_context(|| format!("truth camera of frame {} is not a rotation", t.frame))
 }
 
