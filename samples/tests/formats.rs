@@ -118,16 +118,6 @@ height = 360
 zoom_profile = "raw"
 
 [[camera.lens.points]]
-zoom = 0
-fx = 554.2562584220408
-fy = 554.2562584220408
-cx = 319.5
-cy = 179.5
-k1 = -0.12
-k2 = 0.01
-nodal_shift_m = 0.0
-
-[[camera.lens.points]]
 zoom = 500
 fx = 1372.5409068349109
 fy = 1372.25
@@ -143,9 +133,9 @@ nodal_shift_m = 0.5
     std::fs::write(&path, text).unwrap();
     let venue = VenueFile::load(&path).unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    let points = &venue.camera[0].lens.points;
-    assert_eq!(points[1].zoom, 500);
-    assert_eq!(points[1].intrinsics, K);
-    assert_eq!(points[1].nodal_shift_m, 0.5);
+    let point = &venue.camera[0].lens.points[0];
+    assert_eq!(point.zoom, 500);
+    assert_eq!(point.intrinsics, K);
+    assert_eq!(point.nodal_shift_m, 0.5);
     assert_eq!(venue.to_toml().unwrap(), text);
 }
