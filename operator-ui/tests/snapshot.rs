@@ -7,26 +7,15 @@ mod common;
 use egui::{Color32, ColorImage, Pos2, Rect, TextureOptions, Vec2};
 use egui_kittest::Harness;
 use yardline_engine::field::{FieldKind, FieldModel};
-use yardline_engine::geometry::{Camera, Intrinsics};
+use yardline_engine::geometry::Camera;
 use yardline_operator::app::paint_wireframe;
 
 #[test]
 fn wireframe_over_a_sample_frame() {
     let frame = common::sample().render_frame(0).expect("render frame 0");
     let t = frame.truth;
-    let camera = Camera::from_row_major(
-        Intrinsics {
-            fx: t.fx,
-            fy: t.fy,
-            cx: t.cx,
-            cy: t.cy,
-            k1: t.k1,
-            k2: t.k2,
-        },
-        t.rotation,
-        t.translation,
-    )
-    .expect("truth camera");
+    let camera = Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array())
+        .expect("truth camera");
     let rgba: Vec<u8> = frame
         .rgb
         .chunks_exact(3)
