@@ -176,12 +176,14 @@ pub fn fit_lens_table(
         .enumerate()
         .map(|(i, (z, l))| LensPoint {
             zoom: *z,
-            fx: l.exp(),
-            fy: l.exp(),
-            cx,
-            cy,
-            k1: k1[i],
-            k2: k2[i],
+            intrinsics: Intrinsics {
+                fx: l.exp(),
+                fy: l.exp(),
+                cx,
+                cy,
+                k1: k1[i],
+                k2: k2[i],
+            },
             nodal_shift_m: 0.0,
         })
         .collect();

@@ -52,12 +52,11 @@ pub fn fixed_lens_table(
 ) -> Result<LensTable, CalibrationError> {
     let point = |zoom: f64, fx_add: f64| LensPoint {
         zoom,
-        fx: k.fx + fx_add,
-        fy: k.fy + fx_add,
-        cx: k.cx,
-        cy: k.cy,
-        k1: k.k1,
-        k2: k.k2,
+        intrinsics: Intrinsics {
+            fx: k.fx + fx_add,
+            fy: k.fy + fx_add,
+            ..*k
+        },
         nodal_shift_m: 0.0,
     };
     Ok(LensTable::new(

@@ -65,15 +65,15 @@ fn unknown_lens_is_estimated_with_calibrate_camera() {
         let clicks = with_noise(&visible_landmarks(&truth, 10, 40.0), 0.5, 7);
         let sol = solve_landmarks(&clicks, SIZE, None).expect("solve");
         let k = sol.camera.intrinsics;
-        let ferr = (k.fx / truth.fx - 1.0).abs();
+        let ferr = (k.fx / truth.intrinsics.fx - 1.0).abs();
         println!(
             "frame {frame}: fx {:.1} (truth {:.1}, {:.2} %), k1 {:.4} (truth {:.4}), rms {:.3} px, \
              position {:.3} m",
             k.fx,
-            truth.fx,
+            truth.intrinsics.fx,
             100.0 * ferr,
             k.k1,
-            truth.k1,
+            truth.intrinsics.k1,
             sol.rms_px,
             position_error_m(&sol.camera, &tcam)
         );
@@ -103,8 +103,12 @@ fn several_views_share_one_lens() {
         sols.iter()
             .all(|s| (s.camera.intrinsics.fx - f).abs() < 1e-9)
     );
-    let ferr = (f / truth.fx - 1.0).abs();
-    assert!(ferr < 0.02, "shared focal {f:.1} vs {:.1}", truth.fx);
+    let ferr = (f / truth.intrinsics.fx - 1.0).abs();
+    assert!(
+        ferr < 0.02,
+        "shared focal {f:.1} vs {:.1}",
+        truth.intrinsics.fx
+    );
 }
 
 #[test]

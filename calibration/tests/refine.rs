@@ -52,7 +52,7 @@ fn six_clicks_refined_on_the_lines_meet_the_goals() {
                  {truth_rms:.3}), lines {:.3} px on {} points / {} lines",
                 rotation_error_deg(&sol.camera, &tcam),
                 cam.intrinsics.fx,
-                truth.fx,
+                truth.intrinsics.fx,
                 refined.residual_px,
                 refined.inliers,
                 refined.lines

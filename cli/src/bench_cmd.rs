@@ -15,16 +15,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::decode_checked;
-use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
-use yardline_samples::{Sample, SampleConfig, Scenario};
 
 use crate::UsageError;
 use crate::render_cmd::Percentiles;
-
-/// Distinct frames generated for the loop.
-const SCENE_FRAMES: u32 = 24;
+use crate::scene::{LoopScene, SCENE_FRAMES};
 
 /// Arguments of `yardline bench`.
 #[derive(Debug, Args, Clone)]
@@ -89,24 +85,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.frames == 0 {
         return Err(UsageError("--frames must be at least 1".into()).into());
     }
-    let cfg = SampleConfig {
-        frames: SCENE_FRAMES,
-        width: w,
-        height: h,
-        scenario: Scenario::Default,
-        ..SampleConfig::default()
-    };
-    let period_ns = cfg.pts_ns(1);
-    let delay_ns = cfg.tracking_delay_ns();
-    let sample = Sample::new(cfg).map_err(|e| UsageError(e.to_string()))?;
-    let tmp = std::env::temp_dir().join(format!("yardline-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp)?;
-    sample.write_metadata(&tmp)?;
-    let venue = Venue::load(&tmp.join("venue.toml"))?;
-    std::fs::remove_dir_all(&tmp).ok();
-    let packets: Vec<Option<[u8; 29]>> = (0..SCENE_FRAMES)
-        .map(|i| -> Result<Option<[u8; 29]>> { Ok(sample.freed_packet(i)?.map(|p| p.encode())) })
-        .collect::<Result<_>>()?;
+    let LoopScene {
+        sample,
+        period_ns,
+        delay_ns,
+        venue,
+        packets,
+        ..
+    } = LoopScene::new(w, h)?;
     let layout = FrameLayout::packed(args.format, w, h)?;
     let frames: Vec<Vec<u8>> = (0..SCENE_FRAMES)
         .into_par_iter()

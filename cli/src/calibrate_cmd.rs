@@ -80,26 +80,17 @@ struct ImageArgs {
 pub(crate) struct CameraJson {
     rotation: [f64; 9],
     translation: [f64; 3],
-    fx: f64,
-    fy: f64,
-    cx: f64,
-    cy: f64,
-    k1: f64,
-    k2: f64,
+    /// Written as the flat keys `fx`, `fy`, `cx`, `cy`, `k1`, `k2`.
+    #[serde(flatten)]
+    intrinsics: Intrinsics,
 }
 
 impl From<&Camera> for CameraJson {
     fn from(c: &Camera) -> Self {
-        let k = c.intrinsics;
         Self {
             rotation: c.rotation_row_major(),
             translation: [c.translation.x, c.translation.y, c.translation.z],
-            fx: k.fx,
-            fy: k.fy,
-            cx: k.cx,
-            cy: k.cy,
-            k1: k.k1,
-            k2: k.k2,
+            intrinsics: c.intrinsics,
         }
     }
 }

@@ -11,6 +11,7 @@ mod eval_cmd;
 mod register_cmd;
 mod render_cmd;
 mod sample_cmd;
+mod scene;
 mod soak_cmd;
 mod tracking_cmd;
 mod video;

@@ -18,19 +18,17 @@ use serde::Serialize;
 use yardline_engine::faults::{
     FaultInjector, FaultKind, FaultMix, Intake, IntakeStats, Outcome, classify, datagram,
 };
-use yardline_engine::geometry::{Camera, Intrinsics};
+use yardline_engine::geometry::Camera;
 use yardline_engine::key::{FieldKey, auto_key_config};
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig, EngineStats, YardLine};
 use yardline_frame::{FrameLayout, FrameMut, FrameRef, PixelFormat};
 use yardline_keying::KeyConfig;
-use yardline_samples::{Sample, SampleConfig, Scenario, TruthRecord};
+use yardline_samples::{Sample, TruthRecord};
 
 use crate::UsageError;
 use crate::render_cmd::Percentiles;
-
-/// Distinct frames generated for the loop.
-const SCENE_FRAMES: u32 = 24;
+use crate::scene::{LoopScene, SCENE_FRAMES, scene_sample};
 
 /// Largest accepted RSS growth after warm-up (MiB).
 const MAX_RSS_GROWTH_MB: f64 = 5.0;
@@ -194,15 +192,7 @@ fn parse_faults(s: &str) -> Result<FaultMix> {
 }
 
 fn truth_camera(t: &TruthRecord) -> Result<Camera> {
-    let intrinsics = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(intrinsics, t.rotation, t.translation)
+    Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array())
         .with_context(|| format!("truth camera of frame {} is not a rotation", t.frame))
 }
 
@@ -268,30 +258,15 @@ pub fn run(args: &SoakArgs) -> Result<()> {
     // (and, with RUST_BACKTRACE, symbolise) each one.
     std::panic::set_hook(Box::new(|info| tracing::debug!("{info}")));
     let started = Instant::now();
-    let cfg = SampleConfig {
-        frames: SCENE_FRAMES,
-        width: w,
-        height: h,
-        scenario: Scenario::Default,
-        ..SampleConfig::default()
-    };
-    let small_cfg = SampleConfig {
-        width: (w / 2) & !1,
-        height: (h / 2) & !1,
-        ..cfg.clone()
-    };
-    let period_ns = cfg.pts_ns(1);
-    let delay_ns = cfg.tracking_delay_ns();
-    let sample = Sample::new(cfg).map_err(|e| UsageError(e.to_string()))?;
-    let small = Sample::new(small_cfg).map_err(|e| UsageError(e.to_string()))?;
-    let tmp = tempfile_dir()?;
-    sample.write_metadata(&tmp)?;
-    let venue_text = std::fs::read_to_string(tmp.join("venue.toml"))?;
-    std::fs::remove_dir_all(&tmp).ok();
-    let venue = Venue::from_toml_str(&venue_text)?;
-    let packets: Vec<Option<[u8; 29]>> = (0..SCENE_FRAMES)
-        .map(|i| -> Result<Option<[u8; 29]>> { Ok(sample.freed_packet(i)?.map(|p| p.encode())) })
-        .collect::<Result<_>>()?;
+    let LoopScene {
+        sample,
+        period_ns,
+        delay_ns,
+        venue_text,
+        venue,
+        packets,
+    } = LoopScene::new(w, h)?;
+    let small = scene_sample((w / 2) & !1, (h / 2) & !1)?;
     let full = build_scene(&sample, w, h)?;
     let half = build_scene(&small, small.config().width, small.config().height)?;
 
@@ -490,10 +465,4 @@ fn print_summary(r: &SoakResult) {
     for w in &r.wrong_examples {
         println!("  wrong frame {} ({}): {}", w.frame, w.source, w.why);
     }
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("yardline-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }

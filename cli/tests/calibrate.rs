@@ -225,7 +225,7 @@ fn calibrate_one_frame_prints_json_and_writes_a_venue_the_engine_loads() {
         ang.to_degrees(),
         (centre - tcentre).norm(),
         cam["fx"].as_f64().unwrap_or_default(),
-        t.fx
+        t.intrinsics.fx
     );
     assert!(ang.to_degrees() <= 0.02);
     assert!((centre - tcentre).norm() <= 0.15);

@@ -71,7 +71,8 @@ fn register_refines_a_perturbed_homography() {
         .expect("png");
     // True ground homography K [r1 r2 t] (the lens distortion is left to the fit).
     let r = Matrix3::from_row_slice(&t.rotation);
-    let k = Matrix3::new(t.fx, 0.0, t.cx, 0.0, t.fy, t.cy, 0.0, 0.0, 1.0);
+    let ti = t.intrinsics;
+    let k = Matrix3::new(ti.fx, 0.0, ti.cx, 0.0, ti.fy, ti.cy, 0.0, 0.0, 1.0);
     let truth = k * Matrix3::from_columns(&[
         r.column(0).into_owned(),
         r.column(1).into_owned(),
@@ -80,7 +81,7 @@ fn register_refines_a_perturbed_homography() {
     // Start 2 degrees rolled and 8 % zoomed about the image centre, 6 px off.
     let (s, c) = 2.0_f64.to_radians().sin_cos();
     let z = 1.08;
-    let (cx, cy) = (t.cx, t.cy);
+    let (cx, cy) = (ti.cx, ti.cy);
     let about = Matrix3::new(1.0, 0.0, cx + 6.0, 0.0, 1.0, cy - 3.0, 0.0, 0.0, 1.0)
         * Matrix3::new(z * c, -z * s, 0.0, z * s, z * c, 0.0, 0.0, 0.0, 1.0)
         * Matrix3::new(1.0, 0.0, -cx, 0.0, 1.0, -cy, 0.0, 0.0, 1.0);

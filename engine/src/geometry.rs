@@ -275,21 +275,35 @@ impl Camera {
         ]
     }
 
-    /// Camera from a row-major `R`, `t` and intrinsics (the truth/report file layout).
-    /// The matrix is re-orthonormalised; `None` when it is not close to a rotation.
-    pub fn from_row_major(intrinsics: Intrinsics, r: [f64; 9], t: [f64; 3]) -> Option<Self> {
-        let m = Matrix3::from_row_slice(&r);
-        if !m.iter().all(|v| v.is_finite()) || !t.iter().all(|v| v.is_finite()) {
+    /// Camera from the camera fields of a truth/report record (DESIGN.md): `rotation`, the
+    /// row-major `R`; `translation`, `t`; `intrinsics`, `[fx, fy, cx, cy, k1, k2]`. The matrix
+    /// is re-orthonormalised; `None` when `R` or `t` is not finite or `R` is not close to a
+    /// rotation.
+    pub fn from_record(
+        rotation: [f64; 9],
+        translation: [f64; 3],
+        intrinsics: [f64; 6],
+    ) -> Option<Self> {
+        let m = Matrix3::from_row_slice(&rotation);
+        if !m.iter().all(|v| v.is_finite()) || !translation.iter().all(|v| v.is_finite()) {
             return None;
         }
         let err = (m * m.transpose() - Matrix3::identity()).norm();
         if err > 1e-6 || m.determinant() < 0.0 {
             return None;
         }
+        let [fx, fy, cx, cy, k1, k2] = intrinsics;
         Some(Self {
-            intrinsics,
+            intrinsics: Intrinsics {
+                fx,
+                fy,
+                cx,
+                cy,
+                k1,
+                k2,
+            },
             rotation: Rotation3::from_matrix(&m),
-            translation: Vector3::from(t),
+            translation: Vector3::from(translation),
         })
     }
 }

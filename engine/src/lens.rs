@@ -40,24 +40,17 @@ fn lens_err(key: impl Into<String>, reason: impl Into<String>) -> LensError {
     }
 }
 
-/// One calibrated zoom position.
+/// One calibrated zoom position. In `venue.toml` it is a `[[camera.lens.points]]` row with
+/// the flat keys `zoom`, `fx`, `fy`, `cx`, `cy`, `k1`, `k2`, `nodal_shift_m`; any other key is an
+/// error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "LensPointRow", into = "LensPointRow")]
 pub struct LensPoint {
     /// Zoom position (raw FreeD zoom counts).
     pub zoom: f64,
-    /// Focal length in x (pixels, at the table's image size).
-    pub fx: f64,
-    /// Focal length in y (pixels, at the table's image size).
-    pub fy: f64,
-    /// Principal point x (pixels, at the table's image size).
-    pub cx: f64,
-    /// Principal point y (pixels, at the table's image size).
-    pub cy: f64,
-    /// First radial distortion coefficient (unitless, on normalised r^2).
-    pub k1: f64,
-    /// Second radial distortion coefficient (unitless, on normalised r^4).
-    pub k2: f64,
+    /// Focal lengths and principal point (pixels, at the table's image size) and radial
+    /// distortion.
+    pub intrinsics: Intrinsics,
     /// Optical centre offset along the optical axis from the head's rotation centre
     /// (metres, + forward).
     pub nodal_shift_m: f64,
@@ -65,15 +58,56 @@ pub struct LensPoint {
 
 impl LensPoint {
     fn channels(&self) -> [f64; CHANNELS] {
-        [
-            self.fx,
-            self.fy,
-            self.cx,
-            self.cy,
-            self.k1,
-            self.k2,
-            self.nodal_shift_m,
-        ]
+        let k = &self.intrinsics;
+        [k.fx, k.fy, k.cx, k.cy, k.k1, k.k2, self.nodal_shift_m]
+    }
+}
+
+/// A [`LensPoint`] as its `venue.toml` row: flat keys, unknown keys refused (the error names
+/// the key and where it stands).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LensPointRow {
+    zoom: f64,
+    fx: f64,
+    fy: f64,
+    cx: f64,
+    cy: f64,
+    k1: f64,
+    k2: f64,
+    nodal_shift_m: f64,
+}
+
+impl From<LensPointRow> for LensPoint {
+    fn from(r: LensPointRow) -> Self {
+        Self {
+            zoom: r.zoom,
+            intrinsics: Intrinsics {
+                fx: r.fx,
+                fy: r.fy,
+                cx: r.cx,
+                cy: r.cy,
+                k1: r.k1,
+                k2: r.k2,
+            },
+            nodal_shift_m: r.nodal_shift_m,
+        }
+    }
+}
+
+impl From<LensPoint> for LensPointRow {
+    fn from(p: LensPoint) -> Self {
+        let k = p.intrinsics;
+        Self {
+            zoom: p.zoom,
+            fx: k.fx,
+            fy: k.fy,
+            cx: k.cx,
+            cy: k.cy,
+            k1: k.k1,
+            k2: k.k2,
+            nodal_shift_m: p.nodal_shift_m,
+        }
     }
 }
 
@@ -196,14 +230,15 @@ impl LensTable {
             ));
         }
         for (i, p) in points.iter().enumerate() {
+            let k = &p.intrinsics;
             let named = [
                 ("zoom", p.zoom),
-                ("fx", p.fx),
-                ("fy", p.fy),
-                ("cx", p.cx),
-                ("cy", p.cy),
-                ("k1", p.k1),
-                ("k2", p.k2),
+                ("fx", k.fx),
+                ("fy", k.fy),
+                ("cx", k.cx),
+                ("cy", k.cy),
+                ("k1", k.k1),
+                ("k2", k.k2),
                 ("nodal_shift_m", p.nodal_shift_m),
             ];
             for (name, v) in named {
@@ -217,10 +252,10 @@ impl LensTable {
                     format!("{} is outside 0..=16777215 counts", p.zoom),
                 ));
             }
-            if p.fx <= 0.0 {
+            if k.fx <= 0.0 {
                 return Err(lens_err(format!("points[{i}].fx"), "must be > 0"));
             }
-            if p.fy <= 0.0 {
+            if k.fy <= 0.0 {
                 return Err(lens_err(format!("points[{i}].fy"), "must be > 0"));
             }
             if i > 0 {
@@ -234,10 +269,13 @@ impl LensTable {
                         ),
                     ));
                 }
-                if p.fx <= q.fx {
+                if k.fx <= q.intrinsics.fx {
                     return Err(lens_err(
                         format!("points[{i}].fx"),
-                        format!("fx must increase with zoom ({} after {})", p.fx, q.fx),
+                        format!(
+                            "fx must increase with zoom ({} after {})",
+                            k.fx, q.intrinsics.fx
+                        ),
                     ));
                 }
             }

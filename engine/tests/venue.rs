@@ -9,6 +9,7 @@
 use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use yardline_engine::geometry::Intrinsics;
 use yardline_engine::head::{HeadAngles, head_camera};
 use yardline_engine::lens::{LensPoint, LensTable, pchip_eval, pchip_slopes};
 use yardline_engine::tracking::SensorReading;
@@ -93,7 +94,7 @@ fn sample_venue_loads() {
     assert_eq!(c.lens.width(), 1920);
     assert_eq!(c.lens.zoom_profile().vendor, ZoomVendor::Raw);
     assert_eq!(c.lens.points().len(), 3);
-    assert_eq!(c.lens.points()[1].fx, 5000.0);
+    assert_eq!(c.lens.points()[1].intrinsics.fx, 5000.0);
     assert!(v.camera(2).is_none());
     let sync = c.sync_config(1_001_000_000.0 / 60.0);
     assert_eq!(sync.camera_id, Some(1));
@@ -204,6 +205,15 @@ fn venue_parse_errors_are_clear() {
     assert!(typo.contains("pan_ofset_deg"), "{typo}");
     let wrong_type = parse_message(&SAMPLE.replace("width = 1920", "width = \"wide\""));
     assert!(wrong_type.contains("width"), "{wrong_type}");
+    // In a lens point too, the message quotes the offending line.
+    let point_typo = parse_message(&SAMPLE.replacen("k2 = 0.01\n", "k_2 = 0.01\n", 1));
+    assert!(
+        point_typo.contains("k_2 = 0.01")
+            && point_typo.contains("unknown field `k_2`, expected one of `zoom`, `fx`"),
+        "{point_typo}"
+    );
+    let point_type = parse_message(&SAMPLE.replace("fx = 5000\n", "fx = \"tight\"\n"));
+    assert!(point_type.contains("fx = \"tight\""), "{point_type}");
     parse_message("version = 1\n[[camera]\n");
     let err = Venue::load(std::path::Path::new("/nonexistent/venue.toml")).unwrap_err();
     assert!(matches!(err, VenueError::Io { .. }));
@@ -264,13 +274,15 @@ fn random_table(rng: &mut ChaCha8Rng, n: usize) -> Vec<LensPoint> {
             fx += rng.random_range(1.0..3000.0);
             LensPoint {
                 zoom,
-                fx,
-                fy: fx * 1.001,
-                cx: 959.5 + rng.random_range(-3.0..3.0),
-                cy: 539.5 + rng.random_range(-3.0..3.0),
-                k1: rng.random_range(-0.2..0.05),
-                // Flat stretches must stay flat (no overshoot).
-                k2: if rng.random_bool(0.5) { 0.0 } else { 0.01 },
+                intrinsics: Intrinsics {
+                    fx,
+                    fy: fx * 1.001,
+                    cx: 959.5 + rng.random_range(-3.0..3.0),
+                    cy: 539.5 + rng.random_range(-3.0..3.0),
+                    k1: rng.random_range(-0.2..0.05),
+                    // Flat stretches must stay flat (no overshoot).
+                    k2: if rng.random_bool(0.5) { 0.0 } else { 0.01 },
+                },
                 nodal_shift_m: rng.random_range(0.0..0.4),
             }
         })
@@ -286,16 +298,17 @@ fn lens_table_passes_through_points_and_is_monotone_between() {
         let t = LensTable::new(1920, 1080, ZoomProfile::default(), pts.clone()).unwrap();
         for p in &pts {
             let s = t.at(p.zoom, 1920, 1080).unwrap();
-            let k = s.intrinsics;
-            assert!((k.fx - p.fx).abs() < 1e-9 * p.fx);
-            assert!((k.fy - p.fy).abs() < 1e-9 * p.fy);
-            assert!((k.cx - p.cx).abs() < 1e-9 && (k.cy - p.cy).abs() < 1e-9);
-            assert!((k.k1 - p.k1).abs() < 1e-12 && (k.k2 - p.k2).abs() < 1e-12);
+            let (k, p_k) = (s.intrinsics, p.intrinsics);
+            assert!((k.fx - p_k.fx).abs() < 1e-9 * p_k.fx);
+            assert!((k.fy - p_k.fy).abs() < 1e-9 * p_k.fy);
+            assert!((k.cx - p_k.cx).abs() < 1e-9 && (k.cy - p_k.cy).abs() < 1e-9);
+            assert!((k.k1 - p_k.k1).abs() < 1e-12 && (k.k2 - p_k.k2).abs() < 1e-12);
             assert!((s.nodal_shift_m - p.nodal_shift_m).abs() < 1e-12);
         }
         for w in pts.windows(2) {
             let (a, b) = (&w[0], &w[1]);
-            let mut prev = a.fx;
+            let (ak, bk) = (a.intrinsics, b.intrinsics);
+            let mut prev = ak.fx;
             for i in 1..=200 {
                 let z = a.zoom + (b.zoom - a.zoom) * f64::from(i) / 200.0;
                 let s = t.at(z, 1920, 1080).unwrap();
@@ -304,9 +317,9 @@ fn lens_table_passes_through_points_and_is_monotone_between() {
                 prev = fx;
                 // No overshoot in any parameter.
                 for (v, lo, hi) in [
-                    (s.intrinsics.k1, a.k1.min(b.k1), a.k1.max(b.k1)),
-                    (s.intrinsics.k2, a.k2.min(b.k2), a.k2.max(b.k2)),
-                    (s.intrinsics.cx, a.cx.min(b.cx), a.cx.max(b.cx)),
+                    (s.intrinsics.k1, ak.k1.min(bk.k1), ak.k1.max(bk.k1)),
+                    (s.intrinsics.k2, ak.k2.min(bk.k2), ak.k2.max(bk.k2)),
+                    (s.intrinsics.cx, ak.cx.min(bk.cx), ak.cx.max(bk.cx)),
                     (
                         s.nodal_shift_m,
                         a.nodal_shift_m.min(b.nodal_shift_m),
@@ -322,9 +335,9 @@ fn lens_table_passes_through_points_and_is_monotone_between() {
         }
         // Clamped outside the table.
         let first = t.at(0.0, 1920, 1080).unwrap();
-        assert_eq!(first.intrinsics.fx, pts[0].fx);
+        assert_eq!(first.intrinsics.fx, pts[0].intrinsics.fx);
         let last = t.at(1e12, 1920, 1080).unwrap();
-        assert_eq!(last.intrinsics.fx, pts[pts.len() - 1].fx);
+        assert_eq!(last.intrinsics.fx, pts[pts.len() - 1].intrinsics.fx);
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use nalgebra::{Point3, Vector3};
+use yardline_engine::Camera;
 use yardline_engine::field::{FieldKind, FieldModel, yard_to_x};
 use yardline_engine::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
 use yardline_engine::tracking::SensorReading;
@@ -12,7 +13,6 @@ use yardline_engine::vision::{
     Correction, Homography, LineTemplate, LumaView, MeasureParams, SolveConfig, measure,
     register_homography, solve_correction,
 };
-use yardline_engine::{Camera, Intrinsics};
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_samples::{RenderedFrame, Sample, SampleConfig, Scenario, TruthRecord};
 
@@ -43,15 +43,7 @@ fn rgbx(f: &RenderedFrame) -> (FrameLayout, Vec<u8>) {
 }
 
 fn truth_camera(t: &TruthRecord) -> Camera {
-    let k = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(k, t.rotation, t.translation).expect("truth camera")
+    Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array()).expect("truth camera")
 }
 
 /// The sensor camera of each frame: the frame's FreeD packet decoded by the engine and posed

@@ -428,6 +428,19 @@ mod tests {
         }
     }
 
+    /// A palette of one inclusion sphere: mean (100, 110, 120), sd 4, tolerance 3.
+    fn one_inclusion() -> Palette {
+        let mut p = Palette::new();
+        p.push(sphere(
+            SampleKind::Inclusion,
+            [100.0, 110.0, 120.0],
+            4.0,
+            3.0,
+        ))
+        .unwrap();
+        p
+    }
+
     #[test]
     fn membership_is_one_inside_zero_outside_and_half_mid_edge() {
         assert!((membership(0.0, 2.0, 1.0) - 1.0).abs() < 1e-12);
@@ -441,15 +454,7 @@ mod tests {
 
     #[test]
     fn key_inside_and_outside_an_inclusion_sample() {
-        let mut p = Palette::new();
-        p.push(sphere(
-            SampleKind::Inclusion,
-            [100.0, 110.0, 120.0],
-            4.0,
-            3.0,
-        ))
-        .unwrap();
-        let m = p.model().unwrap();
+        let m = one_inclusion().model().unwrap();
         assert!((m.key(100.0, 110.0, 120.0) - 1.0).abs() < 1e-12);
         assert!((m.key(111.0, 110.0, 120.0) - 1.0).abs() < 1e-12);
         assert!(m.key(117.0, 110.0, 120.0) < 1e-12);
@@ -458,14 +463,7 @@ mod tests {
 
     #[test]
     fn set_tolerance_rejects_bad_values_and_unknown_samples() {
-        let mut p = Palette::new();
-        p.push(sphere(
-            SampleKind::Inclusion,
-            [100.0, 110.0, 120.0],
-            4.0,
-            3.0,
-        ))
-        .unwrap();
+        let mut p = one_inclusion();
         assert!(p.set_tolerance(0, 4.0).is_ok());
         assert!((p.samples[0].tolerance - 4.0).abs() < 1e-12);
         assert!(p.set_tolerance(0, -1.0).is_err());

@@ -49,6 +49,12 @@ pub struct Intrinsics {
 }
 
 impl Intrinsics {
+    /// `[fx, fy, cx, cy, k1, k2]`, the order of the camera fields in `truth.jsonl`.
+    #[inline]
+    pub const fn to_array(&self) -> [f64; 6] {
+        [self.fx, self.fy, self.cx, self.cy, self.k1, self.k2]
+    }
+
     /// Radial factor `d(r2) = 1 + k1 r2 + k2 r2^2`.
     #[inline]
     pub fn factor(&self, r2: f64) -> f64 {

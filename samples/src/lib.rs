@@ -36,8 +36,8 @@ pub use error::{Result, SampleError};
 pub use eval::{EvalReport, Scorer};
 pub use motion::FreedD1;
 pub use records::{
-    ReportRecord, TrackingRecord, TruthRecord, VenueFile, read_report_jsonl, read_tracking_jsonl,
-    read_truth_jsonl,
+    ReportIntrinsics, ReportRecord, TrackingRecord, TruthRecord, VenueFile, read_report_jsonl,
+    read_tracking_jsonl, read_truth_jsonl,
 };
 pub use render::{MASK_FIELD, MASK_OUTSIDE, MASK_PLAYER};
 pub use sample::{RenderedFrame, Sample};

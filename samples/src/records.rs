@@ -26,18 +26,9 @@ pub struct TruthRecord {
     pub rotation: [f64; 9],
     /// `t` (metres) in `X_cam = R X_field + t`.
     pub translation: [f64; 3],
-    /// Focal length x (pixels).
-    pub fx: f64,
-    /// Focal length y (pixels).
-    pub fy: f64,
-    /// Principal point x (pixels).
-    pub cx: f64,
-    /// Principal point y (pixels).
-    pub cy: f64,
-    /// Radial distortion k1 (unitless).
-    pub k1: f64,
-    /// Radial distortion k2 (unitless).
-    pub k2: f64,
+    /// Intrinsics, written as the flat keys `fx`, `fy`, `cx`, `cy`, `k1`, `k2`.
+    #[serde(flatten)]
+    pub intrinsics: Intrinsics,
 }
 
 impl TruthRecord {
@@ -49,7 +40,6 @@ impl TruthRecord {
         height: u32,
         cam: &PinholeCamera,
     ) -> Self {
-        let k = cam.intrinsics;
         Self {
             frame,
             pts_ns,
@@ -57,30 +47,13 @@ impl TruthRecord {
             height,
             rotation: cam.rotation_row_major(),
             translation: [cam.translation.x, cam.translation.y, cam.translation.z],
-            fx: k.fx,
-            fy: k.fy,
-            cx: k.cx,
-            cy: k.cy,
-            k1: k.k1,
-            k2: k.k2,
-        }
-    }
-
-    /// Intrinsics of the record.
-    pub fn intrinsics(&self) -> Intrinsics {
-        Intrinsics {
-            fx: self.fx,
-            fy: self.fy,
-            cx: self.cx,
-            cy: self.cy,
-            k1: self.k1,
-            k2: self.k2,
+            intrinsics: cam.intrinsics,
         }
     }
 
     /// The generator's camera for this record (checks it is a valid camera).
     pub fn camera(&self) -> Result<PinholeCamera> {
-        PinholeCamera::from_parts(self.rotation, self.translation, self.intrinsics())
+        PinholeCamera::from_parts(self.rotation, self.translation, self.intrinsics)
     }
 
     /// Projects a field point (metres) to a pixel with the generator's own projection;
@@ -106,44 +79,53 @@ pub struct ReportRecord {
     /// Frame index.
     pub frame: u32,
     /// Presentation time (ns).
-    #[serde(default)]
     pub pts_ns: Option<i64>,
     /// Pose source: sensor, vision, fused, hold or none.
-    #[serde(default)]
     pub source: Option<String>,
     /// Vision residual (pixels).
-    #[serde(default)]
     pub residual_px: Option<f64>,
     /// Image width (pixels).
-    #[serde(default)]
     pub width: Option<u32>,
     /// Image height (pixels).
-    #[serde(default)]
     pub height: Option<u32>,
     /// `R` (field -> camera), row-major.
-    #[serde(default)]
     pub rotation: Option<[f64; 9]>,
     /// `t` (metres).
-    #[serde(default)]
     pub translation: Option<[f64; 3]>,
+    /// Intrinsics, read from the flat keys `fx`, `fy`, `cx`, `cy`, `k1`, `k2`.
+    #[serde(flatten)]
+    pub intrinsics: ReportIntrinsics,
+}
+
+/// The intrinsics of a `report.jsonl` line, each of them optional.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportIntrinsics {
     /// Focal length x (pixels).
-    #[serde(default)]
     pub fx: Option<f64>,
     /// Focal length y (pixels).
-    #[serde(default)]
     pub fy: Option<f64>,
     /// Principal point x (pixels).
-    #[serde(default)]
     pub cx: Option<f64>,
     /// Principal point y (pixels).
-    #[serde(default)]
     pub cy: Option<f64>,
-    /// Radial distortion k1 (unitless).
-    #[serde(default)]
+    /// Radial distortion k1 (unitless; absent means 0).
     pub k1: Option<f64>,
-    /// Radial distortion k2 (unitless).
-    #[serde(default)]
+    /// Radial distortion k2 (unitless; absent means 0).
     pub k2: Option<f64>,
+}
+
+impl ReportIntrinsics {
+    /// The intrinsics, when the focal lengths and the principal point are all given.
+    pub fn get(&self) -> Option<Intrinsics> {
+        Some(Intrinsics {
+            fx: self.fx?,
+            fy: self.fy?,
+            cx: self.cx?,
+            cy: self.cy?,
+            k1: self.k1.unwrap_or(0.0),
+            k2: self.k2.unwrap_or(0.0),
+        })
+    }
 }
 
 impl ReportRecord {
@@ -161,12 +143,7 @@ impl ReportRecord {
             height: self.height.unwrap_or(truth.height),
             rotation: self.rotation?,
             translation: self.translation?,
-            fx: self.fx?,
-            fy: self.fy?,
-            cx: self.cx?,
-            cy: self.cy?,
-            k1: self.k1.unwrap_or(0.0),
-            k2: self.k2.unwrap_or(0.0),
+            intrinsics: self.intrinsics.get()?,
         })
     }
 }
@@ -277,18 +254,9 @@ pub struct VenueLens {
 pub struct VenueLensPoint {
     /// Raw `FreeD` zoom counts.
     pub zoom: u32,
-    /// Focal length x (pixels).
-    pub fx: f64,
-    /// Focal length y (pixels).
-    pub fy: f64,
-    /// Principal point x (pixels).
-    pub cx: f64,
-    /// Principal point y (pixels).
-    pub cy: f64,
-    /// Radial distortion k1.
-    pub k1: f64,
-    /// Radial distortion k2.
-    pub k2: f64,
+    /// Intrinsics, written as the flat keys `fx`, `fy`, `cx`, `cy`, `k1`, `k2`.
+    #[serde(flatten)]
+    pub intrinsics: Intrinsics,
     /// Optical centre offset along the optical axis (metres, + forward).
     pub nodal_shift_m: f64,
 }

@@ -256,15 +256,9 @@ impl Sample {
         let points = (0..=n)
             .map(|k| {
                 let zoom = (f64::from(k) * ZOOM_COUNTS_MAX / f64::from(n)).round() as u32;
-                let l = self.lens.intrinsics(f64::from(zoom));
                 VenueLensPoint {
                     zoom,
-                    fx: l.fx,
-                    fy: l.fy,
-                    cx: l.cx,
-                    cy: l.cy,
-                    k1: l.k1,
-                    k2: l.k2,
+                    intrinsics: self.lens.intrinsics(f64::from(zoom)),
                     nodal_shift_m: 0.0,
                 }
             })

@@ -97,7 +97,10 @@ fn frames_show_field_players_and_move() {
         st.truth(0).unwrap().rotation,
         st.truth(39).unwrap().rotation
     );
-    assert_eq!(st.truth(0).unwrap().fx, st.truth(39).unwrap().fx);
+    assert_eq!(
+        st.truth(0).unwrap().intrinsics.fx,
+        st.truth(39).unwrap().intrinsics.fx
+    );
 }
 
 #[test]
@@ -133,7 +136,7 @@ fn metadata_is_deterministic_and_reads_back() {
         cam.lens
             .points
             .windows(2)
-            .all(|p| p[1].zoom > p[0].zoom && p[1].fx > p[0].fx)
+            .all(|p| p[1].zoom > p[0].zoom && p[1].intrinsics.fx > p[0].intrinsics.fx)
     );
     let text = std::fs::read_to_string(d1.join("venue.toml")).unwrap();
     assert!(

@@ -211,7 +211,7 @@ fn reported_camera_error_is_measured() {
         },
     );
     // 0.01 degree is fy * tan(0.01 deg) pixels at the image centre.
-    let expect = frames[0].truth.fy * 0.01_f64.to_radians().tan();
+    let expect = frames[0].truth.intrinsics.fy * 0.01_f64.to_radians().tan();
     let got = r.reported_rms_px.unwrap();
     assert_eq!(r.reported_frames, 3);
     assert!(
@@ -235,7 +235,7 @@ fn mismatched_inputs_are_errors() {
         Err(SampleError::Mismatch(_))
     ));
     let mut bad = f.truth;
-    bad.fx = -1.0;
+    bad.intrinsics.fx = -1.0;
     assert!(
         scorer
             .add_frame(&f.rgb, &f.rgb, &f.mask, &bad, None)

@@ -17,14 +17,6 @@ pub fn rms(values: &[f64]) -> f64 {
 /// The engine's camera for a generated frame's truth record (the generator and the engine
 /// share no projection code; this is where their camera conventions meet).
 pub fn truth_camera(t: &yardline_samples::TruthRecord) -> yardline_engine::Camera {
-    let k = yardline_engine::Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    yardline_engine::Camera::from_row_major(k, t.rotation, t.translation)
+    yardline_engine::Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array())
         .expect("a truth record holds a proper rotation")
 }

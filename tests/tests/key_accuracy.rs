@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use yardline_e2e::truth_camera;
 use yardline_engine::AUTO_KEY_RELEARN_FRAMES;
 use yardline_engine::key::{AutoKeyLearner, FieldKey};
-use yardline_engine::{Camera, FieldKind, FieldModel};
+use yardline_engine::{FieldKind, FieldModel};
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::{EdgeFilter, KeyConfig, Sample, SampleKind};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample as Clip, SampleConfig, Scenario};
@@ -103,10 +103,6 @@ const MAX_FIELD_COST: f64 = 0.002;
 /// Mask value of players, officials and the ball.
 const MASK_PLAYER: u8 = 255;
 
-fn engine_camera(f: &RenderedFrame) -> Camera {
-    truth_camera(&f.truth)
-}
-
 /// The frame as RGBA (the generator writes rgb24).
 fn rgba(f: &RenderedFrame) -> (FrameLayout, Vec<u8>) {
     let layout = FrameLayout::packed(PixelFormat::Rgba, f.truth.width, f.truth.height).unwrap();
@@ -126,7 +122,7 @@ type Score = (f64, f64, Vec<[f64; 3]>);
 fn accuracy(key: &FieldKey, f: &RenderedFrame, field: &FieldModel) -> Score {
     let (layout, data) = rgba(f);
     let frame = FrameRef::new(&layout, &data).unwrap();
-    let matte = key.matte(frame, &engine_camera(f), field).unwrap();
+    let matte = key.matte(frame, &truth_camera(&f.truth), field).unwrap();
     let (mut field_n, mut field_ok, mut player_n, mut player_ok) = (0_u64, 0_u64, 0_u64, 0_u64);
     let mut leaks = Vec::new();
     let (w, h) = (f.truth.width, f.truth.height);
@@ -236,7 +232,9 @@ fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32
     for f in &rendered {
         let (layout, data) = rgba(f);
         let frame = FrameRef::new(&layout, &data).unwrap();
-        learner.learn(frame, &engine_camera(f), &field).unwrap();
+        learner
+            .learn(frame, &truth_camera(&f.truth), &field)
+            .unwrap();
     }
     let mut config: KeyConfig = learner.config().unwrap();
     assert_eq!(config.edge_filter, EdgeFilter::Unmix);

@@ -10,7 +10,7 @@
 use nalgebra::Point3;
 use yardline_e2e::{luma, rms, truth_camera};
 use yardline_engine::field::{LineKind, Shape};
-use yardline_engine::{Camera, FieldKind, FieldModel};
+use yardline_engine::{FieldKind, FieldModel};
 use yardline_samples::{MASK_FIELD, RenderedFrame, Sample, SampleConfig, Scenario};
 
 /// Largest RMS distance (pixels) between measured and projected line centres.
@@ -22,13 +22,9 @@ const FLANK_PX: usize = 2;
 /// Smallest summed luma excess of a usable profile (levels x pixels).
 const MIN_EXCESS: f64 = 40.0;
 
-fn engine_camera(f: &RenderedFrame) -> Camera {
-    truth_camera(&f.truth)
-}
-
 /// Signed perpendicular errors (pixels) of the measured yard-line centres in one frame.
 fn frame_errors(f: &RenderedFrame, field: &FieldModel) -> Vec<f64> {
-    let cam = engine_camera(f);
+    let cam = truth_camera(&f.truth);
     let (w, h) = (f.truth.width as usize, f.truth.height as usize);
     let proj = |x: f64, y: f64| cam.project(&Point3::new(x, y, 0.0)).map(|p| [p.x, p.y]);
     let mut errors = Vec::new();
@@ -132,8 +128,8 @@ fn check(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32])
         let mean = e.iter().sum::<f64>() / e.len().max(1) as f64;
         println!(
             "{scenario} {width}x{height} frame {i}: fx {:.0}, k1 {:.3}: {} points, rms {:.3} px, mean {:+.3} px",
-            f.truth.fx,
-            f.truth.k1,
+            f.truth.intrinsics.fx,
+            f.truth.intrinsics.k1,
             e.len(),
             rms(&e),
             mean

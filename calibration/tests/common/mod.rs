@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yardline_calibration::Correspondence;
 use yardline_engine::field::{FieldKind, FieldModel};
-use yardline_engine::geometry::{Camera, Intrinsics};
+use yardline_engine::geometry::Camera;
 use yardline_samples::TruthRecord;
 
 /// Standard normal deviate (Box-Muller).
@@ -93,15 +93,7 @@ pub fn with_noise(points: &[Correspondence], sigma_px: f64, seed: u64) -> Vec<Co
 
 /// The engine camera of a truth record.
 pub fn truth_camera(t: &TruthRecord) -> Camera {
-    let k = Intrinsics {
-        fx: t.fx,
-        fy: t.fy,
-        cx: t.cx,
-        cy: t.cy,
-        k1: t.k1,
-        k2: t.k2,
-    };
-    Camera::from_row_major(k, t.rotation, t.translation).expect("truth camera")
+    Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array()).expect("truth camera")
 }
 
 /// Distance between two cameras' centres (metres).

@@ -55,13 +55,20 @@ impl OutputKind {
 #[derive(Debug)]
 pub struct VideoWriter {
     path: PathBuf,
-    width: u32,
-    height: u32,
-    format: PixelFormat,
-    fps: (i32, i32),
+    stream: Stream,
     kind: OutputKind,
     frames: u64,
     sink: Sink,
+}
+
+/// What the frames are: size, rate and pixel format.
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    width: u32,
+    height: u32,
+    fps_num: i32,
+    fps_den: i32,
+    format: PixelFormat,
 }
 
 #[derive(Debug)]
@@ -116,6 +123,13 @@ impl VideoWriter {
                 parent.display()
             )));
         }
+        let stream = Stream {
+            width,
+            height,
+            fps_num,
+            fps_den,
+            format,
+        };
         let sink = match kind {
             OutputKind::PngSequence => Sink::Png(
                 PngPattern::parse(&path)
@@ -126,16 +140,13 @@ impl VideoWriter {
                     "H.264 needs an even width and height, got {width}x{height}"
                 )));
             }
-            OutputKind::Ffv1Mkv | OutputKind::H264Mp4 => Sink::Gst(GstSink::start(
-                &path, kind, width, height, fps_num, fps_den, format,
-            )?),
+            OutputKind::Ffv1Mkv | OutputKind::H264Mp4 => {
+                Sink::Gst(GstSink::start(&path, kind, stream)?)
+            }
         };
         Ok(Self {
             path,
-            width,
-            height,
-            format,
-            fps: (fps_num, fps_den),
+            stream,
             kind,
             frames: 0,
             sink,
@@ -148,7 +159,13 @@ impl VideoWriter {
     where
         T: AsRef<[u8]> + Send + 'static,
     {
-        let expected = self.format.frame_bytes(self.width, self.height);
+        let Stream {
+            width,
+            height,
+            format,
+            ..
+        } = self.stream;
+        let expected = format.frame_bytes(width, height);
         let got = data.as_ref().len();
         if got != expected {
             return Err(VideoError::FrameSize {
@@ -166,7 +183,7 @@ impl VideoWriter {
         match &self.sink {
             Sink::Png(pattern) => {
                 let file = pattern.file(self.frames);
-                write_png(&file, data.as_ref(), self.width, self.height, self.format)
+                write_png(&file, data.as_ref(), width, height, format)
                     .map_err(|e| encode_err(format!("{}: {e}", file.display())))?;
             }
             Sink::Gst(sink) => sink.push(data, pts_ns).map_err(encode_err)?,
@@ -203,11 +220,11 @@ impl VideoWriter {
             .unwrap_or_default();
         let mut bytes = name.into_bytes();
         for v in [
-            u64::from(self.width),
-            u64::from(self.height),
-            self.fps.0 as u64,
-            self.fps.1 as u64,
-            self.format.bytes_per_pixel() as u64,
+            u64::from(self.stream.width),
+            u64::from(self.stream.height),
+            self.stream.fps_num as u64,
+            self.stream.fps_den as u64,
+            self.stream.format.bytes_per_pixel() as u64,
             self.frames,
         ] {
             bytes.extend_from_slice(&v.to_le_bytes());
@@ -219,15 +236,14 @@ impl VideoWriter {
 }
 
 impl GstSink {
-    fn start(
-        path: &Path,
-        kind: OutputKind,
-        width: u32,
-        height: u32,
-        fps_num: i32,
-        fps_den: i32,
-        format: PixelFormat,
-    ) -> Result<Self, VideoError> {
+    fn start(path: &Path, kind: OutputKind, stream: Stream) -> Result<Self, VideoError> {
+        let Stream {
+            width,
+            height,
+            fps_num,
+            fps_den,
+            format,
+        } = stream;
         init()?;
         let gst_err = |e: &dyn std::fmt::Display| VideoError::Gstreamer(e.to_string());
         let caps = gst_video::VideoCapsBuilder::new()
@@ -272,7 +288,7 @@ impl GstSink {
                 chain.push(mux);
             }
             OutputKind::H264Mp4 => {
-                chain.push(h264_encoder(width, height, fps_num, fps_den)?);
+                chain.push(h264_encoder(stream)?);
                 chain.push(make_element("h264parse")?);
                 chain.push(make_element("mp4mux")?);
             }
@@ -397,14 +413,10 @@ impl Drop for GstSink {
 
 /// The best H.264 encoder installed: x264enc, else openh264enc, at a bitrate that scales with
 /// pixels per second.
-fn h264_encoder(
-    width: u32,
-    height: u32,
-    fps_num: i32,
-    fps_den: i32,
-) -> Result<gst::Element, VideoError> {
-    let fps = f64::from(fps_num) / f64::from(fps_den);
-    let kbps = (f64::from(width) * f64::from(height) * fps * H264_BITS_PER_PIXEL / 1000.0)
+fn h264_encoder(stream: Stream) -> Result<gst::Element, VideoError> {
+    let fps = f64::from(stream.fps_num) / f64::from(stream.fps_den);
+    let pixels = f64::from(stream.width) * f64::from(stream.height);
+    let kbps = (pixels * fps * H264_BITS_PER_PIXEL / 1000.0)
         .clamp(H264_MIN_KBPS, H264_MAX_KBPS)
         .round() as u32;
     let keyframes = (fps * H264_KEYFRAME_S).round().max(1.0) as u32;
