@@ -1,0 +1,170 @@
+//! Scheduling of the frame path's threads.
+//!
+//! A frame's work fits its period many times over on an idle machine; beside a video encoder
+//! it waits on the scheduler instead. The frame path's threads (the crew's helpers, and the
+//! calling thread where a front end owns it) therefore ask for real-time scheduling
+//! (`SCHED_FIFO` at [`REALTIME_PRIORITY`]) when the process may have it (root, `CAP_SYS_NICE`,
+//! an `RLIMIT_RTPRIO` of at least that priority, as rtkit or a systemd unit grant), else for
+//! the lowest nice level the process may take (`RLIMIT_NICE`, `CAP_SYS_NICE`). What was
+//! obtained is logged once per process, with how to grant more. `YARDLINE_REALTIME=0` in the
+//! environment leaves every thread as it is.
+//!
+//! Real-time threads here never spin: they block on a lock or a condition variable between
+//! passes, and the kernel's real-time throttling (`kernel.sched_rt_runtime_us`) still leaves
+//! other tasks a share of every core.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use thread_priority::{
+    RealtimeThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    set_thread_priority_and_policy, thread_native_id,
+};
+
+/// The `SCHED_FIFO` priority asked for (1..=99): above every normal task and the default
+/// priority of GStreamer's and PipeWire's own real-time threads' lower range, below audio
+/// servers' (which run near 88).
+pub const REALTIME_PRIORITY: u8 = 20;
+
+/// Environment variable that, set to `0`, `off` or `false`, leaves threads unpromoted.
+pub const REALTIME_ENV: &str = "YARDLINE_REALTIME";
+
+/// What a thread obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    /// `SCHED_FIFO` at this priority.
+    Realtime(u8),
+    /// Normal scheduling at this nice level (-20 most favoured .. 19).
+    Nice(i32),
+    /// Left as it was (promotion turned off).
+    Unchanged,
+}
+
+impl Scheduling {
+    /// True for real-time scheduling.
+    pub fn is_realtime(self) -> bool {
+        matches!(self, Self::Realtime(_))
+    }
+}
+
+impl std::fmt::Display for Scheduling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Realtime(p) => write!(f, "real-time (SCHED_FIFO, priority {p})"),
+            Self::Nice(n) => write!(f, "normal scheduling at nice {n}"),
+            Self::Unchanged => write!(f, "unchanged ({REALTIME_ENV}=0)"),
+        }
+    }
+}
+
+/// Whether promotion is turned off in the environment.
+fn turned_off() -> bool {
+    std::env::var(REALTIME_ENV).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "off" | "false" | "no"
+        )
+    })
+}
+
+/// Asks real-time scheduling for the calling thread, else the lowest nice level allowed;
+/// logs the outcome once per process (`what` names the thread in the log line).
+pub fn promote_current_thread(what: &str) -> Scheduling {
+    if turned_off() {
+        return Scheduling::Unchanged;
+    }
+    let got = realtime().unwrap_or_else(best_nice);
+    report_once(what, got);
+    got
+}
+
+fn realtime() -> Option<Scheduling> {
+    let priority = ThreadPriorityValue::try_from(REALTIME_PRIORITY).ok()?;
+    set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(priority),
+        ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+    )
+    .ok()
+    .map(|()| Scheduling::Realtime(REALTIME_PRIORITY))
+}
+
+/// The most favoured nice level the thread may take: tries from the top of the
+/// cross-platform scale (nice -20) down to nice 0, then reads back what the thread has.
+fn best_nice() -> Scheduling {
+    let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
+    for p in (49..=ThreadPriorityValue::MAX).rev() {
+        let Ok(value) = ThreadPriorityValue::try_from(p) else {
+            continue;
+        };
+        let set = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(value),
+            normal,
+        );
+        if set.is_ok() {
+            break;
+        }
+    }
+    Scheduling::Nice(current_nice().unwrap_or(0))
+}
+
+/// The calling thread's nice level, from `/proc/thread-self/stat` (field 19).
+pub fn current_nice() -> Option<i32> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(16)?.parse().ok()
+}
+
+static REPORTED_RT: AtomicBool = AtomicBool::new(false);
+static REPORTED_NICE: AtomicBool = AtomicBool::new(false);
+
+fn report_once(what: &str, got: Scheduling) {
+    match got {
+        Scheduling::Realtime(_) => {
+            if !REPORTED_RT.swap(true, Ordering::Relaxed) {
+                tracing::info!("frame path threads ({what}): {got}");
+            }
+        }
+        Scheduling::Nice(_) => {
+            if !REPORTED_NICE.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "frame path threads ({what}): {got}: no permission for real-time \
+                     scheduling, so a busy machine can delay frames; grant it with \
+                     `setcap cap_sys_nice+ep` on the binary, `LimitRTPRIO={REALTIME_PRIORITY}` \
+                     in its systemd unit, an rtprio limit in /etc/security/limits.conf, or \
+                     `--cap-add SYS_NICE` for a container (see RELIABILITY.md)"
+                );
+            }
+        }
+        Scheduling::Unchanged => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_is_promoted_as_far_as_it_may_be() {
+        // Run on a thread of its own, so the test harness's threads keep their scheduling.
+        let got = std::thread::spawn(|| (promote_current_thread("test"), current_nice()))
+            .join()
+            .expect("the promoted thread ran");
+        match got {
+            (Scheduling::Realtime(p), _) => assert_eq!(p, REALTIME_PRIORITY),
+            (Scheduling::Nice(n), Some(read)) => {
+                assert_eq!(n, read);
+                assert!((-20..=0).contains(&n), "nice {n}");
+            }
+            (Scheduling::Unchanged, _) => assert!(turned_off()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_nice_level_is_read_from_proc() {
+        let n = current_nice().expect("/proc/thread-self/stat readable");
+        assert!((-20..=19).contains(&n), "nice {n}");
+    }
+}
