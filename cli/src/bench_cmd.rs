@@ -19,6 +19,7 @@ use yardline_engine::{BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
 
 use crate::UsageError;
+use crate::load::{Load, RunningLoad};
 use crate::render_cmd::Percentiles;
 use crate::scene::{LoopScene, SCENE_FRAMES};
 
@@ -41,6 +42,11 @@ pub struct BenchArgs {
     /// back to back: the engine's threads then go idle between frames, as they do on air.
     #[arg(long)]
     pub realtime: bool,
+    /// A co-running load: none, x264 (an x264 encode of a 1080p60 test pattern through
+    /// GStreamer), busy (one spinning thread per core) or busy:N. With a load, the frames are
+    /// timed twice, idle and then loaded, and both are printed side by side.
+    #[arg(long, default_value = "none", value_parser = |s: &str| s.parse::<Load>())]
+    pub load: Load,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -79,8 +85,67 @@ pub struct BenchResult {
     pub setup_ms: f64,
 }
 
+/// Idle and loaded results side by side (`--load`).
+#[derive(Debug, Serialize)]
+pub struct LoadedBench {
+    /// The load that ran beside the engine.
+    pub load: String,
+    /// How the engine's threads were scheduled.
+    pub scheduling: String,
+    /// Without the load.
+    pub idle: BenchResult,
+    /// With the load running.
+    pub loaded: BenchResult,
+}
+
+/// How long a load runs before the loaded frames are timed (its threads up to speed).
+const LOAD_WARM_UP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The scene the frames are timed on.
+struct Scene {
+    venue: Venue,
+    layout: FrameLayout,
+    frames: Vec<Vec<u8>>,
+    packets: Vec<Option<[u8; 29]>>,
+    period_ns: i64,
+    delay_ns: i64,
+    first_down_yard: f64,
+}
+
 /// Runs the benchmark and prints the result.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    let scene = scene(args)?;
+    let scheduling = yardline_engine::sched::promote_current_thread("bench");
+    if args.load == Load::None {
+        let result = time_frames(args, &scene)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&result)?);
+        } else {
+            print_result(&result, args.realtime);
+        }
+        return Ok(());
+    }
+    let idle = time_frames(args, &scene)?;
+    let load = RunningLoad::start(args.load)?;
+    std::thread::sleep(LOAD_WARM_UP);
+    let loaded = time_frames(args, &scene)?;
+    load.check()?;
+    drop(load);
+    let both = LoadedBench {
+        load: args.load.to_string(),
+        scheduling: scheduling.to_string(),
+        idle,
+        loaded,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&both)?);
+    } else {
+        print_side_by_side(&both);
+    }
+    Ok(())
+}
+
+fn scene(args: &BenchArgs) -> Result<Scene> {
     let (w, h) = args.size;
     if args.frames == 0 {
         return Err(UsageError("--frames must be at least 1".into()).into());
@@ -99,16 +164,40 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .map(|i| -> Result<Vec<u8>> { Ok(encode(&layout, &sample.render_frame(i)?.rgb)) })
         .collect::<Result<_>>()
         .context("generating the bench scene")?;
+    Ok(Scene {
+        venue,
+        layout,
+        frames,
+        packets,
+        period_ns,
+        delay_ns,
+        first_down_yard: sample.config().first_down_yard,
+    })
+}
+
+/// Times `args.frames` frames of `scene` through a new engine (after one untimed set-up frame).
+fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
+    let (w, h) = args.size;
+    let Scene {
+        venue,
+        layout,
+        frames,
+        packets,
+        period_ns,
+        delay_ns,
+        first_down_yard,
+    } = scene;
+    let (period_ns, delay_ns) = (*period_ns, *delay_ns);
     let config = EngineConfig {
         backend: args.backend,
         first_down: yardline_engine::YardLine {
-            yard: sample.config().first_down_yard,
+            yard: *first_down_yard,
             fade_ms: 0.0,
             ..EngineConfig::default().first_down
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Some(&venue), None)?;
+    let mut engine = Engine::new(config, Some(venue), None)?;
     let mut reports = Vec::with_capacity(args.frames as usize);
     let mut buf = vec![0u8; layout.size];
     let mut start = std::time::Instant::now();
@@ -143,7 +232,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             }
         }
         buf.copy_from_slice(&frames[k]);
-        let mut frame = FrameMut::new(&layout, &mut buf)?;
+        let mut frame = FrameMut::new(layout, &mut buf)?;
         let report = engine.process(&mut frame, pts);
         if n == 0 {
             setup_ms = report.timings.total;
@@ -187,35 +276,58 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         wall_ms,
         setup_ms,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&result)?);
-    } else {
+    Ok(result)
+}
+
+fn print_result(result: &BenchResult, paced: bool) {
+    println!(
+        "bench: {} frames {}x{} {} on {} ({} drawn{})",
+        result.frames,
+        result.width,
+        result.height,
+        result.format,
+        result.adapter,
+        result.drawn_frames,
+        if paced { ", paced" } else { "" }
+    );
+    for (name, p) in &result.stages {
         println!(
-            "bench: {} frames {}x{} {} on {} ({} drawn{})",
-            result.frames,
-            w,
-            h,
-            result.format,
-            result.adapter,
-            result.drawn_frames,
-            if args.realtime { ", paced" } else { "" }
-        );
-        for (name, p) in &result.stages {
-            println!(
-                "  {name:<10} p50 {:7.3} ms  p99 {:7.3} ms  max {:7.3} ms",
-                p.p50, p.p99, p.max
-            );
-        }
-        println!(
-            "  frame period {frame_period_ms:.3} ms; p99 total uses {:.1} % of it",
-            100.0 * result.budget_used
-        );
-        println!(
-            "  set-up frame (automatic key, not timed above) {:.1} ms",
-            result.setup_ms
+            "  {name:<10} p50 {:7.3} ms  p99 {:7.3} ms  max {:7.3} ms",
+            p.p50, p.p99, p.max
         );
     }
-    Ok(())
+    println!(
+        "  frame period {:.3} ms; p99 total uses {:.1} % of it",
+        result.frame_period_ms,
+        100.0 * result.budget_used
+    );
+    println!(
+        "  set-up frame (automatic key, not timed above) {:.1} ms",
+        result.setup_ms
+    );
+}
+
+fn print_side_by_side(b: &LoadedBench) {
+    let (idle, loaded) = (&b.idle, &b.loaded);
+    println!(
+        "bench: {} frames {}x{} {} on {}; load: {}; engine threads: {}",
+        idle.frames, idle.width, idle.height, idle.format, idle.adapter, b.load, b.scheduling
+    );
+    println!(
+        "  {:<10} {:>27} | {:>27}",
+        "stage", "idle p50 / p99 / max (ms)", "loaded p50 / p99 / max (ms)"
+    );
+    for (name, p) in &idle.stages {
+        let q = loaded.stages.get(name).copied().unwrap_or_default();
+        println!(
+            "  {name:<10} {:>8.3} {:>8.3} {:>9.3} | {:>8.3} {:>8.3} {:>9.3}",
+            p.p50, p.p99, p.max, q.p50, q.p99, q.max
+        );
+    }
+    println!(
+        "  frames drawn: idle {} of {}, loaded {} of {}; frame period {:.3} ms",
+        idle.drawn_frames, idle.frames, loaded.drawn_frames, loaded.frames, idle.frame_period_ms
+    );
 }
 
 /// A full-range RGB24 picture in `layout`'s format: RGB bytes in the format's order, or BT.709

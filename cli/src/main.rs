@@ -8,6 +8,7 @@ mod bench_cmd;
 mod calibrate_cmd;
 mod demo;
 mod eval_cmd;
+mod load;
 mod register_cmd;
 mod render_cmd;
 mod sample_cmd;

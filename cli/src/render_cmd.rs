@@ -111,8 +111,13 @@ pub struct RenderSummary {
     pub drawn_frames: u64,
     /// Wall-clock throughput (frames per second), decode and encode included.
     pub fps: f64,
-    /// Per-stage engine times.
+    /// Per-stage engine times (wall clock, ms).
     pub stages: BTreeMap<String, Percentiles>,
+    /// The engine thread's own CPU time per frame (ms): what the engine cost, whatever else
+    /// (the encoder, the decoder) the machine ran meanwhile.
+    pub engine_cpu: Percentiles,
+    /// How the engine's threads were scheduled.
+    pub scheduling: String,
     /// Frames per pose source.
     pub sources: BTreeMap<String, u64>,
     /// Mean residual over frames that measured one (pixels).
@@ -221,6 +226,11 @@ pub fn print_summary(s: &RenderSummary, json: bool) -> Result<()> {
             p.p50, p.p99, p.max
         );
     }
+    let c = s.engine_cpu;
+    println!(
+        "  engine CPU p50 {:7.3} ms  p99 {:7.3} ms  max {:7.3} ms (the engine thread's own time; {})",
+        c.p50, c.p99, c.max, s.scheduling
+    );
     let sources: Vec<String> = s.sources.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("  pose sources: {}", sources.join(", "));
     if let Some(r) = s.mean_residual_px {
@@ -279,7 +289,10 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
 
     let (to_engine, from_decoder) = crossbeam_channel::bounded(QUEUE_DEPTH);
     let (to_encoder, from_engine) = crossbeam_channel::bounded::<(Vec<u8>, i64)>(QUEUE_DEPTH);
+    let mut cpu_ms = Vec::new();
+    let mut scheduling = yardline_engine::sched::Scheduling::Unchanged;
     let result = std::thread::scope(|scope| -> Result<(Vec<FrameReport>, u64)> {
+        let (cpu_ms, scheduling) = (&mut cpu_ms, &mut scheduling);
         let decoder = scope.spawn(move || -> Result<()> {
             while let Some(frame) = reader.next_frame()? {
                 if to_engine.send(frame).is_err() {
@@ -298,6 +311,9 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         let layout = FrameLayout::packed(EnginePixelFormat::Rgba, w, h)?;
         let mut reports = Vec::new();
         let mut failure = None;
+        // This thread is the engine's: real-time when permitted, so the encoder and decoder
+        // threads beside it cannot hold a frame up.
+        *scheduling = yardline_engine::sched::promote_current_thread("render engine thread");
         for frame in &from_decoder {
             let mut data = frame.data;
             if frame.width != w || frame.height != h {
@@ -311,6 +327,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             }
             // Everything a live receiver would hold when this frame is processed.
             engine.take_tracking(&mut feed, frame.pts_ns, false);
+            let cpu_before = yardline_engine::sched::thread_cpu_time();
             let report = match FrameMut::new(&layout, &mut data) {
                 Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
                 Err(e) => {
@@ -318,6 +335,9 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                     break;
                 }
             };
+            if let (Some(a), Some(b)) = (cpu_before, yardline_engine::sched::thread_cpu_time()) {
+                cpu_ms.push(b.saturating_sub(a).as_secs_f64() * 1e3);
+            }
             if let Some(out) = report_out.as_mut() {
                 writeln!(out, "{}", report.to_json_line()?)?;
             }
@@ -362,14 +382,17 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             .with_context(|| format!("cannot save the key to {}", path.display()))?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    Ok(summarise(
+    let mut summary = summarise(
         &reports,
         &engine,
         args.output.clone(),
         elapsed,
         skipped,
         unused,
-    ))
+    );
+    summary.engine_cpu = Percentiles::of(&mut cpu_ms);
+    summary.scheduling = scheduling.to_string();
+    Ok(summary)
 }
 
 fn summarise(
@@ -401,6 +424,8 @@ fn summarise(
         drawn_frames: reports.iter().filter(|r| r.drawn).count() as u64,
         fps: reports.len() as f64 / elapsed_s.max(1e-9),
         stages,
+        engine_cpu: Percentiles::default(),
+        scheduling: String::new(),
         sources,
         mean_residual_px: (!residuals.is_empty())
             .then(|| residuals.iter().sum::<f64>() / residuals.len() as f64),

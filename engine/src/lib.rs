@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod pose;
 pub mod render;
 pub mod report;
+pub mod sched;
 pub mod tracking;
 pub mod venue;
 pub mod vision;

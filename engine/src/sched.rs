@@ -21,8 +21,7 @@ use thread_priority::{
 };
 
 /// The `SCHED_FIFO` priority asked for (1..=99): above every normal task and the default
-/// priority of GStreamer's and PipeWire's own real-time threads' lower range, below audio
-/// servers' (which run near 88).
+/// normal priority of other real-time helpers, below audio servers' (which run near 88).
 pub const REALTIME_PRIORITY: u8 = 20;
 
 /// Environment variable that, set to `0`, `off` or `false`, leaves threads unpromoted.
@@ -92,7 +91,7 @@ fn realtime() -> Option<Scheduling> {
 /// cross-platform scale (nice -20) down to nice 0, then reads back what the thread has.
 fn best_nice() -> Scheduling {
     let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
-    for p in (49..=ThreadPriorityValue::MAX).rev() {
+    for p in (49..=99_u8).rev() {
         let Ok(value) = ThreadPriorityValue::try_from(p) else {
             continue;
         };
@@ -106,6 +105,21 @@ fn best_nice() -> Scheduling {
         }
     }
     Scheduling::Nice(current_nice().unwrap_or(0))
+}
+
+/// CPU time the calling thread has used (Linux: `CLOCK_THREAD_CPUTIME_ID`); `None` elsewhere.
+/// The difference across a call is that call's own cost, whatever else the machine ran.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    #[cfg(target_os = "linux")]
+    {
+        nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+            .ok()
+            .map(std::time::Duration::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
 }
 
 /// The calling thread's nice level, from `/proc/thread-self/stat` (field 19).
@@ -160,6 +174,25 @@ mod tests {
             (Scheduling::Unchanged, _) => assert!(turned_off()),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn thread_cpu_time_counts_this_threads_work_only() {
+        let before = thread_cpu_time().expect("thread CPU clock");
+        let t = std::time::Instant::now();
+        while t.elapsed() < std::time::Duration::from_millis(30) {
+            std::hint::spin_loop();
+        }
+        let spun = thread_cpu_time()
+            .expect("thread CPU clock")
+            .saturating_sub(before);
+        assert!(spun >= std::time::Duration::from_millis(5), "{spun:?}");
+        let before = thread_cpu_time().expect("thread CPU clock");
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let slept = thread_cpu_time()
+            .expect("thread CPU clock")
+            .saturating_sub(before);
+        assert!(slept < std::time::Duration::from_millis(10), "{slept:?}");
     }
 
     #[test]

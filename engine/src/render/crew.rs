@@ -81,7 +81,10 @@ struct Job(*const (dyn Fn() + Sync + 'static));
 // SAFETY: a `Job` points at a `Sync` closure, which any thread may call through a shared
 // reference; the pointer is only sent, and only dereferenced while the pass it belongs to is
 // open or a helper is inside it (see `Crew::run`).
-#[allow(unsafe_code, reason = "the pass's closure is shared with the helpers by pointer")]
+#[allow(
+    unsafe_code,
+    reason = "the pass's closure is shared with the helpers by pointer"
+)]
 unsafe impl Send for Job {}
 
 impl std::fmt::Debug for Crew {
@@ -180,16 +183,18 @@ impl Crew {
                 }
             }
         };
-        let job: &(dyn Fn() + Sync + '_) = &drain;
+        // Only the lifetime is erased. The helpers dereference the pointer only between joining
+        // the pass (under the slot lock, while `job` is `Some`) and leaving it, and `Closing`
+        // (below) takes the job out of the slot and waits until no helper is inside before
+        // this function returns or unwinds, so `drain`, `queue` and `work` outlive every use.
+        let job: *const (dyn Fn() + Sync + '_) = &drain;
         #[allow(
             unsafe_code,
-            reason = "the pass's closure is shared with the helpers, which leave it before it ends"
+            clippy::transmute_ptr_to_ptr,
+            reason = "a cast cannot erase the closure's lifetime"
         )]
-        // SAFETY: only the lifetime is erased. The helpers dereference the pointer only between
-        // joining the pass (under the slot lock, while `job` is `Some`) and leaving it, and
-        // `Closing` (below) takes the job out of the slot and waits until no helper is inside
-        // before this function returns or unwinds, so `drain`, `queue` and `work` outlive every
-        // use.
+        // SAFETY: the two pointer types differ only in the trait object's lifetime bound; see
+        // above for why no use outlives the closure.
         let job = Job(unsafe {
             std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
                 job,
@@ -256,7 +261,11 @@ impl Drop for Closing<'_> {
         let mut slot = lock(&self.0.slot);
         slot.job = None;
         while slot.inside > 0 {
-            slot = self.0.left.wait(slot).unwrap_or_else(PoisonError::into_inner);
+            slot = self
+                .0
+                .left
+                .wait(slot)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 }
@@ -322,7 +331,10 @@ fn help(shared: &Shared) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a failed unwrap is a failed test"
+    )]
 
     use super::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -367,8 +379,7 @@ mod tests {
                 }
                 // The caller's item lasts until a helper has taken one (or 5 s).
                 let t = Instant::now();
-                while helped.load(Ordering::Relaxed) == 0 && t.elapsed() < Duration::from_secs(5)
-                {
+                while helped.load(Ordering::Relaxed) == 0 && t.elapsed() < Duration::from_secs(5) {
                     std::hint::spin_loop();
                 }
             });
@@ -378,7 +389,12 @@ mod tests {
         {
             use nix::sched::{CpuSet, sched_getaffinity};
             use nix::unistd::Pid;
-            let (steered, helpers) = crew.0.steered.lock().unwrap().expect("the helpers were steered");
+            let (steered, helpers) = crew
+                .0
+                .steered
+                .lock()
+                .unwrap()
+                .expect("the helpers were steered");
             assert_eq!(helpers, 1);
             let tid = crew.0.tids.lock().unwrap()[0];
             let mask = sched_getaffinity(tid).unwrap();
@@ -426,9 +442,7 @@ mod tests {
         let finished = AtomicUsize::new(0);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             crew.run(0..64, |i| {
-                if on_helper() && i % 2 == 0 {
-                    panic!("helper fault");
-                }
+                assert!(!(on_helper() && i % 2 == 0), "helper fault");
                 std::thread::sleep(Duration::from_micros(200));
                 finished.fetch_add(1, Ordering::Relaxed);
             });

@@ -156,6 +156,8 @@ impl Worker {
     }
 
     fn run(&mut self) {
+        // This thread processes every frame of the program output: real-time when permitted.
+        yardline_engine::sched::promote_current_thread("operator video thread");
         while !self.stop.load(Ordering::Relaxed) {
             self.apply_commands();
             if let Some(err) = self.bus_error() {
