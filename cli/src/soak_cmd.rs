@@ -286,6 +286,7 @@ pub fn run(args: &SoakArgs) -> Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("automatic key for the soak scene: {e}"))?;
     let key_text = key_config.to_toml_string()?;
+    yardline_engine::sched::promote_current_thread("soak engine thread");
     let mut engine = Engine::new(config.clone(), Some(&venue), Some(&key_config))?;
     let mut injector =
         FaultInjector::new(mix, args.seed, period_ns).map_err(|e| UsageError(e.to_string()))?;
