@@ -22,6 +22,7 @@ use crate::UsageError;
 use crate::load::{Load, RunningLoad};
 use crate::render_cmd::Percentiles;
 use crate::scene::{LoopScene, SCENE_FRAMES};
+use yardline_engine::venue::Venue;
 
 /// Arguments of `yardline bench`.
 #[derive(Debug, Args, Clone)]
