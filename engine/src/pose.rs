@@ -27,9 +27,10 @@ use yardline_frame::FrameRef;
 
 use crate::field::FieldModel;
 use crate::geometry::Camera;
+use crate::render::crew::Crew;
 use crate::vision::{
     Correction, CorrectionFilter, KalmanTuning, LineTemplate, LumaView, MeasureParams, Measurement,
-    SolveConfig, SolveResult, measure, residual_rms, solve_correction,
+    SolveConfig, SolveResult, measure_with, residual_rms, solve_correction,
 };
 
 /// Frame width (pixels) at which the pixel settings of [`PoseConfig`] apply as given.
@@ -240,6 +241,8 @@ pub struct PoseEstimator {
     vision_filter: CorrectionFilter,
     vision_base: Option<Camera>,
     vision_locked: bool,
+    /// The threads the line measurements run on (the caller alone until set).
+    crew: Crew,
 }
 
 /// True when a camera's numbers can be drawn with.
@@ -268,7 +271,13 @@ impl PoseEstimator {
             gated_last: false,
             vision_base: None,
             vision_locked: false,
+            crew: Crew::default(),
         }
+    }
+
+    /// Runs the line measurements on `crew` (the engine's frame-path threads).
+    pub fn set_crew(&mut self, crew: Crew) {
+        self.crew = crew;
     }
 
     /// The field model.
@@ -429,7 +438,7 @@ impl PoseEstimator {
         let pred = self.fused_filter.predict(&ppu);
         let predicted = pred.apply(sensor);
         let params = self.measure_params(luma.width(), self.fused_locked);
-        let meas = measure(luma, &predicted, &self.template, &params);
+        let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
         let solved = solve_correction(sensor, &pred, &meas, radius, &self.solve_config(false));
         let max_rot = self.config.max_fused_correction_deg.to_radians();
         match solved {
@@ -496,7 +505,7 @@ impl PoseEstimator {
         };
         let predicted = pred.apply(&base);
         let params = self.measure_params(luma.width(), self.vision_locked);
-        let meas = measure(luma, &predicted, &self.template, &params);
+        let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
         let cfg = self.solve_config(self.config.vision_estimates_k1);
         match solve_correction(&base, &pred, &meas, radius, &cfg) {
             Ok(res) if self.fits(&res, self.vision_locked) => {

@@ -133,7 +133,8 @@ impl Engine {
             .map_err(|e| EngineError::Config(format!("key: {e}")))?;
         let crew = Crew::sized_like_rayon();
         let compositor = ActiveCompositor::open(config.backend, &crew)?;
-        let pose = PoseEstimator::new(field.clone(), config.pose_mode, pose_config(&config));
+        let mut pose = PoseEstimator::new(field.clone(), config.pose_mode, pose_config(&config));
+        pose.set_crew(crew.clone());
         Ok(Self {
             fades: LineFades::new(&config),
             config,
@@ -172,6 +173,7 @@ impl Engine {
             self.key = self.key.take().map(|k| k.on_field(&self.field));
             self.pose =
                 PoseEstimator::new(self.field.clone(), config.pose_mode, pose_config(&config));
+            self.pose.set_crew(self.crew.clone());
         }
         self.pose.set_mode(config.pose_mode);
         self.pose.set_hold_frames(config.hold_frames);

@@ -8,6 +8,7 @@ use super::luma::LumaView;
 use crate::field::{FieldModel, LineKind, Shape};
 use crate::geometry::Camera;
 use crate::graphics::point_segment_distance;
+use crate::render::crew::Crew;
 
 /// Spacing of template points along each painted line (metres).
 pub const TEMPLATE_STEP_M: f64 = 0.25;
@@ -364,7 +365,8 @@ fn plan_line<P: Projector>(
 /// Measures the painted lines `proj` predicts in view: plans short searches across them
 /// (spaced along each line, limited by the neighbouring lines) and locates each line's
 /// centre with sub-pixel accuracy. Searches that do not look like a clean line on grass (a
-/// player, a shadow edge, two peaks) give nothing.
+/// player, a shadow edge, two peaks) give nothing. Runs on the global rayon pool; the frame
+/// path uses [`measure_with`] and its own crew.
 pub fn measure<P: Projector>(
     luma: &LumaView<'_>,
     proj: &P,
@@ -372,34 +374,84 @@ pub fn measure<P: Projector>(
     params: &MeasureParams,
 ) -> Vec<Measurement> {
     let size = (f64::from(luma.width()), f64::from(luma.height()));
-    let mut tasks: Vec<Task> = template
+    let tasks: Vec<Task> = template
         .spans
         .par_iter()
-        .flat_map_iter(|&(a, b)| {
-            let mut out = Vec::new();
-            plan_line(proj, &template.points[a..b], params, size, &mut out);
-            out
-        })
+        .flat_map_iter(|&span| plan_span(proj, template, span, params, size))
         .collect();
-    if tasks.len() > params.max_points && params.max_points > 0 {
-        let n = tasks.len();
-        let keep = params.max_points;
-        tasks = (0..keep).map(|k| tasks[k * n / keep]).collect();
-    }
+    let tasks = decimate(tasks, params.max_points);
     tasks
         .par_iter()
-        .filter_map(|task| {
-            let (observed, contrast) = locate(luma, task)?;
-            Some(Measurement {
-                field: task.point.field,
-                line: task.point.line,
-                normal: task.normal,
-                predicted: task.predicted,
-                observed,
-                contrast,
-            })
-        })
+        .filter_map(|task| measure_task(luma, task))
         .collect()
+}
+
+/// [`measure`] on `crew` (the engine's frame-path threads) instead of the global pool: the
+/// same measurements in the same order.
+pub fn measure_with<P: Projector>(
+    crew: &Crew,
+    luma: &LumaView<'_>,
+    proj: &P,
+    template: &LineTemplate,
+    params: &MeasureParams,
+) -> Vec<Measurement> {
+    let size = (f64::from(luma.width()), f64::from(luma.height()));
+    let mut planned: Vec<Vec<Task>> = vec![Vec::new(); template.spans.len()];
+    crew.run(planned.iter_mut().zip(&template.spans), |(out, &span)| {
+        *out = plan_span(proj, template, span, params, size);
+    });
+    let tasks = decimate(planned.into_iter().flatten().collect(), params.max_points);
+    let mut found: Vec<Option<Measurement>> = vec![None; tasks.len()];
+    crew.run(
+        found
+            .chunks_mut(TASKS_PER_CHUNK)
+            .zip(tasks.chunks(TASKS_PER_CHUNK)),
+        |(out, tasks)| {
+            for (o, task) in out.iter_mut().zip(tasks) {
+                *o = measure_task(luma, task);
+            }
+        },
+    );
+    found.into_iter().flatten().collect()
+}
+
+/// Searches located per item of a crew's pass.
+const TASKS_PER_CHUNK: usize = 16;
+
+/// The searches across the template points of one span (one painted line).
+fn plan_span<P: Projector>(
+    proj: &P,
+    template: &LineTemplate,
+    (a, b): (usize, usize),
+    params: &MeasureParams,
+    size: (f64, f64),
+) -> Vec<Task> {
+    let mut out = Vec::new();
+    plan_line(proj, &template.points[a..b], params, size, &mut out);
+    out
+}
+
+/// At most `max_points` searches (0: no limit), evenly spread over the list.
+fn decimate(tasks: Vec<Task>, max_points: usize) -> Vec<Task> {
+    if tasks.len() > max_points && max_points > 0 {
+        let n = tasks.len();
+        (0..max_points).map(|k| tasks[k * n / max_points]).collect()
+    } else {
+        tasks
+    }
+}
+
+/// One search's measurement, if it finds a clean line.
+fn measure_task(luma: &LumaView<'_>, task: &Task) -> Option<Measurement> {
+    let (observed, contrast) = locate(luma, task)?;
+    Some(Measurement {
+        field: task.point.field,
+        line: task.point.line,
+        normal: task.normal,
+        predicted: task.predicted,
+        observed,
+        contrast,
+    })
 }
 
 /// Mean and standard deviation of a slice (code values).

@@ -29,7 +29,9 @@ mod solve;
 pub use homography::{Homography, HomographyFit, register_homography, solve_homography};
 pub use kalman::{CorrectionFilter, KalmanTuning};
 pub use luma::LumaView;
-pub use measure::{LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure};
+pub use measure::{
+    LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure, measure_with,
+};
 pub use solve::{Correction, SolveConfig, SolveResult, residual_rms, solve_correction};
 
 /// Why a vision step gave no answer.
