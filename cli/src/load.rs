@@ -69,8 +69,18 @@ pub struct RunningLoad {
 }
 
 impl RunningLoad {
-    /// Starts `load` (nothing for [`Load::None`]).
+    /// Starts `load` (nothing for [`Load::None`]) from a thread of normal scheduling, so
+    /// neither its threads nor the encoder's inherit the caller's real-time priority.
     pub fn start(load: Load) -> Result<Self> {
+        std::thread::spawn(move || {
+            yardline_engine::sched::demote_current_thread();
+            Self::start_here(load)
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the load's starter thread panicked"))?
+    }
+
+    fn start_here(load: Load) -> Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut running = Self {
             pipeline: None,

@@ -76,6 +76,28 @@ pub fn promote_current_thread(what: &str) -> Scheduling {
     got
 }
 
+/// Returns the calling thread to normal scheduling at nice 0 (a thread started from a
+/// real-time one inherits its policy): for background work such as the automatic key's job or
+/// a benchmark's load. Threads it starts after inherit normal scheduling.
+pub fn demote_current_thread() {
+    if turned_off() {
+        return;
+    }
+    // 48 of the cross-platform scale is nice 0 under `SCHED_OTHER` (the scale's 0..=99 maps
+    // onto nice 19..=-20); the test below holds it.
+    let Ok(zero) = ThreadPriorityValue::try_from(48_u8) else {
+        return;
+    };
+    let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
+    if let Err(e) = set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(zero),
+        normal,
+    ) {
+        tracing::debug!("cannot return a thread to normal scheduling: {e:?}");
+    }
+}
+
 fn realtime() -> Option<Scheduling> {
     let priority = ThreadPriorityValue::try_from(REALTIME_PRIORITY).ok()?;
     set_thread_priority_and_policy(
@@ -193,6 +215,31 @@ mod tests {
             .expect("thread CPU clock")
             .saturating_sub(before);
         assert!(slept < std::time::Duration::from_millis(10), "{slept:?}");
+    }
+
+    #[test]
+    fn a_demoted_thread_runs_normally_and_so_do_its_children() {
+        let nice = std::thread::spawn(|| {
+            promote_current_thread("test");
+            demote_current_thread();
+            std::thread::spawn(|| (current_policy(), current_nice()))
+                .join()
+                .expect("the child ran")
+        })
+        .join()
+        .expect("the demoted thread ran");
+        assert_eq!(nice.0, Some(0), "SCHED_OTHER");
+        if !turned_off() {
+            assert_eq!(nice.1, Some(0));
+        }
+    }
+
+    /// The calling thread's policy number (0 = `SCHED_OTHER`, 1 = `SCHED_FIFO`), from
+    /// `/proc/thread-self/stat` (field 41).
+    fn current_policy() -> Option<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        rest.split_whitespace().nth(38)?.parse().ok()
     }
 
     #[test]

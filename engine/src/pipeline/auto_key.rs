@@ -116,6 +116,8 @@ impl AutoKeyJob {
         let spawned = std::thread::Builder::new()
             .name("yardline-auto-key".into())
             .spawn(move || {
+                // Background work: never at the frame path's real-time priority.
+                crate::sched::demote_current_thread();
                 let key = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     FrameRef::new(&layout, &data)
                         .ok()
