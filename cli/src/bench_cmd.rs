@@ -84,7 +84,29 @@ pub struct BenchResult {
     pub wall_ms: f64,
     /// The untimed set-up frame before the timed ones (ms): the automatic key is built in it.
     pub setup_ms: f64,
+    /// Timed frames whose whole engine call took longer than [`SLOW_FRAME_MS`], at most
+    /// [`SLOW_FRAMES_LISTED`] of them: where the outliers come from.
+    pub slow_frames: Vec<SlowFrame>,
+    /// How many timed frames took longer than [`SLOW_FRAME_MS`].
+    pub slow_frame_count: u32,
 }
+
+/// An engine call over [`SLOW_FRAME_MS`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SlowFrame {
+    /// Timed frame number (1-based).
+    pub frame: u32,
+    /// Per-stage wall-clock times (ms).
+    pub timings_ms: yardline_engine::StageTimings,
+    /// CPU time the calling thread spent in the call (ms): far below the wall time, the call
+    /// waited (for a helper, a lock or the scheduler); close to it, it computed.
+    pub caller_cpu_ms: f64,
+}
+
+/// A frame slower than this (ms) is listed.
+pub const SLOW_FRAME_MS: f64 = 5.0;
+/// Most slow frames listed.
+const SLOW_FRAMES_LISTED: usize = 10;
 
 /// Idle and loaded results side by side (`--load`).
 #[derive(Debug, Serialize)]
@@ -200,6 +222,8 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
     };
     let mut engine = Engine::new(config, Some(venue), None)?;
     let mut reports = Vec::with_capacity(args.frames as usize);
+    let mut slow_frames = Vec::new();
+    let mut slow_frame_count = 0_u32;
     let mut buf = vec![0u8; layout.size];
     let mut start = std::time::Instant::now();
     let mut setup_ms = 0.0;
@@ -234,7 +258,11 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         }
         buf.copy_from_slice(&frames[k]);
         let mut frame = FrameMut::new(layout, &mut buf)?;
+        let cpu_before = yardline_engine::sched::thread_cpu_time();
         let report = engine.process(&mut frame, pts);
+        let caller_cpu_ms = cpu_before
+            .zip(yardline_engine::sched::thread_cpu_time())
+            .map_or(0.0, |(a, b)| b.saturating_sub(a).as_secs_f64() * 1e3);
         if n == 0 {
             setup_ms = report.timings.total;
             // The timed frames key with the key frame 0 built: an automatic key that goes on
@@ -244,6 +272,16 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
             }
             start = std::time::Instant::now();
         } else {
+            if report.timings.total > SLOW_FRAME_MS {
+                slow_frame_count += 1;
+                if slow_frames.len() < SLOW_FRAMES_LISTED {
+                    slow_frames.push(SlowFrame {
+                        frame: n,
+                        timings_ms: report.timings,
+                        caller_cpu_ms,
+                    });
+                }
+            }
             reports.push(report);
         }
     }
@@ -276,6 +314,8 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         realtime: args.realtime,
         wall_ms,
         setup_ms,
+        slow_frames,
+        slow_frame_count,
     };
     Ok(result)
 }
@@ -306,6 +346,30 @@ fn print_result(result: &BenchResult, paced: bool) {
         "  set-up frame (automatic key, not timed above) {:.1} ms",
         result.setup_ms
     );
+    print_slow(result);
+}
+
+fn print_slow(result: &BenchResult) {
+    if result.slow_frame_count == 0 {
+        return;
+    }
+    println!(
+        "  {} frame(s) over {SLOW_FRAME_MS} ms{}:",
+        result.slow_frame_count,
+        if result.slow_frames.len() < result.slow_frame_count as usize {
+            ", the first listed"
+        } else {
+            ""
+        }
+    );
+    for f in &result.slow_frames {
+        let t = f.timings_ms;
+        println!(
+            "    frame {}: total {:.2} ms (sync {:.2}, pose {:.2}, graphics {:.2}, composite {:.2}); \
+             calling thread CPU {:.2} ms",
+            f.frame, t.total, t.sync, t.pose, t.graphics, t.composite, f.caller_cpu_ms
+        );
+    }
 }
 
 fn print_side_by_side(b: &LoadedBench) {
@@ -329,6 +393,12 @@ fn print_side_by_side(b: &LoadedBench) {
         "  frames drawn: idle {} of {}, loaded {} of {}; frame period {:.3} ms",
         idle.drawn_frames, idle.frames, loaded.drawn_frames, loaded.frames, idle.frame_period_ms
     );
+    for (name, r) in [("idle", idle), ("loaded", loaded)] {
+        if r.slow_frame_count > 0 {
+            print!("  {name}:");
+            print_slow(r);
+        }
+    }
 }
 
 /// A full-range RGB24 picture in `layout`'s format: RGB bytes in the format's order, or BT.709

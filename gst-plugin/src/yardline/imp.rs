@@ -21,7 +21,7 @@ use yardline_engine::tracking::source::ReceiveClock;
 
 use super::frame::{FORMATS, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
-use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, Settings};
+use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
 use super::state::{State, StateError, ns};
 use super::{properties, tracking};
 use crate::debug::CAT;
@@ -97,6 +97,10 @@ impl ObjectImpl for Yardline {
                 let v = value.get::<bool>().unwrap_or(DEFAULT_POST_MESSAGES);
                 lock(&self.settings).post_messages = v;
             }
+            "realtime" => {
+                let v = value.get::<bool>().unwrap_or(DEFAULT_REALTIME);
+                lock(&self.settings).realtime = v;
+            }
             name => self.update(name, value),
         }
     }
@@ -116,6 +120,7 @@ impl ObjectImpl for Yardline {
             "tracking" => s.tracking.to_value(),
             "camera-id" => s.camera_id.to_value(),
             "post-messages" => s.post_messages.to_value(),
+            "realtime" => s.realtime.to_value(),
             // Every property is listed above; GObject never asks for another.
             _ => pspec.default_value().clone(),
         }
@@ -266,6 +271,9 @@ impl VideoFilterImpl for Yardline {
         frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
+        if lock(&self.settings).realtime {
+            promote_streaming_thread();
+        }
         let mut guard = lock(&self.state);
         let Some(state) = guard.as_mut() else {
             return Ok(gst::FlowSuccess::Ok);
@@ -470,4 +478,18 @@ impl Yardline {
             None => stopped_stats().to_string(),
         }
     }
+}
+
+thread_local! {
+    /// This streaming thread has been promoted already.
+    static PROMOTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Promotes the calling streaming thread once (the `realtime` property).
+fn promote_streaming_thread() {
+    PROMOTED.with(|p| {
+        if !p.replace(true) {
+            yardline_engine::sched::promote_current_thread("yardline streaming thread");
+        }
+    });
 }

@@ -7,8 +7,8 @@ use yardline_engine::venue::MAX_TRACKING_DELAY_NS;
 
 use super::settings::{
     BackendProperty, DEFAULT_BUDGET, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN,
-    DEFAULT_FIRST_DOWN_COLOR, DEFAULT_OPACITY, DEFAULT_POST_MESSAGES, DEFAULT_SCRIMMAGE,
-    DEFAULT_SCRIMMAGE_COLOR, DEFAULT_SHOW_FIRST_DOWN, DEFAULT_SHOW_SCRIMMAGE,
+    DEFAULT_FIRST_DOWN_COLOR, DEFAULT_OPACITY, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME,
+    DEFAULT_SCRIMMAGE, DEFAULT_SCRIMMAGE_COLOR, DEFAULT_SHOW_FIRST_DOWN, DEFAULT_SHOW_SCRIMMAGE,
     DEFAULT_TRACKING_DELAY, Field, Pose,
 };
 
@@ -149,6 +149,18 @@ pub fn specs() -> Vec<glib::ParamSpec> {
                  inliers, drawn, skipped, backend, stage times (ms), fault",
             )
             .default_value(DEFAULT_POST_MESSAGES)
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecBoolean::builder("realtime")
+            .nick("Real-time streaming thread")
+            .blurb(
+                "Give the streaming thread that draws real-time scheduling (SCHED_FIFO 20, \
+                 else the best nice level allowed) when it first draws. Off by default: \
+                 GStreamer leaves a streaming thread's priority to the application (its \
+                 stream-status message); for gst-launch-1.0, which answers no message, set \
+                 it here. The element's helper threads ask for it always",
+            )
+            .default_value(DEFAULT_REALTIME)
             .mutable_playing()
             .build(),
         glib::ParamSpecInt64::builder("budget")

@@ -30,6 +30,8 @@ pub const DEFAULT_CAMERA_ID: i32 = -1;
 pub const DEFAULT_BUDGET: i64 = 0;
 /// Default: no per-frame bus messages.
 pub const DEFAULT_POST_MESSAGES: bool = false;
+/// Default of `realtime`: the streaming thread's priority is the application's.
+pub const DEFAULT_REALTIME: bool = false;
 
 /// Packs sRGB bytes as `0xAARRGGBB` with an opaque alpha byte.
 pub const fn argb(rgb: [u8; 3]) -> u32 {
@@ -137,6 +139,10 @@ property_enum! {
 }
 
 /// Every property value.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one field per boolean property of the element"
+)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Venue calibration file.
@@ -173,6 +179,8 @@ pub struct Settings {
     pub backend: BackendProperty,
     /// Post a `yardline-frame` element message per frame.
     pub post_messages: bool,
+    /// Promote the streaming thread that draws to real-time scheduling.
+    pub realtime: bool,
     /// Processing budget per frame (ns): 0 = one frame period, negative = unlimited.
     pub budget: i64,
 }
@@ -197,6 +205,7 @@ impl Default for Settings {
             pose_mode: Pose::Auto,
             backend: BackendProperty::Auto,
             post_messages: DEFAULT_POST_MESSAGES,
+            realtime: DEFAULT_REALTIME,
             budget: DEFAULT_BUDGET,
         }
     }
