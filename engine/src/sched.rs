@@ -98,6 +98,31 @@ pub fn demote_current_thread() {
     }
 }
 
+/// Nice level of background work that shares the machine with the frame path (the automatic
+/// key's palette search): it yields to normal-priority threads such as a streaming thread the
+/// application did not promote, yet still progresses on a busy machine.
+pub const BACKGROUND_NICE: i32 = 10;
+
+/// Puts the calling thread at normal scheduling and [`BACKGROUND_NICE`]; threads it starts
+/// after inherit both.
+pub fn background_current_thread() {
+    if turned_off() {
+        return;
+    }
+    // 22 of the cross-platform scale is nice 10 under `SCHED_OTHER`; the test below holds it.
+    let Ok(value) = ThreadPriorityValue::try_from(22_u8) else {
+        return;
+    };
+    let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
+    if let Err(e) = set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(value),
+        normal,
+    ) {
+        tracing::debug!("cannot put a thread in the background: {e:?}");
+    }
+}
+
 fn realtime() -> Option<Scheduling> {
     let priority = ThreadPriorityValue::try_from(REALTIME_PRIORITY).ok()?;
     set_thread_priority_and_policy(
@@ -231,6 +256,23 @@ mod tests {
         assert_eq!(nice.0, Some(0), "SCHED_OTHER");
         if !turned_off() {
             assert_eq!(nice.1, Some(0));
+        }
+    }
+
+    #[test]
+    fn background_threads_run_at_the_background_nice_level() {
+        let (policy, nice) = std::thread::spawn(|| {
+            promote_current_thread("test");
+            background_current_thread();
+            std::thread::spawn(|| (current_policy(), current_nice()))
+                .join()
+                .expect("the child ran")
+        })
+        .join()
+        .expect("the background thread ran");
+        assert_eq!(policy, Some(0), "SCHED_OTHER");
+        if !turned_off() {
+            assert_eq!(nice, Some(BACKGROUND_NICE));
         }
     }
 

@@ -116,12 +116,22 @@ impl AutoKeyJob {
         let spawned = std::thread::Builder::new()
             .name("yardline-auto-key".into())
             .spawn(move || {
-                // Background work: never at the frame path's real-time priority.
-                crate::sched::demote_current_thread();
+                // Background work: below the frame path, on workers of its own (created here,
+                // so they inherit this thread's scheduling) rather than the shared pool.
+                crate::sched::background_current_thread();
                 let key = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    FrameRef::new(&layout, &data)
-                        .ok()
-                        .and_then(|f| learn_key(&mut learner, f, &camera, &field))
+                    let mut learn = || {
+                        FrameRef::new(&layout, &data)
+                            .ok()
+                            .and_then(|f| learn_key(&mut learner, f, &camera, &field))
+                    };
+                    match rayon::ThreadPoolBuilder::new()
+                        .thread_name(|i| format!("yardline-auto-key-{i}"))
+                        .build()
+                    {
+                        Ok(pool) => pool.install(learn),
+                        Err(_) => learn(),
+                    }
                 }))
                 .unwrap_or_else(|_| {
                     tracing::error!("the automatic key job panicked; the key in place stays");
