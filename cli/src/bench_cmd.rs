@@ -201,26 +201,18 @@ fn scene(args: &BenchArgs) -> Result<Scene> {
 /// Times `args.frames` frames of `scene` through a new engine (after one untimed set-up frame).
 fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
     let (w, h) = args.size;
-    let Scene {
-        venue,
-        layout,
-        frames,
-        packets,
-        period_ns,
-        delay_ns,
-        first_down_yard,
-    } = scene;
-    let (period_ns, delay_ns) = (*period_ns, *delay_ns);
+    let (period_ns, delay_ns) = (scene.period_ns, scene.delay_ns);
+    let (layout, frames, packets) = (&scene.layout, &scene.frames, &scene.packets);
     let config = EngineConfig {
         backend: args.backend,
         first_down: yardline_engine::YardLine {
-            yard: *first_down_yard,
+            yard: scene.first_down_yard,
             fade_ms: 0.0,
             ..EngineConfig::default().first_down
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Some(venue), None)?;
+    let mut engine = Engine::new(config, Some(&scene.venue), None)?;
     let mut reports = Vec::with_capacity(args.frames as usize);
     let mut slow_frames = Vec::new();
     let mut slow_frame_count = 0_u32;

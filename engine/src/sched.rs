@@ -77,25 +77,12 @@ pub fn promote_current_thread(what: &str) -> Scheduling {
 }
 
 /// Returns the calling thread to normal scheduling at nice 0 (a thread started from a
-/// real-time one inherits its policy): for background work such as the automatic key's job or
-/// a benchmark's load. Threads it starts after inherit normal scheduling.
+/// real-time one inherits its policy): for background work such as a benchmark's load.
+/// Threads it starts after inherit normal scheduling.
 pub fn demote_current_thread() {
-    if turned_off() {
-        return;
-    }
     // 48 of the cross-platform scale is nice 0 under `SCHED_OTHER` (the scale's 0..=99 maps
-    // onto nice 19..=-20); the test below holds it.
-    let Ok(zero) = ThreadPriorityValue::try_from(48_u8) else {
-        return;
-    };
-    let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
-    if let Err(e) = set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Crossplatform(zero),
-        normal,
-    ) {
-        tracing::debug!("cannot return a thread to normal scheduling: {e:?}");
-    }
+    // onto nice 19..=-20); the tests below hold it.
+    set_normal(48);
 }
 
 /// Nice level of background work that shares the machine with the frame path (the automatic
@@ -106,11 +93,16 @@ pub const BACKGROUND_NICE: i32 = 10;
 /// Puts the calling thread at normal scheduling and [`BACKGROUND_NICE`]; threads it starts
 /// after inherit both.
 pub fn background_current_thread() {
+    // 22 of the cross-platform scale is nice 10.
+    set_normal(22);
+}
+
+/// Normal scheduling at `scale` of the cross-platform priority scale (unless turned off).
+fn set_normal(scale: u8) {
     if turned_off() {
         return;
     }
-    // 22 of the cross-platform scale is nice 10 under `SCHED_OTHER`; the test below holds it.
-    let Ok(value) = ThreadPriorityValue::try_from(22_u8) else {
+    let Ok(value) = ThreadPriorityValue::try_from(scale) else {
         return;
     };
     let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
@@ -119,7 +111,7 @@ pub fn background_current_thread() {
         ThreadPriority::Crossplatform(value),
         normal,
     ) {
-        tracing::debug!("cannot put a thread in the background: {e:?}");
+        tracing::debug!("cannot set a thread's normal scheduling: {e:?}");
     }
 }
 

@@ -2,7 +2,6 @@
 //! profiles across them.
 
 use nalgebra::{Point2, Point3, Vector2};
-use rayon::prelude::*;
 
 use super::luma::LumaView;
 use crate::field::{FieldModel, LineKind, Shape};
@@ -365,29 +364,19 @@ fn plan_line<P: Projector>(
 /// Measures the painted lines `proj` predicts in view: plans short searches across them
 /// (spaced along each line, limited by the neighbouring lines) and locates each line's
 /// centre with sub-pixel accuracy. Searches that do not look like a clean line on grass (a
-/// player, a shadow edge, two peaks) give nothing. Runs on the global rayon pool; the frame
-/// path uses [`measure_with`] and its own crew.
+/// player, a shadow edge, two peaks) give nothing. Runs on the calling thread alone; the frame
+/// path uses [`measure_with`] and the engine's crew.
 pub fn measure<P: Projector>(
     luma: &LumaView<'_>,
     proj: &P,
     template: &LineTemplate,
     params: &MeasureParams,
 ) -> Vec<Measurement> {
-    let size = (f64::from(luma.width()), f64::from(luma.height()));
-    let tasks: Vec<Task> = template
-        .spans
-        .par_iter()
-        .flat_map_iter(|&span| plan_span(proj, template, span, params, size))
-        .collect();
-    let tasks = decimate(tasks, params.max_points);
-    tasks
-        .par_iter()
-        .filter_map(|task| measure_task(luma, task))
-        .collect()
+    measure_with(&Crew::default(), luma, proj, template, params)
 }
 
-/// [`measure`] on `crew` (the engine's frame-path threads) instead of the global pool: the
-/// same measurements in the same order.
+/// [`measure`] on `crew` (the engine's frame-path threads): the same measurements in the same
+/// order, whatever the crew.
 pub fn measure_with<P: Projector>(
     crew: &Crew,
     luma: &LumaView<'_>,
