@@ -319,9 +319,9 @@ impl Yardline {
         let mut new = s.clone();
         let checked = match new.set_plain(name, value) {
             None => return gst::warning!(CAT, imp = self, "unknown property {name}"),
-            Some(set) => {
-                set.and_then(|()| new.engine_config(0).validate().map_err(|e| e.to_string()))
-            }
+            Some(set) => set
+                .map_err(|e| e.to_string())
+                .and_then(|()| new.engine_config(0).validate().map_err(|e| e.to_string())),
         };
         if let Err(e) = checked {
             gst::warning!(CAT, imp = self, "{name}: {e}; keeping the old value");

@@ -253,6 +253,11 @@ impl Settings {
     }
 }
 
+/// A property value of another type than the property's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("wrong value type: {0}")]
+pub struct WrongType(pub String);
+
 /// Reads and writes the settings a property sets directly, by property name: the plain ones,
 /// which the next frame applies (the file, tracking and camera properties swap what they name
 /// at once instead).
@@ -261,9 +266,16 @@ macro_rules! plain_properties {
         impl Settings {
             /// Sets the plain property `name` from `value`; `None` when `name` is not one, an
             /// error when `value` has another type.
-            pub fn set_plain(&mut self, name: &str, value: &glib::Value) -> Option<Result<(), String>> {
+            pub fn set_plain(
+                &mut self,
+                name: &str,
+                value: &glib::Value,
+            ) -> Option<Result<(), WrongType>> {
                 let set = match name {
-                    $($name => value.get().map(|v| self.$field = v).map_err(|e| e.to_string()),)+
+                    $($name => value
+                        .get()
+                        .map(|v| self.$field = v)
+                        .map_err(|e| WrongType(e.to_string())),)+
                     _ => return None,
                 };
                 Some(set)
