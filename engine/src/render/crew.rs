@@ -204,6 +204,9 @@ impl Crew {
             let mut slot = lock(&shared.slot);
             slot.pass = slot.pass.wrapping_add(1);
             slot.job = Some(job);
+            // A helper's panic in a pass whose caller panicked too was never raised; it belongs
+            // to that pass, not this one.
+            slot.panic = None;
         }
         for _ in 0..wanted {
             shared.offered.notify_one();
@@ -434,6 +437,27 @@ mod tests {
             calls.fetch_add(1, Ordering::Relaxed);
         });
         assert_eq!(calls.load(Ordering::Relaxed), 10);
+    }
+
+    /// When the caller and a helper both panic in one pass, the caller's panic is raised and
+    /// the helper's is dropped with its pass: the next pass runs clean.
+    #[test]
+    fn a_pass_where_everyone_panics_leaves_the_next_one_clean() {
+        let crew = Crew::new(2);
+        for _ in 0..5 {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                crew.run(0..64, |_| {
+                    std::thread::sleep(Duration::from_millis(1));
+                    panic!("every item fails");
+                });
+            }));
+            assert!(outcome.is_err());
+            let calls = AtomicUsize::new(0);
+            crew.run(0..10, |_| {
+                calls.fetch_add(1, Ordering::Relaxed);
+            });
+            assert_eq!(calls.load(Ordering::Relaxed), 10);
+        }
     }
 
     #[test]
