@@ -22,7 +22,6 @@ use crate::UsageError;
 use crate::load::{Load, RunningLoad};
 use crate::render_cmd::Percentiles;
 use crate::scene::{LoopScene, SCENE_FRAMES};
-use yardline_engine::venue::Venue;
 
 /// Arguments of `yardline bench`.
 #[derive(Debug, Args, Clone)]
@@ -126,13 +125,11 @@ const LOAD_WARM_UP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The scene the frames are timed on.
 struct Scene {
-    venue: Venue,
+    /// The looping scene's sample, venue and packets.
+    looped: LoopScene,
     layout: FrameLayout,
+    /// Its frames in `layout`'s format.
     frames: Vec<Vec<u8>>,
-    packets: Vec<Option<[u8; 29]>>,
-    period_ns: i64,
-    delay_ns: i64,
-    first_down_yard: f64,
 }
 
 /// Runs the benchmark and prints the result.
@@ -173,46 +170,36 @@ fn scene(args: &BenchArgs) -> Result<Scene> {
     if args.frames == 0 {
         return Err(UsageError("--frames must be at least 1".into()).into());
     }
-    let LoopScene {
-        sample,
-        period_ns,
-        delay_ns,
-        venue,
-        packets,
-        ..
-    } = LoopScene::new(w, h)?;
+    let looped = LoopScene::new(w, h)?;
     let layout = FrameLayout::packed(args.format, w, h)?;
     let frames: Vec<Vec<u8>> = (0..SCENE_FRAMES)
         .into_par_iter()
-        .map(|i| -> Result<Vec<u8>> { Ok(encode(&layout, &sample.render_frame(i)?.rgb)) })
+        .map(|i| -> Result<Vec<u8>> { Ok(encode(&layout, &looped.sample.render_frame(i)?.rgb)) })
         .collect::<Result<_>>()
         .context("generating the bench scene")?;
     Ok(Scene {
-        venue,
+        looped,
         layout,
         frames,
-        packets,
-        period_ns,
-        delay_ns,
-        first_down_yard: sample.config().first_down_yard,
     })
 }
 
 /// Times `args.frames` frames of `scene` through a new engine (after one untimed set-up frame).
 fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
     let (w, h) = args.size;
-    let (period_ns, delay_ns) = (scene.period_ns, scene.delay_ns);
-    let (layout, frames, packets) = (&scene.layout, &scene.frames, &scene.packets);
+    let looped = &scene.looped;
+    let (period_ns, delay_ns) = (looped.period_ns, looped.delay_ns);
+    let (layout, frames, packets) = (&scene.layout, &scene.frames, &looped.packets);
     let config = EngineConfig {
         backend: args.backend,
         first_down: yardline_engine::YardLine {
-            yard: scene.first_down_yard,
+            yard: looped.sample.config().first_down_yard,
             fade_ms: 0.0,
             ..EngineConfig::default().first_down
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Some(&scene.venue), None)?;
+    let mut engine = Engine::new(config, Some(&looped.venue), None)?;
     let mut reports = Vec::with_capacity(args.frames as usize);
     let mut slow_frames = Vec::new();
     let mut slow_frame_count = 0_u32;

@@ -34,7 +34,6 @@ use crate::tracking::sync::{SyncConfig, TrackingSync};
 use crate::venue::{CameraCalibration, Venue};
 
 use auto_key::AutoKeyJob;
-pub use backend::ActiveBackend;
 use backend::ActiveCompositor;
 use fades::LineFades;
 use gate::{Gate, SlewGate};
@@ -235,11 +234,6 @@ impl Engine {
     /// Short description of the compositor in use.
     pub fn backend(&self) -> String {
         self.compositor.describe()
-    }
-
-    /// The backend of the compositor in use.
-    pub fn active_backend(&self) -> ActiveBackend {
-        self.compositor.backend()
     }
 
     /// Arms a deliberate fault for the next frame (fault-injection tests and `yardline soak`).
