@@ -20,8 +20,8 @@ use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr
 
 use crate::UsageError;
 use crate::load::{Load, RunningLoad};
-use crate::render_cmd::Percentiles;
 use crate::scene::{LoopScene, SCENE_FRAMES};
+use yardline_engine::report::Percentiles;
 
 /// Arguments of `yardline bench`.
 #[derive(Debug, Args, Clone)]
@@ -141,7 +141,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         if args.json {
             println!("{}", serde_json::to_string(&result)?);
         } else {
-            print_result(&result, args.realtime);
+            print_result(&result);
         }
         return Ok(());
     }
@@ -239,9 +239,7 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         let mut frame = FrameMut::new(layout, &mut buf)?;
         let cpu_before = yardline_engine::sched::thread_cpu_time();
         let report = engine.process(&mut frame, pts);
-        let caller_cpu_ms = cpu_before
-            .zip(yardline_engine::sched::thread_cpu_time())
-            .map_or(0.0, |(a, b)| b.saturating_sub(a).as_secs_f64() * 1e3);
+        let caller_cpu_ms = yardline_engine::sched::thread_cpu_ms_since(cpu_before);
         if n == 0 {
             setup_ms = report.timings.total;
             // The timed frames key with the key frame 0 built: an automatic key that goes on
@@ -265,17 +263,8 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         }
     }
     let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    let stage = |f: fn(&yardline_engine::FrameReport) -> f64| {
-        let mut v: Vec<f64> = reports.iter().map(f).collect();
-        Percentiles::of(&mut v)
-    };
-    let mut stages = BTreeMap::new();
-    stages.insert("sync".into(), stage(|r| r.timings.sync));
-    stages.insert("pose".into(), stage(|r| r.timings.pose));
-    stages.insert("graphics".into(), stage(|r| r.timings.graphics));
-    stages.insert("composite".into(), stage(|r| r.timings.composite));
-    let total = stage(|r| r.timings.total);
-    stages.insert("total".into(), total);
+    let stages = Percentiles::of_stages(&reports);
+    let total = stages.get("total").copied().unwrap_or_default();
     let frame_period_ms = period_ns as f64 / 1e6;
     let described = engine.backend();
     let result = BenchResult {
@@ -299,7 +288,7 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
     Ok(result)
 }
 
-fn print_result(result: &BenchResult, paced: bool) {
+fn print_result(result: &BenchResult) {
     println!(
         "bench: {} frames {}x{} {} on {} ({} drawn{})",
         result.frames,
@@ -308,7 +297,7 @@ fn print_result(result: &BenchResult, paced: bool) {
         result.format,
         result.adapter,
         result.drawn_frames,
-        if paced { ", paced" } else { "" }
+        if result.realtime { ", paced" } else { "" }
     );
     for (name, p) in &result.stages {
         println!(

@@ -14,7 +14,7 @@ use clap::Args;
 use serde::Serialize;
 use yardline_engine::FieldKind;
 use yardline_engine::pose::PoseMode;
-pub use yardline_engine::report::Percentiles;
+use yardline_engine::report::Percentiles;
 use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport};
@@ -335,9 +335,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                     break;
                 }
             };
-            if let (Some(a), Some(b)) = (cpu_before, yardline_engine::sched::thread_cpu_time()) {
-                cpu_ms.push(b.saturating_sub(a).as_secs_f64() * 1e3);
-            }
+            cpu_ms.push(yardline_engine::sched::thread_cpu_ms_since(cpu_before));
             if let Some(out) = report_out.as_mut() {
                 writeln!(out, "{}", report.to_json_line()?)?;
             }
@@ -382,37 +380,29 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             .with_context(|| format!("cannot save the key to {}", path.display()))?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let mut summary = summarise(
+    Ok(summarise(
         &reports,
+        &mut cpu_ms,
+        scheduling,
         &engine,
         args.output.clone(),
         elapsed,
-        skipped,
-        unused,
-    );
-    summary.engine_cpu = Percentiles::of(&mut cpu_ms);
-    summary.scheduling = scheduling.to_string();
-    Ok(summary)
+        (skipped, unused),
+    ))
 }
 
+/// The summary of a render: `cpu_ms` is the engine thread's CPU time per frame, `tracking`
+/// the tracking lines skipped and the packets left unused.
 fn summarise(
     reports: &[FrameReport],
+    cpu_ms: &mut [f64],
+    scheduling: yardline_engine::sched::Scheduling,
     engine: &Engine,
     output: PathBuf,
     elapsed_s: f64,
-    skipped: u64,
-    unused: u64,
+    (skipped, unused): (u64, u64),
 ) -> RenderSummary {
-    let mut stages = BTreeMap::new();
-    let stage = |f: fn(&FrameReport) -> f64| {
-        let mut v: Vec<f64> = reports.iter().map(f).collect();
-        Percentiles::of(&mut v)
-    };
-    stages.insert("sync".to_string(), stage(|r| r.timings.sync));
-    stages.insert("pose".to_string(), stage(|r| r.timings.pose));
-    stages.insert("graphics".to_string(), stage(|r| r.timings.graphics));
-    stages.insert("composite".to_string(), stage(|r| r.timings.composite));
-    stages.insert("total".to_string(), stage(|r| r.timings.total));
+    let stages = Percentiles::of_stages(reports);
     let mut sources = BTreeMap::new();
     for r in reports {
         *sources.entry(r.source.as_str().to_string()).or_insert(0) += 1;
@@ -424,8 +414,8 @@ fn summarise(
         drawn_frames: reports.iter().filter(|r| r.drawn).count() as u64,
         fps: reports.len() as f64 / elapsed_s.max(1e-9),
         stages,
-        engine_cpu: Percentiles::default(),
-        scheduling: String::new(),
+        engine_cpu: Percentiles::of(cpu_ms),
+        scheduling: scheduling.to_string(),
         sources,
         mean_residual_px: (!residuals.is_empty())
             .then(|| residuals.iter().sum::<f64>() / residuals.len() as f64),

@@ -27,8 +27,8 @@ use yardline_keying::KeyConfig;
 use yardline_samples::{Sample, TruthRecord};
 
 use crate::UsageError;
-use crate::render_cmd::Percentiles;
 use crate::scene::{LoopScene, SCENE_FRAMES, scene_sample};
+use yardline_engine::report::Percentiles;
 
 /// Largest accepted RSS growth after warm-up (MiB).
 const MAX_RSS_GROWTH_MB: f64 = 5.0;

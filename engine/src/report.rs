@@ -199,11 +199,63 @@ impl Percentiles {
             max: values[values.len() - 1],
         }
     }
+
+    /// Each stage's percentiles over `reports`, by stage name (`sync`, `pose`, `graphics`,
+    /// `composite`, `total`).
+    pub fn of_stages(reports: &[FrameReport]) -> std::collections::BTreeMap<String, Self> {
+        type Column = (&'static str, fn(&StageTimings) -> f64);
+        let stages: [Column; 5] = [
+            ("sync", |t| t.sync),
+            ("pose", |t| t.pose),
+            ("graphics", |t| t.graphics),
+            ("composite", |t| t.composite),
+            ("total", |t| t.total),
+        ];
+        stages
+            .into_iter()
+            .map(|(name, f)| {
+                let mut v: Vec<f64> = reports.iter().map(|r| f(&r.timings)).collect();
+                (name.to_string(), Self::of(&mut v))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "nearest rank picks exact values")]
+    fn stage_percentiles_take_each_stage_of_each_report() {
+        let report = |k: f64| FrameReport {
+            frame: 0,
+            pts_ns: 0,
+            width: 1,
+            height: 1,
+            camera: None,
+            source: PoseSource::None,
+            residual_px: None,
+            inliers: 0,
+            timings: StageTimings {
+                sync: k,
+                pose: 2.0 * k,
+                graphics: 3.0 * k,
+                composite: 4.0 * k,
+                total: 10.0 * k,
+            },
+            drawn: false,
+            backend: "cpu",
+            fault: None,
+        };
+        let reports: Vec<FrameReport> = (1..=3).map(|k| report(f64::from(k))).collect();
+        let stages = Percentiles::of_stages(&reports);
+        let names: Vec<&str> = stages.keys().map(String::as_str).collect();
+        assert_eq!(names, ["composite", "graphics", "pose", "sync", "total"]);
+        assert_eq!(stages["pose"].p50, 4.0);
+        assert_eq!(stages["composite"].max, 12.0);
+        assert_eq!(stages["total"].p99, 30.0);
+    }
 
     #[test]
     #[allow(clippy::float_cmp, reason = "nearest rank picks exact values")]

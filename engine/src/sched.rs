@@ -161,6 +161,14 @@ pub fn thread_cpu_time() -> Option<std::time::Duration> {
     }
 }
 
+/// The calling thread's CPU time since `before` (a [`thread_cpu_time`] reading), in ms; 0
+/// when the clock is not there.
+pub fn thread_cpu_ms_since(before: Option<std::time::Duration>) -> f64 {
+    before
+        .zip(thread_cpu_time())
+        .map_or(0.0, |(a, b)| b.saturating_sub(a).as_secs_f64() * 1e3)
+}
+
 /// The calling thread's nice level, from `/proc/thread-self/stat` (field 19).
 pub fn current_nice() -> Option<i32> {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;

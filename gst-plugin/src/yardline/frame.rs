@@ -48,23 +48,25 @@ pub fn process(
     let format = pixel_format(frame.format()).ok_or(FrameError::Format(frame.format()))?;
     let (width, height) = (frame.width(), frame.height());
     let n = format.plane_count();
-    let strides: Vec<usize> = (0..n)
-        .map(|i| usize::try_from(frame.plane_stride()[i]).unwrap_or(0))
-        .collect();
+    let mut strides = [0_usize; 3];
+    for (i, s) in strides.iter_mut().enumerate().take(n) {
+        *s = usize::try_from(frame.plane_stride()[i]).unwrap_or(0);
+    }
+    let strides = &strides[..n];
     if n == 1 {
         let data = frame.plane_data_mut(0)?;
-        let layout = FrameLayout::with_planes(format, width, height, &[0], &strides, data.len())?;
+        let layout = FrameLayout::with_planes(format, width, height, &[0], strides, data.len())?;
         let mut fm = FrameMut::new(&layout, data)?;
         return Ok(engine.process(&mut fm, pts_ns));
     }
-    let mut offsets = Vec::with_capacity(n);
+    let mut offsets = [0_usize; 3];
     scratch.clear();
-    for i in 0..n {
-        offsets.push(scratch.len());
+    for (i, o) in offsets.iter_mut().enumerate().take(n) {
+        *o = scratch.len();
         scratch.extend_from_slice(frame.plane_data(i as u32)?);
     }
-    let layout =
-        FrameLayout::with_planes(format, width, height, &offsets, &strides, scratch.len())?;
+    let offsets = &offsets[..n];
+    let layout = FrameLayout::with_planes(format, width, height, offsets, strides, scratch.len())?;
     let report = {
         let mut fm = FrameMut::new(&layout, scratch)?;
         engine.process(&mut fm, pts_ns)

@@ -229,14 +229,11 @@ impl Settings {
             ..EngineConfig::default()
         };
         let opacity = self.opacity as f32;
+        c.set_lines(self.first_down, self.scrimmage, self.line_width);
         c.first_down.enabled = self.show_first_down;
-        c.first_down.yard = self.first_down;
-        c.first_down.width_m = self.line_width;
         c.first_down.rgb = rgb_of(self.first_down_color);
         c.first_down.opacity = opacity;
         c.scrimmage.enabled = self.show_scrimmage;
-        c.scrimmage.yard = self.scrimmage;
-        c.scrimmage.width_m = self.line_width;
         c.scrimmage.rgb = rgb_of(self.scrimmage_color);
         c.scrimmage.opacity = opacity;
         c

@@ -292,7 +292,7 @@ impl State {
     /// Latency the element adds (ns): the tracking delay while following live tracking.
     pub fn latency_ns(&self) -> u64 {
         if self.tracking.is_live() {
-            self.engine.tracking_delay_ns().max(0).unsigned_abs()
+            self.engine.tracking_delay_ns().unsigned_abs()
         } else {
             0
         }

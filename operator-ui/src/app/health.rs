@@ -33,7 +33,7 @@ impl OperatorApp {
             ),
             ("Tracking packets/s", format!("{:.1}", p.packets_per_second)),
             ("Checksum failures", p.checksum_failures.to_string()),
-            ("Frames", p.frames.to_string()),
+            ("Frames", p.stats.frames.to_string()),
             (
                 "Passed through untouched",
                 format!(

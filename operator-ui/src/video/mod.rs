@@ -128,8 +128,6 @@ pub struct Preview {
     pub program: Arc<Vec<u8>>,
     /// The engine's report.
     pub report: FrameReport,
-    /// Which pass over a looping source this frame belongs to (0-based).
-    pub pass: u64,
     /// The frame's pts in the source itself (ns); `report.pts_ns` runs on across loops.
     pub source_pts_ns: i64,
     /// The FreeD reading nearest to this frame's packet (for the calibration wizard).
@@ -161,8 +159,6 @@ pub struct Published {
     pub tracking_delay_ns: i64,
     /// The last error (a refused setting, a pipeline error).
     pub error: Option<String>,
-    /// Frames processed in total.
-    pub frames: u64,
     /// True once the source ended (non-looping sources).
     pub ended: bool,
 }

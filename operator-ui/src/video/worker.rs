@@ -78,7 +78,6 @@ pub(super) fn spawn(
         published: Arc::clone(&published),
         stop: Arc::clone(&stop),
         notify,
-        pass: 0,
         base_stats: EngineStats::default(),
         key_published: false,
         rate_window: (Instant::now(), 0),
@@ -139,7 +138,6 @@ struct Worker {
     published: Arc<Mutex<Published>>,
     stop: Arc<AtomicBool>,
     notify: Box<dyn Fn() + Send>,
-    pass: u64,
     base_stats: EngineStats,
     key_published: bool,
     rate_window: (Instant, u64),
@@ -268,7 +266,6 @@ impl Worker {
             self.loops = false;
             return;
         }
-        self.pass += 1;
         self.offset_ns += self.last_source_pts + self.engine.config().frame_period_ns;
         self.tracking.rewind(self.offset_ns);
     }
@@ -329,7 +326,6 @@ impl Worker {
             clean: Arc::new(clean),
             program: Arc::new(program),
             report,
-            pass: self.pass,
             source_pts_ns: source_pts,
             reading,
         };
@@ -339,7 +335,6 @@ impl Worker {
         };
         self.publish(|p| {
             p.stats = stats;
-            p.frames = stats.frames;
             p.sync = sync;
             p.backend = backend;
             p.tracking_delay_ns = delay;

@@ -245,12 +245,7 @@ impl GpuCompositor {
             let offset = y as usize * TileAtlas::STRIDE;
             let len = (h as usize - 1) * TileAtlas::STRIDE + w as usize * 4;
             q.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &res.atlas_src,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d { x: 0, y, z: 0 },
-                    aspect: wgpu::TextureAspect::All,
-                },
+                at(&res.atlas_src, y),
                 &self.atlas.data[offset..offset + len],
                 wgpu::TexelCopyBufferLayout {
                     offset: 0,

@@ -46,11 +46,7 @@ impl GpuCompositor {
             return;
         }
         let rows = rows.next_power_of_two();
-        let size = wgpu::Extent3d {
-            width: ATLAS_WIDTH,
-            height: rows * CELL,
-            depth_or_array_layers: 1,
-        };
+        let size = self::extent(ATLAS_WIDTH, rows * CELL);
         let tex = |label, usage| {
             self.device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
@@ -151,11 +147,7 @@ impl GpuCompositor {
                 }
             }
         }
-        let texture_extent = wgpu::Extent3d {
-            width: extent[0],
-            height: extent[1],
-            depth_or_array_layers: 1,
-        };
+        let texture_extent = self::extent(extent[0], extent[1]);
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("key lut"),
             size: texture_extent,
