@@ -135,6 +135,8 @@ pub fn calibrate_sweep(
         mount: head.mount,
         encoder: head.encoder,
         lens,
+        // A sweep is many frames at many zooms: no one frame is the camera's registration.
+        registration: None,
     };
     Venue {
         cameras: vec![calibration.clone()],

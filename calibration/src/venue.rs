@@ -7,6 +7,10 @@
 //! mount) and the lens table holds that one lens state for every zoom. Without a reading the
 //! head angles are taken as 0: the mount is the camera's orientation. Several frames over the
 //! pan/tilt range ([`crate::head`]) and a zoom sweep ([`crate::lens`]) give the full calibration.
+//!
+//! A calibration from one frame also records that frame's solved camera exactly, as the
+//! camera's [`Registration`] (with the frame size; the caller adds the frame index and time
+//! when the frame came from a video): vision-only tracking starts from it.
 
 use nalgebra::Rotation3;
 use yardline_engine::geometry::{Camera, Intrinsics};
@@ -14,7 +18,7 @@ use yardline_engine::head::{HeadAngles, Mount, angles_from_rotation, camera_to_f
 use yardline_engine::lens::{LensPoint, LensTable};
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::freed::{U24_MAX, ZoomProfile, ZoomVendor};
-use yardline_engine::venue::{CameraCalibration, EncoderOffsets, Venue};
+use yardline_engine::venue::{CameraCalibration, EncoderOffsets, Registration, Venue};
 
 use crate::error::CalibrationError;
 
@@ -70,9 +74,22 @@ pub fn fixed_lens_table(
     )?)
 }
 
+/// The registration of a camera solved on a `width` x `height` frame: the camera as it is, no
+/// frame index or time.
+pub fn registration(camera: &Camera, image_size: (u32, u32)) -> Registration {
+    Registration {
+        width: image_size.0,
+        height: image_size.1,
+        frame: None,
+        time_s: None,
+        camera: *camera,
+    }
+}
+
 /// The venue calibration of one solved camera (see the module docs): FreeD id and angles from
 /// `reading` when given (else `id` and level head angles), `tracking_delay_ns` as given, the
-/// camera's intrinsics as a fixed-lens table for a `width` x `height` image.
+/// camera's intrinsics as a fixed-lens table for a `width` x `height` image, and the camera
+/// itself as the registration.
 pub fn camera_calibration(
     camera: &Camera,
     image_size: (u32, u32),
@@ -100,6 +117,7 @@ pub fn camera_calibration(
         mount,
         encoder: EncoderOffsets::default(),
         lens,
+        registration: Some(registration(camera, image_size)),
     };
     // Validate exactly as the engine's loader does, so the file written always loads.
     Venue {
@@ -110,7 +128,8 @@ pub fn camera_calibration(
 }
 
 /// `base` with its head position and mount re-solved from one camera and the FreeD reading of
-/// its frame; the id, delay, encoder offsets and lens table stay as they are.
+/// its frame, and that camera as the registration; the id, delay, encoder offsets and lens
+/// table stay as they are.
 pub fn update_mount(
     base: &CameraCalibration,
     camera: &Camera,
@@ -124,6 +143,7 @@ pub fn update_mount(
     let position = camera.centre() - c2f * nalgebra::Vector3::new(0.0, 0.0, lens.nodal_shift_m);
     let cal = CameraCalibration {
         mount: mount_from_rotation(&m, [position.x, position.y, position.z]),
+        registration: Some(registration(camera, image_size)),
         ..base.clone()
     };
     Venue {

@@ -1,4 +1,4 @@
-//! Venue file, lens table and sensor pose.
+//! Venue file, lens table, sensor pose and the registration a calibration from clicks stores.
 
 #![allow(
     clippy::float_cmp,
@@ -6,15 +6,15 @@
     reason = "table and pose values are exact by construction; test helpers may unwrap"
 )]
 
-use nalgebra::Point3;
+use nalgebra::{Point3, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yardline_engine::geometry::Intrinsics;
-use yardline_engine::head::{HeadAngles, head_camera};
+use yardline_engine::head::{HeadAngles, Mount, head_camera};
 use yardline_engine::lens::{LensPoint, LensTable, pchip_eval, pchip_slopes};
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::freed::{FreedPacket, ZoomProfile, ZoomVendor};
-use yardline_engine::venue::{PoseError, Venue, VenueError};
+use yardline_engine::venue::{PoseError, Registration, RegistrationError, Venue, VenueError};
 
 const SAMPLE: &str = r#"
 version = 1
@@ -459,5 +459,256 @@ fn sensor_camera_rejects_bad_readings() {
     assert!(matches!(
         cal.camera_for(&good, 0, 1080),
         Err(PoseError::Lens(_))
+    ));
+}
+
+// ---- registration -----------------------------------------------------------------------------
+
+/// A registration block for `SAMPLE`'s camera: level, looking along +y from (0, -55, 20).
+const REGISTRATION: &str = r"
+[camera.registration]
+width = 1920
+height = 1080
+frame = 42
+time_s = 0.7007
+rotation = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 1.0, 0.0]
+translation = [0.0, 20.0, 55.0]
+fx = 1662.8
+fy = 1663.1
+cx = 959.5
+cy = 539.5
+k1 = -0.12
+k2 = 0.01
+";
+
+fn with_registration() -> String {
+    format!("{SAMPLE}{REGISTRATION}")
+}
+
+/// A registration made on a 1920x1080 frame, pointed at midfield from a high sideline camera.
+fn hd_registration() -> Registration {
+    let mount = Mount {
+        position: [4.0, -48.0, 18.0],
+        yaw_deg: 0.0,
+        pitch_deg: 0.0,
+        roll_deg: 0.0,
+    };
+    let angles = HeadAngles {
+        pan_deg: -3.0,
+        tilt_deg: -19.0,
+        roll_deg: 0.4,
+    };
+    let intrinsics = Intrinsics {
+        fx: 2100.0,
+        fy: 2101.5,
+        cx: 962.25,
+        cy: 537.75,
+        k1: -0.08,
+        k2: 0.015,
+    };
+    Registration {
+        width: 1920,
+        height: 1080,
+        frame: Some(120),
+        time_s: Some(2.002),
+        camera: head_camera(&mount, &angles, intrinsics, 0.0),
+    }
+}
+
+#[test]
+fn venue_files_without_a_registration_still_load() {
+    let v = Venue::from_toml_str(SAMPLE).unwrap();
+    assert_eq!(v.cameras[0].registration, None);
+    // And saving writes no registration table for them.
+    let text = v.to_toml_string().unwrap();
+    assert!(!text.contains("registration"), "{text}");
+}
+
+#[test]
+fn registration_table_reads_in_the_documented_layout() {
+    let v = Venue::from_toml_str(&with_registration()).unwrap();
+    let r = v.cameras[0].registration.as_ref().unwrap();
+    assert_eq!((r.width, r.height), (1920, 1080));
+    assert_eq!(r.frame, Some(42));
+    assert_eq!(r.time_s, Some(0.7007));
+    let k = r.camera.intrinsics;
+    assert_eq!(
+        [k.fx, k.fy, k.cx, k.cy, k.k1, k.k2],
+        [1662.8, 1663.1, 959.5, 539.5, -0.12, 0.01]
+    );
+    assert_eq!(
+        r.camera.rotation_row_major(),
+        [1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 1.0, 0.0]
+    );
+    assert_eq!(r.camera.translation, Vector3::new(0.0, 20.0, 55.0));
+    // DESIGN.md convention: R and t map field to camera, so the centre is the mount position
+    // and a point straight ahead on the camera's level projects onto the principal point.
+    assert!((r.camera.centre() - Point3::new(0.0, -55.0, 20.0)).norm() < 1e-12);
+    let ahead = r.camera.project(&Point3::new(0.0, 0.0, 20.0)).unwrap();
+    assert!((ahead.x - 959.5).abs() < 1e-9 && (ahead.y - 539.5).abs() < 1e-9);
+    // Frame and time are optional.
+    let bare = with_registration()
+        .replace("frame = 42\n", "")
+        .replace("time_s = 0.7007\n", "");
+    let v = Venue::from_toml_str(&bare).unwrap();
+    let r = v.cameras[0].registration.as_ref().unwrap();
+    assert_eq!((r.frame, r.time_s), (None, None));
+}
+
+#[test]
+fn registration_save_load_round_trip() {
+    let mut v = Venue::from_toml_str(SAMPLE).unwrap();
+    v.cameras[0].registration = Some(hd_registration());
+    let mut second = v.cameras[0].clone();
+    second.id = 4;
+    second.registration = Some(Registration {
+        frame: None,
+        time_s: None,
+        ..hd_registration()
+    });
+    v.cameras.push(second);
+    let mut third = v.cameras[0].clone();
+    third.id = 5;
+    third.registration = None;
+    v.cameras.push(third);
+    let dir = tempdir();
+    let path = dir.join("venue.toml");
+    v.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("[camera.registration]").count(), 2, "{text}");
+    let back = Venue::load(&path).unwrap();
+    assert_eq!(back, v);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn registration_rescales_to_a_video_of_the_same_aspect_ratio() {
+    let r = hd_registration();
+    // The calibration's own size: the camera exactly as stored.
+    assert_eq!(r.camera_for_size(1920, 1080).unwrap(), r.camera);
+    let s = 1280.0 / 1920.0;
+    let small = r.camera_for_size(1280, 720).unwrap();
+    assert_eq!(small.rotation, r.camera.rotation);
+    assert_eq!(small.translation, r.camera.translation);
+    assert_eq!(
+        (small.intrinsics.k1, small.intrinsics.k2),
+        (r.camera.intrinsics.k1, r.camera.intrinsics.k2)
+    );
+    // Every field point lands on the same spot of the picture: pixel centres at integers, so
+    // u' = (u + 0.5) s - 0.5.
+    let mut seen = 0;
+    for x in [-45.72, -20.0, -9.144, 0.0, 9.144, 27.432] {
+        for y in [-24.384, -6.0, 0.0, 8.0, 24.384] {
+            let p = Point3::new(x, y, 0.0);
+            let (Some(big), Some(px)) = (r.camera.project(&p), small.project(&p)) else {
+                continue;
+            };
+            if !(0.0..1920.0).contains(&big.x) || !(0.0..1080.0).contains(&big.y) {
+                continue;
+            }
+            seen += 1;
+            assert!((px.x - ((big.x + 0.5) * s - 0.5)).abs() < 1e-9, "{p}");
+            assert!((px.y - ((big.y + 0.5) * s - 0.5)).abs() < 1e-9, "{p}");
+        }
+    }
+    assert!(seen >= 10, "only {seen} field points in view");
+    // Up to 4K and back: the same camera.
+    let uhd = r.camera_for_size(3840, 2160).unwrap();
+    let back = Registration {
+        width: 3840,
+        height: 2160,
+        camera: uhd,
+        ..r.clone()
+    }
+    .camera_for_size(1920, 1080)
+    .unwrap();
+    let (a, b) = (back.intrinsics, r.camera.intrinsics);
+    assert!((a.fx - b.fx).abs() < 1e-9 && (a.cy - b.cy).abs() < 1e-9);
+}
+
+#[test]
+fn registration_refuses_another_aspect_ratio() {
+    let r = hd_registration();
+    let err = r.camera_for_size(1280, 960).unwrap_err();
+    assert_eq!(
+        err,
+        RegistrationError::AspectRatio {
+            calibrated_width: 1920,
+            calibrated_height: 1080,
+            width: 1280,
+            height: 960
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "the calibration was made at 1920x1080; this video is 1280x960 (another aspect \
+         ratio): calibrate again at this size"
+    );
+    // Within 0.5 %: scaled (720x404 is 0.3 % off 16:9); beyond: refused (720x400 is 1.25 %).
+    assert!(r.camera_for_size(720, 404).is_ok());
+    assert!(matches!(
+        r.camera_for_size(720, 400),
+        Err(RegistrationError::AspectRatio { .. })
+    ));
+    assert_eq!(
+        r.camera_for_size(0, 720),
+        Err(RegistrationError::BadSize {
+            width: 0,
+            height: 720
+        })
+    );
+}
+
+#[test]
+fn bad_registrations_name_the_camera_and_field() {
+    let with = |from: &str, to: &str| {
+        let block = REGISTRATION.replace(from, to);
+        assert_ne!(block, REGISTRATION, "{from:?} is not in the registration");
+        format!("{SAMPLE}{block}")
+    };
+    for (from, to, key) in [
+        ("width = 1920", "width = 0", "width"),
+        ("height = 1080", "height = -5", "height"),
+        ("frame = 42", "frame = -1", "frame"),
+        ("time_s = 0.7007", "time_s = nan", "time_s"),
+        ("time_s = 0.7007", "time_s = -2.0", "time_s"),
+        ("fx = 1662.8", "fx = 0.0", "fx"),
+        ("fy = 1663.1", "fy = -1663.1", "fy"),
+        ("cx = 959.5", "cx = inf", "cx"),
+        ("k2 = 0.01", "k2 = nan", "k2"),
+        ("[0.0, 20.0, 55.0]", "[0.0, nan, 55.0]", "translation[1]"),
+        ("[1.0, 0.0, 0.0,", "[inf, 0.0, 0.0,", "rotation[0]"),
+        // Off orthonormal by 1e-5.
+        ("[1.0, 0.0, 0.0,", "[1.00001, 0.0, 0.0,", "rotation"),
+        // A reflection.
+        ("[1.0, 0.0, 0.0,", "[-1.0, 0.0, 0.0,", "rotation"),
+    ] {
+        assert_eq!(
+            invalid_key(&with(from, to)),
+            format!("camera[0].registration.{key}"),
+            "{to:?}"
+        );
+    }
+    // A reason a person can act on.
+    let err = Venue::from_toml_str(&with("[1.0, 0.0, 0.0,", "[1.00001, 0.0, 0.0,"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("camera[0].registration.rotation") && err.contains("orthonormal"),
+        "{err}"
+    );
+    // Missing or misspelt keys are parse errors that name them.
+    let missing = parse_message(&with("k1 = -0.12\n", ""));
+    assert!(missing.contains("k1"), "{missing}");
+    let typo = parse_message(&with("time_s = 0.7007", "time = 0.7007"));
+    assert!(typo.contains("unknown field `time`"), "{typo}");
+    // A registration built in code that the loader would refuse is not saved.
+    let mut v = Venue::from_toml_str(SAMPLE).unwrap();
+    let mut r = hd_registration();
+    r.camera.intrinsics.fx = f64::NAN;
+    v.cameras[0].registration = Some(r);
+    assert!(matches!(
+        v.to_toml_string(),
+        Err(VenueError::Invalid { key, .. }) if key == "camera[0].registration.fx"
     ));
 }
