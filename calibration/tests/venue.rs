@@ -1,5 +1,6 @@
 //! A solved camera with its FreeD reading becomes a venue calibration that gives the camera
-//! back through the engine's sensor pose, and survives the venue file.
+//! back through the engine's sensor pose and keeps it as its registration, and survives the
+//! venue file.
 
 mod common;
 
@@ -23,10 +24,16 @@ fn one_camera_and_its_freed_reading_make_a_venue_that_loads_and_gives_the_camera
     let reading = SensorReading::from(decode_checked(&packet.encode()).expect("packet"));
     let cal = camera_calibration(&cam, (640, 360), Some(&reading), 9, 33_366_667).expect("cal");
     assert_eq!(cal.id, 1, "the id comes from the reading");
+    // The solved camera is kept as it is, as the registration at the image's size.
+    let reg = cal.registration.clone().expect("registration");
+    assert_eq!((reg.width, reg.height), (640, 360));
+    assert_eq!((reg.frame, reg.time_s), (None, None));
+    assert_eq!(reg.camera, cam);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("venue.toml");
     Venue { cameras: vec![cal] }.save(&path).expect("save");
     let venue = Venue::load(&path).expect("load");
+    assert_eq!(venue.cameras[0].registration, Some(reg));
     let back = venue.cameras[0]
         .camera_for(&reading, 640, 360)
         .expect("sensor camera");

@@ -1,11 +1,17 @@
-//! `yardline calibrate`: a camera's venue calibration from clicked landmarks on one image
-//! (refined on the painted lines), and `yardline calibrate lens` for a zoom sweep
+//! `yardline calibrate`: a camera's venue calibration from clicked landmarks on one picture
+//! (an image file, PNG or JPEG, or one frame of a video: `--video F --frame N | --at S`),
+//! refined on the painted lines, and `yardline calibrate lens` for a zoom sweep
 //! (`DIR/sweep.jsonl`, see `yardline_calibration::sweep`).
+//!
+//! The venue file holds the head mount and lens table solved from the picture, and the solved
+//! camera itself as the camera's `[camera.registration]` (the picture's size, and its frame
+//! index and time when it came from a video).
 //!
 //! `points.json`: `[{"image": [u, v], "field": [x, y, z]}, ...]` (pixels, field metres).
 //! With `--json` one object on stdout: `{"rms_px", "points": [per-point px], "outliers",
-//! "camera": {rotation (row-major 9), translation, fx, fy, cx, cy, k1, k2}, "lines", "venue"}`
-//! in the DESIGN.md camera convention.
+//! "camera": {rotation (row-major 9), translation, fx, fy, cx, cy, k1, k2}, "lines",
+//! "registration": {width, height, frame?, time_s?, rotation, translation, fx, ..., k2},
+//! "venue"}` in the DESIGN.md camera convention.
 
 use std::path::{Path, PathBuf};
 
@@ -19,9 +25,10 @@ use yardline_engine::field::{FieldKind, FieldModel};
 use yardline_engine::geometry::{Camera, Intrinsics};
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::freed::{decode_checked, parse_hex};
-use yardline_engine::venue::Venue;
+use yardline_engine::venue::{Registration, Venue};
 
 use crate::UsageError;
+use crate::still::StillArgs;
 
 /// Arguments of `yardline calibrate`.
 #[derive(Debug, clap::Args)]
@@ -45,9 +52,9 @@ struct ImageArgs {
     /// Field kind: nfl, ncaa, hs or soccer.
     #[arg(long, default_value = "nfl")]
     field: String,
-    /// The image the points were clicked on (PNG).
-    #[arg(long)]
-    image: Option<PathBuf>,
+    /// The picture the points were clicked on.
+    #[command(flatten)]
+    picture: StillArgs,
     /// Clicked points: [{"image": [u, v], "field": [x, y, z]}, ...].
     #[arg(long)]
     points: Option<PathBuf>,
@@ -95,6 +102,31 @@ impl From<&Camera> for CameraJson {
     }
 }
 
+/// A venue registration: the camera and the frame it belongs to.
+#[derive(Debug, Serialize)]
+struct RegistrationJson {
+    width: u32,
+    height: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_s: Option<f64>,
+    #[serde(flatten)]
+    camera: CameraJson,
+}
+
+impl From<&Registration> for RegistrationJson {
+    fn from(r: &Registration) -> Self {
+        Self {
+            width: r.width,
+            height: r.height,
+            frame: r.frame,
+            time_s: r.time_s,
+            camera: CameraJson::from(&r.camera),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct LinesJson {
     residual_px: f64,
@@ -109,6 +141,7 @@ struct Output {
     outliers: Vec<usize>,
     camera: CameraJson,
     lines: Option<LinesJson>,
+    registration: RegistrationJson,
     venue: String,
 }
 
@@ -158,14 +191,12 @@ fn run_image(args: &ImageArgs) -> anyhow::Result<()> {
         .field
         .parse()
         .map_err(|e| UsageError(format!("--field: {e}")))?;
-    let image_path = need(args.image.as_ref(), "--image IMG")?;
     let points_path = need(args.points.as_ref(), "--points points.json")?;
     let out = need(args.out.as_ref(), "--out venue.toml")?;
-    let img = image::open(image_path)
-        .map_err(|e| UsageError(format!("{}: cannot read image: {e}", image_path.display())))?
-        .to_rgb8();
-    let size = img.dimensions();
     let points = read_points(points_path)?;
+    let still = args.picture.load("calibrate")?;
+    let img = &still.rgb;
+    let size = img.dimensions();
     let reading = args
         .freed
         .as_deref()
@@ -244,7 +275,7 @@ fn run_image(args: &ImageArgs) -> anyhow::Result<()> {
         .map(|(_, r)| *r)
         .collect();
     let rms_px = rms(&used);
-    let cal = match (&base, &reading) {
+    let mut cal = match (&base, &reading) {
         (Some(b), Some(r)) => update_mount(b, &camera, r, size),
         _ => camera_calibration(
             &camera,
@@ -255,6 +286,13 @@ fn run_image(args: &ImageArgs) -> anyhow::Result<()> {
         ),
     }
     .map_err(|e| calibration_error(points_path, e))?;
+    // The solved camera as the registration, with where its frame lies in the video.
+    let registration = Registration {
+        frame: still.frame,
+        time_s: still.time_s,
+        ..yardline_calibration::venue::registration(&camera, size)
+    };
+    cal.registration = Some(registration.clone());
     let mut out_venue = venue.unwrap_or_default();
     if let Some(slot) = out_venue.cameras.iter_mut().find(|c| c.id == cal.id) {
         *slot = cal;
@@ -271,6 +309,7 @@ fn run_image(args: &ImageArgs) -> anyhow::Result<()> {
             outliers: sol.outliers,
             camera: CameraJson::from(&camera),
             lines,
+            registration: RegistrationJson::from(&registration),
             venue: out.display().to_string(),
         };
         println!("{}", serde_json::to_string(&o).context("JSON")?);
@@ -299,6 +338,11 @@ fn run_image(args: &ImageArgs) -> anyhow::Result<()> {
             "  camera at ({:.3}, {:.3}, {:.3}) m, fx {:.2} px",
             c.x, c.y, c.z, camera.intrinsics.fx
         );
+        let at = match (still.frame, still.time_s) {
+            (Some(f), Some(t)) => format!(", frame {f} at {t:.3} s of {}", still.path.display()),
+            _ => String::new(),
+        };
+        println!("  registration: {}x{}{at}", size.0, size.1);
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod render_cmd;
 mod sample_cmd;
 mod scene;
 mod soak_cmd;
+mod still;
 mod tracking_cmd;
 mod video;
 
@@ -64,9 +65,10 @@ enum Command {
     Bench(bench_cmd::BenchArgs),
     /// FreeD tools: decode a packet, listen on UDP.
     Tracking(tracking_cmd::TrackingArgs),
-    /// Refine a field-to-image homography from the painted lines of an image.
+    /// Refine a field-to-image homography from the painted lines of an image or video frame.
     Register(register_cmd::RegisterArgs),
-    /// Calibrate a camera from clicked landmarks (venue.toml), or a zoom lens from a sweep.
+    /// Calibrate a camera from clicked landmarks on an image or video frame (venue.toml), or a
+    /// zoom lens from a sweep.
     Calibrate(calibrate_cmd::CalibrateArgs),
     /// Run the engine for many frames with every fault mixed in, checking each frame.
     Soak(soak_cmd::SoakArgs),

@@ -1,5 +1,6 @@
-//! `yardline register`: refines a field-to-image homography from the painted lines of an
-//! image (operator registration for vision-only tracking).
+//! `yardline register`: refines a field-to-image homography from the painted lines of one
+//! picture, an image file (PNG or JPEG) or a frame of a video (`--video F --frame N | --at S`)
+//! (operator registration for vision-only tracking).
 //!
 //! Homography file: `{"h": [h00, h01, h02, h10, h11, h12, h20, h21, h22]}`, row-major, mapping
 //! field ground coordinates (metres, DESIGN.md frame, z = 0) to pixels:
@@ -8,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 use yardline_engine::field::{FieldKind, FieldModel};
 use yardline_engine::vision::{
@@ -16,6 +18,7 @@ use yardline_engine::vision::{
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 
 use crate::UsageError;
+use crate::still::StillArgs;
 
 /// Least inlier line measurements for a lock (count).
 const MIN_INLIERS: usize = 30;
@@ -30,9 +33,9 @@ pub struct RegisterArgs {
     /// Field kind: nfl, ncaa, hs or soccer.
     #[arg(long, default_value = "nfl")]
     pub field: String,
-    /// The image to register (PNG).
-    #[arg(long)]
-    pub image: PathBuf,
+    /// The picture to register.
+    #[command(flatten)]
+    pub picture: StillArgs,
     /// Starting homography, JSON {"h": [9 numbers]} (field metres -> pixels, row-major).
     #[arg(long)]
     pub init: PathBuf,
@@ -69,12 +72,11 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
         .parse()
         .map_err(|e| UsageError(format!("--field: {e}")))?;
     let init = read_homography(&args.init)?;
-    let img = image::open(&args.image)
-        .map_err(|e| UsageError(format!("{}: cannot read image: {e}", args.image.display())))?
-        .to_rgba8();
+    let still = args.picture.load("register")?;
+    let img = DynamicImage::ImageRgb8(still.rgb).to_rgba8();
     let (w, h) = img.dimensions();
     let layout = FrameLayout::packed(PixelFormat::Rgba, w, h)
-        .map_err(|e| UsageError(format!("{}: {e}", args.image.display())))?;
+        .map_err(|e| UsageError(format!("{}: {e}", still.path.display())))?;
     let frame = FrameRef::new(&layout, img.as_raw()).context("image buffer")?;
     let luma = LumaView::new(frame);
     let template = LineTemplate::new(&FieldModel::new(kind));

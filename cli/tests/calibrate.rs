@@ -1,15 +1,21 @@
 //! `yardline calibrate` on a rendered sample frame (clicked landmarks = truth projections plus
-//! seeded noise), its bad-input exits, and `yardline calibrate lens` on a zoom sweep.
+//! seeded noise), as PNG, as JPEG and as a frame of the sample's video; the registration it
+//! writes; its bad-input exits; and `yardline calibrate lens` on a zoom sweep.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use nalgebra::Point3;
 use nalgebra::{Matrix3, Vector3};
 use yardline_engine::field::{FieldKind, FieldModel};
+use yardline_engine::geometry::Camera;
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::freed::{decode_checked, to_hex};
 use yardline_engine::venue::Venue;
-use yardline_samples::{FreedD1, HeadAngles, LensCurve, PinholeCamera, Sample, SampleConfig};
+use yardline_samples::{
+    FreedD1, HeadAngles, LensCurve, PinholeCamera, Sample, SampleConfig, TruthRecord,
+    read_truth_jsonl,
+};
 
 fn yardline(args: &[&str], paths: &[&Path]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardline"));
@@ -237,6 +243,27 @@ fn calibrate_one_frame_prints_json_and_writes_a_venue_the_engine_loads() {
         .camera_for(&reading, 1280, 720)
         .expect("sensor camera");
     assert!((sensor.centre().coords - centre).norm() < 1e-6);
+    // The solved camera itself is the registration, at the image's size, with no frame or time
+    // (an image file is not part of a video); --json prints the same.
+    let reg = loaded.cameras[0]
+        .registration
+        .as_ref()
+        .expect("the venue has a registration");
+    assert_eq!((reg.width, reg.height), (1280, 720));
+    assert_eq!((reg.frame, reg.time_s), (None, None));
+    assert_eq!(reg.camera.rotation_row_major().to_vec(), r);
+    assert_eq!(reg.camera.translation.as_slice(), tr.as_slice());
+    assert_eq!(Some(reg.camera.intrinsics.fx), cam["fx"].as_f64());
+    let rj = &v["registration"];
+    assert_eq!(rj["width"], 1280);
+    assert_eq!(rj["height"], 720);
+    assert!(
+        rj.get("frame").is_none() && rj.get("time_s").is_none(),
+        "{rj}"
+    );
+    assert_eq!(rj["rotation"], cam["rotation"]);
+    assert_eq!(rj["k1"], cam["k1"]);
+    assert_eq!(v["venue"].as_str(), Some(venue.to_str().expect("utf-8")));
 
     // Text mode prints the residuals.
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardline"));
@@ -252,6 +279,250 @@ fn calibrate_one_frame_prints_json_and_writes_a_venue_the_engine_loads() {
         run.status.success() && text.contains("px RMS") && text.contains("point 7"),
         "{text}"
     );
+}
+
+/// Field points on a 5-yard grid between the hash marks and the sidelines that `truth` sees at
+/// least 10 px inside its `w` x `h` picture.
+fn visible_grid(truth: &TruthRecord) -> Vec<[f64; 3]> {
+    let (w, h) = (f64::from(truth.width), f64::from(truth.height));
+    let mut out = Vec::new();
+    for yard in (0..=20).map(|i| f64::from(i) * 5.0) {
+        for y in [-24.384, -16.0, -8.0, -2.82, 0.0, 2.82, 8.0, 16.0, 24.384] {
+            let p = [(yard - 50.0) * 0.9144, y, 0.0];
+            if let Some(q) = truth.project(p)
+                && q[0] > 10.0
+                && q[1] > 10.0
+                && q[0] < w - 11.0
+                && q[1] < h - 11.0
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Largest distance (pixels) between where `camera` and `truth` put the grid points.
+fn reprojection_error_px(camera: &Camera, truth: &TruthRecord, grid: &[[f64; 3]]) -> f64 {
+    grid.iter()
+        .map(|p| {
+            let a = camera
+                .project(&Point3::from(*p))
+                .expect("the registration sees the point");
+            let b = truth.project(*p).expect("the truth sees the point");
+            (a.x - b[0]).hypot(a.y - b[1])
+        })
+        .fold(0.0, f64::max)
+}
+
+fn run_calibrate(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yardline"))
+        .arg("calibrate")
+        .args(args)
+        .output()
+        .expect("run yardline")
+}
+
+#[test]
+fn calibrate_reads_a_jpeg() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = Sample::new(SampleConfig {
+        frames: 1,
+        width: 640,
+        height: 360,
+        ..SampleConfig::default()
+    })
+    .expect("sample");
+    let frame = sample.render_frame(0).expect("render");
+    let t = frame.truth;
+    let rgb = image::RgbImage::from_raw(640, 360, frame.rgb).expect("image");
+    // A JPEG, and the same JPEG under a .png name: read by content either way.
+    let jpg = dir.path().join("frame.jpg");
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92)
+        .encode_image(&rgb)
+        .expect("jpeg");
+    std::fs::write(&jpg, &bytes).expect("write");
+    let misnamed = dir.path().join("frame-jpeg.png");
+    std::fs::write(&misnamed, &bytes).expect("write");
+    let cl = clicks(|p| t.project(p), &landmarks(), (640, 360), 8, 0.0, 1);
+    let pts = dir.path().join("points.json");
+    std::fs::write(&pts, points_json(&cl)).expect("write");
+    let grid = visible_grid(&t);
+    assert!(grid.len() >= 12, "{} grid points in view", grid.len());
+    for (name, image) in [("jpg", &jpg), ("misnamed", &misnamed)] {
+        let out = dir.path().join(format!("{name}.toml"));
+        let run = run_calibrate(&[
+            "--image".as_ref(),
+            image.as_os_str(),
+            "--points".as_ref(),
+            pts.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let venue = Venue::load(&out).expect("venue loads");
+        let reg = venue.cameras[0]
+            .registration
+            .as_ref()
+            .expect("registration");
+        assert_eq!((reg.width, reg.height), (640, 360));
+        let err = reprojection_error_px(&reg.camera, &t, &grid);
+        println!("calibrate from a JPEG ({name}): grid reprojection {err:.3} px");
+        assert!(err <= 1.0, "{name}: {err:.3} px");
+    }
+    // Neither PNG nor JPEG: one clear usage error naming both.
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, "clicked on the 30").expect("write");
+    let run = run_calibrate(&[
+        "--image".as_ref(),
+        text.as_os_str(),
+        "--points".as_ref(),
+        pts.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("x.toml").as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("notes.jpg") && stderr.contains("PNG or JPEG"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn calibrate_on_a_video_frame_registers_that_frame() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("sample");
+    let run = yardline(
+        &[
+            "sample", "--frames", "12", "--size", "640x360", "--quiet", "--out",
+        ],
+        &[&dir],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let video = dir.join("video.mkv");
+    let truth = read_truth_jsonl(&dir.join("truth.jsonl")).expect("truth");
+    assert_eq!(truth.len(), 12);
+    let n = 9;
+    let t = truth[n];
+    // Noise-free clicks from frame 9's truth.
+    let cl = clicks(|p| t.project(p), &landmarks(), (640, 360), 8, 0.0, 2);
+    let pts = tmp.path().join("points.json");
+    std::fs::write(&pts, points_json(&cl)).expect("write");
+    let grid = visible_grid(&t);
+    assert!(grid.len() >= 12, "{} grid points in view", grid.len());
+    // The camera moves: frame 0's truth is visibly elsewhere, so a wrong frame cannot pass.
+    let far = grid
+        .iter()
+        .filter_map(|p| Some((t.project(*p)?, truth[0].project(*p)?)))
+        .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+        .fold(0.0, f64::max);
+    assert!(far > 5.0, "frames 0 and {n} differ by only {far:.2} px");
+
+    let at = format!("{:.4}", t.pts_ns as f64 / 1e9);
+    for (how, pick) in [("--frame", n.to_string()), ("--at", at)] {
+        let out = tmp.path().join(format!("venue{how}.toml"));
+        let run = run_calibrate(&[
+            "--json".as_ref(),
+            "--video".as_ref(),
+            video.as_os_str(),
+            how.as_ref(),
+            pick.as_ref(),
+            "--points".as_ref(),
+            pts.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{how}: {stdout}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+        let venue = Venue::load(&out).expect("venue loads");
+        let reg = venue.cameras[0]
+            .registration
+            .as_ref()
+            .expect("registration");
+        assert_eq!((reg.width, reg.height), (640, 360));
+        assert_eq!(reg.frame, Some(n as u64), "{how}");
+        let time_s = reg.time_s.expect("time");
+        assert!(
+            (time_s - t.pts_ns as f64 / 1e9).abs() < 1e-6,
+            "{how}: {time_s}"
+        );
+        // The painted lines of the decoded frame were found where the clicks put them (on a
+        // wrong frame they are not, or pull the camera off).
+        assert!(v["lines"].is_object(), "{how}: no line refinement: {v}");
+        assert_eq!(v["registration"]["frame"], n);
+        assert_eq!(v["registration"]["time_s"].as_f64(), Some(time_s));
+        let err = reprojection_error_px(&reg.camera, &t, &grid);
+        println!("calibrate on video frame {n} ({how}): grid reprojection {err:.3} px");
+        assert!(err <= 1.0, "{how}: {err:.3} px");
+        // The engine's scaling of the registration to another size of the same picture.
+        let half = reg.camera_for_size(320, 180).expect("same aspect ratio");
+        let p = Point3::from(grid[0]);
+        let (a, b) = (
+            reg.camera.project(&p).expect("projects"),
+            half.project(&p).expect("projects"),
+        );
+        assert!((b.x - ((a.x + 0.5) * 0.5 - 0.5)).abs() < 1e-9);
+        assert!(reg.camera_for_size(640, 480).is_err());
+    }
+
+    // Past the end: one clear usage error that says how long the clip is.
+    for (how, pick) in [("--at", "3.5"), ("--frame", "12")] {
+        let run = run_calibrate(&[
+            "--video".as_ref(),
+            video.as_os_str(),
+            how.as_ref(),
+            pick.as_ref(),
+            "--points".as_ref(),
+            pts.as_os_str(),
+            "--out".as_ref(),
+            tmp.path().join("never.toml").as_os_str(),
+        ]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{how} {pick}: {stderr}");
+        assert!(
+            stderr.contains("beyond the end")
+                && stderr.contains("video.mkv")
+                && stderr.contains("12 frames (0.200 s)"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{stderr}"
+        );
+        assert!(!tmp.path().join("never.toml").exists());
+    }
+    // --image with --video, or --frame with --at: usage errors.
+    for args in [
+        vec!["--image", "x.png", "--video"],
+        vec!["--frame", "1", "--at", "0.1", "--video"],
+    ] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_yardline"));
+        c.arg("calibrate")
+            .args(&args)
+            .arg(&video)
+            .arg("--points")
+            .arg(&pts)
+            .arg("--out")
+            .arg(tmp.path().join("never.toml"));
+        let run = c.output().expect("run");
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+    }
 }
 
 #[test]

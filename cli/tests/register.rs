@@ -1,10 +1,11 @@
-//! `yardline register` on a rendered sample frame: a perturbed true homography is refined.
+//! `yardline register` on a rendered sample frame (as PNG, and as a frame of the sample's
+//! video): a perturbed true homography is refined.
 
 use std::path::Path;
 use std::process::Command;
 
 use nalgebra::{Matrix3, Vector2, Vector3};
-use yardline_samples::{Sample, SampleConfig, Scenario};
+use yardline_samples::{Sample, SampleConfig, Scenario, TruthRecord, read_truth_jsonl};
 
 const YARD_M: f64 = 0.9144;
 
@@ -50,6 +51,30 @@ fn line_error(h: &Matrix3<f64>, truth: &Matrix3<f64>, first_down_yard: f64) -> f
     worst
 }
 
+/// The true ground homography `K [r1 r2 t]` of a frame (the lens distortion is left to the
+/// fit).
+fn truth_homography(t: &TruthRecord) -> Matrix3<f64> {
+    let r = Matrix3::from_row_slice(&t.rotation);
+    let ti = t.intrinsics;
+    let k = Matrix3::new(ti.fx, 0.0, ti.cx, 0.0, ti.fy, ti.cy, 0.0, 0.0, 1.0);
+    k * Matrix3::from_columns(&[
+        r.column(0).into_owned(),
+        r.column(1).into_owned(),
+        Vector3::from(t.translation),
+    ])
+}
+
+/// `truth` 2 degrees rolled and 8 % zoomed about the image centre, 6 px off.
+fn perturbed(truth: &Matrix3<f64>, t: &TruthRecord) -> Matrix3<f64> {
+    let (s, c) = 2.0_f64.to_radians().sin_cos();
+    let z = 1.08;
+    let (cx, cy) = (t.intrinsics.cx, t.intrinsics.cy);
+    let about = Matrix3::new(1.0, 0.0, cx + 6.0, 0.0, 1.0, cy - 3.0, 0.0, 0.0, 1.0)
+        * Matrix3::new(z * c, -z * s, 0.0, z * s, z * c, 0.0, 0.0, 0.0, 1.0)
+        * Matrix3::new(1.0, 0.0, -cx, 0.0, 1.0, -cy, 0.0, 0.0, 1.0);
+    about * truth
+}
+
 #[test]
 fn register_refines_a_perturbed_homography() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -69,23 +94,8 @@ fn register_refines_a_perturbed_homography() {
         .expect("image")
         .save(&png)
         .expect("png");
-    // True ground homography K [r1 r2 t] (the lens distortion is left to the fit).
-    let r = Matrix3::from_row_slice(&t.rotation);
-    let ti = t.intrinsics;
-    let k = Matrix3::new(ti.fx, 0.0, ti.cx, 0.0, ti.fy, ti.cy, 0.0, 0.0, 1.0);
-    let truth = k * Matrix3::from_columns(&[
-        r.column(0).into_owned(),
-        r.column(1).into_owned(),
-        Vector3::from(t.translation),
-    ]);
-    // Start 2 degrees rolled and 8 % zoomed about the image centre, 6 px off.
-    let (s, c) = 2.0_f64.to_radians().sin_cos();
-    let z = 1.08;
-    let (cx, cy) = (ti.cx, ti.cy);
-    let about = Matrix3::new(1.0, 0.0, cx + 6.0, 0.0, 1.0, cy - 3.0, 0.0, 0.0, 1.0)
-        * Matrix3::new(z * c, -z * s, 0.0, z * s, z * c, 0.0, 0.0, 0.0, 1.0)
-        * Matrix3::new(1.0, 0.0, -cx, 0.0, 1.0, -cy, 0.0, 0.0, 1.0);
-    let start = about * truth;
+    let truth = truth_homography(&t);
+    let start = perturbed(&truth, &t);
     let init = dir.path().join("init.json");
     let out = dir.path().join("out.json");
     write_h(&init, &start);
@@ -166,4 +176,86 @@ fn register_reports_usage_errors_and_failures_to_lock() {
     assert_eq!(code(&args2), Some(2));
     std::fs::write(&init, r#"{"h": [1, 2, 3]}"#).expect("write");
     assert_eq!(code(&args), Some(2));
+}
+
+#[test]
+fn register_works_on_a_video_frame() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("sample");
+    let run = yardline()
+        .args([
+            "sample",
+            "--scenario",
+            "static",
+            "--frames",
+            "3",
+            "--size",
+            "640x360",
+            "--first-down",
+            "35",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("run yardline");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t = read_truth_jsonl(&dir.join("truth.jsonl")).expect("truth")[2];
+    let truth = truth_homography(&t);
+    let start = perturbed(&truth, &t);
+    let init = tmp.path().join("init.json");
+    let out = tmp.path().join("out.json");
+    write_h(&init, &start);
+    let video = dir.join("video.mkv");
+    let run = yardline()
+        .args(["register", "--frame", "2", "--video"])
+        .arg(&video)
+        .arg("--init")
+        .arg(&init)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run yardline");
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let after = line_error(&read_h(&out), &truth, 35.0);
+    assert!(after < 1.5, "refined line error {after:.2} px");
+    // A time past the end of the clip: a usage error that says how long it is.
+    let run = yardline()
+        .args(["register", "--at", "1.5", "--video"])
+        .arg(&video)
+        .arg("--init")
+        .arg(&init)
+        .arg("--out")
+        .arg(tmp.path().join("never.json"))
+        .output()
+        .expect("run yardline");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--at 1.5 s is beyond the end") && stderr.contains("3 frames (0.050 s)"),
+        "{stderr}"
+    );
+    // Neither --image nor --video.
+    let run = yardline()
+        .args(["register", "--init"])
+        .arg(&init)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run yardline");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--image") && stderr.contains("--video"),
+        "{stderr}"
+    );
 }

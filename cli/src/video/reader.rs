@@ -231,8 +231,13 @@ impl VideoReader {
     /// Frame count estimated from the duration and frame rate (for progress bars; the exact
     /// count is the number of frames read).
     pub fn estimated_frames(&self) -> Option<u64> {
-        let period = super::frame_period_ns(self.fps_num, self.fps_den)?;
+        let period = self.frame_period_ns()?;
         self.duration_ns.map(|d| (d + period / 2) / period)
+    }
+
+    /// Duration of one frame (ns), `None` when the stream does not say its rate.
+    pub fn frame_period_ns(&self) -> Option<u64> {
+        super::frame_period_ns(self.fps_num, self.fps_den)
     }
 
     /// The next frame, `Ok(None)` at the end of the stream.
