@@ -13,9 +13,23 @@
 //!   After a loss or a cut, every frame retries from the last good pose until the lines fit.
 //! - [`PoseMode::Auto`]: fused while a sensor camera arrives, vision tracking from the last
 //!   good pose when it does not.
-//! - Whenever no pose is usable, the last good camera is held for
-//!   [`PoseConfig::hold_frames`] frames (source `hold`), then `none` (the frame is left clean).
-//!   A cut ([`PoseEstimator::reset`]) ends any hold: the old shot's pose would be wrong.
+//!   Vision-only tracking starts from the venue's registration (a calibration from clicks,
+//!   given with [`PoseEstimator::set_reference`]); while lost it searches around the last good
+//!   pose (pan steps over a few yards either way, zoom steps), a few candidates per frame,
+//!   and draws again only once the lines fit.
+//! - Whenever no pose is usable, the last good camera may be held for up to
+//!   [`PoseConfig::hold_frames`] frames (source `hold`), but only while this frame's painted
+//!   lines agree with it: they are measured around the held camera; the line fades with the
+//!   disagreement (their median distance: full at [`PoseConfig::agree_px`], gone at
+//!   [`PoseConfig::contradict_px`]) and a contradicted hold ends at once (source `none`). With
+//!   no lines to check (a cut to the stands, a crowd), a hold lasts at most
+//!   [`PoseConfig::blind_hold_frames`] frames after a sensor pose (a lost packet) and none in
+//!   vision-only tracking. A cut ([`PoseEstimator::reset`]) ends any hold: the old shot's pose
+//!   would be wrong.
+//! - Every estimate has a `confidence` (0..1): how well this frame's painted lines agree with
+//!   the camera drawn (their share within [`PoseConfig::contradict_px`] and their median
+//!   distance), 0.5 for a sensor camera with no lines to check, 1 in sensor-only mode (no image
+//!   work), 0 with no camera. [`PoseEstimate::state`] says what tracking is doing.
 //!
 //! Pixel distances in [`PoseConfig`] marked "at 1920 wide" scale with the frame width.
 
@@ -127,6 +141,74 @@ impl fmt::Display for PoseSource {
     }
 }
 
+/// What tracking is doing in a frame (the operator app shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackState {
+    /// A camera from this frame: sensor, fused or vision.
+    Tracking,
+    /// The last good camera, held while this frame's lines agree with it.
+    Holding,
+    /// Vision-only tracking lost the field and is searching around the last good pose.
+    Searching,
+    /// No camera and nothing to search from (no tracking feed, no registration).
+    Lost,
+}
+
+impl TrackState {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tracking => "tracking",
+            Self::Holding => "holding",
+            Self::Searching => "searching",
+            Self::Lost => "lost",
+        }
+    }
+}
+
+impl fmt::Display for TrackState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a frame has no camera (`report.jsonl` "reason").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoPose {
+    /// No sensor camera, and vision-only tracking has no pose to start from (no registration
+    /// in the venue, no sensor pose seen yet).
+    NoStart,
+    /// The sensor camera is missing and the mode does not track by vision.
+    NoSensor,
+    /// The painted lines do not fit any pose near the last good one (searching).
+    NoFit,
+    /// The held camera disagrees with this frame's painted lines.
+    Contradicted,
+    /// No painted lines to check a held camera against.
+    Unchecked,
+}
+
+impl NoPose {
+    /// Kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoStart => "no-start",
+            Self::NoSensor => "no-sensor",
+            Self::NoFit => "no-fit",
+            Self::Contradicted => "contradicted",
+            Self::Unchecked => "unchecked",
+        }
+    }
+}
+
+impl fmt::Display for NoPose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Thresholds, hysteresis, search sizes and filter tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoseConfig {
@@ -142,6 +224,25 @@ pub struct PoseConfig {
     pub exit_min_inliers: usize,
     /// Least distinct painted lines among the inliers (count).
     pub min_lines: usize,
+    /// Least distinct painted lines among the inliers in vision-only tracking (count): two
+    /// yard lines fix pan and zoom (the focal length is free there), the prior holds the rest.
+    pub vision_min_lines: usize,
+    /// A held camera whose lines lie within this median distance of this frame's is drawn at
+    /// full opacity (pixels).
+    pub agree_px: f64,
+    /// A held camera whose lines lie this median distance from this frame's is contradicted:
+    /// not drawn (pixels); a measurement further than this from the camera counts against it.
+    pub contradict_px: f64,
+    /// Least line measurements that make a check (count); fewer is no evidence.
+    pub min_evidence: usize,
+    /// Frames a sensor camera may be held with no lines to check it (a lost packet).
+    pub blind_hold_frames: u32,
+    /// Candidate poses tried per frame while vision-only tracking searches (count).
+    pub search_per_frame: usize,
+    /// How far the search looks along the field either way (yards at the aim point).
+    pub search_yards: f64,
+    /// How far the search looks in zoom either way (focal-length ratio, > 1).
+    pub search_zoom: f64,
     /// Search range either side of the predicted line while locked (pixels at 1920 wide).
     pub track_range_px: f64,
     /// Search range while acquiring (pixels at 1920 wide).
@@ -182,6 +283,14 @@ impl Default for PoseConfig {
             enter_min_inliers: 30,
             exit_min_inliers: 15,
             min_lines: 3,
+            vision_min_lines: 2,
+            agree_px: 0.75,
+            contradict_px: 1.5,
+            min_evidence: 12,
+            blind_hold_frames: 2,
+            search_per_frame: 4,
+            search_yards: 3.0,
+            search_zoom: 1.4,
             track_range_px: 16.0,
             acquire_range_px: 48.0,
             spacing_px: 24.0,
@@ -211,6 +320,15 @@ pub struct PoseEstimate {
     pub inliers: usize,
     /// Frames the current camera may still be held if nothing usable follows (frames).
     pub hold_remaining: u32,
+    /// How well this frame's painted lines agree with the camera (0..1, see the module docs).
+    pub confidence: f64,
+    /// Opacity factor of the lines drawn with this camera (0..1): below 1 while a held camera
+    /// starts to disagree with the image.
+    pub opacity: f64,
+    /// What tracking is doing.
+    pub state: TrackState,
+    /// Why there is no camera (`None` when there is one).
+    pub reason: Option<NoPose>,
 }
 
 /// A usable pose of this frame, before the hold logic.
@@ -220,7 +338,68 @@ struct Outcome {
     source: PoseSource,
     residual_px: Option<f64>,
     inliers: usize,
+    confidence: f64,
 }
+
+/// How this frame's painted lines agree with a camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Agreement {
+    /// Line measurements made (count).
+    measured: usize,
+    /// Measurements within the contradiction distance (count).
+    within: usize,
+    /// Median distance of all measurements from the camera's lines (pixels): robust to the
+    /// few misread ones, and it grows with the camera's error as a whole.
+    median_px: f64,
+}
+
+impl Agreement {
+    fn of(camera: &Camera, meas: &[Measurement], contradict_px: f64) -> Self {
+        let mut dist: Vec<f64> = meas
+            .iter()
+            .map(|m| {
+                camera
+                    .project(&m.field)
+                    .map_or(f64::INFINITY, |q| m.residual(q).abs())
+            })
+            .collect();
+        let within = dist.iter().filter(|d| **d <= contradict_px).count();
+        let median_px = if dist.is_empty() {
+            f64::INFINITY
+        } else {
+            let mid = dist.len() / 2;
+            *dist.select_nth_unstable_by(mid, f64::total_cmp).1
+        };
+        Self {
+            measured: meas.len(),
+            within,
+            median_px,
+        }
+    }
+
+    /// Confidence 0..1, `None` without enough measurements to tell.
+    fn confidence(&self, c: &PoseConfig) -> Option<f64> {
+        if self.measured < c.min_evidence {
+            return None;
+        }
+        let share = self.within as f64 / self.measured as f64;
+        // Seven in ten measurements on the camera's lines is full agreement; three in ten none.
+        let share_q = ((share - 0.3) / 0.4).clamp(0.0, 1.0);
+        Some(share_q * self.fade(c))
+    }
+
+    /// Opacity for a held camera: 1 up to `agree_px` median distance, 0 from `contradict_px`.
+    fn fade(&self, c: &PoseConfig) -> f64 {
+        if !self.median_px.is_finite() {
+            return 0.0;
+        }
+        ((c.contradict_px - self.median_px) / (c.contradict_px - c.agree_px).max(1e-9))
+            .clamp(0.0, 1.0)
+    }
+}
+
+/// Least confidence a held camera needs to be drawn.
+const HOLD_MIN_CONFIDENCE: f64 = 0.25;
 
 /// Frame-to-frame pose estimation for one camera (see the module docs for the policy).
 #[derive(Debug, Clone)]
@@ -241,6 +420,14 @@ pub struct PoseEstimator {
     vision_filter: CorrectionFilter,
     vision_base: Option<Camera>,
     vision_locked: bool,
+    /// Candidate corrections around `vision_base` while searching, nearest first.
+    search: Vec<Correction>,
+    /// Next candidate to try.
+    search_next: usize,
+    /// The last good camera came from a sensor (a blind hold may follow).
+    last_from_sensor: bool,
+    /// Frames held with nothing to check against.
+    blind_held: u32,
     /// The threads the line measurements run on (the caller alone until set).
     crew: Crew,
 }
@@ -271,6 +458,10 @@ impl PoseEstimator {
             gated_last: false,
             vision_base: None,
             vision_locked: false,
+            search: Vec::new(),
+            search_next: 0,
+            last_from_sensor: false,
+            blind_held: 0,
             crew: Crew::default(),
         }
     }
@@ -315,6 +506,22 @@ impl PoseEstimator {
         self.vision_base = Some(camera);
         self.vision_filter.reset();
         self.vision_locked = false;
+        self.search.clear();
+        self.search_next = 0;
+    }
+
+    /// The reference camera vision-only tracking starts from, if any.
+    pub fn reference(&self) -> Option<&Camera> {
+        self.reference.as_ref()
+    }
+
+    /// Forgets the reference and every pose tracked from it (they belong to another frame
+    /// size or another calibration).
+    pub fn clear_reference(&mut self) {
+        self.reference = None;
+        self.vision_base = None;
+        self.last_good = None;
+        self.reset();
     }
 
     /// True when the last estimate drew with the lines against a sensor reading that jumped
@@ -332,6 +539,8 @@ impl PoseEstimator {
         self.fused_gated = 0;
         self.vision_locked = false;
         self.hold_left = 0;
+        self.search.clear();
+        self.search_next = 0;
     }
 
     /// The pose of one frame, given the sensor camera for it (if any).
@@ -340,25 +549,29 @@ impl PoseEstimator {
         let luma = LumaView::new(frame);
         let sensor = sensor.filter(|c| camera_ok(c));
         let outcome = match (self.mode, sensor) {
-            (PoseMode::Sensor, Some(s)) => Some(Outcome {
+            (PoseMode::Sensor, Some(s)) => Ok(Outcome {
                 camera: *s,
                 source: PoseSource::Sensor,
                 residual_px: None,
                 inliers: 0,
+                confidence: 1.0,
             }),
-            (PoseMode::Fused | PoseMode::Auto, Some(s)) => Some(self.fused_step(&luma, s)),
+            (PoseMode::Fused | PoseMode::Auto, Some(s)) => Ok(self.fused_step(&luma, s)),
             (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
-            (PoseMode::Sensor | PoseMode::Fused, None) => None,
+            (PoseMode::Sensor | PoseMode::Fused, None) => Err(NoPose::NoSensor),
         };
         match outcome {
-            Some(o) if camera_ok(&o.camera) => {
+            Ok(o) if camera_ok(&o.camera) => {
                 self.last_good = Some(o.camera);
                 self.hold_left = self.config.hold_frames;
+                self.blind_held = 0;
+                self.last_from_sensor = o.source != PoseSource::Vision;
                 if o.source != PoseSource::Vision {
                     // Vision-only tracking, if it takes over, starts from this pose.
                     self.vision_base = Some(o.camera);
                     self.vision_filter.reset();
                     self.vision_locked = false;
+                    self.search.clear();
                 }
                 PoseEstimate {
                     camera: Some(o.camera),
@@ -366,32 +579,90 @@ impl PoseEstimator {
                     residual_px: o.residual_px,
                     inliers: o.inliers,
                     hold_remaining: self.hold_left,
+                    confidence: o.confidence,
+                    opacity: 1.0,
+                    state: TrackState::Tracking,
+                    reason: None,
                 }
             }
-            _ => self.hold(),
+            Ok(_) => self.hold(&luma, NoPose::NoFit),
+            Err(why) => self.hold(&luma, why),
         }
     }
 
-    /// The hold (or nothing) when no pose is usable.
-    fn hold(&mut self) -> PoseEstimate {
-        match self.last_good {
-            Some(cam) if self.hold_left > 0 => {
-                self.hold_left -= 1;
-                PoseEstimate {
-                    camera: Some(cam),
-                    source: PoseSource::Hold,
-                    residual_px: None,
-                    inliers: 0,
-                    hold_remaining: self.hold_left,
-                }
-            }
-            _ => PoseEstimate {
-                camera: None,
-                source: PoseSource::None,
+    /// The hold (or nothing) when no pose is usable: the held camera is checked against this
+    /// frame's painted lines first.
+    fn hold(&mut self, luma: &LumaView<'_>, why: NoPose) -> PoseEstimate {
+        let searching = why == NoPose::NoFit;
+        let state = if searching {
+            TrackState::Searching
+        } else {
+            TrackState::Lost
+        };
+        let none = |reason: NoPose, hold_remaining: u32| PoseEstimate {
+            camera: None,
+            source: PoseSource::None,
+            residual_px: None,
+            inliers: 0,
+            hold_remaining,
+            confidence: 0.0,
+            opacity: 0.0,
+            state,
+            reason: Some(reason),
+        };
+        let cam = match self.last_good {
+            Some(cam) if self.hold_left > 0 => cam,
+            _ => return none(why, 0),
+        };
+        if self.mode == PoseMode::Sensor {
+            // No image work in sensor-only mode: the hold is unchecked, as configured.
+            self.hold_left -= 1;
+            return PoseEstimate {
+                camera: Some(cam),
+                source: PoseSource::Hold,
                 residual_px: None,
                 inliers: 0,
-                hold_remaining: 0,
-            },
+                hold_remaining: self.hold_left,
+                confidence: 0.5,
+                opacity: 1.0,
+                state: TrackState::Holding,
+                reason: None,
+            };
+        }
+        let params = self.measure_params(luma.width(), true);
+        let meas = measure_with(&self.crew, luma, &cam, &self.template, &params);
+        let agreement = Agreement::of(&cam, &meas, self.config.contradict_px);
+        let (confidence, opacity) = match agreement.confidence(&self.config) {
+            Some(c) => (c, agreement.fade(&self.config)),
+            None if self.last_from_sensor && self.blind_held < self.config.blind_hold_frames => {
+                self.blind_held += 1;
+                (0.5, 1.0)
+            }
+            None => {
+                // Nothing to check against: a cut away from the field, or the lines hidden.
+                self.hold_left = 0;
+                return none(NoPose::Unchecked, 0);
+            }
+        };
+        if confidence < HOLD_MIN_CONFIDENCE || opacity <= 0.0 {
+            // The image contradicts the held camera: no line rather than a wrong one.
+            self.hold_left = 0;
+            return none(NoPose::Contradicted, 0);
+        }
+        self.hold_left -= 1;
+        PoseEstimate {
+            camera: Some(cam),
+            source: PoseSource::Hold,
+            residual_px: agreement
+                .median_px
+                .is_finite()
+                .then_some(agreement.median_px),
+            inliers: agreement.within,
+            hold_remaining: self.hold_left,
+            confidence,
+            opacity,
+            state: TrackState::Holding,
+            reason: None,
         }
     }
 
@@ -421,15 +692,23 @@ impl PoseEstimator {
         }
     }
 
-    /// Whether a solve fits well enough (hysteresis on `locked`).
-    fn fits<T>(&self, res: &SolveResult<T>, locked: bool) -> bool {
+    /// Whether a solve fits well enough (hysteresis on `locked`), with at least `min_lines`
+    /// distinct lines.
+    fn fits<T>(&self, res: &SolveResult<T>, locked: bool, min_lines: usize) -> bool {
         let c = &self.config;
         let (max_res, min_inl) = if locked {
             (c.exit_max_residual_px, c.exit_min_inliers)
         } else {
             (c.enter_max_residual_px, c.enter_min_inliers)
         };
-        res.residual_px <= max_res && res.inliers >= min_inl && res.lines >= c.min_lines
+        res.residual_px <= max_res && res.inliers >= min_inl && res.lines >= min_lines
+    }
+
+    /// Confidence of a camera from the measurements made for it (0.5 when too few to tell).
+    fn confidence_of(&self, camera: &Camera, meas: &[Measurement]) -> f64 {
+        Agreement::of(camera, meas, self.config.contradict_px)
+            .confidence(&self.config)
+            .unwrap_or(0.5)
     }
 
     fn fused_step(&mut self, luma: &LumaView<'_>, sensor: &Camera) -> Outcome {
@@ -443,7 +722,8 @@ impl PoseEstimator {
         let max_rot = self.config.max_fused_correction_deg.to_radians();
         match solved {
             Ok(res)
-                if self.fits(&res, self.fused_locked) && res.value.rotation.norm() <= max_rot =>
+                if self.fits(&res, self.fused_locked, self.config.min_lines)
+                    && res.value.rotation.norm() <= max_rot =>
             {
                 self.fused_locked = true;
                 let gate_px =
@@ -472,6 +752,7 @@ impl PoseEstimator {
                     source: PoseSource::Fused,
                     residual_px: rms.is_finite().then_some(rms),
                     inliers,
+                    confidence: self.confidence_of(&camera, &meas),
                 }
             }
             _ => {
@@ -489,13 +770,18 @@ impl PoseEstimator {
                     source: PoseSource::Sensor,
                     residual_px,
                     inliers,
+                    confidence: self.confidence_of(&camera, &meas),
                 }
             }
         }
     }
 
-    fn vision_step(&mut self, luma: &LumaView<'_>) -> Option<Outcome> {
-        let base = self.vision_base.or(self.last_good).or(self.reference)?;
+    fn vision_step(&mut self, luma: &LumaView<'_>) -> Result<Outcome, NoPose> {
+        let base = self
+            .vision_base
+            .or(self.last_good)
+            .or(self.reference)
+            .ok_or(NoPose::NoStart)?;
         let radius = half_diagonal(luma);
         let ppu = Correction::pixels_per_unit(base.intrinsics.fx, radius);
         let pred = if self.vision_filter.is_started() {
@@ -503,33 +789,127 @@ impl PoseEstimator {
         } else {
             Correction::default()
         };
-        let predicted = pred.apply(&base);
-        let params = self.measure_params(luma.width(), self.vision_locked);
-        let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
+        let locked = self.vision_locked;
         let cfg = self.solve_config(self.config.vision_estimates_k1);
-        match solve_correction(&base, &pred, &meas, radius, &cfg) {
-            Ok(res) if self.fits(&res, self.vision_locked) => {
+        let params = self.measure_params(luma.width(), locked);
+        let try_from = |start: &Correction| {
+            let predicted = start.apply(&base);
+            let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
+            let res = solve_correction(&base, start, &meas, radius, &cfg);
+            (meas, res)
+        };
+        let (mut meas, mut solved) = try_from(&pred);
+        let fit = |res: &Result<SolveResult<Correction>, _>, locked: bool| {
+            res.as_ref()
+                .is_ok_and(|r| self.fits(r, locked, self.config.vision_min_lines))
+        };
+        if !locked && !fit(&solved, false) && meas.len() >= self.config.min_evidence {
+            // Lost, and the image shows lines: try the next candidates around the last good
+            // pose; the fit with the most inliers wins, the nearer one on a tie.
+            if self.search.is_empty() {
+                self.search = search_candidates(&base, luma, &self.config, &params);
+                self.search_next = 0;
+            }
+            let mut best: Option<(Vec<Measurement>, SolveResult<Correction>)> = None;
+            for _ in 0..self.config.search_per_frame.min(self.search.len()) {
+                let start = self.search[self.search_next % self.search.len()];
+                self.search_next = (self.search_next + 1) % self.search.len();
+                let (m, r) = try_from(&start);
+                if let Ok(r) = r
+                    && self.fits(&r, false, self.config.vision_min_lines)
+                    && best.as_ref().is_none_or(|(_, b)| r.inliers > b.inliers)
+                {
+                    best = Some((m, r));
+                }
+            }
+            if let Some((m, r)) = best {
+                meas = m;
+                solved = Ok(r);
+            }
+        }
+        match solved {
+            Ok(res) if self.fits(&res, locked, self.config.vision_min_lines) => {
                 let filtered = self.vision_filter.update(&res.value, &res.sigma, &ppu);
                 let camera = filtered.apply(&base);
                 self.vision_filter.rebase();
                 self.vision_base = Some(camera);
                 self.vision_locked = true;
+                self.search.clear();
                 let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
-                Some(Outcome {
+                Ok(Outcome {
                     camera,
                     source: PoseSource::Vision,
                     residual_px,
                     inliers,
+                    confidence: self.confidence_of(&camera, &meas),
                 })
             }
             _ => {
                 // Retry from the last good pose, at rest, with the wide search.
                 self.vision_filter.reset();
                 self.vision_locked = false;
-                None
+                Err(NoPose::NoFit)
             }
         }
     }
+}
+
+/// Candidate corrections around `base` for a lost vision track, nearest first: pan steps a
+/// little under twice the acquisition range out to [`PoseConfig::search_yards`] at the aim
+/// point either way, zoom steps of the same image size out to [`PoseConfig::search_zoom`],
+/// and a tilt step either way.
+fn search_candidates(
+    base: &Camera,
+    luma: &LumaView<'_>,
+    config: &PoseConfig,
+    params: &MeasureParams,
+) -> Vec<Correction> {
+    let fx = base.intrinsics.fx.max(1.0);
+    let step_px = 1.6 * params.max_range_px;
+    let pan_step = step_px / fx;
+    // Distance to the field at the image centre (the aim point), for the yards-to-angle scale.
+    let centre = base.centre();
+    let axis = base.rotation.inverse() * nalgebra::Vector3::z();
+    let range_m = if axis.z < -1e-3 {
+        (-centre.z / axis.z).clamp(5.0, 500.0)
+    } else {
+        100.0
+    };
+    let pan_max = (config.search_yards * 0.9144 / range_m).atan();
+    let pans = (pan_max / pan_step).ceil().clamp(0.0, 12.0) as i32;
+    let half_w = 0.5 * f64::from(luma.width());
+    let zoom_step = (step_px / half_w).max(0.02);
+    let zooms = (config.search_zoom.max(1.0).ln() / zoom_step)
+        .ceil()
+        .clamp(0.0, 12.0) as i32;
+    let tilt_step = step_px / fx;
+    let mut out = Vec::new();
+    for p in -pans..=pans {
+        for z in -zooms..=zooms {
+            for t in -1_i32..=1 {
+                if p == 0 && z == 0 && t == 0 {
+                    continue;
+                }
+                out.push(Correction {
+                    // Camera y points down: a rotation about it pans; about x tilts.
+                    rotation: nalgebra::Vector3::new(
+                        f64::from(t) * tilt_step,
+                        f64::from(p) * pan_step,
+                        0.0,
+                    ),
+                    log_scale: f64::from(z) * zoom_step,
+                    k1: 0.0,
+                });
+            }
+        }
+    }
+    let cost = |c: &Correction| {
+        (c.rotation.y / pan_step).abs()
+            + (c.log_scale / zoom_step).abs()
+            + 1.5 * (c.rotation.x / tilt_step).abs()
+    };
+    out.sort_by(|a, b| cost(a).total_cmp(&cost(b)));
+    out
 }
 
 /// How far (pixels) correction `a` moves a point from where correction `b` puts it: the

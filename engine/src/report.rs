@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::Camera;
-use crate::pose::PoseSource;
+use crate::pose::{NoPose, PoseSource, TrackState};
 
 /// Time spent per stage (ms).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -41,6 +41,13 @@ pub struct FrameReport {
     pub residual_px: Option<f64>,
     /// Line measurements that agreed.
     pub inliers: usize,
+    /// How well this frame's painted lines agree with the camera (0..1; see
+    /// [`crate::pose`]).
+    pub confidence: f64,
+    /// What tracking is doing.
+    pub state: TrackState,
+    /// Why there is no camera, when there is none and the pose step ran.
+    pub reason: Option<NoPose>,
     /// Per-stage times.
     pub timings: StageTimings,
     /// Whether any line pixel was drawn.
@@ -93,6 +100,10 @@ struct ReportLine {
     source: &'static str,
     residual_px: Option<f64>,
     inliers: usize,
+    confidence: f64,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
     timings_ms: StageTimings,
     backend: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,7 +112,8 @@ struct ReportLine {
 
 impl FrameReport {
     /// The `report.jsonl` line (DESIGN.md: the truth camera fields plus `source`,
-    /// `residual_px` and `timings_ms`).
+    /// `residual_px`, `confidence` and `timings_ms`; also `inliers`, `state`, `reason` when
+    /// there is no camera, `backend` and `fault`).
     pub fn to_json_line(&self) -> Result<String, serde_json::Error> {
         let c = self.camera.as_ref();
         let line = ReportLine {
@@ -120,6 +132,9 @@ impl FrameReport {
             source: self.source.as_str(),
             residual_px: self.residual_px,
             inliers: self.inliers,
+            confidence: self.confidence,
+            state: self.state.as_str(),
+            reason: self.reason.map(NoPose::as_str),
             timings_ms: self.timings,
             backend: self.backend,
             fault: self.fault.as_ref().map(ToString::to_string),
@@ -237,6 +252,9 @@ mod tests {
             source: PoseSource::None,
             residual_px: None,
             inliers: 0,
+            confidence: 0.0,
+            state: TrackState::Lost,
+            reason: None,
             timings: StageTimings {
                 sync: k,
                 pose: 2.0 * k,

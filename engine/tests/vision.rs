@@ -5,7 +5,9 @@ use std::time::Instant;
 use nalgebra::{Point3, Vector3};
 use yardline_engine::Camera;
 use yardline_engine::field::{FieldKind, FieldModel, yard_to_x};
-use yardline_engine::pose::{PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource};
+use yardline_engine::pose::{
+    NoPose, PoseConfig, PoseEstimate, PoseEstimator, PoseMode, PoseSource, TrackState,
+};
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::freed::decode_checked;
 use yardline_engine::venue::Venue;
@@ -410,24 +412,24 @@ fn holds_then_gives_up_then_recovers_after_a_cut() {
         e.residual_px.is_some_and(|r| r < 0.5) && e.inliers >= 30,
         "{e:?}"
     );
-    // A cut to a shot without lines (a crowd of flat grass): hold 3 frames, then none.
+    // A cut to a shot without lines (flat grass): nothing checks the old pose, so vision-only
+    // tracking draws nothing rather than hold it, and says why.
     let blank: Vec<u8> = (0..layout.size)
         .map(|i| [60_u8, 118, 50, 255][i % 4])
         .collect();
     let blank_frame = FrameRef::new(&layout, &blank).expect("frame");
-    let sources: Vec<_> = (0..5)
-        .map(|_| est.estimate(blank_frame, None).source)
-        .collect();
-    assert_eq!(
-        sources,
-        [
-            PoseSource::Hold,
-            PoseSource::Hold,
-            PoseSource::Hold,
-            PoseSource::None,
-            PoseSource::None
-        ]
-    );
+    for k in 0..5 {
+        let e = est.estimate(blank_frame, None);
+        assert_eq!(e.source, PoseSource::None, "{e:?}");
+        let why = if k == 0 {
+            NoPose::Unchecked
+        } else {
+            NoPose::NoFit
+        };
+        assert_eq!(e.reason, Some(why), "{e:?}");
+        assert_eq!(e.state, TrackState::Searching, "{e:?}");
+        assert!(e.confidence.abs() < f64::EPSILON, "{e:?}");
+    }
     // Back to the camera: the lines fit again from the last good pose.
     est.reset();
     let (layout2, data2) = rgbx(&frames[2]);
@@ -441,6 +443,49 @@ fn holds_then_gives_up_then_recovers_after_a_cut() {
         360,
     );
     assert!((sq / n as f64).sqrt() < 0.5);
+}
+
+#[test]
+fn a_held_pose_is_drawn_only_while_the_lines_agree() {
+    let sample = Sample::new(config(Scenario::Default, 640, 360, 90)).expect("sample");
+    let first = sample.render_frame(0).expect("render");
+    let truth0 = truth_camera(&first.truth);
+    let mut est = PoseEstimator::new(
+        FieldModel::new(FieldKind::Nfl),
+        PoseMode::Fused,
+        PoseConfig {
+            hold_frames: 30,
+            ..PoseConfig::default()
+        },
+    );
+    let (layout, data) = rgbx(&first);
+    let frame = FrameRef::new(&layout, &data).expect("frame");
+    let e = est.estimate(frame, Some(&truth0));
+    assert_eq!(e.source, PoseSource::Fused, "{e:?}");
+    assert!(e.confidence > 0.9, "{e:?}");
+    // The sensor drops out on the same view: the lines confirm the held camera.
+    let e = est.estimate(frame, None);
+    assert_eq!(e.source, PoseSource::Hold, "{e:?}");
+    assert_eq!(e.state, TrackState::Holding);
+    assert!(e.confidence > 0.9 && e.opacity > 0.99, "{e:?}");
+    // The camera keeps moving while the sensor is out: the first frame whose first-down line
+    // lies 3 px from the held camera's is contradicted, and nothing is drawn.
+    let moved = (1..sample.frame_count())
+        .find(|&i| {
+            let t = truth_camera(&sample.truth(i).expect("truth").clone());
+            let (sq, n, _) = line_error(&truth0, &t, 35.0, 640, 360);
+            n > 0 && (sq / n as f64).sqrt() > 3.0
+        })
+        .expect("the camera moves 3 px within the clip");
+    let f = sample.render_frame(moved).expect("render");
+    let (layout, data) = rgbx(&f);
+    let e = est.estimate(FrameRef::new(&layout, &data).expect("frame"), None);
+    assert_eq!(e.source, PoseSource::None, "frame {moved}: {e:?}");
+    assert_eq!(e.reason, Some(NoPose::Contradicted), "{e:?}");
+    assert!(e.camera.is_none() && e.opacity.abs() < f64::EPSILON);
+    // And the hold is over: the view returning does not bring the stale camera back.
+    let e = est.estimate(frame, None);
+    assert_eq!(e.source, PoseSource::None, "{e:?}");
 }
 
 #[test]

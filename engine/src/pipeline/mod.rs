@@ -26,7 +26,7 @@ use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::graphics::GroundStrip;
 use crate::key::{FieldKey, PaintView};
-use crate::pose::{PoseConfig, PoseEstimator};
+use crate::pose::{PoseConfig, PoseEstimator, TrackState};
 use crate::render::crew::Crew;
 use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
 use crate::report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings};
@@ -66,6 +66,9 @@ pub struct Engine {
     paint_view: PaintView,
     /// The threads of the CPU passes (paint view, CPU compositor).
     crew: Crew,
+    /// Opacity factor of this frame's pose (below 1 while a held pose starts to disagree with
+    /// the image).
+    pose_opacity: f64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -152,6 +155,7 @@ impl Engine {
             lines: Vec::new(),
             paint_view: PaintView::with_crew(crew.clone()),
             crew,
+            pose_opacity: 1.0,
         })
     }
 
@@ -256,6 +260,9 @@ impl Engine {
             source: crate::pose::PoseSource::None,
             residual_px: None,
             inliers: 0,
+            confidence: 0.0,
+            state: TrackState::Lost,
+            reason: None,
             timings: StageTimings::default(),
             drawn: false,
             backend: self.compositor.backend().name(),
@@ -304,6 +311,9 @@ impl Engine {
             self.stats.size_changes += 1;
             self.pose.reset();
         }
+        if self.last_size != Some((width, height)) {
+            self.seed_registration(width, height);
+        }
         self.last_size = Some((width, height));
         self.fades.advance(&self.config, pts_ns);
         let Sensor::Seen { camera, miss } = self.sensor_step(pts_ns, width, height, report) else {
@@ -323,6 +333,25 @@ impl Engine {
             return Ok(());
         }
         self.composite_step(frame, &camera, report)
+    }
+
+    /// Vision-only tracking starts from the venue's registration (a calibration from clicks),
+    /// scaled to this frame size; one of another aspect ratio is refused with a warning.
+    fn seed_registration(&mut self, width: u32, height: u32) {
+        let Some(reg) = self
+            .calibration
+            .as_ref()
+            .and_then(|c| c.registration.as_ref())
+        else {
+            return;
+        };
+        match reg.camera_for_size(width, height) {
+            Ok(camera) => self.pose.set_reference(camera),
+            Err(e) => {
+                self.pose.clear_reference();
+                tracing::warn!("venue registration not used: {e}");
+            }
+        }
     }
 
     /// Tracking sync, the sensor camera and the slew gate.
@@ -399,6 +428,10 @@ impl Engine {
         report.source = est.source;
         report.residual_px = est.residual_px;
         report.inliers = est.inliers;
+        report.confidence = est.confidence;
+        report.state = est.state;
+        report.reason = est.reason;
+        self.pose_opacity = est.opacity;
         est.camera
     }
 
@@ -469,7 +502,7 @@ impl Engine {
             (self.config.first_down, self.fades.first_down),
             (self.config.scrimmage, self.fades.scrimmage),
         ] {
-            let opacity = l.opacity * fade as f32;
+            let opacity = l.opacity * (fade * self.pose_opacity) as f32;
             if opacity <= 0.0 {
                 continue;
             }
@@ -484,13 +517,14 @@ impl Engine {
             .iter()
             .filter(|l| l.enabled && l.opacity > 0.0)
         {
+            let opacity = l.opacity * self.pose_opacity as f32;
             let strip = GroundStrip {
                 a: Point2::from(l.a),
                 b: Point2::from(l.b),
                 width_m: l.width_m,
             };
             self.lines.push(prepare_line(
-                camera, &strip, &crown, width, height, l.rgb, l.opacity,
+                camera, &strip, &crown, width, height, l.rgb, opacity,
             ));
         }
     }
