@@ -47,6 +47,11 @@ pub struct BenchArgs {
     /// timed twice, idle and then loaded, and both are printed side by side.
     #[arg(long, default_value = "none", value_parser = |s: &str| s.parse::<Load>())]
     pub load: Load,
+    /// Where the pose comes from: `freed` (the scene's FreeD packets, refined by the lines) or
+    /// `none` (no tracking data: vision-only tracking from a registration on the first frame,
+    /// as after `yardline calibrate`).
+    #[arg(long, default_value = "freed", value_parser = ["freed", "none"])]
+    pub tracking: String,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -77,6 +82,10 @@ pub struct BenchResult {
     pub budget_used: f64,
     /// Frames a line was drawn on.
     pub drawn_frames: u32,
+    /// Where the pose came from: "freed" or "none" (vision-only).
+    pub tracking: String,
+    /// Frames whose pose came from vision alone.
+    pub vision_frames: u32,
     /// Whether the frames were paced at the frame period.
     pub realtime: bool,
     /// Wall time of the timed loop (ms).
@@ -200,6 +209,13 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&looped.venue), None)?;
+    let vision_only = args.tracking == "none";
+    // Vision-only: the loop starts from the first frame's camera, as a registration gives it.
+    let first_camera = {
+        let t = looped.sample.truth(0)?;
+        yardline_engine::Camera::from_record(t.rotation, t.translation, t.intrinsics.to_array())
+            .context("the scene's first camera")?
+    };
     let mut reports = Vec::with_capacity(args.frames as usize);
     let mut slow_frames = Vec::new();
     let mut slow_frame_count = 0_u32;
@@ -221,12 +237,16 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         if k == 0 {
             // A new loop is a cut back to the first shot.
             engine.pose_mut().reset();
+            if vision_only {
+                engine.pose_mut().set_reference(first_camera);
+            }
         }
         // Packets for this frame and the ones the delay has delivered by now.
         for ahead in 0..=2u32 {
             let m = n + ahead;
             if let Some(bytes) = packets[(m % SCENE_FRAMES) as usize]
                 && (ahead == 2 || n == 0)
+                && !vision_only
             {
                 let packet = decode_checked(&bytes)?;
                 engine.push_tracking(&TrackingSample {
@@ -279,6 +299,11 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         frame_period_ms,
         budget_used: total.p99 / frame_period_ms,
         drawn_frames: reports.iter().filter(|r| r.drawn).count() as u32,
+        tracking: args.tracking.clone(),
+        vision_frames: reports
+            .iter()
+            .filter(|r| r.source == yardline_engine::pose::PoseSource::Vision)
+            .count() as u32,
         realtime: args.realtime,
         wall_ms,
         setup_ms,
@@ -290,14 +315,16 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
 
 fn print_result(result: &BenchResult) {
     println!(
-        "bench: {} frames {}x{} {} on {} ({} drawn{})",
+        "bench: {} frames {}x{} {} on {} ({} drawn{}; tracking {}, {} by vision alone)",
         result.frames,
         result.width,
         result.height,
         result.format,
         result.adapter,
         result.drawn_frames,
-        if result.realtime { ", paced" } else { "" }
+        if result.realtime { ", paced" } else { "" },
+        result.tracking,
+        result.vision_frames
     );
     for (name, p) in &result.stages {
         println!(
