@@ -217,6 +217,35 @@ fn print_summary(r: &EvalReport, size: (u32, u32), output: &Path) {
         px(r.jitter_px),
         r.jitter_frames
     );
+    println!(
+        "  worst frame centre error {}{}",
+        px(r.max_frame_centre_px),
+        r.max_frame_centre_frame
+            .map_or_else(String::new, |f| format!(" (frame {f})"))
+    );
+    println!(
+        "  line in view {} frames, drawn in {} ({})  painted out of view {} frames",
+        r.in_view_frames,
+        r.drawn_in_view_frames,
+        r.drawn_share
+            .map_or_else(|| "n/a".to_string(), |s| format!("{:.1} %", s * 100.0)),
+        r.painted_out_of_view_frames
+    );
+    if !r.reacquire_frames.is_empty() {
+        let each: Vec<String> = r
+            .reacquire_frames
+            .iter()
+            .map(|f| f.map_or_else(|| "never".to_string(), |f| f.to_string()))
+            .collect();
+        println!(
+            "  re-acquired after {} returns: [{}] frames (max {}, {} never)",
+            r.reacquire_frames.len(),
+            each.join(", "),
+            r.max_reacquire_frames
+                .map_or_else(|| "n/a".to_string(), |f| f.to_string()),
+            r.unreacquired_returns
+        );
+    }
     if r.reported_frames > 0 || r.reported_invalid_frames > 0 {
         println!(
             "  reported camera: {} RMS over {} frames ({} unusable)",

@@ -1,6 +1,7 @@
 //! `yardline sample`: writes a synthetic broadcast sample with exact truth into a folder:
 //! `video.mkv` (FFV1 RGB), `masks.mkv` (FFV1 gray8), `truth.jsonl`, `tracking.jsonl`,
-//! `venue.toml`, `scene.toml`. Same seed, same bytes.
+//! `venue.toml`, `scene.toml`, `clicks.json` (frame 0's landmarks as an operator would click
+//! them, for `yardline calibrate --points`). Same seed, same bytes.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -36,7 +37,8 @@ pub struct SampleArgs {
     /// Frame rate: 59.94, 29.97, 23.976 (the 1000/1001 rates), 50, 60000/1001, ...
     #[arg(long, default_value = "59.94", value_parser = parse_frame_rate)]
     pub fps: (u32, u32),
-    /// Camera behaviour and difficulty: default, hard, drift, static or camouflage.
+    /// Camera behaviour and difficulty: default, hard, drift, static, camouflage, zoom (tight
+    /// shots into a crowd) or cut (cut-aways from the field, back to other framings).
     #[arg(long, default_value = "default")]
     pub scenario: Scenario,
     /// First-down line, yards from the left goal line (0..=100).

@@ -10,13 +10,14 @@ use common::yardline;
 
 const SIZE: &str = "160x90";
 const FRAMES: u32 = 8;
-const SAMPLE_FILES: [&str; 6] = [
+const SAMPLE_FILES: [&str; 7] = [
     "video.mkv",
     "masks.mkv",
     "truth.jsonl",
     "tracking.jsonl",
     "venue.toml",
     "scene.toml",
+    "clicks.json",
 ];
 
 fn text(out: &Output) -> String {
@@ -150,6 +151,14 @@ fn eval_of_the_clean_video_reports_nothing_painted() {
     );
     assert_eq!(report["miss"], 1.0);
     assert_eq!(report["iou"], 0.0);
+    // The line is in view throughout and never drawn; nothing painted anywhere.
+    assert_eq!(report["in_view_frames"], FRAMES);
+    assert_eq!(report["drawn_in_view_frames"], 0);
+    assert_eq!(report["drawn_share"], 0.0);
+    assert_eq!(report["painted_out_of_view_frames"], 0);
+    assert_eq!(report["reacquire_frames"], serde_json::json!([]));
+    assert!(report["max_frame_centre_px"].is_null(), "{report}");
+    assert!(report["max_reacquire_frames"].is_null(), "{report}");
 
     // The readable summary says the same.
     let out = yardline(&[
@@ -163,6 +172,10 @@ fn eval_of_the_clean_video_reports_nothing_painted() {
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("IoU 0.0000"), "{summary}");
     assert!(summary.contains("nothing painted"), "{summary}");
+    assert!(
+        summary.contains(&format!("line in view {FRAMES} frames, drawn in 0 (0.0 %)")),
+        "{summary}"
+    );
 }
 
 #[test]

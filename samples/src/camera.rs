@@ -188,6 +188,21 @@ impl LensCurve {
             k2: K2_WIDE * fade,
         }
     }
+
+    /// The zoom position (raw counts) whose focal length is `fx` pixels: the inverse of
+    /// [`Self::intrinsics`], clamped to the lens's range (`0..=ZOOM_COUNTS_MAX`).
+    pub fn zoom_for_focal(&self, fx: f64) -> f64 {
+        let half_w = 0.5 * f64::from(self.width);
+        let f_wide = half_w / (0.5 * HFOV_WIDE_DEG).to_radians().tan();
+        let f_tight = half_w / (0.5 * HFOV_TIGHT_DEG).to_radians().tan();
+        if !fx.is_finite() || fx <= f_wide {
+            return 0.0;
+        }
+        let g = ((fx / f_wide).ln() / (f_tight / f_wide).ln()).clamp(0.0, 1.0);
+        let (q, l) = (LENS_QUADRATIC_SHARE, 1.0 - LENS_QUADRATIC_SHARE);
+        let u = (-l + (l * l + 4.0 * q * g).sqrt()) / (2.0 * q);
+        u.clamp(0.0, 1.0) * ZOOM_COUNTS_MAX
+    }
 }
 
 /// A calibrated pinhole camera (field -> camera rigid transform plus intrinsics).

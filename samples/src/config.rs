@@ -51,16 +51,37 @@ pub enum Scenario {
     /// and the sensor noise in shadow): beyond what any colour key can tell apart, kept to
     /// measure how the key behaves there.
     Camouflage,
+    /// Tight shots into a crowd: as default, but every player (all 22, and the officials)
+    /// jostles in a scrum a few metres across round the first-down area, the scrum drifts,
+    /// and the camera aims where it was 0.3 s before. The zoom runs a 6.5 s cycle of wide
+    /// hold (28 to 44 yards across at the aim point), a push of under a second, a tight hold
+    /// of 2.6 s at 6 to 10 yards across (then only one or two yard lines and one row of hash
+    /// marks are in view, many of them behind players) and a pull back out; the clip opens
+    /// in the wide hold.
+    Zoom,
+    /// The program cuts away from the field and back: as default, but from 2 to 3 s into the
+    /// clip, and then every 4 to 6 s (seeded), the camera shows for 1 to 3 s a shot with no
+    /// ground in it (the far stands and the sky: tilted up until its lowest pixel ray passes
+    /// 6 degrees below the horizon to 8 above, slowly panning; every mask pixel is 128 and the
+    /// first-down line is out of view). Each return shows another framing: the aim moves 1 to
+    /// 4 yards along the field either way, and the focal length is scaled by 0.75 to 0.9 or
+    /// 1.1 to 1.35, from where the continuous motion would have been (the shifts add up to at
+    /// most 6 yards, the factors to at most 1.6 either way); the motion then continues
+    /// smoothly from there. Truth and `FreeD` follow the head through every frame, cut-aways
+    /// included (the head really points there).
+    Cut,
 }
 
 impl Scenario {
     /// All scenarios, in a stable order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::Default,
         Self::Hard,
         Self::Drift,
         Self::Static,
         Self::Camouflage,
+        Self::Zoom,
+        Self::Cut,
     ];
 
     /// Lower-case name used in files and on the command line.
@@ -71,6 +92,8 @@ impl Scenario {
             Self::Drift => "drift",
             Self::Static => "static",
             Self::Camouflage => "camouflage",
+            Self::Zoom => "zoom",
+            Self::Cut => "cut",
         }
     }
 

@@ -9,7 +9,9 @@ pub enum SampleError {
     #[error("invalid sample configuration: {0}")]
     InvalidConfig(String),
     /// Not one of the known scenarios.
-    #[error("unknown scenario {0:?} (expected default, hard, drift, static or camouflage)")]
+    #[error(
+        "unknown scenario {0:?} (expected default, hard, drift, static, camouflage, zoom or cut)"
+    )]
     UnknownScenario(String),
     /// Not a field kind the generator can paint.
     #[error("unsupported field {0:?} (the generator paints nfl, ncaa or hs fields)")]

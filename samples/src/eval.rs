@@ -14,6 +14,18 @@
 //!   centreline), jitter (standard deviation over frames of each frame's mean signed centre
 //!   offset), and with reported cameras the RMS distance between the first-down line projected
 //!   with the reported and with the true camera.
+//!
+//! Per frame, for tracking that must find the field by itself (no encoders, cuts):
+//! - **in view**: the frame has truth pixels (the line is visible on field surface); **drawn**:
+//!   the frame has painted pixels. `drawn_share` is drawn-and-in-view frames over in-view
+//!   frames; `painted_out_of_view_frames` counts frames painted while the line is not in view
+//!   (a line where there is none).
+//! - `max_frame_centre_px`: the largest per-frame RMS centre error (the per-frame version of
+//!   `centre_error_px`) over the frames with at least 3 measured rows, and its frame.
+//! - `reacquire_frames`: for each return of the line into view after at least
+//!   [`REACQUIRE_GAP_FRAMES`] consecutive frames out of view, the frames from the first in-view
+//!   frame to the first frame both in view and drawn (0: drawn at once); `null` for a return
+//!   never re-acquired before the line left view again for that long, or before the end.
 
 use nalgebra::Vector3;
 use rayon::prelude::*;
@@ -46,8 +58,11 @@ const MIN_STEEPNESS: f64 = 0.5;
 const CENTRELINE_STATIONS: usize = 4001;
 /// Stations along the centreline for the reported-vs-true camera distance.
 const REPORT_STATIONS: usize = 201;
-/// A frame needs this many measured rows to give a jitter sample.
+/// A frame needs this many measured rows to give a jitter sample and a per-frame centre error.
 const MIN_ROWS_PER_FRAME: usize = 3;
+/// A stretch of at least this many consecutive frames without the line in view makes the
+/// next in-view frame a return, whose re-acquisition is timed.
+pub const REACQUIRE_GAP_FRAMES: u32 = 10;
 
 /// The scores of one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,6 +104,26 @@ pub struct EvalReport {
     pub leak_px: u64,
     /// Truth pixels not painted.
     pub missed_px: u64,
+    /// Frames where the true first-down line has truth pixels (in view on field surface).
+    pub in_view_frames: u32,
+    /// Frames where the line is in view and the output has painted pixels of it.
+    pub drawn_in_view_frames: u32,
+    /// `drawn_in_view_frames / in_view_frames`; `None` when the line is never in view.
+    pub drawn_share: Option<f64>,
+    /// Largest per-frame RMS centre error (pixels) over frames with at least 3 measured rows;
+    /// `None` when no frame had them.
+    pub max_frame_centre_px: Option<f64>,
+    /// The frame (truth frame index) of `max_frame_centre_px`.
+    pub max_frame_centre_frame: Option<u32>,
+    /// Frames painted while the true line is not in view (a line where there is none).
+    pub painted_out_of_view_frames: u32,
+    /// For each return of the line into view after at least 10 frames out of view: frames from
+    /// the first in-view frame to the first in-view frame drawn; `None` when never re-acquired.
+    pub reacquire_frames: Vec<Option<u32>>,
+    /// Largest of the re-acquired returns' `reacquire_frames`; `None` when none was.
+    pub max_reacquire_frames: Option<u32>,
+    /// Returns in `reacquire_frames` never re-acquired.
+    pub unreacquired_returns: u32,
 }
 
 /// Accumulates scores frame by frame.
@@ -111,6 +146,16 @@ pub struct Scorer {
     reported_frames: u32,
     reported_invalid: u32,
     worst_iou: Option<f64>,
+    in_view: u32,
+    drawn_in_view: u32,
+    painted_out_of_view: u32,
+    /// Worst per-frame centre error: (RMS pixels, frame).
+    worst_centre: Option<(f64, u32)>,
+    /// Consecutive frames so far without the line in view.
+    out_of_view_run: u32,
+    /// The return waiting to be drawn: its first in-view frame (count of frames before it).
+    pending_return: Option<u32>,
+    reacquire: Vec<Option<u32>>,
 }
 
 /// Per-pixel geometry of the true strip.
@@ -144,6 +189,13 @@ impl Scorer {
             reported_frames: 0,
             reported_invalid: 0,
             worst_iou: None,
+            in_view: 0,
+            drawn_in_view: 0,
+            painted_out_of_view: 0,
+            worst_centre: None,
+            out_of_view_run: 0,
+            pending_return: None,
+            reacquire: Vec::new(),
         })
     }
 
@@ -274,6 +326,7 @@ impl Scorer {
             let iou = inter as f64 / union as f64;
             self.worst_iou = Some(self.worst_iou.map_or(iou, |x: f64| x.min(iou)));
         }
+        self.track_view(tru > 0, painted > 0);
         self.frames += 1;
         self.painted += painted;
         self.truth += tru;
@@ -281,13 +334,42 @@ impl Scorer {
         self.leak += leak;
         self.missed += missed;
 
-        self.score_centre(&cam, &geo, &alpha, mask, w, h);
+        self.score_centre(&cam, &geo, &alpha, mask, w, h, truth.frame);
         if let Some(rep) = reported {
             self.score_reported(&cam, rep, w, h);
         }
         Ok(())
     }
 
+    /// Counts in-view, drawn and painted-out-of-view frames and times re-acquisitions; called
+    /// once per frame, in order, before the frame is counted.
+    fn track_view(&mut self, in_view: bool, drawn: bool) {
+        let k = self.frames;
+        if !in_view {
+            self.out_of_view_run += 1;
+            self.painted_out_of_view += u32::from(drawn);
+            return;
+        }
+        if self.out_of_view_run >= REACQUIRE_GAP_FRAMES {
+            if self.pending_return.is_some() {
+                self.reacquire.push(None);
+            }
+            self.pending_return = Some(k);
+        }
+        self.out_of_view_run = 0;
+        self.in_view += 1;
+        if drawn {
+            self.drawn_in_view += 1;
+            if let Some(start) = self.pending_return.take() {
+                self.reacquire.push(Some(k - start));
+            }
+        }
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one frame's camera, truth, paint and mask, passed as the caller holds them"
+    )]
     fn score_centre(
         &mut self,
         cam: &PinholeCamera,
@@ -296,6 +378,7 @@ impl Scorer {
         mask: &[u8],
         w: usize,
         h: usize,
+        frame: u32,
     ) {
         let crossings = centreline_rows(cam, self.first_down_x, w, h);
         let mut offsets = Vec::new();
@@ -330,8 +413,12 @@ impl Scorer {
         self.centre_sq += offsets.iter().map(|o| o * o).sum::<f64>();
         self.centre_rows += offsets.len() as u64;
         if offsets.len() >= MIN_ROWS_PER_FRAME {
-            self.frame_offsets
-                .push(offsets.iter().sum::<f64>() / offsets.len() as f64);
+            let n = offsets.len() as f64;
+            self.frame_offsets.push(offsets.iter().sum::<f64>() / n);
+            let rms = (offsets.iter().map(|o| o * o).sum::<f64>() / n).sqrt();
+            if self.worst_centre.is_none_or(|(worst, _)| rms > worst) {
+                self.worst_centre = Some((rms, frame));
+            }
         }
     }
 
@@ -380,6 +467,10 @@ impl Scorer {
                 / n)
                 .sqrt()
         });
+        let mut reacquire = self.reacquire.clone();
+        if self.pending_return.is_some() {
+            reacquire.push(None);
+        }
         EvalReport {
             frames: self.frames,
             iou: ratio(self.inter, union, 1.0),
@@ -400,6 +491,16 @@ impl Scorer {
             intersection_px: self.inter,
             leak_px: self.leak,
             missed_px: self.missed,
+            in_view_frames: self.in_view,
+            drawn_in_view_frames: self.drawn_in_view,
+            drawn_share: (self.in_view > 0)
+                .then(|| f64::from(self.drawn_in_view) / f64::from(self.in_view)),
+            max_frame_centre_px: self.worst_centre.map(|(e, _)| e),
+            max_frame_centre_frame: self.worst_centre.map(|(_, f)| f),
+            painted_out_of_view_frames: self.painted_out_of_view,
+            max_reacquire_frames: reacquire.iter().flatten().copied().max(),
+            unreacquired_returns: reacquire.iter().filter(|r| r.is_none()).count() as u32,
+            reacquire_frames: reacquire,
         }
     }
 }

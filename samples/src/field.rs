@@ -22,9 +22,9 @@ pub const HALF_WIDTH_M: f64 = 80.0 * FOOT_M;
 /// Half the distance between the end lines (metres).
 pub const HALF_LENGTH_END_M: f64 = 60.0 * YARD_M;
 /// Hash mark and sideline tick length (2 ft, metres).
-const MARK_LENGTH_M: f64 = 2.0 * FOOT_M;
+pub(crate) const MARK_LENGTH_M: f64 = 2.0 * FOOT_M;
 /// Gap between the sideline and the ticks (4 in, metres).
-const TICK_INSET_M: f64 = 4.0 * INCH_M;
+pub(crate) const TICK_INSET_M: f64 = 4.0 * INCH_M;
 /// Half extent of the flat ground around the field (x, metres); stands rise beyond it.
 pub const APRON_HALF_X_M: f64 = 64.0;
 /// Half extent of the flat ground around the field (y, metres).
@@ -111,6 +111,11 @@ impl FieldPaint {
             },
         ];
         Self { hash_m, borders }
+    }
+
+    /// Distance from the midline to each row of hash marks (metres).
+    pub(crate) fn hash_m(&self) -> f64 {
+        self.hash_m
     }
 
     /// Calls `f` with every painted rectangle that may overlap `x0..=x1` (and possibly more).

@@ -36,8 +36,8 @@ pub use error::{Result, SampleError};
 pub use eval::{EvalReport, Scorer};
 pub use motion::FreedD1;
 pub use records::{
-    ReportIntrinsics, ReportRecord, TrackingRecord, TruthRecord, VenueFile, read_report_jsonl,
-    read_tracking_jsonl, read_truth_jsonl,
+    Click, ReportIntrinsics, ReportRecord, TrackingRecord, TruthRecord, VenueFile, clicks_json,
+    read_clicks_json, read_report_jsonl, read_tracking_jsonl, read_truth_jsonl,
 };
 pub use render::{MASK_FIELD, MASK_OUTSIDE, MASK_PLAYER};
-pub use sample::{RenderedFrame, Sample};
+pub use sample::{CLICK_NOISE_PX, FILL_CLICKS, MIN_CLICKS, RenderedFrame, Sample};

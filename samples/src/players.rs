@@ -17,8 +17,12 @@ pub const MAX_PLAYERS: usize = 22;
 const ROAM_X_M: f64 = 10.0;
 /// Players stay within this distance (y, metres) of the centre of play.
 const ROAM_Y_M: f64 = 12.0;
-/// Centre of play across the field (y, metres): where the camera mostly looks.
-const PLAY_CENTRE_Y_M: f64 = -3.0;
+/// `zoom`: the crowd's players stay within this distance (x, metres) of its centre.
+const CROWD_X_M: f64 = 4.0;
+/// `zoom`: the crowd's players stay within this distance (y, metres) of its centre.
+const CROWD_Y_M: f64 = 3.0;
+/// `zoom`: the crowd's players jostle at this share of the roaming players' speed.
+const CROWD_SPEED: f64 = 0.3;
 /// Nominal player height (metres) the figure's proportions are drawn for.
 const NOMINAL_HEIGHT_M: f64 = 1.85;
 /// Half width of a figure's local bounding box (metres, before scaling).
@@ -88,10 +92,12 @@ const OFFICIAL: Kit = Kit {
 pub(crate) struct PlayerSpec {
     kit: Kit,
     skin: [f64; 3],
-    /// Start offset from the first-down line (x, metres).
+    /// Start offset from the centre of play (x, metres).
     x0: f64,
-    /// Start y (metres).
+    /// Start offset from the centre of play (y, metres).
     y0: f64,
+    /// How far the person strays from the centre of play (x, y, metres).
+    roam: [f64; 2],
     /// Velocity (m/s).
     vx: f64,
     /// Velocity (m/s).
@@ -114,9 +120,14 @@ fn reflect(v: f64, range: f64) -> (f64, f64) {
     }
 }
 
-/// Draws the people of a sample.
+/// Draws the people of a sample: roaming round the first-down line, or in `zoom` all of
+/// them bunched into a crowd.
 pub(crate) fn spawn(rng: &mut ChaCha8Rng, scenario: Scenario) -> Vec<PlayerSpec> {
-    let count = rng.random_range(MIN_PLAYERS..=MAX_PLAYERS);
+    let crowd = scenario == Scenario::Zoom;
+    let mut count = rng.random_range(MIN_PLAYERS..=MAX_PLAYERS);
+    if crowd {
+        count = MAX_PLAYERS;
+    }
     let officials = rng.random_range(1..=2_usize);
     let second = match scenario {
         Scenario::Hard => GREEN_TEAM,
@@ -143,17 +154,26 @@ pub(crate) fn spawn(rng: &mut ChaCha8Rng, scenario: Scenario) -> Vec<PlayerSpec>
         }
         let speed = rng.random_range(1.5..6.5);
         let dir = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
-        out.push(PlayerSpec {
+        let mut p = PlayerSpec {
             kit,
             skin: skins[rng.random_range(0..skins.len())],
             x0: rng.random_range(-ROAM_X_M..ROAM_X_M),
             y0: rng.random_range(-ROAM_Y_M..ROAM_Y_M),
+            roam: [ROAM_X_M, ROAM_Y_M],
             vx: dir * speed,
             vy: rng.random_range(-1.5..1.5),
             phase0: rng.random_range(0.0..TAU),
             scale: rng.random_range(0.95..1.07),
             carries_ball: i == 0,
-        });
+        };
+        if crowd {
+            p.x0 *= CROWD_X_M / ROAM_X_M;
+            p.y0 *= CROWD_Y_M / ROAM_Y_M;
+            p.roam = [CROWD_X_M, CROWD_Y_M];
+            p.vx *= CROWD_SPEED;
+            p.vy *= CROWD_SPEED;
+        }
+        out.push(p);
     }
     out
 }
@@ -243,18 +263,19 @@ pub(crate) struct FigureHit {
 }
 
 impl PlayerSpec {
-    /// The figure at time `t` (s) for a camera at `cam`.
+    /// The figure at time `t` (s) round the centre of play `centre` (field metres) for a
+    /// camera at `cam`.
     pub(crate) fn figure(
         &self,
         t: f64,
-        first_down_x: f64,
+        centre: [f64; 2],
         cam: &Vector3<f64>,
         light: impl Fn(f64, f64) -> f64,
     ) -> Figure {
-        let (dx, sx) = reflect(self.x0 + self.vx * t, ROAM_X_M);
-        let (dy, _) = reflect(self.y0 + self.vy * t, ROAM_Y_M);
-        let y = PLAY_CENTRE_Y_M + dy;
-        let x = first_down_x + dx;
+        let (dx, sx) = reflect(self.x0 + self.vx * t, self.roam[0]);
+        let (dy, _) = reflect(self.y0 + self.vy * t, self.roam[1]);
+        let x = centre[0] + dx;
+        let y = centre[1] + dy;
         let (nx, ny) = (cam.x - x, cam.y - y);
         let nn = (nx * nx + ny * ny).sqrt().max(1e-9);
         let normal = [nx / nn, ny / nn];

@@ -1,5 +1,5 @@
 //! The files a sample is made of besides its videos: `truth.jsonl`, `tracking.jsonl`,
-//! `venue.toml`, and the engine's `report.jsonl` as the scorer reads it.
+//! `venue.toml`, `clicks.json`, and the engine's `report.jsonl` as the scorer reads it.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -186,6 +186,46 @@ pub fn read_report_jsonl(path: &Path) -> Result<Vec<ReportRecord>> {
 /// Reads `tracking.jsonl`.
 pub fn read_tracking_jsonl(path: &Path) -> Result<Vec<TrackingRecord>> {
     read_jsonl(path)
+}
+
+/// One point of `clicks.json`: a landmark an operator clicks to calibrate, in the format
+/// `yardline calibrate --points` reads (`{"image": [u, v], "field": [x, y, z]}`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Click {
+    /// Where it was clicked (pixels, pixel centres at integers, (0, 0) the top-left pixel).
+    pub image: [f64; 2],
+    /// The landmark (field metres).
+    pub field: [f64; 3],
+}
+
+/// Reads `clicks.json` (a JSON array of [`Click`]s).
+pub fn read_clicks_json(path: &Path) -> Result<Vec<Click>> {
+    let text = std::fs::read_to_string(path).map_err(|source| SampleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| SampleError::Json {
+        path: path.to_path_buf(),
+        line: source.line(),
+        source,
+    })
+}
+
+/// `clicks.json` text: a JSON array with one click per line.
+pub fn clicks_json(clicks: &[Click]) -> Result<String> {
+    let mut text = String::from("[");
+    for (i, c) in clicks.iter().enumerate() {
+        text.push_str(if i == 0 { "\n  " } else { ",\n  " });
+        text.push_str(
+            &serde_json::to_string(c).map_err(|source| SampleError::Json {
+                path: "clicks.json".into(),
+                line: 0,
+                source,
+            })?,
+        );
+    }
+    text.push_str("\n]\n");
+    Ok(text)
 }
 
 /// `venue.toml`: the calibration a venue set-up produces.

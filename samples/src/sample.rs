@@ -10,16 +10,16 @@ use rand_chacha::ChaCha8Rng;
 use crate::camera::{HeadAngles, LensCurve, MountPose, PinholeCamera, ZOOM_COUNTS_MAX};
 use crate::config::{Rulebook, SampleConfig, Scenario, SceneConfig};
 use crate::error::{Result, SampleError};
-use crate::field::{FieldPaint, Lighting, yard_to_x};
+use crate::field::{FieldPaint, HALF_WIDTH_M, Lighting, MARK_LENGTH_M, TICK_INSET_M, yard_to_x};
 use crate::motion::{
     FREED_ANGLE_UNIT_DEG, FREED_POSITION_UNIT_M, FreedD1, Motion, encoder_noise, packet_dropped,
 };
 use crate::players::{PlayerSpec, spawn};
 use crate::records::{
-    TrackingRecord, TruthRecord, VenueCamera, VenueEncoder, VenueFile, VenueLens, VenueLensPoint,
-    VenueMount,
+    Click, TrackingRecord, TruthRecord, VenueCamera, VenueEncoder, VenueFile, VenueLens,
+    VenueLensPoint, VenueMount, clicks_json,
 };
-use crate::render::{FrameScene, render};
+use crate::render::{FrameScene, MASK_FIELD, MASK_PLAYER, render};
 
 /// `FreeD` camera id of the sample's camera.
 pub const CAMERA_ID: u8 = 1;
@@ -35,6 +35,19 @@ pub const MOUNT_ROLL_DEG: f64 = 0.1;
 pub const FOCUS_COUNTS: u32 = 32_768;
 /// Number of points written to the venue lens table (sampled exactly from the lens curve).
 pub const LENS_TABLE_POINTS: u32 = 121;
+/// Click noise of `clicks.json` (pixels, standard deviation on each axis).
+pub const CLICK_NOISE_PX: f64 = 0.7;
+/// Fewest clicks `clicks.json` is meant to hold: below this, points further along the hash
+/// rows and the sideline ticks are added.
+pub const MIN_CLICKS: usize = 6;
+/// The further points are added, spread out, until `clicks.json` holds this many.
+pub const FILL_CLICKS: usize = 8;
+/// A click lies at least this share of the image's smaller side inside the image ...
+const CLICK_MARGIN_SHARE: f64 = 0.05;
+/// ... and at least this many pixels.
+const CLICK_MARGIN_MIN_PX: f64 = 4.0;
+/// Seed salt of the click noise.
+const CLICK_SEED_SALT: u64 = 0x434C_4943_4B53;
 
 /// One rendered frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +72,6 @@ pub struct Sample {
     mount: MountPose,
     lens: LensCurve,
     lighting: Lighting,
-    first_down_x: f64,
 }
 
 impl Sample {
@@ -70,6 +82,7 @@ impl Sample {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let players = spawn(&mut rng, cfg.scenario);
         let first_down_x = yard_to_x(cfg.first_down_yard);
+        let duration_s = cfg.pts_ns(cfg.frames) as f64 * 1e-9;
         let (sun, shade, y_range) = match cfg.scenario {
             Scenario::Hard | Scenario::Camouflage => (1.22, 0.45, 4.0),
             _ => (1.0, 0.68, 9.0),
@@ -85,7 +98,7 @@ impl Sample {
             c: nx * first_down_x + ny * yc,
         };
         Ok(Self {
-            motion: Motion::new(cfg.scenario, first_down_x, cfg.seed),
+            motion: Motion::new(cfg.scenario, first_down_x, cfg.seed, duration_s),
             paint: FieldPaint::new(rules),
             players,
             mount: MountPose {
@@ -96,7 +109,6 @@ impl Sample {
             },
             lens: LensCurve::new(cfg.width, cfg.height),
             lighting,
-            first_down_x,
             cfg,
         })
     }
@@ -150,6 +162,13 @@ impl Sample {
             .zoom_counts)
     }
 
+    /// Whether the program is cut away from the field in frame `i` (the `cut` scenario's
+    /// shots of the stands and the sky).
+    pub fn cut_away(&self, i: u32) -> Result<bool> {
+        self.check(i)?;
+        Ok(self.motion.cut_away(self.time_s(i)))
+    }
+
     /// The exact camera of frame `i`.
     pub fn camera(&self, i: u32) -> Result<PinholeCamera> {
         self.check(i)?;
@@ -178,10 +197,11 @@ impl Sample {
         let cam = self.camera(i)?;
         let t = self.time_s(i);
         let light = |x: f64, y: f64| self.lighting.at(x, y);
+        let centre = self.motion.play_centre(t);
         let mut figures: Vec<_> = self
             .players
             .iter()
-            .map(|p| p.figure(t, self.first_down_x, &cam.centre, light))
+            .map(|p| p.figure(t, centre, &cam.centre, light))
             .collect();
         figures.sort_by(|a, b| a.depth.total_cmp(&b.depth));
         let scene = FrameScene {
@@ -294,8 +314,98 @@ impl Sample {
         SceneConfig::from_config(&self.cfg)
     }
 
-    /// Writes `truth.jsonl`, `tracking.jsonl`, `venue.toml` and `scene.toml` into `dir`
-    /// (created if missing).
+    /// The clicks an operator would make on frame 0 to calibrate the camera (`clicks.json`).
+    ///
+    /// The landmarks are the yard lines' (every 5 yards, goal lines included) crossings with
+    /// the rows of hash marks and with the sidelines (the sideline's inner edge) that frame 0
+    /// shows: at least 5 % of the image's smaller side (and 4 px) inside the image, on field
+    /// surface (mask 0) with no player in the 3x3 pixels round it. When there are fewer than
+    /// [`MIN_CLICKS`], points further along the hash rows and the sidelines follow: the
+    /// visible ends of the 1-yard hash marks and sideline ticks (both ends of each 2 ft mark,
+    /// so that a tight shot of one row of hash marks still gives points off one line), mark
+    /// by mark, each time the mark farthest in the image from the points taken, until there
+    /// are at least [`FILL_CLICKS`] or none is left (fewer than [`MIN_CLICKS`] are returned
+    /// when the frame shows no more). Each image position is the truth camera's projection plus seeded
+    /// Gaussian noise of [`CLICK_NOISE_PX`] on each axis; the clicks are in field order
+    /// (x, then y).
+    pub fn clicks(&self) -> Result<Vec<Click>> {
+        let frame = self.render_frame(0)?;
+        let cam = self.camera(0)?;
+        let (w, h) = (self.cfg.width as usize, self.cfg.height as usize);
+        let margin = (CLICK_MARGIN_SHARE * w.min(h) as f64).max(CLICK_MARGIN_MIN_PX);
+        let visible = |field: [f64; 3]| -> Option<([f64; 2], [f64; 3])> {
+            let [u, v] = cam.project(&Vector3::from(field))?;
+            let inside = |p: f64, n: usize| p >= margin && p <= n as f64 - 1.0 - margin;
+            if !inside(u, w) || !inside(v, h) {
+                return None;
+            }
+            let (c, r) = (u.round() as usize, v.round() as usize);
+            let clear = frame.mask[r * w + c] == MASK_FIELD
+                && (r - 1..=r + 1)
+                    .all(|rr| (c - 1..=c + 1).all(|cc| frame.mask[rr * w + cc] != MASK_PLAYER));
+            clear.then_some(([u, v], field))
+        };
+        let (hy, hm) = (HALF_WIDTH_M, self.paint.hash_m());
+        let mut points: Vec<([f64; 2], [f64; 3])> = (0..=100)
+            .step_by(5)
+            .flat_map(|yard| [-hy, -hm, hm, hy].map(|y| [yard_to_x(f64::from(yard)), y, 0.0]))
+            .filter_map(visible)
+            .collect();
+        if points.len() < MIN_CLICKS {
+            let (tick, mark) = (hy - TICK_INSET_M, MARK_LENGTH_M);
+            // Each 1-yard mark's visible ends: [inner, outer] of a hash mark, [sideline, inner]
+            // of a tick.
+            let ends = [
+                [-hm, -hm - mark],
+                [hm, hm + mark],
+                [-tick, -tick + mark],
+                [tick, tick - mark],
+            ];
+            let mut further: Vec<Vec<_>> = (1..100)
+                .filter(|yard| yard % 5 != 0)
+                .flat_map(|yard| {
+                    let x = yard_to_x(f64::from(yard));
+                    ends.map(|e| e.into_iter().filter_map(|y| visible([x, y, 0.0])).collect())
+                })
+                .filter(|e: &Vec<_>| !e.is_empty())
+                .collect();
+            let centre = [0.5 * (w as f64 - 1.0), 0.5 * (h as f64 - 1.0)];
+            while points.len() < FILL_CLICKS && !further.is_empty() {
+                let spread = |p: &[f64; 2]| {
+                    let d = |q: &[f64; 2]| (p[0] - q[0]).hypot(p[1] - q[1]);
+                    points
+                        .iter()
+                        .map(|(q, _)| d(q))
+                        .reduce(f64::min)
+                        .unwrap_or_else(|| -d(&centre))
+                };
+                let mut best = 0;
+                for (k, e) in further.iter().enumerate() {
+                    if spread(&e[0].0) > spread(&further[best][0].0) {
+                        best = k;
+                    }
+                }
+                points.extend(further.remove(best));
+            }
+        }
+        points.sort_by(|a, b| a.1[0].total_cmp(&b.1[0]).then(a.1[1].total_cmp(&b.1[1])));
+        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ CLICK_SEED_SALT);
+        let mut noise = || {
+            // Box-Muller: 1 - u lies in (0, 1], so its logarithm is finite.
+            let (a, b): (f64, f64) = (rng.random(), rng.random());
+            CLICK_NOISE_PX * (-2.0 * (1.0 - a).ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+        };
+        Ok(points
+            .into_iter()
+            .map(|([u, v], field)| Click {
+                image: [u + noise(), v + noise()],
+                field,
+            })
+            .collect())
+    }
+
+    /// Writes `truth.jsonl`, `tracking.jsonl`, `venue.toml`, `scene.toml` and `clicks.json`
+    /// into `dir` (created if missing).
     pub fn write_metadata(&self, dir: &Path) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -328,6 +438,9 @@ impl Sample {
         write_file(&venue_path, self.venue().to_toml()?.as_bytes()).map_err(io(&venue_path))?;
         let scene_path = dir.join("scene.toml");
         write_file(&scene_path, self.scene().to_toml()?.as_bytes()).map_err(io(&scene_path))?;
+        let clicks_path = dir.join("clicks.json");
+        write_file(&clicks_path, clicks_json(&self.clicks()?)?.as_bytes())
+            .map_err(io(&clicks_path))?;
         Ok(())
     }
 

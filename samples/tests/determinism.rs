@@ -61,6 +61,20 @@ fn same_seed_same_bytes_in_any_order_and_in_parallel() {
 }
 
 #[test]
+fn new_scenarios_are_deterministic_and_seeded() {
+    for scenario in [Scenario::Zoom, Scenario::Cut] {
+        let (a, b) = (small(7, scenario), small(7, scenario));
+        for i in [0_u32, 21, 39] {
+            let (x, y) = (a.render_frame(i).unwrap(), b.render_frame(i).unwrap());
+            assert_eq!(x.truth, y.truth);
+            assert!(x.rgb == y.rgb && x.mask == y.mask, "{scenario} frame {i}");
+        }
+        assert_eq!(a.clicks().unwrap(), b.clicks().unwrap());
+        assert_ne!(a.clicks().unwrap(), small(8, scenario).clicks().unwrap());
+    }
+}
+
+#[test]
 fn different_seed_differs() {
     let a = small(1, Scenario::Default).render_frame(5).unwrap();
     let b = small(2, Scenario::Default).render_frame(5).unwrap();
@@ -110,7 +124,13 @@ fn metadata_is_deterministic_and_reads_back() {
     let s = small(11, Scenario::Drift);
     s.write_metadata(&d1).unwrap();
     small(11, Scenario::Drift).write_metadata(&d2).unwrap();
-    for name in ["truth.jsonl", "tracking.jsonl", "venue.toml", "scene.toml"] {
+    for name in [
+        "truth.jsonl",
+        "tracking.jsonl",
+        "venue.toml",
+        "scene.toml",
+        "clicks.json",
+    ] {
         let a = std::fs::read(d1.join(name)).unwrap();
         let b = std::fs::read(d2.join(name)).unwrap();
         assert!(!a.is_empty(), "{name} is empty");
@@ -177,6 +197,11 @@ fn bad_input_is_an_error_not_a_panic() {
         SampleError::UnsupportedField(_)
     ));
     assert!("bogus".parse::<Scenario>().is_err());
+    for scenario in Scenario::ALL {
+        assert_eq!(scenario.name().parse::<Scenario>().unwrap(), scenario);
+    }
+    assert_eq!("ZOOM".parse::<Scenario>().unwrap(), Scenario::Zoom);
+    assert_eq!("cut".parse::<Scenario>().unwrap(), Scenario::Cut);
     assert_eq!(" Static".parse::<Scenario>().unwrap(), Scenario::Static);
     let s = Sample::new(SampleConfig { frames: 3, ..d() }).unwrap();
     assert!(matches!(

@@ -83,6 +83,21 @@ fn freed_matches_truth_within_quantisation_and_noise() {
 }
 
 #[test]
+fn freed_follows_the_head_through_zooms_and_cut_aways() {
+    check(Scenario::Zoom);
+    // Cut-away frames included: their packets point the head where the truth camera looks.
+    let s = Sample::new(SampleConfig {
+        frames: 300,
+        scenario: Scenario::Cut,
+        seed: 5,
+        ..SampleConfig::default()
+    })
+    .unwrap();
+    assert!((0..300).any(|i| s.cut_away(i).unwrap()));
+    check(Scenario::Cut);
+}
+
+#[test]
 fn drift_grows_to_a_tenth_of_a_degree() {
     let worst = check(Scenario::Drift);
     assert!(

@@ -1,5 +1,6 @@
 //! The scorer rates a perfect overlay (drawn here from the truth, anti-aliased) near 1 and a
-//! 2-px-shifted one clearly worse.
+//! 2-px-shifted one clearly worse, and counts in-view, drawn and wrongly painted frames and
+//! re-acquisitions over a clip with cut-aways.
 
 #![allow(
     clippy::unwrap_used,
@@ -7,7 +8,8 @@
 )]
 
 use yardline_samples::{
-    EvalReport, MASK_PLAYER, RenderedFrame, Sample, SampleConfig, SampleError, Scorer, TruthRecord,
+    EvalReport, MASK_PLAYER, RenderedFrame, Sample, SampleConfig, SampleError, Scenario, Scorer,
+    TruthRecord,
 };
 
 const HALF_FIELD_WIDTH_M: f64 = 24.384;
@@ -252,4 +254,177 @@ fn mismatched_inputs_are_errors() {
         (untouched.miss - 1.0).abs() < 1e-12 && untouched.iou.abs() < 1e-12,
         "{untouched:?}"
     );
+}
+
+/// A `cut` clip at 15 fps (cut-aways of 15 to 45 frames), its frames, whether each is cut
+/// away, and the true line's coverage on the others.
+fn cut_clip() -> (Sample, Vec<RenderedFrame>, Vec<bool>, Vec<Vec<f64>>) {
+    let s = Sample::new(SampleConfig {
+        scenario: Scenario::Cut,
+        frames: 210,
+        width: 320,
+        height: 180,
+        fps_num: 15,
+        fps_den: 1,
+        line_width_m: 0.4,
+        ..SampleConfig::default()
+    })
+    .unwrap();
+    let scene = s.scene();
+    let away: Vec<bool> = (0..s.frame_count())
+        .map(|i| s.cut_away(i).unwrap())
+        .collect();
+    let frames: Vec<RenderedFrame> = (0..s.frame_count())
+        .map(|i| s.render_frame(i).unwrap())
+        .collect();
+    let cover = frames
+        .iter()
+        .zip(&away)
+        .map(|(f, &a)| {
+            if a {
+                Vec::new()
+            } else {
+                let x = yard_x(scene.first_down_yard);
+                strip_coverage(&f.truth, x, 0.5 * scene.line_width_m, 0.0)
+            }
+        })
+        .collect();
+    (s, frames, away, cover)
+}
+
+/// Scores the clip with the line drawn where `paint(k)` says (cut-away frames: a block of
+/// colour where `wrong(k)` says).
+fn score_clip(
+    sample: &Sample,
+    frames: &[RenderedFrame],
+    cover: &[Vec<f64>],
+    paint: impl Fn(usize) -> bool,
+    wrong: impl Fn(usize) -> bool,
+    shifted: Option<usize>,
+) -> EvalReport {
+    let mut scorer = Scorer::new(&sample.scene()).unwrap();
+    let x = yard_x(sample.scene().first_down_yard);
+    let hw = 0.5 * sample.scene().line_width_m;
+    for (k, f) in frames.iter().enumerate() {
+        let mut out = f.rgb.clone();
+        if shifted == Some(k) {
+            draw(
+                &mut out,
+                f,
+                &strip_coverage(&f.truth, x, hw, 3.0),
+                YELLOW,
+                1.0,
+            );
+        } else if paint(k) && !cover[k].is_empty() {
+            draw(&mut out, f, &cover[k], YELLOW, 1.0);
+        }
+        if wrong(k) {
+            let w = f.truth.width as usize;
+            let mut block = vec![0.0; f.mask.len()];
+            block[60 * w..70 * w].fill(1.0);
+            draw(&mut out, f, &block, YELLOW, 1.0);
+        }
+        scorer
+            .add_frame(&f.rgb, &out, &f.mask, &f.truth, None)
+            .unwrap();
+    }
+    scorer.finish()
+}
+
+#[test]
+fn view_figures_of_a_clip_with_cut_aways() {
+    let (s, frames, away, cover) = cut_clip();
+    let n = frames.len();
+    let starts: Vec<usize> = (1..n).filter(|&k| away[k] && !away[k - 1]).collect();
+    let returns: Vec<usize> = (1..n).filter(|&k| !away[k] && away[k - 1]).collect();
+    let on_field = away.iter().filter(|&&a| !a).count() as u32;
+    assert!(
+        !returns.is_empty() && starts.len() >= returns.len(),
+        "{away:?}"
+    );
+    assert!(
+        returns
+            .iter()
+            .zip(&starts)
+            .all(|(r, s)| r - s >= 15 && r - s <= 46),
+        "{starts:?} {returns:?}"
+    );
+
+    // Drawn on every field frame, one of them 3 px off; a block painted on the first two
+    // frames of every cut-away (a line held over from the field).
+    let worst = returns[0] + 5;
+    let r = score_clip(
+        &s,
+        &frames,
+        &cover,
+        |_| true,
+        |k| starts.iter().any(|&s| k == s || k == s + 1),
+        Some(worst),
+    );
+    println!("on time: {r:?}");
+    assert_eq!(r.frames, n as u32);
+    assert_eq!(r.in_view_frames, on_field);
+    assert_eq!(r.drawn_in_view_frames, on_field);
+    assert_eq!(r.drawn_share, Some(1.0));
+    assert_eq!(r.painted_out_of_view_frames, 2 * starts.len() as u32);
+    assert_eq!(r.reacquire_frames, vec![Some(0); returns.len()]);
+    assert_eq!(r.max_reacquire_frames, Some(0));
+    assert_eq!(r.unreacquired_returns, 0);
+    let centre = r.max_frame_centre_px.unwrap();
+    assert!((2.5..=3.5).contains(&centre), "{r:?}");
+    assert_eq!(r.max_frame_centre_frame, Some(worst as u32));
+    assert!(r.centre_error_px.unwrap() < 1.0, "{r:?}");
+
+    // Drawn 3 frames late after each return but the last, never after the last; nothing on
+    // the cut-aways.
+    let last = *returns.last().unwrap();
+    let late = |k: usize| k < last && !returns.iter().any(|&r| (r..r + 3).contains(&k));
+    let r = score_clip(&s, &frames, &cover, late, |_| false, None);
+    println!("late: {r:?}");
+    let mut expect = vec![Some(3); returns.len() - 1];
+    expect.push(None);
+    assert_eq!(r.reacquire_frames, expect);
+    assert_eq!(r.unreacquired_returns, 1);
+    assert_eq!(
+        r.max_reacquire_frames,
+        (returns.len() > 1).then_some(3),
+        "{r:?}"
+    );
+    assert_eq!(r.painted_out_of_view_frames, 0);
+    assert_eq!(r.in_view_frames, on_field);
+    let drawn = (0..n).filter(|&k| !away[k] && late(k)).count() as u32;
+    assert_eq!(r.drawn_in_view_frames, drawn);
+    let share = r.drawn_share.unwrap();
+    assert!((share - f64::from(drawn) / f64::from(on_field)).abs() < 1e-12);
+    assert!(share < 0.9, "{r:?}");
+
+    // Nothing painted: nothing drawn, no returns re-acquired, no frame measured.
+    let r = score_clip(&s, &frames, &cover, |_| false, |_| false, None);
+    assert_eq!(r.drawn_in_view_frames, 0);
+    assert_eq!(r.drawn_share, Some(0.0));
+    assert_eq!(r.reacquire_frames, vec![None; returns.len()]);
+    assert_eq!(r.max_reacquire_frames, None);
+    assert_eq!(r.max_frame_centre_px, None);
+    assert_eq!(r.max_frame_centre_frame, None);
+}
+
+#[test]
+fn view_figures_serialise_under_their_names() {
+    let (s, frames) = setup();
+    let mut scorer = Scorer::new(&s.scene()).unwrap();
+    for f in &frames {
+        scorer
+            .add_frame(&f.rgb, &f.rgb, &f.mask, &f.truth, None)
+            .unwrap();
+    }
+    let json = serde_json::to_value(scorer.finish()).unwrap();
+    assert_eq!(json["in_view_frames"], 3);
+    assert_eq!(json["drawn_in_view_frames"], 0);
+    assert_eq!(json["drawn_share"], 0.0);
+    assert!(json["max_frame_centre_px"].is_null());
+    assert!(json["max_frame_centre_frame"].is_null());
+    assert_eq!(json["painted_out_of_view_frames"], 0);
+    assert_eq!(json["reacquire_frames"], serde_json::json!([]));
+    assert!(json["max_reacquire_frames"].is_null());
+    assert_eq!(json["unreacquired_returns"], 0);
 }
