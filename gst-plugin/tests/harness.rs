@@ -297,23 +297,34 @@ fn latency_query_adds_the_live_tracking_delay() {
     );
 }
 
-#[test]
-fn frame_messages_carry_source_residual_and_timings() {
-    init();
-    let s = TestSample::new(6, 35.0);
-    let element = s.element();
+/// The `yardline-frame` messages posted while `frames` go through `element`, and the harness
+/// (the element runs until it is dropped).
+fn frame_messages(
+    element: &gst::Element,
+    s: &TestSample,
+    frames: &[Vec<u8>],
+) -> (Harness, Vec<gst::Structure>) {
     element.set_property("post-messages", true);
     let bus = gst::Bus::new();
     element.set_bus(Some(&bus));
-    let mut h = harness(&element, &s.caps("RGBA"));
-    run(&mut h, &s, &s.rgba_frames());
-    let messages: Vec<gst::Structure> = std::iter::from_fn(|| bus.pop())
+    let mut h = harness(element, &s.caps("RGBA"));
+    run(&mut h, s, frames);
+    let messages = std::iter::from_fn(|| bus.pop())
         .filter_map(|m| match m.view() {
             gst::MessageView::Element(e) => e.structure().map(ToOwned::to_owned),
             _ => None,
         })
         .filter(|st| st.name() == "yardline-frame")
         .collect();
+    (h, messages)
+}
+
+#[test]
+fn frame_messages_carry_source_residual_and_timings() {
+    init();
+    let s = TestSample::new(6, 35.0);
+    let element = s.element();
+    let (_running, messages) = frame_messages(&element, &s, &s.rgba_frames());
     assert_eq!(messages.len(), 6);
     for (i, m) in messages.iter().enumerate() {
         assert_eq!(m.get::<u64>("frame").unwrap(), i as u64);
@@ -332,9 +343,48 @@ fn frame_messages_carry_source_residual_and_timings() {
             s.pts(i) as u64
         );
         assert_eq!(m.get::<&str>("backend").unwrap(), "cpu");
+        let confidence = m.get::<f64>("confidence").unwrap();
+        assert!(
+            confidence > 0.0 && confidence <= 1.0,
+            "frame {i}: confidence {confidence}"
+        );
+        assert_eq!(m.get::<&str>("state").unwrap(), "tracking");
+        assert!(!m.has_field("reason"), "frame {i}: a reason with a camera");
     }
     let st = stats(&element);
     assert!(st.get::<f64>("element-ms-p99").unwrap() > 0.0);
+}
+
+#[test]
+fn frame_messages_say_why_there_is_no_camera() {
+    init();
+    let s = TestSample::new(3, 35.0);
+    let frames = s.rgba_frames();
+    // A venue without a registration and no tracking: vision-only tracking has nothing to
+    // start from.
+    let element = s.element();
+    element.set_property("tracking", None::<&str>);
+    let (_, messages) = frame_messages(&element, &s, &frames);
+    assert_eq!(messages.len(), 3);
+    for (i, m) in messages.iter().enumerate() {
+        assert_eq!(m.get::<&str>("source").unwrap(), "none", "frame {i}");
+        assert!(!m.get::<bool>("drawn").unwrap());
+        assert_eq!(m.get::<&str>("state").unwrap(), "lost", "frame {i}");
+        assert_eq!(m.get::<&str>("reason").unwrap(), "no-start", "frame {i}");
+        assert_eq!(m.get::<f64>("confidence").unwrap(), 0.0);
+    }
+
+    // Sensor-only pose with no tracking: no sensor camera, and the mode does not track by
+    // vision.
+    let element = s.element();
+    element.set_property_from_str("pose-mode", "sensor");
+    element.set_property("tracking", None::<&str>);
+    let (_, messages) = frame_messages(&element, &s, &frames);
+    assert_eq!(messages.len(), 3);
+    for (i, m) in messages.iter().enumerate() {
+        assert_eq!(m.get::<&str>("state").unwrap(), "lost", "frame {i}");
+        assert_eq!(m.get::<&str>("reason").unwrap(), "no-sensor", "frame {i}");
+    }
 }
 
 /// Launches `description`, which must fail to start, and returns the error it posted.

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{click_at, harness, sample, step_until, wait_for_video};
+use common::{
+    click_at, click_landmarks, harness, sample, shown_index, step_until, type_into, wait_for_video,
+};
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
@@ -267,7 +269,6 @@ fn placing_the_line_by_clicking_the_field() {
 
 #[test]
 fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
-    use yardline_engine::field::{FieldKind, FieldModel};
     use yardline_engine::tracking::{SensorReading, load_jsonl};
     use yardline_engine::venue::Venue;
 
@@ -280,41 +281,12 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
     let s = sample();
     let (index, width, height, pts) = {
         let p = h.state().shown_frame().expect("frozen frame");
-        let index = (p.source_pts_ns as f64 * s.config().fps() / 1e9).round() as u32;
-        (index, p.width, p.height, p.source_pts_ns)
+        (shown_index(h.state()), p.width, p.height, p.source_pts_ns)
     };
     assert!(h.state().wizard().is_open());
 
     // Click the landmarks the generator's exact camera puts well inside the frame.
-    let field = FieldModel::new(FieldKind::Nfl);
-    let margin = 12.0;
-    let mut clicked = 0;
-    for lm in &field.landmarks {
-        let Some(px) = s.project(index, lm.position).unwrap() else {
-            continue;
-        };
-        let inside = px[0] > margin
-            && px[1] > margin
-            && px[0] < f64::from(width) - margin
-            && px[1] < f64::from(height) - margin;
-        if !inside {
-            continue;
-        }
-        h.get_by_label("Landmark filter").focus();
-        h.step();
-        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-        h.step();
-        h.get_by_label("Landmark filter").type_text(&lm.name);
-        h.step();
-        h.get_by_label(&lm.name).click();
-        h.step();
-        let pos = h.state().image_to_screen(px).expect("image on screen");
-        click_at(&mut h, pos, Modifiers::NONE);
-        clicked += 1;
-        if clicked == 10 {
-            break;
-        }
-    }
+    let clicked = click_landmarks(&mut h, 10);
     assert!(clicked >= 6, "only {clicked} landmarks in view");
     assert_eq!(h.state().wizard().points().len(), clicked);
 
@@ -334,13 +306,7 @@ fn the_calibration_wizard_solves_a_venue_from_scripted_clicks() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("venue.toml");
-    h.get_by_label("Venue file").focus();
-    h.step();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.step();
-    h.get_by_label("Venue file")
-        .type_text(path.to_str().unwrap());
-    h.step();
+    type_into(&mut h, "Venue file", path.to_str().unwrap());
     h.get_by_label("Save venue").click();
     h.step();
     let venue = Venue::load(&path)

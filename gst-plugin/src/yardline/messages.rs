@@ -50,6 +50,8 @@ impl FrameOutcome {
                 .field("source", r.source.as_str())
                 .field("residual-px", r.residual_px.unwrap_or(-1.0))
                 .field("inliers", r.inliers as u64)
+                .field("confidence", r.confidence)
+                .field("state", r.state.as_str())
                 .field("drawn", r.drawn)
                 .field("backend", r.backend)
                 .field("sync-ms", r.timings.sync)
@@ -57,6 +59,9 @@ impl FrameOutcome {
                 .field("graphics-ms", r.timings.graphics)
                 .field("composite-ms", r.timings.composite)
                 .field("engine-ms", r.timings.total);
+            if let Some(why) = r.reason {
+                b = b.field("reason", why.as_str());
+            }
             if let Some(f) = &r.fault {
                 b = b.field("fault", f.to_string());
             }

@@ -21,10 +21,11 @@ use yardline_engine::EngineConfig;
 use yardline_engine::field::{FieldModel, yard_label};
 use yardline_keying::{EdgeFilter, KeyConfig};
 
-use crate::calib::Wizard;
+use crate::calib::{Outcome, PanelInputs, Purpose, Wizard};
 use crate::settings::{LineStyle, Settings, ViewMode};
 use crate::video::{Command, Preview, Published, VideoThread};
 
+pub use health::{TrackingView, tracking_view};
 use views::Textures;
 pub use views::paint_wireframe;
 
@@ -54,6 +55,8 @@ pub struct OperatorApp {
     config_pending: bool,
     key: Option<KeyConfig>,
     key_pending: bool,
+    /// Venue and registration commands not sent yet (the queue was full), in order.
+    commands_pending: VecDeque<Command>,
     settings: Settings,
     preview: Option<Preview>,
     published: Published,
@@ -116,6 +119,7 @@ impl OperatorApp {
             config_pending: stored,
             key,
             key_pending: false,
+            commands_pending: VecDeque::new(),
             settings,
             preview: None,
             published: Published::default(),
@@ -208,6 +212,35 @@ impl OperatorApp {
                 self.key_pending = false;
             }
         }
+        while let Some(cmd) = self.commands_pending.pop_front() {
+            if let Err(cmd) = self.video.try_send(cmd) {
+                self.commands_pending.push_front(cmd);
+                break;
+            }
+        }
+    }
+
+    /// Hands what the wizard finished to the engine: a saved calibration rebuilds the engine
+    /// with its venue; an applied registration becomes the running engine's starting pose.
+    fn wizard_outcome(&mut self, outcome: Outcome) {
+        let (command, message) = match outcome {
+            Outcome::Calibrated(venue) => (
+                Command::SetVenue(venue),
+                "calibration saved: the engine runs with the new venue",
+            ),
+            Outcome::Registered { camera, venue } => (
+                Command::SetReference { camera, venue },
+                "re-registered: tracking starts again from the new camera",
+            ),
+        };
+        self.message = Some(message.into());
+        self.commands_pending.push_back(command);
+    }
+
+    /// Opens the calibration wizard on the frame on screen to re-register the camera there.
+    pub(super) fn start_registration(&mut self) {
+        let frame = self.shown_frame().cloned();
+        self.wizard.start(frame, Purpose::Register);
     }
 
     fn sync_style_settings(&mut self) {
@@ -263,9 +296,18 @@ impl OperatorApp {
 
     fn wizard_panel(&mut self, ui: &mut egui::Ui) {
         let frame = self.freeze.clone().or_else(|| self.preview.clone());
-        let delay = self.published.tracking_delay_ns;
-        self.wizard
-            .panel(ui, &self.field, frame, &mut self.settings.venue_path, delay);
+        let inputs = PanelInputs {
+            field: &self.field,
+            venue: self.published.venue.as_deref(),
+            camera_id: self.config.camera_id,
+            tracking_delay_ns: self.published.tracking_delay_ns,
+        };
+        let outcome = self
+            .wizard
+            .panel(ui, &inputs, frame, &mut self.settings.venue_path);
+        if let Some(o) = outcome {
+            self.wizard_outcome(o);
+        }
     }
 }
 

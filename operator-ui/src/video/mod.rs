@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use yardline_engine::Camera;
 use yardline_engine::key::FieldKey;
 use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::sync::SyncStats;
@@ -139,6 +140,8 @@ pub struct Preview {
 pub struct Published {
     /// The engine's settings as it holds them now.
     pub config: Option<EngineConfig>,
+    /// The venue the engine runs with (as loaded, or as the calibration wizard last gave it).
+    pub venue: Option<Arc<Venue>>,
     /// The engine's key (automatic or the operator's).
     pub key: Option<FieldKey>,
     /// Bumped whenever `key` changes.
@@ -170,6 +173,22 @@ pub enum Command {
     SetConfig(Box<EngineConfig>),
     /// New operator key; `None` returns to the automatic palette.
     SetKey(Option<Box<KeyConfig>>),
+    /// A new venue (the calibration wizard saved one): the engine is rebuilt with it, so the
+    /// sensor pose uses its mount and lens and vision-only tracking starts from its
+    /// registration on the next frame. The key and the settings carry over; an automatic key
+    /// is learnt again.
+    SetVenue(Box<Venue>),
+    /// A new starting pose for vision-only tracking, solved on a frame of this video (the
+    /// wizard's "re-register"): handed to the running engine
+    /// ([`yardline_engine::pose::PoseEstimator::set_reference`]), which tracks from it on the
+    /// next frame. `venue` is the venue with that registration, kept for any later rebuild
+    /// of the engine and published.
+    SetReference {
+        /// The solved camera, in pixels of the video's frames.
+        camera: Box<Camera>,
+        /// The venue holding it as its registration.
+        venue: Box<Venue>,
+    },
 }
 
 /// Handle of the running video thread. Dropping it stops the thread.
@@ -196,7 +215,14 @@ impl VideoThread {
 
     /// Queues a command; false when the queue is full (the UI retries next frame).
     pub fn send(&self, command: Command) -> bool {
-        self.commands.try_send(command).is_ok()
+        self.try_send(command).is_ok()
+    }
+
+    /// Queues a command; gives it back when the queue is full (or the thread has ended).
+    pub fn try_send(&self, command: Command) -> Result<(), Command> {
+        self.commands
+            .try_send(command)
+            .map_err(TrySendError::into_inner)
     }
 
     /// The newest preview, if any arrived since the last call (older ones are skipped).

@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use gst::prelude::*;
 use yardline_engine::key::FieldKey;
 use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::venue::Venue;
-use yardline_engine::{Engine, EngineStats};
+use yardline_engine::{Engine, EngineError, EngineStats};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_keying::KeyConfig;
 
@@ -61,6 +61,7 @@ pub(super) fn spawn(
     let (prev_tx, prev_rx) = crossbeam_channel::bounded(PREVIEW_QUEUE);
     let published = Arc::new(Mutex::new(Published {
         config: Some(engine.config().clone()),
+        venue: setup.venue.clone().map(Arc::new),
         backend: engine.backend(),
         ..Published::default()
     }));
@@ -83,6 +84,7 @@ pub(super) fn spawn(
         rate_window: (Instant::now(), 0),
         offset_ns: 0,
         last_source_pts: 0,
+        rebuild: None,
     };
     let thread = std::thread::Builder::new()
         .name("yardline-video".into())
@@ -143,6 +145,18 @@ struct Worker {
     rate_window: (Instant, u64),
     offset_ns: i64,
     last_source_pts: i64,
+    rebuild: Option<Rebuild>,
+}
+
+/// A new engine being built off the video thread (opening a GPU compositor takes a while);
+/// frames go on through the old engine meanwhile.
+struct Rebuild {
+    /// The engine, or why it could not be made.
+    result: Receiver<Result<Engine, EngineError>>,
+    /// The venue it is built with (the worker's once it runs).
+    venue: Option<Venue>,
+    /// The operator key it is built with (the worker's once it runs).
+    key: Option<KeyConfig>,
 }
 
 impl Worker {
@@ -190,8 +204,13 @@ impl Worker {
         pop_error(&self.pipeline)
     }
 
+    /// Applies the commands waiting, in order. While a new engine is being built they wait:
+    /// they are meant for the engine that runs after them.
     fn apply_commands(&mut self) {
-        while let Ok(cmd) = self.commands.try_recv() {
+        self.finish_rebuild();
+        while self.rebuild.is_none()
+            && let Ok(cmd) = self.commands.try_recv()
+        {
             match cmd {
                 Command::SetConfig(config) => match self.engine.set_config(*config) {
                     Ok(()) => {
@@ -207,15 +226,20 @@ impl Worker {
                     }
                 },
                 Command::SetKey(key) => self.set_key(key.map(|k| *k)),
+                Command::SetVenue(venue) => self.start_rebuild(Some(*venue), self.key.clone()),
+                Command::SetReference { camera, venue } => {
+                    self.engine.pose_mut().set_reference(*camera);
+                    self.venue = Some(*venue);
+                    self.publish_venue();
+                }
             }
         }
     }
 
     fn set_key(&mut self, key: Option<KeyConfig>) {
         let Some(k) = key else {
-            self.key = None;
             // A fresh engine builds its automatic palette from the next frame.
-            self.rebuild_engine();
+            self.start_rebuild(self.venue.clone(), None);
             return;
         };
         match FieldKey::compile(&k) {
@@ -228,6 +252,11 @@ impl Worker {
         }
     }
 
+    fn publish_venue(&self) {
+        let venue = self.venue.clone().map(Arc::new);
+        self.publish(|p| p.venue = venue);
+    }
+
     fn publish_key(&mut self) {
         let key = self.engine.key().cloned();
         self.key_published = key.is_some();
@@ -237,16 +266,59 @@ impl Worker {
         });
     }
 
-    fn rebuild_engine(&mut self) {
-        let config = self.engine.config().clone();
-        match Engine::new(config, self.venue.as_ref(), self.key.as_ref()) {
-            Ok(e) => {
+    /// Starts building a fresh engine with the current settings, `venue` and the operator
+    /// `key` (none: an automatic key, learnt from the next frame with a pose) on a thread of
+    /// its own at normal priority.
+    fn start_rebuild(&mut self, venue: Option<Venue>, key: Option<KeyConfig>) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (config, v, k) = (self.engine.config().clone(), venue.clone(), key.clone());
+        let spawned = std::thread::Builder::new()
+            .name("yardline-engine-build".into())
+            .spawn(move || {
+                yardline_engine::sched::demote_current_thread();
+                // The worker may have stopped meanwhile: nobody is left to take the engine.
+                tx.send(Engine::new(config, v.as_ref(), k.as_ref())).ok();
+            });
+        match spawned {
+            Ok(_) => {
+                self.rebuild = Some(Rebuild {
+                    result: rx,
+                    venue,
+                    key,
+                });
+            }
+            Err(e) => self.publish(|p| p.error = Some(format!("engine not rebuilt: {e}"))),
+        }
+    }
+
+    /// Swaps in the engine being built once it is ready; an engine that could not be made
+    /// is reported and the old one, its venue and key run on.
+    fn finish_rebuild(&mut self) {
+        let Some(rebuild) = self.rebuild.take() else {
+            return;
+        };
+        let result = match rebuild.result.try_recv() {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(TryRecvError::Empty) => {
+                self.rebuild = Some(rebuild);
+                return;
+            }
+            Err(TryRecvError::Disconnected) => Err("the engine build thread failed".to_string()),
+        };
+        match result {
+            Ok(engine) => {
                 add_stats(&mut self.base_stats, &self.engine.stats());
-                self.engine = e;
+                self.engine = engine;
+                self.venue = rebuild.venue;
+                self.key = rebuild.key;
                 self.key_published = false;
                 self.publish_key();
+                self.publish_venue();
             }
-            Err(e) => self.publish(|p| p.error = Some(format!("engine: {e}"))),
+            Err(e) => {
+                tracing::warn!("engine not rebuilt: {e}");
+                self.publish(|p| p.error = Some(format!("engine not rebuilt: {e}")));
+            }
         }
     }
 
