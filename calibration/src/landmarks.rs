@@ -5,7 +5,8 @@
 //! points on, `solvePnPRansac` picks the starting inliers. With unknown intrinsics a focal
 //! length sweep of PnP solves gives a start for `calibrateCamera` on one or several views with
 //! the principal point fixed at the image centre, square pixels, no tangential distortion, and
-//! `k1` (from [`MIN_POINTS_K1`] points) and `k2` (from [`MIN_POINTS_K2`]) estimated.
+//! `k1` (from [`MIN_POINTS_K1`] points) and `k2` (from [`MIN_POINTS_K2`], in a view wide enough
+//! for it: [`MIN_CORNER_R2_K2`]) estimated.
 //!
 //! Field points on the ground (`z = 0`: yard-line x sideline/hash intersections, number
 //! corners, box corners) are the common, planar case; raised points (goal-post tops) are
@@ -31,6 +32,9 @@ pub const MIN_POINTS: usize = 4;
 pub const MIN_POINTS_K1: usize = 6;
 /// Fewest correspondences (over all views) before `k2` is estimated as well.
 pub const MIN_POINTS_K2: usize = 14;
+/// Least squared distance (normalised image coordinates) of the image corner from the centre
+/// before `k2` is estimated: narrower views leave it 0.
+pub const MIN_CORNER_R2_K2: f64 = 0.15;
 /// Points closer than this to the best-fit line through all image points count as collinear
 /// (standard deviation across the line, pixels).
 pub const MIN_IMAGE_SPREAD_PX: f64 = 2.0;
@@ -465,7 +469,11 @@ fn calibrate(
         | opencv::calib3d::CALIB_FIX_ASPECT_RATIO
         | opencv::calib3d::CALIB_ZERO_TANGENT_DIST
         | opencv::calib3d::CALIB_FIX_K3;
-    if total < MIN_POINTS_K2 {
+    // `k2` acts on the fourth power of the distance from the centre: in a narrow view its
+    // effect stays under the click noise and a fitted value is noise that grows when the same
+    // lens zooms out.
+    let corner_r2_at_f0 = ((0.5 * w).powi(2) + (0.5 * h).powi(2)) / (f0 * f0);
+    if total < MIN_POINTS_K2 || corner_r2_at_f0 < MIN_CORNER_R2_K2 {
         flags |= opencv::calib3d::CALIB_FIX_K2;
     }
     if total < MIN_POINTS_K1 {

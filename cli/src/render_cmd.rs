@@ -33,7 +33,8 @@ pub struct RenderArgs {
     /// Input video (any container/codec GStreamer plays).
     #[arg(long, value_name = "VIDEO", required_unless_present = "sample")]
     pub input: Option<PathBuf>,
-    /// FreeD packets as tracking.jsonl.
+    /// FreeD packets as tracking.jsonl; without it the pose is tracked by vision alone from the
+    /// venue's registration (see `yardline calibrate`).
     #[arg(long, value_name = "FILE")]
     pub tracking: Option<PathBuf>,
     /// Venue calibration (venue.toml).

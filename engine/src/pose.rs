@@ -29,7 +29,11 @@
 //! - Every estimate has a `confidence` (0..1): how well this frame's painted lines agree with
 //!   the camera drawn (their share within [`PoseConfig::contradict_px`] and their median
 //!   distance), 0.5 for a sensor camera with no lines to check, 1 in sensor-only mode (no image
-//!   work), 0 with no camera. [`PoseEstimate::state`] says what tracking is doing.
+//!   work), 0 with no camera. A vision-only camera under 0.5 is not drawn (source `none`,
+//!   reason `uncertain`) while tracking goes on, nor one whose frame's lines alone leave a yard
+//!   line's place uncertain by more than 0.3 px (one standard deviation: one yard line does not
+//!   fix the zoom). [`PoseEstimate::state`] says what tracking is
+//!   doing.
 //!
 //! Pixel distances in [`PoseConfig`] marked "at 1920 wide" scale with the frame width.
 
@@ -44,7 +48,8 @@ use crate::geometry::Camera;
 use crate::render::crew::Crew;
 use crate::vision::{
     Correction, CorrectionFilter, KalmanTuning, LineTemplate, LumaView, MeasureParams, Measurement,
-    SolveConfig, SolveResult, measure_with, residual_rms, solve_correction,
+    SolveConfig, SolveResult, VisionError, linear_sigma, measure_with, residual_rms,
+    solve_correction,
 };
 
 /// Frame width (pixels) at which the pixel settings of [`PoseConfig`] apply as given.
@@ -188,6 +193,8 @@ pub enum NoPose {
     Contradicted,
     /// No painted lines to check a held camera against.
     Unchecked,
+    /// Vision-only tracking goes on, but too few of this frame's lines agree with it to draw.
+    Uncertain,
 }
 
 impl NoPose {
@@ -199,6 +206,7 @@ impl NoPose {
             Self::NoFit => "no-fit",
             Self::Contradicted => "contradicted",
             Self::Unchecked => "unchecked",
+            Self::Uncertain => "uncertain",
         }
     }
 }
@@ -237,7 +245,8 @@ pub struct PoseConfig {
     pub min_evidence: usize,
     /// Frames a sensor camera may be held with no lines to check it (a lost packet).
     pub blind_hold_frames: u32,
-    /// Candidate poses tried per frame while vision-only tracking searches (count).
+    /// Candidate poses tried per frame while vision-only tracking searches (count; each is
+    /// measured at a fifth of the points of a tracking frame).
     pub search_per_frame: usize,
     /// How far the search looks along the field either way (yards at the aim point).
     pub search_yards: f64,
@@ -280,7 +289,7 @@ impl Default for PoseConfig {
             hold_frames: DEFAULT_HOLD_FRAMES,
             enter_max_residual_px: 1.5,
             exit_max_residual_px: 2.5,
-            enter_min_inliers: 30,
+            enter_min_inliers: 20,
             exit_min_inliers: 15,
             min_lines: 3,
             vision_min_lines: 2,
@@ -288,9 +297,9 @@ impl Default for PoseConfig {
             contradict_px: 1.5,
             min_evidence: 12,
             blind_hold_frames: 2,
-            search_per_frame: 4,
-            search_yards: 3.0,
-            search_zoom: 1.4,
+            search_per_frame: 10,
+            search_yards: 1.5,
+            search_zoom: 1.2,
             track_range_px: 16.0,
             acquire_range_px: 48.0,
             spacing_px: 24.0,
@@ -339,6 +348,9 @@ struct Outcome {
     residual_px: Option<f64>,
     inliers: usize,
     confidence: f64,
+    /// How far a yard line drawn with this camera may lie from where the frame's lines alone
+    /// put it (pixels, one standard deviation); 0 when not estimated.
+    uncertainty_px: f64,
 }
 
 /// How this frame's painted lines agree with a camera.
@@ -398,6 +410,11 @@ impl Agreement {
     }
 }
 
+/// Least confidence a vision-only camera needs to be drawn.
+const VISION_MIN_CONFIDENCE: f64 = 0.5;
+/// Largest uncertainty of a yard line's place a vision-only camera may leave and be drawn
+/// (pixels, one standard deviation, from this frame's lines alone).
+const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
 /// Least confidence a held camera needs to be drawn.
 const HOLD_MIN_CONFIDENCE: f64 = 0.25;
 
@@ -410,7 +427,7 @@ pub struct PoseEstimator {
     config: PoseConfig,
     reference: Option<Camera>,
     last_good: Option<Camera>,
-    hold_left: u32,
+    held: HoldState,
     fused_filter: CorrectionFilter,
     fused_locked: bool,
     /// Consecutive frames the fused innovation gate held back.
@@ -420,17 +437,86 @@ pub struct PoseEstimator {
     vision_filter: CorrectionFilter,
     vision_base: Option<Camera>,
     vision_locked: bool,
-    /// Candidate corrections around `vision_base` while searching, nearest first.
-    search: Vec<Correction>,
-    /// Next candidate to try.
-    search_next: usize,
-    /// The last good camera came from a sensor (a blind hold may follow).
-    last_from_sensor: bool,
-    /// Frames held with nothing to check against.
-    blind_held: u32,
+    /// The search of a lost vision-only track.
+    search: Search,
     /// The threads the line measurements run on (the caller alone until set).
     crew: Crew,
 }
+
+/// The hold of the last good camera.
+#[derive(Debug, Clone, Copy, Default)]
+struct HoldState {
+    /// Frames it may still be held (frames).
+    left: u32,
+    /// It came from a sensor (a blind hold may follow: a lost packet).
+    from_sensor: bool,
+    /// Frames held with nothing to check it against (frames).
+    blind: u32,
+}
+
+/// The search of a lost vision-only track (see [`search_offsets`]).
+#[derive(Debug, Clone, Default)]
+struct Search {
+    /// Offsets from the search centre, nearest first; empty until the first search frame.
+    offsets: Vec<Correction>,
+    /// Next offset to try.
+    next: usize,
+    /// The track's velocity when it was lost (per frame).
+    velocity: Correction,
+    /// Frames since the track was lost.
+    frames: u32,
+}
+
+impl Search {
+    /// The lost track's velocity as the search centre carries it now, while it does.
+    fn carried_velocity(&self) -> Option<Correction> {
+        if self.frames == 0 || self.frames > SEARCH_CARRY_FRAMES {
+            return None;
+        }
+        let d = SEARCH_CARRY_DECAY.powf(f64::from(self.frames));
+        let v = self.velocity;
+        Some(Correction {
+            rotation: v.rotation * d,
+            log_scale: v.log_scale * d,
+            k1: 0.0,
+        })
+    }
+
+    /// The search centre `frames` frames after the loss: the motion of the lost track carried
+    /// on, slowing down (a zoom or pan rarely stops dead), for [`SEARCH_CARRY_FRAMES`] frames;
+    /// the last good pose after that (a cut: the motion before it says nothing).
+    fn centre(&self) -> Correction {
+        if self.frames > SEARCH_CARRY_FRAMES {
+            return Correction::default();
+        }
+        let k = f64::from(self.frames);
+        // Sum of SEARCH_CARRY_DECAY^j for j = 1..=k.
+        let d = SEARCH_CARRY_DECAY;
+        let carried = d * (1.0 - d.powf(k)) / (1.0 - d);
+        let v = self.velocity;
+        Correction {
+            rotation: v.rotation * carried,
+            log_scale: v.log_scale * carried,
+            k1: 0.0,
+        }
+    }
+}
+
+/// Measures and solves the correction from a start, with the given search settings.
+type TryFrom<'a> = dyn Fn(
+        &Correction,
+        &MeasureParams,
+    ) -> (
+        Vec<Measurement>,
+        Result<SolveResult<Correction>, VisionError>,
+    ) + 'a;
+
+/// Frames after a loss during which the search follows the lost track's motion.
+const SEARCH_CARRY_FRAMES: u32 = 20;
+/// Per-frame decay of the lost track's motion in the search centre.
+const SEARCH_CARRY_DECAY: f64 = 0.85;
+/// Line measurements per search candidate (a full solve confirms the best).
+const SEARCH_POINTS: usize = 80;
 
 /// True when a camera's numbers can be drawn with.
 fn camera_ok(c: &Camera) -> bool {
@@ -452,16 +538,13 @@ impl PoseEstimator {
             config,
             reference: None,
             last_good: None,
-            hold_left: 0,
+            held: HoldState::default(),
             fused_locked: false,
             fused_gated: 0,
             gated_last: false,
             vision_base: None,
             vision_locked: false,
-            search: Vec::new(),
-            search_next: 0,
-            last_from_sensor: false,
-            blind_held: 0,
+            search: Search::default(),
             crew: Crew::default(),
         }
     }
@@ -506,8 +589,7 @@ impl PoseEstimator {
         self.vision_base = Some(camera);
         self.vision_filter.reset();
         self.vision_locked = false;
-        self.search.clear();
-        self.search_next = 0;
+        self.search = Search::default();
     }
 
     /// The reference camera vision-only tracking starts from, if any.
@@ -538,9 +620,8 @@ impl PoseEstimator {
         self.fused_locked = false;
         self.fused_gated = 0;
         self.vision_locked = false;
-        self.hold_left = 0;
-        self.search.clear();
-        self.search_next = 0;
+        self.held.left = 0;
+        self.search = Search::default();
     }
 
     /// The pose of one frame, given the sensor camera for it (if any).
@@ -555,30 +636,50 @@ impl PoseEstimator {
                 residual_px: None,
                 inliers: 0,
                 confidence: 1.0,
+                uncertainty_px: 0.0,
             }),
             (PoseMode::Fused | PoseMode::Auto, Some(s)) => Ok(self.fused_step(&luma, s)),
             (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
             (PoseMode::Sensor | PoseMode::Fused, None) => Err(NoPose::NoSensor),
         };
         match outcome {
+            Ok(o)
+                if o.source == PoseSource::Vision
+                    && (o.confidence < VISION_MIN_CONFIDENCE
+                        || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX) =>
+            {
+                // Tracked, but too few of this frame's lines agree, or they leave a yard line's
+                // place open (one line only: the zoom is unseen), to put a line on air.
+                PoseEstimate {
+                    camera: None,
+                    source: PoseSource::None,
+                    residual_px: o.residual_px,
+                    inliers: o.inliers,
+                    hold_remaining: 0,
+                    confidence: o.confidence,
+                    opacity: 0.0,
+                    state: TrackState::Tracking,
+                    reason: Some(NoPose::Uncertain),
+                }
+            }
             Ok(o) if camera_ok(&o.camera) => {
                 self.last_good = Some(o.camera);
-                self.hold_left = self.config.hold_frames;
-                self.blind_held = 0;
-                self.last_from_sensor = o.source != PoseSource::Vision;
+                self.held.left = self.config.hold_frames;
+                self.held.blind = 0;
+                self.held.from_sensor = o.source != PoseSource::Vision;
                 if o.source != PoseSource::Vision {
                     // Vision-only tracking, if it takes over, starts from this pose.
                     self.vision_base = Some(o.camera);
                     self.vision_filter.reset();
                     self.vision_locked = false;
-                    self.search.clear();
+                    self.search = Search::default();
                 }
                 PoseEstimate {
                     camera: Some(o.camera),
                     source: o.source,
                     residual_px: o.residual_px,
                     inliers: o.inliers,
-                    hold_remaining: self.hold_left,
+                    hold_remaining: self.held.left,
                     confidence: o.confidence,
                     opacity: 1.0,
                     state: TrackState::Tracking,
@@ -611,18 +712,18 @@ impl PoseEstimator {
             reason: Some(reason),
         };
         let cam = match self.last_good {
-            Some(cam) if self.hold_left > 0 => cam,
+            Some(cam) if self.held.left > 0 => cam,
             _ => return none(why, 0),
         };
         if self.mode == PoseMode::Sensor {
             // No image work in sensor-only mode: the hold is unchecked, as configured.
-            self.hold_left -= 1;
+            self.held.left -= 1;
             return PoseEstimate {
                 camera: Some(cam),
                 source: PoseSource::Hold,
                 residual_px: None,
                 inliers: 0,
-                hold_remaining: self.hold_left,
+                hold_remaining: self.held.left,
                 confidence: 0.5,
                 opacity: 1.0,
                 state: TrackState::Holding,
@@ -634,22 +735,22 @@ impl PoseEstimator {
         let agreement = Agreement::of(&cam, &meas, self.config.contradict_px);
         let (confidence, opacity) = match agreement.confidence(&self.config) {
             Some(c) => (c, agreement.fade(&self.config)),
-            None if self.last_from_sensor && self.blind_held < self.config.blind_hold_frames => {
-                self.blind_held += 1;
+            None if self.held.from_sensor && self.held.blind < self.config.blind_hold_frames => {
+                self.held.blind += 1;
                 (0.5, 1.0)
             }
             None => {
                 // Nothing to check against: a cut away from the field, or the lines hidden.
-                self.hold_left = 0;
+                self.held.left = 0;
                 return none(NoPose::Unchecked, 0);
             }
         };
         if confidence < HOLD_MIN_CONFIDENCE || opacity <= 0.0 {
             // The image contradicts the held camera: no line rather than a wrong one.
-            self.hold_left = 0;
+            self.held.left = 0;
             return none(NoPose::Contradicted, 0);
         }
-        self.hold_left -= 1;
+        self.held.left -= 1;
         PoseEstimate {
             camera: Some(cam),
             source: PoseSource::Hold,
@@ -658,7 +759,7 @@ impl PoseEstimator {
                 .is_finite()
                 .then_some(agreement.median_px),
             inliers: agreement.within,
-            hold_remaining: self.hold_left,
+            hold_remaining: self.held.left,
             confidence,
             opacity,
             state: TrackState::Holding,
@@ -753,6 +854,7 @@ impl PoseEstimator {
                     residual_px: rms.is_finite().then_some(rms),
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
+                    uncertainty_px: 0.0,
                 }
             }
             _ => {
@@ -771,6 +873,7 @@ impl PoseEstimator {
                     residual_px,
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
+                    uncertainty_px: 0.0,
                 }
             }
         }
@@ -792,49 +895,64 @@ impl PoseEstimator {
         let locked = self.vision_locked;
         let cfg = self.solve_config(self.config.vision_estimates_k1);
         let params = self.measure_params(luma.width(), locked);
-        let try_from = |start: &Correction| {
+        let min_lines = self.config.vision_min_lines;
+        let try_from = |start: &Correction, params: &MeasureParams| {
             let predicted = start.apply(&base);
-            let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
+            let meas = measure_with(&self.crew, luma, &predicted, &self.template, params);
             let res = solve_correction(&base, start, &meas, radius, &cfg);
             (meas, res)
         };
-        let (mut meas, mut solved) = try_from(&pred);
-        let fit = |res: &Result<SolveResult<Correction>, _>, locked: bool| {
-            res.as_ref()
-                .is_ok_and(|r| self.fits(r, locked, self.config.vision_min_lines))
-        };
-        if !locked && !fit(&solved, false) && meas.len() >= self.config.min_evidence {
-            // Lost, and the image shows lines: try the next candidates around the last good
-            // pose; the fit with the most inliers wins, the nearer one on a tie.
-            if self.search.is_empty() {
-                self.search = search_candidates(&base, luma, &self.config, &params);
-                self.search_next = 0;
-            }
-            let mut best: Option<(Vec<Measurement>, SolveResult<Correction>)> = None;
-            for _ in 0..self.config.search_per_frame.min(self.search.len()) {
-                let start = self.search[self.search_next % self.search.len()];
-                self.search_next = (self.search_next + 1) % self.search.len();
-                let (m, r) = try_from(&start);
-                if let Ok(r) = r
-                    && self.fits(&r, false, self.config.vision_min_lines)
-                    && best.as_ref().is_none_or(|(_, b)| r.inliers > b.inliers)
-                {
-                    best = Some((m, r));
+        let (mut meas, mut solved) = try_from(&pred, &params);
+        let fitted = solved
+            .as_ref()
+            .is_ok_and(|r| self.fits(r, false, min_lines));
+        if !locked && !fitted {
+            // Lost: try candidates around the search centre with a few measurements each; the
+            // best one is solved again in full.
+            let found = search_step(
+                &mut self.search,
+                &self.config,
+                &base,
+                luma,
+                &params,
+                &try_from,
+            );
+            if let Some(start) = found {
+                (meas, solved) = try_from(&start, &params);
+                if let Some((value, inliers)) = solved.as_ref().ok().map(|r| (r.value, r.inliers)) {
+                    // The lines repeat every yard (hash marks) and every five (yard lines): of
+                    // the fit and its neighbours a yard or two either way, the one most of
+                    // the lines agree with, the nearest on a tie.
+                    let yard = yard_angle(&value.apply(&base));
+                    let mut best_inliers = inliers;
+                    for k in [-1.0, 1.0, -2.0, 2.0] {
+                        let mut alt = value;
+                        alt.rotation.y += k * yard;
+                        let (m, res) = try_from(&alt, &params);
+                        if let Ok(a) = &res
+                            && self.fits(a, false, min_lines)
+                            && a.inliers > best_inliers + best_inliers / 10
+                        {
+                            best_inliers = a.inliers;
+                            (meas, solved) = (m, res);
+                        }
+                    }
                 }
-            }
-            if let Some((m, r)) = best {
-                meas = m;
-                solved = Ok(r);
             }
         }
         match solved {
-            Ok(res) if self.fits(&res, locked, self.config.vision_min_lines) => {
+            Ok(res) if self.fits(&res, locked, min_lines) => {
+                let fresh = !self.vision_filter.is_started();
                 let filtered = self.vision_filter.update(&res.value, &res.sigma, &ppu);
+                if fresh && let Some(v) = self.search.carried_velocity() {
+                    // Found again in the middle of the motion it was lost in.
+                    self.vision_filter.seed_velocity(&v);
+                }
                 let camera = filtered.apply(&base);
                 self.vision_filter.rebase();
                 self.vision_base = Some(camera);
                 self.vision_locked = true;
-                self.search.clear();
+                self.search = Search::default();
                 let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
                 Ok(Outcome {
                     camera,
@@ -842,9 +960,18 @@ impl PoseEstimator {
                     residual_px,
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
+                    uncertainty_px: yard_line_uncertainty_px(&camera, &res.information, luma),
                 })
             }
             _ => {
+                if locked {
+                    // Lost: the search follows the track's last motion for a while.
+                    self.search = Search {
+                        velocity: self.vision_filter.velocity(),
+                        ..Search::default()
+                    };
+                }
+                self.search.frames = self.search.frames.saturating_add(1);
                 // Retry from the last good pose, at rest, with the wide search.
                 self.vision_filter.reset();
                 self.vision_locked = false;
@@ -854,11 +981,58 @@ impl PoseEstimator {
     }
 }
 
-/// Candidate corrections around `base` for a lost vision track, nearest first: pan steps a
-/// little under twice the acquisition range out to [`PoseConfig::search_yards`] at the aim
-/// point either way, zoom steps of the same image size out to [`PoseConfig::search_zoom`],
-/// and a tilt step either way.
-fn search_candidates(
+/// One frame of the search: [`PoseConfig::search_per_frame`] candidates around the search
+/// centre, each measured at [`SEARCH_POINTS`] points and solved; the solution of the one
+/// with the most inliers (the nearest on a tie: they come nearest first), if any fits.
+fn search_step(
+    search: &mut Search,
+    config: &PoseConfig,
+    base: &Camera,
+    luma: &LumaView<'_>,
+    params: &MeasureParams,
+    try_from: &TryFrom<'_>,
+) -> Option<Correction> {
+    if search.offsets.is_empty() {
+        search.offsets = search_offsets(base, luma, config, params);
+        search.next = 0;
+    }
+    let n = search.offsets.len();
+    if n == 0 {
+        return None;
+    }
+    let centre = search.centre();
+    let quick = MeasureParams {
+        max_points: SEARCH_POINTS,
+        ..*params
+    };
+    let quick_inliers =
+        config.enter_min_inliers * SEARCH_POINTS / config.max_measurements.max(SEARCH_POINTS);
+    let mut best: Option<SolveResult<Correction>> = None;
+    for _ in 0..config.search_per_frame.min(n) {
+        let o = search.offsets[search.next % n];
+        search.next = (search.next + 1) % n;
+        let start = Correction {
+            rotation: centre.rotation + o.rotation,
+            log_scale: centre.log_scale + o.log_scale,
+            k1: 0.0,
+        };
+        if let (_, Ok(r)) = try_from(&start, &quick)
+            && r.residual_px <= config.enter_max_residual_px
+            && r.inliers >= quick_inliers.max(config.exit_min_inliers)
+            && r.lines >= config.vision_min_lines
+            && best.as_ref().is_none_or(|b| r.inliers > b.inliers)
+        {
+            best = Some(r);
+        }
+    }
+    best.map(|r| r.value)
+}
+
+/// Offsets of the search candidates from the search centre, nearest first: pan steps a little
+/// under twice the acquisition range out to [`PoseConfig::search_yards`] at the aim point either
+/// way, zoom steps of the same image size out to [`PoseConfig::search_zoom`], and a tilt step
+/// either way.
+fn search_offsets(
     base: &Camera,
     luma: &LumaView<'_>,
     config: &PoseConfig,
@@ -867,16 +1041,8 @@ fn search_candidates(
     let fx = base.intrinsics.fx.max(1.0);
     let step_px = 1.6 * params.max_range_px;
     let pan_step = step_px / fx;
-    // Distance to the field at the image centre (the aim point), for the yards-to-angle scale.
-    let centre = base.centre();
-    let axis = base.rotation.inverse() * nalgebra::Vector3::z();
-    let range_m = if axis.z < -1e-3 {
-        (-centre.z / axis.z).clamp(5.0, 500.0)
-    } else {
-        100.0
-    };
-    let pan_max = (config.search_yards * 0.9144 / range_m).atan();
-    let pans = (pan_max / pan_step).ceil().clamp(0.0, 12.0) as i32;
+    let pan_max = config.search_yards * yard_angle(base);
+    let pans = (pan_max / pan_step).ceil().clamp(0.0, 16.0) as i32;
     let half_w = 0.5 * f64::from(luma.width());
     let zoom_step = (step_px / half_w).max(0.02);
     let zooms = (config.search_zoom.max(1.0).ln() / zoom_step)
@@ -887,9 +1053,6 @@ fn search_candidates(
     for p in -pans..=pans {
         for z in -zooms..=zooms {
             for t in -1_i32..=1 {
-                if p == 0 && z == 0 && t == 0 {
-                    continue;
-                }
                 out.push(Correction {
                     // Camera y points down: a rotation about it pans; about x tilts.
                     rotation: nalgebra::Vector3::new(
@@ -910,6 +1073,75 @@ fn search_candidates(
     };
     out.sort_by(|a, b| cost(a).total_cmp(&cost(b)));
     out
+}
+
+/// How far (pixels, one standard deviation) a yard line may lie from its place under `camera`
+/// given what this frame's lines know of the correction (`information`): the largest over the
+/// yard lines through the ground seen at the image centre and at either side.
+fn yard_line_uncertainty_px(
+    camera: &Camera,
+    information: &nalgebra::DMatrix<f64>,
+    luma: &LumaView<'_>,
+) -> f64 {
+    let dim = information.nrows();
+    let (w, h) = (f64::from(luma.width()), f64::from(luma.height()));
+    let ppu = Correction::pixels_per_unit(camera.intrinsics.fx, half_diagonal(luma));
+    let steps: Vec<f64> = ppu.iter().take(dim).map(|p| 0.01 / p.max(1e-12)).collect();
+    let mut worst = 0.0_f64;
+    for u in [0.5 * w, 0.1 * w, 0.9 * w] {
+        let Some(g) = ground_at(camera, u, 0.5 * h) else {
+            continue;
+        };
+        let (Some(p), Some(q)) = (
+            camera.project(&g),
+            camera.project(&nalgebra::Point3::new(g.x, g.y + 1.0, 0.0)),
+        ) else {
+            continue;
+        };
+        if (q - p).norm() < 1e-9 {
+            continue;
+        }
+        let d = (q - p).normalize();
+        let normal = nalgebra::Vector2::new(-d.y, d.x);
+        // Displacement across the yard line per unit of each parameter.
+        let grad: Vec<f64> = (0..dim)
+            .map(|k| {
+                let mut x = [0.0; Correction::MAX_DIM];
+                x[k] = steps[k];
+                Correction::from_slice(&x)
+                    .apply(camera)
+                    .project(&g)
+                    .map_or(0.0, |p2| normal.dot(&(p2 - p)) / steps[k])
+            })
+            .collect();
+        worst = worst.max(linear_sigma(information, &grad, &ppu[..dim]));
+    }
+    worst
+}
+
+/// The ground point (field, z = 0) seen at pixel (`u`, `v`), ignoring distortion.
+fn ground_at(camera: &Camera, u: f64, v: f64) -> Option<nalgebra::Point3<f64>> {
+    let k = camera.intrinsics;
+    let ray_cam = nalgebra::Vector3::new((u - k.cx) / k.fx, (v - k.cy) / k.fy, 1.0);
+    let ray = camera.rotation.inverse() * ray_cam;
+    let c = camera.centre();
+    (ray.z < -1e-9).then(|| {
+        let s = -c.z / ray.z;
+        nalgebra::Point3::new(c.x + s * ray.x, c.y + s * ray.y, 0.0)
+    })
+}
+
+/// The pan angle (radians) that moves a camera's aim point one yard along the field: its
+/// distance to the field at the image centre sets the scale.
+fn yard_angle(camera: &Camera) -> f64 {
+    let centre = camera.centre();
+    let axis = camera.rotation.inverse() * nalgebra::Vector3::z();
+    let range_m = if axis.z < -1e-3 {
+        (-centre.z / axis.z).clamp(5.0, 500.0)
+    } else {
+        100.0
+    };
+    (0.9144 / range_m).atan()
 }
 
 /// How far (pixels) correction `a` moves a point from where correction `b` puts it: the

@@ -626,3 +626,69 @@ fn report_accuracy_and_timing() {
         );
     }
 }
+
+#[test]
+fn vision_only_tracking_finds_the_field_again_after_a_cut_away() {
+    // The cut scenario: a cut-away to the stands after 2-3 s, back to another framing (aim
+    // moved 1-4 yards, zoom changed 10-35 %).
+    let cfg = SampleConfig {
+        frames: 330,
+        ..config(Scenario::Cut, 640, 360, 330)
+    };
+    let sample = Sample::new(cfg).expect("sample");
+    let mut est = PoseEstimator::new(
+        FieldModel::new(FieldKind::Nfl),
+        PoseMode::Vision,
+        PoseConfig::default(),
+    );
+    let yard = sample.config().first_down_yard;
+    let (mut away, mut returned, mut found) = (None, None, None);
+    let mut worst = 0.0_f64;
+    for i in 0..sample.frame_count() {
+        let f = sample.render_frame(i).expect("render");
+        let truth = truth_camera(&f.truth);
+        if i == 0 {
+            est.set_reference(truth);
+        }
+        let (layout, data) = rgbx(&f);
+        let e = est.estimate(FrameRef::new(&layout, &data).expect("frame"), None);
+        let field_seen = f.mask.iter().any(|&m| m != 128);
+        if !field_seen {
+            away.get_or_insert(i);
+            assert!(
+                e.camera.is_none(),
+                "frame {i}: a line over the stands: {e:?}"
+            );
+            continue;
+        }
+        if away.is_some() && returned.is_none() {
+            returned = Some(i);
+        }
+        if let Some(cam) = e.camera {
+            let (sq, n, _) = line_error(&cam, &truth, yard, 640, 360);
+            if n > 0 {
+                worst = worst.max((sq / n as f64).sqrt());
+            }
+            if returned.is_some() && found.is_none() {
+                found = Some(i);
+            }
+        }
+        if found.is_some_and(|k| i > k + 30) {
+            break;
+        }
+    }
+    let (returned, found) = (
+        returned.expect("the clip returns to the field"),
+        found.expect("the field is found again"),
+    );
+    assert!(away.is_some(), "the clip cuts away");
+    assert!(
+        found - returned <= 10,
+        "found {} frames after the return",
+        found - returned
+    );
+    assert!(
+        worst <= 1.5,
+        "worst drawn line {worst:.2} px from the truth"
+    );
+}

@@ -150,6 +150,7 @@ pub fn solve_homography(
         inliers: res.inliers,
         lines: res.lines,
         sigma: res.sigma,
+        information: res.information,
     })
 }
 

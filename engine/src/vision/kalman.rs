@@ -134,6 +134,14 @@ impl CorrectionFilter {
         self.value()
     }
 
+    /// Sets the velocity (parameter units per frame), keeping its uncertainty: a track taken up
+    /// again in the middle of a motion starts with that motion.
+    pub fn seed_velocity(&mut self, velocity: &Correction) {
+        for (a, v) in self.axes.iter_mut().zip(velocity.to_array()) {
+            a.v = v;
+        }
+    }
+
     /// Stops the motion (velocity 0), keeping the value: used while nothing is measured.
     pub fn stop(&mut self) {
         for a in &mut self.axes {

@@ -11,6 +11,8 @@ use crate::render::crew::Crew;
 
 /// Spacing of template points along each painted line (metres).
 pub const TEMPLATE_STEP_M: f64 = 0.25;
+/// Least spacing of template points along a short line (metres).
+const MIN_TEMPLATE_STEP_M: f64 = 0.05;
 /// Template points stay this far from a line's ends (metres): ends meet other lines.
 const END_MARGIN_M: f64 = 0.15;
 /// Points nearer than this to another painted line (metres, edge to edge) are never searched.
@@ -194,14 +196,17 @@ fn line_stations(shape: &Shape) -> Vec<(Point2<f64>, Vector2<f64>, f64)> {
             }
             let t = (b - a) / len;
             let usable = len - 2.0 * END_MARGIN_M;
-            if usable < TEMPLATE_STEP_M {
+            // Short marks (hash marks) get at least four stations: at a tight zoom they are
+            // what tells one yard from the next.
+            let step = TEMPLATE_STEP_M.min(usable / 3.0);
+            if step < MIN_TEMPLATE_STEP_M {
                 return vec![(a + (b - a) * 0.5, t, 0.5 * len)];
             }
-            let n = (usable / TEMPLATE_STEP_M).floor() as usize;
-            let first = 0.5 * (len - n as f64 * TEMPLATE_STEP_M);
+            let n = (usable / step).floor() as usize;
+            let first = 0.5 * (len - n as f64 * step);
             (0..=n)
                 .map(|k| {
-                    let d = first + k as f64 * TEMPLATE_STEP_M;
+                    let d = first + k as f64 * step;
                     (a + t * d, t, d.min(len - d))
                 })
                 .collect()

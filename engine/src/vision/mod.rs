@@ -32,7 +32,9 @@ pub use luma::LumaView;
 pub use measure::{
     LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure, measure_with,
 };
-pub use solve::{Correction, SolveConfig, SolveResult, residual_rms, solve_correction};
+pub use solve::{
+    Correction, SolveConfig, SolveResult, linear_sigma, residual_rms, solve_correction,
+};
 
 /// Why a vision step gave no answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

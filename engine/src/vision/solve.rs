@@ -136,6 +136,10 @@ pub struct SolveResult<T> {
     pub lines: usize,
     /// Standard deviation of each parameter (parameter units), from the inlier scatter.
     pub sigma: Vec<f64>,
+    /// What the measurements alone (without the prior) know of the parameters: the inverse
+    /// covariance (parameter units^-2). Singular along what the lines do not see (all of them
+    /// parallel, or one line only).
+    pub information: DMatrix<f64>,
 }
 
 /// RMS distance (pixels) of the measurements within `inlier_px` of `proj`, and their count.
@@ -310,18 +314,24 @@ pub(crate) fn robust_solve<M: Model>(
             needed,
         });
     }
+    let scale = residual_px.max(cfg.min_scale_px * 0.1);
     let sigma = match normal.clone().try_inverse() {
         Some(inv) => (0..dim)
-            .map(|k| (inv[(k, k)].max(0.0)).sqrt() * residual_px.max(cfg.min_scale_px * 0.1))
+            .map(|k| (inv[(k, k)].max(0.0)).sqrt() * scale)
             .collect(),
         None => vec![f64::INFINITY; dim],
     };
+    let mut information = normal.clone() / (scale * scale);
+    for k in 0..dim {
+        information[(k, k)] -= prior[k] / (scale * scale);
+    }
     Ok(SolveResult {
         value: x,
         residual_px,
         inliers,
         lines: lines.len(),
         sigma,
+        information,
     })
 }
 
@@ -369,6 +379,40 @@ impl Model for CorrectionModel<'_> {
     }
 }
 
+/// Standard deviation of a linear function `g . x` of the parameters given their
+/// `information` (inverse covariance): infinite when `g` reaches along a direction the
+/// information does not see. `pixels` scales each parameter for the conditioning test (pixels
+/// per unit, [`Correction::pixels_per_unit`]).
+pub fn linear_sigma(information: &DMatrix<f64>, g: &[f64], pixels: &[f64]) -> f64 {
+    let dim = information.nrows();
+    if g.len() < dim || pixels.len() < dim {
+        return f64::INFINITY;
+    }
+    let scaled = DMatrix::from_fn(dim, dim, |a, b| {
+        information[(a, b)] / (pixels[a] * pixels[b])
+    });
+    let gs = DVector::from_iterator(dim, (0..dim).map(|k| g[k] / pixels[k]));
+    let eig = SymmetricEigen::new(scaled);
+    let emax = eig.eigenvalues.iter().copied().fold(0.0_f64, f64::max);
+    if emax.is_nan() || emax <= 0.0 {
+        return f64::INFINITY;
+    }
+    let gn = gs.norm();
+    let mut var = 0.0;
+    for (i, &e) in eig.eigenvalues.iter().enumerate() {
+        let c = gs.dot(&eig.eigenvectors.column(i));
+        if e < MIN_EIGEN_RATIO * emax {
+            // A direction the lines do not see: harmless only if `g` does not reach along it.
+            if c.abs() > 1e-3 * gn {
+                return f64::INFINITY;
+            }
+            continue;
+        }
+        var += c * c / e;
+    }
+    var.sqrt()
+}
+
 /// Solves the correction of `base` that best fits the measurements, starting from `init`.
 /// `radius_px` is a typical distance of image points from the centre (pixels, e.g. half the
 /// image diagonal); it scales the stopping rule and the uncertainty.
@@ -400,5 +444,6 @@ pub fn solve_correction(
         inliers: res.inliers,
         lines: res.lines,
         sigma: res.sigma,
+        information: res.information,
     })
 }

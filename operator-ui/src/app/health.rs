@@ -65,6 +65,7 @@ fn reason_text(why: NoPose) -> &'static str {
         NoPose::NoFit => "the painted lines fit no pose near the last good one",
         NoPose::Contradicted => "the painted lines contradict the held camera",
         NoPose::Unchecked => "no painted lines to check the held camera against",
+        NoPose::Uncertain => "tracking, but too few painted lines agree to draw",
     }
 }
 
@@ -300,6 +301,7 @@ mod tests {
             NoPose::NoFit,
             NoPose::Contradicted,
             NoPose::Unchecked,
+            NoPose::Uncertain,
         ];
         let texts: Vec<&str> = all.iter().map(|w| reason_text(*w)).collect();
         for (i, t) in texts.iter().enumerate() {
