@@ -1,12 +1,12 @@
 //! `yardline sample` and `yardline eval`, run as the real binary on real files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
 
-use common::yardline;
+use common::{text, yardline};
 
 const SIZE: &str = "160x90";
 const FRAMES: u32 = 8;
@@ -19,15 +19,6 @@ const SAMPLE_FILES: [&str; 7] = [
     "scene.toml",
     "clicks.json",
 ];
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn make_sample(dir: &Path, seed: u32, frames: u32, size: &str) {
     let out = yardline(&[

@@ -2,21 +2,12 @@
 //! frame from the clicks an operator would make (`clicks.json`, about 0.7 px of noise), `render`
 //! with no tracking data, `eval` against the truth.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
 
-use common::yardline;
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use common::{text, yardline};
 
 fn run(args: &[&str]) -> Output {
     let out = yardline(args);
@@ -28,10 +19,11 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-#[test]
-fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("sample");
+/// A sample of `frames` frames at `size` in `tmp/sample`, calibrated from its `clicks.json` on
+/// frame 0 into `tmp/venue.toml`: (sample folder, venue file).
+fn calibrated_sample(tmp: &Path, frames: u32, size: &str) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("sample");
+    let frames = frames.to_string();
     run(&[
         "sample",
         "--out",
@@ -39,11 +31,11 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
         "--seed",
         "3",
         "--frames",
-        "90",
+        &frames,
         "--size",
-        "640x360",
+        size,
     ]);
-    let venue = tmp.path().join("venue.toml");
+    let venue = tmp.join("venue.toml");
     run(&[
         "calibrate",
         "--video",
@@ -55,6 +47,11 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
         "--out",
         s(&venue),
     ]);
+    (dir, venue)
+}
+
+/// Renders the sample's video with `venue` and no tracking data: (output video, report lines).
+fn render_untracked(tmp: &Path, dir: &Path, venue: &Path) -> (PathBuf, Vec<serde_json::Value>) {
     let scene = std::fs::read_to_string(dir.join("scene.toml")).expect("scene.toml");
     let first_down = scene
         .lines()
@@ -62,13 +59,13 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
         .expect("first_down_yard")
         .trim()
         .to_string();
-    let (out, report) = (tmp.path().join("out.mkv"), tmp.path().join("report.jsonl"));
+    let (out, report) = (tmp.join("out.mkv"), tmp.join("report.jsonl"));
     run(&[
         "render",
         "--input",
         s(&dir.join("video.mkv")),
         "--venue",
-        s(&venue),
+        s(venue),
         "--first-down",
         &first_down,
         "--backend",
@@ -79,28 +76,32 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
         s(&out),
         "--quiet",
     ]);
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&report)
+    let lines = std::fs::read_to_string(&report)
         .expect("report.jsonl")
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
+    (out, lines)
+}
+
+/// `yardline eval --json` of an output against the sample.
+fn eval(dir: &Path, out: &Path) -> serde_json::Value {
+    let e = run(&["eval", "--sample", s(dir), "--output", s(out), "--json"]);
+    serde_json::from_slice(&e.stdout).expect("eval json")
+}
+
+#[test]
+fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (dir, venue) = calibrated_sample(tmp.path(), 90, "640x360");
+    let (out, lines) = render_untracked(tmp.path(), &dir, &venue);
     assert_eq!(lines.len(), 90);
     for l in &lines {
         assert_eq!(l["source"], "vision", "{l}");
         assert_eq!(l["state"], "tracking", "{l}");
         assert!(l["confidence"].as_f64().is_some_and(|c| c > 0.5), "{l}");
     }
-    let eval = run(&[
-        "eval",
-        "--sample",
-        s(&dir),
-        "--output",
-        s(&out),
-        "--report",
-        s(&report),
-        "--json",
-    ]);
-    let e: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("eval json");
+    let e = eval(&dir, &out);
     let num = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
     assert!(num("drawn_share") >= 0.95, "{e}");
     assert!(num("centre_error_px") <= 0.5, "{e}");
@@ -111,81 +112,37 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
 
 #[test]
 fn a_clip_the_field_never_fits_passes_through_clean_with_the_reason() {
-    // A registration that looks at the sky: nothing fits, every frame leaves untouched and
-    // the report says why.
+    // A registration that looks away from the field: nothing fits, every frame leaves
+    // untouched and the report says why.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("sample");
-    run(&[
-        "sample",
-        "--out",
-        s(&dir),
-        "--seed",
-        "3",
-        "--frames",
-        "12",
-        "--size",
-        "320x180",
-    ]);
-    let venue = tmp.path().join("venue.toml");
-    run(&[
-        "calibrate",
-        "--video",
-        s(&dir.join("video.mkv")),
-        "--points",
-        s(&dir.join("clicks.json")),
-        "--out",
-        s(&venue),
-    ]);
+    let (dir, venue) = calibrated_sample(tmp.path(), 12, "320x180");
     // Turn the registered camera half round about its own vertical (centre kept): it faces
-    // the stands behind it.
-    let text_in = std::fs::read_to_string(&venue).expect("venue");
-    let mut doc: toml::Table = text_in.parse().expect("toml");
+    // the stands behind it. diag(-1, 1, -1) R and diag(-1, 1, -1) t.
+    let mut doc: toml::Table = std::fs::read_to_string(&venue)
+        .expect("venue")
+        .parse()
+        .expect("toml");
     let reg = doc["camera"].as_array_mut().expect("cameras")[0]
         .as_table_mut()
         .expect("camera")["registration"]
         .as_table_mut()
         .expect("registration");
-    let rot = reg["rotation"].as_array_mut().expect("rotation");
-    // diag(-1, 1, -1) R and diag(-1, 1, -1) t.
-    for k in [0, 1, 2, 6, 7, 8] {
-        let v = rot[k].as_float().expect("float");
-        rot[k] = toml::Value::Float(-v);
-    }
-    let t = reg["translation"].as_array_mut().expect("translation");
-    for k in [0, 2] {
-        let v = t[k].as_float().expect("float");
-        t[k] = toml::Value::Float(-v);
+    for (key, flip) in [
+        ("rotation", &[0, 1, 2, 6, 7, 8][..]),
+        ("translation", &[0, 2]),
+    ] {
+        let v = reg[key].as_array_mut().expect(key);
+        for &k in flip {
+            let x = v[k].as_float().expect("float");
+            v[k] = toml::Value::Float(-x);
+        }
     }
     std::fs::write(&venue, toml::to_string(&doc).expect("toml")).expect("write");
-    let (out, report) = (tmp.path().join("out.mkv"), tmp.path().join("report.jsonl"));
-    let render = yardline(&[
-        "render",
-        "--input",
-        s(&dir.join("video.mkv")),
-        "--venue",
-        s(&venue),
-        "--first-down",
-        "35",
-        "--backend",
-        "cpu",
-        "--report",
-        s(&report),
-        "--output",
-        s(&out),
-        "--quiet",
-    ]);
-    assert_eq!(render.status.code(), Some(0), "{}", text(&render));
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&report)
-        .expect("report.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let (out, lines) = render_untracked(tmp.path(), &dir, &venue);
     assert_eq!(lines.len(), 12);
     for l in &lines {
         assert_eq!(l["source"], "none", "{l}");
         assert!(l["reason"].is_string(), "{l}");
     }
-    let eval = run(&["eval", "--sample", s(&dir), "--output", s(&out), "--json"]);
-    let e: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("eval json");
-    assert_eq!(e["painted_px"], 0, "{e}");
+    assert_eq!(eval(&dir, &out)["painted_px"], 0);
 }
