@@ -74,9 +74,12 @@ const CUT_AWAY_PAN_DEG: f64 = 30.0;
 const CUT_AWAY_PAN_RATE_DEG_S: f64 = 1.5;
 /// `cut`: zoom of a cut-away shot (share of the zoom range).
 const CUT_AWAY_ZOOM: [f64; 2] = [0.35, 0.75];
-/// `cut`: elevation of a cut-away's lowest pixel ray (degrees; below the horizon it meets the
-/// far stands well beyond the field, above it the stands' top rows and the sky).
-const CUT_AWAY_LOWEST_RAY_DEG: [f64; 2] = [-6.0, 8.0];
+/// `cut`: elevation of a cut-away's lowest pixel ray (degrees). From the head, a ray meets the
+/// ground round the field only when it points more than 12 degrees down (the nearest edge of
+/// that ground across the far side, at 30 degrees of pan plus half the widest cut-away view,
+/// lies 90 m off and 20 m below); up to 8 degrees down it meets the far stands, above the
+/// horizon their top rows or the sky.
+const CUT_AWAY_LOWEST_RAY_DEG: [f64; 2] = [-8.0, 1.0];
 /// Seed salt of the cut schedule.
 const CUT_SEED_SALT: u64 = 0x4355_5453;
 

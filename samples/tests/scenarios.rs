@@ -209,6 +209,24 @@ fn cut_aways_show_no_field_and_keep_exact_cameras() {
 }
 
 #[test]
+fn cut_aways_of_other_seeds_show_no_field_either() {
+    for seed in 2..8 {
+        let s = sample(Scenario::Cut, seed, 1800, 96, 54);
+        let cuts = cut_aways(&s);
+        assert!(cuts.len() >= 5, "seed {seed}: {cuts:?}");
+        for (a, b) in cuts {
+            for i in (a..b).step_by(7) {
+                let f = s.render_frame(i).unwrap();
+                assert!(
+                    f.mask.iter().all(|&m| m == MASK_OUTSIDE),
+                    "seed {seed}: cut-away frame {i} shows more than the stands and the sky"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn cut_returns_to_another_framing_and_moves_on_smoothly() {
     for seed in [1, 2, 3] {
         let frames = 600;
