@@ -73,13 +73,15 @@ const CUT_AWAY_PAN_DEG: f64 = 30.0;
 /// `cut`: slow pan of a cut-away shot (degrees per second, either way).
 const CUT_AWAY_PAN_RATE_DEG_S: f64 = 1.5;
 /// `cut`: zoom of a cut-away shot (share of the zoom range).
-const CUT_AWAY_ZOOM: [f64; 2] = [0.35, 0.75];
-/// `cut`: elevation of a cut-away's lowest pixel ray (degrees). From the head, a ray meets the
-/// ground round the field only when it points more than 12 degrees down (the nearest edge of
-/// that ground across the far side, at 30 degrees of pan plus half the widest cut-away view,
-/// lies 90 m off and 20 m below); up to 8 degrees down it meets the far stands, above the
-/// horizon their top rows or the sky.
-const CUT_AWAY_LOWEST_RAY_DEG: [f64; 2] = [-8.0, 1.0];
+const CUT_AWAY_ZOOM: [f64; 2] = [0.5, 0.85];
+/// `cut`: elevation a cut-away shot aims at (degrees): the far stands, from the head, span
+/// about 13 degrees below the horizon (their foot, across the field) to 4 above (their top).
+const CUT_AWAY_AIM_DEG: [f64; 2] = [-4.0, 2.0];
+/// `cut`: no pixel ray of a cut-away points further down than this (degrees; the shot is
+/// tilted up where needed). From the head a ray meets the ground round the field only when it
+/// points more than 10.6 degrees down (the farthest edge of that ground, toward a far corner,
+/// lies 107 m off and 20 m below); up to that it passes over it to the stands or the sky.
+const CUT_AWAY_LOWEST_RAY_DEG: f64 = -9.0;
 /// Seed salt of the cut schedule.
 const CUT_SEED_SALT: u64 = 0x4355_5453;
 
@@ -107,8 +109,8 @@ struct Cut {
     away_pan_rate: f64,
     /// Zoom of the cut-away shot (share of the zoom range).
     away_zoom: f64,
-    /// Elevation of the cut-away's lowest pixel ray (degrees).
-    away_lowest_deg: f64,
+    /// Elevation the cut-away shot aims at (degrees).
+    away_aim_deg: f64,
     /// From the return on: aim shift along the field from the continuous motion (metres).
     shift_m: f64,
     /// From the return on: factor on the continuous motion's focal length.
@@ -295,8 +297,9 @@ impl Motion {
     }
 }
 
-/// The head of a cut-away shot: tilted up so that its lowest pixel ray has the cut's elevation,
-/// hence no ray meets the ground of the field or round it.
+/// The head of a cut-away shot: aimed at the cut's elevation, or higher where needed so that
+/// no pixel's ray points further down than [`CUT_AWAY_LOWEST_RAY_DEG`], hence no ray meets
+/// the ground of the field or round it.
 fn away(c: &Cut, t: f64, mount: &MountPose, lens: LensCurve) -> HeadState {
     let zoom_counts = c.away_zoom * ZOOM_COUNTS_MAX;
     let k = lens.intrinsics(zoom_counts);
@@ -315,7 +318,8 @@ fn away(c: &Cut, t: f64, mount: &MountPose, lens: LensCurve) -> HeadState {
     })
     .fold(0.0, f64::max);
     // The mount's own pitch and roll tilt the axis by at most their sum.
-    let tilt = c.away_lowest_deg + widest + mount.pitch_deg.abs() + mount.roll_deg.abs();
+    let lowest = CUT_AWAY_LOWEST_RAY_DEG + widest + mount.pitch_deg.abs() + mount.roll_deg.abs();
+    let tilt = c.away_aim_deg.max(lowest);
     let truth = HeadAngles {
         pan_deg: c.away_pan_deg + c.away_pan_rate * (t - c.start_s),
         tilt_deg: tilt,
@@ -343,7 +347,7 @@ fn cut_schedule(seed: u64, duration_s: f64) -> Vec<Cut> {
             [-CUT_AWAY_PAN_RATE_DEG_S, CUT_AWAY_PAN_RATE_DEG_S],
         );
         let away_zoom = range(&mut rng, CUT_AWAY_ZOOM);
-        let away_lowest_deg = range(&mut rng, CUT_AWAY_LOWEST_RAY_DEG);
+        let away_aim_deg = range(&mut rng, CUT_AWAY_AIM_DEG);
         // Another framing: shift along the field, either way, kept near the continuous motion.
         let mut shift = range(&mut rng, CUT_SHIFT_YD) * YARD_M;
         if rng.random_bool(0.5) {
@@ -371,7 +375,7 @@ fn cut_schedule(seed: u64, duration_s: f64) -> Vec<Cut> {
             away_pan_deg,
             away_pan_rate,
             away_zoom,
-            away_lowest_deg,
+            away_aim_deg,
             shift_m,
             focal_scale,
         });
