@@ -64,7 +64,8 @@ pub enum Scenario {
     /// field in it: the far stands (aimed 4 degrees below the horizon to 2 above, tilted
     /// higher where needed so that no pixel's ray points more than 9 degrees down and every
     /// ray passes over the ground round the field to the stands or the sky), slowly panning;
-    /// every mask pixel is 128 and the first-down line is out of view. Each return shows another framing: the aim moves 1 to
+    /// every mask pixel is 128 and the first-down line is out of view. The last cut-away
+    /// ends at least 1 s before the clip does (shortened down to 1 s, or left out). Each return shows another framing: the aim moves 1 to
     /// 4 yards along the field either way, and the focal length is scaled by 0.75 to 0.9 or
     /// 1.1 to 1.35, from where the continuous motion would have been (the shifts add up to at
     /// most 6 yards, the factors to at most 1.6 either way); the motion then continues

@@ -55,6 +55,8 @@ const CROWD_CENTRE_Y_M: f64 = -4.5;
 pub const CUT_FIRST_S: [f64; 2] = [2.0, 3.0];
 /// `cut`: how long a cut-away lasts (seconds).
 pub const CUT_AWAY_S: [f64; 2] = [1.0, 3.0];
+/// `cut`: the clip ends on at least this much of the field after its last cut-away (seconds).
+pub const CUT_LAST_FIELD_S: f64 = 1.0;
 /// `cut`: time from the start of one cut-away to the start of the next (seconds).
 pub const CUT_INTERVAL_S: [f64; 2] = [4.0, 6.0];
 /// `cut`: a return moves the aim along the field by this much (yards, either way) from where
@@ -339,8 +341,14 @@ fn cut_schedule(seed: u64, duration_s: f64) -> Vec<Cut> {
     let mut cuts = Vec::new();
     let (mut shift_m, mut focal_scale) = (0.0_f64, 1.0_f64);
     let mut start_s = range(&mut rng, CUT_FIRST_S);
-    while start_s < duration_s {
-        let len = range(&mut rng, CUT_AWAY_S);
+    // Every cut-away comes back to the field at least CUT_LAST_FIELD_S before the clip ends
+    // (shortened down to the shortest cut-away; one that cannot is left out).
+    loop {
+        let room = duration_s - CUT_LAST_FIELD_S - start_s;
+        if room < CUT_AWAY_S[0] {
+            break;
+        }
+        let len = range(&mut rng, CUT_AWAY_S).min(room);
         let away_pan_deg = range(&mut rng, [-CUT_AWAY_PAN_DEG, CUT_AWAY_PAN_DEG]);
         let away_pan_rate = range(
             &mut rng,
