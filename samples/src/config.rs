@@ -61,9 +61,11 @@ pub enum Scenario {
     Zoom,
     /// The program cuts away from the field and back: as default, but from 2 to 3 s into the
     /// clip, and then every 4 to 6 s (seeded), the camera shows for 1 to 3 s a shot with no
-    /// ground in it (the far stands and the sky: tilted up until its lowest pixel ray passes
-    /// 6 degrees below the horizon to 8 above, slowly panning; every mask pixel is 128 and the
-    /// first-down line is out of view). Each return shows another framing: the aim moves 1 to
+    /// field in it: the far stands (aimed 4 degrees below the horizon to 2 above, tilted
+    /// higher where needed so that no pixel's ray points more than 9 degrees down and every
+    /// ray passes over the ground round the field to the stands or the sky), slowly panning;
+    /// every mask pixel is 128 and the first-down line is out of view. The last cut-away
+    /// ends at least 1 s before the clip does (shortened down to 1 s, or left out). Each return shows another framing: the aim moves 1 to
     /// 4 yards along the field either way, and the focal length is scaled by 0.75 to 0.9 or
     /// 1.1 to 1.35, from where the continuous motion would have been (the shifts add up to at
     /// most 6 yards, the factors to at most 1.6 either way); the motion then continues

@@ -55,6 +55,8 @@ const CROWD_CENTRE_Y_M: f64 = -4.5;
 pub const CUT_FIRST_S: [f64; 2] = [2.0, 3.0];
 /// `cut`: how long a cut-away lasts (seconds).
 pub const CUT_AWAY_S: [f64; 2] = [1.0, 3.0];
+/// `cut`: the clip ends on at least this much of the field after its last cut-away (seconds).
+pub const CUT_LAST_FIELD_S: f64 = 1.0;
 /// `cut`: time from the start of one cut-away to the start of the next (seconds).
 pub const CUT_INTERVAL_S: [f64; 2] = [4.0, 6.0];
 /// `cut`: a return moves the aim along the field by this much (yards, either way) from where
@@ -73,10 +75,15 @@ const CUT_AWAY_PAN_DEG: f64 = 30.0;
 /// `cut`: slow pan of a cut-away shot (degrees per second, either way).
 const CUT_AWAY_PAN_RATE_DEG_S: f64 = 1.5;
 /// `cut`: zoom of a cut-away shot (share of the zoom range).
-const CUT_AWAY_ZOOM: [f64; 2] = [0.35, 0.75];
-/// `cut`: elevation of a cut-away's lowest pixel ray (degrees; below the horizon it meets the
-/// far stands well beyond the field, above it the stands' top rows and the sky).
-const CUT_AWAY_LOWEST_RAY_DEG: [f64; 2] = [-6.0, 8.0];
+const CUT_AWAY_ZOOM: [f64; 2] = [0.5, 0.85];
+/// `cut`: elevation a cut-away shot aims at (degrees): the far stands, from the head, span
+/// about 13 degrees below the horizon (their foot, across the field) to 4 above (their top).
+const CUT_AWAY_AIM_DEG: [f64; 2] = [-4.0, 2.0];
+/// `cut`: no pixel ray of a cut-away points further down than this (degrees; the shot is
+/// tilted up where needed). From the head a ray meets the ground round the field only when it
+/// points more than 10.6 degrees down (the farthest edge of that ground, toward a far corner,
+/// lies 107 m off and 20 m below); up to that it passes over it to the stands or the sky.
+const CUT_AWAY_LOWEST_RAY_DEG: f64 = -9.0;
 /// Seed salt of the cut schedule.
 const CUT_SEED_SALT: u64 = 0x4355_5453;
 
@@ -104,8 +111,8 @@ struct Cut {
     away_pan_rate: f64,
     /// Zoom of the cut-away shot (share of the zoom range).
     away_zoom: f64,
-    /// Elevation of the cut-away's lowest pixel ray (degrees).
-    away_lowest_deg: f64,
+    /// Elevation the cut-away shot aims at (degrees).
+    away_aim_deg: f64,
     /// From the return on: aim shift along the field from the continuous motion (metres).
     shift_m: f64,
     /// From the return on: factor on the continuous motion's focal length.
@@ -292,8 +299,9 @@ impl Motion {
     }
 }
 
-/// The head of a cut-away shot: tilted up so that its lowest pixel ray has the cut's elevation,
-/// hence no ray meets the ground of the field or round it.
+/// The head of a cut-away shot: aimed at the cut's elevation, or higher where needed so that
+/// no pixel's ray points further down than [`CUT_AWAY_LOWEST_RAY_DEG`], hence no ray meets
+/// the ground of the field or round it.
 fn away(c: &Cut, t: f64, mount: &MountPose, lens: LensCurve) -> HeadState {
     let zoom_counts = c.away_zoom * ZOOM_COUNTS_MAX;
     let k = lens.intrinsics(zoom_counts);
@@ -312,7 +320,8 @@ fn away(c: &Cut, t: f64, mount: &MountPose, lens: LensCurve) -> HeadState {
     })
     .fold(0.0, f64::max);
     // The mount's own pitch and roll tilt the axis by at most their sum.
-    let tilt = c.away_lowest_deg + widest + mount.pitch_deg.abs() + mount.roll_deg.abs();
+    let lowest = CUT_AWAY_LOWEST_RAY_DEG + widest + mount.pitch_deg.abs() + mount.roll_deg.abs();
+    let tilt = c.away_aim_deg.max(lowest);
     let truth = HeadAngles {
         pan_deg: c.away_pan_deg + c.away_pan_rate * (t - c.start_s),
         tilt_deg: tilt,
@@ -332,15 +341,21 @@ fn cut_schedule(seed: u64, duration_s: f64) -> Vec<Cut> {
     let mut cuts = Vec::new();
     let (mut shift_m, mut focal_scale) = (0.0_f64, 1.0_f64);
     let mut start_s = range(&mut rng, CUT_FIRST_S);
-    while start_s < duration_s {
-        let len = range(&mut rng, CUT_AWAY_S);
+    // Every cut-away comes back to the field at least CUT_LAST_FIELD_S before the clip ends
+    // (shortened down to the shortest cut-away; one that cannot is left out).
+    loop {
+        let room = duration_s - CUT_LAST_FIELD_S - start_s;
+        if room < CUT_AWAY_S[0] {
+            break;
+        }
+        let len = range(&mut rng, CUT_AWAY_S).min(room);
         let away_pan_deg = range(&mut rng, [-CUT_AWAY_PAN_DEG, CUT_AWAY_PAN_DEG]);
         let away_pan_rate = range(
             &mut rng,
             [-CUT_AWAY_PAN_RATE_DEG_S, CUT_AWAY_PAN_RATE_DEG_S],
         );
         let away_zoom = range(&mut rng, CUT_AWAY_ZOOM);
-        let away_lowest_deg = range(&mut rng, CUT_AWAY_LOWEST_RAY_DEG);
+        let away_aim_deg = range(&mut rng, CUT_AWAY_AIM_DEG);
         // Another framing: shift along the field, either way, kept near the continuous motion.
         let mut shift = range(&mut rng, CUT_SHIFT_YD) * YARD_M;
         if rng.random_bool(0.5) {
@@ -368,7 +383,7 @@ fn cut_schedule(seed: u64, duration_s: f64) -> Vec<Cut> {
             away_pan_deg,
             away_pan_rate,
             away_zoom,
-            away_lowest_deg,
+            away_aim_deg,
             shift_m,
             focal_scale,
         });

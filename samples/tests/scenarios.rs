@@ -173,9 +173,9 @@ fn cut_aways_show_no_field_and_keep_exact_cameras() {
     let secs = |frames: u32| f64::from(frames) / FPS;
     assert!((2.0..=3.05).contains(&secs(cuts[0].0)), "{cuts:?}");
     for (k, &(a, b)) in cuts.iter().enumerate() {
-        if b < frames {
-            assert!((0.98..=3.02).contains(&secs(b - a)), "{cuts:?}");
-        }
+        // Each comes back to the field, the last a second before the end.
+        assert!(secs(frames - b) >= 0.98, "{cuts:?}");
+        assert!((0.98..=3.02).contains(&secs(b - a)), "{cuts:?}");
         if let Some(next) = cuts.get(k + 1) {
             assert!((3.98..=6.02).contains(&secs(next.0 - a)), "{cuts:?}");
         }
@@ -206,6 +206,28 @@ fn cut_aways_show_no_field_and_keep_exact_cameras() {
     let f = s.render_frame(cuts[0].1).unwrap();
     let field = f.mask.iter().filter(|&&m| m == MASK_FIELD).count();
     assert!(field > f.mask.len() / 3, "{field} field px");
+}
+
+#[test]
+fn cut_aways_of_other_seeds_show_no_field_either() {
+    for seed in 2..8 {
+        let s = sample(Scenario::Cut, seed, 1800, 96, 54);
+        let cuts = cut_aways(&s);
+        assert!(cuts.len() >= 5, "seed {seed}: {cuts:?}");
+        assert!(
+            cuts.iter().all(|&(_, b)| b + 59 < 1800),
+            "seed {seed}: {cuts:?}"
+        );
+        for (a, b) in cuts {
+            for i in (a..b).step_by(7) {
+                let f = s.render_frame(i).unwrap();
+                assert!(
+                    f.mask.iter().all(|&m| m == MASK_OUTSIDE),
+                    "seed {seed}: cut-away frame {i} shows more than the stands and the sky"
+                );
+            }
+        }
+    }
 }
 
 #[test]
