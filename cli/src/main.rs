@@ -75,6 +75,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: the first statement of `main`: no other thread exists yet.
+    #[allow(
+        unsafe_code,
+        reason = "an environment variable set before any thread exists"
+    )]
+    unsafe {
+        yardline_engine::render::gpu::quiet_vulkan_device_select();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

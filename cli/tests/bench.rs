@@ -92,3 +92,32 @@ fn bench_refuses_bad_arguments_with_exit_2() {
         );
     }
 }
+
+#[test]
+fn the_gpu_backend_prints_no_error_lines_on_a_headless_machine() {
+    // Mesa's device-select Vulkan layer prints "error: XDG_RUNTIME_DIR is invalid ..." when
+    // it probes for a desktop with no session; the binary switches it off.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yardline"))
+        .args([
+            "bench",
+            "--backend",
+            "gpu",
+            "--size",
+            "160x90",
+            "--frames",
+            "2",
+            "--json",
+        ])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DISPLAY")
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("error:")),
+        "stderr: {stderr}"
+    );
+}

@@ -113,6 +113,23 @@ pub struct GpuCompositor {
     failed: Arc<AtomicBool>,
 }
 
+/// Switches off Mesa's device-select Vulkan layer (`NODEVICE_SELECT=1`) unless the
+/// environment says otherwise. The layer asks Wayland and X11 for the desktop's GPU when a
+/// Vulkan instance is made, and on a headless machine it prints `error: XDG_RUNTIME_DIR is
+/// invalid or not set in the environment.` to stderr, which reads as a failure; the
+/// compositor picks its adapter itself, so the layer has nothing to do here.
+///
+/// # Safety
+/// It sets an environment variable: call it before any other thread exists (first thing in
+/// `main`), as [`std::env::set_var`] requires.
+#[allow(unsafe_code, reason = "std::env::set_var, before any thread exists")]
+pub unsafe fn quiet_vulkan_device_select() {
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: the caller guarantees no other thread exists yet.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 impl std::fmt::Debug for GpuCompositor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuCompositor")
