@@ -43,7 +43,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use yardline_frame::FrameRef;
 
-use crate::field::FieldModel;
+use crate::field::{FieldModel, YARD_M};
 use crate::geometry::Camera;
 use crate::render::crew::Crew;
 use crate::vision::{
@@ -473,13 +473,16 @@ impl Search {
         if self.frames == 0 || self.frames > SEARCH_CARRY_FRAMES {
             return None;
         }
-        let d = SEARCH_CARRY_DECAY.powf(f64::from(self.frames));
-        let v = self.velocity;
-        Some(Correction {
-            rotation: v.rotation * d,
-            log_scale: v.log_scale * d,
+        Some(self.motion_times(SEARCH_CARRY_DECAY.powf(f64::from(self.frames))))
+    }
+
+    /// The lost track's per-frame motion (rotation and zoom) times `f`.
+    fn motion_times(&self, f: f64) -> Correction {
+        Correction {
+            rotation: self.velocity.rotation * f,
+            log_scale: self.velocity.log_scale * f,
             k1: 0.0,
-        })
+        }
     }
 
     /// The search centre `frames` frames after the loss: the motion of the lost track carried
@@ -492,13 +495,7 @@ impl Search {
         let k = f64::from(self.frames);
         // Sum of SEARCH_CARRY_DECAY^j for j = 1..=k.
         let d = SEARCH_CARRY_DECAY;
-        let carried = d * (1.0 - d.powf(k)) / (1.0 - d);
-        let v = self.velocity;
-        Correction {
-            rotation: v.rotation * carried,
-            log_scale: v.log_scale * carried,
-            k1: 0.0,
-        }
+        self.motion_times(d * (1.0 - d.powf(k)) / (1.0 - d))
     }
 }
 
@@ -1086,10 +1083,10 @@ fn yard_line_uncertainty_px(
     let dim = information.nrows();
     let (w, h) = (f64::from(luma.width()), f64::from(luma.height()));
     let ppu = Correction::pixels_per_unit(camera.intrinsics.fx, half_diagonal(luma));
-    let steps: Vec<f64> = ppu.iter().take(dim).map(|p| 0.01 / p.max(1e-12)).collect();
+    let steps = ppu.map(|p| 0.01 / p.max(1e-12));
     let mut worst = 0.0_f64;
     for u in [0.5 * w, 0.1 * w, 0.9 * w] {
-        let Some(g) = ground_at(camera, u, 0.5 * h) else {
+        let Some(g) = camera.unproject_to_ground(nalgebra::Point2::new(u, 0.5 * h)) else {
             continue;
         };
         let (Some(p), Some(q)) = (
@@ -1104,44 +1101,27 @@ fn yard_line_uncertainty_px(
         let d = (q - p).normalize();
         let normal = nalgebra::Vector2::new(-d.y, d.x);
         // Displacement across the yard line per unit of each parameter.
-        let grad: Vec<f64> = (0..dim)
-            .map(|k| {
-                let mut x = [0.0; Correction::MAX_DIM];
-                x[k] = steps[k];
-                Correction::from_slice(&x)
-                    .apply(camera)
-                    .project(&g)
-                    .map_or(0.0, |p2| normal.dot(&(p2 - p)) / steps[k])
-            })
-            .collect();
-        worst = worst.max(linear_sigma(information, &grad, &ppu[..dim]));
+        let grad: [f64; Correction::MAX_DIM] = std::array::from_fn(|k| {
+            let mut x = [0.0; Correction::MAX_DIM];
+            x[k] = steps[k];
+            Correction::from_slice(&x)
+                .apply(camera)
+                .project(&g)
+                .map_or(0.0, |p2| normal.dot(&(p2 - p)) / steps[k])
+        });
+        worst = worst.max(linear_sigma(information, &grad[..dim], &ppu[..dim]));
     }
     worst
-}
-
-/// The ground point (field, z = 0) seen at pixel (`u`, `v`), ignoring distortion.
-fn ground_at(camera: &Camera, u: f64, v: f64) -> Option<nalgebra::Point3<f64>> {
-    let k = camera.intrinsics;
-    let ray_cam = nalgebra::Vector3::new((u - k.cx) / k.fx, (v - k.cy) / k.fy, 1.0);
-    let ray = camera.rotation.inverse() * ray_cam;
-    let c = camera.centre();
-    (ray.z < -1e-9).then(|| {
-        let s = -c.z / ray.z;
-        nalgebra::Point3::new(c.x + s * ray.x, c.y + s * ray.y, 0.0)
-    })
 }
 
 /// The pan angle (radians) that moves a camera's aim point one yard along the field: its
 /// distance to the field at the image centre sets the scale.
 fn yard_angle(camera: &Camera) -> f64 {
-    let centre = camera.centre();
-    let axis = camera.rotation.inverse() * nalgebra::Vector3::z();
-    let range_m = if axis.z < -1e-3 {
-        (-centre.z / axis.z).clamp(5.0, 500.0)
-    } else {
-        100.0
-    };
-    (0.9144 / range_m).atan()
+    let k = camera.intrinsics;
+    let range_m = camera
+        .unproject_to_ground(nalgebra::Point2::new(k.cx, k.cy))
+        .map_or(100.0, |g| (g - camera.centre()).norm().clamp(5.0, 500.0));
+    (YARD_M / range_m).atan()
 }
 
 /// How far (pixels) correction `a` moves a point from where correction `b` puts it: the
