@@ -37,20 +37,23 @@
 //!
 //! Pixel distances in [`PoseConfig`] marked "at 1920 wide" scale with the frame width.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 use yardline_frame::FrameRef;
 
-use crate::field::{FieldModel, YARD_M};
+use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::render::crew::Crew;
 use crate::vision::{
     Correction, CorrectionFilter, KalmanTuning, LineTemplate, LumaView, MeasureParams, Measurement,
-    SolveConfig, SolveResult, VisionError, linear_sigma, measure_with, residual_rms,
-    solve_correction,
+    SolveConfig, SolveResult, measure_with, residual_rms, solve_correction,
 };
+
+mod check;
+mod kinds;
+mod search;
+
+use check::{Agreement, yard_line_uncertainty_px};
+pub use kinds::{NoPose, PoseMode, PoseModeError, PoseSource, TrackState};
+use search::{Search, search_step, yard_angle};
 
 /// Frame width (pixels) at which the pixel settings of [`PoseConfig`] apply as given.
 pub const REFERENCE_WIDTH_PX: f64 = 1920.0;
@@ -58,164 +61,6 @@ pub const REFERENCE_WIDTH_PX: f64 = 1920.0;
 pub const DEFAULT_HOLD_FRAMES: u32 = 10;
 /// Consecutive frames past [`PoseConfig::fused_gate_px`] that make a new correction real.
 pub const FUSED_GATE_CONFIRM: u32 = 3;
-
-/// Which inputs the pose may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PoseMode {
-    /// Fused with sensors, vision-only without, with automatic fallback.
-    #[default]
-    Auto,
-    /// Sensor camera only.
-    Sensor,
-    /// Vision tracking only (sensors ignored).
-    Vision,
-    /// Sensor camera refined by vision.
-    Fused,
-}
-
-impl PoseMode {
-    /// All modes, in a stable order.
-    pub const ALL: [Self; 4] = [Self::Auto, Self::Sensor, Self::Vision, Self::Fused];
-
-    /// Lower-case name used in files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Sensor => "sensor",
-            Self::Vision => "vision",
-            Self::Fused => "fused",
-        }
-    }
-}
-
-impl fmt::Display for PoseMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An unknown pose mode name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown pose mode {0:?} (expected auto, sensor, vision or fused)")]
-pub struct PoseModeError(pub String);
-
-impl FromStr for PoseMode {
-    type Err = PoseModeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == t)
-            .ok_or_else(|| PoseModeError(s.to_string()))
-    }
-}
-
-/// Where a frame's camera came from (`report.jsonl` "source").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PoseSource {
-    /// The sensor camera (possibly with the last vision correction kept).
-    Sensor,
-    /// Vision tracking without sensors.
-    Vision,
-    /// The sensor camera refined by this frame's vision.
-    Fused,
-    /// The last good camera, held.
-    Hold,
-    /// No camera: the frame is left clean.
-    None,
-}
-
-impl PoseSource {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sensor => "sensor",
-            Self::Vision => "vision",
-            Self::Fused => "fused",
-            Self::Hold => "hold",
-            Self::None => "none",
-        }
-    }
-}
-
-impl fmt::Display for PoseSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What tracking is doing in a frame (the operator app shows it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrackState {
-    /// A camera from this frame: sensor, fused or vision.
-    Tracking,
-    /// The last good camera, held while this frame's lines agree with it.
-    Holding,
-    /// Vision-only tracking lost the field and is searching around the last good pose.
-    Searching,
-    /// No camera and nothing to search from (no tracking feed, no registration).
-    Lost,
-}
-
-impl TrackState {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Tracking => "tracking",
-            Self::Holding => "holding",
-            Self::Searching => "searching",
-            Self::Lost => "lost",
-        }
-    }
-}
-
-impl fmt::Display for TrackState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a frame has no camera (`report.jsonl` "reason").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoPose {
-    /// No sensor camera, and vision-only tracking has no pose to start from (no registration
-    /// in the venue, no sensor pose seen yet).
-    NoStart,
-    /// The sensor camera is missing and the mode does not track by vision.
-    NoSensor,
-    /// The painted lines do not fit any pose near the last good one (searching).
-    NoFit,
-    /// The held camera disagrees with this frame's painted lines.
-    Contradicted,
-    /// No painted lines to check a held camera against.
-    Unchecked,
-    /// Vision-only tracking goes on, but too few of this frame's lines agree with it to draw.
-    Uncertain,
-}
-
-impl NoPose {
-    /// Kebab-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoStart => "no-start",
-            Self::NoSensor => "no-sensor",
-            Self::NoFit => "no-fit",
-            Self::Contradicted => "contradicted",
-            Self::Unchecked => "unchecked",
-            Self::Uncertain => "uncertain",
-        }
-    }
-}
-
-impl fmt::Display for NoPose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Thresholds, hysteresis, search sizes and filter tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -353,63 +198,6 @@ struct Outcome {
     uncertainty_px: f64,
 }
 
-/// How this frame's painted lines agree with a camera.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Agreement {
-    /// Line measurements made (count).
-    measured: usize,
-    /// Measurements within the contradiction distance (count).
-    within: usize,
-    /// Median distance of all measurements from the camera's lines (pixels): robust to the
-    /// few misread ones, and it grows with the camera's error as a whole.
-    median_px: f64,
-}
-
-impl Agreement {
-    fn of(camera: &Camera, meas: &[Measurement], contradict_px: f64) -> Self {
-        let mut dist: Vec<f64> = meas
-            .iter()
-            .map(|m| {
-                camera
-                    .project(&m.field)
-                    .map_or(f64::INFINITY, |q| m.residual(q).abs())
-            })
-            .collect();
-        let within = dist.iter().filter(|d| **d <= contradict_px).count();
-        let median_px = if dist.is_empty() {
-            f64::INFINITY
-        } else {
-            let mid = dist.len() / 2;
-            *dist.select_nth_unstable_by(mid, f64::total_cmp).1
-        };
-        Self {
-            measured: meas.len(),
-            within,
-            median_px,
-        }
-    }
-
-    /// Confidence 0..1, `None` without enough measurements to tell.
-    fn confidence(&self, c: &PoseConfig) -> Option<f64> {
-        if self.measured < c.min_evidence {
-            return None;
-        }
-        let share = self.within as f64 / self.measured as f64;
-        // Seven in ten measurements on the camera's lines is full agreement; three in ten none.
-        let share_q = ((share - 0.3) / 0.4).clamp(0.0, 1.0);
-        Some(share_q * self.fade(c))
-    }
-
-    /// Opacity for a held camera: 1 up to `agree_px` median distance, 0 from `contradict_px`.
-    fn fade(&self, c: &PoseConfig) -> f64 {
-        if !self.median_px.is_finite() {
-            return 0.0;
-        }
-        ((c.contradict_px - self.median_px) / (c.contradict_px - c.agree_px).max(1e-9))
-            .clamp(0.0, 1.0)
-    }
-}
-
 /// Least confidence a vision-only camera needs to be drawn.
 const VISION_MIN_CONFIDENCE: f64 = 0.5;
 /// Largest uncertainty of a yard line's place a vision-only camera may leave and be drawn
@@ -453,67 +241,6 @@ struct HoldState {
     /// Frames held with nothing to check it against (frames).
     blind: u32,
 }
-
-/// The search of a lost vision-only track (see [`search_offsets`]).
-#[derive(Debug, Clone, Default)]
-struct Search {
-    /// Offsets from the search centre, nearest first; empty until the first search frame.
-    offsets: Vec<Correction>,
-    /// Next offset to try.
-    next: usize,
-    /// The track's velocity when it was lost (per frame).
-    velocity: Correction,
-    /// Frames since the track was lost.
-    frames: u32,
-}
-
-impl Search {
-    /// The lost track's velocity as the search centre carries it now, while it does.
-    fn carried_velocity(&self) -> Option<Correction> {
-        if self.frames == 0 || self.frames > SEARCH_CARRY_FRAMES {
-            return None;
-        }
-        Some(self.motion_times(SEARCH_CARRY_DECAY.powf(f64::from(self.frames))))
-    }
-
-    /// The lost track's per-frame motion (rotation and zoom) times `f`.
-    fn motion_times(&self, f: f64) -> Correction {
-        Correction {
-            rotation: self.velocity.rotation * f,
-            log_scale: self.velocity.log_scale * f,
-            k1: 0.0,
-        }
-    }
-
-    /// The search centre `frames` frames after the loss: the motion of the lost track carried
-    /// on, slowing down (a zoom or pan rarely stops dead), for [`SEARCH_CARRY_FRAMES`] frames;
-    /// the last good pose after that (a cut: the motion before it says nothing).
-    fn centre(&self) -> Correction {
-        if self.frames > SEARCH_CARRY_FRAMES {
-            return Correction::default();
-        }
-        let k = f64::from(self.frames);
-        // Sum of SEARCH_CARRY_DECAY^j for j = 1..=k.
-        let d = SEARCH_CARRY_DECAY;
-        self.motion_times(d * (1.0 - d.powf(k)) / (1.0 - d))
-    }
-}
-
-/// Measures and solves the correction from a start, with the given search settings.
-type TryFrom<'a> = dyn Fn(
-        &Correction,
-        &MeasureParams,
-    ) -> (
-        Vec<Measurement>,
-        Result<SolveResult<Correction>, VisionError>,
-    ) + 'a;
-
-/// Frames after a loss during which the search follows the lost track's motion.
-const SEARCH_CARRY_FRAMES: u32 = 20;
-/// Per-frame decay of the lost track's motion in the search centre.
-const SEARCH_CARRY_DECAY: f64 = 0.85;
-/// Line measurements per search candidate (a full solve confirms the best).
-const SEARCH_POINTS: usize = 80;
 
 /// True when a camera's numbers can be drawn with.
 fn camera_ok(c: &Camera) -> bool {
@@ -978,152 +705,6 @@ impl PoseEstimator {
     }
 }
 
-/// One frame of the search: [`PoseConfig::search_per_frame`] candidates around the search
-/// centre, each measured at [`SEARCH_POINTS`] points and solved; the solution of the one
-/// with the most inliers (the nearest on a tie: they come nearest first), if any fits.
-fn search_step(
-    search: &mut Search,
-    config: &PoseConfig,
-    base: &Camera,
-    luma: &LumaView<'_>,
-    params: &MeasureParams,
-    try_from: &TryFrom<'_>,
-) -> Option<Correction> {
-    if search.offsets.is_empty() {
-        search.offsets = search_offsets(base, luma, config, params);
-        search.next = 0;
-    }
-    let n = search.offsets.len();
-    if n == 0 {
-        return None;
-    }
-    let centre = search.centre();
-    let quick = MeasureParams {
-        max_points: SEARCH_POINTS,
-        ..*params
-    };
-    let quick_inliers =
-        config.enter_min_inliers * SEARCH_POINTS / config.max_measurements.max(SEARCH_POINTS);
-    let mut best: Option<SolveResult<Correction>> = None;
-    for _ in 0..config.search_per_frame.min(n) {
-        let o = search.offsets[search.next % n];
-        search.next = (search.next + 1) % n;
-        let start = Correction {
-            rotation: centre.rotation + o.rotation,
-            log_scale: centre.log_scale + o.log_scale,
-            k1: 0.0,
-        };
-        if let (_, Ok(r)) = try_from(&start, &quick)
-            && r.residual_px <= config.enter_max_residual_px
-            && r.inliers >= quick_inliers.max(config.exit_min_inliers)
-            && r.lines >= config.vision_min_lines
-            && best.as_ref().is_none_or(|b| r.inliers > b.inliers)
-        {
-            best = Some(r);
-        }
-    }
-    best.map(|r| r.value)
-}
-
-/// Offsets of the search candidates from the search centre, nearest first: pan steps a little
-/// under twice the acquisition range out to [`PoseConfig::search_yards`] at the aim point either
-/// way, zoom steps of the same image size out to [`PoseConfig::search_zoom`], and a tilt step
-/// either way.
-fn search_offsets(
-    base: &Camera,
-    luma: &LumaView<'_>,
-    config: &PoseConfig,
-    params: &MeasureParams,
-) -> Vec<Correction> {
-    let fx = base.intrinsics.fx.max(1.0);
-    let step_px = 1.6 * params.max_range_px;
-    let pan_step = step_px / fx;
-    let pan_max = config.search_yards * yard_angle(base);
-    let pans = (pan_max / pan_step).ceil().clamp(0.0, 16.0) as i32;
-    let half_w = 0.5 * f64::from(luma.width());
-    let zoom_step = (step_px / half_w).max(0.02);
-    let zooms = (config.search_zoom.max(1.0).ln() / zoom_step)
-        .ceil()
-        .clamp(0.0, 12.0) as i32;
-    let tilt_step = step_px / fx;
-    let mut out = Vec::new();
-    for p in -pans..=pans {
-        for z in -zooms..=zooms {
-            for t in -1_i32..=1 {
-                out.push(Correction {
-                    // Camera y points down: a rotation about it pans; about x tilts.
-                    rotation: nalgebra::Vector3::new(
-                        f64::from(t) * tilt_step,
-                        f64::from(p) * pan_step,
-                        0.0,
-                    ),
-                    log_scale: f64::from(z) * zoom_step,
-                    k1: 0.0,
-                });
-            }
-        }
-    }
-    let cost = |c: &Correction| {
-        (c.rotation.y / pan_step).abs()
-            + (c.log_scale / zoom_step).abs()
-            + 1.5 * (c.rotation.x / tilt_step).abs()
-    };
-    out.sort_by(|a, b| cost(a).total_cmp(&cost(b)));
-    out
-}
-
-/// How far (pixels, one standard deviation) a yard line may lie from its place under `camera`
-/// given what this frame's lines know of the correction (`information`): the largest over the
-/// yard lines through the ground seen at the image centre and at either side.
-fn yard_line_uncertainty_px(
-    camera: &Camera,
-    information: &nalgebra::DMatrix<f64>,
-    luma: &LumaView<'_>,
-) -> f64 {
-    let dim = information.nrows();
-    let (w, h) = (f64::from(luma.width()), f64::from(luma.height()));
-    let ppu = Correction::pixels_per_unit(camera.intrinsics.fx, half_diagonal(luma));
-    let steps = ppu.map(|p| 0.01 / p.max(1e-12));
-    let mut worst = 0.0_f64;
-    for u in [0.5 * w, 0.1 * w, 0.9 * w] {
-        let Some(g) = camera.unproject_to_ground(nalgebra::Point2::new(u, 0.5 * h)) else {
-            continue;
-        };
-        let (Some(p), Some(q)) = (
-            camera.project(&g),
-            camera.project(&nalgebra::Point3::new(g.x, g.y + 1.0, 0.0)),
-        ) else {
-            continue;
-        };
-        if (q - p).norm() < 1e-9 {
-            continue;
-        }
-        let d = (q - p).normalize();
-        let normal = nalgebra::Vector2::new(-d.y, d.x);
-        // Displacement across the yard line per unit of each parameter.
-        let grad: [f64; Correction::MAX_DIM] = std::array::from_fn(|k| {
-            let mut x = [0.0; Correction::MAX_DIM];
-            x[k] = steps[k];
-            Correction::from_slice(&x)
-                .apply(camera)
-                .project(&g)
-                .map_or(0.0, |p2| normal.dot(&(p2 - p)) / steps[k])
-        });
-        worst = worst.max(linear_sigma(information, &grad[..dim], &ppu[..dim]));
-    }
-    worst
-}
-
-/// The pan angle (radians) that moves a camera's aim point one yard along the field: its
-/// distance to the field at the image centre sets the scale.
-fn yard_angle(camera: &Camera) -> f64 {
-    let k = camera.intrinsics;
-    let range_m = camera
-        .unproject_to_ground(nalgebra::Point2::new(k.cx, k.cy))
-        .map_or(100.0, |g| (g - camera.centre()).norm().clamp(5.0, 500.0));
-    (YARD_M / range_m).atan()
-}
-
 /// How far (pixels) correction `a` moves a point from where correction `b` puts it: the
 /// largest change over rotation and scale.
 fn innovation_px(a: &Correction, b: &Correction, ppu: &[f64; Correction::MAX_DIM]) -> f64 {
@@ -1134,7 +715,7 @@ fn innovation_px(a: &Correction, b: &Correction, ppu: &[f64; Correction::MAX_DIM
 }
 
 /// Half the image diagonal (pixels).
-fn half_diagonal(luma: &LumaView<'_>) -> f64 {
+pub(super) fn half_diagonal(luma: &LumaView<'_>) -> f64 {
     0.5 * f64::from(luma.width()).hypot(f64::from(luma.height()))
 }
 
