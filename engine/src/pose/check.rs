@@ -20,15 +20,19 @@ pub(super) struct Agreement {
 }
 
 impl Agreement {
-    pub(super) fn of(camera: &Camera, meas: &[Measurement], contradict_px: f64) -> Self {
-        let mut dist: Vec<f64> = meas
-            .iter()
-            .map(|m| {
-                camera
-                    .project(&m.field)
-                    .map_or(f64::INFINITY, |q| m.residual(q).abs())
-            })
-            .collect();
+    /// `dist` is a buffer kept between frames (its contents are replaced).
+    pub(super) fn of(
+        camera: &Camera,
+        meas: &[Measurement],
+        contradict_px: f64,
+        dist: &mut Vec<f64>,
+    ) -> Self {
+        dist.clear();
+        dist.extend(meas.iter().map(|m| {
+            camera
+                .project(&m.field)
+                .map_or(f64::INFINITY, |q| m.residual(q).abs())
+        }));
         let within = dist.iter().filter(|d| **d <= contradict_px).count();
         let median_px = if dist.is_empty() {
             f64::INFINITY

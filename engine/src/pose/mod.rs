@@ -227,6 +227,8 @@ pub struct PoseEstimator {
     vision_locked: bool,
     /// The search of a lost vision-only track.
     search: Search,
+    /// Buffer of the measurements' distances from a camera (kept between frames).
+    distances: Vec<f64>,
     /// The threads the line measurements run on (the caller alone until set).
     crew: Crew,
 }
@@ -269,6 +271,7 @@ impl PoseEstimator {
             vision_base: None,
             vision_locked: false,
             search: Search::default(),
+            distances: Vec::new(),
             crew: Crew::default(),
         }
     }
@@ -456,7 +459,7 @@ impl PoseEstimator {
         }
         let params = self.measure_params(luma.width(), true);
         let meas = measure_with(&self.crew, luma, &cam, &self.template, &params);
-        let agreement = Agreement::of(&cam, &meas, self.config.contradict_px);
+        let agreement = Agreement::of(&cam, &meas, self.config.contradict_px, &mut self.distances);
         let (confidence, opacity) = match agreement.confidence(&self.config) {
             Some(c) => (c, agreement.fade(&self.config)),
             None if self.held.from_sensor && self.held.blind < self.config.blind_hold_frames => {
@@ -530,8 +533,8 @@ impl PoseEstimator {
     }
 
     /// Confidence of a camera from the measurements made for it (0.5 when too few to tell).
-    fn confidence_of(&self, camera: &Camera, meas: &[Measurement]) -> f64 {
-        Agreement::of(camera, meas, self.config.contradict_px)
+    fn confidence_of(&mut self, camera: &Camera, meas: &[Measurement]) -> f64 {
+        Agreement::of(camera, meas, self.config.contradict_px, &mut self.distances)
             .confidence(&self.config)
             .unwrap_or(0.5)
     }
