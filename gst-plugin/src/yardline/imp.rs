@@ -19,6 +19,7 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use yardline_engine::tracking::source::ReceiveClock;
 
+use super::control::{ElementTarget, Hub, thumbnail};
 use super::frame::{FORMATS, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
@@ -42,6 +43,21 @@ pub struct Yardline {
     latency_changed: AtomicBool,
     /// A flush (seek) happened: the next frame starts a new timeline.
     flushed: AtomicBool,
+    /// The control server's address, token and the server while running.
+    control: Mutex<ControlSetup>,
+    /// What the streaming thread shares with the control server.
+    hub: Arc<Hub>,
+}
+
+/// The `control` and `control-token` properties and the server they start.
+#[derive(Debug, Default)]
+struct ControlSetup {
+    /// `ADDR:PORT` (or a bare port on loopback); `None`: no control server.
+    addr: Option<String>,
+    /// The shared secret; `None`: `YARDLINE_CONTROL_TOKEN`, else no token.
+    token: Option<String>,
+    /// The server, between start and stop.
+    server: Option<yardline_control::server::ControlServer>,
 }
 
 impl std::fmt::Debug for Yardline {
@@ -61,6 +77,8 @@ impl Default for Yardline {
             latency_ns: AtomicU64::new(0),
             latency_changed: AtomicBool::new(false),
             flushed: AtomicBool::new(false),
+            control: Mutex::new(ControlSetup::default()),
+            hub: Arc::new(Hub::default()),
         }
     }
 }
@@ -101,13 +119,38 @@ impl ObjectImpl for Yardline {
                 let v = value.get::<bool>().unwrap_or(DEFAULT_REALTIME);
                 lock(&self.settings).realtime = v;
             }
+            "control" | "control-token" => {
+                let v = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .filter(|v| !v.trim().is_empty());
+                let mut c = lock(&self.control);
+                if pspec.name() == "control" {
+                    c.addr = v;
+                } else {
+                    c.token = v;
+                }
+                let running = c.server.take().is_some();
+                drop(c);
+                if running && let Err(e) = self.start_control() {
+                    gst::warning!(CAT, imp = self, "{e}; no control server");
+                }
+            }
             name => self.update(name, value),
         }
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        if pspec.name() == "stats" {
-            return self.stats_string().to_value();
+        match pspec.name() {
+            "stats" => return self.stats_string().to_value(),
+            "control" => return lock(&self.control).addr.to_value(),
+            "control-address" => {
+                let c = lock(&self.control);
+                let addr = c.server.as_ref().map(|s| s.local_addr().to_string());
+                return addr.to_value();
+            }
+            _ => {}
         }
         let s = lock(&self.settings);
         if let Some(v) = s.plain(pspec.name()) {
@@ -187,10 +230,14 @@ impl BaseTransformImpl for Yardline {
         self.flushed.store(false, Ordering::Release);
         *lock(&self.state) = Some(state);
         self.post_latency_change();
-        Ok(())
+        self.start_control()
+            .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{e}")))
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        let server = lock(&self.control).server.take();
+        self.hub.active.store(false, Ordering::Release);
+        drop(server);
         let old = lock(&self.state).take();
         if let Some(s) = old {
             gst::info!(CAT, imp = self, "stopped: {}", s.stats());
@@ -278,6 +325,12 @@ impl VideoFilterImpl for Yardline {
         let Some(state) = guard.as_mut() else {
             return Ok(gst::FlowSuccess::Ok);
         };
+        // The control hook: a clean thumbnail before drawing when a preview is due.
+        let control = self.hub.active.load(Ordering::Acquire);
+        let due = control.then(|| self.hub.preview.due()).flatten();
+        let hook = Instant::now();
+        let clean = due.filter(|d| d.clean).and_then(|_| thumbnail(frame));
+        let mut control_time = hook.elapsed();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.process(state, frame, started)));
         let post = lock(&self.settings).post_messages;
         let outcome = match outcome {
@@ -294,6 +347,18 @@ impl VideoFilterImpl for Yardline {
             }
         };
         drop(guard);
+        if control {
+            let hook = Instant::now();
+            if due.is_some()
+                && let Some(program) = thumbnail(frame)
+            {
+                self.hub.preview.offer(program, clean);
+            }
+            control_time += hook.elapsed();
+            let pts = frame.buffer().pts().map_or(-1, ns);
+            self.hub
+                .record(&outcome, pts, control_time.as_secs_f64() * 1e3);
+        }
         self.post_latency_change();
         if post {
             self.post_frame_message(&outcome, frame.buffer().pts());
@@ -315,20 +380,70 @@ impl Yardline {
     /// Applies a plain setting: validated against the engine's rules; a bad value is logged and
     /// the old one kept. The streaming thread picks it up on the next frame.
     fn update(&self, name: &str, value: &glib::Value) {
+        if let Err(e) = self.try_update(name, value) {
+            gst::warning!(CAT, imp = self, "{e}; keeping the old value");
+        }
+    }
+
+    /// Validates and stores a plain setting for the next frame boundary (a property or a
+    /// control request); an error changes nothing.
+    pub(super) fn try_update(&self, name: &str, value: &glib::Value) -> Result<(), String> {
         let mut s = lock(&self.settings);
         let mut new = s.clone();
         let checked = match new.set_plain(name, value) {
-            None => return gst::warning!(CAT, imp = self, "unknown property {name}"),
+            None => return Err(format!("unknown property {name}")),
             Some(set) => set
                 .map_err(|e| e.to_string())
                 .and_then(|()| new.engine_config(0).validate().map_err(|e| e.to_string())),
         };
         if let Err(e) = checked {
-            gst::warning!(CAT, imp = self, "{name}: {e}; keeping the old value");
-            return;
+            return Err(format!("{name}: {e}"));
         }
         *s = new;
         self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// The control API's status: the settings in force and the last frame.
+    pub(super) fn control_status(&self, name: String) -> yardline_control::Status {
+        let settings = lock(&self.settings).clone();
+        self.hub.status(name, &settings)
+    }
+
+    /// Starts the control server when `control` is set (token: `control-token`, else
+    /// `YARDLINE_CONTROL_TOKEN`).
+    fn start_control(&self) -> Result<(), yardline_control::server::ServerError> {
+        let mut c = lock(&self.control);
+        c.server = None;
+        let Some(addr) = c.addr.clone() else {
+            return Ok(());
+        };
+        let token = c.token.clone().or_else(yardline_control::token_from_env);
+        let target = Arc::new(ElementTarget {
+            element: self.obj().downgrade(),
+        });
+        self.hub.reset();
+        let server = yardline_control::server::ControlServer::start(
+            &addr,
+            token.as_deref(),
+            yardline_control::server::RateLimit::default(),
+            target,
+            Arc::clone(&self.hub.preview),
+        )?;
+        gst::info!(
+            CAT,
+            imp = self,
+            "control server on {} (token {})",
+            server.local_addr(),
+            if token.is_some() {
+                "required"
+            } else {
+                "not required"
+            }
+        );
+        c.server = Some(server);
+        self.hub.active.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// Sets a property that swaps what it names at once: `change` is stored as it is while

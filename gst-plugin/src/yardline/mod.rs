@@ -5,12 +5,14 @@
 //! `properties` (the property specs), `settings` (property values and the engine
 //! configuration they make), `state` (what runs between start and stop, the live swaps and
 //! one frame's step), `load` (venue, key and tracking files), `tracking` (the `tracking`
-//! URI), `frame` (a mapped frame handed to the engine) and `messages` (bus messages and
-//! `stats`).
+//! URI), `frame` (a mapped frame handed to the engine), `messages` (bus messages and
+//! `stats`) and `control` (the control server's view of the element: remote changes, status,
+//! preview thumbnails).
 
 use gst::glib;
 use gst::prelude::*;
 
+mod control;
 mod frame;
 mod imp;
 mod load;

@@ -176,6 +176,31 @@ pub fn specs() -> Vec<glib::ParamSpec> {
             .default_value(DEFAULT_BUDGET)
             .mutable_playing()
             .build(),
+        glib::ParamSpecString::builder("control")
+            .nick("Control address")
+            .blurb(
+                "Serve the control API (HTTP + WebSocket, JSON) on ADDR:PORT while the element \
+                 runs; a bare PORT binds loopback, port 0 picks a free one (see \
+                 control-address). Remote changes are validated like properties and apply \
+                 at the next frame boundary. Off when empty",
+            )
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecString::builder("control-token")
+            .nick("Control token")
+            .blurb(
+                "Shared secret every control request must carry (Authorization: Bearer \
+                 TOKEN), compared in constant time; when empty, YARDLINE_CONTROL_TOKEN, \
+                 else no token is required",
+            )
+            .write_only()
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecString::builder("control-address")
+            .nick("Control address bound")
+            .blurb("The address the control server listens on while it runs")
+            .read_only()
+            .build(),
         glib::ParamSpecString::builder("stats")
             .nick("Statistics")
             .blurb(

@@ -1,0 +1,261 @@
+//! The element's side of the control plane (`control`, `control-token`): what the streaming
+//! thread shares with the control server, and how a remote change becomes a property change.
+//!
+//! The streaming thread never waits on the server: it reads two atomics per frame to know
+//! whether a preview is due, hands thumbnails and the last frame's status over with
+//! `try_lock` (skipped when the server is reading) and picks up changed settings through the
+//! element's settings generation, at the next frame boundary, like any property change.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_video::prelude::*;
+use yardline_control::Change;
+use yardline_control::preview::Thumbnail;
+use yardline_control::protocol::{FrameStatus, Status, Timings};
+use yardline_control::server::Target;
+use yardline_frame::{PixelFormat, ycbcr709_to_rgb};
+
+use super::frame::pixel_format;
+use super::messages::FrameOutcome;
+use super::settings::{Pose, Settings, argb, rgb_of};
+
+/// What the streaming thread and the control server share; lives as long as the element.
+#[derive(Debug, Default)]
+pub struct Hub {
+    /// Previews asked for and handed over.
+    pub preview: Arc<yardline_control::preview::PreviewSlot>,
+    /// A server is running: the streaming thread records frames for it.
+    pub active: AtomicBool,
+    /// Frames seen since the server started (count).
+    frames: AtomicU64,
+    /// Frames with lines drawn (count).
+    drawn: AtomicU64,
+    /// Frames with a fault (count).
+    faults: AtomicU64,
+    /// The last frame's status.
+    last: Mutex<Option<FrameStatus>>,
+}
+
+impl Hub {
+    /// A server starts: counters from zero.
+    pub fn reset(&self) {
+        self.frames.store(0, Ordering::Relaxed);
+        self.drawn.store(0, Ordering::Relaxed);
+        self.faults.store(0, Ordering::Relaxed);
+        if let Ok(mut last) = self.last.try_lock() {
+            *last = None;
+        }
+    }
+
+    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook itself
+    /// cost on this frame (ms).
+    pub fn record(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        let r = outcome.report.as_ref();
+        if r.is_some_and(|r| r.drawn) {
+            self.drawn.fetch_add(1, Ordering::Relaxed);
+        }
+        if r.is_some_and(|r| r.fault.is_some()) {
+            self.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        let Ok(mut last) = self.last.try_lock() else {
+            return;
+        };
+        let mut status = FrameStatus {
+            pts_ns,
+            skipped: outcome.skipped,
+            source: "none".into(),
+            timings_ms: Timings {
+                element: outcome.element_ms + control_ms,
+                control: control_ms,
+                ..Timings::default()
+            },
+            ..FrameStatus::default()
+        };
+        if let Some(r) = r {
+            status.frame = r.frame;
+            status.source = r.source.as_str().into();
+            status.confidence = r.confidence;
+            status.residual_px = r.residual_px;
+            status.state = r.state.as_str().into();
+            status.reason = r.reason.map(|w| w.as_str().into());
+            status.drawn = r.drawn;
+            status.backend = r.backend.into();
+            status.fault = r.fault.as_ref().map(ToString::to_string);
+            status.timings_ms.sync = r.timings.sync;
+            status.timings_ms.pose = r.timings.pose;
+            status.timings_ms.graphics = r.timings.graphics;
+            status.timings_ms.composite = r.timings.composite;
+            status.timings_ms.engine = r.timings.total;
+        }
+        *last = Some(status);
+    }
+
+    /// The status of an element called `name` with `settings`.
+    pub fn status(&self, name: String, settings: &Settings) -> Status {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Status {
+            name,
+            health: Status::health_of(last.as_ref()),
+            frames: self.frames.load(Ordering::Relaxed),
+            drawn: self.drawn.load(Ordering::Relaxed),
+            faults: self.faults.load(Ordering::Relaxed),
+            settings: current(settings)
+                .iter()
+                .map(|c| (c.key().to_owned(), c.value()))
+                .collect(),
+            last_frame: last,
+            rate_limited: 0,
+        }
+    }
+}
+
+/// Every settable value of `s`, as changes.
+fn current(s: &Settings) -> [Change; 9] {
+    let pose = match s.pose_mode {
+        Pose::Auto => "auto",
+        Pose::Sensor => "sensor",
+        Pose::Vision => "vision",
+        Pose::Fused => "fused",
+    };
+    [
+        Change::FirstDown(s.first_down),
+        Change::Scrimmage(s.scrimmage),
+        Change::ShowFirstDown(s.show_first_down),
+        Change::ShowScrimmage(s.show_scrimmage),
+        Change::LineWidth(s.line_width),
+        Change::FirstDownColor(rgb_of(s.first_down_color)),
+        Change::ScrimmageColor(rgb_of(s.scrimmage_color)),
+        Change::Opacity(s.opacity),
+        Change::PoseMode(pose),
+    ]
+}
+
+/// The property a change sets and its value.
+pub fn property(change: &Change) -> (&'static str, glib::Value) {
+    let value = match change {
+        Change::FirstDown(v) | Change::Scrimmage(v) | Change::LineWidth(v) | Change::Opacity(v) => {
+            v.to_value()
+        }
+        Change::ShowFirstDown(v) | Change::ShowScrimmage(v) => v.to_value(),
+        Change::FirstDownColor(c) | Change::ScrimmageColor(c) => argb(*c).to_value(),
+        Change::PoseMode(m) => match *m {
+            "sensor" => Pose::Sensor,
+            "vision" => Pose::Vision,
+            "fused" => Pose::Fused,
+            _ => Pose::Auto,
+        }
+        .to_value(),
+    };
+    (change.key(), value)
+}
+
+/// The element as the server's [`Target`]; holds it weakly (the element owns the server).
+#[derive(Debug)]
+pub struct ElementTarget {
+    /// The element.
+    pub element: glib::WeakRef<super::Yardline>,
+}
+
+impl Target for ElementTarget {
+    fn apply(&self, change: &Change) -> Result<(), String> {
+        let element = self
+            .element
+            .upgrade()
+            .ok_or_else(|| "the element is gone".to_owned())?;
+        let (name, value) = property(change);
+        // The property's own range, as GObject checks it for a property set.
+        if let (Some(pspec), Ok(v)) = (element.find_property(name), value.get::<f64>())
+            && let Some(d) = pspec.downcast_ref::<glib::ParamSpecDouble>()
+            && !(d.minimum()..=d.maximum()).contains(&v)
+        {
+            return Err(format!(
+                "{name}: {v} outside {}..={}",
+                d.minimum(),
+                d.maximum()
+            ));
+        }
+        element.imp().try_update(name, &value)
+    }
+
+    fn status(&self) -> Status {
+        match self.element.upgrade() {
+            Some(e) => e.imp().control_status(e.name().to_string()),
+            None => Status {
+                name: String::new(),
+                health: yardline_control::Health::Idle,
+                frames: 0,
+                drawn: 0,
+                faults: 0,
+                settings: std::collections::BTreeMap::new(),
+                last_frame: None,
+                rate_limited: 0,
+            },
+        }
+    }
+}
+
+/// A preview thumbnail of a mapped frame; `None` for a format it cannot read.
+pub fn thumbnail(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Option<Thumbnail> {
+    let format = pixel_format(frame.format())?;
+    let (w, h) = (frame.width(), frame.height());
+    let stride = |i: usize| usize::try_from(frame.plane_stride()[i]).unwrap_or(0);
+    let yuv = |y: u8, cb: u8, cr: u8| {
+        let [r, g, b] = ycbcr709_to_rgb(f32::from(y), f32::from(cb), f32::from(cr));
+        [r, g, b].map(|v| v.round().clamp(0.0, 255.0) as u8)
+    };
+    let p0 = frame.plane_data(0).ok()?;
+    let s0 = stride(0);
+    let get = |d: &[u8], i: usize| d.get(i).copied().unwrap_or(0);
+    match format {
+        PixelFormat::Rgba | PixelFormat::Rgbx | PixelFormat::Bgra | PixelFormat::Bgrx => {
+            let o = format.rgb_offsets()?;
+            Thumbnail::sample(w, h, |x, y| {
+                let i = y as usize * s0 + x as usize * 4;
+                [get(p0, i + o[0]), get(p0, i + o[1]), get(p0, i + o[2])]
+            })
+        }
+        PixelFormat::I420 => {
+            let (u, v) = (frame.plane_data(1).ok()?, frame.plane_data(2).ok()?);
+            let (su, sv) = (stride(1), stride(2));
+            Thumbnail::sample(w, h, |x, y| {
+                let (cx, cy) = (x as usize / 2, y as usize / 2);
+                yuv(
+                    get(p0, y as usize * s0 + x as usize),
+                    get(u, cy * su + cx),
+                    get(v, cy * sv + cx),
+                )
+            })
+        }
+        PixelFormat::Nv12 => {
+            let uv = frame.plane_data(1).ok()?;
+            let suv = stride(1);
+            Thumbnail::sample(w, h, |x, y| {
+                let c = (y as usize / 2) * suv + (x as usize / 2) * 2;
+                yuv(
+                    get(p0, y as usize * s0 + x as usize),
+                    get(uv, c),
+                    get(uv, c + 1),
+                )
+            })
+        }
+        PixelFormat::Uyvy => Thumbnail::sample(w, h, |x, y| {
+            let m = y as usize * s0 + (x as usize / 2) * 4;
+            let luma = get(p0, m + 1 + 2 * (x as usize % 2));
+            yuv(luma, get(p0, m), get(p0, m + 2))
+        }),
+        #[allow(
+            unreachable_patterns,
+            reason = "formats the element may learn later get no preview until added here"
+        )]
+        _ => None,
+    }
+}
