@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_cmd;
 mod calibrate_cmd;
+mod control_cmd;
 mod demo;
 mod eval_cmd;
 mod load;
@@ -72,6 +73,8 @@ enum Command {
     Calibrate(calibrate_cmd::CalibrateArgs),
     /// Run the engine for many frames with every fault mixed in, checking each frame.
     Soak(soak_cmd::SoakArgs),
+    /// Drive a live engine through its control API (set a value, read status, save a preview).
+    Control(control_cmd::ControlArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Register(args) => register_cmd::run(&args),
         Command::Calibrate(args) => calibrate_cmd::run(&args),
         Command::Soak(args) => soak_cmd::run(&args),
+        Command::Control(args) => control_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
