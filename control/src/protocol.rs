@@ -359,6 +359,9 @@ pub struct Status {
     pub settings: BTreeMap<String, serde_json::Value>,
     /// The last frame; `None` before the first.
     pub last_frame: Option<FrameStatus>,
+    /// Mean cost of the control hook on the video thread per frame since start: commands,
+    /// status hand-over and preview captures (ms).
+    pub control_ms_per_frame: f64,
     /// Control requests refused by the rate limit since start (count).
     pub rate_limited: u64,
 }

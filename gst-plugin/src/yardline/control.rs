@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use gst::glib;
 use gst::prelude::*;
@@ -36,6 +37,8 @@ pub struct Hub {
     drawn: AtomicU64,
     /// Frames with a fault (count).
     faults: AtomicU64,
+    /// Time the control hook took over all frames (ns).
+    control_ns: AtomicU64,
     /// The last frame's status.
     last: Mutex<Option<FrameStatus>>,
 }
@@ -46,15 +49,23 @@ impl Hub {
         self.frames.store(0, Ordering::Relaxed);
         self.drawn.store(0, Ordering::Relaxed);
         self.faults.store(0, Ordering::Relaxed);
+        self.control_ns.store(0, Ordering::Relaxed);
         if let Ok(mut last) = self.last.try_lock() {
             *last = None;
         }
     }
 
-    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook itself
-    /// cost on this frame (ms).
+    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook's preview
+    /// captures cost on this frame (ms); the recording's own time is added to the total.
     pub fn record(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
+        let started = Instant::now();
         self.frames.fetch_add(1, Ordering::Relaxed);
+        self.record_status(outcome, pts_ns, control_ms);
+        let total = control_ms * 1e6 + started.elapsed().as_secs_f64() * 1e9;
+        self.control_ns.fetch_add(total as u64, Ordering::Relaxed);
+    }
+
+    fn record_status(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
         let r = outcome.report.as_ref();
         if r.is_some_and(|r| r.drawn) {
             self.drawn.fetch_add(1, Ordering::Relaxed);
@@ -113,6 +124,9 @@ impl Hub {
                 .map(|c| (c.key().to_owned(), c.value()))
                 .collect(),
             last_frame: last,
+            control_ms_per_frame: self.control_ns.load(Ordering::Relaxed) as f64
+                / 1e6
+                / self.frames.load(Ordering::Relaxed).max(1) as f64,
             rate_limited: 0,
         }
     }
@@ -197,6 +211,7 @@ impl Target for ElementTarget {
                 faults: 0,
                 settings: std::collections::BTreeMap::new(),
                 last_frame: None,
+                control_ms_per_frame: 0.0,
                 rate_limited: 0,
             },
         }

@@ -330,7 +330,7 @@ impl VideoFilterImpl for Yardline {
         let due = control.then(|| self.hub.preview.due()).flatten();
         let hook = Instant::now();
         let clean = due.filter(|d| d.clean).and_then(|_| thumbnail(frame));
-        let mut control_time = hook.elapsed();
+        let control_time = hook.elapsed();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.process(state, frame, started)));
         let post = lock(&self.settings).post_messages;
         let outcome = match outcome {
@@ -354,10 +354,9 @@ impl VideoFilterImpl for Yardline {
             {
                 self.hub.preview.offer(program, clean);
             }
-            control_time += hook.elapsed();
             let pts = frame.buffer().pts().map_or(-1, ns);
-            self.hub
-                .record(&outcome, pts, control_time.as_secs_f64() * 1e3);
+            let hook_ms = (control_time + hook.elapsed()).as_secs_f64() * 1e3;
+            self.hub.record(&outcome, pts, hook_ms);
         }
         self.post_latency_change();
         if post {
