@@ -76,6 +76,14 @@ pub struct Args {
     /// Start with settings defaults and do not save settings on exit.
     #[arg(long)]
     pub no_persist: bool,
+    /// Remote mode: drive the engines (elements with `control=ADDR:PORT`) listed in this JSON
+    /// file, `[{"name": "CAM 1", "addr": "HOST:PORT", "token": "T", "tally_address": 0}]`,
+    /// instead of playing video here.
+    #[arg(long, value_name = "ENGINES.json", conflicts_with_all = ["source", "input", "sample", "test_pattern"])]
+    pub remote: Option<PathBuf>,
+    /// Remote mode: listen for TSL UMD v3.1 tally on this UDP address (e.g. 0.0.0.0:8900).
+    #[arg(long, value_name = "ADDR", requires = "remote")]
+    pub tsl: Option<SocketAddr>,
 }
 
 fn parse_yard_arg(s: &str) -> Result<f64, String> {

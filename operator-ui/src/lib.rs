@@ -22,6 +22,7 @@ pub mod calib;
 pub mod cli;
 pub mod error;
 pub mod overlay;
+pub mod remote;
 pub mod sample_cache;
 pub mod settings;
 pub mod video;

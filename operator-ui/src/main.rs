@@ -43,6 +43,34 @@ enum Failure {
     Processing(anyhow::Error),
 }
 
+/// The remote mode: the engines of `list`, no video of its own.
+fn run_remote(args: &Args, list: &std::path::Path) -> Result<(), Failure> {
+    let engines =
+        yardline_operator::remote::load_list(list).map_err(|e| Failure::Usage(e.into()))?;
+    let tally = yardline_operator::remote::tally_map();
+    let listener = args
+        .tsl
+        .map(|addr| yardline_operator::remote::TslListener::start(addr, Arc::clone(&tally)))
+        .transpose()
+        .map_err(|e| Failure::Usage(anyhow::anyhow!("TSL listener: {e}")))?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("yardline operator (remote)")
+            .with_inner_size([args.window.0 as f32, args.window.1 as f32]),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "yardline-operator-remote",
+        options,
+        Box::new(move |_cc| {
+            Ok(Box::new(yardline_operator::remote::RemoteApp::new(
+                engines, listener, tally,
+            )))
+        }),
+    )
+    .map_err(|e| Failure::Processing(anyhow::anyhow!("the window: {e}")))
+}
+
 fn run(args: &Args) -> Result<(), Failure> {
     let classify = |e: yardline_operator::UiError| {
         if e.is_usage() {
@@ -51,6 +79,9 @@ fn run(args: &Args) -> Result<(), Failure> {
             Failure::Processing(e.into())
         }
     };
+    if let Some(list) = &args.remote {
+        return run_remote(args, list);
+    }
     let setup = args.video_setup().map_err(classify)?;
     let renderers: &[eframe::Renderer] = match args.renderer {
         RendererChoice::Auto => &[eframe::Renderer::Wgpu, eframe::Renderer::Glow],

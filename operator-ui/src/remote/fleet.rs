@@ -1,0 +1,237 @@
+//! The engines the remote mode drives: one poller thread per engine (status and a thumbnail
+//! twice a second, the operator's changes in between), reconnecting by itself.
+//!
+//! The UI thread never waits on the network: it reads each engine's last view under a short
+//! lock and hands changes over through a bounded queue per engine (a full queue is reported,
+//! never waited on).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use serde::{Deserialize, Serialize};
+use yardline_control::client::Client;
+use yardline_control::{Change, PreviewKind, Status};
+
+use crate::error::UiError;
+
+/// How often a poller reads status and a thumbnail.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Changes queued per engine at most.
+pub const COMMAND_QUEUE: usize = 16;
+
+/// One engine in the saved list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineEntry {
+    /// The camera's name as the operator knows it.
+    pub name: String,
+    /// The engine's control address (`HOST:PORT`).
+    pub addr: String,
+    /// Its control token, when it requires one.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Its TSL UMD display address (0..=126); default: its place in the list.
+    #[serde(default)]
+    pub tally_address: Option<u8>,
+}
+
+/// Reads the saved list of engines (a JSON array of [`EngineEntry`]).
+pub fn load_list(path: &Path) -> Result<Vec<EngineEntry>, UiError> {
+    let text = std::fs::read_to_string(path).map_err(|source| UiError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| UiError::Config(format!("engine list {}: {e}", path.display())))
+}
+
+/// Writes the list of engines (pretty JSON).
+pub fn save_list(path: &Path, list: &[EngineEntry]) -> Result<(), UiError> {
+    let text = serde_json::to_string_pretty(list)
+        .map_err(|e| UiError::Config(format!("engine list: {e}")))?;
+    std::fs::write(path, text).map_err(|source| UiError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// A thumbnail as the poller decoded it.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// Number of pictures received so far (count); a new one means a new texture.
+    pub seq: u64,
+    /// Width (pixels).
+    pub width: usize,
+    /// Height (pixels).
+    pub height: usize,
+    /// RGB bytes, row after row.
+    pub rgb: Vec<u8>,
+}
+
+/// What the app knows of one engine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineView {
+    /// The last status read.
+    pub status: Option<Status>,
+    /// The last thumbnail.
+    pub picture: Option<Picture>,
+    /// The last poll was answered.
+    pub connected: bool,
+    /// The last error (connection or refusal), for the operator.
+    pub error: Option<String>,
+    /// When the engine last answered.
+    pub last_answer: Option<Instant>,
+    /// Changes the engine accepted (count).
+    pub accepted: u64,
+}
+
+/// One engine and its poller.
+#[derive(Debug)]
+pub struct Remote {
+    /// The saved entry.
+    pub entry: EngineEntry,
+    view: Arc<Mutex<EngineView>>,
+    commands: Sender<Change>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Remote {
+    /// Starts polling `entry`'s engine.
+    pub fn start(entry: EngineEntry) -> Self {
+        let view = Arc::new(Mutex::new(EngineView::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = bounded(COMMAND_QUEUE);
+        let client = Client::new(&entry.addr, entry.token.as_deref());
+        let thread = {
+            let (view, stop) = (Arc::clone(&view), Arc::clone(&stop));
+            std::thread::Builder::new()
+                .name(format!("remote {}", entry.name))
+                .spawn(move || poll(&client, &rx, &view, &stop))
+                .ok()
+        };
+        Self {
+            entry,
+            view,
+            commands: tx,
+            stop,
+            thread,
+        }
+    }
+
+    /// The engine's last view.
+    pub fn view(&self) -> EngineView {
+        self.view
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Queues a change; an error when the queue is full (the engine is not keeping up).
+    pub fn send(&self, change: Change) -> Result<(), String> {
+        self.commands.try_send(change).map_err(|e| match e {
+            TrySendError::Full(_) => format!("{}: too many changes queued", self.entry.name),
+            TrySendError::Disconnected(_) => format!("{}: poller stopped", self.entry.name),
+        })
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("remote poller of {} panicked", self.entry.name);
+        }
+    }
+}
+
+fn poll(client: &Client, commands: &Receiver<Change>, view: &Mutex<EngineView>, stop: &AtomicBool) {
+    let update = |f: &mut dyn FnMut(&mut EngineView)| {
+        f(&mut view.lock().unwrap_or_else(PoisonError::into_inner));
+    };
+    let mut seq = 0;
+    let mut next_poll = Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        // Changes first, as soon as they come; status and picture on the poll clock.
+        let wait = next_poll
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(50));
+        if let Ok(change) = commands.recv_timeout(wait) {
+            match client.set(&change) {
+                Ok(_) => update(&mut |v| {
+                    v.accepted += 1;
+                    v.error = None;
+                }),
+                Err(e) => update(&mut |v| v.error = Some(e.to_string())),
+            }
+            continue;
+        }
+        if Instant::now() < next_poll {
+            continue;
+        }
+        next_poll = Instant::now() + POLL_INTERVAL;
+        match client.status() {
+            Ok(status) => update(&mut |v| {
+                v.status = Some(status.clone());
+                v.connected = true;
+                v.last_answer = Some(Instant::now());
+            }),
+            Err(e) => {
+                update(&mut |v| {
+                    v.connected = false;
+                    v.error = Some(e.to_string());
+                });
+                continue;
+            }
+        }
+        let picture = client
+            .preview(PreviewKind::Program)
+            .ok()
+            .and_then(|jpeg| image::load_from_memory(&jpeg).ok())
+            .map(|img| img.to_rgb8());
+        if let Some(img) = picture {
+            seq += 1;
+            let picture = Picture {
+                seq,
+                width: img.width() as usize,
+                height: img.height() as usize,
+                rgb: img.into_raw(),
+            };
+            update(&mut |v| v.picture = Some(picture.clone()));
+        }
+    }
+}
+
+/// Every engine of a production.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    /// The engines, in the saved list's order.
+    pub engines: Vec<Remote>,
+}
+
+impl Fleet {
+    /// Starts polling every engine of `list`.
+    pub fn start(list: Vec<EngineEntry>) -> Self {
+        Self {
+            engines: list.into_iter().map(Remote::start).collect(),
+        }
+    }
+
+    /// Sends one change to every engine; the names of those whose queue was full.
+    pub fn send_all(&self, change: &Change) -> Vec<String> {
+        self.engines
+            .iter()
+            .filter_map(|r| r.send(change.clone()).err())
+            .collect()
+    }
+
+    /// The saved list.
+    pub fn entries(&self) -> Vec<EngineEntry> {
+        self.engines.iter().map(|r| r.entry.clone()).collect()
+    }
+}
