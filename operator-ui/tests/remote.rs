@@ -1,4 +1,4 @@
-//! The remote mode driven through its widgets (`egui_kittest`) against three live `yardline`
+//! The remote mode driven through its widgets (`egui_kittest`) against ten live `yardline`
 //! elements in this process (appsrc paced at 59.94 fps, control servers on loopback): every
 //! camera's health and thumbnail show, one "first down at" moves the line in every output,
 //! the tally follows a manual toggle and TSL UMD v3.1 over UDP, and a camera that goes away
@@ -22,7 +22,7 @@ use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_operator::remote::{EngineEntry, RemoteApp, TslListener, tally_map};
 use yardline_samples::{Sample, SampleConfig};
 
-const CAMERAS: usize = 3;
+const CAMERAS: usize = 10;
 const FRAMES: u32 = 360;
 const WAIT: Duration = Duration::from_secs(60);
 
