@@ -309,7 +309,7 @@ pub struct Timings {
     pub engine: f64,
     /// Whole element or front end, control hook included (ms).
     pub element: f64,
-    /// The control hook's own share of `element`: commands and preview capture (ms).
+    /// The control hook's preview captures on this frame, in the video thread's CPU time (ms).
     pub control: f64,
 }
 
@@ -359,8 +359,8 @@ pub struct Status {
     pub settings: BTreeMap<String, serde_json::Value>,
     /// The last frame; `None` before the first.
     pub last_frame: Option<FrameStatus>,
-    /// Mean cost of the control hook on the video thread per frame since start: commands,
-    /// status hand-over and preview captures (ms).
+    /// Mean cost of the control hook on the video thread per frame since start: status
+    /// hand-over and preview captures, in the video thread's CPU time (ms).
     pub control_ms_per_frame: f64,
     /// Control requests refused by the rate limit since start (count).
     pub rate_limited: u64,

@@ -8,7 +8,6 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use gst::glib;
 use gst::prelude::*;
@@ -55,17 +54,16 @@ impl Hub {
         }
     }
 
-    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook's preview
-    /// captures cost on this frame (ms); the recording's own time is added to the total.
-    pub fn record(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
-        let started = Instant::now();
-        self.frames.fetch_add(1, Ordering::Relaxed);
-        self.record_status(outcome, pts_ns, control_ms);
-        let total = control_ms * 1e6 + started.elapsed().as_secs_f64() * 1e9;
-        self.control_ns.fetch_add(total as u64, Ordering::Relaxed);
+    /// Streaming thread: adds what the control hook cost on a frame (CPU ms).
+    pub fn add_cost(&self, ms: f64) {
+        self.control_ns
+            .fetch_add((ms * 1e6) as u64, Ordering::Relaxed);
     }
 
-    fn record_status(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
+    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook's preview
+    /// captures cost on this frame (CPU ms).
+    pub fn record(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
         let r = outcome.report.as_ref();
         if r.is_some_and(|r| r.drawn) {
             self.drawn.fetch_add(1, Ordering::Relaxed);

@@ -17,6 +17,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
+use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
 use super::control::{ElementTarget, Hub, thumbnail};
@@ -325,12 +326,17 @@ impl VideoFilterImpl for Yardline {
         let Some(state) = guard.as_mut() else {
             return Ok(gst::FlowSuccess::Ok);
         };
-        // The control hook: a clean thumbnail before drawing when a preview is due.
+        // The control hook: a clean thumbnail before drawing when a preview is due. Its cost
+        // is the streaming thread's CPU time, whatever else the machine runs.
         let control = self.hub.active.load(Ordering::Acquire);
+        let cpu = control.then(thread_cpu_time).flatten();
         let due = control.then(|| self.hub.preview.due()).flatten();
-        let hook = Instant::now();
         let clean = due.filter(|d| d.clean).and_then(|_| thumbnail(frame));
-        let control_time = hook.elapsed();
+        let pre_ms = if control {
+            thread_cpu_ms_since(cpu)
+        } else {
+            0.0
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| self.process(state, frame, started)));
         let post = lock(&self.settings).post_messages;
         let outcome = match outcome {
@@ -348,15 +354,16 @@ impl VideoFilterImpl for Yardline {
         };
         drop(guard);
         if control {
-            let hook = Instant::now();
+            let cpu = thread_cpu_time();
             if due.is_some()
                 && let Some(program) = thumbnail(frame)
             {
                 self.hub.preview.offer(program, clean);
             }
             let pts = frame.buffer().pts().map_or(-1, ns);
-            let hook_ms = (control_time + hook.elapsed()).as_secs_f64() * 1e3;
-            self.hub.record(&outcome, pts, hook_ms);
+            self.hub
+                .record(&outcome, pts, pre_ms + thread_cpu_ms_since(cpu));
+            self.hub.add_cost(pre_ms + thread_cpu_ms_since(cpu));
         }
         self.post_latency_change();
         if post {
