@@ -185,6 +185,11 @@ impl ControlServer {
             .name(format!("yardline-control {bound}"))
             .spawn(move || serve(&runtime, listener, app, rx))
             .map_err(ServerError::Runtime)?;
+        if !bound.ip().is_loopback() && token.is_none_or(|t| t.trim().is_empty()) {
+            tracing::warn!(
+                "control server on {bound} without a token: anyone on the network can change the graphics"
+            );
+        }
         tracing::info!("control server on {bound}");
         Ok(Self {
             addr: bound,
@@ -211,7 +216,10 @@ impl Drop for ControlServer {
             // The receiver lives in the thread; a send error means it has ended already.
             tx.send_replace(true);
         }
+        // The server's own thread may hold the last reference to its engine (a request in
+        // flight when the engine went away): it ends by itself, unjoined.
         if let Some(t) = self.thread.take()
+            && t.thread().id() != std::thread::current().id()
             && t.join().is_err()
         {
             tracing::error!("control server thread panicked");
@@ -478,5 +486,27 @@ async fn stream(shared: Arc<Shared>, peer: IpAddr, mut socket: WebSocket, every:
         if socket.send(Message::Text(text.into())).await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_port_binds_loopback() {
+        let lo = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        assert_eq!(resolve("7070").ok(), Some(lo(7070)));
+        assert_eq!(resolve(":0").ok(), Some(lo(0)));
+        assert_eq!(
+            resolve("0.0.0.0:80").ok(),
+            Some(SocketAddr::from(([0, 0, 0, 0], 80)))
+        );
+        assert!(resolve("[::1]:9").is_ok_and(|a| a.ip().is_loopback()));
+        assert!(matches!(resolve("nowhere"), Err(ServerError::Address(_))));
+        assert!(matches!(
+            resolve("1.2.3.4:99999"),
+            Err(ServerError::Address(_))
+        ));
     }
 }
