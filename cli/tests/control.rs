@@ -194,6 +194,11 @@ fn control_sets_reads_and_previews_a_live_element() {
     ]);
     let answered = sent.elapsed();
     assert!(set.status.success(), "{}", common::text(&set));
+    // Every frame from this one on starts after the change was accepted.
+    let after = yardline_control::client::Client::new(&addr, Some(TOKEN))
+        .status()
+        .unwrap()
+        .frames as usize;
     assert!(common::text(&set).contains("first-down = 45"));
 
     let jpeg = tmp.path().join("program.jpg");
@@ -283,15 +288,21 @@ fn control_sets_reads_and_previews_a_live_element() {
     for i in first..outputs.len() {
         assert!(is45(i), "frame {i} fell back");
     }
+    assert!(
+        first <= after,
+        "frame {after} started after the change was accepted, yet the first at 45 is {first}"
+    );
     let to_screen = outputs[first].0.duration_since(sent);
     let periods = to_screen.as_secs_f64() / period.as_secs_f64();
+    let engine_part = outputs[first].0.saturating_duration_since(sent + answered);
+    // Wall-clock figures, printed for the record: a busy test machine stretches them, so the
+    // test asserts the frame-boundary rule above instead.
     println!(
         "command to screen: {:.1} ms = {periods:.2} frame periods at 59.94 (frame {first}, \
-         command at frame {COMMAND_AT}; the CLI process answered after {:.1} ms)",
+         command at frame {COMMAND_AT}); the CLI process answered after {:.1} ms, the frame \
+         at 45 left the element {:.1} ms after that",
         to_screen.as_secs_f64() * 1e3,
-        answered.as_secs_f64() * 1e3
+        answered.as_secs_f64() * 1e3,
+        engine_part.as_secs_f64() * 1e3,
     );
-    // From the command's start: its process (start-up, connect, request) and the next frame
-    // boundary; a loaded test machine gets a little slack over the 2-period goal.
-    assert!(periods <= 6.0, "{periods:.2} frame periods");
 }
