@@ -76,8 +76,8 @@ pub struct Picture {
 pub struct EngineView {
     /// The last status read.
     pub status: Option<Status>,
-    /// The last thumbnail.
-    pub picture: Option<Picture>,
+    /// The last thumbnail (shared: the UI copies the view every pass).
+    pub picture: Option<Arc<Picture>>,
     /// The last poll was answered.
     pub connected: bool,
     /// The last error (connection or refusal), for the operator.
@@ -196,12 +196,12 @@ fn poll(client: &Client, commands: &Receiver<Change>, view: &Mutex<EngineView>, 
             .map(|img| img.to_rgb8());
         if let Some(img) = picture {
             seq += 1;
-            let picture = Picture {
+            let picture = Arc::new(Picture {
                 seq,
                 width: img.width() as usize,
                 height: img.height() as usize,
                 rgb: img.into_raw(),
-            };
+            });
             update(&mut |v| v.picture = Some(picture.clone()));
         }
     }
