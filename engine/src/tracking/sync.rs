@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FreedPacket, SensorReading, TrackingSample};
+use super::{FreedPacket, SampleLens, SensorReading, TrackingSample};
 use crate::head::HeadAngles;
 
 /// Frame period of 59.94 fps video (ns).
@@ -223,6 +223,28 @@ fn interpolate(a: &SensorReading, b: &SensorReading, w: f64) -> SensorReading {
         ],
         zoom: lerp(a.zoom, b.zoom, w),
         focus: lerp(a.focus, b.focus, w),
+        lens: match (a.lens, b.lens) {
+            (Some(la), Some(lb)) => Some(SampleLens {
+                focal_length_mm: lerp(la.focal_length_mm, lb.focal_length_mm, w),
+                k1: lerp(la.k1, lb.k1, w),
+                k2: lerp(la.k2, lb.k2, w),
+                nodal_shift_m: lerp(la.nodal_shift_m, lb.nodal_shift_m, w),
+                projection_offset_mm: [
+                    lerp(la.projection_offset_mm[0], lb.projection_offset_mm[0], w),
+                    lerp(la.projection_offset_mm[1], lb.projection_offset_mm[1], w),
+                ],
+                sensor_width_mm: la.sensor_width_mm.or(lb.sensor_width_mm),
+            }),
+            (la, lb) => {
+                if w < 0.5 {
+                    la.or(lb)
+                } else {
+                    lb.or(la)
+                }
+            }
+        },
+        // A label is not interpolated: the nearer sample's.
+        timecode: if w < 0.5 { a.timecode } else { b.timecode },
     }
 }
 
@@ -288,7 +310,7 @@ impl TrackingSync {
 
     /// Adds a sample (see [`TrackingSample`]).
     pub fn push_sample(&mut self, sample: &TrackingSample) {
-        self.push(sample.pts_ns, &sample.packet);
+        self.push_reading(sample.pts_ns, sample.packet.reading());
     }
 
     /// Adds a packet received at `pts_ns` (receive time on the video clock, ns).
