@@ -546,3 +546,59 @@ fn the_udp_listener_joins_the_opentrackio_multicast_group() {
     assert_eq!(got.packet.reading().camera_id, 1);
     assert_eq!(HEADER_LEN, 16);
 }
+
+#[test]
+fn a_venue_without_a_lens_table_takes_the_samples_lens() {
+    let text = VENUE
+        .split("[[camera.lens.points]]")
+        .next()
+        .unwrap()
+        .replace(
+            "zoom_profile = \"raw\"",
+            "zoom_profile = \"raw\"\nsensor_width_mm = 9.6",
+        );
+    let venue = Venue::from_toml_str(&text).unwrap();
+    let cal = venue.camera(1).unwrap();
+    assert!(cal.lens.is_from_tracking());
+    // Saved and loaded again, it stays a camera without a table.
+    let again = Venue::from_toml_str(&venue.to_toml_string().unwrap()).unwrap();
+    assert_eq!(again, venue);
+
+    let json = r#"{"sourceNumber": 1,
+        "lens": {"pinholeFocalLength": 12.0, "entrancePupilOffset": 0.25,
+                 "projectionOffset": {"x": 0.048, "y": -0.024},
+                 "distortion": [{"model": "Brown-Conrady U-D", "radial": [-0.001, 0.00002]}]},
+        "transforms": [{"translation": {"x": 0, "y": 0, "z": 0},
+                        "rotation": {"pan": -10.0, "tilt": -5.0, "roll": 0.0}}]}"#;
+    let s: OpenTrackIoSample = serde_json::from_str(json).unwrap();
+    let r = s.reading().unwrap();
+    let cam = cal.camera_for(&r, 1920, 1080).unwrap();
+    let k = cam.intrinsics;
+    // 12 mm on a 9.6 mm sensor 1920 px wide: 2400 px; offsets at 200 px/mm.
+    assert!(
+        (k.fx - 2400.0).abs() < 1e-9 && (k.fy - 2400.0).abs() < 1e-9,
+        "{k:?}"
+    );
+    assert!((k.cx - (959.5 + 9.6)).abs() < 1e-9, "{k:?}");
+    assert!((k.cy - (539.5 - 4.8)).abs() < 1e-9, "{k:?}");
+    assert!((k.k1 - (-0.001 * 144.0)).abs() < 1e-12, "{k:?}");
+    assert!((k.k2 - 0.00002 * 144.0 * 144.0).abs() < 1e-12, "{k:?}");
+    // The entrance pupil is the nodal shift: the centre sits 0.25 m along the optical axis.
+    let centre = cam.centre();
+    let axis = cam.rotation.inverse() * nalgebra::Vector3::z();
+    let mount = nalgebra::Vector3::new(0.0, -55.0, 20.0);
+    assert!(((centre.coords - mount) - axis * 0.25).norm() < 1e-9);
+
+    // A reading without lens data gives no camera here, with a clear reason.
+    let bare = sample_with(0.0, 0.0, 0.0).reading().unwrap();
+    assert_eq!(
+        cal.camera_for(&bare, 1920, 1080).unwrap_err().to_string(),
+        "the venue has no lens table for camera 1 and the reading carries no lens data"
+    );
+    // Points and a sensor width together are refused.
+    let both = VENUE.replace(
+        "zoom_profile = \"raw\"",
+        "zoom_profile = \"raw\"\nsensor_width_mm = 9.6",
+    );
+    assert!(Venue::from_toml_str(&both).is_err());
+}
