@@ -165,7 +165,7 @@ fn read_input(input: &str) -> Result<Input> {
         }
         return read_opentrackio(&bytes, input);
     }
-    if input.len() > freed::HEX_LEN && input.len() % 2 == 0 {
+    if input.len() > freed::HEX_LEN && input.len().is_multiple_of(2) {
         let bytes: Option<Vec<u8>> = (0..input.len())
             .step_by(2)
             .map(|i| {

@@ -20,6 +20,9 @@ pub enum TimecodeError {
         /// Drop-frame was asked for.
         drop_frame: bool,
     },
+    /// Not `HH:MM:SS:FF` or `HH:MM:SS;FF`.
+    #[error("timecode {0:?} is not HH:MM:SS:FF (HH:MM:SS;FF for drop frame)")]
+    Syntax(String),
     /// A field is out of range for the rate.
     #[error("timecode {0:02}:{1:02}:{2:02}:{3:02} is out of range for its rate")]
     Range(u8, u8, u8, u8),
@@ -82,6 +85,18 @@ impl Timecode {
             return Err(TimecodeError::Range(h, m, s, f));
         }
         Ok(tc)
+    }
+
+    /// Reads `HH:MM:SS:FF` (`HH:MM:SS;FF` for drop frame) at `num/denom` frames per second.
+    pub fn parse(text: &str, rate: (u32, u32)) -> Result<Self, TimecodeError> {
+        let bad = || TimecodeError::Syntax(text.to_owned());
+        let drop_frame = text.contains(';');
+        let fields: Vec<u8> = text
+            .split([':', ';'])
+            .map(|f| f.parse::<u8>().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let hmsf: [u8; 4] = fields.try_into().map_err(|_| bad())?;
+        Self::new(hmsf, rate, drop_frame)
     }
 
     /// Frames per second counted (the rate rounded up).
