@@ -143,8 +143,14 @@ impl TrackingFeed {
     /// Starts a UDP listener on `addr`; `clock` stamps each packet's receive time and tells
     /// the feed the time now (ns, on the clock frames are fed on).
     pub fn open_udp(addr: SocketAddr, clock: ReceiveClock) -> Result<Self, FeedError> {
+        // A multicast address (OpenTrackIO: 239.135.1.N) is bound and its group joined.
+        let multicast = match addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_multicast() => Some(ip),
+            _ => None,
+        };
         let config = UdpSourceConfig {
             bind: addr,
+            multicast,
             ..UdpSourceConfig::default()
         };
         let source = UdpSource::start_with_clock(config, clock.clone())

@@ -65,6 +65,9 @@ impl FrameOutcome {
             if let Some(f) = &r.fault {
                 b = b.field("fault", f.to_string());
             }
+            if let Some(m) = r.tracking_match {
+                b = b.field("tracking-match", m.as_str());
+            }
         } else {
             b = b.field("source", "none").field("drawn", false);
         }
