@@ -67,6 +67,12 @@ pub struct OpenTrackIoPacket {
     pub reading: SensorReading,
 }
 
+impl From<&Packet> for SensorReading {
+    fn from(p: &Packet) -> Self {
+        p.reading()
+    }
+}
+
 impl From<FreedPacket> for Packet {
     fn from(p: FreedPacket) -> Self {
         Self::Freed(p)
