@@ -19,7 +19,7 @@ use yardline_engine::tracking::freed::{self, PACKET_LEN};
 use yardline_engine::tracking::opentrackio::{
     self, ENCODING_CBOR, ENCODING_JSON, OpenTrackIoSample, Reassembler,
 };
-use yardline_engine::tracking::source::{UdpSource, UdpSourceConfig, UdpStats};
+use yardline_engine::tracking::source::{DEFAULT_UDP_PORT, UdpSource, UdpSourceConfig, UdpStats};
 use yardline_engine::tracking::{Packet, SensorReading};
 
 use crate::UsageError;
@@ -34,9 +34,10 @@ pub struct TrackingArgs {
 /// Where to listen: the socket and, for OpenTrackIO multicast, the group.
 #[derive(Debug, Args, Clone)]
 struct ListenArgs {
-    /// Address to bind (loopback by default; 0.0.0.0:55555 for OpenTrackIO multicast).
-    #[arg(long, visible_alias = "udp", default_value = "127.0.0.1:40000")]
-    bind: SocketAddr,
+    /// Address to bind (default 127.0.0.1:40000, or 0.0.0.0:55555 when joining a multicast
+    /// group).
+    #[arg(long, visible_alias = "udp")]
+    bind: Option<SocketAddr>,
     /// Join the OpenTrackIO multicast group of this source number (239.135.1.N, 1..=200).
     #[arg(long, value_name = "N", conflicts_with = "multicast")]
     source_number: Option<u8>,
@@ -281,7 +282,10 @@ fn listen(args: &ListenArgs, out: Option<&PathBuf>) -> Result<()> {
     if let Some(g) = multicast.filter(|g| !g.is_multicast()) {
         return Err(UsageError(format!("--multicast {g} is not a multicast address")).into());
     }
-    let bind = args.bind;
+    let bind = args.bind.unwrap_or_else(|| match multicast {
+        Some(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, opentrackio::DEFAULT_PORT)),
+        None => SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_UDP_PORT)),
+    });
     let mut writer = match out {
         Some(path) => Some(LineWriter::new(
             File::create(path).with_context(|| format!("create {}", path.display()))?,

@@ -340,3 +340,17 @@ fn a_timecode_matched_render_of_the_sample_equals_the_arrival_matched_one() {
     );
     assert_ne!(cameras(&off), cameras(&arrival));
 }
+
+#[test]
+fn listen_refuses_a_reserved_source_number_and_a_unicast_group() {
+    for args in [
+        ["--source-number", "0"],
+        ["--source-number", "201"],
+        ["--multicast", "10.0.0.1"],
+    ] {
+        let mut all = vec!["tracking", "listen", "--seconds", "1"];
+        all.extend(args);
+        let out = yardline(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+    }
+}
