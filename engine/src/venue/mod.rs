@@ -7,7 +7,7 @@
 //! version = 1
 //!
 //! [[camera]]
-//! id = 1                       # FreeD camera id (0..=255)
+//! id = 1                       # FreeD camera id (0..=255) or OpenTrackIO source number
 //! tracking_delay_ns = 33366667 # how long after a frame's pts its FreeD packet arrives (ns)
 //!
 //! [camera.mount]               # head rotation centre and orientation (head.rs convention)
@@ -177,7 +177,7 @@ pub struct EncoderOffsets {
 /// One camera's calibration: everything between a FreeD reading and a [`Camera`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraCalibration {
-    /// FreeD camera id (0..=255).
+    /// FreeD camera id (0..=255) or OpenTrackIO source number (1..=200).
     pub id: u8,
     /// How long after a frame's pts its FreeD packet arrives (ns).
     pub tracking_delay_ns: i64,
