@@ -354,3 +354,117 @@ fn listen_refuses_a_reserved_source_number_and_a_unicast_group() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
 }
+
+/// Reads report.jsonl's camera numbers per frame.
+fn camera_numbers(out: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(out.join("report.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let mut n: Vec<f64> = Vec::new();
+            for k in ["rotation", "translation"] {
+                n.extend(v[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()));
+            }
+            for k in ["fx", "fy", "cx", "cy", "k1", "k2"] {
+                n.push(v[k].as_f64().unwrap());
+            }
+            n
+        })
+        .collect()
+}
+
+#[test]
+fn the_samples_lens_replaces_a_missing_lens_table() {
+    use yardline_engine::lens::LensTable;
+    use yardline_engine::venue::Venue;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    let d = dir.to_str().unwrap();
+    let out = yardline(&[
+        "sample", "--out", d, "--frames", "6", "--size", "640x360", "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let venue = Venue::load(&dir.join("venue.toml")).unwrap();
+    let table = venue.cameras[0].lens.clone();
+    let (w, h) = (640_u32, 360_u32);
+    let sensor_mm = 9.6;
+    let px_per_mm = f64::from(w) / sensor_mm;
+
+    // The lens table's state at each packet's zoom, sent as OpenTrackIO lens data.
+    let log = load_jsonl(&dir.join("tracking.jsonl")).unwrap();
+    let samples: Vec<TrackingSample> = log
+        .samples
+        .iter()
+        .map(|s| {
+            let f = s.packet.freed().unwrap();
+            let lens = table.at(f64::from(f.zoom), w, h).unwrap();
+            let k = lens.intrinsics;
+            let focal_mm = k.fx / px_per_mm;
+            let json = serde_json::json!({
+                "sourceNumber": f.camera_id,
+                "lens": {
+                    "pinholeFocalLength": focal_mm,
+                    "entrancePupilOffset": lens.nodal_shift_m,
+                    "projectionOffset": {"x": (k.cx - 319.5) / px_per_mm,
+                                         "y": (k.cy - 179.5) / px_per_mm},
+                    "distortion": [{"model": "Brown-Conrady U-D",
+                                    "radial": [k.k1 / focal_mm.powi(2), k.k2 / focal_mm.powi(4)]}],
+                },
+                "transforms": [{"translation": {"x": 0.0, "y": 0.0, "z": 0.0},
+                    "rotation": {"pan": -f.pan_deg(), "tilt": f.tilt_deg(), "roll": f.roll_deg()}}],
+            });
+            let sample: OpenTrackIoSample = serde_json::from_value(json).unwrap();
+            TrackingSample {
+                pts_ns: s.pts_ns,
+                packet: Packet::opentrackio(sample).unwrap(),
+            }
+        })
+        .collect();
+    let otio = tmp.path().join("otio.jsonl");
+    write_jsonl(std::fs::File::create(&otio).unwrap(), &samples).unwrap();
+    let mut no_table = venue.clone();
+    no_table.cameras[0].lens =
+        LensTable::from_tracking(w, h, *table.zoom_profile(), sensor_mm).unwrap();
+    let venue2 = tmp.path().join("venue_no_table.toml");
+    no_table.save(&venue2).unwrap();
+    assert!(
+        !std::fs::read_to_string(&venue2).unwrap().contains("points"),
+        "the venue has no lens table"
+    );
+
+    let with_table = tmp.path().join("table");
+    render(&dir, &dir.join("tracking.jsonl"), &with_table, None);
+    let from_samples = tmp.path().join("samples");
+    std::fs::create_dir_all(&from_samples).unwrap();
+    let args: Vec<String> = [
+        "render",
+        "--input",
+        dir.join("video.mkv").to_str().unwrap(),
+        "--venue",
+        venue2.to_str().unwrap(),
+        "--tracking",
+        otio.to_str().unwrap(),
+        "--output",
+        from_samples.join("f_%03d.png").to_str().unwrap(),
+        "--report",
+        from_samples.join("report.jsonl").to_str().unwrap(),
+        "--backend",
+        "cpu",
+        "--json",
+        "--quiet",
+    ]
+    .map(String::from)
+    .to_vec();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let s = json_of(&yardline(&args));
+    assert_eq!(s["drawn_frames"], 6, "{s}");
+    let (a, b) = (camera_numbers(&with_table), camera_numbers(&from_samples));
+    assert_eq!(a.len(), 6);
+    for (fa, fb) in a.iter().zip(&b) {
+        for (x, y) in fa.iter().zip(fb) {
+            assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{fa:?}\n{fb:?}");
+        }
+    }
+}

@@ -239,7 +239,7 @@ struct LensFile {
     height: i64,
     #[serde(default)]
     zoom_profile: ZoomProfileFile,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     points: Vec<LensPoint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sensor_width_mm: Option<f64>,
