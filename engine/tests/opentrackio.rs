@@ -260,6 +260,20 @@ fn segments_reassemble_and_an_incomplete_payload_is_dropped() {
     r.push(&segs[0]).unwrap();
     assert!(r.push(&single).unwrap().is_some());
     assert_eq!(r.incomplete_dropped(), 1);
+    // A whole payload under the same sequence number also ends the partial one.
+    let mut r = Reassembler::new();
+    r.push(&segs[0]).unwrap();
+    let same_seq = hand_packet(ENCODING_JSON, 9, 0, true, RECOMMENDED_STATIC.as_bytes());
+    assert!(r.push(&same_seq).unwrap().is_some());
+    assert_eq!(r.incomplete_dropped(), 1);
+    assert_eq!(
+        r.push(&segs[1]).map(|_| ()),
+        Err(OpenTrackIoError::Segment {
+            sequence: 9,
+            offset: 300,
+            expected: 0,
+        })
+    );
     // One segment alone is not a sample.
     assert!(matches!(
         opentrackio::decode_datagram(&segs[0]),

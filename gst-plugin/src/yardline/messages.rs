@@ -156,7 +156,8 @@ pub fn running_stats(
         b = b
             .field("sync-pushed", sync.pushed)
             .field("sync-late", sync.late)
-            .field("sync-missing", sync.missing);
+            .field("sync-missing", sync.missing)
+            .field("sync-timecode", sync.timecode);
     }
     if let Some(u) = feed.udp_stats() {
         b = b
@@ -164,6 +165,8 @@ pub fn running_stats(
             .field("udp-accepted", u.accepted)
             .field("udp-checksum-failures", u.checksum_failures)
             .field("udp-malformed", u.malformed)
+            .field("udp-invalid-samples", u.invalid_samples)
+            .field("udp-incomplete-payloads", u.incomplete_payloads)
             .field("udp-oversize", u.oversize)
             .field("udp-queue-drops", u.queue_drops)
             .field("udp-packets-per-second", u.packets_per_second);

@@ -298,6 +298,9 @@ impl Reassembler {
             self.dropped += 1;
         }
         if h.segment_offset == 0 && h.last_segment {
+            if self.partial.take().is_some() {
+                self.dropped += 1;
+            }
             return Ok(Some((h.encoding, seg.to_vec())));
         }
         let (_, _, buf) = self
