@@ -254,13 +254,14 @@ fn last_json(p: &Packet) -> String {
 fn print_stats(st: &UdpStats, last: Option<&Packet>) {
     let last = last.map_or_else(|| "none".to_string(), last_json);
     println!(
-        "{:.1} packets/s, {} accepted, {} checksum failures, {} malformed, {} invalid samples, {} incomplete payloads, {} rejected senders; last: {last}",
+        "{:.1} packets/s, {} accepted, {} checksum failures, {} malformed, {} invalid samples, {} incomplete payloads, {} duplicates, {} rejected senders; last: {last}",
         st.packets_per_second,
         st.accepted,
         st.checksum_failures,
         st.malformed,
         st.invalid_samples,
         st.incomplete_payloads,
+        st.duplicates,
         st.rejected_senders
     );
 }

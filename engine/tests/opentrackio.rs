@@ -245,6 +245,19 @@ fn segments_reassemble_and_an_incomplete_payload_is_dropped() {
     assert_complete_example(&decode_payload(enc, &whole).unwrap());
     assert_eq!(r.incomplete_dropped(), 0);
 
+    // Every datagram sent twice: each is taken once, the payload comes through once.
+    let mut r = Reassembler::new();
+    let mut whole = 0;
+    for s in &segs {
+        for _ in 0..2 {
+            whole += usize::from(r.push(s).unwrap().is_some());
+        }
+    }
+    assert_eq!(
+        (whole, r.duplicates(), r.incomplete_dropped()),
+        (1, segs.len() as u64, 0)
+    );
+
     // A lost middle segment: the payload is dropped whole, then the next one comes through.
     let mut r = Reassembler::new();
     assert_eq!(r.push(&segs[0]).unwrap(), None);
@@ -496,8 +509,11 @@ fn the_udp_listener_takes_both_protocols_and_counts_every_bad_packet() {
     let cbor = cbor_of(COMPLETE);
     let freed = FreedPacket::default();
 
-    tx.send_to(&hand_packet(ENCODING_JSON, 1, 0, true, json), to)
-        .unwrap();
+    // Sent twice (a repeated multicast message): taken once.
+    for _ in 0..2 {
+        tx.send_to(&hand_packet(ENCODING_JSON, 1, 0, true, json), to)
+            .unwrap();
+    }
     for seg in encode_packets(ENCODING_CBOR, 2, &cbor, 400) {
         tx.send_to(&seg, to).unwrap();
     }
@@ -515,7 +531,7 @@ fn the_udp_listener_takes_both_protocols_and_counts_every_bad_packet() {
     tx.send_to(&segs[0], to).unwrap();
     tx.send_to(&hand_packet(ENCODING_JSON, 7, 0, true, json), to)
         .unwrap();
-    let sent = 1 + encode_packets(ENCODING_CBOR, 2, &cbor, 400).len() as u64 + 6;
+    let sent = 2 + encode_packets(ENCODING_CBOR, 2, &cbor, 400).len() as u64 + 6;
 
     let stats = wait_for(&src, |s| s.packets >= sent);
     assert_eq!(stats.packets, sent, "{stats:?}");
@@ -524,6 +540,7 @@ fn the_udp_listener_takes_both_protocols_and_counts_every_bad_packet() {
     assert_eq!(stats.malformed, 1, "{stats:?}");
     assert_eq!(stats.invalid_samples, 1, "{stats:?}");
     assert_eq!(stats.incomplete_payloads, 1, "{stats:?}");
+    assert_eq!(stats.duplicates, 1, "{stats:?}");
     let got: Vec<TrackingSample> = std::iter::from_fn(|| src.try_recv()).collect();
     let kinds: Vec<_> = got.iter().map(|s| s.packet.protocol()).collect();
     assert_eq!(

@@ -266,6 +266,8 @@ pub struct UdpStats {
     pub invalid_samples: u64,
     /// OpenTrackIO payloads dropped with segments missing (payloads).
     pub incomplete_payloads: u64,
+    /// OpenTrackIO datagrams received again right after themselves, ignored (datagrams).
+    pub duplicates: u64,
     /// Datagrams larger than `max_packet_bytes` (datagrams).
     pub oversize: u64,
     /// Datagrams from senders outside the allow-list (datagrams).
@@ -287,6 +289,7 @@ struct Counters {
     malformed: AtomicU64,
     invalid_samples: AtomicU64,
     incomplete_payloads: AtomicU64,
+    duplicates: AtomicU64,
     oversize: AtomicU64,
     rejected_senders: AtomicU64,
     queue_drops: AtomicU64,
@@ -415,10 +418,15 @@ impl Listener {
     /// One OpenTrackIO datagram: a packet once its payload is whole, else counted.
     fn opentrackio(&mut self, data: &[u8]) -> Option<Packet> {
         let c = &self.counters;
-        let before = self.reassembler.incomplete_dropped();
+        let (before, repeats) = (
+            self.reassembler.incomplete_dropped(),
+            self.reassembler.duplicates(),
+        );
         let pushed = self.reassembler.push(data);
         let lost = self.reassembler.incomplete_dropped() - before;
         c.incomplete_payloads.fetch_add(lost, Ordering::Relaxed);
+        let repeated = self.reassembler.duplicates() - repeats;
+        c.duplicates.fetch_add(repeated, Ordering::Relaxed);
         let (encoding, payload) = match pushed {
             Ok(Some(whole)) => whole,
             Ok(None) => return None,
@@ -584,6 +592,7 @@ impl UdpSource {
             malformed: get(&c.malformed),
             invalid_samples: get(&c.invalid_samples),
             incomplete_payloads: get(&c.incomplete_payloads),
+            duplicates: get(&c.duplicates),
             oversize: get(&c.oversize),
             rejected_senders: get(&c.rejected_senders),
             queue_drops: get(&c.queue_drops),

@@ -167,6 +167,7 @@ pub fn running_stats(
             .field("udp-malformed", u.malformed)
             .field("udp-invalid-samples", u.invalid_samples)
             .field("udp-incomplete-payloads", u.incomplete_payloads)
+            .field("udp-duplicates", u.duplicates)
             .field("udp-oversize", u.oversize)
             .field("udp-queue-drops", u.queue_drops)
             .field("udp-packets-per-second", u.packets_per_second);

@@ -163,6 +163,8 @@ pub struct Header {
     pub last_segment: bool,
     /// Length of this segment (bytes).
     pub payload_len: u16,
+    /// The Fletcher-16 checksum (checked).
+    pub checksum: u16,
 }
 
 /// Reads and checks one datagram: identifier, stated length, checksum. Returns the header and
@@ -199,6 +201,7 @@ pub fn parse_packet(data: &[u8]) -> Result<(Header, &[u8]), OpenTrackIoError> {
         segment_offset: u32::from_be_bytes([data[8], data[9], data[10], data[11]]),
         last_segment: len_field & 0x8000 != 0,
         payload_len,
+        checksum: got,
     };
     if !matches!(header.encoding, ENCODING_JSON | ENCODING_CBOR) {
         return Err(OpenTrackIoError::Encoding(header.encoding));
@@ -269,13 +272,19 @@ pub fn to_cbor(sample: &OpenTrackIoSample) -> Vec<u8> {
 
 /// Reassembles segmented payloads, one sequence at a time: a segment of another sequence
 /// number, or one that does not continue the payload, drops the partial payload (an
-/// incomplete payload is discarded whole, as the specification asks).
+/// incomplete payload is discarded whole, as the specification asks). A datagram received
+/// twice in a row (same header, checksum included) is taken once, as the specification asks
+/// of repeated multicast messages.
 #[derive(Debug, Default)]
 pub struct Reassembler {
     /// Sequence number, encoding and bytes of the payload being assembled.
     partial: Option<(u16, u8, Vec<u8>)>,
+    /// Header of the last datagram taken.
+    last: Option<Header>,
     /// Payloads dropped incomplete (payloads).
     dropped: u64,
+    /// Repeated datagrams ignored (datagrams).
+    duplicates: u64,
 }
 
 impl Reassembler {
@@ -289,10 +298,20 @@ impl Reassembler {
         self.dropped
     }
 
+    /// Repeated datagrams ignored so far (datagrams).
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
     /// Takes one datagram; returns the encoding and the whole payload once its last segment
-    /// is in, `None` while segments are pending.
+    /// is in, `None` while segments are pending or when it repeats the previous datagram.
     pub fn push(&mut self, data: &[u8]) -> Result<Option<(u8, Vec<u8>)>, OpenTrackIoError> {
         let (h, seg) = parse_packet(data)?;
+        if self.last == Some(h) {
+            self.duplicates += 1;
+            return Ok(None);
+        }
+        self.last = Some(h);
         let continues = matches!(&self.partial, Some((seq, enc, _)) if *seq == h.sequence && *enc == h.encoding);
         if !continues && self.partial.take().is_some() {
             self.dropped += 1;
