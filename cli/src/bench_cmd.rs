@@ -249,10 +249,10 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
                 && !vision_only
             {
                 let packet = decode_checked(&bytes)?;
-                engine.push_tracking(&TrackingSample {
-                    pts_ns: i64::from(m) * period_ns + delay_ns,
+                engine.push_tracking(&TrackingSample::freed(
+                    i64::from(m) * period_ns + delay_ns,
                     packet,
-                });
+                ));
             }
         }
         buf.copy_from_slice(&frames[k]);

@@ -15,7 +15,7 @@ use serde::Serialize;
 use yardline_engine::FieldKind;
 use yardline_engine::pose::PoseMode;
 use yardline_engine::report::Percentiles;
-use yardline_engine::tracking::TrackingFeed;
+use yardline_engine::tracking::{Timecode, TrackingFeed};
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
@@ -74,6 +74,13 @@ pub struct RenderArgs {
     /// Output: .mkv (FFV1 lossless RGB), .mp4 (H.264) or a PNG pattern like out_%05d.png.
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
+    /// Timecode of the frame at pts 0, HH:MM:SS:FF (HH:MM:SS;FF for drop frame); every frame
+    /// is labelled from its pts at the video's rate, and a tracking sample carrying a timecode
+    /// (OpenTrackIO) is matched to its frame by timecode plus the tracking delay in frames
+    /// instead of by arrival time (the report's `tracking_match` says which).
+    #[arg(long, value_name = "TC")]
+    #[allow(clippy::doc_markdown, reason = "OpenTrackIO is a product name")]
+    pub timecode: Option<String>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -127,10 +134,12 @@ pub struct RenderSummary {
     pub faults: u64,
     /// Compositor used at the end.
     pub backend: String,
-    /// Tracking lines skipped as garbage or bad checksums.
+    /// Tracking lines skipped as garbage, bad checksums or samples that give no reading.
     pub tracking_lines_skipped: u64,
     /// Tracking packets left unused because the video ended first.
     pub tracking_unused: u64,
+    /// Frames per way their tracking sample was found (`timecode`, `arrival`).
+    pub tracking_matches: BTreeMap<String, u64>,
 }
 
 /// Resolved inputs of a render.
@@ -237,6 +246,14 @@ pub fn print_summary(s: &RenderSummary, json: bool) -> Result<()> {
     if let Some(r) = s.mean_residual_px {
         println!("  mean residual: {r:.3} px");
     }
+    if !s.tracking_matches.is_empty() {
+        let m: Vec<String> = s
+            .tracking_matches
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!("  tracking matched by: {}", m.join(", "));
+    }
     if s.faults > 0 || s.tracking_lines_skipped > 0 {
         println!(
             "  faults: {} frames untouched; tracking lines skipped: {}",
@@ -274,6 +291,17 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     let mut reader = VideoReader::open(&inputs.input, PixelFormat::Rgba)?;
     let (w, h) = (reader.width(), reader.height());
     let (fps_num, fps_den) = (reader.fps_num(), reader.fps_den());
+    let start_tc = args
+        .timecode
+        .as_deref()
+        .map(|t| {
+            let rate = (
+                u32::try_from(fps_num).unwrap_or(0),
+                u32::try_from(fps_den).unwrap_or(0),
+            );
+            Timecode::parse(t, rate).map_err(|e| UsageError(format!("--timecode: {e}")))
+        })
+        .transpose()?;
     let writer = VideoWriter::create(&args.output, w, h, fps_num, fps_den, PixelFormat::Rgba)?;
     let mut report_out = match &args.report {
         Some(p) => Some(BufWriter::new(
@@ -281,9 +309,9 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         )),
         None => None,
     };
-    let skipped = feed
-        .file_stats()
-        .map_or(0, |(_, s)| s.garbage_lines + s.checksum_failures);
+    let skipped = feed.file_stats().map_or(0, |(_, s)| {
+        s.garbage_lines + s.checksum_failures + s.invalid_samples
+    });
     let progress =
         crate::sample_cmd::progress_bar(reader.estimated_frames().unwrap_or(0), args.quiet);
     let started = Instant::now();
@@ -328,6 +356,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             }
             // Everything a live receiver would hold when this frame is processed.
             engine.take_tracking(&mut feed, frame.pts_ns, false);
+            engine.set_frame_timecode(start_tc.map(|t| t.at_pts(frame.pts_ns)));
             let cpu_before = yardline_engine::sched::thread_cpu_time();
             let report = match FrameMut::new(&layout, &mut data) {
                 Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
@@ -405,8 +434,12 @@ fn summarise(
 ) -> RenderSummary {
     let stages = Percentiles::of_stages(reports);
     let mut sources = BTreeMap::new();
+    let mut tracking_matches = BTreeMap::new();
     for r in reports {
         *sources.entry(r.source.as_str().to_string()).or_insert(0) += 1;
+        if let Some(m) = r.tracking_match {
+            *tracking_matches.entry(m.as_str().to_string()).or_insert(0) += 1;
+        }
     }
     let residuals: Vec<f64> = reports.iter().filter_map(|r| r.residual_px).collect();
     RenderSummary {
@@ -424,5 +457,6 @@ fn summarise(
         backend: engine.backend(),
         tracking_lines_skipped: skipped,
         tracking_unused: unused,
+        tracking_matches,
     }
 }

@@ -441,6 +441,8 @@ impl FaultInjector {
                 position_mm: [0.0; 3],
                 zoom: 0.0,
                 focus: 0.0,
+                lens: None,
+                timecode: None,
             };
             match self.rng.random_range(0..3) {
                 0 => reading.angles.pan_deg = f64::NAN,
@@ -649,10 +651,7 @@ impl Intake {
             Delivery::Datagram(d) => match freed::decode_checked(&d.bytes) {
                 Ok(packet) => {
                     self.stats.accepted += 1;
-                    engine.push_tracking(&TrackingSample {
-                        pts_ns: d.pts_ns,
-                        packet,
-                    });
+                    engine.push_tracking(&TrackingSample::freed(d.pts_ns, packet));
                 }
                 Err(FreedError::Checksum { .. }) => self.stats.checksum_failures += 1,
                 Err(_) => self.stats.malformed += 1,

@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::Intrinsics;
+use crate::tracking::SampleLens;
 use crate::tracking::freed::{U24_MAX, ZoomProfile};
 
 /// Fewest points a lens table may have.
@@ -129,6 +130,9 @@ pub struct LensTable {
     points: Vec<LensPoint>,
     /// PCHIP slope of each channel at each point (channel units per zoom count).
     slopes: Vec<[f64; CHANNELS]>,
+    /// Active sensor width of a camera whose lens comes from its tracking data, with no
+    /// points (mm).
+    sensor_width_mm: Option<f64>,
 }
 
 /// Slope at an end point (SciPy's shape-preserving three-point formula).
@@ -294,6 +298,83 @@ impl LensTable {
             zoom_profile,
             points,
             slopes,
+            sensor_width_mm: None,
+        })
+    }
+
+    /// No table: the lens comes from each tracking reading ([`SampleLens`], OpenTrackIO),
+    /// its focal length in millimetres turned into pixels by the active sensor width
+    /// `sensor_width_mm` (> 0, finite), which spans the image width.
+    pub fn from_tracking(
+        width: u32,
+        height: u32,
+        zoom_profile: ZoomProfile,
+        sensor_width_mm: f64,
+    ) -> Result<Self, LensError> {
+        if !(sensor_width_mm.is_finite() && sensor_width_mm > 0.0) {
+            return Err(lens_err("sensor_width_mm", "must be finite and > 0"));
+        }
+        if width == 0 || height == 0 {
+            return Err(lens_err("width", "must be > 0"));
+        }
+        Ok(Self {
+            width,
+            height,
+            zoom_profile,
+            points: Vec::new(),
+            slopes: Vec::new(),
+            sensor_width_mm: Some(sensor_width_mm),
+        })
+    }
+
+    /// The active sensor width when the lens comes from the tracking data (mm).
+    pub fn sensor_width_mm(&self) -> Option<f64> {
+        self.sensor_width_mm
+    }
+
+    /// True when the camera has no table and takes its lens from the tracking data.
+    pub fn is_from_tracking(&self) -> bool {
+        self.sensor_width_mm.is_some()
+    }
+
+    /// Lens state from a reading's own lens data for a `width` x `height` image: `fx = fy =
+    /// F / sensor width * width`, the principal point at the image centre (`(w - 1) / 2`)
+    /// moved by the projection offset (mm on the sensor, x right, y down), k1 and k2 as sent,
+    /// the entrance pupil offset as the nodal shift.
+    pub fn from_sample(
+        &self,
+        lens: &SampleLens,
+        width: u32,
+        height: u32,
+    ) -> Result<LensState, LensError> {
+        let sensor = self
+            .sensor_width_mm
+            .ok_or_else(|| lens_err("sensor_width_mm", "the venue gives no sensor width"))?;
+        if width == 0 || height == 0 {
+            return Err(lens_err(
+                "size",
+                format!("image size {width}x{height} must be positive"),
+            ));
+        }
+        let px_per_mm = f64::from(width) / sensor;
+        let f = lens.focal_length_mm * px_per_mm;
+        let intrinsics = Intrinsics {
+            fx: f,
+            fy: f,
+            cx: 0.5 * (f64::from(width) - 1.0) + lens.projection_offset_mm[0] * px_per_mm,
+            cy: 0.5 * (f64::from(height) - 1.0) + lens.projection_offset_mm[1] * px_per_mm,
+            k1: lens.k1,
+            k2: lens.k2,
+        };
+        if !intrinsics.is_valid() || !lens.nodal_shift_m.is_finite() {
+            return Err(lens_err(
+                "tracking",
+                format!("the reading's lens {lens:?} is not usable"),
+            ));
+        }
+        Ok(LensState {
+            intrinsics,
+            nodal_shift_m: lens.nodal_shift_m,
         })
     }
 
@@ -347,6 +428,12 @@ impl LensTable {
 
     /// Lens state at `zoom` (raw counts; clamped to the table) for a `width` x `height` image.
     pub fn at(&self, zoom: f64, width: u32, height: u32) -> Result<LensState, LensError> {
+        if self.points.len() < MIN_LENS_POINTS {
+            return Err(lens_err(
+                "points",
+                "no lens table: this camera's lens comes from its tracking data",
+            ));
+        }
         if !zoom.is_finite() {
             return Err(lens_err("zoom", format!("{zoom} is not finite")));
         }

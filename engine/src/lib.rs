@@ -12,8 +12,9 @@
 //!   frame x right, y down, z forward; radial distortion `d = 1 + k1 r^2 + k2 r^4` on normalised
 //!   coordinates. Pixel centres at integer coordinates, (0, 0) the top-left pixel. f64.
 //! - **Head angles** (FreeD): see [`head`]: pan positive to the right, tilt positive up, roll
-//!   positive clockwise seen from behind; all zero looks along field +y.
-//! - **Time**: nanoseconds.
+//!   positive clockwise seen from behind; all zero looks along field +y. `OpenTrackIO`'s pan is
+//!   positive to the left and is negated into these ([`tracking::opentrackio`]).
+//! - **Time**: nanoseconds; SMPTE timecode as frames since midnight ([`tracking::timecode`]).
 
 pub mod config;
 pub mod faults;

@@ -56,6 +56,28 @@ pub struct FrameReport {
     pub backend: &'static str,
     /// What went wrong, if anything (the frame then left untouched or held).
     pub fault: Option<FrameFault>,
+    /// How this frame's tracking sample was found, when the sync gave one.
+    pub tracking_match: Option<TrackingMatch>,
+}
+
+/// How a frame's tracking sample was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackingMatch {
+    /// The sample's timecode matched the frame's (plus the tracking delay in frames).
+    Timecode,
+    /// By arrival time: the frame's pts plus the tracking delay.
+    Arrival,
+}
+
+impl TrackingMatch {
+    /// `timecode` or `arrival`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timecode => "timecode",
+            Self::Arrival => "arrival",
+        }
+    }
 }
 
 /// Why a frame was left untouched.
@@ -108,6 +130,8 @@ struct ReportLine {
     backend: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     fault: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_match: Option<&'static str>,
 }
 
 impl FrameReport {
@@ -138,6 +162,7 @@ impl FrameReport {
             timings_ms: self.timings,
             backend: self.backend,
             fault: self.fault.as_ref().map(ToString::to_string),
+            tracking_match: self.tracking_match.map(TrackingMatch::as_str),
         };
         serde_json::to_string(&line)
     }
@@ -265,6 +290,7 @@ mod tests {
             drawn: false,
             backend: "cpu",
             fault: None,
+            tracking_match: None,
         };
         let reports: Vec<FrameReport> = (1..=3).map(|k| report(f64::from(k))).collect();
         let stages = Percentiles::of_stages(&reports);

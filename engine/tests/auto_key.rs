@@ -46,7 +46,7 @@ fn the_automatic_key_learns_a_view_every_period_until_a_key_is_set() {
             if let Some(p) = packet(m).filter(|_| m == i + 2 || i == 0) {
                 engine.push_tracking(&TrackingSample {
                     pts_ns: i64::from(m) * period + delay,
-                    packet: p,
+                    packet: p.into(),
                 });
             }
         }

@@ -242,15 +242,15 @@ fn zoom_profiles_normalise_counts() {
 fn jsonl_garbage_lines_are_counted_not_fatal() {
     let good1 = TrackingSample {
         pts_ns: 1000,
-        packet: packet_with(1, 1.0, 2.0, 3),
+        packet: packet_with(1, 1.0, 2.0, 3).into(),
     };
     let good2 = TrackingSample {
         pts_ns: 2000,
-        packet: packet_with(1, 4.0, 5.0, 6),
+        packet: packet_with(1, 4.0, 5.0, 6).into(),
     };
-    let mut bad_sum = good1.packet.encode();
+    let mut bad_sum = good1.packet.freed().unwrap().encode();
     bad_sum[28] ^= 0xFF;
-    let mut wrong_type = good1.packet.encode();
+    let mut wrong_type = good1.packet.freed().unwrap().encode();
     wrong_type[0] = 0xD0;
     let text = format!(
         "{}\n\
@@ -265,7 +265,7 @@ fn jsonl_garbage_lines_are_counted_not_fatal() {
         good1.to_jsonl(),
         freed::to_hex(&bad_sum),
         freed::to_hex(&wrong_type),
-        good1.packet.to_hex(),
+        good1.packet.freed().unwrap().to_hex(),
         good2.to_jsonl(),
     );
     let mut bytes = text.into_bytes();
@@ -284,7 +284,7 @@ fn jsonl_write_then_read_round_trips() {
     let samples: Vec<TrackingSample> = (0..50)
         .map(|i| TrackingSample {
             pts_ns: pts(i) + 33_366_667,
-            packet: random_packet(&mut rng),
+            packet: random_packet(&mut rng).into(),
         })
         .collect();
     let mut buf = Vec::new();
@@ -534,7 +534,7 @@ fn udp_listener_rejects_senders_outside_the_allow_list() {
     let stats = wait_for(&src, |s| s.packets >= 2);
     assert_eq!(stats.rejected_senders, 1);
     assert_eq!(stats.accepted, 1);
-    assert_eq!(src.try_recv().map(|s| s.packet), Some(q));
+    assert_eq!(src.try_recv().map(|s| s.packet), Some(q.into()));
     assert!(src.try_recv().is_none());
 }
 
@@ -559,7 +559,10 @@ fn udp_full_queue_drops_the_oldest_and_counts() {
     assert_eq!(stats.queue_drops, 8);
     let mut got = Vec::new();
     src.drain_into(&mut got);
-    let pans: Vec<f64> = got.iter().map(|s| s.packet.pan_deg()).collect();
+    let pans: Vec<f64> = got
+        .iter()
+        .map(|s| s.packet.freed().unwrap().pan_deg())
+        .collect();
     assert_eq!(pans, [8.0, 9.0]);
 }
 

@@ -421,6 +421,8 @@ fn sensor_camera_rejects_bad_readings() {
         position_mm: [0.0; 3],
         zoom: 1000.0,
         focus: 0.0,
+        lens: None,
+        timecode: None,
     };
     assert!(cal.camera_for(&good, 1920, 1080).is_ok());
     let mut r = good;

@@ -28,6 +28,8 @@ fuzz_target!(|data: &[u8]| {
                 position_mm: [0.0; 3],
                 zoom,
                 focus: 0.0,
+                lens: None,
+                timecode: None,
             };
             if let Ok(cam) = cal.camera_for(&reading, 1920, 1080) {
                 assert!(cam.intrinsics.is_valid());

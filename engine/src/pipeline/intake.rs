@@ -37,7 +37,7 @@ impl Engine {
 
     /// Feeds one received tracking packet.
     pub fn push_tracking(&mut self, sample: &TrackingSample) {
-        self.push_reading(sample.pts_ns, SensorReading::from(&sample.packet));
+        self.push_reading(sample.pts_ns, sample.packet.reading());
     }
 
     /// Feeds one encoder reading from a source other than FreeD (receive time in ns on the

@@ -29,8 +29,9 @@ use crate::key::{FieldKey, PaintView};
 use crate::pose::{PoseConfig, PoseEstimator, TrackState};
 use crate::render::crew::Crew;
 use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
-use crate::report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings};
-use crate::tracking::sync::{SyncConfig, TrackingSync};
+use crate::report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings, TrackingMatch};
+use crate::tracking::Timecode;
+use crate::tracking::sync::{SyncConfig, SyncMiss, SyncedState, TrackingSync};
 use crate::venue::{CameraCalibration, Venue};
 
 use auto_key::AutoKeyJob;
@@ -69,6 +70,8 @@ pub struct Engine {
     /// Opacity factor of this frame's pose (below 1 while a held pose starts to disagree with
     /// the image).
     pose_opacity: f64,
+    /// The timecode of the next frame to process, when the front end knows it.
+    frame_timecode: Option<Timecode>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -97,6 +100,35 @@ fn pose_config(config: &EngineConfig) -> PoseConfig {
         hold_frames: config.hold_frames,
         ..PoseConfig::default()
     }
+}
+
+/// The reading for a frame: by timecode when the frame and a sample carry the matching one,
+/// else by arrival time. Says which in the report.
+fn synced(
+    sync: &mut TrackingSync,
+    frame_tc: Option<&Timecode>,
+    pts_ns: i64,
+    period_ns: i64,
+    report: &mut FrameReport,
+) -> Result<SyncedState, SyncMiss> {
+    if let Some(tc) = frame_tc {
+        let delay_ns = sync.config().tracking_delay_ns;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_precision_loss,
+            reason = "a delay of at most ten seconds in frames"
+        )]
+        let delay_frames = (delay_ns as f64 / period_ns.max(1) as f64).round() as i64;
+        if let Some(s) = sync.state_for_timecode(pts_ns, tc, delay_frames) {
+            report.tracking_match = Some(TrackingMatch::Timecode);
+            return Ok(s);
+        }
+    }
+    let r = sync.state_at(pts_ns);
+    if r.is_ok() {
+        report.tracking_match = Some(TrackingMatch::Arrival);
+    }
+    r
 }
 
 impl Engine {
@@ -156,6 +188,7 @@ impl Engine {
             paint_view: PaintView::with_crew(crew.clone()),
             crew,
             pose_opacity: 1.0,
+            frame_timecode: None,
         })
     }
 
@@ -245,6 +278,14 @@ impl Engine {
         self.armed.arm(fault);
     }
 
+    /// The timecode of the next frame [`Self::process`] handles (from the buffer's
+    /// `GstVideoTimeCodeMeta`, or derived by the front end). Its tracking sample is then the
+    /// one labelled this timecode plus the tracking delay in frames, when one is in; otherwise
+    /// (and for frames with none) the sample is matched by arrival time. Used once.
+    pub fn set_frame_timecode(&mut self, timecode: Option<Timecode>) {
+        self.frame_timecode = timecode;
+    }
+
     /// Draws the enabled lines into `frame` (in place) for the frame at `pts_ns`. Never panics;
     /// on any fault the frame is left untouched and the report says why.
     pub fn process(&mut self, frame: &mut FrameMut<'_>, pts_ns: i64) -> FrameReport {
@@ -267,6 +308,7 @@ impl Engine {
             drawn: false,
             backend: self.compositor.backend().name(),
             fault: None,
+            tracking_match: None,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run(frame, pts_ns, &mut report)));
         let fault = match outcome {
@@ -366,41 +408,46 @@ impl Engine {
         self.armed.panic_in(Stage::Sync);
         let mut miss = None;
         let period_ns = self.config.frame_period_ns;
+        let frame_tc = self.frame_timecode.take();
         let camera = match (self.sync.as_mut(), self.calibration.as_ref()) {
-            (Some(sync), Some(cal)) => match sync.state_at(pts_ns) {
-                Ok(state) => match cal.camera_for(&state.reading, width, height) {
-                    Ok(c) => {
-                        let a = state.reading.angles;
-                        let angles = [a.pan_deg, a.tilt_deg, a.roll_deg];
-                        match self.slew.check(pts_ns, angles, period_ns) {
-                            Gate::Accept => Some(c),
-                            Gate::AcceptAfterJump => {
-                                tracing::info!(
-                                    "head moved to a new position (cut); pose restarted"
-                                );
-                                self.pose.reset();
-                                Some(c)
-                            }
-                            Gate::Reject => {
-                                // A glitch, or a cut not yet confirmed.
-                                self.stats.jumps_rejected += 1;
-                                self.stats.sensor_misses += 1;
-                                report.timings.sync = ms_since(t);
-                                tracing::debug!("frame {pts_ns}: implausible head jump refused");
-                                return Sensor::Refused;
+            (Some(sync), Some(cal)) => {
+                match synced(sync, frame_tc.as_ref(), pts_ns, period_ns, report) {
+                    Ok(state) => match cal.camera_for(&state.reading, width, height) {
+                        Ok(c) => {
+                            let a = state.reading.angles;
+                            let angles = [a.pan_deg, a.tilt_deg, a.roll_deg];
+                            match self.slew.check(pts_ns, angles, period_ns) {
+                                Gate::Accept => Some(c),
+                                Gate::AcceptAfterJump => {
+                                    tracing::info!(
+                                        "head moved to a new position (cut); pose restarted"
+                                    );
+                                    self.pose.reset();
+                                    Some(c)
+                                }
+                                Gate::Reject => {
+                                    // A glitch, or a cut not yet confirmed.
+                                    self.stats.jumps_rejected += 1;
+                                    self.stats.sensor_misses += 1;
+                                    report.timings.sync = ms_since(t);
+                                    tracing::debug!(
+                                        "frame {pts_ns}: implausible head jump refused"
+                                    );
+                                    return Sensor::Refused;
+                                }
                             }
                         }
-                    }
+                        Err(e) => {
+                            miss = Some(format!("sensor pose: {e}"));
+                            None
+                        }
+                    },
                     Err(e) => {
-                        miss = Some(format!("sensor pose: {e}"));
+                        miss = Some(format!("tracking: {e}"));
                         None
                     }
-                },
-                Err(e) => {
-                    miss = Some(format!("tracking: {e}"));
-                    None
                 }
-            },
+            }
             _ => None,
         };
         if self.sync.is_some() && camera.is_none() {

@@ -88,7 +88,7 @@ enum Source {
     Udp {
         source: UdpSource,
         clock: ReceiveClock,
-        last: Option<TrackingSample>,
+        last: Option<SensorReading>,
     },
 }
 
@@ -143,8 +143,14 @@ impl TrackingFeed {
     /// Starts a UDP listener on `addr`; `clock` stamps each packet's receive time and tells
     /// the feed the time now (ns, on the clock frames are fed on).
     pub fn open_udp(addr: SocketAddr, clock: ReceiveClock) -> Result<Self, FeedError> {
+        // A multicast address (OpenTrackIO: 239.135.1.N) is bound and its group joined.
+        let multicast = match addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_multicast() => Some(ip),
+            _ => None,
+        };
         let config = UdpSourceConfig {
             bind: addr,
+            multicast,
             ..UdpSourceConfig::default()
         };
         let source = UdpSource::start_with_clock(config, clock.clone())
@@ -207,7 +213,7 @@ impl TrackingFeed {
                 while let Some(s) = r.samples.get(r.next).filter(|s| s.pts_ns <= horizon) {
                     push(&TrackingSample {
                         pts_ns: s.pts_ns.saturating_add(r.offset_ns),
-                        packet: s.packet,
+                        packet: s.packet.clone(),
                     });
                     r.next += 1;
                     fed.pushed += 1;
@@ -222,14 +228,15 @@ impl TrackingFeed {
                 let mut take = |s: TrackingSample, fed: &mut Fed| {
                     if s.pts_ns >= 0 {
                         push(&s);
-                        *last = Some(s);
+                        *last = Some(s.packet.reading());
                         fed.pushed += 1;
                     }
                 };
                 let mut newest: Option<i64> = None;
                 while let Some(s) = source.try_recv() {
+                    let pts = s.pts_ns;
                     take(s, &mut fed);
-                    newest = Some(newest.map_or(s.pts_ns, |n| n.max(s.pts_ns)));
+                    newest = Some(newest.map_or(pts, |n| n.max(pts)));
                 }
                 if !wait || newest.is_some_and(|n| n >= due) {
                     return fed;
@@ -244,8 +251,9 @@ impl TrackingFeed {
                         fed.wait_expired = true;
                         break;
                     };
+                    let pts = s.pts_ns;
                     take(s, &mut fed);
-                    if s.pts_ns >= due {
+                    if pts >= due {
                         break;
                     }
                 }
@@ -275,9 +283,9 @@ impl TrackingFeed {
                     .flatten()
                     .filter_map(|j| r.samples.get(j))
                     .min_by_key(|s| (s.pts_ns - time_ns).unsigned_abs())
-                    .map(|s| SensorReading::from(&s.packet))
+                    .map(|s| s.packet.reading())
             }
-            Source::Udp { last, .. } => last.map(|s| SensorReading::from(&s.packet)),
+            Source::Udp { last, .. } => *last,
         }
     }
 
@@ -339,10 +347,7 @@ mod tests {
         let path = dir.path().join("tracking.jsonl");
         let samples: Vec<TrackingSample> = times
             .iter()
-            .map(|&t| TrackingSample {
-                pts_ns: t,
-                packet: FreedPacket::default(),
-            })
+            .map(|&t| TrackingSample::freed(t, FreedPacket::default()))
             .collect();
         write_jsonl(std::fs::File::create(&path).unwrap(), &samples).unwrap();
         (dir, path)

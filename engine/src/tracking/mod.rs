@@ -1,4 +1,4 @@
-//! Camera tracking input: FreeD D1 packets, their sources (UDP, `tracking.jsonl`) and
+//! Camera tracking input: FreeD D1 packets and OpenTrackIO samples, their sources (UDP, `tracking.jsonl`) and
 //! matching them to video frames.
 //!
 //! ## Conventions
@@ -20,36 +20,122 @@
 
 pub mod feed;
 pub mod freed;
+pub mod opentrackio;
 pub mod source;
 pub mod sync;
+pub mod timecode;
 
 pub use feed::{Fed, FeedError, TrackingFeed, TrackingSpec, horizon_ns};
 pub use freed::{Decoded, FreedError, FreedPacket, FreedReport, ZoomProfile, ZoomVendor};
+pub use opentrackio::{OpenTrackIoError, OpenTrackIoSample, SampleLens};
 pub use source::{
     JsonlStats, SourceError, TrackingLog, UdpSource, UdpSourceConfig, UdpStats, load_jsonl,
     read_jsonl,
 };
 pub use sync::{SyncConfig, SyncKind, SyncMiss, SyncStats, SyncedState, TrackingSync};
+pub use timecode::{Timecode, TimecodeError};
 
 use serde::{Deserialize, Serialize};
 
 use crate::head::HeadAngles;
 
-/// One received FreeD packet with its receive time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One received tracking packet (FreeD or OpenTrackIO) with its receive time.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrackingSample {
     /// Receive time on the video clock (ns): the pts of the frame it describes plus the
     /// tracking delay.
     pub pts_ns: i64,
     /// The packet (checksum already verified by the source).
-    pub packet: FreedPacket,
+    pub packet: Packet,
+}
+
+/// A decoded packet of either protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Packet {
+    /// A FreeD D1 packet.
+    Freed(FreedPacket),
+    /// An OpenTrackIO sample with the reading it gives (checked when it was built).
+    OpenTrackIo(Box<OpenTrackIoPacket>),
+}
+
+/// An OpenTrackIO sample that gives a reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenTrackIoPacket {
+    /// The sample as received.
+    pub sample: OpenTrackIoSample,
+    /// The reading it gives ([`OpenTrackIoSample::reading`]).
+    pub reading: SensorReading,
+}
+
+impl From<&Packet> for SensorReading {
+    fn from(p: &Packet) -> Self {
+        p.reading()
+    }
+}
+
+impl From<FreedPacket> for Packet {
+    fn from(p: FreedPacket) -> Self {
+        Self::Freed(p)
+    }
+}
+
+impl PartialEq<FreedPacket> for Packet {
+    fn eq(&self, other: &FreedPacket) -> bool {
+        matches!(self, Self::Freed(p) if p == other)
+    }
+}
+
+impl Packet {
+    /// An OpenTrackIO packet, when the sample gives a reading (a sample missing the transform,
+    /// with a reserved source number or a non-finite value is an error).
+    pub fn opentrackio(sample: OpenTrackIoSample) -> Result<Self, OpenTrackIoError> {
+        let reading = sample.reading()?;
+        Ok(Self::OpenTrackIo(Box::new(OpenTrackIoPacket {
+            sample,
+            reading,
+        })))
+    }
+
+    /// The FreeD packet, when it is one.
+    pub fn freed(&self) -> Option<&FreedPacket> {
+        match self {
+            Self::Freed(p) => Some(p),
+            Self::OpenTrackIo(_) => None,
+        }
+    }
+
+    /// The reading the packet gives.
+    pub fn reading(&self) -> SensorReading {
+        match self {
+            Self::Freed(p) => SensorReading::from(p),
+            Self::OpenTrackIo(o) => o.reading,
+        }
+    }
+
+    /// The protocol's name: `freed` or `opentrackio`.
+    pub fn protocol(&self) -> &'static str {
+        match self {
+            Self::Freed(_) => "freed",
+            Self::OpenTrackIo(_) => "opentrackio",
+        }
+    }
+}
+
+impl TrackingSample {
+    /// A FreeD sample.
+    pub fn freed(pts_ns: i64, packet: FreedPacket) -> Self {
+        Self {
+            pts_ns,
+            packet: Packet::Freed(packet),
+        }
+    }
 }
 
 /// Encoder state of one head at one instant, in engineering units: what the sensor pose
 /// needs. Built from a packet or interpolated by [`TrackingSync`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SensorReading {
-    /// FreeD camera id (0..=255).
+    /// FreeD camera id (0..=255) or OpenTrackIO source number (1..=200).
     pub camera_id: u8,
     /// Head angles (degrees) as reported, before encoder offsets.
     pub angles: HeadAngles,
@@ -59,6 +145,12 @@ pub struct SensorReading {
     pub zoom: f64,
     /// Focus (raw lens counts).
     pub focus: f64,
+    /// Lens state sent with the reading (OpenTrackIO; FreeD sends none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lens: Option<SampleLens>,
+    /// Timecode of the reading (OpenTrackIO; FreeD has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timecode: Option<Timecode>,
 }
 
 impl From<&FreedPacket> for SensorReading {
@@ -69,6 +161,8 @@ impl From<&FreedPacket> for SensorReading {
             position_mm: p.position_mm(),
             zoom: f64::from(p.zoom),
             focus: f64::from(p.focus),
+            lens: None,
+            timecode: None,
         }
     }
 }
@@ -94,5 +188,10 @@ impl SensorReading {
         ]
         .iter()
         .all(|v| v.is_finite())
+            && self.lens.is_none_or(|l| {
+                [l.focal_length_mm, l.k1, l.k2, l.nodal_shift_m]
+                    .iter()
+                    .all(|v| v.is_finite())
+            })
     }
 }

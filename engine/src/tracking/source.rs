@@ -21,11 +21,15 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use serde::{Deserialize, Serialize};
 
-use super::TrackingSample;
 use super::freed::{self, FreedError, PACKET_LEN};
+use super::opentrackio::{self, OpenTrackIoSample, Reassembler};
+use super::{Packet, TrackingSample};
 
 /// Default UDP port for FreeD.
 pub const DEFAULT_UDP_PORT: u16 = 40000;
+/// Default largest OpenTrackIO datagram accepted (bytes): a header and the largest segment.
+pub const DEFAULT_MAX_OPENTRACKIO_BYTES: usize =
+    opentrackio::HEADER_LEN + opentrackio::MAX_SEGMENT_PAYLOAD;
 /// Default largest datagram accepted (bytes); larger ones are dropped as over-size.
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 64;
 /// Default capacity of the queue between the listener thread and the pipeline (samples).
@@ -63,11 +67,14 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> SourceError {
 // tracking.jsonl
 // ---------------------------------------------------------------------------------------------
 
-/// One `tracking.jsonl` line.
-#[derive(Debug, Serialize, Deserialize)]
+/// One `tracking.jsonl` line: a FreeD packet in hex or an OpenTrackIO sample as JSON.
+#[derive(Debug, Deserialize)]
 struct JsonlLine {
     pts_ns: i64,
-    freed: String,
+    #[serde(default)]
+    freed: Option<String>,
+    #[serde(default)]
+    opentrackio: Option<OpenTrackIoSample>,
 }
 
 /// Counters from reading a `tracking.jsonl` file.
@@ -81,6 +88,9 @@ pub struct JsonlStats {
     pub garbage_lines: u64,
     /// Well-formed packets whose checksum failed, dropped (lines).
     pub checksum_failures: u64,
+    /// OpenTrackIO samples that give no reading (no transform, reserved source number,
+    /// non-finite value), dropped (lines).
+    pub invalid_samples: u64,
 }
 
 /// The samples of a `tracking.jsonl` file, in file order, and what was skipped.
@@ -98,6 +108,7 @@ enum LineOutcome {
     Sample(TrackingSample),
     Garbage,
     Checksum,
+    Invalid,
 }
 
 fn parse_line(bytes: &[u8]) -> LineOutcome {
@@ -111,13 +122,20 @@ fn parse_line(bytes: &[u8]) -> LineOutcome {
     let Ok(line) = serde_json::from_str::<JsonlLine>(text) else {
         return LineOutcome::Garbage;
     };
-    match freed::parse_hex(&line.freed).and_then(|b| freed::decode_checked(&b)) {
-        Ok(packet) => LineOutcome::Sample(TrackingSample {
-            pts_ns: line.pts_ns,
-            packet,
-        }),
-        Err(FreedError::Checksum { .. }) => LineOutcome::Checksum,
-        Err(_) => LineOutcome::Garbage,
+    match (line.freed, line.opentrackio) {
+        (Some(hex), None) => match freed::parse_hex(&hex).and_then(|b| freed::decode_checked(&b)) {
+            Ok(packet) => LineOutcome::Sample(TrackingSample::freed(line.pts_ns, packet)),
+            Err(FreedError::Checksum { .. }) => LineOutcome::Checksum,
+            Err(_) => LineOutcome::Garbage,
+        },
+        (None, Some(sample)) => match Packet::opentrackio(sample) {
+            Ok(packet) => LineOutcome::Sample(TrackingSample {
+                pts_ns: line.pts_ns,
+                packet,
+            }),
+            Err(_) => LineOutcome::Invalid,
+        },
+        _ => LineOutcome::Garbage,
     }
 }
 
@@ -142,6 +160,7 @@ pub fn read_jsonl(mut reader: impl BufRead) -> Result<TrackingLog, SourceError> 
             }
             LineOutcome::Garbage => log.stats.garbage_lines += 1,
             LineOutcome::Checksum => log.stats.checksum_failures += 1,
+            LineOutcome::Invalid => log.stats.invalid_samples += 1,
         }
         log.stats.lines += 1;
     }
@@ -155,13 +174,25 @@ pub fn load_jsonl(path: &Path) -> Result<TrackingLog, SourceError> {
 }
 
 impl TrackingSample {
-    /// The `tracking.jsonl` line for this sample (no trailing newline).
+    /// The `tracking.jsonl` line for this sample (no trailing newline): the FreeD packet in
+    /// hex, or the OpenTrackIO sample as JSON.
     pub fn to_jsonl(&self) -> String {
-        format!(
-            "{{\"pts_ns\":{},\"freed\":\"{}\"}}",
-            self.pts_ns,
-            self.packet.to_hex()
-        )
+        match &self.packet {
+            Packet::Freed(p) => {
+                format!(
+                    "{{\"pts_ns\":{},\"freed\":\"{}\"}}",
+                    self.pts_ns,
+                    p.to_hex()
+                )
+            }
+            Packet::OpenTrackIo(o) => {
+                let json = serde_json::to_string(&o.sample).unwrap_or_else(|e| {
+                    tracing::error!("OpenTrackIO sample not written as JSON: {e}");
+                    "{}".to_owned()
+                });
+                format!("{{\"pts_ns\":{},\"opentrackio\":{json}}}", self.pts_ns)
+            }
+        }
     }
 }
 
@@ -187,8 +218,15 @@ pub struct UdpSourceConfig {
     pub bind: SocketAddr,
     /// Senders accepted; empty accepts everyone (IP addresses).
     pub allow: Vec<IpAddr>,
-    /// Largest datagram accepted (bytes, >= 29); larger ones are dropped and counted.
+    /// Largest datagram accepted (bytes, >= 29); larger ones are dropped and counted. An
+    /// OpenTrackIO datagram (starting `OTrk`) has its own cap, `max_opentrackio_bytes`.
     pub max_packet_bytes: usize,
+    /// Largest OpenTrackIO datagram accepted (bytes, >= 16).
+    pub max_opentrackio_bytes: usize,
+    /// IPv4 multicast group to join on `multicast_interface` (OpenTrackIO: 239.135.1.N).
+    pub multicast: Option<Ipv4Addr>,
+    /// Interface address the multicast group is joined on (0.0.0.0: the system's choice).
+    pub multicast_interface: Ipv4Addr,
     /// Capacity of the sample queue (samples, >= 1); when full the oldest is dropped.
     pub queue_capacity: usize,
     /// Socket read timeout: the longest a shutdown waits (duration, > 0).
@@ -201,6 +239,9 @@ impl Default for UdpSourceConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_UDP_PORT),
             allow: Vec::new(),
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            max_opentrackio_bytes: DEFAULT_MAX_OPENTRACKIO_BYTES,
+            multicast: None,
+            multicast_interface: Ipv4Addr::UNSPECIFIED,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             read_timeout: DEFAULT_READ_TIMEOUT,
         }
@@ -216,8 +257,17 @@ pub struct UdpStats {
     pub accepted: u64,
     /// Datagrams of the right size whose checksum failed (datagrams).
     pub checksum_failures: u64,
-    /// Datagrams that are not a FreeD D1 packet (wrong length or type byte) (datagrams).
+    /// Datagrams that are neither a FreeD D1 packet (wrong length or type byte) nor a readable
+    /// OpenTrackIO packet (truncated, unknown encoding, segment out of order, bad payload)
+    /// (datagrams).
     pub malformed: u64,
+    /// OpenTrackIO samples that give no reading (no transform, reserved source number,
+    /// non-finite value), dropped (samples).
+    pub invalid_samples: u64,
+    /// OpenTrackIO payloads dropped with segments missing (payloads).
+    pub incomplete_payloads: u64,
+    /// OpenTrackIO datagrams received again right after themselves, ignored (datagrams).
+    pub duplicates: u64,
     /// Datagrams larger than `max_packet_bytes` (datagrams).
     pub oversize: u64,
     /// Datagrams from senders outside the allow-list (datagrams).
@@ -237,6 +287,9 @@ struct Counters {
     accepted: AtomicU64,
     checksum_failures: AtomicU64,
     malformed: AtomicU64,
+    invalid_samples: AtomicU64,
+    incomplete_payloads: AtomicU64,
+    duplicates: AtomicU64,
     oversize: AtomicU64,
     rejected_senders: AtomicU64,
     queue_drops: AtomicU64,
@@ -249,7 +302,7 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-/// A FreeD UDP listener on its own thread, feeding a bounded queue. Dropping it stops the
+/// A FreeD and OpenTrackIO UDP listener on its own thread, feeding a bounded queue. Dropping it stops the
 /// thread (within `read_timeout`) and joins it.
 pub struct UdpSource {
     rx: Receiver<TrackingSample>,
@@ -273,6 +326,8 @@ struct Listener {
     socket: UdpSocket,
     allow: Vec<IpAddr>,
     max_packet_bytes: usize,
+    max_opentrackio_bytes: usize,
+    reassembler: Reassembler,
     tx: Sender<TrackingSample>,
     /// A receiver clone, to drop the oldest sample when the queue is full.
     rx: Receiver<TrackingSample>,
@@ -282,9 +337,9 @@ struct Listener {
 }
 
 impl Listener {
-    fn run(self) {
+    fn run(mut self) {
         // One byte more than the cap, so an over-size datagram is seen as such.
-        let mut buf = vec![0_u8; self.max_packet_bytes + 1];
+        let mut buf = vec![0_u8; self.max_packet_bytes.max(self.max_opentrackio_bytes) + 1];
         let mut window_start = Instant::now();
         let mut window_count = self.counters.accepted.load(Ordering::Relaxed);
         while !self.stop.load(Ordering::Acquire) {
@@ -297,7 +352,7 @@ impl Listener {
                     ) => {}
                 Err(e) => {
                     bump(&self.counters.io_errors);
-                    tracing::warn!("FreeD UDP receive error: {e}");
+                    tracing::warn!("tracking UDP receive error: {e}");
                     std::thread::sleep(ERROR_BACKOFF);
                 }
             }
@@ -319,32 +374,87 @@ impl Listener {
         self.allow.is_empty() || self.allow.iter().any(|a| a.to_canonical() == ip)
     }
 
-    fn handle(&self, data: &[u8], from: SocketAddr) {
+    fn handle(&mut self, data: &[u8], from: SocketAddr) {
         let c = &self.counters;
         bump(&c.packets);
         if !self.allowed(from.ip()) {
             bump(&c.rejected_senders);
             return;
         }
-        if data.len() > self.max_packet_bytes {
+        let otrk = data.starts_with(&opentrackio::MAGIC);
+        let cap = if otrk {
+            self.max_opentrackio_bytes
+        } else {
+            self.max_packet_bytes
+        };
+        if data.len() > cap {
             bump(&c.oversize);
             return;
         }
-        let packet = match freed::decode_checked(data) {
-            Ok(p) => p,
-            Err(FreedError::Checksum { .. }) => {
-                bump(&c.checksum_failures);
+        let packet = if otrk {
+            let Some(p) = self.opentrackio(data) else {
                 return;
+            };
+            p
+        } else {
+            match freed::decode_checked(data) {
+                Ok(p) => Packet::Freed(p),
+                Err(FreedError::Checksum { .. }) => {
+                    bump(&c.checksum_failures);
+                    return;
+                }
+                Err(_) => {
+                    bump(&c.malformed);
+                    return;
+                }
+            }
+        };
+        self.enqueue(TrackingSample {
+            pts_ns: (self.clock)(),
+            packet,
+        });
+    }
+
+    /// One OpenTrackIO datagram: a packet once its payload is whole, else counted.
+    fn opentrackio(&mut self, data: &[u8]) -> Option<Packet> {
+        let c = &self.counters;
+        let (before, repeats) = (
+            self.reassembler.incomplete_dropped(),
+            self.reassembler.duplicates(),
+        );
+        let pushed = self.reassembler.push(data);
+        let lost = self.reassembler.incomplete_dropped() - before;
+        c.incomplete_payloads.fetch_add(lost, Ordering::Relaxed);
+        let repeated = self.reassembler.duplicates() - repeats;
+        c.duplicates.fetch_add(repeated, Ordering::Relaxed);
+        let (encoding, payload) = match pushed {
+            Ok(Some(whole)) => whole,
+            Ok(None) => return None,
+            Err(e) if e.is_checksum() => {
+                bump(&c.checksum_failures);
+                return None;
             }
             Err(_) => {
                 bump(&c.malformed);
-                return;
+                return None;
             }
         };
-        let mut sample = TrackingSample {
-            pts_ns: (self.clock)(),
-            packet,
+        let Ok(sample) = opentrackio::decode_payload(encoding, &payload) else {
+            bump(&c.malformed);
+            return None;
         };
+        match Packet::opentrackio(sample) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                bump(&c.invalid_samples);
+                tracing::debug!("OpenTrackIO sample dropped: {e}");
+                None
+            }
+        }
+    }
+
+    fn enqueue(&self, mut sample: TrackingSample) {
+        let c = &self.counters;
         loop {
             match self.tx.try_send(sample) {
                 Ok(()) => {
@@ -381,6 +491,13 @@ impl UdpSource {
         config: UdpSourceConfig,
         clock: ReceiveClock,
     ) -> Result<Self, SourceError> {
+        if config.max_opentrackio_bytes < opentrackio::HEADER_LEN {
+            return Err(SourceError::Config(format!(
+                "max_opentrackio_bytes {} is below the OpenTrackIO header size {}",
+                config.max_opentrackio_bytes,
+                opentrackio::HEADER_LEN
+            )));
+        }
         if config.max_packet_bytes < PACKET_LEN {
             return Err(SourceError::Config(format!(
                 "max_packet_bytes {} is below the FreeD packet size {PACKET_LEN}",
@@ -401,6 +518,14 @@ impl UdpSource {
         let local_addr = socket
             .local_addr()
             .map_err(io_err("read UDP local address"))?;
+        if let Some(group) = config.multicast {
+            socket
+                .join_multicast_v4(&group, &config.multicast_interface)
+                .map_err(io_err(format!(
+                    "join multicast group {group} on {}",
+                    config.multicast_interface
+                )))?;
+        }
         let (tx, rx) = crossbeam_channel::bounded(config.queue_capacity);
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -408,6 +533,8 @@ impl UdpSource {
             socket,
             allow: config.allow,
             max_packet_bytes: config.max_packet_bytes,
+            max_opentrackio_bytes: config.max_opentrackio_bytes,
+            reassembler: Reassembler::new(),
             tx,
             rx: rx.clone(),
             counters: Arc::clone(&counters),
@@ -415,9 +542,9 @@ impl UdpSource {
             clock,
         };
         let thread = std::thread::Builder::new()
-            .name("yardline-freed-udp".into())
+            .name("yardline-tracking-udp".into())
             .spawn(move || listener.run())
-            .map_err(io_err("spawn FreeD UDP thread"))?;
+            .map_err(io_err("spawn tracking UDP thread"))?;
         Ok(Self {
             rx,
             counters,
@@ -463,6 +590,9 @@ impl UdpSource {
             accepted: get(&c.accepted),
             checksum_failures: get(&c.checksum_failures),
             malformed: get(&c.malformed),
+            invalid_samples: get(&c.invalid_samples),
+            incomplete_payloads: get(&c.incomplete_payloads),
+            duplicates: get(&c.duplicates),
             oversize: get(&c.oversize),
             rejected_senders: get(&c.rejected_senders),
             queue_drops: get(&c.queue_drops),
@@ -478,7 +608,7 @@ impl Drop for UdpSource {
         if let Some(t) = self.thread.take()
             && t.join().is_err()
         {
-            tracing::error!("FreeD UDP listener thread panicked");
+            tracing::error!("tracking UDP listener thread panicked");
         }
     }
 }

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FreedPacket, SensorReading, TrackingSample};
+use super::{FreedPacket, SampleLens, SensorReading, Timecode, TrackingSample};
 use crate::head::HeadAngles;
 
 /// Frame period of 59.94 fps video (ns).
@@ -170,6 +170,9 @@ pub struct SyncStats {
     pub late: u64,
     /// Frames with no usable sample: none yet, a gap, or older than the ring (frames).
     pub missing: u64,
+    /// Frames served by the sample whose timecode matched the frame's (frames; also counted
+    /// in `exact`).
+    pub timecode: u64,
 }
 
 /// One sample in the ring.
@@ -223,6 +226,28 @@ fn interpolate(a: &SensorReading, b: &SensorReading, w: f64) -> SensorReading {
         ],
         zoom: lerp(a.zoom, b.zoom, w),
         focus: lerp(a.focus, b.focus, w),
+        lens: match (a.lens, b.lens) {
+            (Some(la), Some(lb)) => Some(SampleLens {
+                focal_length_mm: lerp(la.focal_length_mm, lb.focal_length_mm, w),
+                k1: lerp(la.k1, lb.k1, w),
+                k2: lerp(la.k2, lb.k2, w),
+                nodal_shift_m: lerp(la.nodal_shift_m, lb.nodal_shift_m, w),
+                projection_offset_mm: [
+                    lerp(la.projection_offset_mm[0], lb.projection_offset_mm[0], w),
+                    lerp(la.projection_offset_mm[1], lb.projection_offset_mm[1], w),
+                ],
+                sensor_width_mm: la.sensor_width_mm.or(lb.sensor_width_mm),
+            }),
+            (la, lb) => {
+                if w < 0.5 {
+                    la.or(lb)
+                } else {
+                    lb.or(la)
+                }
+            }
+        },
+        // A label is not interpolated: the nearer sample's.
+        timecode: if w < 0.5 { a.timecode } else { b.timecode },
     }
 }
 
@@ -288,7 +313,7 @@ impl TrackingSync {
 
     /// Adds a sample (see [`TrackingSample`]).
     pub fn push_sample(&mut self, sample: &TrackingSample) {
-        self.push(sample.pts_ns, &sample.packet);
+        self.push_reading(sample.pts_ns, sample.packet.reading());
     }
 
     /// Adds a packet received at `pts_ns` (receive time on the video clock, ns).
@@ -373,6 +398,35 @@ impl TrackingSync {
             Err(_) => self.stats.missing += 1,
         }
         r
+    }
+
+    /// The head state for the frame with pts `frame_pts_ns` (ns) labelled `frame_tc`: the
+    /// sample labelled `frame_tc + delay_frames` (the tracking delay in frames), the newest
+    /// such in the ring. `None` when no sample carries that label (the caller then matches by
+    /// arrival time).
+    pub fn state_for_timecode(
+        &mut self,
+        frame_pts_ns: i64,
+        frame_tc: &Timecode,
+        delay_frames: i64,
+    ) -> Option<SyncedState> {
+        let want = frame_tc.add_frames(delay_frames);
+        let target_ns = frame_pts_ns.saturating_add(self.config.tracking_delay_ns);
+        let e = self.ring.iter().rev().find(|e| {
+            e.reading.timecode.is_some_and(|t| {
+                t.frame_number() == want.frame_number()
+                    && t.nominal_fps() == want.nominal_fps()
+                    && t.drop_frame == want.drop_frame
+            })
+        })?;
+        self.stats.exact += 1;
+        self.stats.timecode += 1;
+        Some(SyncedState {
+            reading: e.reading,
+            target_ns,
+            kind: SyncKind::Exact,
+            offset_ns: (e.time_ns - target_ns as f64).abs(),
+        })
     }
 
     fn lookup(&self, target_ns: i64) -> Result<SyncedState, SyncMiss> {

@@ -7,7 +7,7 @@
 //! version = 1
 //!
 //! [[camera]]
-//! id = 1                       # FreeD camera id (0..=255)
+//! id = 1                       # FreeD camera id (0..=255) or OpenTrackIO source number
 //! tracking_delay_ns = 33366667 # how long after a frame's pts its FreeD packet arrives (ns)
 //!
 //! [camera.mount]               # head rotation centre and orientation (head.rs convention)
@@ -36,6 +36,10 @@
 //! k1 = -0.12
 //! k2 = 0.01
 //! nodal_shift_m = 0.0
+//!
+//! # A camera whose OpenTrackIO samples carry the lens (focal length, distortion, entrance
+//! # pupil) may have no points and give instead the active sensor width, which spans the
+//! # image width: `sensor_width_mm = 9.59` (mm). Points and sensor_width_mm exclude each other.
 //!
 //! [camera.registration]        # optional: the camera a calibration from clicks solved
 //! width = 1920                 # frame size it was made at (pixels)
@@ -153,6 +157,9 @@ pub enum PoseError {
     /// The resulting camera is not finite.
     #[error("sensor camera is not finite")]
     NonFinite,
+    /// The venue has no lens table and the reading carries no lens data.
+    #[error("the venue has no lens table for camera {0} and the reading carries no lens data")]
+    NoLens(u8),
 }
 
 /// Offsets added to the decoded FreeD angles before use.
@@ -170,7 +177,7 @@ pub struct EncoderOffsets {
 /// One camera's calibration: everything between a FreeD reading and a [`Camera`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraCalibration {
-    /// FreeD camera id (0..=255).
+    /// FreeD camera id (0..=255) or OpenTrackIO source number (1..=200).
     pub id: u8,
     /// How long after a frame's pts its FreeD packet arrives (ns).
     pub tracking_delay_ns: i64,
@@ -232,7 +239,10 @@ struct LensFile {
     height: i64,
     #[serde(default)]
     zoom_profile: ZoomProfileFile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     points: Vec<LensPoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sensor_width_mm: Option<f64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -358,8 +368,17 @@ fn parse_camera(i: usize, c: CameraFile) -> Result<CameraCalibration, VenueError
     let width = size("lens.width", c.lens.width)?;
     let height = size("lens.height", c.lens.height)?;
     let profile = parse_profile(&at("lens.zoom_profile"), &c.lens.zoom_profile)?;
-    let lens = LensTable::new(width, height, profile, c.lens.points)
-        .map_err(|e| invalid(at(&format!("lens.{}", e.key)), e.reason))?;
+    let lens = match c.lens.sensor_width_mm {
+        None => LensTable::new(width, height, profile, c.lens.points),
+        Some(_) if !c.lens.points.is_empty() => {
+            return Err(invalid(
+                at("lens.sensor_width_mm"),
+                "give either lens points (a lens table) or sensor_width_mm (the lens from the tracking data), not both",
+            ));
+        }
+        Some(w) => LensTable::from_tracking(width, height, profile, w),
+    }
+    .map_err(|e| invalid(at(&format!("lens.{}", e.key)), e.reason))?;
     let registration = c
         .registration
         .as_ref()
@@ -458,6 +477,7 @@ impl Venue {
                             height: i64::from(c.lens.height()),
                             zoom_profile: profile_file(c.lens.zoom_profile()),
                             points: c.lens.points().to_vec(),
+                            sensor_width_mm: c.lens.sensor_width_mm(),
                         },
                         registration: c.registration.as_ref().map(registration_file).transpose()?,
                     })
@@ -513,7 +533,8 @@ impl CameraCalibration {
 
     /// The sensor camera for a reading and a `width` x `height` video: encoder angles plus
     /// offsets, the lens table at the reading's zoom (scaled to the video size), and
-    /// [`head_camera`] on the venue mount. The packet's x/y/z are not used (fixed heads: the
+    /// [`head_camera`] on the venue mount; a venue camera without a lens table takes the
+    /// reading's own lens ([`LensTable::from_sample`]). The packet's x/y/z are not used (fixed heads: the
     /// mount gives the position). NaN or absurd values are an error, never a camera.
     pub fn camera_for(
         &self,
@@ -533,6 +554,16 @@ impl CameraCalibration {
             tilt_deg: check_angle("tilt_deg", a.tilt_deg, MAX_ABS_TILT_DEG)?,
             roll_deg: check_angle("roll_deg", a.roll_deg, MAX_ABS_ROLL_DEG)?,
         };
+        if self.lens.is_from_tracking() {
+            let sample = reading.lens.as_ref().ok_or(PoseError::NoLens(self.id))?;
+            let lens = self.lens.from_sample(sample, width, height)?;
+            return finite_camera(head_camera(
+                &self.mount,
+                &angles,
+                lens.intrinsics,
+                lens.nodal_shift_m,
+            ));
+        }
         if !(reading.zoom.is_finite() && (0.0..=f64::from(U24_MAX)).contains(&reading.zoom)) {
             return Err(PoseError::BadValue {
                 field: "zoom",
@@ -549,13 +580,21 @@ impl CameraCalibration {
             });
         }
         let lens = self.lens.at(reading.zoom, width, height)?;
-        let cam = head_camera(&self.mount, &angles, lens.intrinsics, lens.nodal_shift_m);
-        let finite = cam.translation.iter().all(|v| v.is_finite())
-            && cam.rotation.matrix().iter().all(|v| v.is_finite());
-        if finite {
-            Ok(cam)
-        } else {
-            Err(PoseError::NonFinite)
-        }
+        finite_camera(head_camera(
+            &self.mount,
+            &angles,
+            lens.intrinsics,
+            lens.nodal_shift_m,
+        ))
+    }
+}
+
+fn finite_camera(cam: Camera) -> Result<Camera, PoseError> {
+    let finite = cam.translation.iter().all(|v| v.is_finite())
+        && cam.rotation.matrix().iter().all(|v| v.is_finite());
+    if finite {
+        Ok(cam)
+    } else {
+        Err(PoseError::NonFinite)
     }
 }

@@ -570,6 +570,7 @@ impl Yardline {
             frame_time,
             live && self.obj().current_running_time().is_some(),
         );
+        state.set_frame_timecode(tracking::frame_timecode(frame.buffer()));
         state.run_frame(frame, frame_time, started, &*self.obj())
     }
 

@@ -65,6 +65,9 @@ impl FrameOutcome {
             if let Some(f) = &r.fault {
                 b = b.field("fault", f.to_string());
             }
+            if let Some(m) = r.tracking_match {
+                b = b.field("tracking-match", m.as_str());
+            }
         } else {
             b = b.field("source", "none").field("drawn", false);
         }
@@ -153,7 +156,8 @@ pub fn running_stats(
         b = b
             .field("sync-pushed", sync.pushed)
             .field("sync-late", sync.late)
-            .field("sync-missing", sync.missing);
+            .field("sync-missing", sync.missing)
+            .field("sync-timecode", sync.timecode);
     }
     if let Some(u) = feed.udp_stats() {
         b = b
@@ -161,6 +165,9 @@ pub fn running_stats(
             .field("udp-accepted", u.accepted)
             .field("udp-checksum-failures", u.checksum_failures)
             .field("udp-malformed", u.malformed)
+            .field("udp-invalid-samples", u.invalid_samples)
+            .field("udp-incomplete-payloads", u.incomplete_payloads)
+            .field("udp-duplicates", u.duplicates)
             .field("udp-oversize", u.oversize)
             .field("udp-queue-drops", u.queue_drops)
             .field("udp-packets-per-second", u.packets_per_second);

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use gst::prelude::*;
 use yardline_engine::tracking::source::ReceiveClock;
-use yardline_engine::tracking::{TrackingFeed, TrackingSpec};
+use yardline_engine::tracking::{Timecode, TrackingFeed, TrackingSpec};
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineError, FrameReport};
 use yardline_keying::KeyConfig;
@@ -304,6 +304,12 @@ impl State {
         let pts = pts.map_or_else(|| self.last_pts.map_or(0, |p| p + period), ns);
         self.last_pts = Some(pts);
         pts
+    }
+
+    /// The next frame's timecode (from its `GstVideoTimeCodeMeta`), for the engine's match
+    /// of tracking samples by timecode.
+    pub fn set_frame_timecode(&mut self, timecode: Option<Timecode>) {
+        self.engine.set_frame_timecode(timecode);
     }
 
     /// Hands the engine the tracking the frame at `frame_time_ns` (on the feed's clock) holds;

@@ -1,11 +1,38 @@
-//! The `tracking` property: `udp://ADDR:PORT` or `file:///path/tracking.jsonl`, parsed into
-//! the engine's [`TrackingSpec`]; the engine's [`TrackingFeed`] does the rest.
+//! The `tracking` property: `udp://ADDR:PORT` (a multicast group is joined) or
+//! `file:///path/tracking.jsonl`, parsed into the engine's [`TrackingSpec`]; the engine's
+//! [`TrackingFeed`] does the rest. And the frame's timecode from its `GstVideoTimeCodeMeta`,
+//! which the engine matches tracking samples by.
 //!
 //! [`TrackingFeed`]: yardline_engine::tracking::TrackingFeed
 
 use std::net::ToSocketAddrs;
 
-use yardline_engine::tracking::TrackingSpec;
+use yardline_engine::tracking::{Timecode, TrackingSpec};
+
+/// The timecode a buffer carries in its `GstVideoTimeCodeMeta`, when it carries a valid one
+/// (one the engine can count: a rate up to 120 frames per second, drop frame at 29.97 or
+/// 59.94 only).
+pub fn frame_timecode(buffer: &gst::BufferRef) -> Option<Timecode> {
+    let meta = buffer.meta::<gst_video::VideoTimeCodeMeta>()?;
+    let tc = meta.tc();
+    let fps = tc.fps();
+    let field = |v: u32| u8::try_from(v).ok();
+    Timecode::new(
+        [
+            field(tc.hours())?,
+            field(tc.minutes())?,
+            field(tc.seconds())?,
+            field(tc.frames())?,
+        ],
+        (
+            u32::try_from(fps.numer()).ok()?,
+            u32::try_from(fps.denom()).ok()?,
+        ),
+        tc.flags()
+            .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME),
+    )
+    .ok()
+}
 
 /// Errors in a `tracking` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

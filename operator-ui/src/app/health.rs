@@ -224,6 +224,7 @@ mod tests {
             drawn: camera.is_some(),
             backend: "cpu",
             fault: None,
+            tracking_match: None,
         }
     }
 
