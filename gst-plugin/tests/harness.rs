@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{TestSample, buffer, bytes, differing, init, stats};
+use common::{TestSample, buffer, bytes, differing, init, rgb, stats};
 use gst::prelude::*;
 use gst_check::Harness;
 
@@ -64,7 +64,19 @@ fn every_format_negotiates_and_gets_the_line() {
     let s = TestSample::new(3, 35.0);
     let frames = s.rgba_frames();
     let scene = s.scene();
-    for format in ["RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12", "UYVY"] {
+    for format in [
+        "RGBA",
+        "BGRA",
+        "RGBx",
+        "BGRx",
+        "I420",
+        "NV12",
+        "UYVY",
+        "v210",
+        "P010_10LE",
+        "I420_10LE",
+        "I422_10LE",
+    ] {
         let line = |show: bool| {
             format!(
                 "videoconvert ! video/x-raw,format={format} ! yardline venue=\"{}\" \
@@ -95,6 +107,53 @@ fn every_format_negotiates_and_gets_the_line() {
                 "{format} frame {i}: only {changed} bytes drawn"
             );
         }
+    }
+}
+
+#[test]
+fn ten_bit_video_gets_the_line_where_the_truth_puts_it() {
+    // sample (RGBA) -> videoconvert -> 10-bit -> yardline -> videoconvert -> RGBA at 1080p,
+    // scored against the truth; each output compared with the same chain without the line (the
+    // round trip through subsampled chroma changes the picture's sharp edges on its own). The
+    // line lies between painted yard lines: on a painted line, the paint's edges in subsampled
+    // chroma key lower than in RGB, in 8 bits as in 10 (IoU 0.93 against 0.97 on RGBA there).
+    init();
+    let s = TestSample::with_size(6, 37.3, 1920, 1080);
+    let frames = s.rgba_frames();
+    let scene = s.scene();
+    let chain = |format: &str, show: bool| {
+        let mut h = Harness::new_parse(&format!(
+            "videoconvert ! video/x-raw,format={format} ! yardline venue=\"{}\" \
+             tracking=\"{}\" first-down={} line-width={} backend=cpu budget=-1 \
+             show-first-down={show} ! videoconvert ! capsfilter caps=video/x-raw,format=RGBA",
+            s.venue_path().display(),
+            s.tracking_uri(),
+            scene.first_down_yard,
+            scene.line_width_m,
+        ));
+        h.set_src_caps_str(&s.caps("RGBA"));
+        let out = run(&mut h, &s, &frames);
+        let caps = h.sinkpad().unwrap().current_caps().unwrap();
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        assert_eq!(info.format().to_str(), "RGBA");
+        out.iter().map(|f| rgb(f)).collect::<Vec<_>>()
+    };
+    let rgba = s.score(&chain("RGBA", true));
+    for format in ["v210", "P010_10LE", "I420_10LE", "I422_10LE"] {
+        let clean = chain(format, false);
+        let drawn = chain(format, true);
+        let inputs: Vec<&[u8]> = clean.iter().map(Vec::as_slice).collect();
+        let score = s.score_against(&inputs, &drawn);
+        println!("{format}: {score:?}\nRGBA: {rgba:?}");
+        let centre = score.centre_error_px.unwrap();
+        assert!(score.iou >= 0.95, "{format}: IoU {}", score.iou);
+        assert!(centre <= 0.5, "{format}: centre error {centre} px");
+        assert!(
+            (score.iou - rgba.iou).abs() <= 0.02,
+            "{format}: IoU {} vs {} on RGBA",
+            score.iou,
+            rgba.iou
+        );
     }
 }
 
