@@ -158,6 +158,58 @@ fn ten_bit_video_gets_the_line_where_the_truth_puts_it() {
 }
 
 #[test]
+fn unsupported_caps_fail_negotiation_naming_the_formats_that_work() {
+    init();
+    let pipeline =
+        gst::parse::launch("appsrc name=src format=time ! yardline backend=cpu ! fakesink")
+            .unwrap()
+            .downcast::<gst::Pipeline>()
+            .unwrap();
+    let src = pipeline
+        .by_name("src")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    src.set_caps(Some(
+        &"video/x-raw,format=YUY2,width=64,height=48,framerate=30/1"
+            .parse::<gst::Caps>()
+            .unwrap(),
+    ));
+    pipeline.set_state(gst::State::Playing).unwrap();
+    src.push_buffer(buffer(vec![0; 64 * 48 * 2], 0, 33_333_333))
+        .unwrap();
+    let bus = pipeline.bus().unwrap();
+    let (mut warning, mut error) = (None, None);
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(10)) {
+        match msg.view() {
+            gst::MessageView::Warning(w) => {
+                warning = Some(format!("{} {:?}", w.error(), w.debug()));
+            }
+            gst::MessageView::Error(e) => {
+                error = Some(format!("{} {:?}", e.error(), e.debug()));
+                break;
+            }
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let warning = warning.expect("a warning naming the formats");
+    for name in [
+        "YUY2",
+        "RGBA",
+        "I420",
+        "v210",
+        "P010_10LE",
+        "I420_10LE",
+        "I422_10LE",
+    ] {
+        assert!(warning.contains(name), "{name} missing from: {warning}");
+    }
+    let error = error.expect("the flow stops");
+    assert!(error.contains("not-negotiated"), "{error}");
+}
+
+#[test]
 fn hidden_lines_pass_frames_through_byte_identical() {
     init();
     let s = TestSample::new(8, 35.0);

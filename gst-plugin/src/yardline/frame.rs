@@ -23,6 +23,15 @@ pub const FORMATS: [(VideoFormat, PixelFormat); 11] = [
     (VideoFormat::I42210le, PixelFormat::I422_10),
 ];
 
+/// The caps names of [`FORMATS`], comma-separated (for messages).
+pub fn format_names() -> String {
+    FORMATS
+        .iter()
+        .map(|(g, _)| g.to_str().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The engine's name for a GStreamer format the element handles.
 pub fn pixel_format(f: VideoFormat) -> Option<PixelFormat> {
     FORMATS.iter().find(|(g, _)| *g == f).map(|(_, p)| *p)
