@@ -243,12 +243,17 @@ fn v210_samples_are_read_from_their_words() {
         data[4 * k..4 * k + 4].copy_from_slice(w);
     }
     let f = FrameRef::new(&l, &data).unwrap();
-    for x in 0..7 {
+    for (x, &luma) in y.iter().enumerate() {
         let site = x / 2;
-        let want = [y[x], cb[site], cr[site]].map(|v| v as u16);
+        let want = [luma, cb[site], cr[site]].map(|v| v as u16);
         assert_eq!(f.codes(x as u32, 0).unwrap(), want, "pixel {x}");
-        let exact = f.ycbcr_f32(x as u32, 0);
-        assert_eq!(exact, want.map(|v| f32::from(v) / 4.0), "pixel {x}");
+        // Exactly a quarter of each code (no rounding).
+        let exact = f.ycbcr_f32(x as u32, 0).map(f32::to_bits);
+        assert_eq!(
+            exact,
+            want.map(|v| (f32::from(v) / 4.0).to_bits()),
+            "pixel {x}"
+        );
     }
     // Writing one sample leaves the word's other two alone.
     let s = yuv_samples(&l, 3, 0).unwrap();
