@@ -16,7 +16,10 @@ use serde::Serialize;
 use yardline_engine::tracking::TrackingSample;
 use yardline_engine::tracking::freed::decode_checked;
 use yardline_engine::{BackendChoice, Engine, EngineConfig};
-use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
+use yardline_frame::{
+    FrameLayout, FrameMut, PixelFormat, Sample, rgb_index, rgb_to_ycbcr709, write_sample,
+    yuv_samples,
+};
 
 use crate::UsageError;
 use crate::load::{Load, RunningLoad};
@@ -35,7 +38,8 @@ pub struct BenchArgs {
     /// Compositor backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<BackendChoice>().map_err(|e| e.to_string()))]
     pub backend: BackendChoice,
-    /// Pixel format of the frames: `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`, `NV12` or `UYVY`.
+    /// Pixel format of the frames: `RGBA`, `BGRA`, `RGBx`, `BGRx`, `I420`, `NV12`, `UYVY`, or
+    /// the 10-bit `v210`, `P010_10LE`, `I420_10LE` or `I422_10LE`.
     #[arg(long, default_value = "RGBx", value_parser = |s: &str| s.parse::<PixelFormat>().map_err(|e| e.to_string()))]
     pub format: PixelFormat,
     /// Pace the frames at the frame period (59.94 Hz), as live video arrives, instead of
@@ -397,7 +401,8 @@ fn print_side_by_side(b: &LoadedBench) {
 }
 
 /// A full-range RGB24 picture in `layout`'s format: RGB bytes in the format's order, or BT.709
-/// limited-range Y, Cb, Cr with each chroma site the mean of its pixels.
+/// limited-range Y, Cb, Cr codes (10-bit for the 10-bit formats) with each chroma site the mean
+/// of its pixels.
 fn encode(layout: &FrameLayout, rgb: &[u8]) -> Vec<u8> {
     let mut out = vec![255u8; layout.size];
     let (w, h) = (layout.width, layout.height);
@@ -413,27 +418,31 @@ fn encode(layout: &FrameLayout, rgb: &[u8]) -> Vec<u8> {
         }
         return out;
     }
-    // Chroma sums per chroma byte, then their means.
-    let mut sums = vec![(0.0_f32, 0_u32); layout.size];
+    let storage = layout.format.sample_storage();
+    let scale = if layout.format.bit_depth() == 10 {
+        4.0
+    } else {
+        1.0
+    };
+    let code = |v: f32| (v * scale).round().clamp(0.0, 255.0 * scale) as u16;
+    // Chroma sums per chroma sample (three slots per byte: v210 packs three samples in a word),
+    // then their means.
+    let mut sums = vec![(0.0_f32, 0_u32, 0_u32); layout.size * 3];
     for ((x, y), p) in pixels {
         let c = rgb_to_ycbcr709(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-        if let Some([iy, icb, icr]) = yuv_indices(layout, x, y) {
-            out[iy] = to_byte(c[0]);
-            for (i, v) in [(icb, c[1]), (icr, c[2])] {
-                sums[i].0 += v;
-                sums[i].1 += 1;
+        if let Some([sy, scb, scr]) = yuv_samples(layout, x, y) {
+            write_sample(storage, &mut out, sy, code(c[0]));
+            for (s, v) in [(scb, c[1]), (scr, c[2])] {
+                let e = &mut sums[s.byte * 3 + (s.shift / 10) as usize % 3];
+                (e.0, e.1, e.2) = (e.0 + v, e.1 + 1, s.shift);
             }
         }
     }
-    for (o, (sum, n)) in out.iter_mut().zip(sums) {
+    for (i, (sum, n, shift)) in sums.into_iter().enumerate() {
         if n > 0 {
-            *o = to_byte(sum / n as f32);
+            let s = Sample { byte: i / 3, shift };
+            write_sample(storage, &mut out, s, code(sum / n as f32));
         }
     }
     out
-}
-
-/// A code value rounded and clamped to a byte.
-fn to_byte(v: f32) -> u8 {
-    v.round().clamp(0.0, 255.0) as u8
 }

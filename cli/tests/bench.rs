@@ -25,7 +25,15 @@ fn bench(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn bench_prints_every_stage_for_rgb_and_yuv_frames() {
-    for format in ["RGBx", "I420", "UYVY"] {
+    for format in [
+        "RGBx",
+        "I420",
+        "UYVY",
+        "v210",
+        "P010_10LE",
+        "I420_10LE",
+        "I422_10LE",
+    ] {
         let v = bench(&["--size", "320x180", "--frames", "30", "--format", format]);
         assert_eq!(v["realtime"], false);
         assert_eq!(v["format"], format);

@@ -16,7 +16,8 @@ use yardline_engine::render::{
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_frame::{
-    FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices,
+    FrameLayout, FrameMut, FrameRef, PixelFormat, SampleStorage, rgb_index, rgb_to_ycbcr709,
+    write_sample, yuv_samples,
 };
 
 const GRASS: [u8; 3] = [40, 120, 50];
@@ -236,12 +237,14 @@ fn fill_frame(layout: FrameLayout, pic: impl Fn(u32, u32) -> [u8; 3]) -> (FrameL
                 }
                 data[i + 3] = 255;
             } else {
+                // 10-bit formats take the colour at their own precision.
+                let scale = if format.bit_depth() == 10 { 4.0 } else { 1.0 };
                 let ycc = rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]))
-                    .map(|v| v.round() as u8);
-                let [iy, icb, icr] = yuv_indices(&layout, x, y).unwrap();
-                data[iy] = ycc[0];
-                data[icb] = ycc[1];
-                data[icr] = ycc[2];
+                    .map(|v| (v * scale).round() as u16);
+                let samples = yuv_samples(&layout, x, y).unwrap();
+                for (s, v) in samples.into_iter().zip(ycc) {
+                    write_sample(format.sample_storage(), &mut data, s, v);
+                }
             }
         }
     }
@@ -332,6 +335,32 @@ fn yuv_layouts_blend_alike_on_a_crew() {
             vec![wu, 2 * cw, 2 * cw],
             0,
         ),
+        // 10-bit: padded P010 planes in reverse order, 4:2:2 planes in reverse order, v210
+        // with an offset and row padding, I420_10LE's U and V halves of the same rows.
+        (
+            PixelFormat::P010,
+            vec![cw * 4 * ch + 32, 0],
+            vec![2 * wu + 6, cw * 4],
+            0,
+        ),
+        (
+            PixelFormat::I422_10,
+            vec![4 * cw * hu, 2 * cw * hu, 0],
+            vec![2 * wu, 2 * cw, 2 * cw],
+            0,
+        ),
+        (
+            PixelFormat::V210,
+            vec![16],
+            vec![w.div_ceil(48) as usize * 128 + 128],
+            0,
+        ),
+        (
+            PixelFormat::I420_10,
+            vec![0, 2 * wu * hu, 2 * wu * hu + 2 * cw],
+            vec![2 * wu, 4 * cw, 4 * cw],
+            0,
+        ),
     ];
     for (format, offsets, strides, size) in layouts {
         let (packed, mut want) = make_frame(format, w, h, pic);
@@ -340,7 +369,8 @@ fn yuv_layouts_blend_alike_on_a_crew() {
             .composite(&mut f, &lines, &NoKey)
             .unwrap();
         let want = FrameRef::new(&packed, &want).unwrap();
-        let rows = [hu, ch, ch];
+        let chroma_rows = if format.chroma_step().1 == 1 { hu } else { ch };
+        let rows = [hu, chroma_rows, chroma_rows];
         let size = (0..offsets.len())
             .map(|p| offsets[p] + strides[p] * rows[p])
             .max()
@@ -375,8 +405,13 @@ fn yuv_layouts_blend_alike_on_a_crew() {
         let mut inside = vec![false; data.len()];
         for y in 0..h {
             for x in 0..w {
-                for i in yuv_indices(&layout, x, y).unwrap() {
-                    inside[i] = true;
+                let bytes = match format.sample_storage() {
+                    SampleStorage::U8 => 1,
+                    SampleStorage::U16 => 2,
+                    SampleStorage::U32 => 4,
+                };
+                for s in yuv_samples(&layout, x, y).unwrap() {
+                    inside[s.byte..s.byte + bytes].fill(true);
                 }
             }
         }
@@ -386,5 +421,81 @@ fn yuv_layouts_blend_alike_on_a_crew() {
                 "{format} {offsets:?}: byte {i} outside the planes written"
             );
         }
+    }
+}
+
+/// The 10-bit YUV formats.
+const TEN_BIT: [PixelFormat; 4] = [
+    PixelFormat::V210,
+    PixelFormat::P010,
+    PixelFormat::I420_10,
+    PixelFormat::I422_10,
+];
+
+#[test]
+fn ten_bit_frames_blend_at_their_own_precision() {
+    // Inside an opaque strip's interior, alpha is the opacity: each code becomes
+    // round(v + (c - v) * a) at 10 bits, with no step through 8 bits. The picture's codes are
+    // not multiples of 4, so an 8-bit round trip would show.
+    let (w, h) = (64, 48);
+    let cam = down_camera(w, h);
+    let opacity = 0.8_f32;
+    let line = PreparedLine {
+        opacity,
+        // 0.4 m at 20 px/m: 8 px wide, centred between columns 31 and 32.
+        ..vertical_line(&cam, w, h, 0.0, 0.4)
+    };
+    let colour = rgb_to_ycbcr709(255.0, 215.0, 0.0).map(|v| v * 4.0);
+    let mix = |v: u16, c: f32| {
+        let v = f32::from(v);
+        ((v + (c - v) * opacity).clamp(0.0, 1023.0) + 0.5) as u16
+    };
+    for format in TEN_BIT {
+        let layout = FrameLayout::packed(format, w, h).unwrap();
+        let storage = format.sample_storage();
+        let mut data = vec![0_u8; layout.size];
+        // Luma per pixel, chroma per site (written by every pixel of the site alike).
+        let code = |x: u32, y: u32| {
+            let (sx, sy) = format.chroma_step();
+            let (cx, cy) = (x / sx, y / sy);
+            [
+                (301 + 7 * x + 3 * y) as u16,
+                (509 + cx % 5 + 2 * cy) as u16,
+                (493 + 3 * (cx % 4) + cy) as u16,
+            ]
+        };
+        for y in 0..h {
+            for x in 0..w {
+                let samples = yuv_samples(&layout, x, y).unwrap();
+                for (s, v) in samples.into_iter().zip(code(x, y)) {
+                    write_sample(storage, &mut data, s, v);
+                }
+            }
+        }
+        let mut f = FrameMut::new(&layout, &mut data).unwrap();
+        CpuCompositor::new()
+            .composite(&mut f, std::slice::from_ref(&line), &NoKey)
+            .unwrap();
+        let out = FrameRef::new(&layout, &data).unwrap();
+        let mut off_grid = 0;
+        // Columns 28..=35 are covered; 29..=34 (whole chroma sites 30..=33 for the chroma)
+        // lie fully inside.
+        for y in 0..h {
+            for x in 29..=34 {
+                let [vy, vcb, vcr] = code(x, y);
+                let got = out.codes(x, y).unwrap();
+                assert_eq!(got[0], mix(vy, colour[0]), "{format} luma ({x},{y})");
+                if (30..=33).contains(&x) {
+                    assert_eq!(got[1], mix(vcb, colour[1]), "{format} Cb ({x},{y})");
+                    assert_eq!(got[2], mix(vcr, colour[2]), "{format} Cr ({x},{y})");
+                }
+                off_grid += got.iter().filter(|&&c| c % 4 != 0).count();
+            }
+            // Pixels away from the strip are untouched.
+            for x in [0, 10, 20, 40, 50, 63] {
+                assert_eq!(out.codes(x, y).unwrap(), code(x, y), "{format} ({x},{y})");
+            }
+        }
+        assert!(off_grid > 100, "{format}: codes rounded to 8 bits");
     }
 }

@@ -22,7 +22,9 @@ use yardline_engine::render::{
     AdapterChoice, Compositor, CpuCompositor, GpuCompositor, HALO, PreparedLine, prepare_line,
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
-use yardline_frame::{FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, yuv_indices};
+use yardline_frame::{
+    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, write_sample, yuv_samples,
+};
 use yardline_keying::{EdgeFilter, KeyConfig, Palette, Region, Sample, SampleKind};
 
 const W: u32 = 384;
@@ -157,11 +159,18 @@ fn make_frame_sized(format: PixelFormat, w: u32, h: u32) -> (FrameLayout, Vec<u8
                 }
                 data[i + 3] = 255;
             } else {
+                // 10-bit formats hold the colour at their own precision.
+                let scale = if format.bit_depth() == 10 { 4.0 } else { 1.0 };
                 let v = rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]));
-                let [iy, icb, icr] = yuv_indices(&layout, x, y).unwrap();
-                data[iy] = v[0].round() as u8;
-                data[icb] = v[1].round() as u8;
-                data[icr] = v[2].round() as u8;
+                let samples = yuv_samples(&layout, x, y).unwrap();
+                for (s, v) in samples.into_iter().zip(v) {
+                    write_sample(
+                        format.sample_storage(),
+                        &mut data,
+                        s,
+                        (v * scale).round() as u16,
+                    );
+                }
             }
         }
     }

@@ -1,12 +1,15 @@
-//! Video frames in the 8-bit formats the engine handles, with explicit plane offsets and
-//! strides (as `GStreamer` lays them out), so no stage ever converts a whole frame.
+//! Video frames in the 8-bit and 10-bit formats the engine handles, with explicit plane offsets
+//! and strides (as `GStreamer` lays them out), so no stage ever converts a whole frame.
 //!
-//! YUV formats are BT.709 limited range (Y 16..=235, Cb/Cr 16..=240); RGB formats are full range.
+//! YUV formats are BT.709 limited range (Y 16..=235, Cb/Cr 16..=240 at 8 bits; four times that
+//! at 10 bits: Y 64..=940, Cb/Cr 64..=960); RGB formats are full range. Float code values
+//! ([`FrameRef::ycbcr_f32`], the conversions) are on the 8-bit scale whatever the depth: a
+//! 10-bit code `c` reads as `c / 4`, exactly.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// Pixel formats (8 bits per component).
+/// Pixel formats (8 bits per component, or 10 for the `*_10LE` formats and v210).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
     /// R, G, B, A bytes.
@@ -23,11 +26,44 @@ pub enum PixelFormat {
     Nv12,
     /// Packed U Y0 V Y1 per two pixels.
     Uyvy,
+    /// 10-bit 4:2:2 packed as SDI carries it: six pixels in four little-endian 32-bit words
+    /// (three 10-bit samples each, bits 0, 10 and 20: Cb0 Y0 Cr0, Y1 Cb1 Y2, Cr1 Y3 Cb2,
+    /// Y4 Cr2 Y5); rows padded to 48 pixels (128 bytes).
+    V210,
+    /// 10-bit 4:2:0: a plane of 16-bit little-endian Y, one of interleaved Cb/Cr; each sample in
+    /// the high 10 bits (`GStreamer`'s `P010_10LE`).
+    P010,
+    /// 10-bit planar 4:2:0: Y, U (Cb), V (Cr) planes of 16-bit little-endian samples in the low
+    /// 10 bits (`I420_10LE`).
+    I420_10,
+    /// 10-bit planar 4:2:2: as [`PixelFormat::I420_10`] with chroma halved only across
+    /// (`I422_10LE`).
+    I422_10,
+}
+
+/// How a YUV format stores one sample (see [`Sample`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleStorage {
+    /// One byte, the 8-bit code.
+    U8,
+    /// A little-endian 16-bit word, the 10-bit code at bit [`Sample::shift`].
+    U16,
+    /// A little-endian 32-bit word (v210), the 10-bit code at bit [`Sample::shift`].
+    U32,
+}
+
+/// Where one component sample of a YUV pixel lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sample {
+    /// Byte index (in the frame's buffer) of the byte or word holding the sample.
+    pub byte: usize,
+    /// Bit (within the word) of the code's lowest bit (0 for 8-bit formats).
+    pub shift: u32,
 }
 
 impl PixelFormat {
     /// Every supported format.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 11] = [
         Self::Rgba,
         Self::Bgra,
         Self::Rgbx,
@@ -35,6 +71,10 @@ impl PixelFormat {
         Self::I420,
         Self::Nv12,
         Self::Uyvy,
+        Self::V210,
+        Self::P010,
+        Self::I420_10,
+        Self::I422_10,
     ];
 
     /// The format's name in `GStreamer` caps.
@@ -47,6 +87,37 @@ impl PixelFormat {
             Self::I420 => "I420",
             Self::Nv12 => "NV12",
             Self::Uyvy => "UYVY",
+            Self::V210 => "v210",
+            Self::P010 => "P010_10LE",
+            Self::I420_10 => "I420_10LE",
+            Self::I422_10 => "I422_10LE",
+        }
+    }
+
+    /// Bits per component: 8, or 10 for v210 and the `*_10LE` formats.
+    pub fn bit_depth(self) -> u32 {
+        match self {
+            Self::V210 | Self::P010 | Self::I420_10 | Self::I422_10 => 10,
+            _ => 8,
+        }
+    }
+
+    /// How a YUV sample is stored ([`SampleStorage::U8`] for the RGB family, which has none).
+    pub fn sample_storage(self) -> SampleStorage {
+        match self {
+            Self::V210 => SampleStorage::U32,
+            Self::P010 | Self::I420_10 | Self::I422_10 => SampleStorage::U16,
+            _ => SampleStorage::U8,
+        }
+    }
+
+    /// Pixels per chroma site across and down: (2, 2) for 4:2:0, (2, 1) for 4:2:2, (1, 1) for
+    /// RGB.
+    pub fn chroma_step(self) -> (u32, u32) {
+        match self {
+            Self::I420 | Self::Nv12 | Self::P010 | Self::I420_10 => (2, 2),
+            Self::Uyvy | Self::V210 | Self::I422_10 => (2, 1),
+            _ => (1, 1),
         }
     }
 
@@ -67,15 +138,15 @@ impl PixelFormat {
     /// Number of planes.
     pub fn plane_count(self) -> usize {
         match self {
-            Self::I420 => 3,
-            Self::Nv12 => 2,
+            Self::I420 | Self::I420_10 | Self::I422_10 => 3,
+            Self::Nv12 | Self::P010 => 2,
             _ => 1,
         }
     }
 
     /// Tightly packed (bytes per row, rows) of each plane for a size; the first
     /// [`PixelFormat::plane_count`] entries are used, the rest are (0, 0). Chroma planes (index
-    /// 1 and 2) hold one row per two frame rows.
+    /// 1 and 2) hold one row per [`PixelFormat::chroma_step`] frame rows.
     pub fn packed_planes(self, width: usize, height: usize) -> [(usize, usize); 3] {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
@@ -85,6 +156,10 @@ impl PixelFormat {
             Self::I420 => [(width, height), (cw, ch), (cw, ch)],
             Self::Nv12 => [(width, height), (cw * 2, ch), (0, 0)],
             Self::Uyvy => [(cw * 4, height), (0, 0), (0, 0)],
+            Self::V210 => [(width.div_ceil(48) * 128, height), (0, 0), (0, 0)],
+            Self::P010 => [(width * 2, height), (cw * 4, ch), (0, 0)],
+            Self::I420_10 => [(width * 2, height), (cw * 2, ch), (cw * 2, ch)],
+            Self::I422_10 => [(width * 2, height), (cw * 2, height), (cw * 2, height)],
         }
     }
 }
@@ -109,7 +184,10 @@ impl FromStr for PixelFormat {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     /// Format name not supported.
-    #[error("unsupported pixel format {0:?} (supported: RGBA, BGRA, RGBx, BGRx, I420, NV12, UYVY)")]
+    #[error(
+        "unsupported pixel format {0:?} (supported: RGBA, BGRA, RGBx, BGRx, I420, NV12, UYVY, \
+         v210, P010_10LE, I420_10LE, I422_10LE)"
+    )]
     UnknownFormat(String),
     /// Zero or absurd size.
     #[error("invalid frame size {0}x{1}")]
@@ -345,26 +423,32 @@ impl<'a> FrameRef<'a> {
         read_rgb(self.layout, self.data, x, y)
     }
 
-    /// Limited-range BT.709 YCbCr of pixel (x, y) (RGB formats converted).
+    /// Limited-range BT.709 YCbCr of pixel (x, y) as bytes (RGB formats converted, 10-bit codes
+    /// rounded to the 8-bit scale).
     #[inline]
     pub fn ycbcr(&self, x: u32, y: u32) -> [u8; 3] {
         read_ycbcr(self.layout, self.data, x, y)
     }
 
-    /// Limited-range BT.709 YCbCr code values of pixel (x, y) as floats: the bytes of a YUV
-    /// format, or `rgb_to_ycbcr709` of an RGB pixel without rounding (what the keyer uses).
+    /// Limited-range BT.709 YCbCr code values of pixel (x, y) as floats on the 8-bit scale:
+    /// the samples of a YUV format (a 10-bit code divided by 4, exactly), or `rgb_to_ycbcr709`
+    /// of an RGB pixel without rounding (what the keyer uses).
     #[inline]
     pub fn ycbcr_f32(&self, x: u32, y: u32) -> [f32; 3] {
-        if let Some([iy, icb, icr]) = yuv_indices(self.layout, x, y) {
-            [
-                f32::from(self.data[iy]),
-                f32::from(self.data[icb]),
-                f32::from(self.data[icr]),
-            ]
+        if let Some(c) = read_codes(self.layout, self.data, x, y) {
+            let scale = code_scale(self.layout.format);
+            c.map(|v| f32::from(v) * scale)
         } else {
             let [r, g, b] = read_rgb(self.layout, self.data, x, y);
             rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b))
         }
+    }
+
+    /// The Y, Cb, Cr codes of pixel (x, y) at the format's own depth (0..=1023 for the 10-bit
+    /// formats); `None` for the RGB family.
+    #[inline]
+    pub fn codes(&self, x: u32, y: u32) -> Option<[u16; 3]> {
+        read_codes(self.layout, self.data, x, y)
     }
 
     /// Width (pixels).
@@ -400,27 +484,121 @@ fn check_len(layout: &FrameLayout, len: usize) -> Result<(), FrameError> {
     layout.check_buffer(len)
 }
 
-/// Byte index of the luma sample and the two chroma samples of pixel (x, y) in a YUV layout.
+/// Byte index of the luma sample and the two chroma samples of pixel (x, y) in an 8-bit YUV
+/// layout (`None` for the RGB family and the 10-bit formats: see [`yuv_samples`]).
 #[inline]
 pub fn yuv_indices(layout: &FrameLayout, x: u32, y: u32) -> Option<[usize; 3]> {
+    if layout.format.bit_depth() != 8 {
+        return None;
+    }
+    yuv_samples(layout, x, y).map(|s| s.map(|s| s.byte))
+}
+
+/// Where the luma sample and the two chroma samples (its own chroma site) of pixel (x, y) of a
+/// YUV layout lie; `None` for the RGB family. Read and write them with [`read_sample`] and
+/// [`write_sample`] and the format's [`PixelFormat::sample_storage`].
+#[inline]
+pub fn yuv_samples(layout: &FrameLayout, x: u32, y: u32) -> Option<[Sample; 3]> {
     let (x, y) = (x as usize, y as usize);
     let p = &layout.planes;
-    match layout.format {
-        PixelFormat::I420 => Some([
-            p[0].offset + y * p[0].stride + x,
-            p[1].offset + (y / 2) * p[1].stride + x / 2,
-            p[2].offset + (y / 2) * p[2].stride + x / 2,
-        ]),
+    let at = |byte: usize| Sample { byte, shift: 0 };
+    let row = |plane: usize, r: usize| p[plane].offset + r * p[plane].stride;
+    Some(match layout.format {
+        PixelFormat::I420 => [
+            at(row(0, y) + x),
+            at(row(1, y / 2) + x / 2),
+            at(row(2, y / 2) + x / 2),
+        ],
         PixelFormat::Nv12 => {
-            let c = p[1].offset + (y / 2) * p[1].stride + (x / 2) * 2;
-            Some([p[0].offset + y * p[0].stride + x, c, c + 1])
+            let c = row(1, y / 2) + (x / 2) * 2;
+            [at(row(0, y) + x), at(c), at(c + 1)]
         }
         PixelFormat::Uyvy => {
-            let base = p[0].offset + y * p[0].stride + (x / 2) * 4;
-            Some([base + 1 + (x % 2) * 2, base, base + 2])
+            let base = row(0, y) + (x / 2) * 4;
+            [at(base + 1 + (x % 2) * 2), at(base), at(base + 2)]
         }
-        _ => None,
+        PixelFormat::I420_10 => [
+            at(row(0, y) + 2 * x),
+            at(row(1, y / 2) + 2 * (x / 2)),
+            at(row(2, y / 2) + 2 * (x / 2)),
+        ],
+        PixelFormat::I422_10 => [
+            at(row(0, y) + 2 * x),
+            at(row(1, y) + 2 * (x / 2)),
+            at(row(2, y) + 2 * (x / 2)),
+        ],
+        PixelFormat::P010 => {
+            let c = row(1, y / 2) + (x / 2) * 4;
+            let hi = |byte: usize| Sample { byte, shift: 6 };
+            [hi(row(0, y) + 2 * x), hi(c), hi(c + 2)]
+        }
+        PixelFormat::V210 => {
+            // (word, bit) of each sample of a six-pixel block.
+            const Y: [(usize, u32); 6] = [(0, 10), (1, 0), (1, 20), (2, 10), (3, 0), (3, 20)];
+            const CB: [(usize, u32); 3] = [(0, 0), (1, 10), (2, 20)];
+            const CR: [(usize, u32); 3] = [(0, 20), (2, 0), (3, 10)];
+            let base = row(0, y) + (x / 6) * 16;
+            let (i, site) = (x % 6, (x % 6) / 2);
+            let word = |(w, shift): (usize, u32)| Sample {
+                byte: base + 4 * w,
+                shift,
+            };
+            [word(Y[i]), word(CB[site]), word(CR[site])]
+        }
+        _ => return None,
+    })
+}
+
+/// Mask of a 10-bit code.
+const CODE_10: u32 = 0x3ff;
+
+/// The code of sample `s` (0..=255 for [`SampleStorage::U8`], else 0..=1023). The sample must
+/// lie inside `data` (as [`yuv_samples`] of an in-frame pixel of a checked frame does).
+#[inline]
+pub fn read_sample(storage: SampleStorage, data: &[u8], s: Sample) -> u16 {
+    let b = s.byte;
+    match storage {
+        SampleStorage::U8 => u16::from(data[b]),
+        SampleStorage::U16 => {
+            ((u32::from(u16::from_le_bytes([data[b], data[b + 1]])) >> s.shift) & CODE_10) as u16
+        }
+        SampleStorage::U32 => {
+            let w = u32::from_le_bytes([data[b], data[b + 1], data[b + 2], data[b + 3]]);
+            ((w >> s.shift) & CODE_10) as u16
+        }
     }
+}
+
+/// Writes `code` (clamped to the storage's range) into sample `s`, leaving the word's other
+/// samples as they were; a P010 sample's low 6 bits become 0.
+#[inline]
+pub fn write_sample(storage: SampleStorage, data: &mut [u8], s: Sample, code: u16) {
+    let b = s.byte;
+    match storage {
+        SampleStorage::U8 => data[b] = code.min(255) as u8,
+        SampleStorage::U16 => {
+            let v = (u32::from(code.min(1023)) << s.shift) as u16;
+            data[b..b + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        SampleStorage::U32 => {
+            let w = u32::from_le_bytes([data[b], data[b + 1], data[b + 2], data[b + 3]]);
+            let w = (w & !(CODE_10 << s.shift)) | (u32::from(code.min(1023)) << s.shift);
+            data[b..b + 4].copy_from_slice(&w.to_le_bytes());
+        }
+    }
+}
+
+/// The 8-bit-scale value of one code of `format` (1 at 8 bits, 1/4 at 10).
+#[inline]
+pub fn code_scale(format: PixelFormat) -> f32 {
+    if format.bit_depth() == 10 { 0.25 } else { 1.0 }
+}
+
+/// The Y, Cb, Cr codes of pixel (x, y) of a YUV layout at its own depth.
+#[inline]
+fn read_codes(layout: &FrameLayout, data: &[u8], x: u32, y: u32) -> Option<[u16; 3]> {
+    let storage = layout.format.sample_storage();
+    yuv_samples(layout, x, y).map(|s| s.map(|s| read_sample(storage, data, s)))
 }
 
 /// Byte index of the first byte of pixel (x, y) in an RGB-family layout.
@@ -435,20 +613,21 @@ fn read_rgb(layout: &FrameLayout, data: &[u8], x: u32, y: u32) -> [u8; 3] {
         let i = rgb_index(layout, x, y);
         [data[i + o[0]], data[i + o[1]], data[i + o[2]]]
     } else {
-        let [iy, icb, icr] = yuv_indices(layout, x, y).unwrap_or_default();
-        let c = ycbcr709_to_rgb(
-            f32::from(data[iy]),
-            f32::from(data[icb]),
-            f32::from(data[icr]),
-        );
-        c.map(|v| v.round().clamp(0.0, 255.0) as u8)
+        let scale = code_scale(layout.format);
+        let [cy, cb, cr] = read_codes(layout, data, x, y)
+            .unwrap_or_default()
+            .map(|v| f32::from(v) * scale);
+        ycbcr709_to_rgb(cy, cb, cr).map(|v| v.round().clamp(0.0, 255.0) as u8)
     }
 }
 
 #[inline]
 fn read_ycbcr(layout: &FrameLayout, data: &[u8], x: u32, y: u32) -> [u8; 3] {
-    if let Some([iy, icb, icr]) = yuv_indices(layout, x, y) {
-        [data[iy], data[icb], data[icr]]
+    if let Some(c) = read_codes(layout, data, x, y) {
+        if layout.format.bit_depth() == 8 {
+            return c.map(|v| v as u8);
+        }
+        c.map(|v| (f32::from(v) * 0.25).round().clamp(0.0, 255.0) as u8)
     } else {
         let [r, g, b] = read_rgb(layout, data, x, y);
         rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b))

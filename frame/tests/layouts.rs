@@ -6,8 +6,8 @@
 )]
 
 use yardline_frame::{
-    FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, rgb_index, rgb_to_ycbcr709,
-    ycbcr709_to_rgb, yuv_indices,
+    FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, Sample, read_sample, rgb_index,
+    rgb_to_ycbcr709, write_sample, ycbcr709_to_rgb, yuv_indices, yuv_samples,
 };
 
 #[test]
@@ -172,5 +172,152 @@ fn bt709_reference_values_and_round_trip() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn ten_bit_layouts_as_gstreamer_sizes_them() {
+    // Sizes GStreamer's video info gives for these formats at 1920x1080 (tightly packed rows).
+    let l = FrameLayout::packed(PixelFormat::V210, 1920, 1080).unwrap();
+    assert_eq!(l.planes[0].stride, 5120);
+    assert_eq!(l.size, 5120 * 1080);
+    let l = FrameLayout::packed(PixelFormat::V210, 1280, 720).unwrap();
+    assert_eq!(l.planes[0].stride, 3456);
+    let l = FrameLayout::packed(PixelFormat::P010, 1920, 1080).unwrap();
+    assert_eq!(l.planes[1].offset, 3840 * 1080);
+    assert_eq!(l.planes[1].stride, 3840);
+    assert_eq!(l.size, 3840 * 1080 * 3 / 2);
+    let l = FrameLayout::packed(PixelFormat::I420_10, 1920, 1080).unwrap();
+    assert_eq!(l.size, 3840 * 1080 + 2 * 1920 * 540);
+    let l = FrameLayout::packed(PixelFormat::I422_10, 1920, 1080).unwrap();
+    assert_eq!(l.planes[2].offset, 3840 * 1080 + 1920 * 1080);
+    assert_eq!(l.size, 3840 * 1080 * 2);
+    for f in [
+        PixelFormat::V210,
+        PixelFormat::P010,
+        PixelFormat::I420_10,
+        PixelFormat::I422_10,
+    ] {
+        assert_eq!(f.bit_depth(), 10);
+        // The 8-bit byte indices do not apply to them.
+        let l = FrameLayout::packed(f, 12, 4).unwrap();
+        assert!(yuv_indices(&l, 0, 0).is_none());
+        assert!(yuv_samples(&l, 0, 0).is_some());
+    }
+    assert!(
+        "YUY2"
+            .parse::<PixelFormat>()
+            .unwrap_err()
+            .to_string()
+            .contains("v210, P010_10LE, I420_10LE, I422_10LE")
+    );
+}
+
+/// Packs three 10-bit samples into a v210 word.
+fn word(a: u32, b: u32, c: u32) -> [u8; 4] {
+    (a | b << 10 | c << 20).to_le_bytes()
+}
+
+#[test]
+fn v210_samples_are_read_from_their_words() {
+    // One block of six pixels: Cb0 Y0 Cr0 | Y1 Cb1 Y2 | Cr1 Y3 Cb2 | Y4 Cr2 Y5, then a second
+    // block holding pixel 6 (its own chroma site).
+    let l = FrameLayout::packed(PixelFormat::V210, 7, 1).unwrap();
+    assert_eq!(l.planes[0].stride, 128);
+    let mut data = vec![0_u8; l.size];
+    let (y, cb, cr) = (
+        [100, 201, 302, 403, 504, 605, 706],
+        [513, 514, 515, 516],
+        [601, 602, 603, 604],
+    );
+    for (k, w) in [
+        word(cb[0], y[0], cr[0]),
+        word(y[1], cb[1], y[2]),
+        word(cr[1], y[3], cb[2]),
+        word(y[4], cr[2], y[5]),
+        word(cb[3], y[6], cr[3]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        data[4 * k..4 * k + 4].copy_from_slice(w);
+    }
+    let f = FrameRef::new(&l, &data).unwrap();
+    for (x, &luma) in y.iter().enumerate() {
+        let site = x / 2;
+        let want = [luma, cb[site], cr[site]].map(|v| v as u16);
+        assert_eq!(f.codes(x as u32, 0).unwrap(), want, "pixel {x}");
+        // Exactly a quarter of each code (no rounding).
+        let exact = f.ycbcr_f32(x as u32, 0).map(f32::to_bits);
+        assert_eq!(
+            exact,
+            want.map(|v| (f32::from(v) / 4.0).to_bits()),
+            "pixel {x}"
+        );
+    }
+    // Writing one sample leaves the word's other two alone.
+    let s = yuv_samples(&l, 3, 0).unwrap();
+    write_sample(PixelFormat::V210.sample_storage(), &mut data, s[0], 1000);
+    let f = FrameRef::new(&l, &data).unwrap();
+    assert_eq!(f.codes(3, 0).unwrap(), [1000, 514, 602]);
+    assert_eq!(f.codes(4, 0).unwrap(), [504, 515, 603]);
+}
+
+#[test]
+fn sixteen_bit_samples_sit_where_gstreamer_puts_them() {
+    // P010: the code in the high 10 bits; I420_10LE/I422_10LE: in the low 10 bits.
+    let (w, h) = (4_u32, 4_u32);
+    for format in [
+        PixelFormat::P010,
+        PixelFormat::I420_10,
+        PixelFormat::I422_10,
+    ] {
+        let l = FrameLayout::packed(format, w, h).unwrap();
+        let storage = format.sample_storage();
+        let mut data = vec![0_u8; l.size];
+        for y in 0..h {
+            for x in 0..w {
+                let [sy, scb, scr] = yuv_samples(&l, x, y).unwrap();
+                write_sample(storage, &mut data, sy, (64 + 10 * y + x) as u16);
+                write_sample(storage, &mut data, scb, (500 + y) as u16);
+                write_sample(storage, &mut data, scr, (900 + x / 2) as u16);
+            }
+        }
+        let f = FrameRef::new(&l, &data).unwrap();
+        let (_, sub) = format.chroma_step();
+        for y in 0..h {
+            for x in 0..w {
+                // The last write to a shared site wins: its last row.
+                let site_row = (y / sub) * sub + sub - 1;
+                assert_eq!(
+                    f.codes(x, y).unwrap(),
+                    [
+                        (64 + 10 * y + x) as u16,
+                        (500 + site_row) as u16,
+                        (900 + x / 2) as u16
+                    ],
+                    "{format} ({x},{y})"
+                );
+            }
+        }
+        // Pixel (1, 2): luma at row 2, column 1 of 16-bit samples.
+        let raw = u16::from_le_bytes([data[2 * 8 + 2], data[2 * 8 + 3]]);
+        let code = 64 + 20 + 1;
+        if format == PixelFormat::P010 {
+            assert_eq!(raw, code << 6);
+        } else {
+            assert_eq!(raw, code);
+        }
+        assert_eq!(
+            read_sample(
+                storage,
+                &data,
+                Sample {
+                    byte: 2 * 8 + 2,
+                    shift: if format == PixelFormat::P010 { 6 } else { 0 }
+                }
+            ),
+            code
+        );
     }
 }

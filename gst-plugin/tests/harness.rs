@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{TestSample, buffer, bytes, differing, init, stats};
+use common::{TestSample, buffer, bytes, differing, init, rgb, stats};
 use gst::prelude::*;
 use gst_check::Harness;
 
@@ -64,7 +64,19 @@ fn every_format_negotiates_and_gets_the_line() {
     let s = TestSample::new(3, 35.0);
     let frames = s.rgba_frames();
     let scene = s.scene();
-    for format in ["RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12", "UYVY"] {
+    for format in [
+        "RGBA",
+        "BGRA",
+        "RGBx",
+        "BGRx",
+        "I420",
+        "NV12",
+        "UYVY",
+        "v210",
+        "P010_10LE",
+        "I420_10LE",
+        "I422_10LE",
+    ] {
         let line = |show: bool| {
             format!(
                 "videoconvert ! video/x-raw,format={format} ! yardline venue=\"{}\" \
@@ -96,6 +108,105 @@ fn every_format_negotiates_and_gets_the_line() {
             );
         }
     }
+}
+
+#[test]
+fn ten_bit_video_gets_the_line_where_the_truth_puts_it() {
+    // sample (RGBA) -> videoconvert -> 10-bit -> yardline -> videoconvert -> RGBA at 1080p,
+    // scored against the truth; each output compared with the same chain without the line (the
+    // round trip through subsampled chroma changes the picture's sharp edges on its own). The
+    // line lies between painted yard lines: on a painted line, the paint's edges in subsampled
+    // chroma key lower than in RGB, in 8 bits as in 10 (IoU 0.93 against 0.97 on RGBA there).
+    init();
+    let s = TestSample::with_size(6, 37.3, 1920, 1080);
+    let frames = s.rgba_frames();
+    let scene = s.scene();
+    let chain = |format: &str, show: bool| {
+        let mut h = Harness::new_parse(&format!(
+            "videoconvert ! video/x-raw,format={format} ! yardline venue=\"{}\" \
+             tracking=\"{}\" first-down={} line-width={} backend=cpu budget=-1 \
+             show-first-down={show} ! videoconvert ! capsfilter caps=video/x-raw,format=RGBA",
+            s.venue_path().display(),
+            s.tracking_uri(),
+            scene.first_down_yard,
+            scene.line_width_m,
+        ));
+        h.set_src_caps_str(&s.caps("RGBA"));
+        let out = run(&mut h, &s, &frames);
+        let caps = h.sinkpad().unwrap().current_caps().unwrap();
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        assert_eq!(info.format().to_str(), "RGBA");
+        out.iter().map(|f| rgb(f)).collect::<Vec<_>>()
+    };
+    let rgba = s.score(&chain("RGBA", true));
+    for format in ["v210", "P010_10LE", "I420_10LE", "I422_10LE"] {
+        let clean = chain(format, false);
+        let drawn = chain(format, true);
+        let inputs: Vec<&[u8]> = clean.iter().map(Vec::as_slice).collect();
+        let score = s.score_against(&inputs, &drawn);
+        println!("{format}: {score:?}\nRGBA: {rgba:?}");
+        let centre = score.centre_error_px.unwrap();
+        assert!(score.iou >= 0.95, "{format}: IoU {}", score.iou);
+        assert!(centre <= 0.5, "{format}: centre error {centre} px");
+        assert!(
+            (score.iou - rgba.iou).abs() <= 0.02,
+            "{format}: IoU {} vs {} on RGBA",
+            score.iou,
+            rgba.iou
+        );
+    }
+}
+
+#[test]
+fn unsupported_caps_fail_negotiation_naming_the_formats_that_work() {
+    init();
+    let pipeline =
+        gst::parse::launch("appsrc name=src format=time ! yardline backend=cpu ! fakesink")
+            .unwrap()
+            .downcast::<gst::Pipeline>()
+            .unwrap();
+    let src = pipeline
+        .by_name("src")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    src.set_caps(Some(
+        &"video/x-raw,format=YUY2,width=64,height=48,framerate=30/1"
+            .parse::<gst::Caps>()
+            .unwrap(),
+    ));
+    pipeline.set_state(gst::State::Playing).unwrap();
+    src.push_buffer(buffer(vec![0; 64 * 48 * 2], 0, 33_333_333))
+        .unwrap();
+    let bus = pipeline.bus().unwrap();
+    let (mut warning, mut error) = (None, None);
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(10)) {
+        match msg.view() {
+            gst::MessageView::Warning(w) => {
+                warning = Some(format!("{} {:?}", w.error(), w.debug()));
+            }
+            gst::MessageView::Error(e) => {
+                error = Some(format!("{} {:?}", e.error(), e.debug()));
+                break;
+            }
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let warning = warning.expect("a warning naming the formats");
+    for name in [
+        "YUY2",
+        "RGBA",
+        "I420",
+        "v210",
+        "P010_10LE",
+        "I420_10LE",
+        "I422_10LE",
+    ] {
+        assert!(warning.contains(name), "{name} missing from: {warning}");
+    }
+    let error = error.expect("the flow stops");
+    assert!(error.contains("not-negotiated"), "{error}");
 }
 
 #[test]

@@ -54,7 +54,8 @@
 //! - **Key file** `key.toml`: `version = 1`, serde, validated on load; errors name the key
 //!   (`palette.samples[2].covariance: not positive definite`).
 //! - Chroma of subsampled formats is taken from the pixel's own chroma site (no
-//!   interpolation), as [`yardline_frame::yuv_indices`] defines it.
+//!   interpolation), as [`yardline_frame::yuv_samples`] defines it;
+//!   10-bit frames are keyed at their own precision ([`KeyLut::lookup_u10`]).
 
 mod auto;
 mod config;

@@ -37,6 +37,9 @@ pub struct KeyLut {
     /// Per byte code value and axis: `lower node offset << 8 | upper weight` (weight in 1/255
     /// units; offset already multiplied by the axis stride 1, n or n^2).
     steps: Box<[[u32; 256]; 3]>,
+    /// As `steps`, per 10-bit code value (position `code / 4` on the byte scale; codes above
+    /// 1020 clamp to the top node).
+    steps10: Box<[[u32; 1024]; 3]>,
     /// Per cell (indexed like `data` by its lower corner): its 8 corner values packed in a u64,
     /// byte `dcb + 2 * dcr + 4 * dy` = corner (iy + dy, icb + dcb, icr + dcr). One load per
     /// lookup.
@@ -121,12 +124,24 @@ impl KeyLut {
                 steps[axis][b as usize] = (lower * stride) << 8 | weight;
             }
         }
+        let mut steps10 = Box::new([[0_u32; 1024]; 3]);
+        for c in 0..1024_u32 {
+            // Position in 1/1020 of a cell; the upper weight rounded to 1/255 of a cell (exact
+            // when 4 divides n - 1, as for the 65- and 129-node LUTs).
+            let pos = c.min(1020) * (n - 1);
+            let lower = (pos / 1020).min(n - 2);
+            let weight = ((pos - lower * 1020) * 255 + 510) / 1020;
+            for (axis, stride) in [1, n, n * n].into_iter().enumerate() {
+                steps10[axis][c as usize] = (lower * stride) << 8 | weight;
+            }
+        }
         let cells = pack_cells(size, &data);
         let rgb = rgb_position_tables(size);
         Ok(Self {
             size,
             data,
             steps,
+            steps10,
             cells,
             rgb,
         })
@@ -255,6 +270,55 @@ impl KeyLut {
             [s0 & 0xff, s1 & 0xff],
             [site.wcb; 2],
             [site.wcr; 2],
+        )
+    }
+
+    /// Key of a colour given as the 10-bit Y, Cb, Cr codes of a 10-bit YUV frame (0..=1023), in
+    /// 0..=1: the LUT indexed at the codes' own precision (position `code / 4` on the byte
+    /// scale, its weights in 1/255 of a lattice cell; exact for 65- and 129-node LUTs),
+    /// trilinear in fixed point, equal to [`KeyLut::lookup`] of `code / 4` up to float rounding.
+    #[inline]
+    pub fn lookup_u10(&self, y: u16, cb: u16, cr: u16) -> f32 {
+        self.lookup_site10(y, self.chroma_site10(cb, cr)) as f32 * FIXED_TO_UNIT
+    }
+
+    /// [`KeyLut::lookup_u10`] of a run of (Y, Cb, Cr) codes into `out` (as many as the shorter
+    /// of the two holds).
+    pub fn lookup_u10_run(&self, px: &[[u16; 3]], out: &mut [f32]) {
+        for (p, o) in px.iter().zip(out) {
+            *o = self.lookup_site10(p[0], self.chroma_site10(p[1], p[2])) as f32 * FIXED_TO_UNIT;
+        }
+    }
+
+    /// The chroma part of a 10-bit lookup (codes 0..=1023; higher bits ignored).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn chroma_site10(&self, cb: u16, cr: u16) -> ChromaSite {
+        let scb = self.steps10[1][usize::from(cb & 1023)];
+        let scr = self.steps10[2][usize::from(cr & 1023)];
+        ChromaSite {
+            offset: (scb >> 8) + (scr >> 8),
+            wcb: scb & 0xff,
+            wcr: scr & 0xff,
+        }
+    }
+
+    /// Fixed-point key of 10-bit luma code `y` at a chroma site.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    pub(crate) fn lookup_site10(&self, y: u16, site: ChromaSite) -> u32 {
+        let sy = self.steps10[0][usize::from(y & 1023)];
+        trilinear(
+            self.cell((sy >> 8) + site.offset),
+            sy & 0xff,
+            site.wcb,
+            site.wcr,
         )
     }
 

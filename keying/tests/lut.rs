@@ -241,3 +241,53 @@ fn byte_lookup_matches_float_lookup_and_the_direct_key_at_flat_colours() {
     assert!((lut.lookup(105.0, 102.0, 107.0) - 1.0).abs() <= 1e-6);
     assert!(lut.lookup(47.0, 147.0, 123.0) <= 1e-6);
 }
+
+#[test]
+fn ten_bit_lookup_is_indexed_at_ten_bits() {
+    // A 10-bit code c sits at c / 4 on the byte scale: the fixed-point lookup matches the float
+    // lookup there (every 65- and 129-node weight is exact), and codes between two byte steps
+    // key between their neighbours' keys rather than snapping to one of them.
+    let model = field_palette(1.0).model().unwrap();
+    for n in [65, 129] {
+        let lut = KeyLut::build(&model, n).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut between = 0;
+        for _ in 0..20_000 {
+            let [y, cb, cr] = [0; 3].map(|_| rng.random_range(0..=1023_u16));
+            let a = lut.lookup_u10(y, cb, cr);
+            let b = lut.lookup(f32::from(y) / 4.0, f32::from(cb) / 4.0, f32::from(cr) / 4.0);
+            assert!((a - b).abs() < 1e-5, "n={n} ({y},{cb},{cr}): {a} vs {b}");
+            // Four times a byte code keys as the byte does.
+            let (y8, cb8, cr8) = ((y / 4) as u8, (cb / 4) as u8, (cr / 4) as u8);
+            let k8 = lut.lookup_u8(y8, cb8, cr8);
+            let k10 = lut.lookup_u10(u16::from(y8) * 4, u16::from(cb8) * 4, u16::from(cr8) * 4);
+            assert!(
+                (k8 - k10).abs() < 1e-6,
+                "n={n} ({y8},{cb8},{cr8}): {k8} vs {k10}"
+            );
+            if y % 4 != 0 && y < 1020 {
+                let lo = lut.lookup_u10(y - y % 4, cb, cr);
+                let hi = lut.lookup_u10(y - y % 4 + 4, cb, cr);
+                // (Not every such code: the key bends at the nodes between the two.)
+                if (lo - hi).abs() > 1e-3 && a > lo.min(hi) + 1e-5 && a < lo.max(hi) - 1e-5 {
+                    between += 1;
+                }
+            }
+        }
+        assert!(
+            between > 20,
+            "n={n}: only {between} codes between distinct keys"
+        );
+        // Codes past the top node clamp to it; the run form agrees with the single lookups.
+        assert_eq!(
+            lut.lookup_u10(1023, 512, 512).to_bits(),
+            lut.lookup_u10(1020, 512, 512).to_bits()
+        );
+        let px = [[420_u16, 409, 429], [421, 410, 430], [63, 1000, 3]];
+        let mut out = [0.0; 3];
+        lut.lookup_u10_run(&px, &mut out);
+        for (p, o) in px.iter().zip(out) {
+            assert_eq!(o.to_bits(), lut.lookup_u10(p[0], p[1], p[2]).to_bits());
+        }
+    }
+}

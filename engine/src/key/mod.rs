@@ -174,6 +174,14 @@ impl PixelKey for FieldKey {
         }
     }
 
+    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
+        let luts = self.keyer.luts();
+        match luts.get(lut).or_else(|| luts.first()) {
+            Some(lut) => lut.lookup_u10_run(px, out),
+            None => out.fill(1.0),
+        }
+    }
+
     fn regions(&self) -> &[KeyRegion] {
         &self.regions
     }

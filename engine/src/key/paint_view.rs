@@ -535,6 +535,9 @@ impl PixelKey for FrameKey<'_> {
     fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
         self.key.key_u8_run(rgb, px, lut, out);
     }
+    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u10_run(px, lut, out);
+    }
     fn regions(&self) -> &[KeyRegion] {
         self.regions
     }

@@ -197,6 +197,14 @@ pub trait PixelKey: Sync {
             *o = self.key(ycbcr, lut);
         }
     }
+    /// [`PixelKey::key`] of a run of 10-bit limited-range Y, Cb, Cr codes (0..=1023) into
+    /// `out`. The default converts to the 8-bit scale (`code / 4`, exact) and calls `key`; a
+    /// LUT key indexes its LUT with the codes directly.
+    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
+        for (p, o) in px.iter().zip(out) {
+            *o = self.key(p.map(|v| f32::from(v) * 0.25), lut);
+        }
+    }
     /// Field rectangles with their palettes, in precedence order: a covered pixel takes the
     /// palette of the first containing the field position of any pixel centre of its 2x2 block
     /// (even x and y at the top-left; none: palette 0; at most [`MAX_TILE_REGIONS`] looked at
@@ -254,12 +262,14 @@ pub fn native_to_ycbcr(format: PixelFormat, px: [u8; 3]) -> [f32; 3] {
     }
 }
 
-/// A line colour in the frame's colour space (RGB as is, YUV formats converted once per frame).
+/// A line colour in the frame's colour space and codes (RGB as is, YUV formats converted once
+/// per frame; 10-bit codes for the 10-bit formats, unrounded).
 pub fn native_colour(format: PixelFormat, rgb: [u8; 3]) -> [f32; 3] {
     if format.is_rgb() {
         rgb.map(f32::from)
     } else {
-        rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]))
+        let c = rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]));
+        c.map(|v| v / yardline_frame::code_scale(format))
     }
 }
 

@@ -513,6 +513,18 @@ pub(crate) fn read_native_run(frame: &FrameRef<'_>, fx0: i64, fy: u32, out: &mut
     for_native_run(frame, fx0, fy, out.len(), |k, px| out[k] = px);
 }
 
+/// The 10-bit Y, Cb, Cr codes of `out.len()` pixels of row `fy` of a 10-bit YUV frame from
+/// column `fx0` on; columns past the border repeat the edge.
+#[inline]
+pub(crate) fn read_native_run10(frame: &FrameRef<'_>, fx0: i64, fy: u32, out: &mut [[u16; 3]]) {
+    let w = i64::from(frame.layout.width);
+    for (x, o) in (fx0..).zip(out.iter_mut()) {
+        *o = frame
+            .codes(x.clamp(0, w - 1) as u32, fy)
+            .unwrap_or_default();
+    }
+}
+
 /// Calls `put(k, pixel)` for the `n` pixels of row `y` from column `fx0` on (clamped to the
 /// frame), in the frame's native components. RGB rows are read as one slice.
 #[inline]

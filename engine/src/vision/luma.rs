@@ -1,6 +1,6 @@
 //! Fast luma reads from any supported frame format, without converting the frame.
 
-use yardline_frame::{FrameRef, PixelFormat, yuv_indices};
+use yardline_frame::{FrameRef, PixelFormat, code_scale};
 
 /// BT.709 luma weight of red.
 const LUMA_R: f32 = 0.2126;
@@ -9,7 +9,8 @@ const LUMA_G: f32 = 0.7152;
 /// BT.709 luma weight of blue.
 const LUMA_B: f32 = 0.0722;
 
-/// Read-only luma access to a frame: the Y plane of YUV formats, a weighted sum of RGB formats.
+/// Read-only luma access to a frame: the Y plane of YUV formats (10-bit codes on the 8-bit
+/// scale, `code / 4`), a weighted sum of RGB formats.
 #[derive(Debug, Clone, Copy)]
 pub struct LumaView<'a> {
     frame: FrameRef<'a>,
@@ -17,6 +18,8 @@ pub struct LumaView<'a> {
     rgb: Option<[usize; 3]>,
     /// Offset (bytes) of the first luma sample and its step (bytes) between columns (YUV).
     y_plane: (usize, usize, usize),
+    /// The frame is a 10-bit one: luma read sample by sample.
+    ten: bool,
 }
 
 impl<'a> LumaView<'a> {
@@ -35,6 +38,7 @@ impl<'a> LumaView<'a> {
             frame,
             rgb,
             y_plane,
+            ten: layout.format.bit_depth() == 10,
         }
     }
 
@@ -53,6 +57,9 @@ impl<'a> LumaView<'a> {
     /// Luma (code values) of pixel (x, y); `x`, `y` must lie inside the frame.
     #[inline]
     pub fn at(&self, x: u32, y: u32) -> f32 {
+        if self.ten {
+            return self.at_reference(x, y);
+        }
         let data = self.frame.data;
         let (offset, stride, step) = self.y_plane;
         let i = offset + y as usize * stride + x as usize * step;
@@ -68,8 +75,8 @@ impl<'a> LumaView<'a> {
 
     /// Luma through the frame's own accessor (slow path, used to check the fast one).
     pub fn at_reference(&self, x: u32, y: u32) -> f32 {
-        if let Some([iy, _, _]) = yuv_indices(self.frame.layout, x, y) {
-            f32::from(self.frame.data[iy])
+        if let Some([code, _, _]) = self.frame.codes(x, y) {
+            f32::from(code) * code_scale(self.frame.layout.format)
         } else {
             let [r, g, b] = self.frame.rgb(x, y);
             LUMA_R * f32::from(r) + LUMA_G * f32::from(g) + LUMA_B * f32::from(b)

@@ -7,8 +7,9 @@ use gst_video::prelude::*;
 use yardline_engine::{Engine, FrameReport};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 
-/// Formats the element handles, with the engine's names for them.
-pub const FORMATS: [(VideoFormat, PixelFormat); 7] = [
+/// Formats the element handles, with the engine's names for them (8-bit first: the order is the
+/// caps' preference).
+pub const FORMATS: [(VideoFormat, PixelFormat); 11] = [
     (VideoFormat::Rgba, PixelFormat::Rgba),
     (VideoFormat::Bgra, PixelFormat::Bgra),
     (VideoFormat::Rgbx, PixelFormat::Rgbx),
@@ -16,7 +17,20 @@ pub const FORMATS: [(VideoFormat, PixelFormat); 7] = [
     (VideoFormat::I420, PixelFormat::I420),
     (VideoFormat::Nv12, PixelFormat::Nv12),
     (VideoFormat::Uyvy, PixelFormat::Uyvy),
+    (VideoFormat::V210, PixelFormat::V210),
+    (VideoFormat::P01010le, PixelFormat::P010),
+    (VideoFormat::I42010le, PixelFormat::I420_10),
+    (VideoFormat::I42210le, PixelFormat::I422_10),
 ];
+
+/// The caps names of [`FORMATS`], comma-separated (for messages).
+pub fn format_names() -> String {
+    FORMATS
+        .iter()
+        .map(|(g, _)| g.to_str().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The engine's name for a GStreamer format the element handles.
 pub fn pixel_format(f: VideoFormat) -> Option<PixelFormat> {
@@ -89,6 +103,8 @@ mod tests {
     fn every_format_has_one_engine_name() {
         for (g, p) in FORMATS {
             assert_eq!(pixel_format(g), Some(p));
+            // GStreamer's caps name is the engine's name.
+            assert_eq!(g.to_str(), p.name());
         }
         assert_eq!(pixel_format(VideoFormat::Yuy2), None);
     }

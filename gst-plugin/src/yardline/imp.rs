@@ -21,7 +21,7 @@ use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
 use super::control::{ElementTarget, Hub, thumbnail};
-use super::frame::{FORMATS, pixel_format};
+use super::frame::{FORMATS, format_names, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
 use super::state::{State, StateError, ns};
@@ -245,6 +245,27 @@ impl BaseTransformImpl for Yardline {
         }
         self.latency_ns.store(0, Ordering::Release);
         Ok(())
+    }
+
+    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
+        let accepted = self.parent_accept_caps(direction, caps);
+        // Fixed caps refused for their format: say which formats work (the flow then stops as
+        // not-negotiated).
+        if !accepted
+            && caps.is_fixed()
+            && let Some(s) = caps.structure(0)
+            && s.name() == "video/x-raw"
+            && let Ok(format) = s.get::<&str>("format")
+            && !FORMATS.iter().any(|(g, _)| g.to_str() == format)
+        {
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Negotiation,
+                ("unsupported video format {}", format),
+                ["yardline takes video/x-raw in {}", format_names()]
+            );
+        }
+        accepted
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {

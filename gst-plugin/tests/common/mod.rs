@@ -195,11 +195,23 @@ impl TestSample {
 
     /// Scores output frames (rgb24) against the truth.
     pub fn score(&self, outputs: &[Vec<u8>]) -> yardline_samples::EvalReport {
+        let inputs: Vec<&[u8]> = self.frames.iter().map(|f| &f.rgb[..]).collect();
+        self.score_against(&inputs, outputs)
+    }
+
+    /// Scores output frames (rgb24) against the truth, each compared with its own input frame
+    /// (rgb24; e.g. the sample's frame through the same conversions without the line).
+    pub fn score_against(
+        &self,
+        inputs: &[&[u8]],
+        outputs: &[Vec<u8>],
+    ) -> yardline_samples::EvalReport {
         assert_eq!(outputs.len(), self.frames.len(), "one output per frame");
+        assert_eq!(inputs.len(), self.frames.len(), "one input per frame");
         let mut scorer = Scorer::new(&self.sample.scene()).expect("scorer");
-        for (f, out) in self.frames.iter().zip(outputs) {
+        for ((f, input), out) in self.frames.iter().zip(inputs).zip(outputs) {
             scorer
-                .add_frame(&f.rgb, out, &f.mask, &f.truth, None)
+                .add_frame(input, out, &f.mask, &f.truth, None)
                 .expect("frame scores");
         }
         scorer.finish()

@@ -2,7 +2,7 @@
 //! fixed-point key lookups of a row span, two pixels at a time (a chroma site's pair, or two
 //! RGB pixels).
 
-use yardline_frame::{FrameRef, PixelFormat, Plane};
+use yardline_frame::{FrameRef, PixelFormat, Plane, read_sample, yuv_samples};
 
 use crate::error::KeyError;
 use crate::lut::KeyLut;
@@ -29,6 +29,10 @@ pub(super) enum Source<'a> {
     Uyvy {
         data: &'a [u8],
         plane: Plane,
+    },
+    /// A 10-bit YUV format, read sample by sample at its own precision.
+    Yuv10 {
+        frame: FrameRef<'a>,
     },
 }
 
@@ -80,6 +84,9 @@ impl<'a> Source<'a> {
                 cbcr: p1,
             },
             PixelFormat::Uyvy => Source::Uyvy { data, plane: p0 },
+            PixelFormat::V210 | PixelFormat::P010 | PixelFormat::I420_10 | PixelFormat::I422_10 => {
+                Source::Yuv10 { frame }
+            }
         })
     }
 
@@ -106,6 +113,16 @@ impl<'a> Source<'a> {
                 let cs = &data[cbcr.offset + (row / 2) * cbcr.stride..][..x1.div_ceil(2) * 2];
                 let chroma = cs[x0 / 2 * 2..].chunks_exact(2).map(|c| (c[0], c[1]));
                 key_pairs(lut, ys, x0, x1, out, chroma);
+            }
+            Source::Yuv10 { frame } => {
+                let storage = frame.layout.format.sample_storage();
+                for (x, o) in (x0..x1).zip(out.iter_mut()) {
+                    let Some(s) = yuv_samples(frame.layout, x as u32, row as u32) else {
+                        continue;
+                    };
+                    let [y, cb, cr] = s.map(|s| read_sample(storage, frame.data, s));
+                    *o = lut.lookup_site10(y, lut.chroma_site10(cb, cr));
+                }
             }
             Source::Uyvy { data, plane } => {
                 let r = &data[plane.offset + row * plane.stride..][..x1.div_ceil(2) * 4];

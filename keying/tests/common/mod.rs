@@ -9,7 +9,8 @@
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
 use yardline_frame::{
-    FrameLayout, PixelFormat, rgb_index, rgb_to_ycbcr709, ycbcr709_to_rgb, yuv_indices,
+    FrameLayout, PixelFormat, rgb_index, rgb_to_ycbcr709, write_sample, ycbcr709_to_rgb,
+    yuv_samples,
 };
 
 /// An owned frame.
@@ -30,8 +31,9 @@ pub fn padded_layout(format: PixelFormat, w: u32, h: u32, pad: usize, gap: usize
     let packed = FrameLayout::packed(format, w, h).unwrap();
     let (cw, ch) = (w.div_ceil(2) as usize, h.div_ceil(2) as usize);
     let rows = match format {
-        PixelFormat::I420 => vec![h as usize, ch, ch],
-        PixelFormat::Nv12 => vec![h as usize, ch],
+        PixelFormat::I420 | PixelFormat::I420_10 => vec![h as usize, ch, ch],
+        PixelFormat::I422_10 => vec![h as usize; 3],
+        PixelFormat::Nv12 | PixelFormat::P010 => vec![h as usize, ch],
         _ => vec![h as usize],
     };
     let mut offsets = Vec::new();
@@ -66,38 +68,36 @@ pub fn rgb_frame(format: PixelFormat, w: u32, h: u32, rgb: &[[u8; 3]], pad: usiz
 }
 
 /// A YUV frame from per-pixel limited-range YCbCr bytes; chroma of each site is the rounded
-/// mean of the pixels sharing it.
+/// mean of the pixels sharing it. A 10-bit format holds four times the bytes' values (the same
+/// colour).
 pub fn yuv_frame(format: PixelFormat, w: u32, h: u32, ycbcr: &[[u8; 3]], pad: usize) -> OwnedFrame {
     let layout = padded_layout(format, w, h, pad, 16);
+    let storage = format.sample_storage();
+    let scale = if format.bit_depth() == 10 { 4 } else { 1 };
     let mut data = vec![0xa5_u8; layout.size];
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let vertical = format != PixelFormat::Uyvy;
+    let (sxs, sys) = format.chroma_step();
     for y in 0..h {
         for x in 0..w {
-            let [iy, _, _] = yuv_indices(&layout, x, y).unwrap();
-            data[iy] = ycbcr[(y * w + x) as usize][0];
+            let [iy, _, _] = yuv_samples(&layout, x, y).unwrap();
+            let v = u16::from(ycbcr[(y * w + x) as usize][0]) * scale;
+            write_sample(storage, &mut data, iy, v);
         }
     }
-    for sy in 0..if vertical { ch } else { h } {
-        for sx in 0..cw {
+    for sy in 0..h.div_ceil(sys) {
+        for sx in 0..w.div_ceil(sxs) {
             let (mut cb, mut cr, mut n) = (0_u32, 0_u32, 0_u32);
-            let ys: Vec<u32> = if vertical {
-                (2 * sy..(2 * sy + 2).min(h)).collect()
-            } else {
-                vec![sy]
-            };
-            for &y in &ys {
-                for x in 2 * sx..(2 * sx + 2).min(w) {
+            for y in sys * sy..(sys * sy + sys).min(h) {
+                for x in sxs * sx..(sxs * sx + sxs).min(w) {
                     let p = ycbcr[(y * w + x) as usize];
                     cb += u32::from(p[1]);
                     cr += u32::from(p[2]);
                     n += 1;
                 }
             }
-            let (x, y) = (2 * sx, ys[0]);
-            let [_, icb, icr] = yuv_indices(&layout, x, y).unwrap();
-            data[icb] = ((cb + n / 2) / n) as u8;
-            data[icr] = ((cr + n / 2) / n) as u8;
+            let [_, icb, icr] = yuv_samples(&layout, sxs * sx, sys * sy).unwrap();
+            let mean = |v: u32| ((v + n / 2) / n) as u16 * scale;
+            write_sample(storage, &mut data, icb, mean(cb));
+            write_sample(storage, &mut data, icr, mean(cr));
         }
     }
     OwnedFrame { layout, data }

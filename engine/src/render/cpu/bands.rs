@@ -2,7 +2,7 @@
 //! frame rows it covers (of the RGB plane, or of every YUV plane) and its tiles' scratch, as
 //! disjoint pieces that rows of tiles blend at once.
 
-use yardline_frame::{FrameLayout, FrameMut};
+use yardline_frame::{FrameLayout, FrameMut, Sample, SampleStorage, read_sample, write_sample};
 
 use super::TileScratch;
 use crate::render::tiles::TILE;
@@ -102,22 +102,45 @@ pub(super) struct YuvBand<'a> {
 }
 
 impl YuvBand<'_> {
-    /// The byte at buffer index `i`, if the band holds it.
-    pub(super) fn get(&self, i: usize) -> Option<u8> {
+    /// The part holding the `len` bytes from buffer index `i`, and `i` within it.
+    #[inline]
+    fn locate(&self, i: usize, len: usize) -> Option<(usize, usize)> {
         self.parts
             .iter()
-            .find_map(|(part, start)| part.get(i.checked_sub(*start)?).copied())
+            .enumerate()
+            .find_map(|(k, (part, start))| {
+                let at = i.checked_sub(*start)?;
+                (at + len <= part.len()).then_some((k, at))
+            })
     }
 
-    /// Writes the byte at buffer index `i` if the band holds it.
-    pub(super) fn set(&mut self, i: usize, v: u8) {
-        if let Some(b) = self
-            .parts
-            .iter_mut()
-            .find_map(|(part, start)| part.get_mut(i.checked_sub(*start)?))
-        {
-            *b = v;
+    /// The code of sample `s` (buffer byte index), if the band holds it.
+    #[inline]
+    pub(super) fn read(&self, storage: SampleStorage, s: Sample) -> Option<u16> {
+        let (k, at) = self.locate(s.byte, storage_bytes(storage))?;
+        Some(read_sample(
+            storage,
+            self.parts[k].0,
+            Sample { byte: at, ..s },
+        ))
+    }
+
+    /// Writes the code of sample `s` (buffer byte index) if the band holds it.
+    #[inline]
+    pub(super) fn write(&mut self, storage: SampleStorage, s: Sample, code: u16) {
+        if let Some((k, at)) = self.locate(s.byte, storage_bytes(storage)) {
+            write_sample(storage, self.parts[k].0, Sample { byte: at, ..s }, code);
         }
+    }
+}
+
+/// Bytes of one stored sample.
+#[inline]
+fn storage_bytes(storage: SampleStorage) -> usize {
+    match storage {
+        SampleStorage::U8 => 1,
+        SampleStorage::U16 => 2,
+        SampleStorage::U32 => 4,
     }
 }
 
@@ -239,8 +262,12 @@ fn split_planes<'a>(
             start: plane.offset,
             row: 0,
             stride: plane.stride,
-            // Chroma planes hold one row per two frame rows.
-            sub: if p == 0 { 1 } else { 2 },
+            // Chroma planes hold one row per chroma site row.
+            sub: if p == 0 {
+                1
+            } else {
+                layout.format.chroma_step().1
+            },
         };
     }
     Ok(planes)

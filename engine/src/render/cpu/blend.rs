@@ -2,7 +2,7 @@
 //! and alphas it used: RGB-family pixels one by one, YUV luma per pixel and chroma as the mean
 //! of the blended chroma of the pixels sharing its site.
 
-use yardline_frame::{FrameLayout, PixelFormat, yuv_indices};
+use yardline_frame::{FrameLayout, yuv_samples};
 
 use super::bands::YuvBand;
 use super::{NO_SPAN, TILE_PX, TileScratch};
@@ -81,8 +81,17 @@ impl RgbBlend<'_> {
     }
 }
 
-/// Blends line `li`'s covered spans of one tile into a YUV frame and clears them. Chroma takes
-/// the mean of the blended chroma of the pixels sharing its site.
+/// `v + (c - v) * a` for a code of at most `max` (255 or 1023), rounded to a code of the same
+/// depth: a 10-bit frame is blended at its own precision.
+#[inline]
+fn mix_code(v: u16, c: f32, a: f32, max: f32) -> u16 {
+    let v = f32::from(v);
+    ((v + (c - v) * a).clamp(0.0, max) + 0.5) as u16
+}
+
+/// Blends line `li`'s covered spans of one tile into a YUV frame (8- or 10-bit; `colour` in its
+/// codes) and clears them. Chroma takes the mean of the blended chroma of the pixels sharing its
+/// site.
 pub(super) fn blend_yuv_line(
     layout: &FrameLayout,
     band: &mut YuvBand<'_>,
@@ -96,9 +105,13 @@ pub(super) fn blend_yuv_line(
     let t = TILE as usize;
     let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
     let spans = &mut scratch.spans[li * t..(li + 1) * t];
-    let (sx, sy) = match layout.format {
-        PixelFormat::I420 | PixelFormat::Nv12 => (2_usize, 2_usize),
-        _ => (2, 1),
+    let (sx, sy) = layout.format.chroma_step();
+    let (sx, sy) = (sx as usize, sy as usize);
+    let storage = layout.format.sample_storage();
+    let max = if layout.format.bit_depth() == 10 {
+        1023.0
+    } else {
+        255.0
     };
     for ly in (0..t).step_by(sy) {
         // Union of the covered columns of the site row, aligned to whole sites (tiles start
@@ -115,10 +128,10 @@ pub(super) fn blend_yuv_line(
         let lo = lo - lo % sx;
         for lx in (lo..hi).step_by(sx) {
             let (fx, fy) = (tx0 + lx as u32, ty0 + ly as u32);
-            let Some([_, icb, icr]) = yuv_indices(layout, fx, fy) else {
+            let Some([_, icb, icr]) = yuv_samples(layout, fx, fy) else {
                 continue;
             };
-            let (Some(cb), Some(cr)) = (band.get(icb), band.get(icr)) else {
+            let (Some(cb), Some(cr)) = (band.read(storage, icb), band.read(storage, icr)) else {
                 continue;
             };
             let (mut sum_cb, mut sum_cr, mut n, mut any) = (0_u32, 0_u32, 0_u32, false);
@@ -136,18 +149,18 @@ pub(super) fn blend_yuv_line(
                         continue;
                     }
                     any = true;
-                    if let Some([iy, _, _]) = yuv_indices(layout, px, py)
-                        && let Some(v) = band.get(iy)
+                    if let Some([iy, _, _]) = yuv_samples(layout, px, py)
+                        && let Some(v) = band.read(storage, iy)
                     {
-                        band.set(iy, mix(v, colour[0], a));
+                        band.write(storage, iy, mix_code(v, colour[0], a, max));
                     }
-                    sum_cb += u32::from(mix(cb, colour[1], a));
-                    sum_cr += u32::from(mix(cr, colour[2], a));
+                    sum_cb += u32::from(mix_code(cb, colour[1], a, max));
+                    sum_cr += u32::from(mix_code(cr, colour[2], a, max));
                 }
             }
             if any {
-                band.set(icb, ((sum_cb + n / 2) / n) as u8);
-                band.set(icr, ((sum_cr + n / 2) / n) as u8);
+                band.write(storage, icb, ((sum_cb + n / 2) / n) as u16);
+                band.write(storage, icr, ((sum_cr + n / 2) / n) as u16);
             }
         }
     }

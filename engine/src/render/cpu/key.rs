@@ -4,11 +4,59 @@
 //! minimum over its neighbourhood or, with [`EdgeFilter::Unmix`], its own key unmixed beside a
 //! player.
 
+use std::ops::Range;
+
 use yardline_frame::FrameRef;
 use yardline_keying::{EdgeFilter, UNMIX_FOREGROUND_KEY, unmix_key};
 
 use super::{CELL_PX, NO_SPAN, Raster, TILE_PX, TileScratch};
-use crate::render::tiles::{CELL, HALO, TILE, read_native_run};
+use crate::render::PixelKey;
+use crate::render::tiles::{CELL, HALO, TILE, read_native_run, read_native_run10};
+
+/// One cell row of frame pixels in the frame's own components: bytes (R, G, B or Y, Cb, Cr),
+/// or the 10-bit Y, Cb, Cr codes of a 10-bit frame, keyed at that precision.
+struct NativeRow {
+    /// The frame is an RGB-family one.
+    rgb: bool,
+    /// The frame is a 10-bit one (`codes` used, else `bytes`).
+    ten: bool,
+    /// 8-bit components per cell column.
+    bytes: [[u8; 3]; CELL as usize],
+    /// 10-bit codes per cell column.
+    codes: [[u16; 3]; CELL as usize],
+}
+
+impl NativeRow {
+    fn new(frame: &FrameRef<'_>) -> Self {
+        let format = frame.layout.format;
+        Self {
+            rgb: format.is_rgb(),
+            ten: format.bit_depth() == 10,
+            bytes: [[0; 3]; CELL as usize],
+            codes: [[0; 3]; CELL as usize],
+        }
+    }
+
+    /// Reads the cell columns `cols` of frame row `fy`, the first at frame column `fx0`.
+    #[inline]
+    fn read(&mut self, frame: &FrameRef<'_>, fx0: i64, fy: u32, cols: Range<usize>) {
+        if self.ten {
+            read_native_run10(frame, fx0, fy, &mut self.codes[cols]);
+        } else {
+            read_native_run(frame, fx0, fy, &mut self.bytes[cols]);
+        }
+    }
+
+    /// Raw keys of cell columns `cols` with palette `lut` into `out`.
+    #[inline]
+    fn key(&self, key: &dyn PixelKey, cols: Range<usize>, lut: usize, out: &mut [f32]) {
+        if self.ten {
+            key.key_u10_run(&self.codes[cols], lut, out);
+        } else {
+            key.key_u8_run(self.rgb, &self.bytes[cols], lut, out);
+        }
+    }
+}
 
 impl Raster<'_> {
     /// Multiplies every covered pixel's alpha of the tile at `origin` (its top-left pixel) by
@@ -91,9 +139,8 @@ impl Raster<'_> {
             }
         }
         let dilate = |m: u128| (1..=r).fold(m, |acc, k| acc | (m << k) | (m >> k));
-        let rgb = self.frame.layout.format.is_rgb();
         let fx0 = i64::from(tx0) - h as i64;
-        let mut px = [[0_u8; 3]; CELL as usize];
+        let mut px = NativeRow::new(&self.frame);
         for cy in 0..c {
             let any = (0..slots).fold(0, |acc, s| acc | need[s * c + cy]);
             if any == 0 {
@@ -105,7 +152,7 @@ impl Raster<'_> {
                 reach.trailing_zeros() as usize,
                 128 - reach.leading_zeros() as usize,
             );
-            read_native_run(&self.frame, fx0 + k0 as i64, fy, &mut px[k0..k1]);
+            px.read(&self.frame, fx0 + k0 as i64, fy, k0..k1);
             for (slot, &lut) in used.iter().enumerate() {
                 let m = need[slot * c + cy];
                 if m == 0 {
@@ -117,8 +164,7 @@ impl Raster<'_> {
                 while rest != 0 {
                     let k0 = rest.trailing_zeros() as usize;
                     let k1 = k0 + (!(rest >> k0)).trailing_zeros() as usize;
-                    self.key
-                        .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
+                    px.key(self.key, k0..k1, lut as usize, &mut row[k0..k1]);
                     rest &= !(((1_u128 << (k1 - k0)) - 1) << k0);
                 }
                 if r > 0 {
@@ -152,8 +198,7 @@ impl Raster<'_> {
                 u[1] = u[1].max(s[1]);
             }
         }
-        let rgb = self.frame.layout.format.is_rgb();
-        let mut px = [[0_u8; 3]; CELL as usize];
+        let mut px = NativeRow::new(&self.frame);
         for cy in 0..c {
             // Tile rows whose neighbourhood reaches cell row cy.
             let first = cy.saturating_sub(h + r);
@@ -174,9 +219,8 @@ impl Raster<'_> {
             let row = &mut raw[cy * c..(cy + 1) * c];
             let (k0, k1) = (lo + h - r, hi + h + r);
             let fx0 = i64::from(tx0) + k0 as i64 - h as i64;
-            read_native_run(&self.frame, fx0, fy, &mut px[k0..k1]);
-            self.key
-                .key_u8_run(rgb, &px[k0..k1], lut as usize, &mut row[k0..k1]);
+            px.read(&self.frame, fx0, fy, k0..k1);
+            px.key(self.key, k0..k1, lut as usize, &mut row[k0..k1]);
             if r > 0 {
                 let out = &mut hmin[cy * c..(cy + 1) * c];
                 for (cx, o) in out.iter_mut().enumerate().take(hi + h).skip(lo + h) {

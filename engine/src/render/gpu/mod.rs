@@ -20,7 +20,7 @@ use yardline_frame::FrameMut;
 
 use super::crew::Crew;
 use super::tiles::{TileAtlas, TilePlan, atlas_rows};
-use super::{CompositeStats, Compositor, PixelKey, PreparedLine, RenderError};
+use super::{CompositeStats, Compositor, CpuCompositor, PixelKey, PreparedLine, RenderError};
 use resources::{LutTexture, Resources};
 
 /// Uniforms. Keep in sync with `Globals` in composite.wgsl.
@@ -111,6 +111,9 @@ pub struct GpuCompositor {
     scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
+    /// The CPU compositor that draws 10-bit frames (the atlas holds 8-bit components), made on
+    /// the first one.
+    ten_bit: Option<CpuCompositor>,
 }
 
 /// Switches off Mesa's device-select Vulkan layer (`NODEVICE_SELECT=1`) unless the
@@ -230,6 +233,7 @@ impl GpuCompositor {
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
+            ten_bit: None,
         };
         compositor.warm_up()?;
         Ok(compositor)
@@ -275,6 +279,13 @@ impl Compositor for GpuCompositor {
         }
         let layout = frame.layout;
         let format = layout.format;
+        if format.bit_depth() != 8 {
+            // The atlas holds 8-bit components: 10-bit frames keep their precision on the CPU.
+            return self
+                .ten_bit
+                .get_or_insert_with(CpuCompositor::new)
+                .composite(frame, lines, key);
+        }
         self.plan.build(layout.width, layout.height, lines);
         let n_tiles = self.plan.tiles.len();
         if n_tiles == 0 {
