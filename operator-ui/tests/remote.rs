@@ -136,6 +136,8 @@ fn step_until(h: &mut Harness<'static, RemoteApp>, what: &str, cond: impl Fn(&Re
     loop {
         h.step();
         if cond(h.state()) {
+            // One more frame, so the screen shows what the state now says.
+            h.step();
             return;
         }
         assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
