@@ -35,7 +35,7 @@
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. [`PoseEstimate::state`] says what tracking is doing.
-//! - Vision-only tracking looks twice: the lines are measured around the prediction, then
+//! - Vision-only tracking, once locked, looks twice: the lines are measured around the prediction, then
 //!   again around the solved camera (a fast zoom moves the far lines out of the first
 //!   search), and the solve with more inliers is kept.
 //!
@@ -115,7 +115,9 @@ pub struct PoseConfig {
     /// it moves a typical point by): what the lines cannot see stays predicted.
     pub prior_px: f64,
     /// The same in vision-only tracking (pixels): wider, since the prediction there is the
-    /// whole camera motion and lags a fast zoom; a tight prior would hold the lag.
+    /// whole camera motion and lags a fast zoom; a tight prior would hold the lag. The
+    /// candidates of a search for a lost track keep [`PoseConfig::prior_px`]: a loose prior
+    /// there lets a candidate slide onto the wrong lines.
     pub vision_prior_px: f64,
     /// Largest rotation the fused correction may reach (degrees): beyond it the lines are
     /// taken to be misread (a hash mark one yard over is about 1 degree away), not the sensor.
@@ -522,10 +524,12 @@ impl PoseEstimator {
         }
     }
 
-    fn solve_config(&self, vision_only: bool) -> SolveConfig {
+    /// Solve settings: `vision_only` tracking estimates `k1`, and its `tracking` solves take
+    /// the wider prior of [`PoseConfig::vision_prior_px`] (the candidates of a search do not).
+    fn solve_config(&self, vision_only: bool, tracking: bool) -> SolveConfig {
         SolveConfig {
             inlier_px: self.config.inlier_px,
-            prior_px: if vision_only {
+            prior_px: if vision_only && tracking {
                 self.config.vision_prior_px
             } else {
                 self.config.prior_px
@@ -562,7 +566,13 @@ impl PoseEstimator {
         let predicted = pred.apply(sensor);
         let params = self.measure_params(luma.width(), self.fused_locked);
         let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
-        let solved = solve_correction(sensor, &pred, &meas, radius, &self.solve_config(false));
+        let solved = solve_correction(
+            sensor,
+            &pred,
+            &meas,
+            radius,
+            &self.solve_config(false, false),
+        );
         let max_rot = self.config.max_fused_correction_deg.to_radians();
         match solved {
             Ok(res)
@@ -636,20 +646,31 @@ impl PoseEstimator {
             Correction::default()
         };
         let locked = self.vision_locked;
-        let cfg = self.solve_config(true);
+        let cfg = self.solve_config(true, true);
+        let search_cfg = self.solve_config(true, false);
         let params = self.measure_params(luma.width(), locked);
         let min_lines = self.config.vision_min_lines;
-        let try_from = |start: &Correction, params: &MeasureParams| {
+        let try_with = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
             let predicted = start.apply(&base);
             let meas = measure_with(&self.crew, luma, &predicted, &self.template, params);
-            let res = solve_correction(&base, start, &meas, radius, &cfg);
+            let res = solve_correction(&base, start, &meas, radius, cfg);
             (meas, res)
         };
+        let try_from = |start: &Correction, params: &MeasureParams| try_with(start, params, &cfg);
+        let try_search =
+            |start: &Correction, params: &MeasureParams| try_with(start, params, &search_cfg);
         // What the motion alone knows of this frame's correction: the directions this frame's
         // lines do not see (all of them parallel at a tight zoom) stay as known as that.
         let motion_variance = self.vision_filter.variance();
-        let (mut meas, mut solved) = try_from(&pred, &params);
+        // From the last good pose after a loss the tight prior: a loose one lets the solve
+        // slide onto lines a yard or five over.
+        let (mut meas, mut solved) = if locked {
+            try_from(&pred, &params)
+        } else {
+            try_search(&pred, &params)
+        };
         if let Ok(r) = &solved
+            && locked
             && self.fits(r, locked, min_lines)
         {
             // A second look around the solved camera: the lines the prediction missed (a fast
@@ -674,7 +695,7 @@ impl PoseEstimator {
                 &base,
                 luma,
                 &params,
-                &try_from,
+                &try_search,
             );
             if let Some(start) = found {
                 (meas, solved) = try_from(&start, &params);
@@ -687,7 +708,7 @@ impl PoseEstimator {
                     for k in [-1.0, 1.0, -2.0, 2.0] {
                         let mut alt = value;
                         alt.rotation.y += k * yard;
-                        let (m, res) = try_from(&alt, &params);
+                        let (m, res) = try_search(&alt, &params);
                         if let Ok(a) = &res
                             && self.fits(a, false, min_lines)
                             && a.inliers > best_inliers + best_inliers / 10
