@@ -30,10 +30,14 @@
 //!   the camera drawn (their share within [`PoseConfig::contradict_px`] and their median
 //!   distance), 0.5 for a sensor camera with no lines to check, 1 in sensor-only mode (no image
 //!   work), 0 with no camera. A vision-only camera under 0.5 is not drawn (source `none`,
-//!   reason `uncertain`) while tracking goes on, nor one whose frame's lines alone leave a yard
-//!   line's place uncertain by more than 0.3 px (one standard deviation: one yard line does not
-//!   fix the zoom). [`PoseEstimate::state`] says what tracking is
-//!   doing.
+//!   reason `uncertain`) while tracking goes on, nor one fitted with a residual over 0.9 px
+//!   RMS, nor one whose frame's lines leave a yard line's place uncertain by more than 0.3 px
+//!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
+//!   is as known as the tracking filter's prediction: that grows with every frame the
+//!   direction stays unseen. [`PoseEstimate::state`] says what tracking is doing.
+//! - Vision-only tracking, once locked, looks twice: the lines are measured around the prediction, then
+//!   again around the solved camera (a fast zoom moves the far lines out of the first
+//!   search), and the solve with more inliers is kept.
 //!
 //! Pixel distances in [`PoseConfig`] marked "at 1920 wide" scale with the frame width.
 
@@ -110,6 +114,11 @@ pub struct PoseConfig {
     /// Prior standard deviation of each correction parameter around its prediction (pixels
     /// it moves a typical point by): what the lines cannot see stays predicted.
     pub prior_px: f64,
+    /// The same in vision-only tracking (pixels): wider, since the prediction there is the
+    /// whole camera motion and lags a fast zoom; a tight prior would hold the lag. The
+    /// candidates of a search for a lost track keep [`PoseConfig::prior_px`]: a loose prior
+    /// there lets a candidate slide onto the wrong lines.
+    pub vision_prior_px: f64,
     /// Largest rotation the fused correction may reach (degrees): beyond it the lines are
     /// taken to be misread (a hash mark one yard over is about 1 degree away), not the sensor.
     pub max_fused_correction_deg: f64,
@@ -151,6 +160,7 @@ impl Default for PoseConfig {
             max_measurements: 400,
             inlier_px: 2.0,
             prior_px: 2.0,
+            vision_prior_px: 16.0,
             max_fused_correction_deg: 0.5,
             fused_gate_px: 3.0,
             fused_filter: KalmanTuning::FUSED,
@@ -203,6 +213,9 @@ const VISION_MIN_CONFIDENCE: f64 = 0.5;
 /// Largest uncertainty of a yard line's place a vision-only camera may leave and be drawn
 /// (pixels, one standard deviation, from this frame's lines alone).
 const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
+/// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
+/// loose has taken a player's edge for paint somewhere.
+const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
 /// Least confidence a held camera needs to be drawn.
 const HOLD_MIN_CONFIDENCE: f64 = 0.25;
 
@@ -373,6 +386,7 @@ impl PoseEstimator {
             Ok(o)
                 if o.source == PoseSource::Vision
                     && (o.confidence < VISION_MIN_CONFIDENCE
+                        || o.residual_px.unwrap_or(f64::INFINITY) > VISION_MAX_RESIDUAL_PX
                         || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX) =>
             {
                 // Tracked, but too few of this frame's lines agree, or they leave a yard line's
@@ -510,12 +524,18 @@ impl PoseEstimator {
         }
     }
 
-    fn solve_config(&self, estimate_k1: bool) -> SolveConfig {
+    /// Solve settings: `vision_only` tracking estimates `k1`, and its `tracking` solves take
+    /// the wider prior of [`PoseConfig::vision_prior_px`] (the candidates of a search do not).
+    fn solve_config(&self, vision_only: bool, tracking: bool) -> SolveConfig {
         SolveConfig {
             inlier_px: self.config.inlier_px,
-            prior_px: self.config.prior_px,
+            prior_px: if vision_only && tracking {
+                self.config.vision_prior_px
+            } else {
+                self.config.prior_px
+            },
             min_measurements: self.config.exit_min_inliers,
-            estimate_k1,
+            estimate_k1: vision_only && self.config.vision_estimates_k1,
             ..SolveConfig::default()
         }
     }
@@ -546,7 +566,13 @@ impl PoseEstimator {
         let predicted = pred.apply(sensor);
         let params = self.measure_params(luma.width(), self.fused_locked);
         let meas = measure_with(&self.crew, luma, &predicted, &self.template, &params);
-        let solved = solve_correction(sensor, &pred, &meas, radius, &self.solve_config(false));
+        let solved = solve_correction(
+            sensor,
+            &pred,
+            &meas,
+            radius,
+            &self.solve_config(false, false),
+        );
         let max_rot = self.config.max_fused_correction_deg.to_radians();
         match solved {
             Ok(res)
@@ -620,16 +646,43 @@ impl PoseEstimator {
             Correction::default()
         };
         let locked = self.vision_locked;
-        let cfg = self.solve_config(self.config.vision_estimates_k1);
+        let cfg = self.solve_config(true, true);
+        let search_cfg = self.solve_config(true, false);
         let params = self.measure_params(luma.width(), locked);
         let min_lines = self.config.vision_min_lines;
-        let try_from = |start: &Correction, params: &MeasureParams| {
+        let try_with = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
             let predicted = start.apply(&base);
             let meas = measure_with(&self.crew, luma, &predicted, &self.template, params);
-            let res = solve_correction(&base, start, &meas, radius, &cfg);
+            let res = solve_correction(&base, start, &meas, radius, cfg);
             (meas, res)
         };
-        let (mut meas, mut solved) = try_from(&pred, &params);
+        let try_from = |start: &Correction, params: &MeasureParams| try_with(start, params, &cfg);
+        let try_search =
+            |start: &Correction, params: &MeasureParams| try_with(start, params, &search_cfg);
+        // What the motion alone knows of this frame's correction: the directions this frame's
+        // lines do not see (all of them parallel at a tight zoom) stay as known as that.
+        let motion_variance = self.vision_filter.variance();
+        // From the last good pose after a loss the tight prior: a loose one lets the solve
+        // slide onto lines a yard or five over.
+        let (mut meas, mut solved) = if locked {
+            try_from(&pred, &params)
+        } else {
+            try_search(&pred, &params)
+        };
+        if let Ok(r) = &solved
+            && locked
+            && self.fits(r, locked, min_lines)
+        {
+            // A second look around the solved camera: the lines the prediction missed (a fast
+            // zoom moves the far ones out of the search range) come in.
+            let (m2, s2) = try_from(&r.value, &params);
+            if let Ok(r2) = &s2
+                && r2.inliers > r.inliers
+                && self.fits(r2, locked, min_lines)
+            {
+                (meas, solved) = (m2, s2);
+            }
+        }
         let fitted = solved
             .as_ref()
             .is_ok_and(|r| self.fits(r, false, min_lines));
@@ -642,7 +695,7 @@ impl PoseEstimator {
                 &base,
                 luma,
                 &params,
-                &try_from,
+                &try_search,
             );
             if let Some(start) = found {
                 (meas, solved) = try_from(&start, &params);
@@ -655,7 +708,7 @@ impl PoseEstimator {
                     for k in [-1.0, 1.0, -2.0, 2.0] {
                         let mut alt = value;
                         alt.rotation.y += k * yard;
-                        let (m, res) = try_from(&alt, &params);
+                        let (m, res) = try_search(&alt, &params);
                         if let Ok(a) = &res
                             && self.fits(a, false, min_lines)
                             && a.inliers > best_inliers + best_inliers / 10
@@ -687,7 +740,11 @@ impl PoseEstimator {
                     residual_px,
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
-                    uncertainty_px: yard_line_uncertainty_px(&camera, &res.information, luma),
+                    uncertainty_px: yard_line_uncertainty_px(
+                        &camera,
+                        &with_prior(&res.information, motion_variance.as_ref()),
+                        luma,
+                    ),
                 })
             }
             _ => {
@@ -715,6 +772,21 @@ fn innovation_px(a: &Correction, b: &Correction, ppu: &[f64; Correction::MAX_DIM
     (0..4)
         .map(|k| (a[k] - b[k]).abs() * ppu[k])
         .fold(0.0, f64::max)
+}
+
+/// `information` (inverse covariance, parameter units^-2) plus what a prior of per-parameter
+/// `variance` (parameter units squared) knows, if any.
+fn with_prior(
+    information: &nalgebra::DMatrix<f64>,
+    variance: Option<&[f64; Correction::MAX_DIM]>,
+) -> nalgebra::DMatrix<f64> {
+    let mut info = information.clone();
+    if let Some(v) = variance {
+        for k in 0..info.nrows().min(Correction::MAX_DIM) {
+            info[(k, k)] += 1.0 / v[k].max(1e-30);
+        }
+    }
+    info
 }
 
 /// Half the image diagonal (pixels).

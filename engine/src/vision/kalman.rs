@@ -96,6 +96,13 @@ impl CorrectionFilter {
         self.value()
     }
 
+    /// Variance of each parameter's value as it stands (parameter units squared): after
+    /// [`CorrectionFilter::predict`], how well the motion alone knows this frame's correction.
+    /// `None` before the first measurement.
+    pub fn variance(&self) -> Option<[f64; Correction::MAX_DIM]> {
+        self.started.then(|| self.axes.map(|a| a.p00))
+    }
+
     /// Takes a measurement of the correction with per-parameter standard deviations
     /// `sigma` (parameter units) and returns the filtered value.
     pub fn update(
