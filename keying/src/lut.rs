@@ -73,6 +73,22 @@ pub(crate) struct ChromaSite {
     wcr: u32,
 }
 
+impl ChromaSite {
+    /// The site of a Cb step and a Cr step (each `cell offset << 8 | weight`, as the step tables hold them).
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    fn of(scb: u32, scr: u32) -> Self {
+        Self {
+            offset: (scb >> 8) + (scr >> 8),
+            wcb: scb & 0xff,
+            wcr: scr & 0xff,
+        }
+    }
+}
+
 /// Code value of node `i` of an `n`-node axis.
 #[inline]
 pub fn node_code_value(i: usize, n: usize) -> f64 {
@@ -229,13 +245,7 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn chroma_site(&self, cb: u8, cr: u8) -> ChromaSite {
-        let scb = self.steps[1][cb as usize];
-        let scr = self.steps[2][cr as usize];
-        ChromaSite {
-            offset: (scb >> 8) + (scr >> 8),
-            wcb: scb & 0xff,
-            wcr: scr & 0xff,
-        }
+        ChromaSite::of(self.steps[1][cb as usize], self.steps[2][cr as usize])
     }
 
     /// Fixed-point key of luma byte `y` at a chroma site.
@@ -245,7 +255,16 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn lookup_site(&self, y: u8, site: ChromaSite) -> u32 {
-        let sy = self.steps[0][y as usize];
+        self.key_at(self.steps[0][y as usize], site)
+    }
+
+    /// Fixed-point key at luma step `sy` (cell index << 8 | weight) and a chroma site.
+    #[allow(
+        clippy::inline_always,
+        reason = "per-pixel kernel of the keyer's inner loops, left out of line otherwise"
+    )]
+    #[inline(always)]
+    fn key_at(&self, sy: u32, site: ChromaSite) -> u32 {
         trilinear(
             self.cell((sy >> 8) + site.offset),
             sy & 0xff,
@@ -297,13 +316,10 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn chroma_site10(&self, cb: u16, cr: u16) -> ChromaSite {
-        let scb = self.steps10[1][usize::from(cb & 1023)];
-        let scr = self.steps10[2][usize::from(cr & 1023)];
-        ChromaSite {
-            offset: (scb >> 8) + (scr >> 8),
-            wcb: scb & 0xff,
-            wcr: scr & 0xff,
-        }
+        ChromaSite::of(
+            self.steps10[1][usize::from(cb & 1023)],
+            self.steps10[2][usize::from(cr & 1023)],
+        )
     }
 
     /// Fixed-point key of 10-bit luma code `y` at a chroma site.
@@ -313,13 +329,7 @@ impl KeyLut {
     )]
     #[inline(always)]
     pub(crate) fn lookup_site10(&self, y: u16, site: ChromaSite) -> u32 {
-        let sy = self.steps10[0][usize::from(y & 1023)];
-        trilinear(
-            self.cell((sy >> 8) + site.offset),
-            sy & 0xff,
-            site.wcb,
-            site.wcr,
-        )
+        self.key_at(self.steps10[0][usize::from(y & 1023)], site)
     }
 
     /// Fixed-point key (0..=[`FIXED_ONE`]) of a full-range RGB pixel: BT.709 YCbCr as
