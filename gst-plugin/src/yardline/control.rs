@@ -17,7 +17,10 @@ use yardline_control::Change;
 use yardline_control::preview::Thumbnail;
 use yardline_control::protocol::{FrameStatus, Status, Timings};
 use yardline_control::server::Target;
-use yardline_frame::{PixelFormat, ycbcr709_to_rgb};
+use yardline_frame::{
+    FrameLayout, PixelFormat, Sample, SampleStorage, code_scale, read_sample, ycbcr709_to_rgb,
+    yuv_samples,
+};
 
 use super::frame::pixel_format;
 use super::messages::FrameOutcome;
@@ -265,10 +268,123 @@ pub fn thumbnail(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Optio
             let luma = get(p0, m + 1 + 2 * (x as usize % 2));
             yuv(luma, get(p0, m), get(p0, m + 2))
         }),
-        #[allow(
-            unreachable_patterns,
-            reason = "formats the element may learn later get no preview until added here"
-        )]
-        _ => None,
+        PixelFormat::V210 | PixelFormat::P010 | PixelFormat::I420_10 | PixelFormat::I422_10 => {
+            ten_bit_thumbnail(frame, format)
+        }
+    }
+}
+
+/// The thumbnail of a 10-bit YUV frame: each sample found through the frame crate's layout of
+/// the planes laid end to end, read from its own plane.
+fn ten_bit_thumbnail(
+    frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    format: PixelFormat,
+) -> Option<Thumbnail> {
+    let n = format.plane_count();
+    let mut planes: [&[u8]; 3] = [&[]; 3];
+    let (mut offsets, mut strides) = ([0_usize; 3], [0_usize; 3]);
+    let mut total = 0;
+    for i in 0..n {
+        planes[i] = frame.plane_data(i as u32).ok()?;
+        offsets[i] = total;
+        strides[i] = usize::try_from(frame.plane_stride()[i]).ok()?;
+        total += planes[i].len();
+    }
+    let layout = FrameLayout::with_planes(
+        format,
+        frame.width(),
+        frame.height(),
+        &offsets[..n],
+        &strides[..n],
+        total,
+    )
+    .ok()?;
+    let storage = format.sample_storage();
+    let read = |s: Sample| -> f32 {
+        let i = (0..n).rev().find(|&i| offsets[i] <= s.byte).unwrap_or(0);
+        let local = Sample {
+            byte: s.byte - offsets[i],
+            shift: s.shift,
+        };
+        let width = match storage {
+            SampleStorage::U8 => 1,
+            SampleStorage::U16 => 2,
+            SampleStorage::U32 => 4,
+        };
+        if local.byte + width > planes[i].len() {
+            return 0.0;
+        }
+        f32::from(read_sample(storage, planes[i], local)) * code_scale(format)
+    };
+    Thumbnail::sample(frame.width(), frame.height(), |x, y| {
+        yuv_samples(&layout, x, y).map_or([0; 3], |[sy, scb, scr]| {
+            let [r, g, b] = ycbcr709_to_rgb(read(sy), read(scb), read(scr));
+            [r, g, b].map(|v| v.round().clamp(0.0, 255.0) as u8)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gst_app::AppSink;
+
+    /// One frame of `videotestsrc`'s solid colour `argb` in `format`, `width` x 36.
+    fn solid(format: &str, width: u32, argb: u32) -> gst::Buffer {
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc num-buffers=1 pattern=solid-color foreground-color={argb} ! \
+             video/x-raw,format={format},width={width},height=36 ! appsink name=out"
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        let sink = pipeline
+            .by_name("out")
+            .unwrap()
+            .downcast::<AppSink>()
+            .unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let sample = sink.pull_sample().unwrap();
+        pipeline.set_state(gst::State::Null).unwrap();
+        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
+        assert_eq!(info.format().to_str(), format);
+        sample.buffer_owned().unwrap()
+    }
+
+    fn thumb(format: &str, width: u32, argb: u32) -> Thumbnail {
+        let mut buffer = solid(format, width, argb);
+        let info =
+            gst_video::VideoInfo::builder(gst_video::VideoFormat::from_string(format), width, 36)
+                .build()
+                .unwrap();
+        let buffer = buffer.make_mut();
+        let frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &info).unwrap();
+        thumbnail(&frame).unwrap()
+    }
+
+    #[test]
+    fn ten_bit_frames_preview_as_their_eight_bit_counterpart() {
+        gst::init().unwrap();
+        // Odd widths: v210's six-pixel groups and the halved chroma end mid-row.
+        for argb in [0xff20_c040_u32, 0xffe0_3010] {
+            let reference = thumb("I420", 70, argb);
+            for format in ["v210", "P010_10LE", "I420_10LE", "I422_10LE"] {
+                let t = thumb(format, 70, argb);
+                assert_eq!((t.width, t.height), (reference.width, reference.height));
+                let worst = t
+                    .rgb
+                    .iter()
+                    .zip(&reference.rgb)
+                    .map(|(a, b)| a.abs_diff(*b))
+                    .max()
+                    .unwrap();
+                assert!(worst <= 3, "{format} {argb:#x}: {worst} levels off I420");
+                let first = [reference.rgb[0], reference.rgb[1], reference.rgb[2]];
+                assert!(
+                    first[1].abs_diff(first[0]) > 60,
+                    "the colour is not grey: {first:?}"
+                );
+            }
+        }
     }
 }
