@@ -6,6 +6,7 @@
 //! form; the engine then validates the value as it validates a property (ranges), and a
 //! refused value changes nothing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -321,21 +322,21 @@ pub struct FrameStatus {
     /// Presentation time (ns).
     pub pts_ns: i64,
     /// Pose source: sensor, vision, fused, hold or none.
-    pub source: String,
+    pub source: Cow<'static, str>,
     /// How many of the frame's lines agree with the pose (0..=1).
     pub confidence: f64,
     /// Vision residual (pixels); `None` when not measured.
     pub residual_px: Option<f64>,
     /// Tracking state.
-    pub state: String,
+    pub state: Cow<'static, str>,
     /// Why there is no camera, when there is none.
-    pub reason: Option<String>,
+    pub reason: Option<Cow<'static, str>>,
     /// Lines were drawn.
     pub drawn: bool,
     /// The frame was passed through untouched (budget skip or caught panic).
     pub skipped: bool,
     /// Compositor in use.
-    pub backend: String,
+    pub backend: Cow<'static, str>,
     /// Fault, when the frame had one.
     pub fault: Option<String>,
     /// Stage times (ms).

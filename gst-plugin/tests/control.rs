@@ -105,7 +105,7 @@ fn a_remote_first_down_moves_the_line_on_the_next_frame() {
     let last = status.last_frame.unwrap();
     assert!(last.drawn);
     assert!(
-        ["sensor", "fused"].contains(&last.source.as_str()),
+        ["sensor", "fused"].contains(&last.source.as_ref()),
         "{}",
         last.source
     );

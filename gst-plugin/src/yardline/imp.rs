@@ -382,9 +382,9 @@ impl VideoFilterImpl for Yardline {
                 self.hub.preview.offer(program, clean);
             }
             let pts = frame.buffer().pts().map_or(-1, ns);
-            self.hub
-                .record(&outcome, pts, pre_ms + thread_cpu_ms_since(cpu));
-            self.hub.add_cost(pre_ms + thread_cpu_ms_since(cpu));
+            let cost_ms = pre_ms + thread_cpu_ms_since(cpu);
+            self.hub.record(&outcome, pts, cost_ms);
+            self.hub.add_cost(cost_ms);
         }
         self.post_latency_change();
         if post {
