@@ -222,61 +222,21 @@ impl Target for ElementTarget {
 /// A preview thumbnail of a mapped frame; `None` for a format it cannot read.
 pub fn thumbnail(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Option<Thumbnail> {
     let format = pixel_format(frame.format())?;
-    let (w, h) = (frame.width(), frame.height());
-    let stride = |i: usize| usize::try_from(frame.plane_stride()[i]).unwrap_or(0);
-    let yuv = |y: u8, cb: u8, cr: u8| {
-        let [r, g, b] = ycbcr709_to_rgb(f32::from(y), f32::from(cb), f32::from(cr));
-        [r, g, b].map(|v| v.round().clamp(0.0, 255.0) as u8)
-    };
-    let p0 = frame.plane_data(0).ok()?;
-    let s0 = stride(0);
-    let get = |d: &[u8], i: usize| d.get(i).copied().unwrap_or(0);
-    match format {
-        PixelFormat::Rgba | PixelFormat::Rgbx | PixelFormat::Bgra | PixelFormat::Bgrx => {
-            let o = format.rgb_offsets()?;
-            Thumbnail::sample(w, h, |x, y| {
-                let i = y as usize * s0 + x as usize * 4;
-                [get(p0, i + o[0]), get(p0, i + o[1]), get(p0, i + o[2])]
-            })
-        }
-        PixelFormat::I420 => {
-            let (u, v) = (frame.plane_data(1).ok()?, frame.plane_data(2).ok()?);
-            let (su, sv) = (stride(1), stride(2));
-            Thumbnail::sample(w, h, |x, y| {
-                let (cx, cy) = (x as usize / 2, y as usize / 2);
-                yuv(
-                    get(p0, y as usize * s0 + x as usize),
-                    get(u, cy * su + cx),
-                    get(v, cy * sv + cx),
-                )
-            })
-        }
-        PixelFormat::Nv12 => {
-            let uv = frame.plane_data(1).ok()?;
-            let suv = stride(1);
-            Thumbnail::sample(w, h, |x, y| {
-                let c = (y as usize / 2) * suv + (x as usize / 2) * 2;
-                yuv(
-                    get(p0, y as usize * s0 + x as usize),
-                    get(uv, c),
-                    get(uv, c + 1),
-                )
-            })
-        }
-        PixelFormat::Uyvy => Thumbnail::sample(w, h, |x, y| {
-            let m = y as usize * s0 + (x as usize / 2) * 4;
-            let luma = get(p0, m + 1 + 2 * (x as usize % 2));
-            yuv(luma, get(p0, m), get(p0, m + 2))
-        }),
-        PixelFormat::V210 | PixelFormat::P010 | PixelFormat::I420_10 | PixelFormat::I422_10 => {
-            ten_bit_thumbnail(frame, format)
-        }
+    if let Some(o) = format.rgb_offsets() {
+        let p0 = frame.plane_data(0).ok()?;
+        let s0 = usize::try_from(frame.plane_stride()[0]).ok()?;
+        let get = |i: usize| p0.get(i).copied().unwrap_or(0);
+        return Thumbnail::sample(frame.width(), frame.height(), |x, y| {
+            let i = y as usize * s0 + x as usize * 4;
+            [get(i + o[0]), get(i + o[1]), get(i + o[2])]
+        });
     }
+    yuv_thumbnail(frame, format)
 }
 
-/// The thumbnail of a 10-bit YUV frame: each sample found through the frame crate's layout of
-/// the planes laid end to end, read from its own plane.
-fn ten_bit_thumbnail(
+/// The thumbnail of a YUV frame (8 or 10 bits): each sample found through the frame crate's
+/// layout of the planes laid end to end, read from its own plane.
+fn yuv_thumbnail(
     frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
     format: PixelFormat,
 ) -> Option<Thumbnail> {
@@ -331,9 +291,15 @@ mod tests {
 
     /// One frame of `videotestsrc`'s solid colour `argb` in `format`, `width` x 36.
     fn solid(format: &str, width: u32, argb: u32) -> gst::Buffer {
+        // The element takes YUV as BT.709 (a frame this small defaults to BT.601).
+        let colorimetry = if format == "RGBA" {
+            ""
+        } else {
+            ",colorimetry=bt709"
+        };
         let pipeline = gst::parse::launch(&format!(
             "videotestsrc num-buffers=1 pattern=solid-color foreground-color={argb} ! \
-             video/x-raw,format={format},width={width},height=36 ! appsink name=out"
+             video/x-raw,format={format},width={width},height=36{colorimetry} ! appsink name=out"
         ))
         .unwrap()
         .downcast::<gst::Pipeline>()
@@ -363,12 +329,25 @@ mod tests {
     }
 
     #[test]
-    fn ten_bit_frames_preview_as_their_eight_bit_counterpart() {
+    fn yuv_frames_preview_as_the_rgb_frame_of_the_same_colour() {
         gst::init().unwrap();
         // Odd widths: v210's six-pixel groups and the halved chroma end mid-row.
         for argb in [0xff20_c040_u32, 0xffe0_3010] {
-            let reference = thumb("I420", 70, argb);
-            for format in ["v210", "P010_10LE", "I420_10LE", "I422_10LE"] {
+            let reference = thumb("RGBA", 70, argb);
+            let first = [reference.rgb[0], reference.rgb[1], reference.rgb[2]];
+            assert!(
+                first[1].abs_diff(first[0]) > 60,
+                "the colour is not grey: {first:?}"
+            );
+            for format in [
+                "I420",
+                "NV12",
+                "UYVY",
+                "v210",
+                "P010_10LE",
+                "I420_10LE",
+                "I422_10LE",
+            ] {
                 let t = thumb(format, 70, argb);
                 assert_eq!((t.width, t.height), (reference.width, reference.height));
                 let worst = t
@@ -378,12 +357,7 @@ mod tests {
                     .map(|(a, b)| a.abs_diff(*b))
                     .max()
                     .unwrap();
-                assert!(worst <= 3, "{format} {argb:#x}: {worst} levels off I420");
-                let first = [reference.rgb[0], reference.rgb[1], reference.rgb[2]];
-                assert!(
-                    first[1].abs_diff(first[0]) > 60,
-                    "the colour is not grey: {first:?}"
-                );
+                assert!(worst <= 4, "{format} {argb:#x}: {worst} levels off RGBA");
             }
         }
     }
