@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gst::prelude::*;
-use yardline_engine::tracking::source::load_jsonl;
+use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
@@ -105,20 +105,14 @@ fn reference(
     config.first_down.width_m = c.line_width_m;
     config.frame_period_ns = (1e9 * f64::from(c.fps_den) / f64::from(c.fps_num)).round() as i64;
     let mut engine = Engine::new(config, Some(&venue), None).unwrap();
-    let mut samples = load_jsonl(&dir.join("tracking.jsonl")).unwrap().samples;
-    samples.sort_by_key(|s| s.pts_ns);
+    let mut feed = TrackingFeed::open_file(&dir.join("tracking.jsonl")).unwrap();
     let layout = FrameLayout::packed(PixelFormat::Rgba, c.width, c.height).unwrap();
-    let mut next = 0;
     frames
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let pts = c.pts_ns(i as u32);
-            let horizon = pts + engine.tracking_delay_ns() + engine.config().frame_period_ns / 2;
-            while next < samples.len() && samples[next].pts_ns <= horizon {
-                engine.push_tracking(&samples[next]);
-                next += 1;
-            }
+            engine.take_tracking(&mut feed, pts, false);
             let mut data = f.clone();
             let mut fm = FrameMut::new(&layout, &mut data).unwrap();
             engine.process(&mut fm, pts);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use gst::prelude::*;
-use yardline_engine::tracking::source::load_jsonl;
+use yardline_engine::tracking::TrackingFeed;
 use yardline_engine::venue::Venue;
 use yardline_engine::{BackendChoice, Engine, EngineConfig};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
@@ -157,13 +157,10 @@ impl TestSample {
     pub fn reference(&self, frames: &[Vec<u8>], change: Option<ConfigChange<'_>>) -> Vec<Vec<u8>> {
         let venue = Venue::load(&self.venue_path()).expect("venue.toml");
         let mut engine = Engine::new(self.cli_config(), Some(&venue), None).expect("engine");
-        let mut samples = load_jsonl(&self.dir.join("tracking.jsonl"))
-            .expect("tracking.jsonl")
-            .samples;
-        samples.sort_by_key(|s| s.pts_ns);
+        let mut feed =
+            TrackingFeed::open_file(&self.dir.join("tracking.jsonl")).expect("tracking.jsonl");
         let (w, h) = self.size();
         let layout = FrameLayout::packed(PixelFormat::Rgba, w, h).expect("layout");
-        let mut next = 0;
         let mut out = Vec::new();
         for (i, frame) in frames.iter().enumerate() {
             if let Some((at, f)) = &change
@@ -174,12 +171,7 @@ impl TestSample {
                 engine.set_config(c).expect("valid change");
             }
             let pts = self.pts(i);
-            let delay = engine.tracking_delay_ns();
-            let slack = engine.config().frame_period_ns / 2;
-            while next < samples.len() && samples[next].pts_ns <= pts + delay + slack {
-                engine.push_tracking(&samples[next]);
-                next += 1;
-            }
+            engine.take_tracking(&mut feed, pts, false);
             let mut data = frame.clone();
             let mut fm = FrameMut::new(&layout, &mut data).expect("frame");
             let report = engine.process(&mut fm, pts);
