@@ -63,7 +63,7 @@ pub struct PoseConfig {
     /// Innovation gate of the fused filter (pixels at 1920 wide): a solved correction that
     /// moves a point further than this from the filter's prediction is taken for a sensor
     /// glitch (a late or corrupt packet): that frame is drawn with the solved correction, the
-    /// filter is not updated. [`FUSED_GATE_CONFIRM`] gated frames in a row are a real change:
+    /// filter is not updated. [`FUSED_GATE_CONFIRM`](super::FUSED_GATE_CONFIRM) gated frames in a row are a real change:
     /// the filter restarts from the new correction.
     pub fused_gate_px: f64,
     /// Filter of the fused correction.
