@@ -1,10 +1,17 @@
 //! Video frames in the 8-bit and 10-bit formats the engine handles, with explicit plane offsets
 //! and strides (as `GStreamer` lays them out), so no stage ever converts a whole frame.
 //!
-//! YUV formats are BT.709 limited range (Y 16..=235, Cb/Cr 16..=240 at 8 bits; four times that
-//! at 10 bits: Y 64..=940, Cb/Cr 64..=960); RGB formats are full range. Float code values
-//! ([`FrameRef::ycbcr_f32`], the conversions) are on the 8-bit scale whatever the depth: a
-//! 10-bit code `c` reads as `c / 4`, exactly.
+//! A YUV frame's codes follow its layout's [`Colorimetry`]: the BT.601, BT.709 or BT.2020
+//! matrix, limited or full range (BT.709 limited range unless the front end says otherwise:
+//! Y 16..=235, Cb/Cr 16..=240 at 8 bits; four times that at 10 bits: Y 64..=940, Cb/Cr
+//! 64..=960). RGB formats are full range. Float code values ([`FrameRef::ycbcr_f32`], the
+//! conversions) are on the 8-bit scale whatever the depth: a 10-bit code `c` reads as `c / 4`,
+//! exactly.
+//!
+//! The **key space** every palette and key LUT speaks is BT.709 limited range: what
+//! [`FrameRef::ycbcr_f32`] returns for every frame (a frame of another colorimetry mapped
+//! through R'G'B', [`Colorimetry::to_key_space`]), while [`FrameRef::codes`] gives the frame's
+//! own codes.
 
 use std::fmt;
 use std::str::FromStr;
@@ -211,6 +218,136 @@ pub struct Plane {
     pub stride: usize,
 }
 
+/// The matrix from R'G'B' to a YUV frame's Y'CbCr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum YuvMatrix {
+    /// ITU-R BT.601 (SD): Kr 0.299, Kb 0.114.
+    Bt601,
+    /// ITU-R BT.709 (HD): Kr 0.2126, Kb 0.0722.
+    #[default]
+    Bt709,
+    /// ITU-R BT.2020 non-constant luminance (UHD): Kr 0.2627, Kb 0.0593.
+    Bt2020,
+}
+
+/// The code range of a YUV frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum YuvRange {
+    /// Y 16..=235, Cb/Cr 16..=240 (x4 at 10 bits): broadcast video.
+    #[default]
+    Limited,
+    /// Y and Cb/Cr over every code, chroma centred at 128 (512 at 10 bits), as `GStreamer`'s
+    /// `0_255` range: an 8-bit scale of 255, a 10-bit one of 1023.
+    Full,
+}
+
+/// How a YUV frame's codes relate to R'G'B': the matrix and the range. Primaries and transfer
+/// are not converted (as `videoconvert` does not by default): R'G'B' passes as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Colorimetry {
+    /// The matrix.
+    pub matrix: YuvMatrix,
+    /// The range.
+    pub range: YuvRange,
+}
+
+impl Colorimetry {
+    /// BT.709 limited range: the key space, and what a YUV frame is taken as unless told.
+    pub const BT709_LIMITED: Self = Self {
+        matrix: YuvMatrix::Bt709,
+        range: YuvRange::Limited,
+    };
+
+    /// True for [`Colorimetry::BT709_LIMITED`], whose codes are the key space's own.
+    #[inline]
+    pub fn is_key_space(self) -> bool {
+        self == Self::BT709_LIMITED
+    }
+
+    /// (Kr, Kb) of the matrix.
+    fn kr_kb(self) -> (f32, f32) {
+        match self.matrix {
+            YuvMatrix::Bt601 => (0.299, 0.114),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+            YuvMatrix::Bt2020 => (0.2627, 0.0593),
+        }
+    }
+
+    /// Offsets and scales of Y and of Cb/Cr on the 8-bit code scale for a depth: limited
+    /// range 16 + 219 y and 128 + 224 c at every depth; full range 255 (8 bits) or 1023 / 4
+    /// (10 bits) times y, chroma about 128.
+    fn range_of(self, bits: u32) -> (f32, f32, f32) {
+        match self.range {
+            YuvRange::Limited => (16.0, 219.0, 224.0),
+            YuvRange::Full => {
+                let s = if bits == 10 { 1023.0 / 4.0 } else { 255.0 };
+                (0.0, s, s)
+            }
+        }
+    }
+
+    /// Y'CbCr code values (8-bit scale, unrounded, unclamped) of full-range R'G'B' (0..=255)
+    /// in a frame of `bits` per component. BT.709 limited range is exactly
+    /// [`rgb_to_ycbcr709`].
+    #[inline]
+    pub fn rgb_to_ycbcr(self, bits: u32, [r, g, b]: [f32; 3]) -> [f32; 3] {
+        if self.is_key_space() {
+            return rgb_to_ycbcr709(r, g, b);
+        }
+        let (kr, kb) = self.kr_kb();
+        let (oy, sy, sc) = self.range_of(bits);
+        let y = (kr * r + (1.0 - kr - kb) * g + kb * b) / 255.0;
+        let cb = (b / 255.0 - y) / (2.0 * (1.0 - kb));
+        let cr = (r / 255.0 - y) / (2.0 * (1.0 - kr));
+        [oy + sy * y, 128.0 + sc * cb, 128.0 + sc * cr]
+    }
+
+    /// Full-range R'G'B' (0..=255, unclamped) of Y'CbCr code values (8-bit scale) of a frame
+    /// of `bits` per component: the inverse of [`Colorimetry::rgb_to_ycbcr`].
+    #[inline]
+    pub fn ycbcr_to_rgb(self, bits: u32, [y, cb, cr]: [f32; 3]) -> [f32; 3] {
+        if self.is_key_space() {
+            return ycbcr709_to_rgb(y, cb, cr);
+        }
+        let (kr, kb) = self.kr_kb();
+        let (oy, sy, sc) = self.range_of(bits);
+        let yf = (y - oy) / sy;
+        let pb = (cb - 128.0) / sc;
+        let pr = (cr - 128.0) / sc;
+        let r = yf + 2.0 * (1.0 - kr) * pr;
+        let b = yf + 2.0 * (1.0 - kb) * pb;
+        let g = (yf - kr * r - kb * b) / (1.0 - kr - kb);
+        [r * 255.0, g * 255.0, b * 255.0]
+    }
+
+    /// The key space's (BT.709 limited range) code values of the same R'G'B' as Y'CbCr code
+    /// values `ycbcr` (8-bit scale) of this colorimetry at `bits` per component; the identity
+    /// for [`Colorimetry::BT709_LIMITED`].
+    #[inline]
+    pub fn to_key_space(self, bits: u32, ycbcr: [f32; 3]) -> [f32; 3] {
+        if self.is_key_space() {
+            return ycbcr;
+        }
+        let [r, g, b] = self.ycbcr_to_rgb(bits, ycbcr);
+        rgb_to_ycbcr709(r, g, b)
+    }
+}
+
+impl fmt::Display for Colorimetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = match self.matrix {
+            YuvMatrix::Bt601 => "BT.601",
+            YuvMatrix::Bt709 => "BT.709",
+            YuvMatrix::Bt2020 => "BT.2020",
+        };
+        let r = match self.range {
+            YuvRange::Limited => "limited",
+            YuvRange::Full => "full",
+        };
+        write!(f, "{m} {r} range")
+    }
+}
+
 /// Where each plane of a frame lies in its buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameLayout {
@@ -224,6 +361,9 @@ pub struct FrameLayout {
     pub planes: [Plane; 3],
     /// Bytes the buffer must hold at least.
     pub size: usize,
+    /// How a YUV format's codes relate to R'G'B' (ignored by the RGB formats); BT.709 limited
+    /// range unless set ([`FrameLayout::with_colorimetry`]).
+    pub colorimetry: Colorimetry,
 }
 
 /// Largest accepted width or height (8K plus headroom).
@@ -250,6 +390,7 @@ impl FrameLayout {
             height,
             planes,
             size: offset,
+            colorimetry: Colorimetry::BT709_LIMITED,
         })
     }
 
@@ -291,7 +432,26 @@ impl FrameLayout {
             height,
             planes,
             size,
+            colorimetry: Colorimetry::BT709_LIMITED,
         })
+    }
+
+    /// The same layout with its YUV codes in colorimetry `c`.
+    #[must_use]
+    pub fn with_colorimetry(mut self, c: Colorimetry) -> Self {
+        self.colorimetry = c;
+        self
+    }
+
+    /// The colorimetry of the frame's codes: its own for the YUV formats, BT.709 limited
+    /// range (the key space, which RGB pixels are converted to) for the RGB family.
+    #[inline]
+    pub fn yuv_colorimetry(&self) -> Colorimetry {
+        if self.format.is_rgb() {
+            Colorimetry::BT709_LIMITED
+        } else {
+            self.colorimetry
+        }
     }
 
     /// Checks that this layout is self-consistent (size within limits, strides at least one
@@ -423,21 +583,25 @@ impl<'a> FrameRef<'a> {
         read_rgb(self.layout, self.data, x, y)
     }
 
-    /// Limited-range BT.709 YCbCr of pixel (x, y) as bytes (RGB formats converted, 10-bit codes
-    /// rounded to the 8-bit scale).
+    /// The frame's own YCbCr of pixel (x, y) as bytes, in its colorimetry (10-bit codes
+    /// rounded to the 8-bit scale); an RGB pixel converted to BT.709 limited range (the
+    /// components the GPU compositor's atlas holds).
     #[inline]
     pub fn ycbcr(&self, x: u32, y: u32) -> [u8; 3] {
         read_ycbcr(self.layout, self.data, x, y)
     }
 
-    /// Limited-range BT.709 YCbCr code values of pixel (x, y) as floats on the 8-bit scale:
-    /// the samples of a YUV format (a 10-bit code divided by 4, exactly), or `rgb_to_ycbcr709`
-    /// of an RGB pixel without rounding (what the keyer uses).
+    /// The key space's YCbCr (BT.709 limited range) code values of pixel (x, y) as floats on
+    /// the 8-bit scale: the samples of a BT.709 limited-range YUV frame (a 10-bit code divided
+    /// by 4, exactly), [`Colorimetry::to_key_space`] of those of another colorimetry, or
+    /// `rgb_to_ycbcr709` of an RGB pixel without rounding (what the keyer uses).
     #[inline]
     pub fn ycbcr_f32(&self, x: u32, y: u32) -> [f32; 3] {
         if let Some(c) = read_codes(self.layout, self.data, x, y) {
-            let scale = code_scale(self.layout.format);
-            c.map(|v| f32::from(v) * scale)
+            let format = self.layout.format;
+            let scale = code_scale(format);
+            let v = c.map(|v| f32::from(v) * scale);
+            self.layout.colorimetry.to_key_space(format.bit_depth(), v)
         } else {
             let [r, g, b] = read_rgb(self.layout, self.data, x, y);
             rgb_to_ycbcr709(f32::from(r), f32::from(g), f32::from(b))
@@ -614,10 +778,13 @@ fn read_rgb(layout: &FrameLayout, data: &[u8], x: u32, y: u32) -> [u8; 3] {
         [data[i + o[0]], data[i + o[1]], data[i + o[2]]]
     } else {
         let scale = code_scale(layout.format);
-        let [cy, cb, cr] = read_codes(layout, data, x, y)
+        let c = read_codes(layout, data, x, y)
             .unwrap_or_default()
             .map(|v| f32::from(v) * scale);
-        ycbcr709_to_rgb(cy, cb, cr).map(|v| v.round().clamp(0.0, 255.0) as u8)
+        layout
+            .colorimetry
+            .ycbcr_to_rgb(layout.format.bit_depth(), c)
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
     }
 }
 

@@ -6,9 +6,144 @@
 )]
 
 use yardline_frame::{
-    FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, Sample, read_sample, rgb_index,
-    rgb_to_ycbcr709, write_sample, ycbcr709_to_rgb, yuv_indices, yuv_samples,
+    Colorimetry, FrameError, FrameLayout, FrameRef, MAX_DIMENSION, PixelFormat, Sample, YuvMatrix,
+    YuvRange, read_sample, rgb_index, rgb_to_ycbcr709, write_sample, ycbcr709_to_rgb, yuv_indices,
+    yuv_samples,
 };
+
+/// Every colorimetry the frames can carry.
+fn colorimetries() -> Vec<Colorimetry> {
+    let mut out = Vec::new();
+    for matrix in [YuvMatrix::Bt601, YuvMatrix::Bt709, YuvMatrix::Bt2020] {
+        for range in [YuvRange::Limited, YuvRange::Full] {
+            out.push(Colorimetry { matrix, range });
+        }
+    }
+    out
+}
+
+#[test]
+fn colorimetries_convert_as_their_standards_say() {
+    // BT.709 limited range is the key space's own conversion, bit for bit.
+    let c = Colorimetry::BT709_LIMITED;
+    assert_eq!(
+        c.rgb_to_ycbcr(8, [10.0, 200.0, 30.0]),
+        rgb_to_ycbcr709(10.0, 200.0, 30.0)
+    );
+    assert_eq!(Colorimetry::default(), c);
+    // Black, white and red in each: Y of red is Kr, Cr of red the top of the chroma range.
+    for (m, kr) in [
+        (YuvMatrix::Bt601, 0.299),
+        (YuvMatrix::Bt709, 0.2126),
+        (YuvMatrix::Bt2020, 0.2627),
+    ] {
+        let lim = Colorimetry {
+            matrix: m,
+            range: YuvRange::Limited,
+        };
+        let full = Colorimetry {
+            matrix: m,
+            range: YuvRange::Full,
+        };
+        let close = |a: [f32; 3], b: [f32; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-3);
+        assert!(close(lim.rgb_to_ycbcr(8, [0.0; 3]), [16.0, 128.0, 128.0]));
+        assert!(close(
+            lim.rgb_to_ycbcr(10, [255.0; 3]),
+            [235.0, 128.0, 128.0]
+        ));
+        assert!(close(
+            full.rgb_to_ycbcr(8, [255.0; 3]),
+            [255.0, 128.0, 128.0]
+        ));
+        // Full range at 10 bits spans 1023 codes: white is code 1023, i.e. 255.75.
+        assert!(close(
+            full.rgb_to_ycbcr(10, [255.0; 3]),
+            [255.75, 128.0, 128.0]
+        ));
+        let red = lim.rgb_to_ycbcr(8, [255.0, 0.0, 0.0]);
+        assert!(
+            (red[0] - (16.0 + 219.0 * kr)).abs() < 1e-3,
+            "{m:?}: {red:?}"
+        );
+        assert!((red[2] - 240.0).abs() < 1e-3, "{m:?}: {red:?}");
+    }
+    // Every colorimetry inverts itself, and maps to the key space as through RGB.
+    for c in colorimetries() {
+        for bits in [8, 10] {
+            for rgb in [
+                [0.0, 0.0, 0.0],
+                [255.0, 215.0, 0.0],
+                [30.0, 120.0, 40.0],
+                [255.0; 3],
+            ] {
+                let ycc = c.rgb_to_ycbcr(bits, rgb);
+                let back = c.ycbcr_to_rgb(bits, ycc);
+                for (a, b) in back.iter().zip(rgb) {
+                    assert!(
+                        (a - b).abs() < 1e-3,
+                        "{c} at {bits} bits: {rgb:?} -> {back:?}"
+                    );
+                }
+                let key = c.to_key_space(bits, ycc);
+                let want = rgb_to_ycbcr709(rgb[0], rgb[1], rgb[2]);
+                for (a, b) in key.iter().zip(want) {
+                    assert!((a - b).abs() < 1e-3, "{c}: {key:?} vs {want:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn frames_read_rgb_and_the_key_space_through_their_colorimetry() {
+    let bt2020_full = Colorimetry {
+        matrix: YuvMatrix::Bt2020,
+        range: YuvRange::Full,
+    };
+    let rgb = [200.0, 150.0, 20.0];
+    for format in [PixelFormat::I420, PixelFormat::V210, PixelFormat::P010] {
+        let layout = FrameLayout::packed(format, 6, 2)
+            .unwrap()
+            .with_colorimetry(bt2020_full);
+        let bits = format.bit_depth();
+        let codes = bt2020_full
+            .rgb_to_ycbcr(bits, rgb)
+            .map(|v| (v / yardline_frame::code_scale(format)).round() as u16);
+        let mut data = vec![0_u8; layout.size];
+        for y in 0..2 {
+            for x in 0..6 {
+                let s = yuv_samples(&layout, x, y).unwrap();
+                for (s, c) in s.into_iter().zip(codes) {
+                    write_sample(format.sample_storage(), &mut data, s, c);
+                }
+            }
+        }
+        let f = FrameRef::new(&layout, &data).unwrap();
+        assert_eq!(
+            f.codes(1, 1),
+            Some(codes),
+            "{format}: the frame's own codes"
+        );
+        let got = f.rgb(3, 1).map(f32::from);
+        for (g, w) in got.iter().zip(rgb) {
+            assert!((g - w).abs() <= 1.0, "{format}: RGB {got:?}, wrote {rgb:?}");
+        }
+        let key = f.ycbcr_f32(3, 1);
+        let want = rgb_to_ycbcr709(rgb[0], rgb[1], rgb[2]);
+        for (g, w) in key.iter().zip(want) {
+            assert!(
+                (g - w).abs() <= 0.6,
+                "{format}: key space {key:?}, want {want:?}"
+            );
+        }
+        // An RGB layout's colorimetry is the key space whatever is set.
+        let rgba = FrameLayout::packed(PixelFormat::Rgba, 2, 2)
+            .unwrap()
+            .with_colorimetry(bt2020_full);
+        assert!(rgba.yuv_colorimetry().is_key_space());
+        assert_eq!(layout.yuv_colorimetry(), bt2020_full);
+    }
+}
 
 #[test]
 fn packed_sizes_and_plane_offsets() {

@@ -157,6 +157,75 @@ fn ten_bit_video_gets_the_line_where_the_truth_puts_it() {
     }
 }
 
+/// The most frequent colour (rgb24) among the pixels the line changed by more than 24 codes in
+/// some channel: the colour of the line's fully covered, fully keyed interior.
+fn line_colour(clean: &[Vec<u8>], drawn: &[Vec<u8>]) -> [u8; 3] {
+    let mut counts = std::collections::HashMap::<[u8; 3], usize>::new();
+    for (c, d) in clean.iter().zip(drawn) {
+        for (pc, pd) in c.chunks_exact(3).zip(d.chunks_exact(3)) {
+            if pc.iter().zip(pd).any(|(a, b)| a.abs_diff(*b) > 24) {
+                *counts.entry([pd[0], pd[1], pd[2]]).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(c, n)| (n, c))
+        .map(|(c, _)| c)
+        .expect("the line changed some pixels")
+}
+
+#[test]
+fn colorimetry_from_the_caps_puts_the_line_and_its_colour_where_they_belong() {
+    // sample (RGBA) -> videoconvert -> YUV of a given colorimetry -> yardline -> videoconvert ->
+    // RGBA at 1080p: the matrix and range of the caps (full range BT.709, limited BT.2020) give
+    // the line where the truth puts it and the configured colour back, as BT.709 limited does.
+    init();
+    let s = TestSample::with_size(4, 37.3, 1920, 1080);
+    let frames = s.rgba_frames();
+    let scene = s.scene();
+    let colour = [255_u8, 140, 0];
+    let chain = |caps: &str, show: bool| {
+        let mut h = Harness::new_parse(&format!(
+            "videoconvert ! {caps} ! yardline venue=\"{}\" tracking=\"{}\" first-down={} \
+             line-width={} backend=cpu budget=-1 first-down-color=0xFFFF8C00 \
+             show-first-down={show} ! videoconvert ! capsfilter caps=video/x-raw,format=RGBA",
+            s.venue_path().display(),
+            s.tracking_uri(),
+            scene.first_down_yard,
+            scene.line_width_m,
+        ));
+        h.set_src_caps_str(&s.caps("RGBA"));
+        let out = run(&mut h, &s, &frames);
+        out.iter().map(|f| rgb(f)).collect::<Vec<_>>()
+    };
+    for caps in [
+        "video/x-raw,format=I420,colorimetry=bt709",
+        "video/x-raw,format=I420,colorimetry=(string)1:3:5:1",
+        "video/x-raw,format=I420_10LE,colorimetry=bt2020",
+        "video/x-raw,format=v210,colorimetry=bt2020",
+    ] {
+        let clean = chain(caps, false);
+        let drawn = chain(caps, true);
+        let inputs: Vec<&[u8]> = clean.iter().map(Vec::as_slice).collect();
+        let score = s.score_against(&inputs, &drawn);
+        let got = line_colour(&clean, &drawn);
+        println!(
+            "{caps}: IoU {} centre {:?} px, line colour {got:?}",
+            score.iou, score.centre_error_px
+        );
+        let centre = score.centre_error_px.unwrap();
+        assert!(score.iou >= 0.95, "{caps}: IoU {}", score.iou);
+        assert!(centre <= 0.5, "{caps}: centre error {centre} px");
+        for (g, w) in got.iter().zip(colour) {
+            assert!(
+                g.abs_diff(w) <= 3,
+                "{caps}: line colour {got:?}, configured {colour:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn unsupported_caps_fail_negotiation_naming_the_formats_that_work() {
     init();

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::config::{MAX_LUT_SIZE, MIN_LUT_SIZE};
 use crate::error::KeyError;
 use crate::palette::KeyModel;
-use yardline_frame::rgb_to_ycbcr709;
+use yardline_frame::{Colorimetry, rgb_to_ycbcr709};
 
 /// Largest value of the fixed-point trilinear result: 255 (alpha) times 255^3 (weights).
 pub(crate) const FIXED_ONE: u32 = 255 * 255 * 255 * 255;
@@ -456,6 +456,37 @@ impl KeyLut {
     #[inline(always)]
     fn cell(&self, index: u32) -> u64 {
         self.cells.get(index as usize).copied().unwrap_or(0)
+    }
+
+    /// This LUT re-indexed for the codes of YUV frames in colorimetry `c` at `bits` per
+    /// component: node `i` of each axis still at code value `255 * i / (n - 1)` (8-bit
+    /// scale), now holding this LUT's key ([`KeyLut::lookup`], trilinear) of the key-space
+    /// colour those codes stand for ([`Colorimetry::to_key_space`]). The byte and 10-bit
+    /// lookups of the result then key such a frame's own codes, with no conversion per pixel.
+    /// A clone for BT.709 limited range.
+    #[must_use]
+    pub fn for_colorimetry(&self, c: Colorimetry, bits: u32) -> Self {
+        if c.is_key_space() {
+            return self.clone();
+        }
+        let n = self.size;
+        let mut data = vec![0_u8; n * n * n];
+        data.par_chunks_mut(n * n)
+            .enumerate()
+            .for_each(|(icr, plane)| {
+                let cr = node_code_value(icr, n) as f32;
+                for icb in 0..n {
+                    let cb = node_code_value(icb, n) as f32;
+                    for iy in 0..n {
+                        let y = node_code_value(iy, n) as f32;
+                        let [ky, kcb, kcr] = c.to_key_space(bits, [y, cb, cr]);
+                        let key = self.lookup(ky, kcb, kcr);
+                        plane[iy + n * icb] = (key * 255.0).round().clamp(0.0, 255.0) as u8;
+                    }
+                }
+            });
+        // The size is this LUT's, already checked.
+        Self::from_data(n, data).unwrap_or_else(|_| self.clone())
     }
 
     /// The node value at (iy, icb, icr), 0..=255; `None` past the edge.

@@ -196,3 +196,87 @@ fn frame_reads_agree_across_formats() {
         }
     }
 }
+
+#[test]
+fn frames_of_other_colorimetries_key_as_their_colours_do() {
+    // A picture held as BT.2020 full range (8 bits) and BT.601 limited (10 bits) keys as the
+    // same colours in RGB do: the LUT re-indexed for the frame's codes, nothing per pixel.
+    use yardline_frame::{
+        Colorimetry, FrameLayout, YuvMatrix, YuvRange, code_scale, write_sample, yuv_samples,
+    };
+    let keyer = Keyer::compile(&KeyConfig {
+        palette: palette(),
+        min_filter_radius: 0,
+        ..KeyConfig::default()
+    })
+    .unwrap();
+    let (w, h) = (64_u32, 32_u32);
+    let colours: Vec<[u8; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            // 2x2 blocks of one colour, so subsampled chroma holds it exactly.
+            let (bx, by) = (x / 2, y / 2);
+            [
+                (40 + bx * 5) as u8,
+                (60 + by * 9) as u8,
+                (30 + (bx * by) % 120) as u8,
+            ]
+        })
+        .collect();
+    let rgb = rgb_frame(PixelFormat::Rgba, w, h, &colours, 0);
+    let want = keyer.key_frame(rgb.as_ref()).unwrap();
+    for (format, c) in [
+        (
+            PixelFormat::I420,
+            Colorimetry {
+                matrix: YuvMatrix::Bt2020,
+                range: YuvRange::Full,
+            },
+        ),
+        (
+            PixelFormat::I420_10,
+            Colorimetry {
+                matrix: YuvMatrix::Bt601,
+                range: YuvRange::Limited,
+            },
+        ),
+    ] {
+        let layout = FrameLayout::packed(format, w, h)
+            .unwrap()
+            .with_colorimetry(c);
+        let mut data = vec![0_u8; layout.size];
+        let scale = code_scale(format);
+        for y in 0..h {
+            for x in 0..w {
+                let p = colours[(y * w + x) as usize].map(f32::from);
+                let codes = c
+                    .rgb_to_ycbcr(format.bit_depth(), p)
+                    .map(|v| (v / scale).round() as u16);
+                for (s, v) in yuv_samples(&layout, x, y).unwrap().into_iter().zip(codes) {
+                    write_sample(format.sample_storage(), &mut data, s, v);
+                }
+            }
+        }
+        let frame = yardline_frame::FrameRef::new(&layout, &data).unwrap();
+        let got = keyer.key_frame(frame).unwrap();
+        let coords: Vec<(u32, u32)> = (0..w * h).map(|i| (i % w, i / w)).collect();
+        let mut pixels = vec![0.0; coords.len()];
+        keyer.key_pixels(frame, &coords, &mut pixels).unwrap();
+        let (mut worst, mut keyed) = (0.0_f32, 0);
+        for ((g, p), w) in got.iter().zip(&pixels).zip(&want) {
+            worst = worst.max((g - w).abs());
+            assert!(
+                (g - p).abs() <= ONE_LEVEL,
+                "{format}: key_frame and key_pixels agree"
+            );
+            keyed += usize::from(*w > 0.5);
+        }
+        // Rounding to the frame's codes and the re-indexed lattice move a key a little on
+        // the palette's soft edges; a frame keyed as BT.709 limited range is off by far more.
+        assert!(worst <= 0.1, "{format} {c}: worst key difference {worst}");
+        assert!(
+            keyed > 100 && keyed < colours.len() - 100,
+            "a picture of both kinds"
+        );
+    }
+}

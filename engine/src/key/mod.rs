@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use nalgebra::Point2;
 use rayon::prelude::*;
-use yardline_frame::FrameRef;
-use yardline_keying::{EdgeFilter, KeyConfig, Keyer};
+use yardline_frame::{Colorimetry, FrameLayout, FrameRef};
+use yardline_keying::{EdgeFilter, KeyConfig, KeyLut, Keyer};
 
 use crate::field::FieldModel;
 use crate::geometry::Camera;
@@ -27,12 +27,31 @@ pub use paint_view::{FrameKey, PaintView};
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// A compiled key ready for either compositor.
+///
+/// Its palettes and LUTs speak the key space (BT.709 limited range). For YUV frames of another
+/// colorimetry, [`FieldKey::set_frame_space`] re-indexes the LUTs once for the frames' own codes
+/// ([`KeyLut::for_colorimetry`]): the compositors' byte and 10-bit lookups and the GPU's LUT
+/// then key those codes with no conversion per pixel, while [`PixelKey::key`] (colours in the
+/// key space, as `FrameRef::ycbcr_f32` gives them) keeps the key-space LUTs.
 #[derive(Debug, Clone)]
 pub struct FieldKey {
     keyer: Keyer,
     config: Option<KeyConfig>,
     stacked: Vec<u8>,
     regions: Vec<KeyRegion>,
+    generation: u64,
+    /// The LUTs re-indexed for the codes of the frames in hand, when those are not in the key
+    /// space.
+    native: Option<NativeLuts>,
+}
+
+/// The key's LUTs re-indexed for the codes of one colorimetry and depth.
+#[derive(Debug, Clone)]
+struct NativeLuts {
+    colorimetry: Colorimetry,
+    bits: u32,
+    luts: Vec<KeyLut>,
+    stacked: Vec<u8>,
     generation: u64,
 }
 
@@ -68,7 +87,51 @@ impl FieldKey {
             stacked,
             regions,
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+            native: None,
         }
+    }
+
+    /// Makes the compositor lookups ([`PixelKey::key_u8_run`] of YUV pixels,
+    /// [`PixelKey::key_u10_run`], [`PixelKey::lut`]) key the codes of frames laid out as
+    /// `layout`: its colorimetry and depth (RGB frames and BT.709 limited range: the key's own
+    /// LUTs). Re-indexes the LUTs when they change (a few milliseconds per palette), else does
+    /// nothing.
+    pub fn set_frame_space(&mut self, layout: &FrameLayout) {
+        let colorimetry = layout.yuv_colorimetry();
+        let bits = layout.format.bit_depth();
+        if colorimetry.is_key_space() {
+            self.native = None;
+            return;
+        }
+        if self
+            .native
+            .as_ref()
+            .is_some_and(|n| n.colorimetry == colorimetry && n.bits == bits)
+        {
+            return;
+        }
+        let luts: Vec<KeyLut> = self
+            .keyer
+            .luts()
+            .iter()
+            .map(|l| l.for_colorimetry(colorimetry, bits))
+            .collect();
+        let stacked = luts.iter().flat_map(|l| l.data.iter().copied()).collect();
+        tracing::debug!("key LUTs re-indexed for {colorimetry} at {bits} bits");
+        self.native = Some(NativeLuts {
+            colorimetry,
+            bits,
+            luts,
+            stacked,
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+        });
+    }
+
+    /// The LUTs the compositor lookups index with the frame's own codes.
+    fn frame_luts(&self) -> &[KeyLut] {
+        self.native
+            .as_ref()
+            .map_or_else(|| self.keyer.luts(), |n| n.luts.as_slice())
     }
 
     /// Compiles a key configuration (kept, see [`FieldKey::config`]).
@@ -161,7 +224,12 @@ impl PixelKey for FieldKey {
     }
 
     fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
-        let luts = self.keyer.luts();
+        // RGB pixels are converted to the key space; YUV codes index the frame's LUTs.
+        let luts = if rgb {
+            self.keyer.luts()
+        } else {
+            self.frame_luts()
+        };
         let Some(lut) = luts.get(lut).or_else(|| luts.first()) else {
             out.fill(1.0);
             return;
@@ -175,7 +243,7 @@ impl PixelKey for FieldKey {
     }
 
     fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
-        let luts = self.keyer.luts();
+        let luts = self.frame_luts();
         match luts.get(lut).or_else(|| luts.first()) {
             Some(lut) => lut.lookup_u10_run(px, out),
             None => out.fill(1.0),
@@ -196,10 +264,17 @@ impl PixelKey for FieldKey {
 
     fn lut(&self) -> Option<LutView<'_>> {
         let size = self.keyer.luts().first()?.size;
-        Some(LutView {
-            size,
-            data: &self.stacked,
-            generation: self.generation,
+        Some(match &self.native {
+            Some(n) => LutView {
+                size,
+                data: &n.stacked,
+                generation: n.generation,
+            },
+            None => LutView {
+                size,
+                data: &self.stacked,
+                generation: self.generation,
+            },
         })
     }
 }

@@ -518,6 +518,10 @@ impl Engine {
             // No key yet: drawing without one would put the line over the players.
             return Ok(());
         }
+        if let Some(k) = self.key.as_mut() {
+            // The compositors key the frame's own codes (a new colorimetry re-indexes once).
+            k.set_frame_space(frame.layout);
+        }
         let frame_key;
         let key: &dyn PixelKey = match &self.key {
             Some(k) => {

@@ -21,7 +21,7 @@ pub mod prepare;
 pub mod raster;
 pub mod tiles;
 
-use yardline_frame::{FrameError, FrameMut, PixelFormat, rgb_to_ycbcr709};
+use yardline_frame::{FrameError, FrameLayout, FrameMut, PixelFormat, rgb_to_ycbcr709};
 use yardline_keying::EdgeFilter;
 
 use crate::graphics::StripMesh;
@@ -263,12 +263,15 @@ pub fn native_to_ycbcr(format: PixelFormat, px: [u8; 3]) -> [f32; 3] {
 }
 
 /// A line colour in the frame's colour space and codes (RGB as is, YUV formats converted once
-/// per frame; 10-bit codes for the 10-bit formats, unrounded).
-pub fn native_colour(format: PixelFormat, rgb: [u8; 3]) -> [f32; 3] {
+/// per frame with the layout's colorimetry; 10-bit codes for the 10-bit formats, unrounded).
+pub fn native_colour(layout: &FrameLayout, rgb: [u8; 3]) -> [f32; 3] {
+    let format = layout.format;
     if format.is_rgb() {
         rgb.map(f32::from)
     } else {
-        let c = rgb_to_ycbcr709(f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2]));
+        let c = layout
+            .colorimetry
+            .rgb_to_ycbcr(format.bit_depth(), rgb.map(f32::from));
         c.map(|v| v / yardline_frame::code_scale(format))
     }
 }

@@ -5,7 +5,7 @@
 use gst_video::VideoFormat;
 use gst_video::prelude::*;
 use yardline_engine::{Engine, FrameReport};
-use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_frame::{Colorimetry, FrameLayout, FrameMut, PixelFormat, YuvMatrix, YuvRange};
 
 /// Formats the element handles, with the engine's names for them (8-bit first: the order is the
 /// caps' preference).
@@ -37,6 +37,33 @@ pub fn pixel_format(f: VideoFormat) -> Option<PixelFormat> {
     FORMATS.iter().find(|(g, _)| *g == f).map(|(_, p)| *p)
 }
 
+/// The engine's colorimetry of a YUV stream's caps: BT.601, BT.709 or BT.2020 matrix, limited
+/// or full range. A matrix the engine does not know (SMPTE 240M, FCC, unknown) is taken as
+/// BT.709, an unknown range as limited (`None` then says what was assumed).
+pub fn colorimetry(info: &gst_video::VideoInfo) -> (Colorimetry, Option<String>) {
+    let c = info.colorimetry();
+    let mut assumed = Vec::new();
+    let matrix = match c.matrix() {
+        gst_video::VideoColorMatrix::Bt601 => YuvMatrix::Bt601,
+        gst_video::VideoColorMatrix::Bt709 => YuvMatrix::Bt709,
+        gst_video::VideoColorMatrix::Bt2020 => YuvMatrix::Bt2020,
+        other => {
+            assumed.push(format!("matrix {other:?} taken as BT.709"));
+            YuvMatrix::Bt709
+        }
+    };
+    let range = match c.range() {
+        gst_video::VideoColorRange::Range0_255 => YuvRange::Full,
+        gst_video::VideoColorRange::Range16_235 => YuvRange::Limited,
+        other => {
+            assumed.push(format!("range {other:?} taken as limited"));
+            YuvRange::Limited
+        }
+    };
+    let note = (!assumed.is_empty()).then(|| assumed.join(", "));
+    (Colorimetry { matrix, range }, note)
+}
+
 /// Why a mapped frame cannot be handed to the engine (it is passed through).
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
@@ -51,12 +78,13 @@ pub enum FrameError {
     Layout(#[from] yardline_frame::FrameError),
 }
 
-/// Runs the engine on a mapped frame at `pts_ns`; `scratch` is the contiguous copy of planar
-/// frames, kept between frames.
+/// Runs the engine on a mapped frame at `pts_ns`, its YUV codes in `colorimetry`; `scratch` is
+/// the contiguous copy of planar frames, kept between frames.
 pub fn process(
     engine: &mut Engine,
     scratch: &mut Vec<u8>,
     frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    colorimetry: Colorimetry,
     pts_ns: i64,
 ) -> Result<FrameReport, FrameError> {
     let format = pixel_format(frame.format()).ok_or(FrameError::Format(frame.format()))?;
@@ -69,7 +97,8 @@ pub fn process(
     let strides = &strides[..n];
     if n == 1 {
         let data = frame.plane_data_mut(0)?;
-        let layout = FrameLayout::with_planes(format, width, height, &[0], strides, data.len())?;
+        let layout = FrameLayout::with_planes(format, width, height, &[0], strides, data.len())?
+            .with_colorimetry(colorimetry);
         let mut fm = FrameMut::new(&layout, data)?;
         return Ok(engine.process(&mut fm, pts_ns));
     }
@@ -80,7 +109,8 @@ pub fn process(
         scratch.extend_from_slice(frame.plane_data(i as u32)?);
     }
     let offsets = &offsets[..n];
-    let layout = FrameLayout::with_planes(format, width, height, offsets, strides, scratch.len())?;
+    let layout = FrameLayout::with_planes(format, width, height, offsets, strides, scratch.len())?
+        .with_colorimetry(colorimetry);
     let report = {
         let mut fm = FrameMut::new(&layout, scratch)?;
         engine.process(&mut fm, pts_ns)

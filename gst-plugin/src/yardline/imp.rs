@@ -21,7 +21,7 @@ use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
 use super::control::{ElementTarget, Hub, thumbnail};
-use super::frame::{FORMATS, format_names, pixel_format};
+use super::frame::{self, FORMATS, format_names, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
 use super::state::{State, StateError, ns};
@@ -314,8 +314,18 @@ impl VideoFilterImpl for Yardline {
         } else {
             0
         };
+        let (colorimetry, assumed) = frame::colorimetry(in_info);
+        if let Some(a) = assumed.filter(|_| in_info.format_info().is_yuv()) {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "colorimetry {}: {a}",
+                in_info.colorimetry()
+            );
+        }
         let mut guard = lock(&self.state);
         if let Some(state) = guard.as_mut() {
+            state.set_colorimetry(colorimetry);
             let settings = lock(&self.settings).clone();
             let period = settings.engine_config(period).frame_period_ns;
             state
@@ -324,7 +334,7 @@ impl VideoFilterImpl for Yardline {
             gst::debug!(
                 CAT,
                 imp = self,
-                "{}x{} {:?}, frame period {} ns",
+                "{}x{} {:?} ({colorimetry}), frame period {} ns",
                 in_info.width(),
                 in_info.height(),
                 in_info.format(),

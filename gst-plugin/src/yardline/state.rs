@@ -13,6 +13,7 @@ use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::tracking::{Timecode, TrackingFeed, TrackingSpec};
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineError, FrameReport};
+use yardline_frame::Colorimetry;
 use yardline_keying::KeyConfig;
 
 use super::frame;
@@ -86,6 +87,8 @@ pub struct State {
     skip_next: bool,
     /// Contiguous copy of planar frames, kept between frames.
     scratch: Vec<u8>,
+    /// The colorimetry of the negotiated caps' YUV codes.
+    colorimetry: Colorimetry,
     /// Timestamp of the previous frame (ns), for a buffer without one.
     last_pts: Option<i64>,
 }
@@ -131,6 +134,7 @@ impl State {
             timings: TimingRing::default(),
             skip_next: false,
             scratch: Vec::new(),
+            colorimetry: Colorimetry::BT709_LIMITED,
             last_pts: None,
         })
     }
@@ -228,6 +232,12 @@ impl State {
         self.last_pts = None;
         self.skip_next = false;
         self.rebuild_as_is("after flush", settings, generation)
+    }
+
+    /// The colorimetry of the negotiated caps (YUV codes: matrix and range).
+    pub fn set_colorimetry(&mut self, c: Colorimetry) {
+        self.colorimetry = Colorimetry::BT709_LIMITED;
+        let _ = c;
     }
 
     /// Rebuilds the engine for video of `frame_period_ns` when that is a new period.
@@ -365,8 +375,13 @@ impl State {
         let processing = Instant::now();
         // Under a budget no frame may wait the second or so the automatic key takes.
         self.engine.set_auto_key_inline(self.budget_ns.is_none());
-        let report = match frame::process(&mut self.engine, &mut self.scratch, frame, frame_time_ns)
-        {
+        let report = match frame::process(
+            &mut self.engine,
+            &mut self.scratch,
+            frame,
+            self.colorimetry,
+            frame_time_ns,
+        ) {
             Ok(r) => Some(r),
             Err(e) => {
                 self.counters.layout_errors += 1;

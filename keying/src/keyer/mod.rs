@@ -199,7 +199,9 @@ impl LutKeyer<'_> {
     /// Key (0..=1) of pixel (x, y) with the edge filter over the `(2r + 1)^2` neighbourhood,
     /// clipped at the frame's edges: the smallest key in it ([`EdgeFilter::Min`]) or the
     /// unmixed key ([`EdgeFilter::Unmix`]). 0 for a pixel outside the frame or a frame whose
-    /// buffer does not match its layout.
+    /// buffer does not match its layout. The LUT is indexed with the frame's own codes: key a
+    /// YUV frame of another colorimetry than BT.709 limited range with
+    /// [`LutKeyer::key_pixels`] or [`LutKeyer::key_frame`], which re-index it for the frame.
     pub fn key_at(&self, frame: FrameRef<'_>, x: u32, y: u32) -> f32 {
         let Ok(img) = Image::new(frame) else {
             return 0.0;
@@ -215,8 +217,21 @@ impl LutKeyer<'_> {
         Ok(out)
     }
 
-    /// [`LutKeyer::key_frame`] into a caller's buffer of `width * height` values.
+    /// [`LutKeyer::key_frame`] into a caller's buffer of `width * height` values. A YUV frame
+    /// of another colorimetry than BT.709 limited range is keyed with the LUT re-indexed for
+    /// its codes ([`KeyLut::for_colorimetry`], built for the call).
     pub fn key_frame_into(&self, frame: FrameRef<'_>, out: &mut [f32]) -> Result<(), KeyError> {
+        let c = frame.layout.yuv_colorimetry();
+        if !c.is_key_space() {
+            let lut = self.lut.for_colorimetry(c, frame.layout.format.bit_depth());
+            let keyer = LutKeyer { lut: &lut, ..*self };
+            return keyer.key_frame_native(frame, out);
+        }
+        self.key_frame_native(frame, out)
+    }
+
+    /// [`LutKeyer::key_frame_into`] with this LUT indexed by the frame's own codes.
+    fn key_frame_native(&self, frame: FrameRef<'_>, out: &mut [f32]) -> Result<(), KeyError> {
         let img = Image::new(frame)?;
         let (w, h) = (img.w, img.h);
         if out.len() != w * h {

@@ -219,6 +219,22 @@ impl LutKeyer<'_> {
                 out: out.len(),
             });
         }
+        let c = frame.layout.yuv_colorimetry();
+        if !c.is_key_space() {
+            let lut = self.lut.for_colorimetry(c, frame.layout.format.bit_depth());
+            let keyer = LutKeyer { lut: &lut, ..*self };
+            return keyer.key_pixels_native(frame, coords, out);
+        }
+        self.key_pixels_native(frame, coords, out)
+    }
+
+    /// [`LutKeyer::key_pixels`] with this LUT indexed by the frame's own codes.
+    fn key_pixels_native(
+        &self,
+        frame: FrameRef<'_>,
+        coords: &[(u32, u32)],
+        out: &mut [f32],
+    ) -> Result<(), KeyError> {
         let img = Image::new(frame)?;
         coords
             .par_chunks(PIXEL_CHUNK)

@@ -147,7 +147,7 @@ impl Compositor for CpuCompositor {
         // Per-frame tables live in reused buffers: no allocation once warm.
         self.colours.clear();
         self.colours
-            .extend(lines.iter().map(|l| native_colour(format, l.rgb)));
+            .extend(lines.iter().map(|l| native_colour(layout, l.rgb)));
         self.setups.clear();
         self.setups
             .extend(self.plan.triangles.iter().map(TriangleSetup::new));

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use yardline_frame::{FrameMut, PixelFormat};
+use yardline_frame::{FrameLayout, FrameMut};
 
 use super::pipelines::atlas_pass;
 use super::resources::{Resources, ensure_buffer, extent};
@@ -28,7 +28,7 @@ impl GpuCompositor {
         &mut self,
         lines: &[PreparedLine],
         key: &dyn PixelKey,
-        format: PixelFormat,
+        layout: &FrameLayout,
     ) -> usize {
         let regions = if key.lut().is_some() {
             key.regions()
@@ -38,7 +38,7 @@ impl GpuCompositor {
         regions_near_lines(regions, lines, &mut self.scratch_near);
         self.scratch_lines.clear();
         self.scratch_lines.extend(lines.iter().map(|l| {
-            let c = native_colour(format, l.rgb);
+            let c = native_colour(layout, l.rgb);
             (
                 [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
                 [

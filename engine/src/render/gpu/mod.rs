@@ -295,7 +295,7 @@ impl Compositor for GpuCompositor {
         let rows = atlas_rows(n_tiles);
         self.ensure_resources(rows);
         self.upload_lut(key)?;
-        let max_regions = self.build_vertices(lines, key, format);
+        let max_regions = self.build_vertices(lines, key, layout);
         self.ensure_region_table();
         let globals = self.globals_now();
         let pipeline = Self::pipeline_index(
