@@ -41,5 +41,5 @@ pub use field::{FieldKind, FieldModel};
 pub use geometry::{Camera, Crown, Intrinsics};
 pub use graphics::{GroundStrip, StripMesh, TessellationOptions};
 pub use head::{HeadAngles, Mount};
-pub use pipeline::{Engine, InjectedFault};
+pub use pipeline::{Engine, InjectedFault, OutputMode};
 pub use report::{EngineStats, FrameFault, FrameReport, Stage, StageTimings};

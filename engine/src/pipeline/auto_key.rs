@@ -2,7 +2,7 @@
 //! calling thread (offline) or on a background thread (live), without a frame ever waiting.
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
-use yardline_frame::{FrameLayout, FrameMut, FrameRef};
+use yardline_frame::{FrameLayout, FrameRef};
 
 use crate::config::AUTO_KEY_RELEARN_FRAMES;
 use crate::field::FieldModel;
@@ -73,7 +73,7 @@ impl AutoKeyJob {
     pub(super) fn poll(
         &mut self,
         key: &mut Option<FieldKey>,
-        frame: &FrameMut<'_>,
+        frame: FrameRef<'_>,
         camera: &Camera,
         field: &FieldModel,
     ) -> bool {
@@ -97,7 +97,7 @@ impl AutoKeyJob {
             return true;
         }
         if self.inline {
-            let learnt = learn_key(&mut self.learner, frame.as_ref(), camera, field);
+            let learnt = learn_key(&mut self.learner, frame, camera, field);
             self.take(key, learnt);
             return key.is_some();
         }
@@ -107,7 +107,7 @@ impl AutoKeyJob {
 
     /// One copy of the frame, then the palette search runs off the streaming thread. The
     /// learner goes with the job and comes back with it, even from a panic in it.
-    fn spawn(&mut self, frame: &FrameMut<'_>, camera: &Camera, field: &FieldModel) {
+    fn spawn(&mut self, frame: FrameRef<'_>, camera: &Camera, field: &FieldModel) {
         let layout: FrameLayout = frame.layout.clone();
         let data = frame.data[..layout.size].to_vec();
         let (camera, field) = (*camera, field.clone());

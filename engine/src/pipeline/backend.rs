@@ -1,7 +1,7 @@
 //! The compositor in use: which backend it is, and the CPU compositor a failed GPU falls back
 //! to.
 
-use yardline_frame::FrameMut;
+use yardline_frame::{FillKeyMut, FrameMut, FrameRef};
 
 use crate::config::{BackendChoice, EngineError};
 use crate::render::crew::Crew;
@@ -42,6 +42,8 @@ pub(super) struct ActiveCompositor {
     compositor: Box<dyn Compositor>,
     backend: ActiveBackend,
     crew: Crew,
+    /// The CPU compositor that draws fill and key (whatever the backend), made on first use.
+    fill_key: Option<CpuCompositor>,
 }
 
 impl std::fmt::Debug for ActiveCompositor {
@@ -77,6 +79,7 @@ impl ActiveCompositor {
             compositor,
             backend,
             crew: crew.clone(),
+            fill_key: None,
         }
     }
 
@@ -98,6 +101,22 @@ impl ActiveCompositor {
 
     pub(super) fn simulate_device_loss(&mut self) {
         self.compositor.simulate_device_loss();
+    }
+
+    /// Draws `lines` alone into the fill-and-key frame `out` (see
+    /// [`CpuCompositor::fill_key`]): always on the CPU, so the alpha is the CPU program's.
+    pub(super) fn fill_key(
+        &mut self,
+        frame: FrameRef<'_>,
+        lines: &[PreparedLine],
+        key: &dyn PixelKey,
+        out: &mut FillKeyMut<'_>,
+    ) -> Result<CompositeStats, FrameFault> {
+        let crew = &self.crew;
+        self.fill_key
+            .get_or_insert_with(|| CpuCompositor::with_crew(crew.clone()))
+            .fill_key(frame, lines, key, out)
+            .map_err(|e| FrameFault::Compositor(e.to_string()))
     }
 
     /// Composites `lines` into `frame`. When the backend fails and has a fallback, the

@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use nalgebra::Point2;
-use yardline_frame::FrameMut;
+use yardline_frame::{FillKeyFormat, FillKeyMut, FrameLayout, FrameMut, FrameRef};
 use yardline_keying::KeyConfig;
 
 use crate::config::{EngineConfig, EngineError};
@@ -80,6 +80,65 @@ impl std::fmt::Debug for Engine {
             .field("backend", &self.compositor.describe())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a front end emits for each frame: the program (the frame with the lines drawn in,
+/// [`Engine::process`]) or fill and key (the lines alone with their alpha, for an external
+/// keyer, [`Engine::process_fill_key`]). Named `program` and `fill-key` on the command line and
+/// on the element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OutputMode {
+    /// The frame with the lines drawn in.
+    #[default]
+    Program,
+    /// The lines alone as an alpha-carrying frame.
+    FillKey,
+}
+
+impl OutputMode {
+    /// `program` or `fill-key`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Program => "program",
+            Self::FillKey => "fill-key",
+        }
+    }
+}
+
+impl std::str::FromStr for OutputMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "program" => Ok(Self::Program),
+            "fill-key" => Ok(Self::FillKey),
+            other => Err(format!("unknown output {other:?} (program or fill-key)")),
+        }
+    }
+}
+
+/// Where a frame's lines go: into the frame itself (the program), or alone into a
+/// fill-and-key frame, the input frame left as it is.
+enum Target<'a, 'b, 'c> {
+    Program(&'a mut FrameMut<'b>),
+    FillKey(FrameRef<'b>, &'a mut FillKeyMut<'c>),
+}
+
+impl Target<'_, '_, '_> {
+    /// The input frame.
+    fn frame(&self) -> FrameRef<'_> {
+        match self {
+            Target::Program(f) => f.as_ref(),
+            Target::FillKey(f, _) => *f,
+        }
+    }
+
+    /// The input frame's layout.
+    fn layout(&self) -> &FrameLayout {
+        match self {
+            Target::Program(f) => f.layout,
+            Target::FillKey(f, _) => f.layout,
+        }
     }
 }
 
@@ -289,14 +348,60 @@ impl Engine {
     /// Draws the enabled lines into `frame` (in place) for the frame at `pts_ns`. Never panics;
     /// on any fault the frame is left untouched and the report says why.
     pub fn process(&mut self, frame: &mut FrameMut<'_>, pts_ns: i64) -> FrameReport {
+        self.process_target(&mut Target::Program(frame), pts_ns)
+    }
+
+    /// Fill and key: does for `frame` (at `pts_ns`) all [`Self::process`] does, but draws the
+    /// lines alone into `out` instead of into the frame: per pixel the line colour with the
+    /// alpha the program blend uses (coverage x key x opacity, fades included; see
+    /// [`crate::render::CpuCompositor::fill_key`]), transparent elsewhere. `out` must be of
+    /// `frame`'s size and one of [`FillKeyFormat::for_input`] of its format. Always drawn by
+    /// the CPU compositor (whatever the backend), from the same alpha pass as its program.
+    /// Never panics; on any fault `out` is left transparent and the report says why.
+    pub fn process_fill_key(
+        &mut self,
+        frame: FrameRef<'_>,
+        out: &mut FillKeyMut<'_>,
+        pts_ns: i64,
+    ) -> FrameReport {
+        out.clear();
+        let layout = frame.layout;
+        let fits = FillKeyFormat::for_input(layout.format).contains(&out.format)
+            && (out.width, out.height) == (layout.width, layout.height);
+        let mut report = self.process_target(&mut Target::FillKey(frame, out), pts_ns);
+        if !fits {
+            report.drawn = false;
+            report.fault = Some(FrameFault::Compositor(format!(
+                "fill and key: {} {}x{} cannot carry {} {}x{} input (it takes {})",
+                out.format,
+                out.width,
+                out.height,
+                layout.format,
+                layout.width,
+                layout.height,
+                FillKeyFormat::for_input(layout.format)
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )));
+        }
+        if report.fault.is_some() {
+            out.clear();
+        }
+        report
+    }
+
+    fn process_target(&mut self, target: &mut Target<'_, '_, '_>, pts_ns: i64) -> FrameReport {
+        let frame = target.layout();
         let start = Instant::now();
         let index = self.stats.frames;
         self.stats.frames += 1;
         let mut report = FrameReport {
             frame: index,
             pts_ns,
-            width: frame.layout.width,
-            height: frame.layout.height,
+            width: frame.width,
+            height: frame.height,
             camera: None,
             source: crate::pose::PoseSource::None,
             residual_px: None,
@@ -310,7 +415,7 @@ impl Engine {
             fault: None,
             tracking_match: None,
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.run(frame, pts_ns, &mut report)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run(target, pts_ns, &mut report)));
         let fault = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(fault)) => {
@@ -342,11 +447,11 @@ impl Engine {
 
     fn run(
         &mut self,
-        frame: &mut FrameMut<'_>,
+        target: &mut Target<'_, '_, '_>,
         pts_ns: i64,
         report: &mut FrameReport,
     ) -> Result<(), FrameFault> {
-        let (width, height) = (frame.layout.width, frame.layout.height);
+        let (width, height) = (target.layout().width, target.layout().height);
         if self.last_size.is_some_and(|s| s != (width, height)) {
             // Vision state is in pixels of the old size.
             tracing::warn!("frame size changed to {width}x{height}; pose filters restarted");
@@ -361,7 +466,7 @@ impl Engine {
         let Sensor::Seen { camera, miss } = self.sensor_step(pts_ns, width, height, report) else {
             return Ok(());
         };
-        let Some(camera) = self.pose_step(frame, camera, report) else {
+        let Some(camera) = self.pose_step(target.frame(), camera, report) else {
             // Nothing usable: the frame stays clean (a miss is not a fault once reported).
             if let Some(m) = miss {
                 tracing::debug!("{m}");
@@ -374,7 +479,7 @@ impl Engine {
         if !self.graphics_step(&camera, width, height, report) {
             return Ok(());
         }
-        self.composite_step(frame, &camera, report)
+        self.composite_step(target, &camera, report)
     }
 
     /// Vision-only tracking starts from the venue's registration (a calibration from clicks),
@@ -460,13 +565,13 @@ impl Engine {
     /// Pose selection and vision; the camera to draw with, if any.
     fn pose_step(
         &mut self,
-        frame: &FrameMut<'_>,
+        frame: FrameRef<'_>,
         sensor: Option<Camera>,
         report: &mut FrameReport,
     ) -> Option<Camera> {
         let t = Instant::now();
         self.armed.panic_in(Stage::Pose);
-        let est = self.pose.estimate(frame.as_ref(), sensor.as_ref());
+        let est = self.pose.estimate(frame, sensor.as_ref());
         if self.pose.last_estimate_gated() {
             self.stats.sensor_glitches_gated += 1;
         }
@@ -500,7 +605,7 @@ impl Engine {
     /// The key (automatic or set, narrowed to the paint seen) and the composite.
     fn composite_step(
         &mut self,
-        frame: &mut FrameMut<'_>,
+        target: &mut Target<'_, '_, '_>,
         camera: &Camera,
         report: &mut FrameReport,
     ) -> Result<(), FrameFault> {
@@ -513,29 +618,33 @@ impl Engine {
             && self.auto_key.wanted(self.key.as_ref())
             && !self
                 .auto_key
-                .poll(&mut self.key, frame, camera, &self.field)
+                .poll(&mut self.key, target.frame(), camera, &self.field)
         {
             // No key yet: drawing without one would put the line over the players.
             return Ok(());
         }
         if let Some(k) = self.key.as_mut() {
             // The compositors key the frame's own codes (a new colorimetry re-indexes once).
-            k.set_frame_space(frame.layout);
+            k.set_frame_space(target.layout());
         }
         let frame_key;
         let key: &dyn PixelKey = match &self.key {
             Some(k) => {
                 frame_key =
                     self.paint_view
-                        .update(k, frame.as_ref(), camera, &self.field, &self.lines);
+                        .update(k, target.frame(), camera, &self.field, &self.lines);
                 &frame_key
             }
             None => &NoKey,
         };
         let mut fell_back = false;
-        let result = self
-            .compositor
-            .composite(frame, &self.lines, key, &mut fell_back);
+        let result = match target {
+            Target::Program(frame) => {
+                self.compositor
+                    .composite(frame, &self.lines, key, &mut fell_back)
+            }
+            Target::FillKey(frame, out) => self.compositor.fill_key(*frame, &self.lines, key, out),
+        };
         if fell_back {
             self.stats.gpu_fallbacks += 1;
             report.backend = self.compositor.backend().name();

@@ -5,7 +5,9 @@
 use gst_video::VideoFormat;
 use gst_video::prelude::*;
 use yardline_engine::{Engine, FrameReport};
-use yardline_frame::{Colorimetry, FrameLayout, FrameMut, PixelFormat, YuvMatrix, YuvRange};
+use yardline_frame::{
+    Colorimetry, FillKeyMut, FrameLayout, FrameMut, FrameRef, PixelFormat, YuvMatrix, YuvRange,
+};
 
 /// Formats the element handles, with the engine's names for them (8-bit first: the order is the
 /// caps' preference).
@@ -78,9 +80,104 @@ pub enum FrameError {
     Layout(#[from] yardline_frame::FrameError),
 }
 
+/// The frames of one transform: the frame drawn in place (program), or the input and the
+/// fill-and-key frame written from it.
+pub enum Frames<'a, 'b, 'c> {
+    /// The program: the frame itself.
+    Program(&'a mut gst_video::VideoFrameRef<&'b mut gst::BufferRef>),
+    /// Fill and key: the input and the output.
+    FillKey(
+        &'a gst_video::VideoFrameRef<&'b gst::BufferRef>,
+        &'a mut gst_video::VideoFrameRef<&'c mut gst::BufferRef>,
+    ),
+}
+
+impl Frames<'_, '_, '_> {
+    /// The input buffer (timestamps, timecode).
+    pub fn input_buffer(&self) -> &gst::BufferRef {
+        match self {
+            Frames::Program(f) => f.buffer(),
+            Frames::FillKey(f, _) => f.buffer(),
+        }
+    }
+
+    /// Makes the output what a frame the engine does not handle becomes: the program as it
+    /// is, the fill-and-key frame transparent.
+    pub fn pass_through(&mut self) {
+        if let Frames::FillKey(_, out) = self
+            && let Ok(mut fk) = fill_key_mut(out)
+        {
+            fk.clear();
+        }
+    }
+}
+
+/// The fill-and-key view of a mapped src frame.
+fn fill_key_mut<'a>(
+    out: &'a mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Result<FillKeyMut<'a>, FrameError> {
+    let format =
+        super::caps::fill_key_format(out.format()).ok_or(FrameError::Format(out.format()))?;
+    let (width, height) = (out.width(), out.height());
+    let stride = usize::try_from(out.plane_stride()[0]).unwrap_or(0);
+    let data = out.plane_data_mut(0)?;
+    Ok(FillKeyMut::new(format, width, height, stride, data)?)
+}
+
+/// Runs the engine for `frames` at `pts_ns` (the input's YUV codes in `colorimetry`): the
+/// program in place, or fill and key into the output; `scratch` is the contiguous copy of
+/// planar frames, kept between frames.
+pub fn run(
+    engine: &mut Engine,
+    scratch: &mut Vec<u8>,
+    frames: &mut Frames<'_, '_, '_>,
+    colorimetry: Colorimetry,
+    pts_ns: i64,
+) -> Result<FrameReport, FrameError> {
+    match frames {
+        Frames::Program(frame) => process(engine, scratch, frame, colorimetry, pts_ns),
+        Frames::FillKey(input, out) => {
+            let format = pixel_format(input.format()).ok_or(FrameError::Format(input.format()))?;
+            let (width, height) = (input.width(), input.height());
+            let n = format.plane_count();
+            let mut strides = [0_usize; 3];
+            for (i, s) in strides.iter_mut().enumerate().take(n) {
+                *s = usize::try_from(input.plane_stride()[i]).unwrap_or(0);
+            }
+            let strides = &strides[..n];
+            let mut fk = fill_key_mut(out)?;
+            if n == 1 {
+                let data = input.plane_data(0)?;
+                let layout =
+                    FrameLayout::with_planes(format, width, height, &[0], strides, data.len())?
+                        .with_colorimetry(colorimetry);
+                let frame = FrameRef::new(&layout, data)?;
+                return Ok(engine.process_fill_key(frame, &mut fk, pts_ns));
+            }
+            let mut offsets = [0_usize; 3];
+            scratch.clear();
+            for (i, o) in offsets.iter_mut().enumerate().take(n) {
+                *o = scratch.len();
+                scratch.extend_from_slice(input.plane_data(i as u32)?);
+            }
+            let layout = FrameLayout::with_planes(
+                format,
+                width,
+                height,
+                &offsets[..n],
+                strides,
+                scratch.len(),
+            )?
+            .with_colorimetry(colorimetry);
+            let frame = FrameRef::new(&layout, scratch)?;
+            Ok(engine.process_fill_key(frame, &mut fk, pts_ns))
+        }
+    }
+}
+
 /// Runs the engine on a mapped frame at `pts_ns`, its YUV codes in `colorimetry`; `scratch` is
 /// the contiguous copy of planar frames, kept between frames.
-pub fn process(
+fn process(
     engine: &mut Engine,
     scratch: &mut Vec<u8>,
     frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,

@@ -21,11 +21,13 @@ use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
 use super::control::{ElementTarget, Hub, thumbnail};
-use super::frame::{self, FORMATS, format_names, pixel_format};
+use super::frame::{self, FORMATS, Frames, format_names};
 use super::messages::{FrameOutcome, stopped_stats};
-use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
+use super::settings::{
+    DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Output, Settings,
+};
 use super::state::{State, StateError, ns};
-use super::{properties, tracking};
+use super::{caps, properties, tracking};
 use crate::debug::CAT;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +50,8 @@ pub struct Yardline {
     control: Mutex<ControlSetup>,
     /// What the streaming thread shares with the control server.
     hub: Arc<Hub>,
+    /// The last fill-and-key negotiation warning posted (each posted once).
+    negotiation_warning: Mutex<Option<String>>,
 }
 
 /// The `control` and `control-token` properties and the server they start.
@@ -80,6 +84,7 @@ impl Default for Yardline {
             flushed: AtomicBool::new(false),
             control: Mutex::new(ControlSetup::default()),
             hub: Arc::new(Hub::default()),
+            negotiation_warning: Mutex::new(None),
         }
     }
 }
@@ -112,6 +117,14 @@ impl ObjectImpl for Yardline {
                 self.swap("camera id", |s| s.camera_id = id, State::swap_camera);
             }
             "tracking" => self.set_tracking(value.get::<Option<String>>().ok().flatten()),
+            "output" => {
+                let v = value.get::<Output>().unwrap_or_default();
+                let changed = std::mem::replace(&mut lock(&self.settings).output, v) != v;
+                if changed {
+                    gst::debug!(CAT, imp = self, "output {v:?}: renegotiating");
+                    self.obj().reconfigure_src();
+                }
+            }
             "post-messages" => {
                 let v = value.get::<bool>().unwrap_or(DEFAULT_POST_MESSAGES);
                 lock(&self.settings).post_messages = v;
@@ -163,6 +176,7 @@ impl ObjectImpl for Yardline {
             "keying" => path(&s.keying).to_value(),
             "tracking" => s.tracking.to_value(),
             "camera-id" => s.camera_id.to_value(),
+            "output" => s.output.to_value(),
             "post-messages" => s.post_messages.to_value(),
             "realtime" => s.realtime.to_value(),
             // Every property is listed above; GObject never asks for another.
@@ -196,28 +210,30 @@ impl ElementImpl for Yardline {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst_video::VideoCapsBuilder::new()
+            let sink = gst_video::VideoCapsBuilder::new()
                 .format_list(FORMATS.iter().map(|(g, _)| *g))
                 .build();
-            [gst::PadDirection::Src, gst::PadDirection::Sink]
-                .into_iter()
-                .filter_map(|dir| {
-                    let name = if dir == gst::PadDirection::Src {
-                        "src"
-                    } else {
-                        "sink"
-                    };
-                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-                })
-                .collect()
+            // The src pad carries the sink's formats (program) or the fill-and-key ones.
+            let src = gst_video::VideoCapsBuilder::new()
+                .format_list(caps::src_formats())
+                .build();
+            [
+                ("src", gst::PadDirection::Src, src),
+                ("sink", gst::PadDirection::Sink, sink),
+            ]
+            .into_iter()
+            .filter_map(|(name, dir, caps)| {
+                gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+            })
+            .collect()
         });
         TEMPLATES.as_ref()
     }
 }
 
 impl BaseTransformImpl for Yardline {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    // In place for the program, a new output buffer for fill and key (`set_info` says which).
+    const MODE: gst_base::subclass::BaseTransformMode = gst_base::subclass::BaseTransformMode::Both;
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
@@ -268,6 +284,29 @@ impl BaseTransformImpl for Yardline {
         accepted
     }
 
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        let output = lock(&self.settings).output;
+        let other = match output {
+            Output::Program => caps.clone(),
+            Output::FillKey => caps::fill_key_transform(direction, caps),
+        };
+        let result = match filter {
+            Some(f) => f.intersect_with_mode(&other, gst::CapsIntersectMode::First),
+            None => other,
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{output:?} {direction:?} {caps} -> {result}"
+        );
+        Some(result)
+    }
+
     fn sink_event(&self, event: gst::Event) -> bool {
         if let gst::EventView::FlushStop(_) = event.view() {
             self.flushed.store(true, Ordering::Release);
@@ -276,6 +315,15 @@ impl BaseTransformImpl for Yardline {
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        if direction == gst::PadDirection::Sink
+            && let gst::QueryViewMut::Caps(q) = query.view_mut()
+        {
+            let answered = BaseTransformImplExt::parent_query(self, direction, q.query_mut());
+            if q.result().is_some_and(gst::CapsRef::is_empty) {
+                self.explain_refusal(q.filter_owned());
+            }
+            return answered;
+        }
         let is_latency = matches!(query.view(), gst::QueryView::Latency(_));
         if direction != gst::PadDirection::Src || !is_latency {
             return BaseTransformImplExt::parent_query(self, direction, query);
@@ -301,13 +349,18 @@ impl VideoFilterImpl for Yardline {
         outcaps: &gst::Caps,
         out_info: &gst_video::VideoInfo,
     ) -> Result<(), gst::LoggableError> {
-        if pixel_format(in_info.format()).is_none() {
-            return Err(gst::loggable_error!(
-                CAT,
-                "unsupported format {:?}",
-                in_info.format()
-            ));
+        let output = lock(&self.settings).output;
+        if let Err(e) = caps::check(output, in_info, out_info) {
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Negotiation,
+                ("refused caps: {}", e),
+                ["sink {} src {}", incaps, outcaps]
+            );
+            return Err(gst::loggable_error!(CAT, "refused caps: {e}"));
         }
+        // The program is drawn in place; fill and key writes a new buffer.
+        self.obj().set_in_place(output == Output::Program);
         let fps = in_info.fps();
         let period = if fps.numer() > 0 && fps.denom() > 0 {
             (1e9 * f64::from(fps.denom()) / f64::from(fps.numer())).round() as i64
@@ -345,6 +398,15 @@ impl VideoFilterImpl for Yardline {
         self.parent_set_info(incaps, in_info, outcaps, out_info)
     }
 
+    fn transform_frame(
+        &self,
+        inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.fill_key_frame(inframe, outframe);
+        Ok(gst::FlowSuccess::Ok)
+    }
+
     fn transform_frame_ip(
         &self,
         frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
@@ -368,7 +430,9 @@ impl VideoFilterImpl for Yardline {
         } else {
             0.0
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.process(state, frame, started)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.process(state, &mut Frames::Program(frame), started)
+        }));
         let post = lock(&self.settings).post_messages;
         let outcome = match outcome {
             Ok(o) => o,
@@ -401,6 +465,78 @@ impl VideoFilterImpl for Yardline {
             self.post_frame_message(&outcome, frame.buffer().pts());
         }
         Ok(gst::FlowSuccess::Ok)
+    }
+}
+
+impl Yardline {
+    /// Upstream asked what the sink pad takes and nothing can pair with what downstream
+    /// takes: a warning saying why, once per pairing (the flow then stops as not-negotiated).
+    fn explain_refusal(&self, upstream: Option<gst::Caps>) {
+        let downstream = self
+            .obj()
+            .static_pad("src")
+            .and_then(|p| p.peer())
+            .map(|p| p.query_caps(None));
+        let Some(downstream) = downstream.filter(|c| !c.is_empty() && !c.is_any()) else {
+            return;
+        };
+        let rule = match lock(&self.settings).output {
+            Output::FillKey => caps::FILL_KEY_RULE,
+            Output::Program => caps::PROGRAM_RULE,
+        };
+        let upstream = upstream.map_or_else(|| "any caps".to_string(), |c| c.to_string());
+        let msg = format!("{rule}; downstream takes {downstream}, upstream offers {upstream}");
+        let mut last = lock(&self.negotiation_warning);
+        if last.as_deref() != Some(msg.as_str()) {
+            gst::element_imp_warning!(self, gst::CoreError::Negotiation, ("{}", rule), ["{}", msg]);
+            *last = Some(msg);
+        }
+    }
+
+    /// Fill and key: the engine on `inframe` writing the lines alone into `outframe` (no
+    /// control previews: the program is not drawn).
+    fn fill_key_frame(
+        &self,
+        inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) {
+        let started = Instant::now();
+        if lock(&self.settings).realtime {
+            promote_streaming_thread();
+        }
+        let pts = inframe.buffer().pts();
+        let mut frames = Frames::FillKey(inframe, outframe);
+        let mut guard = lock(&self.state);
+        let Some(state) = guard.as_mut() else {
+            frames.pass_through();
+            return;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.process(state, &mut frames, started)
+        }));
+        let outcome = outcome.unwrap_or_else(|panic| {
+            state.count_panic();
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            gst::error!(
+                CAT,
+                imp = self,
+                "panic caught, fill and key left clear: {msg}"
+            );
+            frames.pass_through();
+            FrameOutcome::skipped(started.elapsed().as_secs_f64() * 1e3)
+        });
+        drop(guard);
+        if self.hub.active.load(Ordering::Acquire) {
+            self.hub.record(&outcome, pts.map_or(-1, ns), 0.0);
+        }
+        self.post_latency_change();
+        if lock(&self.settings).post_messages {
+            self.post_frame_message(&outcome, pts);
+        }
     }
 }
 
@@ -571,7 +707,7 @@ impl Yardline {
     fn process(
         &self,
         state: &mut State,
-        frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+        frame: &mut Frames<'_, '_, '_>,
         started: Instant,
     ) -> FrameOutcome {
         state.count_frame();
@@ -592,7 +728,7 @@ impl Yardline {
             }
             self.update_latency(state);
         }
-        let pts = state.frame_pts(frame.buffer().pts());
+        let pts = state.frame_pts(frame.input_buffer().pts());
         // Tracking, on its own clock: buffer time for a file, running time for live UDP,
         // whose feed waits for a late packet once the element has a running time.
         let live = state.is_live();
@@ -601,7 +737,7 @@ impl Yardline {
             frame_time,
             live && self.obj().current_running_time().is_some(),
         );
-        state.set_frame_timecode(tracking::frame_timecode(frame.buffer()));
+        state.set_frame_timecode(tracking::frame_timecode(frame.input_buffer()));
         state.run_frame(frame, frame_time, started, &*self.obj())
     }
 

@@ -12,6 +12,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+mod caps;
 mod control;
 mod frame;
 mod imp;

@@ -9,7 +9,7 @@ use super::settings::{
     BackendProperty, DEFAULT_BUDGET, DEFAULT_CAMERA_ID, DEFAULT_FIRST_DOWN,
     DEFAULT_FIRST_DOWN_COLOR, DEFAULT_OPACITY, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME,
     DEFAULT_SCRIMMAGE, DEFAULT_SCRIMMAGE_COLOR, DEFAULT_SHOW_FIRST_DOWN, DEFAULT_SHOW_SCRIMMAGE,
-    DEFAULT_TRACKING_DELAY, Field, Pose,
+    DEFAULT_TRACKING_DELAY, Field, Output, Pose,
 };
 
 /// Narrowest line width accepted (metres).
@@ -140,6 +140,21 @@ pub fn specs() -> Vec<glib::ParamSpec> {
             .nick("Compositor backend")
             .blurb("Which compositor draws the line")
             .mutable_playing()
+            .build(),
+        glib::ParamSpecEnum::builder_with_default("output", Output::Program)
+            .nick("Output")
+            .blurb(
+                "What the src pad carries. program: the video with the lines drawn in, in \
+                 the sink caps (in place). fill-key: the lines alone for an external keyer or \
+                 a vision mixer's downstream key: the line colour as fill with the very alpha \
+                 the program blend uses (coverage x key x opacity, fades included) as key, \
+                 straight (not premultiplied), transparent elsewhere; BGRA or ARGB (8-bit \
+                 alpha, the fill in RGB) for 8-bit input, AYUV64 (16-bit alpha, the fill in \
+                 the input's YUV colorimetry) for 10-bit input; any other src format fails \
+                 negotiation with a warning naming those. Always drawn by the CPU \
+                 compositor. Set it before the caps are negotiated (a change renegotiates)",
+            )
+            .mutable_ready()
             .build(),
         glib::ParamSpecBoolean::builder("post-messages")
             .nick("Post frame messages")

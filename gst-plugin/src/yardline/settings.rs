@@ -9,7 +9,7 @@ use yardline_engine::graphics::DEFAULT_LINE_WIDTH_M;
 use yardline_engine::pose::PoseMode;
 use yardline_engine::{
     BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig,
-    FRAME_PERIOD_5994_NS,
+    FRAME_PERIOD_5994_NS, OutputMode,
 };
 
 /// Default first-down position (yards from the left goal line).
@@ -117,6 +117,26 @@ property_enum! {
 }
 
 property_enum! {
+    /// The `output` property (what the src pad carries), as a `GObject` enum.
+    Output as "GstYardlineOutput" => OutputMode {
+        /// The video with the lines drawn in, in the sink pad's format.
+        #[default]
+        #[enum_value(
+            name = "Program: the video with the lines drawn in (in place, caps unchanged)",
+            nick = "program"
+        )]
+        Program = 0,
+        /// The lines alone with their alpha.
+        #[enum_value(
+            name = "Fill and key: the lines alone with their alpha (BGRA/ARGB for 8-bit \
+                    input, AYUV64 for 10-bit input) for an external keyer",
+            nick = "fill-key"
+        )]
+        FillKey = 1,
+    }
+}
+
+property_enum! {
     /// The `backend` property (which compositor draws the line), as a `GObject` enum.
     BackendProperty as "GstYardlineBackend" => BackendChoice {
         /// A hardware GPU when present, else the CPU.
@@ -177,6 +197,8 @@ pub struct Settings {
     pub pose_mode: Pose,
     /// Compositor backend.
     pub backend: BackendProperty,
+    /// What the src pad carries (set before the caps are negotiated).
+    pub output: Output,
     /// Post a `yardline-frame` element message per frame.
     pub post_messages: bool,
     /// Promote the streaming thread that draws to real-time scheduling.
@@ -204,6 +226,7 @@ impl Default for Settings {
             camera_id: DEFAULT_CAMERA_ID,
             pose_mode: Pose::Auto,
             backend: BackendProperty::Auto,
+            output: Output::Program,
             post_messages: DEFAULT_POST_MESSAGES,
             realtime: DEFAULT_REALTIME,
             budget: DEFAULT_BUDGET,

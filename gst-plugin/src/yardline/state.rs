@@ -236,8 +236,7 @@ impl State {
 
     /// The colorimetry of the negotiated caps (YUV codes: matrix and range).
     pub fn set_colorimetry(&mut self, c: Colorimetry) {
-        self.colorimetry = Colorimetry::BT709_LIMITED;
-        let _ = c;
+        self.colorimetry = c;
     }
 
     /// Rebuilds the engine for video of `frame_period_ns` when that is a new period.
@@ -338,7 +337,7 @@ impl State {
     /// took the frame; `obj` is the element, for the log.
     pub fn run_frame(
         &mut self,
-        frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+        frame: &mut frame::Frames<'_, '_, '_>,
         frame_time_ns: i64,
         started: Instant,
         obj: &impl IsA<gst::Object>,
@@ -346,6 +345,7 @@ impl State {
         let skipped = std::mem::take(&mut self.skip_next);
         let report = if skipped {
             self.counters.budget_skips += 1;
+            frame.pass_through();
             gst::debug!(
                 CAT,
                 obj = obj,
@@ -368,14 +368,14 @@ impl State {
     /// handed to it.
     fn run_engine(
         &mut self,
-        frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+        frame: &mut frame::Frames<'_, '_, '_>,
         frame_time_ns: i64,
         obj: &impl IsA<gst::Object>,
     ) -> Option<FrameReport> {
         let processing = Instant::now();
         // Under a budget no frame may wait the second or so the automatic key takes.
         self.engine.set_auto_key_inline(self.budget_ns.is_none());
-        let report = match frame::process(
+        let report = match frame::run(
             &mut self.engine,
             &mut self.scratch,
             frame,
@@ -384,6 +384,7 @@ impl State {
         ) {
             Ok(r) => Some(r),
             Err(e) => {
+                frame.pass_through();
                 self.counters.layout_errors += 1;
                 gst::warning!(CAT, obj = obj, "frame passed through: {e}");
                 None

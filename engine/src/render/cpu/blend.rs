@@ -2,7 +2,7 @@
 //! and alphas it used: RGB-family pixels one by one, YUV luma per pixel and chroma as the mean
 //! of the blended chroma of the pixels sharing its site.
 
-use yardline_frame::{FrameLayout, yuv_samples};
+use yardline_frame::{FillKeyMut, FrameLayout, yuv_samples};
 
 use super::bands::YuvBand;
 use super::{NO_SPAN, TILE_PX, TileScratch};
@@ -161,6 +161,62 @@ pub(super) fn blend_yuv_line(
             if any {
                 band.write(storage, icb, ((sum_cb + n / 2) / n) as u16);
                 band.write(storage, icr, ((sum_cr + n / 2) / n) as u16);
+            }
+        }
+    }
+}
+
+/// Writes every tile's lines into the fill-and-key frame `out` (cleared beforehand) and clears
+/// the spans and alphas used: per pixel, the lines `over` one another in order (straight
+/// alpha: `A = a + A (1 - a)`, fill `(c a + F A (1 - a)) / A`), so one line gives its own alpha
+/// and colour. `fills[i]` is line `i`'s fill in `out`'s components.
+pub(super) fn fill_key_tiles(
+    tiles: &[(u32, u32)],
+    scratch: &mut [TileScratch],
+    fills: &[[f32; 3]],
+    out: &mut FillKeyMut<'_>,
+) {
+    let t = TILE as usize;
+    // Per tile pixel: fill and alpha so far.
+    let mut acc = vec![([0.0_f32; 3], 0.0_f32); TILE_PX];
+    for (&(tx, ty), scratch) in tiles.iter().zip(scratch) {
+        acc.fill(([0.0; 3], 0.0));
+        let (mut lo_all, mut hi_all) = (t, 0);
+        let (mut top, mut bottom) = (t, 0);
+        for (li, fill) in fills.iter().enumerate() {
+            let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
+            let spans = &mut scratch.spans[li * t..(li + 1) * t];
+            for (ly, span) in spans.iter_mut().enumerate() {
+                let [lo, hi] = std::mem::replace(span, NO_SPAN);
+                if lo >= hi {
+                    continue;
+                }
+                let (lo, hi) = (lo as usize, hi as usize);
+                (lo_all, hi_all) = (lo_all.min(lo), hi_all.max(hi));
+                (top, bottom) = (top.min(ly), bottom.max(ly + 1));
+                for lx in lo..hi {
+                    let a = std::mem::take(&mut alpha[ly * t + lx]);
+                    if a <= 0.0 {
+                        continue;
+                    }
+                    let (f, acc_a) = &mut acc[ly * t + lx];
+                    let under = *acc_a * (1.0 - a);
+                    let total = a + under;
+                    for (fc, &c) in f.iter_mut().zip(fill) {
+                        *fc = (c * a + *fc * under) / total;
+                    }
+                    *acc_a = total;
+                }
+            }
+        }
+        for ly in top..bottom {
+            let y = ty * TILE + ly as u32;
+            for lx in lo_all..hi_all {
+                let x = tx * TILE + lx as u32;
+                let (f, a) = acc[ly * t + lx];
+                if a > 0.0 && x < out.width && y < out.height {
+                    out.put(x, y, f, a);
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ mod blend;
 mod coverage;
 mod key;
 
-use yardline_frame::{FrameMut, FrameRef};
+use yardline_frame::{FillKeyFormat, FillKeyMut, FrameMut, FrameRef};
 
 use super::crew::Crew;
 use super::raster::TriangleSetup;
@@ -110,6 +110,92 @@ impl CpuCompositor {
         Self::default()
     }
 
+    /// Pass 1: plans the tiles and records, per line, the alpha (coverage x key x opacity) of
+    /// every covered pixel of `frame` in the tiles' scratch, and the lines' colours in the
+    /// frame's codes. Returns the number of tiles (0: nothing to draw).
+    fn alphas(&mut self, frame: FrameRef<'_>, lines: &[PreparedLine], key: &dyn PixelKey) -> usize {
+        let layout = frame.layout;
+        self.plan.build(layout.width, layout.height, lines);
+        let n_tiles = self.plan.tiles.len();
+        if n_tiles == 0 {
+            return 0;
+        }
+        if self.scratch.len() < n_tiles {
+            self.scratch.resize_with(n_tiles, TileScratch::default);
+        }
+        // Per-frame tables live in reused buffers: no allocation once warm.
+        self.colours.clear();
+        self.colours
+            .extend(lines.iter().map(|l| native_colour(layout, l.rgb)));
+        self.setups.clear();
+        self.setups
+            .extend(self.plan.triangles.iter().map(TriangleSetup::new));
+        let radius = key.min_filter_radius().min(HALO);
+        let regions = key.regions();
+        regions_near_lines(regions, lines, &mut self.near);
+        let ctx = Raster {
+            regions,
+            near: &self.near,
+            plan: &self.plan,
+            setups: &self.setups,
+            lines,
+            key,
+            radius,
+            frame,
+        };
+        let crew = self.crew.get_or_insert_with(Crew::sized_like_rayon);
+        crew.run(
+            self.scratch[..n_tiles].iter_mut().enumerate(),
+            |(cell, scratch)| ctx.raster_tile(cell, scratch),
+        );
+        n_tiles
+    }
+
+    /// Draws `lines` alone into the fill-and-key frame `out` (same size as `frame`, cleared to
+    /// transparent by the caller): per pixel the alpha the program blend of
+    /// [`Compositor::composite`] would use on `frame` (coverage x key x opacity, from the same
+    /// pass), with the line colour as fill; lines over one another combine as the program
+    /// draws them (`over`, in order). `frame` is not changed.
+    pub fn fill_key(
+        &mut self,
+        frame: FrameRef<'_>,
+        lines: &[PreparedLine],
+        key: &dyn PixelKey,
+        out: &mut FillKeyMut<'_>,
+    ) -> Result<CompositeStats, RenderError> {
+        let layout = frame.layout;
+        if (out.width, out.height) != (layout.width, layout.height)
+            || !FillKeyFormat::for_input(layout.format).contains(&out.format)
+        {
+            return Err(RenderError::Frame(yardline_frame::FrameError::BadPlane {
+                plane: 0,
+                reason: format!(
+                    "fill and key {} {}x{} for {} {}x{} input",
+                    out.format, out.width, out.height, layout.format, layout.width, layout.height
+                ),
+            }));
+        }
+        let n_tiles = self.alphas(frame, lines, key);
+        if n_tiles == 0 {
+            return Ok(CompositeStats::default());
+        }
+        // The fill: the line colour as configured (RGB outputs) or in the input's YUV codes at
+        // 10 bits (AYUV64 from 10-bit input).
+        let fills: Vec<[f32; 3]> = if out.format.is_yuv() {
+            let scale = 4.0 * yardline_frame::code_scale(layout.format);
+            self.colours.iter().map(|c| c.map(|v| v * scale)).collect()
+        } else {
+            lines.iter().map(|l| l.rgb.map(f32::from)).collect()
+        };
+        let scratch = &mut self.scratch[..n_tiles];
+        let triangles = scratch.iter().map(|s| s.triangles).sum();
+        blend::fill_key_tiles(&self.plan.tiles, scratch, &fills, out);
+        Ok(CompositeStats {
+            tiles: n_tiles,
+            triangles,
+        })
+    }
+
     /// A new compositor working its passes with `crew`.
     pub fn with_crew(crew: Crew) -> Self {
         Self {
@@ -135,41 +221,13 @@ impl Compositor for CpuCompositor {
         key: &dyn PixelKey,
     ) -> Result<CompositeStats, RenderError> {
         let layout = frame.layout;
-        self.plan.build(layout.width, layout.height, lines);
-        let n_tiles = self.plan.tiles.len();
+        let format = layout.format;
+        // 1. Coverage x key x opacity of every covered pixel, from the original frame.
+        let n_tiles = self.alphas(frame.as_ref(), lines, key);
         if n_tiles == 0 {
             return Ok(CompositeStats::default());
         }
-        if self.scratch.len() < n_tiles {
-            self.scratch.resize_with(n_tiles, TileScratch::default);
-        }
-        let format = layout.format;
-        // Per-frame tables live in reused buffers: no allocation once warm.
-        self.colours.clear();
-        self.colours
-            .extend(lines.iter().map(|l| native_colour(layout, l.rgb)));
-        self.setups.clear();
-        self.setups
-            .extend(self.plan.triangles.iter().map(TriangleSetup::new));
-        let radius = key.min_filter_radius().min(HALO);
-        let regions = key.regions();
-        regions_near_lines(regions, lines, &mut self.near);
-        let ctx = Raster {
-            regions,
-            near: &self.near,
-            plan: &self.plan,
-            setups: &self.setups,
-            lines,
-            key,
-            radius,
-            frame: frame.as_ref(),
-        };
         let crew = self.crew.get_or_insert_with(Crew::sized_like_rayon);
-        // 1. Coverage x key x opacity of every covered pixel, from the original frame.
-        crew.run(
-            self.scratch[..n_tiles].iter_mut().enumerate(),
-            |(cell, scratch)| ctx.raster_tile(cell, scratch),
-        );
         // 2. Blend the covered spans, line by line in order, tile by tile, rows of tiles in
         // parallel (each holds its own rows of every plane).
         let scratch = &mut self.scratch[..n_tiles];
