@@ -78,6 +78,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         report: Some(sample_dir.join("report.jsonl")),
         save_key: None,
         output: args.output.clone(),
+        output_mode: yardline_engine::OutputMode::Program,
         timecode: None,
         json: false,
         quiet: args.quiet,

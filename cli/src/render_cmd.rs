@@ -17,8 +17,10 @@ use yardline_engine::pose::PoseMode;
 use yardline_engine::report::Percentiles;
 use yardline_engine::tracking::{Timecode, TrackingFeed};
 use yardline_engine::venue::Venue;
-use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport};
-use yardline_frame::{FrameLayout, FrameMut, PixelFormat as EnginePixelFormat};
+use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport, OutputMode};
+use yardline_frame::{
+    FillKeyFormat, FillKeyMut, FrameLayout, FrameMut, FrameRef, PixelFormat as EnginePixelFormat,
+};
 use yardline_keying::KeyConfig;
 
 use crate::UsageError;
@@ -74,6 +76,12 @@ pub struct RenderArgs {
     /// Output: .mkv (FFV1 lossless RGB), .mp4 (H.264) or a PNG pattern like out_%05d.png.
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
+    /// What is written: `program` (the video with the lines drawn in) or `fill-key` (the
+    /// lines alone as RGBA for an external keyer: the line colour with the very alpha the
+    /// program blend uses, straight alpha, transparent elsewhere; .mkv stores FFV1 BGRA, a PNG
+    /// pattern RGBA PNGs; .mp4 has no alpha and is refused), as the element's `output`.
+    #[arg(long, value_name = "MODE", default_value = "program", value_parser = parse_output_mode)]
+    pub output_mode: OutputMode,
     /// Timecode of the frame at pts 0, HH:MM:SS:FF (HH:MM:SS;FF for drop frame); every frame
     /// is labelled from its pts at the video's rate, and a tracking sample carrying a timecode
     /// (OpenTrackIO) is matched to its frame by timecode plus the tracking delay in frames
@@ -87,6 +95,10 @@ pub struct RenderArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+fn parse_output_mode(s: &str) -> Result<OutputMode, String> {
+    s.parse()
 }
 
 fn parse_yard_arg(s: &str) -> Result<f64, String> {
@@ -302,7 +314,13 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             Timecode::parse(t, rate).map_err(|e| UsageError(format!("--timecode: {e}")))
         })
         .transpose()?;
-    let writer = VideoWriter::create(&args.output, w, h, fps_num, fps_den, PixelFormat::Rgba)?;
+    let fill_key = args.output_mode == OutputMode::FillKey;
+    let writer = if fill_key {
+        VideoWriter::create_with_alpha(&args.output, w, h, fps_num, fps_den)
+            .map_err(|e| UsageError(e.to_string()))?
+    } else {
+        VideoWriter::create(&args.output, w, h, fps_num, fps_den, PixelFormat::Rgba)?
+    };
     let mut report_out = match &args.report {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -358,11 +376,24 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
             engine.take_tracking(&mut feed, frame.pts_ns, false);
             engine.set_frame_timecode(start_tc.map(|t| t.at_pts(frame.pts_ns)));
             let cpu_before = yardline_engine::sched::thread_cpu_time();
-            let report = match FrameMut::new(&layout, &mut data) {
-                Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
-                Err(e) => {
-                    failure = Some(anyhow::anyhow!("frame {}: {e}", frame.index));
-                    break;
+            let report = if fill_key {
+                match fill_key_frame(&mut engine, &layout, &data, frame.pts_ns) {
+                    Ok((report, rgba)) => {
+                        data = rgba;
+                        report
+                    }
+                    Err(e) => {
+                        failure = Some(anyhow::anyhow!("frame {}: {e}", frame.index));
+                        break;
+                    }
+                }
+            } else {
+                match FrameMut::new(&layout, &mut data) {
+                    Ok(mut fm) => engine.process(&mut fm, frame.pts_ns),
+                    Err(e) => {
+                        failure = Some(anyhow::anyhow!("frame {}: {e}", frame.index));
+                        break;
+                    }
                 }
             };
             cpu_ms.push(yardline_engine::sched::thread_cpu_ms_since(cpu_before));
@@ -419,6 +450,25 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         elapsed,
         (skipped, unused),
     ))
+}
+
+/// Fill and key of one RGBA frame: the engine's `BGRA` fill-and-key frame, as RGBA for the
+/// writer.
+fn fill_key_frame(
+    engine: &mut Engine,
+    layout: &FrameLayout,
+    data: &[u8],
+    pts_ns: i64,
+) -> Result<(FrameReport, Vec<u8>), yardline_frame::FrameError> {
+    let frame = FrameRef::new(layout, data)?;
+    let (w, h) = (layout.width, layout.height);
+    let mut out = vec![0_u8; w as usize * h as usize * 4];
+    let mut fk = FillKeyMut::new(FillKeyFormat::Bgra, w, h, w as usize * 4, &mut out)?;
+    let report = engine.process_fill_key(frame, &mut fk, pts_ns);
+    for px in out.chunks_exact_mut(4) {
+        px.swap(0, 2);
+    }
+    Ok((report, out))
 }
 
 /// The summary of a render: `cpu_ms` is the engine thread's CPU time per frame, `tracking`

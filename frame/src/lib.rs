@@ -918,11 +918,10 @@ impl<'a> FillKeyMut<'a> {
         })
     }
 
-    /// Makes every pixel transparent (alpha 0, fill black: RGB 0, or Y at black and neutral
-    /// chroma in limited range for `AYUV64`).
-    pub fn clear(&mut self) {
-        let row = self.width as usize * self.format.bytes_per_pixel();
-        let blank: [u8; 8] = match self.format {
+    /// A transparent pixel: alpha 0, fill black (RGB 0, or Y at black and neutral chroma in
+    /// limited range for `AYUV64`); the first [`FillKeyFormat::bytes_per_pixel`] bytes.
+    fn blank(&self) -> [u8; 8] {
+        match self.format {
             FillKeyFormat::Bgra | FillKeyFormat::Argb => [0; 8],
             // A 0, Y 64, U 512, V 512 (10-bit codes, widened).
             FillKeyFormat::Ayuv64 => {
@@ -930,7 +929,13 @@ impl<'a> FillKeyMut<'a> {
                 let [c0, c1] = widen_10(512.0).to_le_bytes();
                 [0, 0, y0, y1, c0, c1, c0, c1]
             }
-        };
+        }
+    }
+
+    /// Makes every pixel transparent (see `blank`).
+    pub fn clear(&mut self) {
+        let row = self.width as usize * self.format.bytes_per_pixel();
+        let blank = self.blank();
         let bpp = self.format.bytes_per_pixel();
         for r in 0..self.height as usize {
             let start = r * self.stride;
@@ -941,14 +946,24 @@ impl<'a> FillKeyMut<'a> {
     }
 
     /// Writes pixel (x, y): the fill `colour` (R, G, B 0..=255 for the RGB formats; Y, Cb, Cr
-    /// 10-bit codes 0..=1023 for `AYUV64`) with straight alpha `alpha` (0..=1). The pixel must
-    /// lie inside the frame.
+    /// 10-bit codes 0..=1023 for `AYUV64`) with straight alpha `alpha` (0..=1); an alpha that
+    /// rounds to 0 writes a transparent pixel (as [`FillKeyMut::clear`]). The pixel must lie
+    /// inside the frame.
     #[inline]
     pub fn put(&mut self, x: u32, y: u32, colour: [f32; 3], alpha: f32) {
         let bpp = self.format.bytes_per_pixel();
         let i = y as usize * self.stride + x as usize * bpp;
-        let px = &mut self.data[i..i + bpp];
         let byte = |v: f32| (v.clamp(0.0, 255.0) + 0.5) as u8;
+        let zero = match self.format {
+            FillKeyFormat::Bgra | FillKeyFormat::Argb => byte(alpha * 255.0) == 0,
+            FillKeyFormat::Ayuv64 => alpha.clamp(0.0, 1.0) * 65535.0 < 0.5,
+        };
+        if zero {
+            let blank = self.blank();
+            self.data[i..i + bpp].copy_from_slice(&blank[..bpp]);
+            return;
+        }
+        let px = &mut self.data[i..i + bpp];
         match self.format {
             FillKeyFormat::Bgra => {
                 px.copy_from_slice(&[

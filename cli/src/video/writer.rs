@@ -69,6 +69,8 @@ struct Stream {
     fps_num: i32,
     fps_den: i32,
     format: PixelFormat,
+    /// RGBA frames keep their alpha (FFV1 stores BGRA; PNG keeps it anyway).
+    alpha: bool,
 }
 
 #[derive(Debug)]
@@ -97,6 +99,45 @@ impl VideoWriter {
         fps_num: i32,
         fps_den: i32,
         format: PixelFormat,
+    ) -> Result<Self, VideoError> {
+        Self::create_stream(path, width, height, (fps_num, fps_den), format, false)
+    }
+
+    /// Creates the output for RGBA frames whose alpha matters (fill and key): `.mkv` stores
+    /// FFV1 `BGRA`, a PNG pattern RGBA PNGs; `.mp4` (H.264, no alpha) is refused.
+    pub fn create_with_alpha(
+        path: impl AsRef<Path>,
+        width: u32,
+        height: u32,
+        fps_num: i32,
+        fps_den: i32,
+    ) -> Result<Self, VideoError> {
+        let kind = OutputKind::of(path.as_ref());
+        if kind == Some(OutputKind::H264Mp4) {
+            return Err(VideoError::Create {
+                path: path.as_ref().to_path_buf(),
+                detail: "H.264 has no alpha: write fill and key to .mkv (FFV1 BGRA) or a PNG \
+                         pattern"
+                    .into(),
+            });
+        }
+        Self::create_stream(
+            path,
+            width,
+            height,
+            (fps_num, fps_den),
+            PixelFormat::Rgba,
+            true,
+        )
+    }
+
+    fn create_stream(
+        path: impl AsRef<Path>,
+        width: u32,
+        height: u32,
+        (fps_num, fps_den): (i32, i32),
+        format: PixelFormat,
+        alpha: bool,
     ) -> Result<Self, VideoError> {
         let path = path.as_ref().to_path_buf();
         let kind = OutputKind::of(&path)
@@ -129,6 +170,7 @@ impl VideoWriter {
             fps_num,
             fps_den,
             format,
+            alpha,
         };
         let sink = match kind {
             OutputKind::PngSequence => Sink::Png(
@@ -243,6 +285,7 @@ impl GstSink {
             fps_num,
             fps_den,
             format,
+            alpha,
         } = stream;
         init()?;
         let gst_err = |e: &dyn std::fmt::Display| VideoError::Gstreamer(e.to_string());
@@ -260,9 +303,11 @@ impl GstSink {
             .max_buffers(APPSRC_QUEUE)
             .build();
         let convert = make_element("videoconvert")?;
-        // What the encoder is fed: FFV1 keeps RGB as BGRx (lossless) and gray as gray.
+        // What the encoder is fed: FFV1 keeps RGB as BGRx (lossless; BGRA when the alpha
+        // matters) and gray as gray.
         let encoder_format = match (kind, format) {
             (OutputKind::Ffv1Mkv, PixelFormat::Gray8) => gst_video::VideoFormat::Gray8,
+            (OutputKind::Ffv1Mkv, PixelFormat::Rgba) if alpha => gst_video::VideoFormat::Bgra,
             (OutputKind::Ffv1Mkv, _) => gst_video::VideoFormat::Bgrx,
             _ => gst_video::VideoFormat::I420,
         };
