@@ -218,7 +218,7 @@ pub struct Plane {
     pub stride: usize,
 }
 
-/// The matrix from R'G'B' to a YUV frame's Y'CbCr.
+/// The matrix from R'G'B' to a YUV frame's YCbCr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum YuvMatrix {
     /// ITU-R BT.601 (SD): Kr 0.299, Kb 0.114.
@@ -286,7 +286,7 @@ impl Colorimetry {
         }
     }
 
-    /// Y'CbCr code values (8-bit scale, unrounded, unclamped) of full-range R'G'B' (0..=255)
+    /// YCbCr code values (8-bit scale, unrounded, unclamped) of full-range R'G'B' (0..=255)
     /// in a frame of `bits` per component. BT.709 limited range is exactly
     /// [`rgb_to_ycbcr709`].
     #[inline]
@@ -302,7 +302,7 @@ impl Colorimetry {
         [oy + sy * y, 128.0 + sc * cb, 128.0 + sc * cr]
     }
 
-    /// Full-range R'G'B' (0..=255, unclamped) of Y'CbCr code values (8-bit scale) of a frame
+    /// Full-range R'G'B' (0..=255, unclamped) of YCbCr code values (8-bit scale) of a frame
     /// of `bits` per component: the inverse of [`Colorimetry::rgb_to_ycbcr`].
     #[inline]
     pub fn ycbcr_to_rgb(self, bits: u32, [y, cb, cr]: [f32; 3]) -> [f32; 3] {
@@ -320,7 +320,7 @@ impl Colorimetry {
         [r * 255.0, g * 255.0, b * 255.0]
     }
 
-    /// The key space's (BT.709 limited range) code values of the same R'G'B' as Y'CbCr code
+    /// The key space's (BT.709 limited range) code values of the same R'G'B' as YCbCr code
     /// values `ycbcr` (8-bit scale) of this colorimetry at `bits` per component; the identity
     /// for [`Colorimetry::BT709_LIMITED`].
     #[inline]

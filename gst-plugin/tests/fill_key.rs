@@ -135,8 +135,7 @@ fn check(s: &TestSample, input: &str, fill: &str, tolerance: f32) -> usize {
             for x in 0..w {
                 let (fill, a) = fill_key_pixel(&fk_info, k, x, y);
                 keyed += usize::from(a > 0.0);
-                if let Some(rgb) = layout.format.rgb_offsets().map(|_| ()) {
-                    let _ = rgb;
+                if layout.format.is_rgb() {
                     let (ci, pi) = (c.rgb(x, y), p.rgb(x, y));
                     changed[(y * w + x) as usize] = ci != pi;
                     for ch in 0..3 {
