@@ -18,7 +18,11 @@
 //! - **Colour space**: BT.709 YCbCr, **limited range**, in 8-bit code values (Y 16..=235,
 //!   Cb/Cr 16..=240 nominal, 0..=255 accepted): the raw bytes of an I420/NV12/UYVY frame. RGB
 //!   frames are full range and converted per pixel with [`yardline_frame::rgb_to_ycbcr709`] (unrounded
-//!   floats) before the lookup; no frame is ever converted as a whole.
+//!   floats) before the lookup; no frame is ever converted as a whole. This is the key space:
+//!   a YUV frame of another colorimetry (its layout's `colorimetry`: BT.601 or BT.2020, full
+//!   range) is keyed with the LUT re-indexed for its own codes ([`KeyLut::for_colorimetry`],
+//!   once per call of [`LutKeyer::key_frame`] or [`LutKeyer::key_pixels`]), and its colours
+//!   for palettes are read in the key space ([`yardline_frame::FrameRef::ycbcr_f32`]).
 //! - **Samples** are ellipsoids: `mean` (Y, Cb, Cr code values), `covariance` (code values
 //!   squared, symmetric positive definite), `tolerance` (Mahalanobis radius, standard
 //!   deviations). A palette's `softness` is the width of the soft edge beyond each tolerance

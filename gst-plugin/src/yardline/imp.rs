@@ -201,7 +201,9 @@ impl ElementImpl for Yardline {
                 "yardline first-down line",
                 "Filter/Effect/Video",
                 "Draws the virtual first-down line and line of scrimmage on football video, \
-                 keyed under the players, from FreeD camera tracking and/or vision",
+                 keyed under the players, from FreeD or OpenTrackIO camera tracking and/or \
+                 vision; with output=fill-key it emits the lines alone as fill and key \
+                 (BGRA/ARGB, or AYUV64 for 10-bit input) for an external keyer",
                 "yardline developers",
             )
         });
