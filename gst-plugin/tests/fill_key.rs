@@ -249,6 +249,31 @@ fn program_is_the_input_keyed_with_the_fill_and_key_output() {
     }
 }
 
+#[test]
+fn fill_key_is_drawn_by_the_cpu_compositor_whatever_the_backend() {
+    // With backend=gpu (lavapipe here) the program is the GPU's, fill and key the CPU
+    // compositor's: byte for byte what backend=cpu gives.
+    init();
+    let s = TestSample::new(3, 35.0);
+    let line = |backend: &str| {
+        format!(
+            "videoconvert ! capsfilter caps=video/x-raw,format=I420 ! {} ! \
+             capsfilter caps=video/x-raw,format=BGRA",
+            element(&s, &format!("output=fill-key backend={backend}"))
+        )
+    };
+    let (cpu, _) = run(&s, &line("cpu"));
+    let (gpu, _) = run(&s, &line("gpu"));
+    assert_eq!(cpu.len(), gpu.len());
+    for (i, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+        assert!(c == g, "frame {i}: fill and key differs with backend=gpu");
+        assert!(
+            c.chunks_exact(4).filter(|p| p[3] > 0).count() > 1000,
+            "frame {i}: keyed"
+        );
+    }
+}
+
 /// Plays `line` (its last capsfilter named `out`, given `out_caps` once linked, so the
 /// refusal comes at negotiation, not at linking) and returns the warnings and the error it posts.
 fn negotiate(line: &str, out_caps: &str) -> (Vec<String>, Option<String>) {
