@@ -3,7 +3,8 @@
 //!
 //! Reference: `tests/golden/composite_rgba.png`, made by the CPU compositor
 //! (`YARDLINE_BLESS=1 cargo test -p yardline-engine --test gpu_compositor` rewrites it).
-//! Tolerance: 2 levels per channel for either compositor.
+//! Tolerance: 2 levels per channel for either compositor on 8-bit frames; on 10-bit frames
+//! (compared code by code) 4 codes, one level of the 8-bit scale.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,7 +24,8 @@ use yardline_engine::render::{
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_frame::{
-    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, write_sample, yuv_samples,
+    FrameLayout, FrameMut, FrameRef, PixelFormat, rgb_index, rgb_to_ycbcr709, write_sample,
+    yuv_samples,
 };
 use yardline_keying::{EdgeFilter, KeyConfig, Palette, Region, Sample, SampleKind};
 
@@ -31,6 +33,8 @@ const W: u32 = 384;
 const H: u32 = 216;
 /// Largest difference allowed between the compositors and against the reference.
 const TOLERANCE: u8 = 2;
+/// Largest difference allowed between the compositors on 10-bit frames, in 10-bit codes.
+const TOLERANCE_10: u16 = 4;
 
 fn camera() -> Camera {
     camera_sized(W, H)
@@ -186,6 +190,44 @@ fn run(c: &mut dyn Compositor, format: PixelFormat, key: &FieldKey) -> (FrameLay
     (layout, data)
 }
 
+/// Largest difference between two frames of `layout`: per byte for 8-bit formats, per 10-bit
+/// code for 10-bit ones.
+fn max_code_diff(layout: &FrameLayout, a: &[u8], b: &[u8]) -> u16 {
+    if layout.format.bit_depth() == 8 {
+        return u16::from(max_diff(a, b));
+    }
+    let (fa, fb) = (
+        FrameRef::new(layout, a).unwrap(),
+        FrameRef::new(layout, b).unwrap(),
+    );
+    let mut d = 0;
+    for y in 0..layout.height {
+        for x in 0..layout.width {
+            let (p, q) = (fa.codes(x, y).unwrap(), fb.codes(x, y).unwrap());
+            d = (0..3).fold(d, |d, c| d.max(p[c].abs_diff(q[c])));
+        }
+    }
+    d
+}
+
+/// The largest difference allowed between the compositors on frames of `format`.
+fn tolerance(format: PixelFormat) -> u16 {
+    if format.bit_depth() == 10 {
+        TOLERANCE_10
+    } else {
+        u16::from(TOLERANCE)
+    }
+}
+
+/// A difference of `levels` on the 8-bit scale in codes of `format`.
+fn levels(format: PixelFormat, levels: u16) -> u16 {
+    if format.bit_depth() == 10 {
+        4 * levels
+    } else {
+        levels
+    }
+}
+
 fn max_diff(a: &[u8], b: &[u8]) -> u8 {
     a.iter()
         .zip(b)
@@ -211,16 +253,19 @@ fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
         config.edge_filter = edge;
         let key = FieldKey::compile(&config).unwrap();
         for format in PixelFormat::ALL {
-            let (_, a) = run(&mut cpu, format, &key);
+            let (layout, a) = run(&mut cpu, format, &key);
             let (_, b) = run(&mut gpu, format, &key);
             let (_, clean) = make_frame(format);
-            let d = max_diff(&a, &b);
+            let d = max_code_diff(&layout, &a, &b);
             assert!(
-                d <= TOLERANCE,
+                d <= tolerance(format),
                 "{format}, radius {radius} {edge:?}, on {}: max difference {d}",
                 gpu.describe()
             );
-            assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
+            assert!(
+                max_code_diff(&layout, &a, &clean) > levels(format, 60),
+                "{format}: nothing drawn"
+            );
         }
     }
 }
@@ -244,9 +289,15 @@ fn odd_frame_sizes_agree_on_both_compositors() {
             out.push(data);
         }
         let (layout, clean) = make_frame_sized(format, w, h);
-        let d = max_diff(&out[0], &out[1]);
-        assert!(d <= TOLERANCE, "{format} {w}x{h}: max difference {d}");
-        assert!(max_diff(&out[0], &clean) > 60, "{format}: nothing drawn");
+        let d = max_code_diff(&layout, &out[0], &out[1]);
+        assert!(
+            d <= tolerance(format),
+            "{format} {w}x{h}: max difference {d}"
+        );
+        assert!(
+            max_code_diff(&layout, &out[0], &clean) > levels(format, 60),
+            "{format}: nothing drawn"
+        );
         let last_row = layout.planes[0].offset + (h as usize - 1) * layout.planes[0].stride;
         let row = last_row..last_row + layout.planes[0].stride;
         assert!(
