@@ -364,8 +364,31 @@ fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Cr
         _ => return,
     };
     planes.sort_by_key(|((offset, _), ..)| *offset);
-    // Split the buffer into the planes' own slices (a layout whose planes overlap was refused
-    // when the frame was made; here it would leave the frame alone).
+    let len = frame.data.len();
+    let used = planes
+        .iter()
+        .filter(|(_, share, _)| *share != YuvShare::None);
+    if used
+        .clone()
+        .any(|&((offset, bytes), ..)| offset + bytes > len)
+    {
+        return;
+    }
+    let disjoint = used
+        .clone()
+        .zip(used.skip(1))
+        .all(|(((a, bytes), ..), ((b, _), ..))| a + bytes <= *b);
+    if !disjoint {
+        // Planes whose rows interleave (U and V halves of the same rows): no plane can be
+        // split off, so the planes are written one after the other.
+        for ((offset, _), share, stride) in planes {
+            if share != YuvShare::None {
+                write(share, &mut frame.data[offset..], stride);
+            }
+        }
+        return;
+    }
+    // Split the buffer into the planes' own slices, written side by side.
     let mut rest: &mut [u8] = frame.data;
     let mut consumed = 0;
     let mut shares: [(&mut [u8], YuvShare, usize); 3] = Default::default();
@@ -374,16 +397,7 @@ fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Cr
             continue;
         }
         let tail = std::mem::take(&mut rest);
-        let Some(tail) = offset
-            .checked_sub(consumed)
-            .and_then(|gap| tail.get_mut(gap..))
-        else {
-            return;
-        };
-        if tail.len() < len {
-            return;
-        }
-        let (plane, tail) = tail.split_at_mut(len);
+        let (plane, tail) = tail[offset - consumed..].split_at_mut(len);
         *slot = (plane, share, stride);
         rest = tail;
         consumed = offset + len;
