@@ -206,12 +206,33 @@ pub(super) fn write_share(
             YuvShare::Chroma10(c) => {
                 // One component, or both interleaved (P010: Cb, then Cr two bytes on).
                 let comps: &[(usize, usize)] = if c == 0 { &[(1, 0), (2, 2)] } else { &[(c, 0)] };
+                // Whole sites from one or two atlas rows at once, two pixels of each; a site
+                // cut by the frame's right edge through `mean`.
+                let whole = ((x1 - x0) / 2) as usize;
                 for fy in (y0..y1).step_by(sy as usize) {
-                    let row = &mut dst[(fy / sy) as usize * stride..];
-                    for fx in (x0..x1).step_by(2) {
+                    let row = &mut dst[(fy / sy) as usize * stride + (x0 / 2) as usize * site..];
+                    // Two rows per site (4:2:0), but one at the frame's odd bottom row.
+                    let two = sy == 2 && fy + 1 < h;
+                    let a = &data[at(x0, fy)..][..whole * 8];
+                    let b = &data[at(x0, if two { fy + 1 } else { fy })..][..whole * 8];
+                    let n = if two { 4 } else { 2 };
+                    for (k, (pa, pb)) in a.chunks_exact(8).zip(b.chunks_exact(8)).enumerate() {
+                        let (p, q) = (pair(pa), pair(pb));
                         for &(c, offset) in comps {
-                            let code = mean(fx, fy, c) << shift;
-                            let d = (fx / 2) as usize * site + offset;
+                            let at = |w: u32| (w >> (10 * c)) & CODE;
+                            let mut sum = at(p[0]) + at(p[1]);
+                            if two {
+                                sum += at(q[0]) + at(q[1]);
+                            }
+                            let code = ((sum + n / 2) / n) << shift;
+                            let d = k * site + offset;
+                            row[d..d + 2].copy_from_slice(&(code as u16).to_le_bytes());
+                        }
+                    }
+                    if (x1 - x0) % 2 == 1 {
+                        for &(c, offset) in comps {
+                            let code = mean(x1 - 1, fy, c) << shift;
+                            let d = whole * site + offset;
                             row[d..d + 2].copy_from_slice(&(code as u16).to_le_bytes());
                         }
                     }
@@ -230,7 +251,7 @@ pub(super) fn write_share(
 
 /// Writes pixels `x0..x1` (`x0` even) of one v210 row `row` from the atlas words at
 /// `at(x)` of `data`, chroma site means from `mean(x, c)`; the groups' samples outside the range
-/// are kept.
+/// are kept. Groups wholly inside are packed straight from six atlas words.
 fn write_v210_row(
     row: &mut [u8],
     x0: u32,
@@ -241,32 +262,63 @@ fn write_v210_row(
 ) {
     for g in x0 / 6..x1.div_ceil(6) {
         let byte = 16 * g as usize;
-        let mut wd = v210_words(row, byte);
-        let mut put = |(k, bit): (usize, u32), code: u32| {
-            wd[k] = (wd[k] & !(CODE << bit)) | (code & CODE) << bit;
+        let old = v210_words(row, byte);
+        let wd = if 6 * g >= x0 && 6 * g + 6 <= x1 {
+            let src = &data[at(6 * g)..][..24];
+            let [p0, p1] = pair(&src[..8]);
+            let [p2, p3] = pair(&src[8..16]);
+            let [p4, p5] = pair(&src[16..]);
+            let y = |w: u32| w & CODE;
+            // Chroma of a site: the mean of its two pixels' component `c`, rounded.
+            let m = |a: u32, b: u32, c: u32| {
+                (((a >> (10 * c)) & CODE) + ((b >> (10 * c)) & CODE)).div_ceil(2)
+            };
+            let packed = [
+                m(p0, p1, 1) | y(p0) << 10 | m(p0, p1, 2) << 20,
+                y(p1) | m(p2, p3, 1) << 10 | y(p2) << 20,
+                m(p2, p3, 2) | y(p3) << 10 | m(p4, p5, 1) << 20,
+                y(p4) | m(p4, p5, 2) << 10 | y(p5) << 20,
+            ];
+            // The words' top two bits (unused) as they were.
+            std::array::from_fn(|k| packed[k] | (old[k] & !(u32::MAX >> 2)))
+        } else {
+            let mut wd = old;
+            let mut put = |(k, bit): (usize, u32), code: u32| {
+                wd[k] = (wd[k] & !(CODE << bit)) | (code & CODE) << bit;
+            };
+            for i in 0..6 {
+                let x = 6 * g + i;
+                if !(x0..x1).contains(&x) {
+                    continue;
+                }
+                put(V210_Y[i as usize], component(data, at(x), 0));
+                if i % 2 == 0 {
+                    let site = (i / 2) as usize;
+                    // A whole site (or one cut by the frame's right edge) from two atlas pixels.
+                    let (cb, cr) = if x + 1 < x1 {
+                        let (p, q) = (at(x), at(x + 1));
+                        let m = |c| (component(data, p, c) + component(data, q, c)).div_ceil(2);
+                        (m(1), m(2))
+                    } else {
+                        (mean(x, 1), mean(x, 2))
+                    };
+                    put(V210_CB[site], cb);
+                    put(V210_CR[site], cr);
+                }
+            }
+            wd
         };
-        for i in 0..6 {
-            let x = 6 * g + i;
-            if !(x0..x1).contains(&x) {
-                continue;
-            }
-            put(V210_Y[i as usize], component(data, at(x), 0));
-            if i % 2 == 0 {
-                let site = (i / 2) as usize;
-                // A whole site (or one cut by the frame's right edge) from two atlas pixels.
-                let (cb, cr) = if x + 1 < x1 {
-                    let (p, q) = (at(x), at(x + 1));
-                    let m = |c| (component(data, p, c) + component(data, q, c)).div_ceil(2);
-                    (m(1), m(2))
-                } else {
-                    (mean(x, 1), mean(x, 2))
-                };
-                put(V210_CB[site], cb);
-                put(V210_CR[site], cr);
-            }
-        }
         for (k, v) in wd.iter().enumerate() {
             row[byte + 4 * k..byte + 4 * k + 4].copy_from_slice(&v.to_le_bytes());
         }
     }
+}
+
+/// The two little-endian 32-bit words of an 8-byte chunk.
+#[inline]
+fn pair(b: &[u8]) -> [u32; 2] {
+    [
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+    ]
 }
