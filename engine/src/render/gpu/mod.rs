@@ -2,7 +2,7 @@
 //! draws every tile's strip pieces (see [`super::pieces`]) in one call with
 //! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame.
 //! Buffers and textures persist across frames and only grow. 8-bit frames use an RGBA8 atlas,
-//! 10-bit frames one of 10-bit components ([`AtlasDepth`]): each is keyed and blended at its
+//! 10-bit frames one of 10-bit components (`AtlasDepth`): each is keyed and blended at its
 //! own precision.
 //!
 //! This module holds the [`GpuCompositor`], the data layouts the shader shares and the order

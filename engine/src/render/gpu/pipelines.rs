@@ -345,3 +345,44 @@ fn composite_pipeline(
         cache: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use yardline_frame::PixelFormat;
+    use yardline_keying::EdgeFilter;
+
+    use super::{ColourModel, FILTERS, REGION_SLOTS};
+    use crate::render::HALO;
+    use crate::render::gpu::{AtlasDepth, GpuCompositor};
+
+    /// Every variant a frame can ask for has its own pipeline, each made (and warmed) once.
+    #[test]
+    fn every_variant_has_one_pipeline() {
+        let count = REGION_SLOTS.len() * FILTERS * ColourModel::ALL.len();
+        let mut seen = vec![false; count];
+        for regions in REGION_SLOTS {
+            for radius in 0..=HALO {
+                for edge in [EdgeFilter::Min, EdgeFilter::Unmix] {
+                    if edge == EdgeFilter::Unmix && radius == 0 {
+                        continue;
+                    }
+                    for model in ColourModel::ALL {
+                        let i = GpuCompositor::pipeline_index(regions, radius, edge, model);
+                        assert!(!std::mem::replace(&mut seen[i], true), "{i} twice");
+                    }
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "a pipeline no frame uses");
+    }
+
+    /// Each format's colour model draws into an atlas of the format's depth.
+    #[test]
+    fn every_format_draws_into_an_atlas_of_its_depth() {
+        for format in PixelFormat::ALL {
+            let model = ColourModel::of(format);
+            assert_eq!(model.depth(), AtlasDepth::of(format), "{format}");
+            assert_eq!(model == ColourModel::Rgb, format.is_rgb(), "{format}");
+        }
+    }
+}
