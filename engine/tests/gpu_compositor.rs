@@ -3,7 +3,8 @@
 //!
 //! Reference: `tests/golden/composite_rgba.png`, made by the CPU compositor
 //! (`YARDLINE_BLESS=1 cargo test -p yardline-engine --test gpu_compositor` rewrites it).
-//! Tolerance: 2 levels per channel for either compositor.
+//! Tolerance: 2 levels per channel for either compositor on 8-bit frames; on 10-bit frames
+//! (compared code by code) 4 codes, one level of the 8-bit scale.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,7 +24,8 @@ use yardline_engine::render::{
 };
 use yardline_engine::{Camera, Crown, Intrinsics};
 use yardline_frame::{
-    FrameLayout, FrameMut, PixelFormat, rgb_index, rgb_to_ycbcr709, write_sample, yuv_samples,
+    FrameLayout, FrameMut, FrameRef, PixelFormat, SampleStorage, read_sample, rgb_index,
+    rgb_to_ycbcr709, write_sample, yuv_samples,
 };
 use yardline_keying::{EdgeFilter, KeyConfig, Palette, Region, Sample, SampleKind};
 
@@ -31,6 +33,8 @@ const W: u32 = 384;
 const H: u32 = 216;
 /// Largest difference allowed between the compositors and against the reference.
 const TOLERANCE: u8 = 2;
+/// Largest difference allowed between the compositors on 10-bit frames, in 10-bit codes.
+const TOLERANCE_10: u16 = 4;
 
 fn camera() -> Camera {
     camera_sized(W, H)
@@ -186,6 +190,44 @@ fn run(c: &mut dyn Compositor, format: PixelFormat, key: &FieldKey) -> (FrameLay
     (layout, data)
 }
 
+/// Largest difference between two frames of `layout`: per byte for 8-bit formats, per 10-bit
+/// code for 10-bit ones.
+fn max_code_diff(layout: &FrameLayout, a: &[u8], b: &[u8]) -> u16 {
+    if layout.format.bit_depth() == 8 {
+        return u16::from(max_diff(a, b));
+    }
+    let (fa, fb) = (
+        FrameRef::new(layout, a).unwrap(),
+        FrameRef::new(layout, b).unwrap(),
+    );
+    let mut d = 0;
+    for y in 0..layout.height {
+        for x in 0..layout.width {
+            let (p, q) = (fa.codes(x, y).unwrap(), fb.codes(x, y).unwrap());
+            d = (0..3).fold(d, |d, c| d.max(p[c].abs_diff(q[c])));
+        }
+    }
+    d
+}
+
+/// The largest difference allowed between the compositors on frames of `format`.
+fn tolerance(format: PixelFormat) -> u16 {
+    if format.bit_depth() == 10 {
+        TOLERANCE_10
+    } else {
+        u16::from(TOLERANCE)
+    }
+}
+
+/// A difference of `levels` on the 8-bit scale in codes of `format`.
+fn levels(format: PixelFormat, levels: u16) -> u16 {
+    if format.bit_depth() == 10 {
+        4 * levels
+    } else {
+        levels
+    }
+}
+
 fn max_diff(a: &[u8], b: &[u8]) -> u8 {
     a.iter()
         .zip(b)
@@ -211,16 +253,19 @@ fn gpu_and_cpu_agree_on_every_format_and_filter_radius() {
         config.edge_filter = edge;
         let key = FieldKey::compile(&config).unwrap();
         for format in PixelFormat::ALL {
-            let (_, a) = run(&mut cpu, format, &key);
+            let (layout, a) = run(&mut cpu, format, &key);
             let (_, b) = run(&mut gpu, format, &key);
             let (_, clean) = make_frame(format);
-            let d = max_diff(&a, &b);
+            let d = max_code_diff(&layout, &a, &b);
             assert!(
-                d <= TOLERANCE,
+                d <= tolerance(format),
                 "{format}, radius {radius} {edge:?}, on {}: max difference {d}",
                 gpu.describe()
             );
-            assert!(max_diff(&a, &clean) > 60, "{format}: nothing drawn");
+            assert!(
+                max_code_diff(&layout, &a, &clean) > levels(format, 60),
+                "{format}: nothing drawn"
+            );
         }
     }
 }
@@ -244,9 +289,15 @@ fn odd_frame_sizes_agree_on_both_compositors() {
             out.push(data);
         }
         let (layout, clean) = make_frame_sized(format, w, h);
-        let d = max_diff(&out[0], &out[1]);
-        assert!(d <= TOLERANCE, "{format} {w}x{h}: max difference {d}");
-        assert!(max_diff(&out[0], &clean) > 60, "{format}: nothing drawn");
+        let d = max_code_diff(&layout, &out[0], &out[1]);
+        assert!(
+            d <= tolerance(format),
+            "{format} {w}x{h}: max difference {d}"
+        );
+        assert!(
+            max_code_diff(&layout, &out[0], &clean) > levels(format, 60),
+            "{format}: nothing drawn"
+        );
         let last_row = layout.planes[0].offset + (h as usize - 1) * layout.planes[0].stride;
         let row = last_row..last_row + layout.planes[0].stride;
         assert!(
@@ -519,4 +570,145 @@ fn a_lost_device_reports_an_error_and_leaves_the_frame_alone() {
     let mut frame = FrameMut::new(&layout, &mut data).unwrap();
     assert!(gpu.composite(&mut frame, &lines(&camera()), &key).is_err());
     assert_eq!(data, clean);
+}
+
+/// The 10-bit YUV formats.
+const TEN_BIT: [PixelFormat; 4] = [
+    PixelFormat::V210,
+    PixelFormat::P010,
+    PixelFormat::I420_10,
+    PixelFormat::I422_10,
+];
+
+/// Per YUV frame of `layout`: each sample's code, pixel by pixel (Y, Cb, Cr).
+fn codes(layout: &FrameLayout, data: &[u8]) -> Vec<[u16; 3]> {
+    let f = FrameRef::new(layout, data).unwrap();
+    (0..layout.height)
+        .flat_map(|y| (0..layout.width).map(move |x| (x, y)))
+        .map(|(x, y)| f.codes(x, y).unwrap())
+        .collect()
+}
+
+#[test]
+fn ten_bit_frames_keep_their_precision_on_the_gpu() {
+    // The picture's codes are not multiples of 4: an atlas of 8-bit components would change
+    // every sample of the touched tiles, and the blended codes would lie on the 8-bit grid.
+    let key = key();
+    let mut gpu = gpu();
+    for format in TEN_BIT {
+        let (layout, cpu_out) = run(&mut CpuCompositor::new(), format, &key);
+        let (_, gpu_out) = run(&mut gpu, format, &key);
+        let (_, clean) = make_frame(format);
+        let (clean, cpu_out, gpu_out) = (
+            codes(&layout, &clean),
+            codes(&layout, &cpu_out),
+            codes(&layout, &gpu_out),
+        );
+        let (mut kept, mut moved, mut drawn, mut off_grid) = (0, 0, 0, 0);
+        for ((c, a), b) in clean.iter().zip(&cpu_out).zip(&gpu_out) {
+            for k in 0..3 {
+                if a[k] == c[k] {
+                    kept += 1;
+                    moved += usize::from(b[k] != c[k]);
+                } else if b[k] != c[k] {
+                    drawn += 1;
+                    off_grid += usize::from(b[k] % 4 != 0);
+                }
+            }
+        }
+        assert!(
+            moved * 1000 <= kept,
+            "{format}: {moved} of the {kept} samples the CPU left alone changed on the GPU"
+        );
+        assert!(drawn > 1000, "{format}: {drawn} samples drawn");
+        assert!(
+            off_grid * 2 > drawn,
+            "{format}: {off_grid} of {drawn} drawn codes off the 8-bit grid"
+        );
+    }
+}
+
+#[test]
+fn yuv_layouts_with_padding_and_planes_in_any_order_scatter_alike() {
+    // Padded rows, planes in reverse order, v210 at an offset with padded rows, I420's and
+    // I420_10LE's U and V halves of the same rows (no plane can be split off): the GPU's frame
+    // reads code for code as on the packed layout, and nothing outside the planes is written.
+    let key = key();
+    let mut gpu = gpu().with_crew(Crew::new(3));
+    let cam = camera();
+    let (w, h) = (W as usize, H as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let layouts = [
+        (
+            PixelFormat::P010,
+            vec![cw * 4 * ch + 32, 0],
+            vec![2 * w + 6, cw * 4],
+        ),
+        (
+            PixelFormat::I422_10,
+            vec![4 * cw * h, 2 * cw * h, 0],
+            vec![2 * w, 2 * cw, 2 * cw],
+        ),
+        (
+            PixelFormat::V210,
+            vec![16],
+            vec![w.div_ceil(48) * 128 + 128],
+        ),
+        (
+            PixelFormat::I420_10,
+            vec![0, 2 * w * h, 2 * w * h + 2 * cw],
+            vec![2 * w, 4 * cw, 4 * cw],
+        ),
+        (
+            PixelFormat::I420,
+            vec![0, w * h, w * h + cw],
+            vec![w, 2 * cw, 2 * cw],
+        ),
+        (PixelFormat::Uyvy, vec![8], vec![cw * 4 + 12]),
+    ];
+    for (format, offsets, strides) in layouts {
+        let (packed, want) = run(&mut gpu, format, &key);
+        let chroma_rows = if format.chroma_step().1 == 1 { h } else { ch };
+        let rows = [h, chroma_rows, chroma_rows];
+        let size = (0..offsets.len())
+            .map(|p| offsets[p] + strides[p] * rows[p])
+            .max()
+            .unwrap();
+        let layout = FrameLayout::with_planes(format, W, H, &offsets, &strides, size).unwrap();
+        // The packed frame's samples moved into the padded layout; padding bytes 0x5a.
+        let (_, clean) = make_frame(format);
+        let mut data = vec![0x5a_u8; size];
+        let mut inside = vec![false; size];
+        let bytes = match format.sample_storage() {
+            SampleStorage::U8 => 1,
+            SampleStorage::U16 => 2,
+            SampleStorage::U32 => 4,
+        };
+        for y in 0..H {
+            for x in 0..W {
+                let (from, to) = (
+                    yuv_samples(&packed, x, y).unwrap(),
+                    yuv_samples(&layout, x, y).unwrap(),
+                );
+                for (s, t) in from.into_iter().zip(to) {
+                    let v = read_sample(format.sample_storage(), &clean, s);
+                    write_sample(format.sample_storage(), &mut data, t, v);
+                    inside[t.byte..t.byte + bytes].fill(true);
+                }
+            }
+        }
+        let untouched = data.clone();
+        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+        assert!(gpu.composite(&mut frame, &lines(&cam), &key).unwrap().tiles > 0);
+        assert!(
+            codes(&layout, &data) == codes(&packed, &want),
+            "{format} {offsets:?}: the frame differs from the packed layout's"
+        );
+        for (i, (&a, &b)) in data.iter().zip(&untouched).enumerate() {
+            assert!(
+                inside[i] || a == b,
+                "{format} {offsets:?}: byte {i} outside the planes written"
+            );
+        }
+    }
 }

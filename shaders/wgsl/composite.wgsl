@@ -1,7 +1,9 @@
 // Composite pass: draws the strip pieces of every line into the tile atlas in one draw.
 //
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
-// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1. The CPU cuts every
+// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1: 8-bit components in an
+// RGBA8 atlas, the 10-bit formats' codes in a 10-bit one (keyed and blended at that precision,
+// rounded to 10-bit codes when the blend is written). The CPU cuts every
 // strip triangle into pieces that lie inside one tile's interior and places their vertices in
 // atlas pixels. The fragment shader computes the same analytic coverage and key as the CPU
 // compositor (engine/src/render/raster.rs and cpu.rs): keep the two in step.
@@ -15,6 +17,10 @@ override KEY_RADIUS: i32 = 1;
 override UNMIX: bool = false;
 // True when the atlas holds R, G, B (else Y, Cb, Cr).
 override IS_RGB: bool = true;
+// An atlas component (code / largest code) on the 8-bit code scale the key LUT is indexed on:
+// 255 for an 8-bit atlas, 1023 / 4 for a 10-bit one (a 10-bit code `c` reads as `c / 4`, as
+// the CPU keys it).
+override CODE_SCALE: f32 = 255.0;
 
 // Key regions tested per pixel: at least as many as any tile of the frame lists, at most
 // engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
@@ -128,7 +134,7 @@ fn region_place(p: vec2<f32>, r: vec4<f32>) -> vec2<f32> {
 
 // The atlas pixel's colour as Y, Cb, Cr code values.
 fn ycbcr_at(at: vec2<i32>) -> vec3<f32> {
-    let c = textureLoad(source, at, 0).rgb * 255.0;
+    let c = textureLoad(source, at, 0).rgb * CODE_SCALE;
     if (IS_RGB) {
         return rgb_to_ycbcr709(c);
     }
@@ -188,7 +194,7 @@ fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
 // Key LUT lookup of atlas pixel `at` with palette `lut`: one bilinear sample in (Y, Cb) of the
 // slice at the lower Cr node gives both Cr sides of the cell, mixed by the Cr fraction.
 fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
-    var ycc = textureLoad(source, at, 0).rgb * 255.0;
+    var ycc = textureLoad(source, at, 0).rgb * CODE_SCALE;
     if (IS_RGB) {
         ycc = rgb_to_ycbcr709(ycc);
     }

@@ -4,8 +4,9 @@
 //! CPU compositor ([`cpu`]) rasterises the triangles row span by row span straight from the
 //! frame, keys only the covered pixels (and their edge filter neighbours) and blends the covered
 //! spans in place. The GPU compositor (`gpu`) gathers the touched tiles (with a [`HALO`]-pixel
-//! border for the key's neighbourhood filter) into an RGBA tile atlas in the frame's own colour
-//! space, shades it and writes the tiles back. No stage converts or copies the whole frame.
+//! border for the key's neighbourhood filter) into a tile atlas in the frame's own colour space
+//! (8-bit components, or a 10-bit frame's codes), shades it and writes the tiles back. Both key
+//! and blend a 10-bit frame at 10 bits. No stage converts or copies the whole frame.
 //!
 //! Per pixel: `alpha = coverage * key * opacity`, `out = in + (colour - in) * alpha`, where
 //! coverage is the box-filtered overlap of the pixel with the strip computed in field space

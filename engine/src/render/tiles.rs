@@ -1,14 +1,17 @@
 //! Tile selection (both compositors) and the tile atlas (the GPU compositor).
 //!
-//! The atlas is an RGBA8 image of `ATLAS_COLS` cells per row; each cell holds one frame tile
-//! plus a [`HALO`]-pixel border, in the frame's own colour space: R, G, B for the RGB formats
-//! (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over its
-//! site). Alpha is 255.
+//! The atlas is an image of 4-byte pixels, `ATLAS_COLS` cells per row; each cell holds one frame
+//! tile plus a [`HALO`]-pixel border, in the frame's own colour space: R, G, B for the RGB
+//! formats (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over
+//! its site). 8-bit frames fill it as RGBA8 (alpha 255), 10-bit frames with their 10-bit codes
+//! packed in one 32-bit word per pixel (`ten_bit`: the GPU's `Rgb10a2Unorm`).
 
 use yardline_frame::{FrameMut, FrameRef, PixelFormat, Plane, rgb_index};
 
 use super::PreparedLine;
 use super::crew::Crew;
+
+mod ten_bit;
 
 /// Tile edge (pixels). Even, so chroma sites never straddle tiles.
 pub const TILE: u32 = 64;
@@ -168,7 +171,8 @@ pub const ATLAS_WIDTH: u32 = ATLAS_COLS * CELL;
 /// CPU copy of the tile atlas; grows to the largest tile count seen, never shrinks.
 #[derive(Debug, Default)]
 pub struct TileAtlas {
-    /// RGBA8 pixels, `ATLAS_WIDTH * 4` bytes per row.
+    /// 4-byte pixels (RGBA8, or packed 10-bit codes for a 10-bit frame), `ATLAS_WIDTH * 4`
+    /// bytes per row.
     pub data: Vec<u8>,
     /// Cells in use this frame.
     pub used: usize,
@@ -195,13 +199,18 @@ impl TileAtlas {
     }
 
     /// Copies each planned tile (plus halo, edge pixels repeated past the frame border) into
-    /// its cell, converting to the frame's native RGB or YCbCr components; bands of atlas rows
-    /// are shared out over `crew`.
+    /// its cell, converting to the frame's native RGB or YCbCr components (10-bit codes for a
+    /// 10-bit frame); bands of atlas rows are shared out over `crew`.
     pub fn gather(&mut self, frame: &FrameRef<'_>, plan: &TilePlan, crew: &Crew) {
         self.reserve(plan.tiles.len());
         let tiles = &plan.tiles;
         let rows = atlas_rows(tiles.len()) as usize * CELL as usize;
         let bands = self.data[..rows * Self::STRIDE].chunks_mut(GATHER_BAND_ROWS * Self::STRIDE);
+        let read = if frame.layout.format.bit_depth() == 10 {
+            ten_bit::read_row
+        } else {
+            read_row
+        };
         crew.run(bands.enumerate(), |(band, chunk)| {
             for (k, line) in chunk.chunks_exact_mut(Self::STRIDE).enumerate() {
                 let row = band * GATHER_BAND_ROWS + k;
@@ -216,7 +225,7 @@ impl TileAtlas {
                     let ox = Self::cell_origin(i).0 as usize;
                     let fx0 = i64::from(tx * TILE) - i64::from(HALO);
                     let fy = i64::from(ty * TILE) + cy as i64 - i64::from(HALO);
-                    read_row(frame, fx0, fy, &mut line[ox * 4..(ox + CELL as usize) * 4]);
+                    read(frame, fx0, fy, &mut line[ox * 4..(ox + CELL as usize) * 4]);
                 }
             }
         });
@@ -285,21 +294,39 @@ enum YuvShare {
     ChromaPairs,
     /// A band of a packed 4:2:2 (U Y V Y) plane holding tile row `ty`.
     Packed(u32),
+    /// A 16-bit luma plane of a 10-bit frame.
+    Luma10,
+    /// A 16-bit chroma plane of a 10-bit frame: one component (1 = Cb, 2 = Cr), or 0 for
+    /// interleaved Cb, Cr (P010).
+    Chroma10(usize),
+    /// A band of a v210 plane holding tile row `ty`.
+    V210(u32),
 }
 
-/// [`scatter_from`] for YUV frames: the planes (4:2:0) or bands of tile rows (packed 4:2:2)
-/// shared out over `crew`. Chroma takes the mean of the pixels sharing its site.
+/// [`scatter_from`] for YUV frames (8- or 10-bit): the planes (planar layouts) or bands of tile
+/// rows (packed 4:2:2: UYVY, v210) shared out over `crew`. Chroma takes the mean of the pixels
+/// sharing its site.
 fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Crew) {
     let layout = frame.layout;
     let (w, h) = (layout.width as usize, layout.height as usize);
     let [p0, p1, p2] = layout.planes;
     let write = |share: YuvShare, dst: &mut [u8], stride: usize| {
-        write_yuv_share(data, plan, (w as u32, h as u32), share, dst, stride);
+        if ten_bit::is_ten_bit(share) {
+            let size = (layout.format, w as u32, h as u32);
+            ten_bit::write_share(data, plan, size, share, dst, stride);
+        } else {
+            write_yuv_share(data, plan, (w as u32, h as u32), share, dst, stride);
+        }
     };
-    if layout.format == PixelFormat::Uyvy {
+    let packed = match layout.format {
+        PixelFormat::Uyvy => Some(YuvShare::Packed as fn(u32) -> YuvShare),
+        PixelFormat::V210 => Some(YuvShare::V210 as fn(u32) -> YuvShare),
+        _ => None,
+    };
+    if let Some(share) = packed {
         let bands = frame.data[p0.offset..].chunks_mut(p0.stride * TILE as usize);
         crew.run(bands.enumerate(), |(band, dst)| {
-            write(YuvShare::Packed(band as u32), dst, p0.stride);
+            write(share(band as u32), dst, p0.stride);
         });
         return;
     }
@@ -317,11 +344,51 @@ fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Cr
             (extent(p1, ch, 2 * cw), YuvShare::ChromaPairs, p1.stride),
             ((usize::MAX, 0), YuvShare::None, 0),
         ],
+        PixelFormat::P010 => [
+            (extent(p0, h, 2 * w), YuvShare::Luma10, p0.stride),
+            (extent(p1, ch, 4 * cw), YuvShare::Chroma10(0), p1.stride),
+            ((usize::MAX, 0), YuvShare::None, 0),
+        ],
+        PixelFormat::I420_10 | PixelFormat::I422_10 => {
+            let rows = if layout.format == PixelFormat::I420_10 {
+                ch
+            } else {
+                h
+            };
+            [
+                (extent(p0, h, 2 * w), YuvShare::Luma10, p0.stride),
+                (extent(p1, rows, 2 * cw), YuvShare::Chroma10(1), p1.stride),
+                (extent(p2, rows, 2 * cw), YuvShare::Chroma10(2), p2.stride),
+            ]
+        }
         _ => return,
     };
     planes.sort_by_key(|((offset, _), ..)| *offset);
-    // Split the buffer into the planes' own slices (a layout whose planes overlap was refused
-    // when the frame was made; here it would leave the frame alone).
+    let len = frame.data.len();
+    let used = planes
+        .iter()
+        .filter(|(_, share, _)| *share != YuvShare::None);
+    if used
+        .clone()
+        .any(|&((offset, bytes), ..)| offset + bytes > len)
+    {
+        return;
+    }
+    let disjoint = used
+        .clone()
+        .zip(used.skip(1))
+        .all(|(((a, bytes), ..), ((b, _), ..))| a + bytes <= *b);
+    if !disjoint {
+        // Planes whose rows interleave (U and V halves of the same rows): no plane can be
+        // split off, so the planes are written one after the other.
+        for ((offset, _), share, stride) in planes {
+            if share != YuvShare::None {
+                write(share, &mut frame.data[offset..], stride);
+            }
+        }
+        return;
+    }
+    // Split the buffer into the planes' own slices, written side by side.
     let mut rest: &mut [u8] = frame.data;
     let mut consumed = 0;
     let mut shares: [(&mut [u8], YuvShare, usize); 3] = Default::default();
@@ -330,16 +397,7 @@ fn scatter_yuv(data: &[u8], frame: &mut FrameMut<'_>, plan: &TilePlan, crew: &Cr
             continue;
         }
         let tail = std::mem::take(&mut rest);
-        let Some(tail) = offset
-            .checked_sub(consumed)
-            .and_then(|gap| tail.get_mut(gap..))
-        else {
-            return;
-        };
-        if tail.len() < len {
-            return;
-        }
-        let (plane, tail) = tail.split_at_mut(len);
+        let (plane, tail) = tail[offset - consumed..].split_at_mut(len);
         *slot = (plane, share, stride);
         rest = tail;
         consumed = offset + len;
@@ -366,7 +424,9 @@ fn write_yuv_share(
     };
     for (i, &(tx, ty)) in plan.tiles.iter().enumerate() {
         let band_row0 = match share {
-            YuvShare::None => return,
+            YuvShare::None | YuvShare::Luma10 | YuvShare::Chroma10(_) | YuvShare::V210(_) => {
+                return;
+            }
             YuvShare::Packed(band) if band != ty => continue,
             YuvShare::Packed(_) => (ty * TILE) as usize,
             _ => 0,
@@ -452,7 +512,9 @@ fn write_yuv_share(
                     }
                 }
             }
-            YuvShare::None => return,
+            YuvShare::None | YuvShare::Luma10 | YuvShare::Chroma10(_) | YuvShare::V210(_) => {
+                return;
+            }
         }
     }
 }

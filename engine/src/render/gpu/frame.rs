@@ -9,7 +9,7 @@ use yardline_frame::{FrameLayout, FrameMut};
 
 use super::pipelines::atlas_pass;
 use super::resources::{Resources, ensure_buffer, extent};
-use super::{Globals, GpuCompositor, REGIONS_PER_ROW, VertexGpu};
+use super::{AtlasDepth, Globals, GpuCompositor, REGIONS_PER_ROW, VertexGpu};
 use crate::render::pieces::cut_to_tile;
 use crate::render::tiles::{ATLAS_COLS, ATLAS_WIDTH, CELL, HALO, TILE, TileAtlas, scatter_from};
 use crate::render::{
@@ -36,11 +36,13 @@ impl GpuCompositor {
             &[]
         };
         regions_near_lines(regions, lines, &mut self.scratch_near);
+        // The colour as the atlas holds components: its codes over the largest code.
+        let max = AtlasDepth::of(format).max_code();
         self.scratch_lines.clear();
         self.scratch_lines.extend(lines.iter().map(|l| {
             let c = native_colour(layout, l.rgb);
             (
-                [c[0] / 255.0, c[1] / 255.0, c[2] / 255.0, 1.0],
+                [c[0] / max, c[1] / max, c[2] / max, 1.0],
                 [
                     l.mesh.half_width_m as f32,
                     l.mesh.length_m as f32,
@@ -103,10 +105,11 @@ impl GpuCompositor {
     }
 
     /// Uploads the frame's vertices, region table, uniforms `globals` and the `n_tiles` used
-    /// atlas cells, draws every tile with pipeline `pipeline` and copies the drawn cells to the
-    /// readback buffer.
+    /// cells of the atlas of `depth`, draws every tile with pipeline `pipeline` and copies the
+    /// drawn cells to the readback buffer.
     pub(super) fn submit(
         &mut self,
+        depth: AtlasDepth,
         globals: Globals,
         pipeline: usize,
         n_tiles: usize,
@@ -120,9 +123,13 @@ impl GpuCompositor {
             wgpu::BufferUsages::VERTEX,
             "vertices",
         );
-        let (Some(res), Some((vbuf, _)), Some((table, _)), Some(bind)) =
-            (&self.res, &self.vertices, &self.region_table, &self.bind)
-        else {
+        let d = depth.index();
+        let (Some(res), Some((vbuf, _)), Some((table, _)), Some(bind)) = (
+            &self.res[d],
+            &self.vertices,
+            &self.region_table,
+            &self.bind[d],
+        ) else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         let q = &self.queue;
@@ -167,15 +174,16 @@ impl GpuCompositor {
         Ok(q.submit([enc.finish()]))
     }
 
-    /// Waits for submission `index` and writes the used cells of the readback buffer (`rows`
-    /// atlas rows) into `frame`.
+    /// Waits for submission `index` and writes the used cells of the readback buffer of the
+    /// atlas of `depth` (`rows` atlas rows) into `frame`.
     pub(super) fn read_back(
         &self,
+        depth: AtlasDepth,
         frame: &mut FrameMut<'_>,
         rows: u32,
         index: wgpu::SubmissionIndex,
     ) -> Result<(), RenderError> {
-        let Some(res) = &self.res else {
+        let Some(res) = &self.res[depth.index()] else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         let dev = &self.device;

@@ -1,7 +1,9 @@
 //! The GPU compositor (wgpu, headless): uploads only the touched tiles into an atlas texture,
 //! draws every tile's strip pieces (see [`super::pieces`]) in one call with
 //! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame.
-//! Buffers and textures persist across frames and only grow.
+//! Buffers and textures persist across frames and only grow. 8-bit frames use an RGBA8 atlas,
+//! 10-bit frames one of 10-bit components (`AtlasDepth`): each is keyed and blended at its
+//! own precision.
 //!
 //! This module holds the [`GpuCompositor`], the data layouts the shader shares and the order
 //! of a frame's steps; `pipelines` makes the pipeline variants and draws each once at start-up,
@@ -20,7 +22,7 @@ use yardline_frame::FrameMut;
 
 use super::crew::Crew;
 use super::tiles::{TileAtlas, TilePlan, atlas_rows};
-use super::{CompositeStats, Compositor, CpuCompositor, PixelKey, PreparedLine, RenderError};
+use super::{CompositeStats, Compositor, PixelKey, PreparedLine, RenderError};
 use resources::{LutTexture, Resources};
 
 /// Uniforms. Keep in sync with `Globals` in composite.wgsl.
@@ -69,6 +71,55 @@ pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_arra
     6 => Float32x3, 7 => Uint32x2
 ];
 
+/// The component depth of a tile atlas, by the frame's: which texture format the atlas (and the
+/// pipelines drawing into it) use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AtlasDepth {
+    /// RGBA8 (`Rgba8Unorm`): the 8-bit formats' components.
+    Eight,
+    /// 10-bit Y, Cb, Cr (`Rgb10a2Unorm`, alpha unused): the 10-bit formats' codes, keyed and
+    /// blended at their own precision and rounded to 10-bit codes when written.
+    Ten,
+}
+
+impl AtlasDepth {
+    /// Both depths, in the order of [`AtlasDepth::index`].
+    pub(crate) const ALL: [Self; 2] = [Self::Eight, Self::Ten];
+
+    /// The atlas depth of frames of `format`.
+    pub(crate) fn of(format: yardline_frame::PixelFormat) -> Self {
+        if format.bit_depth() == 10 {
+            Self::Ten
+        } else {
+            Self::Eight
+        }
+    }
+
+    /// Index in per-depth arrays.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::Eight => 0,
+            Self::Ten => 1,
+        }
+    }
+
+    /// The atlas texture's format.
+    pub(crate) fn texture_format(self) -> wgpu::TextureFormat {
+        match self {
+            Self::Eight => wgpu::TextureFormat::Rgba8Unorm,
+            Self::Ten => wgpu::TextureFormat::Rgb10a2Unorm,
+        }
+    }
+
+    /// The largest code of a component (the atlas holds `code / max_code`).
+    pub(crate) fn max_code(self) -> f32 {
+        match self {
+            Self::Eight => 255.0,
+            Self::Ten => 1023.0,
+        }
+    }
+}
+
 /// Which adapter to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdapterChoice {
@@ -84,19 +135,21 @@ pub struct GpuCompositor {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     /// One pipeline per region slot count (`pipelines::REGION_SLOTS`), key filter
-    /// (`pipelines::filter_variant`) and colour model, in that nesting order (see
-    /// [`GpuCompositor::pipeline_index`]).
+    /// (`pipelines::filter_variant`) and colour model (`pipelines::ColourModel`), in that
+    /// nesting order (see [`GpuCompositor::pipeline_index`]).
     pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     globals: wgpu::Buffer,
-    res: Option<Resources>,
+    /// The atlases, per [`AtlasDepth::index`].
+    res: [Option<Resources>; 2],
     vertices: Option<(wgpu::Buffer, u64)>,
     /// Region table texture and its rows.
     region_table: Option<(wgpu::Texture, u32)>,
     lut: Option<LutTexture>,
-    /// Bind group over the current buffers and textures; rebuilt when one of them is replaced.
-    bind: Option<wgpu::BindGroup>,
+    /// Bind groups over the current buffers and textures, one per atlas depth; rebuilt when one
+    /// of them is replaced.
+    bind: [Option<wgpu::BindGroup>; 2],
     plan: TilePlan,
     atlas: TileAtlas,
     /// Shares out the atlas copies (gather and scatter) on the CPU.
@@ -111,9 +164,6 @@ pub struct GpuCompositor {
     scratch_tile_regions: Vec<u32>,
     scratch_near: Vec<u32>,
     failed: Arc<AtomicBool>,
-    /// The CPU compositor that draws 10-bit frames (the atlas holds 8-bit components), made on
-    /// the first one.
-    ten_bit: Option<CpuCompositor>,
 }
 
 /// Switches off Mesa's device-select Vulkan layer (`NODEVICE_SELECT=1`) unless the
@@ -218,11 +268,11 @@ impl GpuCompositor {
             layout,
             sampler,
             globals,
-            res: None,
+            res: [None, None],
             vertices: None,
             region_table: None,
             lut: None,
-            bind: None,
+            bind: [None, None],
             plan: TilePlan::default(),
             atlas: TileAtlas::default(),
             crew: Crew::default(),
@@ -233,7 +283,6 @@ impl GpuCompositor {
             scratch_tile_regions: Vec::new(),
             scratch_near: Vec::new(),
             failed,
-            ten_bit: None,
         };
         compositor.warm_up()?;
         Ok(compositor)
@@ -279,13 +328,7 @@ impl Compositor for GpuCompositor {
         }
         let layout = frame.layout;
         let format = layout.format;
-        if format.bit_depth() != 8 {
-            // The atlas holds 8-bit components: 10-bit frames keep their precision on the CPU.
-            return self
-                .ten_bit
-                .get_or_insert_with(CpuCompositor::new)
-                .composite(frame, lines, key);
-        }
+        let depth = AtlasDepth::of(format);
         self.plan.build(layout.width, layout.height, lines);
         let n_tiles = self.plan.tiles.len();
         if n_tiles == 0 {
@@ -293,20 +336,20 @@ impl Compositor for GpuCompositor {
         }
         self.atlas.gather(&frame.as_ref(), &self.plan, &self.crew);
         let rows = atlas_rows(n_tiles);
-        self.ensure_resources(rows);
+        self.ensure_resources(depth, rows);
         self.upload_lut(key)?;
         let max_regions = self.build_vertices(lines, key, layout);
         self.ensure_region_table();
-        let globals = self.globals_now();
+        let globals = self.globals_now(depth);
         let pipeline = Self::pipeline_index(
             max_regions,
             key.min_filter_radius(),
             key.edge_filter(),
-            format.is_rgb(),
+            pipelines::ColourModel::of(format),
         );
-        self.ensure_bind_group()?;
-        let index = self.submit(globals, pipeline, n_tiles)?;
-        self.read_back(frame, rows, index)?;
+        self.ensure_bind_group(depth)?;
+        let index = self.submit(depth, globals, pipeline, n_tiles)?;
+        self.read_back(depth, frame, rows, index)?;
         Ok(CompositeStats {
             tiles: n_tiles,
             triangles: self.scratch_vertices.len() / 3,

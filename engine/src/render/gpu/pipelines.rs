@@ -1,13 +1,14 @@
 //! The composite pipelines: the bind group layout, one pipeline per variant (region slots, key
-//! filter, colour model; pipeline constants of `composite.wgsl`), all made at start-up and each
-//! drawn once there, and the render pass over the atlas.
+//! filter, colour model with its atlas depth; pipeline constants of `composite.wgsl`), all made
+//! at start-up and each drawn once there, and the render pass over the atlas.
 
 use std::time::Duration;
 
+use yardline_frame::PixelFormat;
 use yardline_keying::EdgeFilter;
 
 use super::resources::ensure_buffer;
-use super::{GpuCompositor, VERTEX_ATTRIBUTES, VertexGpu};
+use super::{AtlasDepth, GpuCompositor, VERTEX_ATTRIBUTES, VertexGpu};
 use crate::render::tiles::HALO;
 use crate::render::{MAX_TILE_REGIONS, RenderError};
 
@@ -36,9 +37,52 @@ fn filter_variant(filter: usize) -> (u32, bool) {
 /// its vertices an interpolated position.
 const REGION_SLOTS: [usize; 4] = [0, 2, 4, MAX_TILE_REGIONS];
 
+/// What the atlas holds: the colour model of its components and their depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ColourModel {
+    /// 8-bit Y, Cb, Cr.
+    Ycbcr,
+    /// 8-bit R, G, B.
+    Rgb,
+    /// 10-bit Y, Cb, Cr.
+    Ycbcr10,
+}
+
+impl ColourModel {
+    /// Every model, in the order of their pipelines (see [`GpuCompositor::pipeline_index`]).
+    const ALL: [Self; 3] = [Self::Ycbcr, Self::Rgb, Self::Ycbcr10];
+
+    /// The model of frames of `format`.
+    pub(super) fn of(format: PixelFormat) -> Self {
+        match (format.is_rgb(), AtlasDepth::of(format)) {
+            (true, _) => Self::Rgb,
+            (false, AtlasDepth::Eight) => Self::Ycbcr,
+            (false, AtlasDepth::Ten) => Self::Ycbcr10,
+        }
+    }
+
+    /// The depth of the atlas its pipelines draw into.
+    pub(super) fn depth(self) -> AtlasDepth {
+        match self {
+            Self::Ycbcr | Self::Rgb => AtlasDepth::Eight,
+            Self::Ycbcr10 => AtlasDepth::Ten,
+        }
+    }
+
+    /// The shader's `CODE_SCALE`: an atlas component's value (`code / max_code`) to the 8-bit
+    /// code scale the key LUT is indexed on (a 10-bit code `c` reads as `c / 4`, as the CPU
+    /// keys it).
+    fn code_scale(self) -> f64 {
+        match self.depth() {
+            AtlasDepth::Eight => 255.0,
+            AtlasDepth::Ten => 1023.0 / 4.0,
+        }
+    }
+}
+
 /// The bind group layout of `composite.wgsl` and one pipeline per region slot count
-/// ([`REGION_SLOTS`]), key filter ([`filter_variant`]) and colour model, in that nesting order
-/// (see [`GpuCompositor::pipeline_index`]).
+/// ([`REGION_SLOTS`]), key filter ([`filter_variant`]) and colour model ([`ColourModel`]), in
+/// that nesting order (see [`GpuCompositor::pipeline_index`]).
 pub(super) fn composite_pipelines(
     device: &wgpu::Device,
 ) -> (wgpu::BindGroupLayout, Vec<wgpu::RenderPipeline>) {
@@ -94,8 +138,8 @@ pub(super) fn composite_pipelines(
     let pipelines = REGION_SLOTS
         .iter()
         .flat_map(|&slots| (0..FILTERS).map(move |filter| (slots, filter)))
-        .flat_map(|(slots, filter)| [false, true].map(|rgb| (slots, filter, rgb)))
-        .map(|(slots, filter, rgb)| {
+        .flat_map(|(slots, filter)| ColourModel::ALL.map(|model| (slots, filter, model)))
+        .map(|(slots, filter, model)| {
             let (radius, unmix) = filter_variant(filter);
             let constants = [
                 ("KEY_RADIUS", f64::from(radius)),
@@ -104,26 +148,31 @@ pub(super) fn composite_pipelines(
                     "UNMIX_FOREGROUND_KEY",
                     f64::from(yardline_keying::UNMIX_FOREGROUND_KEY),
                 ),
-                ("IS_RGB", f64::from(u8::from(rgb))),
+                ("IS_RGB", f64::from(u8::from(model == ColourModel::Rgb))),
+                ("CODE_SCALE", model.code_scale()),
                 ("MAX_TILE_REGIONS", slots as f64),
             ];
-            composite_pipeline(device, &pipeline_layout, &module, &constants)
+            let target = model.depth().texture_format();
+            composite_pipeline(device, &pipeline_layout, &module, &constants, target)
         })
         .collect();
     (layout, pipelines)
 }
 
 impl GpuCompositor {
-    /// Draws a small triangle with every pipeline over textures of the kinds a frame uses, so
-    /// that a driver compiling shader variants at their first draw (llvmpipe does: about 10 ms
-    /// each) does it here, not in the frame that first needs a pipeline.
+    /// Draws a small triangle with every pipeline over textures of the kinds a frame uses (each
+    /// into an atlas of its depth), so that a driver compiling shader variants at their first
+    /// draw (llvmpipe does: about 10 ms each) does it here, not in the frame that first needs a
+    /// pipeline.
     pub(super) fn warm_up(&mut self) -> Result<(), RenderError> {
         const LUT_SIZE: u32 = 33;
-        self.ensure_resources(1);
         let n = LUT_SIZE as usize;
         self.upload_lut_data(LUT_SIZE, &vec![255; n * n * n], 0)?;
         self.ensure_region_table();
-        self.ensure_bind_group()?;
+        for depth in AtlasDepth::ALL {
+            self.ensure_resources(depth, 1);
+            self.ensure_bind_group(depth)?;
+        }
         let corner = |dx: f32, dy: f32| VertexGpu {
             atlas: [HALO as f32 + dx, HALO as f32 + dy],
             depth: 1.0,
@@ -143,48 +192,60 @@ impl GpuCompositor {
             wgpu::BufferUsages::VERTEX,
             "vertices",
         );
-        let (Some(res), Some((vbuf, _)), Some(bind)) = (&self.res, &self.vertices, &self.bind)
-        else {
+        let Some((vbuf, _)) = &self.vertices else {
             return Err(RenderError::Gpu("buffers missing".into()));
         };
         self.queue.write_buffer(vbuf, 0, bytes);
-        self.queue
-            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_now()));
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("warm-up"),
-            });
-        {
-            let mut pass = atlas_pass(&mut enc, &res.dst_view);
-            pass.set_bind_group(0, bind, &[]);
-            pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
-            for pipeline in &self.pipelines {
-                pass.set_pipeline(pipeline);
-                pass.draw(0..3, 0..1);
+        let mut index = None;
+        for depth in AtlasDepth::ALL {
+            let d = depth.index();
+            let (Some(res), Some(bind)) = (&self.res[d], &self.bind[d]) else {
+                return Err(RenderError::Gpu("buffers missing".into()));
+            };
+            self.queue.write_buffer(
+                &self.globals,
+                0,
+                bytemuck::bytes_of(&self.globals_now(depth)),
+            );
+            let mut enc = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("warm-up"),
+                });
+            {
+                let mut pass = atlas_pass(&mut enc, &res.dst_view);
+                pass.set_bind_group(0, bind, &[]);
+                pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
+                let models = ColourModel::ALL.iter().cycle();
+                for (pipeline, model) in self.pipelines.iter().zip(models) {
+                    if model.depth() == depth {
+                        pass.set_pipeline(pipeline);
+                        pass.draw(0..3, 0..1);
+                    }
+                }
             }
+            index = Some(self.queue.submit([enc.finish()]));
         }
-        let index = self.queue.submit([enc.finish()]);
         self.device
             .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
+                submission_index: index,
                 timeout: Some(WARM_UP_TIMEOUT),
             })
             .map_err(|e| RenderError::Gpu(format!("warm-up: {e}")))?;
         // The first frame uploads its own key.
         self.lut = None;
-        self.bind = None;
+        self.bind = [None, None];
         Ok(())
     }
 
     /// Index in `pipelines` of the pipeline for frames whose tiles list at most `regions` key
     /// regions, with key filter radius `radius` (at most [`HALO`]) and kind `edge` (unmixing
-    /// at radius 0 is no filter) on an RGB (else YCbCr) atlas.
+    /// at radius 0 is no filter) on an atlas of colour model `model`.
     pub(super) fn pipeline_index(
         regions: usize,
         radius: u32,
         edge: EdgeFilter,
-        rgb: bool,
+        model: ColourModel,
     ) -> usize {
         let slots = REGION_SLOTS
             .iter()
@@ -195,7 +256,11 @@ impl GpuCompositor {
             EdgeFilter::Unmix if radius > 0 => HALO + radius,
             _ => radius,
         } as usize;
-        (slots * FILTERS + filter) * 2 + usize::from(rgb)
+        let model = ColourModel::ALL
+            .iter()
+            .position(|&m| m == model)
+            .unwrap_or_default();
+        (slots * FILTERS + filter) * ColourModel::ALL.len() + model
     }
 }
 
@@ -222,12 +287,14 @@ pub(super) fn atlas_pass<'e>(
     })
 }
 
-/// The composite pipeline with the shader's pipeline constants set to `constants`.
+/// The composite pipeline with the shader's pipeline constants set to `constants`, drawing into
+/// an atlas of texture format `target`.
 fn composite_pipeline(
     device: &wgpu::Device,
     layout: &wgpu::PipelineLayout,
     module: &wgpu::ShaderModule,
     constants: &[(&str, f64)],
+    target: wgpu::TextureFormat,
 ) -> wgpu::RenderPipeline {
     let options = wgpu::PipelineCompilationOptions {
         constants,
@@ -258,7 +325,7 @@ fn composite_pipeline(
             entry_point: Some("fs_main"),
             compilation_options: options,
             targets: &[Some(wgpu::ColorTargetState {
-                format: wgpu::TextureFormat::Rgba8Unorm,
+                format: target,
                 blend: Some(wgpu::BlendState {
                     color: wgpu::BlendComponent {
                         src_factor: wgpu::BlendFactor::SrcAlpha,
@@ -277,4 +344,45 @@ fn composite_pipeline(
         multiview_mask: None,
         cache: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use yardline_frame::PixelFormat;
+    use yardline_keying::EdgeFilter;
+
+    use super::{ColourModel, FILTERS, REGION_SLOTS};
+    use crate::render::HALO;
+    use crate::render::gpu::{AtlasDepth, GpuCompositor};
+
+    /// Every variant a frame can ask for has its own pipeline, each made (and warmed) once.
+    #[test]
+    fn every_variant_has_one_pipeline() {
+        let count = REGION_SLOTS.len() * FILTERS * ColourModel::ALL.len();
+        let mut seen = vec![false; count];
+        for regions in REGION_SLOTS {
+            for radius in 0..=HALO {
+                for edge in [EdgeFilter::Min, EdgeFilter::Unmix] {
+                    if edge == EdgeFilter::Unmix && radius == 0 {
+                        continue;
+                    }
+                    for model in ColourModel::ALL {
+                        let i = GpuCompositor::pipeline_index(regions, radius, edge, model);
+                        assert!(!std::mem::replace(&mut seen[i], true), "{i} twice");
+                    }
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "a pipeline no frame uses");
+    }
+
+    /// Each format's colour model draws into an atlas of the format's depth.
+    #[test]
+    fn every_format_draws_into_an_atlas_of_its_depth() {
+        for format in PixelFormat::ALL {
+            let model = ColourModel::of(format);
+            assert_eq!(model.depth(), AtlasDepth::of(format), "{format}");
+            assert_eq!(model == ColourModel::Rgb, format.is_rgb(), "{format}");
+        }
+    }
 }

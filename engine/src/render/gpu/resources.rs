@@ -1,17 +1,17 @@
-//! The GPU's buffers and textures, kept across frames and only grown: the atlas pair and its
-//! readback buffer, the key LUT texture (uploaded when the key changes), the region table, the
-//! uniforms and the bind group over them.
+//! The GPU's buffers and textures, kept across frames and only grown: per atlas depth the atlas
+//! pair and its readback buffer, the key LUT texture (uploaded when the key changes), the region
+//! table, the uniforms and the bind groups over them (one per atlas depth).
 
 use crate::render::tiles::{ATLAS_WIDTH, CELL, TileAtlas};
 use crate::render::{PixelKey, RenderError};
 
-use super::{Globals, GpuCompositor, REGIONS_PER_ROW};
+use super::{AtlasDepth, Globals, GpuCompositor, REGIONS_PER_ROW};
 
 /// Fallback key LUT edge when the key has none (a constant "field" key).
 const CONSTANT_LUT_SIZE: u32 = 2;
 
-/// The atlas textures for `rows` rows of cells (the gathered tiles, and the copy drawn into),
-/// their views and the readback buffer.
+/// The atlas textures of one depth for `rows` rows of cells (the gathered tiles, and the copy
+/// drawn into), their views and the readback buffer.
 pub(super) struct Resources {
     rows: u32,
     pub(super) atlas_src: wgpu::Texture,
@@ -39,10 +39,11 @@ pub(super) struct LutTexture {
 }
 
 impl GpuCompositor {
-    /// Makes sure the atlas textures and the readback buffer hold `rows` rows of cells (growing
-    /// by powers of two).
-    pub(super) fn ensure_resources(&mut self, rows: u32) {
-        if self.res.as_ref().is_some_and(|r| r.rows >= rows) {
+    /// Makes sure the atlas textures of `depth` and their readback buffer hold `rows` rows of
+    /// cells (growing by powers of two).
+    pub(super) fn ensure_resources(&mut self, depth: AtlasDepth, rows: u32) {
+        let d = depth.index();
+        if self.res[d].as_ref().is_some_and(|r| r.rows >= rows) {
             return;
         }
         let rows = rows.next_power_of_two();
@@ -54,7 +55,7 @@ impl GpuCompositor {
                 mip_level_count: 1,
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
+                format: depth.texture_format(),
                 usage,
                 view_formats: &[],
             })
@@ -79,7 +80,7 @@ impl GpuCompositor {
         });
         let src_view = atlas_src.create_view(&wgpu::TextureViewDescriptor::default());
         let dst_view = atlas_dst.create_view(&wgpu::TextureViewDescriptor::default());
-        self.res = Some(Resources {
+        self.res[d] = Some(Resources {
             rows,
             atlas_src,
             atlas_dst,
@@ -87,7 +88,7 @@ impl GpuCompositor {
             dst_view,
             readback,
         });
-        self.bind = None;
+        self.bind[d] = None;
     }
 
     /// Uploads `key`'s LUTs (a constant "field" key when it has none), unless the texture holds
@@ -181,17 +182,19 @@ impl GpuCompositor {
             columns,
             extent,
         });
-        self.bind = None;
+        self.bind = [None, None];
         Ok(())
     }
 
-    /// The uniforms for the current atlas and key LUT textures.
-    pub(super) fn globals_now(&self) -> Globals {
+    /// The uniforms for the current atlas of `depth` and key LUT textures.
+    pub(super) fn globals_now(&self, depth: AtlasDepth) -> Globals {
         let lut = self.lut.as_ref();
         Globals {
             atlas_size: [
                 ATLAS_WIDTH as f32,
-                self.res.as_ref().map_or(1, |r| r.rows * CELL) as f32,
+                self.res[depth.index()]
+                    .as_ref()
+                    .map_or(1, |r| r.rows * CELL) as f32,
             ],
             lut_texel: lut.map_or([1.0; 2], |l| l.extent.map(|e| 1.0 / e as f32)),
             lut_size: lut.map_or(2.0, |l| l.size as f32),
@@ -199,12 +202,15 @@ impl GpuCompositor {
         }
     }
 
-    /// Makes the bind group over the current buffers and textures, unless it is in place.
-    pub(super) fn ensure_bind_group(&mut self) -> Result<(), RenderError> {
-        if self.bind.is_some() {
+    /// Makes the bind group over the atlas of `depth` and the current buffers and textures,
+    /// unless it is in place.
+    pub(super) fn ensure_bind_group(&mut self, depth: AtlasDepth) -> Result<(), RenderError> {
+        let d = depth.index();
+        if self.bind[d].is_some() {
             return Ok(());
         }
-        let (Some(res), Some((table, _)), Some(lut)) = (&self.res, &self.region_table, &self.lut)
+        let (Some(res), Some((table, _)), Some(lut)) =
+            (&self.res[d], &self.region_table, &self.lut)
         else {
             return Err(RenderError::Gpu("textures missing".into()));
         };
@@ -213,7 +219,7 @@ impl GpuCompositor {
             .create_view(&wgpu::TextureViewDescriptor::default());
         let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
         let view = |v| wgpu::BindingResource::TextureView(v);
-        self.bind = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        self.bind[d] = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("composite"),
             layout: &self.layout,
             entries: &[
@@ -263,7 +269,7 @@ impl GpuCompositor {
             view_formats: &[],
         });
         self.region_table = Some((texture, rows));
-        self.bind = None;
+        self.bind = [None, None];
     }
 }
 
