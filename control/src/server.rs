@@ -51,6 +51,11 @@ pub trait Target: Send + Sync + 'static {
     fn apply(&self, change: &Change) -> Result<(), String>;
     /// The engine's status now.
     fn status(&self) -> Status;
+    /// The matte preview of a clean thumbnail: the engine's key of each pixel (white: field
+    /// surface, black: the rest). `None` while the engine has no key (the default).
+    fn key_matte(&self, _clean: &Thumbnail) -> Option<Thumbnail> {
+        None
+    }
 }
 
 /// The per-peer token bucket.
@@ -397,10 +402,13 @@ async fn preview(State(shared): State<Arc<Shared>>, Query(q): Query<PreviewQuery
             PreviewKind::Matte => capture
                 .clean
                 .as_deref()
-                .and_then(|c| Thumbnail::matte(&capture.program, c)),
+                .and_then(|c| shared.target.key_matte(c)),
         };
         let Some(picture) = picture else {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "no such picture yet");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no such picture yet (a matte needs the engine's key)",
+            );
         };
         match encode_jpeg(&picture) {
             Ok(bytes) => {

@@ -20,13 +20,14 @@ use gst_video::subclass::prelude::*;
 use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
-use super::control::{ElementTarget, Hub, thumbnail};
+use super::control::{ElementTarget, current, thumbnail};
 use super::frame::{FORMATS, format_names, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
 use super::state::{State, StateError, ns};
 use super::{properties, tracking};
 use crate::debug::CAT;
+use yardline_engine::control::ControlHub;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -47,7 +48,7 @@ pub struct Yardline {
     /// The control server's address, token and the server while running.
     control: Mutex<ControlSetup>,
     /// What the streaming thread shares with the control server.
-    hub: Arc<Hub>,
+    pub(super) hub: Arc<ControlHub>,
 }
 
 /// The `control` and `control-token` properties and the server they start.
@@ -79,7 +80,7 @@ impl Default for Yardline {
             latency_changed: AtomicBool::new(false),
             flushed: AtomicBool::new(false),
             control: Mutex::new(ControlSetup::default()),
-            hub: Arc::new(Hub::default()),
+            hub: Arc::new(ControlHub::default()),
         }
     }
 }
@@ -106,6 +107,8 @@ impl ObjectImpl for Yardline {
             "keying" => {
                 let path = path_value(value);
                 self.swap("key", |s| s.keying.clone_from(&path), State::swap_key);
+                self.hub
+                    .set_key_source(lock(&self.settings).keying.is_some());
             }
             "camera-id" => {
                 let id = value.get::<i32>().unwrap_or(DEFAULT_CAMERA_ID);
@@ -229,6 +232,7 @@ impl BaseTransformImpl for Yardline {
         gst::info!(CAT, imp = self, "started: {}", state.backend());
         self.update_latency(&state);
         self.flushed.store(false, Ordering::Release);
+        self.hub.set_key_source(settings.keying.is_some());
         *lock(&self.state) = Some(state);
         self.post_latency_change();
         self.start_control()
@@ -373,6 +377,9 @@ impl VideoFilterImpl for Yardline {
                 FrameOutcome::skipped(started.elapsed().as_secs_f64() * 1e3)
             }
         };
+        if due.is_some_and(|d| d.clean) {
+            state.share_key(&self.hub);
+        }
         drop(guard);
         if control {
             let cpu = thread_cpu_time();
@@ -383,7 +390,13 @@ impl VideoFilterImpl for Yardline {
             }
             let pts = frame.buffer().pts().map_or(-1, ns);
             let cost_ms = pre_ms + thread_cpu_ms_since(cpu);
-            self.hub.record(&outcome, pts, cost_ms);
+            self.hub.record(
+                outcome.report.as_ref(),
+                outcome.skipped,
+                pts,
+                outcome.element_ms,
+                cost_ms,
+            );
             self.hub.add_cost(cost_ms);
         }
         self.post_latency_change();
@@ -434,7 +447,7 @@ impl Yardline {
     /// The control API's status: the settings in force and the last frame.
     pub(super) fn control_status(&self, name: String) -> yardline_control::Status {
         let settings = lock(&self.settings).clone();
-        self.hub.status(name, &settings)
+        self.hub.status(name, &current(&settings))
     }
 
     /// Starts the control server when `control` is set (token: `control-token`, else
@@ -581,6 +594,10 @@ impl Yardline {
                 Err(e) => gst::warning!(CAT, imp = self, "settings not applied: {e}"),
             }
             self.update_latency(state);
+        }
+        if self.hub.active.load(Ordering::Acquire) {
+            // The key and a re-registration sent to the control API, at this frame boundary.
+            state.apply_control(&self.hub, frame.width(), frame.height());
         }
         let pts = state.frame_pts(frame.buffer().pts());
         // Tracking, on its own clock: buffer time for a file, running time for live UDP,
