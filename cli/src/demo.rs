@@ -79,6 +79,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         save_key: None,
         output: args.output.clone(),
         timecode: None,
+        control: None,
+        control_token: None,
+        realtime: false,
+        udp: None,
         json: false,
         quiet: args.quiet,
     };

@@ -9,6 +9,7 @@ mod calibrate_cmd;
 mod control_cmd;
 mod demo;
 mod eval_cmd;
+mod live;
 mod load;
 mod register_cmd;
 mod render_cmd;

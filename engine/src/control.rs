@@ -25,7 +25,7 @@ use crate::geometry::Intrinsics;
 use crate::key::FieldKey;
 use crate::render::PixelKey;
 use crate::venue::Registration;
-use crate::{Engine, FrameReport};
+use crate::{Engine, EngineConfig, FrameReport};
 
 /// A change to the engine itself, validated, waiting for the next frame boundary.
 #[derive(Debug)]
@@ -402,4 +402,56 @@ impl ControlHub {
 /// A preview thumbnail of a frame held in one buffer (any layout the frame crate knows).
 pub fn thumbnail(frame: &FrameRef<'_>) -> Option<Thumbnail> {
     Thumbnail::sample(frame.width(), frame.height(), |x, y| frame.rgb(x, y))
+}
+
+/// Every plain setting of `config` as the control API shows it (the element's property
+/// names; `opacity` is the first-down line's, which a change sets for both lines).
+pub fn settings_of(config: &EngineConfig) -> [Change; 9] {
+    [
+        Change::FirstDown(config.first_down.yard),
+        Change::Scrimmage(config.scrimmage.yard),
+        Change::ShowFirstDown(config.first_down.enabled),
+        Change::ShowScrimmage(config.scrimmage.enabled),
+        Change::LineWidth(config.first_down.width_m),
+        Change::FirstDownColor(config.first_down.rgb),
+        Change::ScrimmageColor(config.scrimmage.rgb),
+        Change::Opacity(f64::from(config.first_down.opacity)),
+        Change::PoseMode(config.pose_mode.as_str()),
+    ]
+}
+
+/// Applies a plain change to `config`, validated as the engine validates its settings
+/// ([`EngineConfig::validate`]); a refused change leaves `config` as it was. `Ok(false)`: not
+/// a setting of the configuration (the key, a registration: [`ControlHub::stage`]).
+pub fn apply_to_config(config: &mut EngineConfig, change: &Change) -> Result<bool, String> {
+    let mut new = config.clone();
+    match change {
+        Change::FirstDown(v) => new.first_down.yard = *v,
+        Change::Scrimmage(v) => new.scrimmage.yard = *v,
+        Change::ShowFirstDown(v) => new.first_down.enabled = *v,
+        Change::ShowScrimmage(v) => new.scrimmage.enabled = *v,
+        Change::LineWidth(v) => {
+            new.first_down.width_m = *v;
+            new.scrimmage.width_m = *v;
+        }
+        Change::FirstDownColor(c) => new.first_down.rgb = *c,
+        Change::ScrimmageColor(c) => new.scrimmage.rgb = *c,
+        Change::Opacity(v) => {
+            if !(0.0..=1.0).contains(v) {
+                return Err(format!("opacity: {v} outside 0..=1"));
+            }
+            new.first_down.opacity = *v as f32;
+            new.scrimmage.opacity = *v as f32;
+        }
+        Change::PoseMode(m) => {
+            new.pose_mode = m
+                .parse()
+                .map_err(|e: crate::pose::PoseModeError| format!("pose-mode: {e}"))?;
+        }
+        Change::Key(_) | Change::Register(_) => return Ok(false),
+    }
+    new.validate()
+        .map_err(|e| format!("{}: {e}", change.key()))?;
+    *config = new;
+    Ok(true)
 }
