@@ -157,6 +157,12 @@ impl Live {
         let hub = &target.hub;
         // A key that lands is the engine's own from now on: nothing to keep here.
         let _landed = hub.apply_staged(engine, layout.width, layout.height);
+        if hub.preview.still_due() {
+            hub.preview.offer_still(yardline_engine::control::still(
+                layout.clone(),
+                data.to_vec(),
+            ));
+        }
         let due = hub.preview.due();
         let clean = due
             .filter(|d| d.clean)

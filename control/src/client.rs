@@ -150,4 +150,18 @@ impl Client {
             Err(ClientError::Decode("the preview is not a JPEG".into()))
         }
     }
+
+    /// A full-size still of the engine's input (PNG bytes), for a registration.
+    pub fn still(&self) -> Result<Vec<u8>, ClientError> {
+        let req = self.auth(
+            self.agent
+                .get(format!("{}/v1/preview?kind=clean&width=full", self.base)),
+        );
+        let bytes = self.body(req.call())?;
+        if bytes.starts_with(b"\x89PNG") {
+            Ok(bytes)
+        } else {
+            Err(ClientError::Decode("the still is not a PNG".into()))
+        }
+    }
 }

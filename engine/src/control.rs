@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use yardline_control::preview::{PreviewSlot, Thumbnail};
+use yardline_control::preview::{PreviewSlot, StillFn, Thumbnail};
 use yardline_control::protocol::{
     FrameStatus, KeyInForce, KeySource, RegisterCamera, Status, Timings, key_hash,
 };
 use yardline_control::{Change, Health};
-use yardline_frame::FrameRef;
+use yardline_frame::{FrameLayout, FrameRef};
 use yardline_keying::{KeyConfig, KeyLut};
 
 use crate::geometry::Intrinsics;
@@ -454,4 +454,15 @@ pub fn apply_to_config(config: &mut EngineConfig, change: &Change) -> Result<boo
         .map_err(|e| format!("{}: {e}", change.key()))?;
     *config = new;
     Ok(true)
+}
+
+/// A full-size still of a frame whose bytes (`layout`) were copied out of the video thread's
+/// buffer: converted to RGB when the server calls it, on the server's side.
+pub fn still(layout: FrameLayout, data: Vec<u8>) -> StillFn {
+    Box::new(move || {
+        let frame = FrameRef::new(&layout, &data).ok()?;
+        Thumbnail::sample_to(frame.width(), frame.height(), frame.width(), |x, y| {
+            frame.rgb(x, y)
+        })
+    })
 }

@@ -163,8 +163,11 @@ fn previews_show_program_clean_and_matte() {
     push(&mut h, &s, &frames, 0..2);
     // Frames keep coming on this thread while the client waits for its captures, at about
     // the real rate.
-    let asker =
-        std::thread::spawn(move || PreviewKind::ALL.map(|k| (k, client.preview(k).unwrap())));
+    let asker = std::thread::spawn(move || {
+        let previews = PreviewKind::ALL.map(|k| (k, client.preview(k).unwrap()));
+        let stills = [client.still().unwrap(), client.still().unwrap()];
+        (previews, stills)
+    });
     let mut i = 2;
     while !asker.is_finished() && i < frames.len() {
         push(&mut h, &s, &frames, i..i + 1);
@@ -174,7 +177,16 @@ fn previews_show_program_clean_and_matte() {
             i = 2;
         }
     }
-    let pictures = asker.join().unwrap();
+    let (pictures, stills) = asker.join().unwrap();
+    // The full-size still is one input frame, exactly (PNG); asked again within a second,
+    // the same capture.
+    assert_eq!(stills[0], stills[1]);
+    let still = image::load_from_memory(&stills[0]).unwrap().to_rgb8();
+    assert_eq!(still.dimensions(), s.size());
+    assert!(
+        s.frames.iter().any(|f| f.rgb == still.as_raw().as_slice()),
+        "the still is none of the input frames"
+    );
     let decode = |jpeg: &[u8]| image::load_from_memory(jpeg).unwrap().to_rgb8();
     let program = decode(&pictures[0].1);
     let clean = decode(&pictures[1].1);

@@ -128,6 +128,32 @@ pub fn thumbnail(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Optio
     yuv_thumbnail(frame, format)
 }
 
+/// A full-size still of a mapped frame: its planes copied end to end now, converted to RGB
+/// by the server; `None` for a format it cannot read.
+pub fn still(
+    frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Option<yardline_control::preview::StillFn> {
+    let format = pixel_format(frame.format())?;
+    let n = format.plane_count();
+    let (mut offsets, mut strides) = ([0_usize; 3], [0_usize; 3]);
+    let mut data = Vec::new();
+    for i in 0..n {
+        offsets[i] = data.len();
+        strides[i] = usize::try_from(frame.plane_stride()[i]).ok()?;
+        data.extend_from_slice(frame.plane_data(i as u32).ok()?);
+    }
+    let layout = FrameLayout::with_planes(
+        format,
+        frame.width(),
+        frame.height(),
+        &offsets[..n],
+        &strides[..n],
+        data.len(),
+    )
+    .ok()?;
+    Some(yardline_engine::control::still(layout, data))
+}
+
 /// The thumbnail of a YUV frame (8 or 10 bits): each sample found through the frame crate's
 /// layout of the planes laid end to end, read from its own plane.
 fn yuv_thumbnail(

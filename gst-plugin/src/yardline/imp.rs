@@ -20,7 +20,7 @@ use gst_video::subclass::prelude::*;
 use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
-use super::control::{ElementTarget, current, thumbnail};
+use super::control::{ElementTarget, current, still, thumbnail};
 use super::frame::{FORMATS, format_names, pixel_format};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{DEFAULT_CAMERA_ID, DEFAULT_POST_MESSAGES, DEFAULT_REALTIME, Settings};
@@ -357,6 +357,12 @@ impl VideoFilterImpl for Yardline {
         let cpu = control.then(thread_cpu_time).flatten();
         let due = control.then(|| self.hub.preview.due()).flatten();
         let clean = due.filter(|d| d.clean).and_then(|_| thumbnail(frame));
+        if control
+            && self.hub.preview.still_due()
+            && let Some(still) = still(frame)
+        {
+            self.hub.preview.offer_still(still);
+        }
         let pre_ms = if control {
             thread_cpu_ms_since(cpu)
         } else {
