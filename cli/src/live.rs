@@ -208,4 +208,9 @@ impl Live {
         hub.record(Some(report), false, report.pts_ns, front_end_ms, cost_ms);
         hub.add_cost(cost_ms);
     }
+
+    /// The control server's address, while one runs.
+    pub fn control_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(ControlServer::local_addr)
+    }
 }

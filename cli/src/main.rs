@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_cmd;
+mod bench_control;
 mod calibrate_cmd;
 mod control_cmd;
 mod demo;
