@@ -565,6 +565,38 @@ mod tests {
     }
 
     #[test]
+    fn key_and_register_values_are_type_checked() {
+        assert_eq!(
+            parse_set(br#"{"key":"key","value":null}"#),
+            Ok(Change::Key(None))
+        );
+        assert_eq!(
+            parse_set(br#"{"key":"key","value":" Auto "}"#),
+            Ok(Change::Key(None))
+        );
+        assert!(matches!(
+            parse_set(br#"{"key":"key","value":3}"#),
+            Err(ProtocolError::Value { .. })
+        ));
+        let camera = r#"{"width":640,"height":360,"rotation":[1,0,0,0,1,0,0,0,1],
+            "translation":[0,0,10],"fx":500,"fy":500,"cx":319.5,"cy":179.5,"k1":0,"k2":0}"#;
+        let body = format!(r#"{{"key":"register","value":{camera}}}"#);
+        assert!(matches!(parse_set(body.as_bytes()), Ok(Change::Register(_))));
+        let zero = body.replace(r#""fx":500"#, r#""fx":0"#);
+        assert!(matches!(
+            parse_set(zero.as_bytes()),
+            Err(ProtocolError::Value { .. })
+        ));
+        let extra = body.replace(r#""k2":0"#, r#""k2":0,"k3":1"#);
+        assert!(matches!(
+            parse_set(extra.as_bytes()),
+            Err(ProtocolError::Register(_))
+        ));
+        assert_eq!(key_hash("version = 1\n"), key_hash("version = 1\n"));
+        assert_ne!(key_hash("version = 1\n"), key_hash("version = 2\n"));
+    }
+
+    #[test]
     fn cli_values_read_as_json_or_text() {
         assert_eq!(
             Change::from_cli("first-down", "45"),
@@ -597,6 +629,20 @@ mod tests {
             Change::ScrimmageColor([250, 0, 9]),
             Change::Opacity(0.5),
             Change::PoseMode("sensor"),
+            Change::Key(None),
+            Change::Key(Some("version = 1\n".into())),
+            Change::Register(Box::new(RegisterCamera {
+                width: 1920,
+                height: 1080,
+                rotation: [1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 1.0, 0.0],
+                translation: [0.5, 12.25, 60.0],
+                fx: 2000.5,
+                fy: 2000.5,
+                cx: 959.5,
+                cy: 539.5,
+                k1: -0.01,
+                k2: 0.002,
+            })),
         ] {
             assert!(KEYS.iter().any(|(k, _)| *k == c.key()));
             let body = serde_json::to_vec(&SetRequest::from(&c)).unwrap_or_default();
