@@ -592,6 +592,12 @@ mod tests {
             parse_set(extra.as_bytes()),
             Err(ProtocolError::Register(_))
         ));
+        // Found by the fuzzer: a long decimal must parse exactly to survive the round trip.
+        let long = parse_set(br#"{"key":"first-down","value":228880888888883.22220}"#);
+        let again = long
+            .as_ref()
+            .map(|c| serde_json::to_vec(&SetRequest::from(c)).unwrap_or_default());
+        assert_eq!(again.map(|b| parse_set(&b)), Ok(long.clone()));
         assert_eq!(key_hash("version = 1\n"), key_hash("version = 1\n"));
         assert_ne!(key_hash("version = 1\n"), key_hash("version = 2\n"));
     }
