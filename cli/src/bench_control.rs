@@ -75,7 +75,7 @@ pub fn measure(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<Vec<ToScre
         .to_string();
     let (drawn_tx, drawn_rx) = crossbeam_channel::bounded::<(Instant, f64)>(64);
     let stop = Arc::new(AtomicBool::new(false));
-    let results = std::thread::scope(|scope| -> Result<Vec<ToScreen>> {
+    std::thread::scope(|scope| -> Result<Vec<ToScreen>> {
         let stop_engine = Arc::clone(&stop);
         let engine_thread = scope.spawn(move || -> Result<()> {
             yardline_engine::sched::promote_current_thread("bench engine thread");
@@ -121,8 +121,7 @@ pub fn measure(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<Vec<ToScre
             .join()
             .map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         outcome
-    });
-    results
+    })
 }
 
 /// Sends the tries each way and collects their times.

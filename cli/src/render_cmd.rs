@@ -98,6 +98,7 @@ pub struct RenderArgs {
     /// Live tracking: FreeD or OpenTrackIO datagrams on this UDP address (HOST:PORT) instead
     /// of a recording; each packet is stamped on the video's clock (use with --realtime).
     #[arg(long, value_name = "ADDR", conflicts_with = "tracking")]
+    #[allow(clippy::doc_markdown, reason = "OpenTrackIO is a product name")]
     pub udp: Option<std::net::SocketAddr>,
     /// Print the summary as one JSON object.
     #[arg(long)]

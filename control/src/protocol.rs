@@ -581,7 +581,10 @@ mod tests {
         let camera = r#"{"width":640,"height":360,"rotation":[1,0,0,0,1,0,0,0,1],
             "translation":[0,0,10],"fx":500,"fy":500,"cx":319.5,"cy":179.5,"k1":0,"k2":0}"#;
         let body = format!(r#"{{"key":"register","value":{camera}}}"#);
-        assert!(matches!(parse_set(body.as_bytes()), Ok(Change::Register(_))));
+        assert!(matches!(
+            parse_set(body.as_bytes()),
+            Ok(Change::Register(_))
+        ));
         let zero = body.replace(r#""fx":500"#, r#""fx":0"#);
         assert!(matches!(
             parse_set(zero.as_bytes()),
