@@ -56,6 +56,12 @@ pub struct BenchArgs {
     /// as after `yardline calibrate`).
     #[arg(long, default_value = "freed", value_parser = ["freed", "none"])]
     pub tracking: String,
+    /// Instead of timing the engine, time command to screen TRIES times each way: from
+    /// `yardline control ADDR set first-down Y` (a new process per try) and from a set on one
+    /// persistent WebSocket, to the first frame drawn at Y, the scene paced at its frame
+    /// period through the render's live mode (control server on loopback).
+    #[arg(long, value_name = "TRIES")]
+    pub command_to_screen: Option<u32>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -137,17 +143,20 @@ pub struct LoadedBench {
 const LOAD_WARM_UP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The scene the frames are timed on.
-struct Scene {
+pub(crate) struct Scene {
     /// The looping scene's sample, venue and packets.
-    looped: LoopScene,
-    layout: FrameLayout,
+    pub(crate) looped: LoopScene,
+    pub(crate) layout: FrameLayout,
     /// Its frames in `layout`'s format.
-    frames: Vec<Vec<u8>>,
+    pub(crate) frames: Vec<Vec<u8>>,
 }
 
 /// Runs the benchmark and prints the result.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let scene = scene(args)?;
+    if let Some(tries) = args.command_to_screen {
+        return command_to_screen(args, &scene, tries);
+    }
     let scheduling = yardline_engine::sched::promote_current_thread("bench");
     if args.load == Load::None {
         let result = time_frames(args, &scene)?;
@@ -174,6 +183,45 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&both)?);
     } else {
         print_side_by_side(&both);
+    }
+    Ok(())
+}
+
+/// `--command-to-screen`: idle, then with the load when one is given.
+fn command_to_screen(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<()> {
+    let idle = crate::bench_control::measure(args, scene, tries)?;
+    let loaded = if args.load == Load::None {
+        None
+    } else {
+        let load = RunningLoad::start(args.load)?;
+        std::thread::sleep(LOAD_WARM_UP);
+        let loaded = crate::bench_control::measure(args, scene, tries)?;
+        load.check()?;
+        drop(load);
+        Some(loaded)
+    };
+    if args.json {
+        let out = serde_json::json!({
+            "width": args.size.0,
+            "height": args.size.1,
+            "load": args.load.to_string(),
+            "idle": idle,
+            "loaded": loaded,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    let (w, h) = args.size;
+    println!("command to screen at 59.94, {w}x{h} (ms; frame periods at p50/p99)");
+    let rows = idle
+        .iter()
+        .map(|r| ("idle", r))
+        .chain(loaded.iter().flatten().map(|r| ("loaded", r)));
+    for (when, r) in rows {
+        println!(
+            "  {when:<6} {:<3} {} tries  p50 {:6.1}  p99 {:6.1}  max {:6.1}  ({:.2} / {:.2} periods)",
+            r.via, r.tries, r.ms.p50, r.ms.p99, r.ms.max, r.p50_periods, r.p99_periods
+        );
     }
     Ok(())
 }

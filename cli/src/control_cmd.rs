@@ -29,11 +29,13 @@ pub struct ControlArgs {
 pub enum Action {
     /// Set one value; it applies at the engine's next frame boundary. KEY is a property name:
     /// first-down, scrimmage, show-first-down, show-scrimmage, line-width, first-down-color,
-    /// scrimmage-color, opacity, pose-mode.
+    /// scrimmage-color, opacity, pose-mode; or key (a key.toml, or auto) or register (a solved
+    /// camera as JSON: width, height, rotation, translation, fx, fy, cx, cy, k1, k2).
     Set {
         /// The setting.
         key: String,
-        /// Its value (45, true, "#FF0000", vision).
+        /// Its value (45, true, "#FF0000", vision, auto); @FILE reads it from a file
+        /// (`set key @key.toml`, `set register @camera.json`).
         value: String,
     },
     /// Read the engine's state.
@@ -70,12 +72,35 @@ pub fn run(args: &ControlArgs) -> Result<()> {
     let client = Client::new(&args.addr, token.as_deref());
     match &args.action {
         Action::Set { key, value } => {
-            let change = Change::from_cli(key, value).map_err(|e| {
+            let value = match value.strip_prefix('@') {
+                Some(path) => {
+                    std::fs::read_to_string(path).map_err(|e| UsageError(format!("{path}: {e}")))?
+                }
+                None => value.clone(),
+            };
+            // A key file is text, whatever it looks like; every other value reads as JSON.
+            let change = if key == "key" {
+                Change::from_key_value(key, &serde_json::Value::String(value))
+            } else {
+                Change::from_cli(key, &value)
+            };
+            let change = change.map_err(|e| {
                 let keys: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
                 UsageError(format!("{e} (keys: {})", keys.join(", ")))
             })?;
             let reply = client.set(&change).map_err(refused)?;
-            println!("{} = {}", reply.key, reply.value);
+            match &change {
+                Change::Key(Some(text)) => println!(
+                    "key = {} bytes of key.toml (hash {})",
+                    text.len(),
+                    yardline_control::protocol::key_hash(text)
+                ),
+                Change::Register(c) => println!(
+                    "register = camera of a {}x{} frame (fx {:.1} px)",
+                    c.width, c.height, c.fx
+                ),
+                _ => println!("{} = {}", reply.key, reply.value),
+            }
         }
         Action::Get {
             what: GetWhat::Status { json },
@@ -137,6 +162,11 @@ fn print_status(s: &Status) {
             println!("fault: {fault}");
         }
     }
+    let hash = s.key.hash.as_deref().unwrap_or("-");
+    println!(
+        "key: {:?} (hash {hash}, {} sent)  re-registrations: {}",
+        s.key.source, s.key.generation, s.registrations
+    );
     for (k, v) in &s.settings {
         println!("  {k} = {v}");
     }

@@ -80,6 +80,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         output: args.output.clone(),
         output_mode: yardline_engine::OutputMode::Program,
         timecode: None,
+        control: None,
+        control_token: None,
+        realtime: false,
+        udp: None,
         json: false,
         quiet: args.quiet,
     };

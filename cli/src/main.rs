@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_cmd;
+mod bench_control;
 mod calibrate_cmd;
 mod control_cmd;
 mod demo;
 mod eval_cmd;
+mod live;
 mod load;
 mod register_cmd;
 mod render_cmd;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -24,6 +25,7 @@ use yardline_frame::{
 use yardline_keying::KeyConfig;
 
 use crate::UsageError;
+use crate::live::Live;
 use crate::video::{PixelFormat, VideoReader, VideoWriter};
 
 /// Frames in flight between two stages.
@@ -89,6 +91,23 @@ pub struct RenderArgs {
     #[arg(long, value_name = "TC")]
     #[allow(clippy::doc_markdown, reason = "OpenTrackIO is a product name")]
     pub timecode: Option<String>,
+    /// Serve the control API on ADDR:PORT (a bare port: loopback) while rendering, so the
+    /// render can be driven live (`yardline control ADDR set first-down 45`); changes apply at
+    /// the next frame boundary. The bound address is printed on stderr.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<String>,
+    /// Shared-secret token of the control API (default: `$YARDLINE_CONTROL_TOKEN`).
+    #[arg(long, value_name = "T", requires = "control")]
+    pub control_token: Option<String>,
+    /// Pace frames at the video's rate like a live source: frame i is processed no earlier
+    /// than its pts after the first frame's.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Live tracking: FreeD or OpenTrackIO datagrams on this UDP address (HOST:PORT) instead
+    /// of a recording; each packet is stamped on the video's clock (use with --realtime).
+    #[arg(long, value_name = "ADDR", conflicts_with = "tracking")]
+    #[allow(clippy::doc_markdown, reason = "OpenTrackIO is a product name")]
+    pub udp: Option<std::net::SocketAddr>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -174,7 +193,9 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
             return Err(UsageError(format!("{}: no such sample folder", dir.display())).into());
         }
         input.get_or_insert_with(|| dir.join("video.mkv"));
-        tracking.get_or_insert_with(|| dir.join("tracking.jsonl"));
+        if args.udp.is_none() {
+            tracking.get_or_insert_with(|| dir.join("tracking.jsonl"));
+        }
         venue.get_or_insert_with(|| dir.join("venue.toml"));
         let scene_path = dir.join("scene.toml");
         let scene = yardline_samples::SceneConfig::load(&scene_path)
@@ -289,9 +310,18 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
         }
         None => None,
     };
-    let mut feed = match &inputs.tracking {
-        Some(p) => TrackingFeed::open_file(p).map_err(|e| UsageError(e.to_string()))?,
-        None => TrackingFeed::none(),
+    // Live packets are stamped on the video's clock, taken to start at pts 0 when the render
+    // starts (what --realtime paces the frames by).
+    let clock_start = Instant::now();
+    let mut feed = match (&inputs.tracking, args.udp) {
+        (_, Some(addr)) => {
+            let clock: yardline_engine::tracking::source::ReceiveClock = Arc::new(move || {
+                i64::try_from(clock_start.elapsed().as_nanos()).unwrap_or(i64::MAX)
+            });
+            TrackingFeed::open_udp(addr, clock).map_err(|e| UsageError(e.to_string()))?
+        }
+        (Some(p), None) => TrackingFeed::open_file(p).map_err(|e| UsageError(e.to_string()))?,
+        (None, None) => TrackingFeed::none(),
     };
     if feed.is_some() && venue.is_none() {
         return Err(
@@ -300,6 +330,13 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     }
     let mut engine = Engine::new(inputs.config.clone(), venue.as_ref(), key.as_ref())
         .map_err(|e| UsageError(e.to_string()))?;
+    let mut live = Live::start(
+        args.control.as_deref(),
+        args.control_token.as_deref(),
+        &inputs.config,
+        key.is_some(),
+        args.realtime.then_some(clock_start),
+    )?;
     let mut reader = VideoReader::open(&inputs.input, PixelFormat::Rgba)?;
     let (w, h) = (reader.width(), reader.height());
     let (fps_num, fps_den) = (reader.fps_num(), reader.fps_den());
@@ -372,8 +409,10 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                 ));
                 break;
             }
+            let hook = live.before(&mut engine, &layout, &data, frame.pts_ns);
             // Everything a live receiver would hold when this frame is processed.
-            engine.take_tracking(&mut feed, frame.pts_ns, false);
+            let live_feed = feed.is_live();
+            engine.take_tracking(&mut feed, frame.pts_ns, live_feed);
             engine.set_frame_timecode(start_tc.map(|t| t.at_pts(frame.pts_ns)));
             let cpu_before = yardline_engine::sched::thread_cpu_time();
             let report = if fill_key {
@@ -397,6 +436,7 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
                 }
             };
             cpu_ms.push(yardline_engine::sched::thread_cpu_ms_since(cpu_before));
+            live.after(hook, &engine, &layout, &data, &report);
             if let Some(out) = report_out.as_mut() {
                 writeln!(out, "{}", report.to_json_line()?)?;
             }

@@ -150,4 +150,109 @@ impl Client {
             Err(ClientError::Decode("the preview is not a JPEG".into()))
         }
     }
+
+    /// A full-size still of the engine's input (PNG bytes), for a registration.
+    pub fn still(&self) -> Result<Vec<u8>, ClientError> {
+        let req = self.auth(
+            self.agent
+                .get(format!("{}/v1/preview?kind=clean&width=full", self.base)),
+        );
+        let bytes = self.body(req.call())?;
+        if bytes.starts_with(b"\x89PNG") {
+            Ok(bytes)
+        } else {
+            Err(ClientError::Decode("the still is not a PNG".into()))
+        }
+    }
+}
+
+/// A persistent WebSocket connection to one engine (`/v1/ws`): sets without a new connection
+/// (or process) each, the engine's status streamed meanwhile.
+pub struct WsClient {
+    addr: String,
+    socket: tungstenite::WebSocket<std::net::TcpStream>,
+}
+
+impl std::fmt::Debug for WsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsClient")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WsClient {
+    /// Connects to the engine at `addr` (`HOST:PORT`), sending `token` when given; the engine
+    /// streams its status every `interval_ms` (at least 100).
+    pub fn connect(addr: &str, token: Option<&str>, interval_ms: u64) -> Result<Self, ClientError> {
+        let addr = addr
+            .trim()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let transport = |why: String| ClientError::Transport {
+            addr: addr.clone(),
+            why,
+        };
+        let url = format!("ws://{addr}/v1/ws?interval_ms={interval_ms}");
+        let mut req = tungstenite::client::IntoClientRequest::into_client_request(url.as_str())
+            .map_err(|e| transport(e.to_string()))?;
+        if let Some(t) = token.filter(|t| !t.is_empty()) {
+            let value = format!("Bearer {t}")
+                .parse()
+                .map_err(|_| transport("the token is not a header value".into()))?;
+            req.headers_mut().insert("Authorization", value);
+        }
+        let stream = std::net::TcpStream::connect(&addr).map_err(|e| transport(e.to_string()))?;
+        stream
+            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .map_err(|e| transport(e.to_string()))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| transport(e.to_string()))?;
+        let (socket, _) = tungstenite::client(req, stream).map_err(|e| match e {
+            tungstenite::HandshakeError::Failure(tungstenite::Error::Http(r)) => {
+                ClientError::Refused {
+                    status: r.status().as_u16(),
+                    message: "WebSocket upgrade refused".into(),
+                }
+            }
+            other => transport(other.to_string()),
+        })?;
+        Ok(Self { addr, socket })
+    }
+
+    /// Sets one value and waits for the engine's answer (status messages meanwhile skipped).
+    pub fn set(&mut self, change: &Change) -> Result<SetReply, ClientError> {
+        let text = serde_json::to_string(&SetRequest::from(change))
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        let transport = |e: tungstenite::Error| ClientError::Transport {
+            addr: self.addr.clone(),
+            why: e.to_string(),
+        };
+        self.socket
+            .send(tungstenite::Message::text(text))
+            .map_err(transport)?;
+        loop {
+            let msg = self.socket.read().map_err(|e| ClientError::Transport {
+                addr: self.addr.clone(),
+                why: e.to_string(),
+            })?;
+            let tungstenite::Message::Text(t) = msg else {
+                continue;
+            };
+            let event: serde_json::Value =
+                serde_json::from_str(&t).map_err(|e| ClientError::Decode(e.to_string()))?;
+            if let Some(reply) = event.get("set") {
+                return serde_json::from_value(reply.clone())
+                    .map_err(|e| ClientError::Decode(e.to_string()));
+            }
+            if let Some(error) = event.get("error") {
+                return Err(ClientError::Refused {
+                    status: 400,
+                    message: error.as_str().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+    }
 }

@@ -18,6 +18,13 @@ pub const PREVIEW_WIDTH: u32 = 320;
 pub const PREVIEW_INTERVAL: Duration = Duration::from_millis(250);
 /// How long after a client's request the video thread keeps capturing.
 pub const PREVIEW_INTEREST: Duration = Duration::from_secs(3);
+/// A full-size still younger than this answers a still request again (one capture per
+/// second at most, whatever the clients ask).
+pub const STILL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A full-size still as the video thread hands it over: the frame's bytes, copied, and the
+/// conversion to RGB, which runs on the server's thread.
+pub type StillFn = Box<dyn FnOnce() -> Option<Thumbnail> + Send>;
 
 /// A small RGB picture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +41,21 @@ impl Thumbnail {
     /// Samples a `width` x `height` frame down to [`PREVIEW_WIDTH`] (nearest pixel centre);
     /// `pixel(x, y)` gives the frame's sRGB at a pixel. `None` for an empty frame.
     pub fn sample(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Option<Self> {
-        if width == 0 || height == 0 {
+        Self::sample_to(width, height, PREVIEW_WIDTH, pixel)
+    }
+
+    /// [`Thumbnail::sample`] to `out_width` pixels wide (the frame's own width for a
+    /// full-size picture).
+    pub fn sample_to(
+        width: u32,
+        height: u32,
+        out_width: u32,
+        pixel: impl Fn(u32, u32) -> [u8; 3],
+    ) -> Option<Self> {
+        if width == 0 || height == 0 || out_width == 0 {
             return None;
         }
-        let tw = width.min(PREVIEW_WIDTH);
+        let tw = width.min(out_width);
         let th = ((u64::from(height) * u64::from(tw)).div_ceil(u64::from(width)) as u32).max(1);
         let mut rgb = Vec::with_capacity((tw * th * 3) as usize);
         for j in 0..th {
@@ -50,29 +68,6 @@ impl Thumbnail {
         Some(Self {
             width: tw,
             height: th,
-            rgb,
-        })
-    }
-
-    /// The matte of a program picture over its clean one: per pixel the largest channel
-    /// difference, stretched x4, as grey.
-    pub fn matte(program: &Self, clean: &Self) -> Option<Self> {
-        if (program.width, program.height) != (clean.width, clean.height) {
-            return None;
-        }
-        let rgb = program
-            .rgb
-            .chunks_exact(3)
-            .zip(clean.rgb.chunks_exact(3))
-            .flat_map(|(p, c)| {
-                let d = (0..3).map(|k| p[k].abs_diff(c[k])).max().unwrap_or(0);
-                let v = d.saturating_mul(4);
-                [v, v, v]
-            })
-            .collect();
-        Some(Self {
-            width: program.width,
-            height: program.height,
             rgb,
         })
     }
@@ -99,7 +94,6 @@ pub struct Due {
 }
 
 /// The meeting point of the video thread and the server for previews.
-#[derive(Debug)]
 pub struct PreviewSlot {
     epoch: Instant,
     /// When a client last asked (ms since `epoch`, +1; 0 = never).
@@ -111,6 +105,21 @@ pub struct PreviewSlot {
     /// Captures so far (count).
     seq: AtomicU64,
     latest: Mutex<Option<Capture>>,
+    /// A client waits for a full-size still.
+    still_asked: AtomicBool,
+    /// The last still handed over: its number and the conversion (taken by the server).
+    still: Mutex<Option<(u64, StillFn)>>,
+    /// Stills handed over (count).
+    still_seq: AtomicU64,
+}
+
+impl std::fmt::Debug for PreviewSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreviewSlot")
+            .field("seq", &self.seq)
+            .field("still_seq", &self.still_seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for PreviewSlot {
@@ -122,6 +131,9 @@ impl Default for PreviewSlot {
             taken_ms: AtomicU64::new(0),
             seq: AtomicU64::new(0),
             latest: Mutex::new(None),
+            still_asked: AtomicBool::new(false),
+            still: Mutex::new(None),
+            still_seq: AtomicU64::new(0),
         }
     }
 }
@@ -173,6 +185,39 @@ impl PreviewSlot {
         }
     }
 
+    /// Server: a client wants a full-size still of the input; returns the number the next
+    /// still will have.
+    pub fn ask_still(&self) -> u64 {
+        self.still_asked.store(true, Ordering::Release);
+        self.still_seq.load(Ordering::Acquire) + 1
+    }
+
+    /// Video thread, once per frame (one atomic load): whether to hand over a still of this
+    /// frame's input.
+    pub fn still_due(&self) -> bool {
+        self.still_asked.load(Ordering::Acquire)
+    }
+
+    /// Video thread: hands over a still (its bytes copied, converted later by the server).
+    pub fn offer_still(&self, still: StillFn) {
+        if let Ok(mut slot) = self.still.try_lock() {
+            let seq = self.still_seq.fetch_add(1, Ordering::AcqRel) + 1;
+            *slot = Some((seq, still));
+            self.still_asked.store(false, Ordering::Release);
+        }
+    }
+
+    /// Server: the still numbered `seq` or later, when it was handed over (taken: the next
+    /// request asks for another).
+    pub fn take_still(&self, seq: u64) -> Option<StillFn> {
+        let mut slot = self.still.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|(s, _)| *s >= seq) {
+            slot.take().map(|(_, f)| f)
+        } else {
+            None
+        }
+    }
+
     /// Server: the latest capture, when there is one.
     pub fn latest(&self) -> Option<Capture> {
         self.latest
@@ -215,8 +260,6 @@ mod tests {
         slot.offer(t.clone(), Some(t.clone()));
         let c = slot.latest().unwrap_or_else(|| panic!("a capture"));
         assert_eq!(c.seq, 2);
-        let m = Thumbnail::matte(&c.program, c.clean.as_deref().unwrap_or_else(|| panic!()))
-            .unwrap_or_else(|| panic!());
-        assert!(m.rgb.iter().all(|v| *v == 0), "no difference, black matte");
+        assert!(c.clean.is_some());
     }
 }

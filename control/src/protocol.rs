@@ -12,11 +12,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Largest request body accepted (bytes).
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Largest request body accepted (bytes): room for a `key.toml` with many regions.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// Every key a set request may name, with the form of its value.
-pub const KEYS: [(&str, &str); 9] = [
+pub const KEYS: [(&str, &str); 11] = [
     ("first-down", "yards from the left goal line (number)"),
     ("scrimmage", "yards from the left goal line (number)"),
     (
@@ -29,7 +29,77 @@ pub const KEYS: [(&str, &str); 9] = [
     ("scrimmage-color", "\"#RRGGBB\" or 0xRRGGBB as a number"),
     ("opacity", "0..=1 (number)"),
     ("pose-mode", "\"auto\", \"sensor\", \"vision\" or \"fused\""),
+    (
+        "key",
+        "the text of a key.toml, or \"auto\" / null for the automatic key",
+    ),
+    (
+        "register",
+        "a solved camera {width, height, rotation[9], translation[3], fx, fy, cx, cy, k1, k2}",
+    ),
 ];
+
+/// A solved camera sent with `register`: the pose and lens of one frame in the DESIGN.md
+/// camera convention (`X_cam = R X_field + t`), intrinsics in pixels of a `width` x `height`
+/// frame (the form of a `truth.jsonl` line). The engine scales it to its video's size when
+/// the aspect ratio matches, and refuses it otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterCamera {
+    /// Width of the frame the camera was solved on (pixels).
+    pub width: u32,
+    /// Height of that frame (pixels).
+    pub height: u32,
+    /// `R`, row-major: rotation from the field frame to the camera frame.
+    pub rotation: [f64; 9],
+    /// `t` (metres).
+    pub translation: [f64; 3],
+    /// Focal length in x (pixels).
+    pub fx: f64,
+    /// Focal length in y (pixels).
+    pub fy: f64,
+    /// Principal point x (pixels, pixel centres at integers).
+    pub cx: f64,
+    /// Principal point y (pixels).
+    pub cy: f64,
+    /// First radial distortion coefficient.
+    pub k1: f64,
+    /// Second radial distortion coefficient.
+    pub k2: f64,
+}
+
+impl RegisterCamera {
+    /// Checks what the form alone tells: a positive frame size, finite numbers, positive
+    /// focal lengths. The engine checks the rotation and the frame size.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.width == 0 || self.height == 0 {
+            return Err("width and height must be positive");
+        }
+        let numbers = self
+            .rotation
+            .iter()
+            .chain(&self.translation)
+            .chain([&self.fx, &self.fy, &self.cx, &self.cy, &self.k1, &self.k2]);
+        if !numbers.into_iter().all(|v| v.is_finite()) {
+            return Err("every number must be finite");
+        }
+        if self.fx <= 0.0 || self.fy <= 0.0 {
+            return Err("fx and fy must be positive focal lengths (pixels)");
+        }
+        Ok(())
+    }
+}
+
+/// A stable 64-bit hash of a key file's text (FNV-1a), as `/v1/status` shows the key in force:
+/// a client that sent a key can tell it landed.
+pub fn key_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
 
 /// The pose mode names a client may set.
 pub const POSE_MODES: [&str; 4] = ["auto", "sensor", "vision", "fused"];
@@ -55,6 +125,10 @@ pub enum Change {
     Opacity(f64),
     /// Pose mode, one of [`POSE_MODES`].
     PoseMode(&'static str),
+    /// The key: the text of a `key.toml`; `None` returns to the automatic key.
+    Key(Option<String>),
+    /// Re-register: vision-only tracking restarts from this camera.
+    Register(Box<RegisterCamera>),
 }
 
 impl Change {
@@ -70,6 +144,8 @@ impl Change {
             Self::ScrimmageColor(_) => "scrimmage-color",
             Self::Opacity(_) => "opacity",
             Self::PoseMode(_) => "pose-mode",
+            Self::Key(_) => "key",
+            Self::Register(_) => "register",
         }
     }
 
@@ -84,6 +160,9 @@ impl Change {
                 serde_json::json!(format!("#{:02X}{:02X}{:02X}", c[0], c[1], c[2]))
             }
             Self::PoseMode(m) => serde_json::json!(m),
+            Self::Key(None) => serde_json::json!("auto"),
+            Self::Key(Some(text)) => serde_json::json!(text),
+            Self::Register(c) => serde_json::to_value(c).unwrap_or_default(),
         }
     }
 
@@ -116,6 +195,29 @@ impl Change {
                         )
                     })?;
                 Self::PoseMode(mode)
+            }
+            "key" => match value {
+                serde_json::Value::Null => Self::Key(None),
+                serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("auto") => {
+                    Self::Key(None)
+                }
+                serde_json::Value::String(s) => Self::Key(Some(s.clone())),
+                _ => {
+                    return Err(ProtocolError::value(
+                        key,
+                        "expected the text of a key.toml, \"auto\" or null",
+                    ));
+                }
+            },
+            "register" => {
+                let camera: RegisterCamera =
+                    serde::Deserialize::deserialize(value).map_err(|e| {
+                        ProtocolError::Register(e.to_string().chars().take(160).collect())
+                    })?;
+                camera
+                    .check()
+                    .map_err(|why| ProtocolError::value(key, why))?;
+                Self::Register(Box::new(camera))
             }
             other => return Err(ProtocolError::UnknownKey(truncated(other))),
         })
@@ -203,6 +305,9 @@ pub enum ProtocolError {
     /// A key that names no setting.
     #[error("unknown key {0:?}")]
     UnknownKey(String),
+    /// A `register` value that is not a camera object.
+    #[error("register: {0}")]
+    Register(String),
     /// A value of the wrong type or form for its key.
     #[error("{key}: {why}")]
     Value {
@@ -247,7 +352,9 @@ pub enum PreviewKind {
     Program,
     /// The input, before the graphics.
     Clean,
-    /// What the graphics changed: `max over channels |program - clean|`, stretched x4, grey.
+    /// The engine's key of the input: each pixel of the clean picture keyed with the key's
+    /// default palette (white: field surface, where a line is drawn; black: players and
+    /// everything else), computed on the server's thread.
     Matte,
 }
 
@@ -365,6 +472,38 @@ pub struct Status {
     pub control_ms_per_frame: f64,
     /// Control requests refused by the rate limit since start (count).
     pub rate_limited: u64,
+    /// The key in force, as of the last frame boundary.
+    #[serde(default)]
+    pub key: KeyInForce,
+    /// Re-registrations (`register`) applied at a frame boundary since start (count).
+    #[serde(default)]
+    pub registrations: u64,
+}
+
+/// Where the key in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeySource {
+    /// The automatic key, learnt from the video.
+    #[default]
+    Auto,
+    /// A key file the engine was started with (the element's `keying`, the render's
+    /// `--keying`).
+    File,
+    /// A key an operator sent with `key`.
+    Operator,
+}
+
+/// The key in force.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KeyInForce {
+    /// Where it comes from.
+    pub source: KeySource,
+    /// [`key_hash`] of the text of an operator's key.
+    pub hash: Option<String>,
+    /// Keys applied through the API since start (count): it grows when a sent key (or a
+    /// return to the automatic key) lands at a frame boundary.
+    pub generation: u64,
 }
 
 impl Status {
@@ -426,6 +565,47 @@ mod tests {
     }
 
     #[test]
+    fn key_and_register_values_are_type_checked() {
+        assert_eq!(
+            parse_set(br#"{"key":"key","value":null}"#),
+            Ok(Change::Key(None))
+        );
+        assert_eq!(
+            parse_set(br#"{"key":"key","value":" Auto "}"#),
+            Ok(Change::Key(None))
+        );
+        assert!(matches!(
+            parse_set(br#"{"key":"key","value":3}"#),
+            Err(ProtocolError::Value { .. })
+        ));
+        let camera = r#"{"width":640,"height":360,"rotation":[1,0,0,0,1,0,0,0,1],
+            "translation":[0,0,10],"fx":500,"fy":500,"cx":319.5,"cy":179.5,"k1":0,"k2":0}"#;
+        let body = format!(r#"{{"key":"register","value":{camera}}}"#);
+        assert!(matches!(
+            parse_set(body.as_bytes()),
+            Ok(Change::Register(_))
+        ));
+        let zero = body.replace(r#""fx":500"#, r#""fx":0"#);
+        assert!(matches!(
+            parse_set(zero.as_bytes()),
+            Err(ProtocolError::Value { .. })
+        ));
+        let extra = body.replace(r#""k2":0"#, r#""k2":0,"k3":1"#);
+        assert!(matches!(
+            parse_set(extra.as_bytes()),
+            Err(ProtocolError::Register(_))
+        ));
+        // Found by the fuzzer: a long decimal must parse exactly to survive the round trip.
+        let long = parse_set(br#"{"key":"first-down","value":228880888888883.22220}"#);
+        let again = long
+            .as_ref()
+            .map(|c| serde_json::to_vec(&SetRequest::from(c)).unwrap_or_default());
+        assert_eq!(again.map(|b| parse_set(&b)), Ok(long.clone()));
+        assert_eq!(key_hash("version = 1\n"), key_hash("version = 1\n"));
+        assert_ne!(key_hash("version = 1\n"), key_hash("version = 2\n"));
+    }
+
+    #[test]
     fn cli_values_read_as_json_or_text() {
         assert_eq!(
             Change::from_cli("first-down", "45"),
@@ -458,6 +638,20 @@ mod tests {
             Change::ScrimmageColor([250, 0, 9]),
             Change::Opacity(0.5),
             Change::PoseMode("sensor"),
+            Change::Key(None),
+            Change::Key(Some("version = 1\n".into())),
+            Change::Register(Box::new(RegisterCamera {
+                width: 1920,
+                height: 1080,
+                rotation: [1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 1.0, 0.0],
+                translation: [0.5, 12.25, 60.0],
+                fx: 2000.5,
+                fy: 2000.5,
+                cx: 959.5,
+                cy: 539.5,
+                k1: -0.01,
+                k2: 0.002,
+            })),
         ] {
             assert!(KEYS.iter().any(|(k, _)| *k == c.key()));
             let body = serde_json::to_vec(&SetRequest::from(&c)).unwrap_or_default();

@@ -7,6 +7,8 @@
 //! - `POST /v1/set` `{"key": K, "value": V}` -> 200 [`SetReply`] | 400 [`ErrorReply`]
 //! - `GET /v1/status` -> 200 [`Status`]
 //! - `GET /v1/preview?kind=program|clean|matte` -> 200 `image/jpeg` | 503 when no frame comes
+//! - `GET /v1/preview?kind=clean&width=full` -> 200 `image/png`: the input at full size (for
+//!   a registration), at most one capture per [`STILL_INTERVAL`]
 //! - `GET /v1/ws` (WebSocket): the server sends `{"status": Status}` every `interval_ms`
 //!   (query, default 500, at least 100); a text message `{"key": K, "value": V}` is a set,
 //!   answered `{"set": SetReply}` or `{"error": "..."}`.
@@ -30,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tokio::sync::{Semaphore, watch};
 
-use crate::preview::{PREVIEW_INTERVAL, PreviewSlot, Thumbnail};
+use crate::preview::{PREVIEW_INTERVAL, PreviewSlot, STILL_INTERVAL, Thumbnail};
 use crate::protocol::{
     Change, ErrorReply, MAX_REQUEST_BYTES, PreviewKind, SetReply, Status, parse_set,
 };
@@ -51,6 +53,11 @@ pub trait Target: Send + Sync + 'static {
     fn apply(&self, change: &Change) -> Result<(), String>;
     /// The engine's status now.
     fn status(&self) -> Status;
+    /// The matte preview of a clean thumbnail: the engine's key of each pixel (white: field
+    /// surface, black: the rest). `None` while the engine has no key (the default).
+    fn key_matte(&self, _clean: &Thumbnail) -> Option<Thumbnail> {
+        None
+    }
 }
 
 /// The per-peer token bucket.
@@ -123,6 +130,8 @@ struct Shared {
     rate_limited: AtomicU64,
     /// The last JPEG made: capture number, kind, bytes.
     jpeg: Mutex<Option<(u64, PreviewKind, Bytes)>>,
+    /// The last full-size still made: when, and its PNG.
+    still: Mutex<Option<(Instant, Bytes)>>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -173,6 +182,7 @@ impl ControlServer {
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
             rate_limited: AtomicU64::new(0),
             jpeg: Mutex::new(None),
+            still: Mutex::new(None),
             shutdown: rx.clone(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -358,6 +368,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
 #[derive(Debug, Deserialize)]
 struct PreviewQuery {
     kind: Option<String>,
+    width: Option<String>,
 }
 
 async fn preview(State(shared): State<Arc<Shared>>, Query(q): Query<PreviewQuery>) -> Response {
@@ -365,6 +376,25 @@ async fn preview(State(shared): State<Arc<Shared>>, Query(q): Query<PreviewQuery
         Ok(k) => k.unwrap_or_default(),
         Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
     };
+    match q.width.as_deref().map(str::trim) {
+        None | Some("" | "preview") => {}
+        Some("full") if kind == PreviewKind::Clean => return still(&shared).await,
+        Some("full") => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "width=full is a still of the input: kind=clean",
+            );
+        }
+        Some(w) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unknown width {:?} (expected full)",
+                    w.chars().take(16).collect::<String>()
+                ),
+            );
+        }
+    }
     shared.preview.ask(kind);
     let asked = Instant::now();
     let capture = loop {
@@ -397,10 +427,13 @@ async fn preview(State(shared): State<Arc<Shared>>, Query(q): Query<PreviewQuery
             PreviewKind::Matte => capture
                 .clean
                 .as_deref()
-                .and_then(|c| Thumbnail::matte(&capture.program, c)),
+                .and_then(|c| shared.target.key_matte(c)),
         };
         let Some(picture) = picture else {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "no such picture yet");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no such picture yet (a matte needs the engine's key)",
+            );
         };
         match encode_jpeg(&picture) {
             Ok(bytes) => {
@@ -413,6 +446,63 @@ async fn preview(State(shared): State<Arc<Shared>>, Query(q): Query<PreviewQuery
         }
     };
     ([(header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response()
+}
+
+/// A full-size still of the input as PNG: the last one while younger than
+/// [`STILL_INTERVAL`], else a new capture converted and encoded on a blocking thread.
+async fn still(shared: &Arc<Shared>) -> Response {
+    let png = |bytes: Bytes| ([(header::CONTENT_TYPE, "image/png")], bytes).into_response();
+    let cached = shared
+        .still
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .filter(|(at, _)| at.elapsed() < STILL_INTERVAL);
+    if let Some((_, bytes)) = cached {
+        return png(bytes);
+    }
+    let seq = shared.preview.ask_still();
+    let asked = Instant::now();
+    let convert = loop {
+        if let Some(f) = shared.preview.take_still(seq) {
+            break f;
+        }
+        if asked.elapsed() > PREVIEW_WAIT {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no frame to capture: the engine is not playing",
+            );
+        }
+        tokio::time::sleep(PREVIEW_INTERVAL / 25).await;
+    };
+    let encoded = tokio::task::spawn_blocking(move || convert().map(|t| encode_png(&t))).await;
+    match encoded {
+        Ok(Some(Ok(bytes))) => {
+            let bytes = Bytes::from(bytes);
+            *shared.still.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some((Instant::now(), bytes.clone()));
+            png(bytes)
+        }
+        Ok(Some(Err(e))) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Ok(None) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the frame could not be read",
+        ),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// A picture as a PNG file (lossless: a registration clicks on its pixels).
+pub fn encode_png(t: &Thumbnail) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        &t.rgb,
+        t.width,
+        t.height,
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
 }
 
 /// A thumbnail as a JPEG file.

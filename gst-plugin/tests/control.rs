@@ -163,8 +163,11 @@ fn previews_show_program_clean_and_matte() {
     push(&mut h, &s, &frames, 0..2);
     // Frames keep coming on this thread while the client waits for its captures, at about
     // the real rate.
-    let asker =
-        std::thread::spawn(move || PreviewKind::ALL.map(|k| (k, client.preview(k).unwrap())));
+    let asker = std::thread::spawn(move || {
+        let previews = PreviewKind::ALL.map(|k| (k, client.preview(k).unwrap()));
+        let stills = [client.still().unwrap(), client.still().unwrap()];
+        (previews, stills)
+    });
     let mut i = 2;
     while !asker.is_finished() && i < frames.len() {
         push(&mut h, &s, &frames, i..i + 1);
@@ -174,7 +177,16 @@ fn previews_show_program_clean_and_matte() {
             i = 2;
         }
     }
-    let pictures = asker.join().unwrap();
+    let (pictures, stills) = asker.join().unwrap();
+    // The full-size still is one input frame, exactly (PNG); asked again within a second,
+    // the same capture.
+    assert_eq!(stills[0], stills[1]);
+    let still = image::load_from_memory(&stills[0]).unwrap().to_rgb8();
+    assert_eq!(still.dimensions(), s.size());
+    assert!(
+        s.frames.iter().any(|f| f.rgb == still.as_raw().as_slice()),
+        "the still is none of the input frames"
+    );
     let decode = |jpeg: &[u8]| image::load_from_memory(jpeg).unwrap().to_rgb8();
     let program = decode(&pictures[0].1);
     let clean = decode(&pictures[1].1);
@@ -182,11 +194,26 @@ fn previews_show_program_clean_and_matte() {
     for p in [&program, &clean, &matte] {
         assert_eq!(p.dimensions(), (320, 180));
     }
-    // The line is yellow on green grass: the matte is white on it, black elsewhere.
-    let lit = matte.pixels().filter(|p| p[0] > 128).count();
+    // The matte is the engine's key of the clean picture: white on the grass, black on the
+    // players; a pixel is white where the clean picture is green.
+    let lit = matte.pixels().filter(|p| p[0] > 200).count();
     let dark = matte.pixels().filter(|p| p[0] < 24).count();
-    assert!(lit > 100, "{lit} matte pixels lit");
-    assert!(dark > 320 * 180 * 8 / 10, "{dark} matte pixels dark");
+    assert!(lit > 320 * 180 * 6 / 10, "{lit} matte pixels lit");
+    assert!(dark > 100, "{dark} matte pixels dark");
+    let green_lit = matte
+        .pixels()
+        .zip(clean.pixels())
+        .filter(|(_, c)| {
+            i32::from(c[1]) > i32::from(c[0]) + 30 && i32::from(c[1]) > i32::from(c[2]) + 30
+        })
+        .map(|(m, _)| u32::from(m[0] > 200))
+        .collect::<Vec<_>>();
+    let share = f64::from(green_lit.iter().sum::<u32>()) / green_lit.len().max(1) as f64;
+    assert!(
+        green_lit.len() > 1000 && share > 0.9,
+        "{share} of {} green pixels lit",
+        green_lit.len()
+    );
     let brighter_red = program
         .pixels()
         .zip(clean.pixels())
@@ -289,4 +316,220 @@ fn the_websocket_streams_status_and_takes_changes() {
     // Without the token the upgrade is refused.
     let plain = std::net::TcpStream::connect(client.addr()).unwrap();
     assert!(tungstenite::client(url.as_str(), plain).is_err());
+}
+
+/// A key whose only colour is `ycbcr` (an inclusion ellipsoid of a few code values).
+fn key_text(samples: Vec<yardline_keying::Sample>) -> String {
+    let mut palette = yardline_keying::Palette::new();
+    for s in samples {
+        palette.push(s).unwrap();
+    }
+    yardline_keying::KeyConfig::new(palette)
+        .to_toml_string()
+        .unwrap()
+}
+
+/// An inclusion sample of the colours of `frame` where the mask says field surface.
+fn grass_sample(frame: &yardline_samples::RenderedFrame) -> yardline_keying::Sample {
+    let pixels: Vec<[f64; 3]> = frame
+        .rgb
+        .chunks_exact(3)
+        .zip(&frame.mask)
+        .filter(|(_, m)| **m == 0)
+        .step_by(7)
+        .map(|(p, _)| {
+            yardline_frame::rgb_to_ycbcr709(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))
+                .map(f64::from)
+        })
+        .collect();
+    yardline_keying::Sample::from_pixels(
+        yardline_keying::SampleKind::Inclusion,
+        "grass",
+        &pixels,
+        3.0,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_key_sent_over_the_api_lands_at_the_next_frame_and_auto_returns() {
+    init();
+    // Off the painted yard lines, so the line lies on grass.
+    let s = TestSample::new(16, 37.0);
+    let frames = s.rgba_frames();
+    let (_element, mut h, client) = controlled(&s);
+    let out = push(&mut h, &s, &frames, 0..3);
+    assert!(
+        differing(&out[2], &frames[2]) > 500,
+        "the automatic key draws"
+    );
+    assert_eq!(
+        client.status().unwrap().key.source,
+        yardline_control::protocol::KeySource::Auto
+    );
+    // A key of magenta alone: the grass keys to 0, nothing is drawn over it.
+    let magenta = yardline_keying::Sample {
+        kind: yardline_keying::SampleKind::Inclusion,
+        label: "magenta".into(),
+        mean: [105.0, 202.0, 222.0],
+        covariance: [[9.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 9.0]],
+        tolerance: 2.0,
+    };
+    let text = key_text(vec![magenta]);
+    let reply = client.set(&Change::Key(Some(text.clone()))).unwrap();
+    assert_eq!(reply.key, "key");
+    let out = push(&mut h, &s, &frames, 3..7);
+    for (i, o) in out.iter().enumerate() {
+        assert_eq!(differing(o, &frames[3 + i]), 0, "frame {}: drawn", 3 + i);
+    }
+    let status = client.status().unwrap();
+    assert_eq!(
+        status.key.source,
+        yardline_control::protocol::KeySource::Operator
+    );
+    assert_eq!(
+        status.key.hash.as_deref(),
+        Some(yardline_control::protocol::key_hash(&text).as_str())
+    );
+    assert_eq!(status.key.generation, 1);
+    // A key of the grass: the line is back.
+    let grass = key_text(vec![grass_sample(&s.frames[0])]);
+    client.set_json("key", serde_json::json!(grass)).unwrap();
+    let out = push(&mut h, &s, &frames, 7..10);
+    for (i, o) in out.iter().enumerate() {
+        assert!(
+            differing(o, &frames[7 + i]) > 500,
+            "frame {}: no line",
+            7 + i
+        );
+    }
+    // A bad key is refused with the line it is on, and changes nothing.
+    let bad = format!("{grass}\nlut_size = \"many\"\n");
+    let message = refused_with(client.set_json("key", serde_json::json!(bad)), 400);
+    assert!(
+        message.contains("key") && message.contains("line"),
+        "{message}"
+    );
+    let message = refused_with(client.set_json("key", serde_json::json!(12)), 400);
+    assert!(message.contains("key"), "{message}");
+    let status = client.status().unwrap();
+    assert_eq!(status.key.generation, 2);
+    assert_eq!(
+        status.key.hash.as_deref(),
+        Some(yardline_control::protocol::key_hash(&grass).as_str())
+    );
+    // Back to the automatic key.
+    client.set_json("key", serde_json::json!("auto")).unwrap();
+    let out = push(&mut h, &s, &frames, 10..16);
+    assert!(
+        differing(&out[5], &frames[15]) > 500,
+        "the automatic key draws"
+    );
+    let status = client.status().unwrap();
+    assert_eq!(
+        status.key.source,
+        yardline_control::protocol::KeySource::Auto
+    );
+    assert_eq!((status.key.generation, status.key.hash), (3, None));
+}
+
+/// The truth camera of `frame`, at `scale` times the sample's size.
+fn register_camera(
+    s: &TestSample,
+    frame: usize,
+    scale: f64,
+) -> yardline_control::protocol::RegisterCamera {
+    let t = &s.frames[frame].truth;
+    let [fx, fy, cx, cy, k1, k2] = t.intrinsics.to_array();
+    let (w, h) = s.size();
+    yardline_control::protocol::RegisterCamera {
+        width: (f64::from(w) * scale).round() as u32,
+        height: (f64::from(h) * scale).round() as u32,
+        rotation: t.rotation,
+        translation: t.translation,
+        fx: fx * scale,
+        fy: fy * scale,
+        cx: (cx + 0.5) * scale - 0.5,
+        cy: (cy + 0.5) * scale - 0.5,
+        k1,
+        k2,
+    }
+}
+
+#[test]
+fn a_registration_sent_over_the_api_starts_vision_tracking_at_the_next_frame() {
+    init();
+    let s = TestSample::new(14, 35.0);
+    let frames = s.rgba_frames();
+    let element = s.element();
+    element.set_property("tracking", None::<String>);
+    element.set_property("control", "127.0.0.1:0");
+    element.set_property("control-token", TOKEN);
+    let mut h = Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str(&s.caps("RGBA"));
+    let addr: String = element
+        .property::<Option<String>>("control-address")
+        .unwrap();
+    let client = Client::new(&addr, Some(TOKEN));
+    let out = push(&mut h, &s, &frames, 0..4);
+    for (i, o) in out.iter().enumerate() {
+        assert_eq!(
+            differing(o, &frames[i]),
+            0,
+            "frame {i}: drawn without a pose"
+        );
+    }
+    assert_eq!(client.status().unwrap().health, Health::NoPose);
+    // Refused: a negative focal length, a rotation that is none, another aspect ratio.
+    let mut bad = register_camera(&s, 4, 1.0);
+    bad.fx = -bad.fx;
+    let m = refused_with(client.set(&Change::Register(Box::new(bad))), 400);
+    assert!(m.contains("fx"), "{m}");
+    let mut bad = register_camera(&s, 4, 1.0);
+    bad.rotation[0] *= 2.0;
+    let m = refused_with(client.set(&Change::Register(Box::new(bad))), 400);
+    assert!(m.contains("rotation"), "{m}");
+    let mut bad = register_camera(&s, 4, 1.0);
+    bad.height += bad.height / 3;
+    let m = refused_with(client.set(&Change::Register(Box::new(bad))), 400);
+    assert!(m.contains("aspect ratio"), "{m}");
+    let m = refused_with(
+        client.set_json("register", serde_json::json!({"fx": 1})),
+        400,
+    );
+    assert!(m.contains("register"), "{m}");
+    let out = push(&mut h, &s, &frames, 4..5);
+    assert_eq!(
+        differing(&out[0], &frames[4]),
+        0,
+        "a refused camera changed something"
+    );
+    // The truth camera of frame 5, solved on a frame twice the size: scaled to the video.
+    client
+        .set(&Change::Register(Box::new(register_camera(&s, 5, 2.0))))
+        .unwrap();
+    let out = push(&mut h, &s, &frames, 5..14);
+    for (i, o) in out.iter().enumerate() {
+        assert!(
+            differing(o, &frames[5 + i]) > 500,
+            "frame {}: no line",
+            5 + i
+        );
+    }
+    let mut scorer = yardline_samples::Scorer::new(&s.sample.scene()).unwrap();
+    for (i, o) in out.iter().enumerate() {
+        let f = &s.frames[5 + i];
+        scorer
+            .add_frame(&f.rgb, &common::rgb(o), &f.mask, &f.truth, None)
+            .unwrap();
+    }
+    let report = scorer.finish();
+    assert!(
+        report.drawn_share == Some(1.0) && report.centre_error_px.is_some_and(|c| c <= 0.5),
+        "{report:?}"
+    );
+    let status = client.status().unwrap();
+    assert_eq!(status.registrations, 1);
+    assert_eq!(status.health, Health::Ok);
+    assert_eq!(status.last_frame.unwrap().source, "vision");
 }

@@ -48,6 +48,7 @@ fn run_remote(args: &Args, list: &std::path::Path) -> Result<(), Failure> {
     let engines =
         yardline_operator::remote::load_list(list).map_err(|e| Failure::Usage(e.into()))?;
     let tally = yardline_operator::remote::tally_map();
+    let list_path = list.to_path_buf();
     let listener = args
         .tsl
         .map(|addr| yardline_operator::remote::TslListener::start(addr, Arc::clone(&tally)))
@@ -63,9 +64,10 @@ fn run_remote(args: &Args, list: &std::path::Path) -> Result<(), Failure> {
         "yardline-operator-remote",
         options,
         Box::new(move |_cc| {
-            Ok(Box::new(yardline_operator::remote::RemoteApp::new(
-                engines, listener, tally,
-            )))
+            Ok(Box::new(
+                yardline_operator::remote::RemoteApp::new(engines, listener, tally)
+                    .with_list_path(list_path),
+            ))
         }),
     )
     .map_err(|e| Failure::Processing(anyhow::anyhow!("the window: {e}")))

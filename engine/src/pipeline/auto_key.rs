@@ -50,6 +50,14 @@ impl AutoKeyJob {
         self.is_auto = false;
     }
 
+    /// Learning starts again from nothing (the key in place was dropped).
+    pub(super) fn restart(&mut self) {
+        *self = Self {
+            inline: self.inline,
+            ..Self::new()
+        };
+    }
+
     pub(super) fn set_inline(&mut self, inline: bool) {
         self.inline = inline;
     }

@@ -286,6 +286,13 @@ impl Engine {
         self.auto_key.stop();
     }
 
+    /// Returns to the automatic key: the key in use is dropped and the automatic key is
+    /// learnt afresh from the next frame with a pose (as a new engine without a key does).
+    pub fn clear_key(&mut self) {
+        self.key = None;
+        self.auto_key.restart();
+    }
+
     /// Where the automatic key is built. `inline` (the default, deterministic: offline
     /// rendering and tests) builds it on the first frame with a pose, and rebuilds it with
     /// each new view (every [`crate::AUTO_KEY_RELEARN_FRAMES`] frames drawn while it is

@@ -61,6 +61,35 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// A registration from its parts, validated as `[camera.registration]` in a venue file is
+    /// (positive size, finite numbers, positive focal lengths, a proper rotation); `at` names
+    /// it in an error (`"register"` for the control API).
+    #[allow(clippy::too_many_arguments, reason = "the fields of one solved camera")]
+    pub fn from_parts(
+        at: &str,
+        width: u32,
+        height: u32,
+        rotation: [f64; 9],
+        translation: [f64; 3],
+        intrinsics: Intrinsics,
+    ) -> Result<Self, VenueError> {
+        let file = RegistrationFile {
+            width: i64::from(width),
+            height: i64::from(height),
+            frame: None,
+            time_s: None,
+            rotation,
+            translation,
+            fx: intrinsics.fx,
+            fy: intrinsics.fy,
+            cx: intrinsics.cx,
+            cy: intrinsics.cy,
+            k1: intrinsics.k1,
+            k2: intrinsics.k2,
+        };
+        parse_registration(at, &file)
+    }
+
     /// The registered camera for a `width` x `height` video: as stored at the calibration's
     /// own size; at another size with the same aspect ratio (within
     /// [`REGISTRATION_ASPECT_TOLERANCE`]) the focal lengths and principal point are scaled

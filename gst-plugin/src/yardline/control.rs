@@ -1,13 +1,12 @@
-//! The element's side of the control plane (`control`, `control-token`): what the streaming
-//! thread shares with the control server, and how a remote change becomes a property change.
+//! The element's side of the control plane (`control`, `control-token`): how a remote change
+//! becomes a property change, and the previews of a mapped frame. What the streaming thread
+//! shares with the server is the engine's `ControlHub` (`yardline_engine::control`).
 //!
 //! The streaming thread never waits on the server: it reads two atomics per frame to know
 //! whether a preview is due, hands thumbnails and the last frame's status over with
 //! `try_lock` (skipped when the server is reading) and picks up changed settings through the
-//! element's settings generation, at the next frame boundary, like any property change.
-
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+//! element's settings generation, at the next frame boundary, like any property change; the
+//! key and a re-registration are staged in the hub and applied there too.
 
 use gst::glib;
 use gst::prelude::*;
@@ -15,126 +14,19 @@ use gst::subclass::prelude::*;
 use gst_video::prelude::*;
 use yardline_control::Change;
 use yardline_control::preview::Thumbnail;
-use yardline_control::protocol::{FrameStatus, Status, Timings};
+use yardline_control::protocol::Status;
 use yardline_control::server::Target;
+use yardline_engine::control::ControlHub;
 use yardline_frame::{
     FrameLayout, PixelFormat, Sample, SampleStorage, code_scale, read_sample, ycbcr709_to_rgb,
     yuv_samples,
 };
 
 use super::frame::pixel_format;
-use super::messages::FrameOutcome;
 use super::settings::{Pose, Settings, argb, rgb_of};
 
-/// What the streaming thread and the control server share; lives as long as the element.
-#[derive(Debug, Default)]
-pub struct Hub {
-    /// Previews asked for and handed over.
-    pub preview: Arc<yardline_control::preview::PreviewSlot>,
-    /// A server is running: the streaming thread records frames for it.
-    pub active: AtomicBool,
-    /// Frames seen since the server started (count).
-    frames: AtomicU64,
-    /// Frames with lines drawn (count).
-    drawn: AtomicU64,
-    /// Frames with a fault (count).
-    faults: AtomicU64,
-    /// Time the control hook took over all frames (ns).
-    control_ns: AtomicU64,
-    /// The last frame's status.
-    last: Mutex<Option<FrameStatus>>,
-}
-
-impl Hub {
-    /// A server starts: counters from zero.
-    pub fn reset(&self) {
-        self.frames.store(0, Ordering::Relaxed);
-        self.drawn.store(0, Ordering::Relaxed);
-        self.faults.store(0, Ordering::Relaxed);
-        self.control_ns.store(0, Ordering::Relaxed);
-        if let Ok(mut last) = self.last.try_lock() {
-            *last = None;
-        }
-    }
-
-    /// Streaming thread: adds what the control hook cost on a frame (CPU ms).
-    pub fn add_cost(&self, ms: f64) {
-        self.control_ns
-            .fetch_add((ms * 1e6) as u64, Ordering::Relaxed);
-    }
-
-    /// Streaming thread: records a frame's outcome; `control_ms` is what the hook's preview
-    /// captures cost on this frame (CPU ms).
-    pub fn record(&self, outcome: &FrameOutcome, pts_ns: i64, control_ms: f64) {
-        self.frames.fetch_add(1, Ordering::Relaxed);
-        let r = outcome.report.as_ref();
-        if r.is_some_and(|r| r.drawn) {
-            self.drawn.fetch_add(1, Ordering::Relaxed);
-        }
-        if r.is_some_and(|r| r.fault.is_some()) {
-            self.faults.fetch_add(1, Ordering::Relaxed);
-        }
-        let Ok(mut last) = self.last.try_lock() else {
-            return;
-        };
-        let mut status = FrameStatus {
-            pts_ns,
-            skipped: outcome.skipped,
-            source: "none".into(),
-            timings_ms: Timings {
-                element: outcome.element_ms + control_ms,
-                control: control_ms,
-                ..Timings::default()
-            },
-            ..FrameStatus::default()
-        };
-        if let Some(r) = r {
-            status.frame = r.frame;
-            status.source = r.source.as_str().into();
-            status.confidence = r.confidence;
-            status.residual_px = r.residual_px;
-            status.state = r.state.as_str().into();
-            status.reason = r.reason.map(|w| w.as_str().into());
-            status.drawn = r.drawn;
-            status.backend = r.backend.into();
-            status.fault = r.fault.as_ref().map(ToString::to_string);
-            status.timings_ms.sync = r.timings.sync;
-            status.timings_ms.pose = r.timings.pose;
-            status.timings_ms.graphics = r.timings.graphics;
-            status.timings_ms.composite = r.timings.composite;
-            status.timings_ms.engine = r.timings.total;
-        }
-        *last = Some(status);
-    }
-
-    /// The status of an element called `name` with `settings`.
-    pub fn status(&self, name: String, settings: &Settings) -> Status {
-        let last = self
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        Status {
-            name,
-            health: Status::health_of(last.as_ref()),
-            frames: self.frames.load(Ordering::Relaxed),
-            drawn: self.drawn.load(Ordering::Relaxed),
-            faults: self.faults.load(Ordering::Relaxed),
-            settings: current(settings)
-                .iter()
-                .map(|c| (c.key().to_owned(), c.value()))
-                .collect(),
-            last_frame: last,
-            control_ms_per_frame: self.control_ns.load(Ordering::Relaxed) as f64
-                / 1e6
-                / self.frames.load(Ordering::Relaxed).max(1) as f64,
-            rate_limited: 0,
-        }
-    }
-}
-
-/// Every settable value of `s`, as changes.
-fn current(s: &Settings) -> [Change; 9] {
+/// Every plain settable value of `s`, as changes.
+pub fn current(s: &Settings) -> [Change; 9] {
     let pose = match s.pose_mode {
         Pose::Auto => "auto",
         Pose::Sensor => "sensor",
@@ -154,8 +46,9 @@ fn current(s: &Settings) -> [Change; 9] {
     ]
 }
 
-/// The property a change sets and its value.
-pub fn property(change: &Change) -> (&'static str, glib::Value) {
+/// The property a plain change sets and its value; `None` for a change to the engine itself
+/// (the key, a re-registration), which the hub stages.
+pub fn property(change: &Change) -> Option<(&'static str, glib::Value)> {
     let value = match change {
         Change::FirstDown(v) | Change::Scrimmage(v) | Change::LineWidth(v) | Change::Opacity(v) => {
             v.to_value()
@@ -169,8 +62,9 @@ pub fn property(change: &Change) -> (&'static str, glib::Value) {
             _ => Pose::Auto,
         }
         .to_value(),
+        Change::Key(_) | Change::Register(_) => return None,
     };
-    (change.key(), value)
+    Some((change.key(), value))
 }
 
 /// The element as the server's [`Target`]; holds it weakly (the element owns the server).
@@ -186,7 +80,13 @@ impl Target for ElementTarget {
             .element
             .upgrade()
             .ok_or_else(|| "the element is gone".to_owned())?;
-        let (name, value) = property(change);
+        let hub: &ControlHub = &element.imp().hub;
+        if hub.stage(change).map_err(|e| e.to_string())? {
+            return Ok(());
+        }
+        let Some((name, value)) = property(change) else {
+            return Err(format!("{}: not settable on this engine", change.key()));
+        };
         // The property's own range, as GObject checks it for a property set.
         if let (Some(pspec), Ok(v)) = (element.find_property(name), value.get::<f64>())
             && let Some(d) = pspec.downcast_ref::<glib::ParamSpecDouble>()
@@ -204,18 +104,12 @@ impl Target for ElementTarget {
     fn status(&self) -> Status {
         match self.element.upgrade() {
             Some(e) => e.imp().control_status(e.name().to_string()),
-            None => Status {
-                name: String::new(),
-                health: yardline_control::Health::Idle,
-                frames: 0,
-                drawn: 0,
-                faults: 0,
-                settings: std::collections::BTreeMap::new(),
-                last_frame: None,
-                control_ms_per_frame: 0.0,
-                rate_limited: 0,
-            },
+            None => ControlHub::idle_status(),
         }
+    }
+
+    fn key_matte(&self, clean: &Thumbnail) -> Option<Thumbnail> {
+        self.element.upgrade()?.imp().hub.key_matte(clean)
     }
 }
 
@@ -232,6 +126,32 @@ pub fn thumbnail(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Optio
         });
     }
     yuv_thumbnail(frame, format)
+}
+
+/// A full-size still of a mapped frame: its planes copied end to end now, converted to RGB
+/// by the server; `None` for a format it cannot read.
+pub fn still(
+    frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Option<yardline_control::preview::StillFn> {
+    let format = pixel_format(frame.format())?;
+    let n = format.plane_count();
+    let (mut offsets, mut strides) = ([0_usize; 3], [0_usize; 3]);
+    let mut data = Vec::new();
+    for i in 0..n {
+        offsets[i] = data.len();
+        strides[i] = usize::try_from(frame.plane_stride()[i]).ok()?;
+        data.extend_from_slice(frame.plane_data(i as u32).ok()?);
+    }
+    let layout = FrameLayout::with_planes(
+        format,
+        frame.width(),
+        frame.height(),
+        &offsets[..n],
+        &strides[..n],
+        data.len(),
+    )
+    .ok()?;
+    Some(yardline_engine::control::still(layout, data))
 }
 
 /// The thumbnail of a YUV frame (8 or 10 bits): each sample found through the frame crate's

@@ -101,6 +101,14 @@ impl Frames<'_, '_, '_> {
         }
     }
 
+    /// The input frame's size (pixels).
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Frames::Program(f) => (f.width(), f.height()),
+            Frames::FillKey(f, _) => (f.width(), f.height()),
+        }
+    }
+
     /// Makes the output what a frame the engine does not handle becomes: the program as it
     /// is, the fill-and-key frame transparent.
     pub fn pass_through(&mut self) {

@@ -20,7 +20,7 @@ use gst_video::subclass::prelude::*;
 use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
 
-use super::control::{ElementTarget, Hub, thumbnail};
+use super::control::{ElementTarget, current, still, thumbnail};
 use super::frame::{self, FORMATS, Frames, format_names};
 use super::messages::{FrameOutcome, stopped_stats};
 use super::settings::{
@@ -29,6 +29,7 @@ use super::settings::{
 use super::state::{State, StateError, ns};
 use super::{caps, properties, tracking};
 use crate::debug::CAT;
+use yardline_engine::control::ControlHub;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -49,7 +50,7 @@ pub struct Yardline {
     /// The control server's address, token and the server while running.
     control: Mutex<ControlSetup>,
     /// What the streaming thread shares with the control server.
-    hub: Arc<Hub>,
+    pub(super) hub: Arc<ControlHub>,
     /// The last fill-and-key negotiation warning posted (each posted once).
     negotiation_warning: Mutex<Option<String>>,
 }
@@ -83,7 +84,7 @@ impl Default for Yardline {
             latency_changed: AtomicBool::new(false),
             flushed: AtomicBool::new(false),
             control: Mutex::new(ControlSetup::default()),
-            hub: Arc::new(Hub::default()),
+            hub: Arc::new(ControlHub::default()),
             negotiation_warning: Mutex::new(None),
         }
     }
@@ -111,6 +112,8 @@ impl ObjectImpl for Yardline {
             "keying" => {
                 let path = path_value(value);
                 self.swap("key", |s| s.keying.clone_from(&path), State::swap_key);
+                self.hub
+                    .set_key_source(lock(&self.settings).keying.is_some());
             }
             "camera-id" => {
                 let id = value.get::<i32>().unwrap_or(DEFAULT_CAMERA_ID);
@@ -247,6 +250,7 @@ impl BaseTransformImpl for Yardline {
         gst::info!(CAT, imp = self, "started: {}", state.backend());
         self.update_latency(&state);
         self.flushed.store(false, Ordering::Release);
+        self.hub.set_key_source(settings.keying.is_some());
         *lock(&self.state) = Some(state);
         self.post_latency_change();
         self.start_control()
@@ -427,6 +431,12 @@ impl VideoFilterImpl for Yardline {
         let cpu = control.then(thread_cpu_time).flatten();
         let due = control.then(|| self.hub.preview.due()).flatten();
         let clean = due.filter(|d| d.clean).and_then(|_| thumbnail(frame));
+        if control
+            && self.hub.preview.still_due()
+            && let Some(still) = still(frame)
+        {
+            self.hub.preview.offer_still(still);
+        }
         let pre_ms = if control {
             thread_cpu_ms_since(cpu)
         } else {
@@ -449,6 +459,9 @@ impl VideoFilterImpl for Yardline {
                 FrameOutcome::skipped(started.elapsed().as_secs_f64() * 1e3)
             }
         };
+        if due.is_some_and(|d| d.clean) {
+            state.share_key(&self.hub);
+        }
         drop(guard);
         if control {
             let cpu = thread_cpu_time();
@@ -459,7 +472,13 @@ impl VideoFilterImpl for Yardline {
             }
             let pts = frame.buffer().pts().map_or(-1, ns);
             let cost_ms = pre_ms + thread_cpu_ms_since(cpu);
-            self.hub.record(&outcome, pts, cost_ms);
+            self.hub.record(
+                outcome.report.as_ref(),
+                outcome.skipped,
+                pts,
+                outcome.element_ms,
+                cost_ms,
+            );
             self.hub.add_cost(cost_ms);
         }
         self.post_latency_change();
@@ -533,7 +552,13 @@ impl Yardline {
         });
         drop(guard);
         if self.hub.active.load(Ordering::Acquire) {
-            self.hub.record(&outcome, pts.map_or(-1, ns), 0.0);
+            self.hub.record(
+                outcome.report.as_ref(),
+                outcome.skipped,
+                pts.map_or(-1, ns),
+                outcome.element_ms,
+                0.0,
+            );
         }
         self.post_latency_change();
         if lock(&self.settings).post_messages {
@@ -582,7 +607,7 @@ impl Yardline {
     /// The control API's status: the settings in force and the last frame.
     pub(super) fn control_status(&self, name: String) -> yardline_control::Status {
         let settings = lock(&self.settings).clone();
-        self.hub.status(name, &settings)
+        self.hub.status(name, &current(&settings))
     }
 
     /// Starts the control server when `control` is set (token: `control-token`, else
@@ -729,6 +754,11 @@ impl Yardline {
                 Err(e) => gst::warning!(CAT, imp = self, "settings not applied: {e}"),
             }
             self.update_latency(state);
+        }
+        if self.hub.active.load(Ordering::Acquire) {
+            // The key and a re-registration sent to the control API, at this frame boundary.
+            let (width, height) = frame.size();
+            state.apply_control(&self.hub, width, height);
         }
         let pts = state.frame_pts(frame.input_buffer().pts());
         // Tracking, on its own clock: buffer time for a file, running time for live UDP,

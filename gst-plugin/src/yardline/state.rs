@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use gst::prelude::*;
+use yardline_engine::control::ControlHub;
 use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::tracking::{Timecode, TrackingFeed, TrackingSpec};
 use yardline_engine::venue::Venue;
@@ -281,6 +282,19 @@ impl State {
     /// True when the engine runs with settings generation `generation`.
     pub fn is_current(&self, generation: u64) -> bool {
         self.applied == generation
+    }
+
+    /// Applies the key and re-registration staged in the control hub before a `width` x
+    /// `height` frame; a key that lands is kept through rebuilds of the engine.
+    pub fn apply_control(&mut self, hub: &ControlHub, width: u32, height: u32) {
+        if let Some(key) = hub.apply_staged(&mut self.engine, width, height) {
+            self.key = key.map(Arc::new);
+        }
+    }
+
+    /// Hands the control hub the key in use, for matte previews.
+    pub fn share_key(&self, hub: &ControlHub) {
+        hub.share_key(&self.engine);
     }
 
     /// True while following live (UDP) tracking.

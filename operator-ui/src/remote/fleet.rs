@@ -38,23 +38,85 @@ pub struct EngineEntry {
     pub tally_address: Option<u8>,
 }
 
-/// Reads the saved list of engines (a JSON array of [`EngineEntry`]).
+/// Reads the saved list of engines (a JSON array of [`EngineEntry`]), validated
+/// ([`validate_list`]).
 pub fn load_list(path: &Path) -> Result<Vec<EngineEntry>, UiError> {
     let text = std::fs::read_to_string(path).map_err(|source| UiError::Io {
         path: path.to_owned(),
         source,
     })?;
-    serde_json::from_str(&text)
-        .map_err(|e| UiError::Config(format!("engine list {}: {e}", path.display())))
+    let list: Vec<EngineEntry> = serde_json::from_str(&text)
+        .map_err(|e| UiError::Config(format!("engine list {}: {e}", path.display())))?;
+    validate_list(&list)
+        .map_err(|e| UiError::Config(format!("engine list {}: {e}", path.display())))?;
+    Ok(list)
 }
 
-/// Writes the list of engines (pretty JSON).
+/// Checks a list of engines: every name given and different, every address `HOST:PORT` with
+/// a port 1..=65535, tokens without spaces, tally addresses 0..=126. The error names the
+/// engine (its place in the list, from 1).
+pub fn validate_list(list: &[EngineEntry]) -> Result<(), String> {
+    for (i, e) in list.iter().enumerate() {
+        let at = format!("engine {}", i + 1);
+        if e.name.trim().is_empty() {
+            return Err(format!("{at}: the name is empty"));
+        }
+        if list[..i].iter().any(|o| o.name.trim() == e.name.trim()) {
+            return Err(format!("{at}: the name {:?} is taken", e.name.trim()));
+        }
+        let addr = e.addr.trim().trim_start_matches("http://");
+        let port = addr
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.is_empty() && !host.contains(char::is_whitespace))
+            .and_then(|(_, port)| port.parse::<u16>().ok())
+            .filter(|p| *p > 0);
+        if port.is_none() {
+            return Err(format!(
+                "{at} ({}): address {:?} is not HOST:PORT",
+                e.name.trim(),
+                e.addr
+            ));
+        }
+        if e.token
+            .as_deref()
+            .is_some_and(|t| t.chars().any(char::is_whitespace))
+        {
+            return Err(format!("{at} ({}): the token has spaces", e.name.trim()));
+        }
+        if e.tally_address.is_some_and(|a| a > 126) {
+            return Err(format!("{at} ({}): tally address over 126", e.name.trim()));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the list of engines (pretty JSON), validated first, atomically: to a temporary
+/// file beside it, then renamed over it, so a crash never leaves half a list.
 pub fn save_list(path: &Path, list: &[EngineEntry]) -> Result<(), UiError> {
+    validate_list(list).map_err(UiError::Config)?;
     let text = serde_json::to_string_pretty(list)
         .map_err(|e| UiError::Config(format!("engine list: {e}")))?;
-    std::fs::write(path, text).map_err(|source| UiError::Io {
+    let io = |source| UiError::Io {
         path: path.to_owned(),
         source,
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| UiError::Config(format!("{}: not a file name", path.display())))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        // The temporary file is all that may be left; the list itself is untouched.
+        std::fs::remove_file(&tmp).ok();
+        io(e)
     })
 }
 

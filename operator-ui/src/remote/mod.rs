@@ -3,19 +3,23 @@
 //!
 //! - `fleet`: the saved list of engines (address + token) and a poller per engine;
 //! - `tally`: which camera is on air (TSL UMD v3.1 over UDP, or a manual toggle);
+//! - `editor`: the engine list editor (add, remove, edit; saved to the list's file);
 //! - this file: [`RemoteApp`], one "first down at" for every camera, and a card per camera
 //!   (name, health, pose, thumbnail, on-air highlight).
 
+pub mod editor;
 pub mod fleet;
 pub mod tally;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use yardline_control::{Change, Health};
 use yardline_engine::field::parse_yard;
 
-pub use fleet::{EngineEntry, EngineView, Fleet, load_list, save_list};
+pub use editor::{EditorAction, ListEditor};
+pub use fleet::{EngineEntry, EngineView, Fleet, load_list, save_list, validate_list};
 pub use tally::{TallyMap, TslListener, parse_tsl_v31};
 
 /// Width of a camera's thumbnail on screen (points).
@@ -33,6 +37,10 @@ pub struct RemoteApp {
     _listener: Option<TslListener>,
     textures: BTreeMap<usize, (u64, egui::TextureHandle)>,
     message: Option<String>,
+    /// The engine list's file, where the editor saves.
+    list_path: Option<PathBuf>,
+    /// The engine list editor, while open.
+    editor: Option<ListEditor>,
 }
 
 impl std::fmt::Debug for RemoteApp {
@@ -55,6 +63,52 @@ impl RemoteApp {
             _listener: listener,
             textures: BTreeMap::new(),
             message: None,
+            list_path: None,
+            editor: None,
+        }
+    }
+
+    /// The app saves its edited engine list to `path` (the list it was started with).
+    #[must_use]
+    pub fn with_list_path(mut self, path: PathBuf) -> Self {
+        self.list_path = Some(path);
+        self
+    }
+
+    /// Saves an edited list and drives it from now on; a refused list changes nothing.
+    fn save_engines(&mut self, list: Vec<EngineEntry>) {
+        let Some(path) = self.list_path.clone() else {
+            return;
+        };
+        match save_list(&path, &list) {
+            Ok(()) => {
+                self.fleet = Fleet::start(list);
+                self.textures.clear();
+                self.editor = None;
+                self.message = Some(format!("engines saved to {}", path.display()));
+            }
+            Err(e) => {
+                let why = format!("engines not saved: {e}");
+                if let Some(ed) = self.editor.as_mut() {
+                    ed.error = Some(why.clone());
+                }
+                self.message = Some(why);
+            }
+        }
+    }
+
+    fn editor_window(&mut self, ctx: &egui::Context) {
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        let mut action = EditorAction::None;
+        egui::Window::new("Engines")
+            .collapsible(false)
+            .show(ctx, |ui| action = editor.ui(ui));
+        match action {
+            EditorAction::None => {}
+            EditorAction::Close => self.editor = None,
+            EditorAction::Save(list) => self.save_engines(list),
         }
     }
 
@@ -116,6 +170,12 @@ impl RemoteApp {
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Send to all cameras").clicked() || enter {
                 self.send_first_down();
+            }
+            if self.list_path.is_some()
+                && self.editor.is_none()
+                && ui.button("Edit engines").clicked()
+            {
+                self.editor = Some(ListEditor::new(&self.fleet.entries()));
             }
         });
     }
@@ -223,6 +283,7 @@ impl eframe::App for RemoteApp {
                 });
             });
         });
+        self.editor_window(ui.ctx());
         // The pollers update on their own clock: look again soon.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));

@@ -37,7 +37,7 @@ impl GpuCompositor {
         };
         regions_near_lines(regions, lines, &mut self.scratch_near);
         // The colour as the atlas holds components: its codes over the largest code.
-        let max = AtlasDepth::of(format).max_code();
+        let max = AtlasDepth::of(layout.format).max_code();
         self.scratch_lines.clear();
         self.scratch_lines.extend(lines.iter().map(|l| {
             let c = native_colour(layout, l.rgb);
