@@ -41,6 +41,8 @@ pub struct RemoteApp {
     list_path: Option<PathBuf>,
     /// The engine list editor, while open.
     editor: Option<ListEditor>,
+    /// The key file typed on each camera's card.
+    key_files: BTreeMap<usize, String>,
 }
 
 impl std::fmt::Debug for RemoteApp {
@@ -65,7 +67,26 @@ impl RemoteApp {
             message: None,
             list_path: None,
             editor: None,
+            key_files: BTreeMap::new(),
         }
+    }
+
+    /// Sends the key file typed on camera `i`'s card to its engine (the engine validates it
+    /// and applies it at its next frame boundary; a refusal shows on the card).
+    fn send_key(&mut self, i: usize) {
+        let name = self.fleet.engines[i].entry.name.clone();
+        let path = self.key_files.get(&i).map_or("", |p| p.trim()).to_owned();
+        let change = if path.eq_ignore_ascii_case("auto") {
+            Ok(Change::Key(None))
+        } else {
+            std::fs::read_to_string(&path)
+                .map(|text| Change::Key(Some(text)))
+                .map_err(|e| format!("{name}: key file {path:?}: {e}"))
+        };
+        self.message = Some(match change.and_then(|c| self.fleet.engines[i].send(c)) {
+            Ok(()) => format!("{name}: key sent"),
+            Err(e) => e,
+        });
     }
 
     /// The app saves its edited engine list to `path` (the list it was started with).
@@ -232,6 +253,22 @@ impl RemoteApp {
                         .and_then(serde_json::Value::as_f64)
                     {
                         ui.label(format!("first down {yd:.1}"));
+                    }
+                    if let Some(s) = &view.status {
+                        let hash = s.key.hash.as_deref().unwrap_or("");
+                        ui.label(format!("key {:?} {hash}", s.key.source).to_lowercase());
+                    }
+                    ui.horizontal(|ui| {
+                        let l = ui.label(format!("Key file: {name}"));
+                        let path = self.key_files.entry(i).or_default();
+                        ui.add(egui::TextEdit::singleline(path).desired_width(120.0))
+                            .labelled_by(l.id);
+                        if ui.button(format!("Send key: {name}")).clicked() {
+                            self.send_key(i);
+                        }
+                    });
+                    if let Some(e) = view.error.as_deref().filter(|_| view.connected) {
+                        ui.colored_label(egui::Color32::RED, e);
                     }
                     if let Some(p) = &view.picture {
                         let stale = self.textures.get(&i).is_none_or(|(seq, _)| *seq != p.seq);
