@@ -25,7 +25,7 @@ use crate::config::{EngineConfig, EngineError};
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::graphics::GroundStrip;
-use crate::key::{FieldKey, PaintView};
+use crate::key::{CleanPlate, FieldKey, PaintView, PlateKey};
 use crate::pose::{PoseConfig, PoseEstimator, TrackState};
 use crate::render::crew::Crew;
 use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
@@ -65,6 +65,8 @@ pub struct Engine {
     lines: Vec<PreparedLine>,
     /// Where the paint palette applies this frame.
     paint_view: PaintView,
+    /// The field-space clean plate under the lines (learnt while `config.clean_plate`).
+    plate: CleanPlate,
     /// The threads of the CPU passes (paint view, CPU compositor).
     crew: Crew,
     /// Opacity factor of this frame's pose (below 1 while a held pose starts to disagree with
@@ -186,6 +188,7 @@ impl Engine {
             stats: EngineStats::default(),
             lines: Vec::new(),
             paint_view: PaintView::with_crew(crew.clone()),
+            plate: CleanPlate::new(),
             crew,
             pose_opacity: 1.0,
             frame_timecode: None,
@@ -518,13 +521,28 @@ impl Engine {
             // No key yet: drawing without one would put the line over the players.
             return Ok(());
         }
-        let frame_key;
+        let (frame_key, plate_key);
         let key: &dyn PixelKey = match &self.key {
             Some(k) => {
                 frame_key =
                     self.paint_view
                         .update(k, frame.as_ref(), camera, &self.field, &self.lines);
-                &frame_key
+                if self.config.clean_plate {
+                    self.plate.update(
+                        frame.as_ref(),
+                        camera,
+                        &self.field.crown,
+                        &self.lines,
+                        &frame_key,
+                    );
+                    plate_key = PlateKey {
+                        key: &frame_key,
+                        plate: &self.plate,
+                    };
+                    &plate_key
+                } else {
+                    &frame_key
+                }
             }
             None => &NoKey,
         };
