@@ -17,6 +17,7 @@
 //! - **Time**: nanoseconds; SMPTE timecode as frames since midnight ([`tracking::timecode`]).
 
 pub mod config;
+pub mod exclusion;
 pub mod faults;
 pub mod field;
 pub mod geometry;

@@ -19,9 +19,10 @@ use std::time::Instant;
 
 use nalgebra::Point2;
 use yardline_frame::FrameMut;
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig, KeyError};
 
 use crate::config::{EngineConfig, EngineError};
+use crate::exclusion::Exclusions;
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::graphics::GroundStrip;
@@ -63,6 +64,8 @@ pub struct Engine {
     armed: Armed,
     stats: EngineStats,
     lines: Vec<PreparedLine>,
+    /// Parts of the picture never drawn over.
+    exclusions: Exclusions,
     /// Where the paint palette applies this frame.
     paint_view: PaintView,
     /// The field-space clean plate under the lines (learnt while `config.clean_plate`).
@@ -135,7 +138,8 @@ fn synced(
 
 impl Engine {
     /// A new engine. `venue` enables the sensor pose; `key` is the occlusion key (with none, an
-    /// automatic palette is built from the first frame with a pose when `config.auto_key`).
+    /// automatic palette is built from the first frame with a pose when `config.auto_key`);
+    /// the key's `[[exclusion]]`s become the engine's exclusions.
     pub fn new(
         config: EngineConfig,
         venue: Option<&Venue>,
@@ -162,6 +166,8 @@ impl Engine {
             }
             TrackingSync::new(sc)
         });
+        let mut exclusions = Exclusions::default();
+        exclusions.set(key.map(|k| k.exclusions.clone()).unwrap_or_default());
         let field = FieldModel::new(config.field);
         let key = key
             .map(|k| FieldKey::compile(k).map(|k| k.on_field(&field)))
@@ -187,6 +193,7 @@ impl Engine {
             armed: Armed::default(),
             stats: EngineStats::default(),
             lines: Vec::new(),
+            exclusions,
             paint_view: PaintView::with_crew(crew.clone()),
             plate: CleanPlate::new(),
             crew,
@@ -228,6 +235,22 @@ impl Engine {
     pub fn set_key(&mut self, key: FieldKey) {
         self.key = Some(key.on_field(&self.field));
         self.auto_key.stop();
+    }
+
+    /// Replaces the image-space exclusions: parts of the picture never drawn over
+    /// (normalised image coordinates; see [`crate::exclusion`]). Each is validated; on an
+    /// error the exclusions in use stay.
+    pub fn set_exclusions(&mut self, exclusions: Vec<Exclusion>) -> Result<(), KeyError> {
+        for (i, e) in exclusions.iter().enumerate() {
+            e.validate(&format!("exclusion[{i}]"))?;
+        }
+        self.exclusions.set(exclusions);
+        Ok(())
+    }
+
+    /// The image-space exclusions in use.
+    pub fn exclusions(&self) -> &[Exclusion] {
+        self.exclusions.shapes()
     }
 
     /// Where the automatic key is built. `inline` (the default, deterministic: offline
@@ -547,9 +570,11 @@ impl Engine {
             None => &NoKey,
         };
         let mut fell_back = false;
+        self.exclusions.save(frame, &self.lines);
         let result = self
             .compositor
             .composite(frame, &self.lines, key, &mut fell_back);
+        self.exclusions.restore(frame);
         if fell_back {
             self.stats.gpu_fallbacks += 1;
             report.backend = self.compositor.backend().name();
