@@ -285,23 +285,22 @@ impl CleanPlate {
         }
         self.active.clear();
         for line in lines {
-            let at = match self.plates.iter().position(|p| p.fits(line)) {
-                Some(i) => i,
-                None => {
-                    if self.plates.len() >= MAX_PLATES {
-                        // Forget the plate drawn longest ago.
-                        if let Some(old) =
-                            (0..self.plates.len()).min_by_key(|&i| self.plates[i].last_frame)
-                        {
-                            self.plates.remove(old);
-                            for a in self.active.iter_mut().flatten() {
-                                *a -= usize::from(*a > old);
-                            }
+            let at = if let Some(i) = self.plates.iter().position(|p| p.fits(line)) {
+                i
+            } else {
+                if self.plates.len() >= MAX_PLATES {
+                    // Forget the plate drawn longest ago.
+                    if let Some(old) =
+                        (0..self.plates.len()).min_by_key(|&i| self.plates[i].last_frame)
+                    {
+                        self.plates.remove(old);
+                        for a in self.active.iter_mut().flatten() {
+                            *a -= usize::from(*a > old);
                         }
                     }
-                    self.plates.push(LinePlate::new(line));
-                    self.plates.len() - 1
                 }
+                self.plates.push(LinePlate::new(line));
+                self.plates.len() - 1
             };
             if self.active.contains(&Some(at)) {
                 self.active.push(None);
