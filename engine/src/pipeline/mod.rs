@@ -36,7 +36,7 @@ use crate::tracking::sync::{SyncConfig, SyncMiss, SyncedState, TrackingSync};
 use crate::venue::{CameraCalibration, Venue};
 
 use auto_key::AutoKeyJob;
-use backend::ActiveCompositor;
+use backend::{ActiveBackend, ActiveCompositor};
 use fades::LineFades;
 use gate::{Gate, SlewGate};
 pub use gate::{JUMP_CONFIRM_READINGS, MAX_SLEW_DEG_PER_S};
@@ -550,7 +550,8 @@ impl Engine {
                 frame_key =
                     self.paint_view
                         .update(k, frame.as_ref(), camera, &self.field, &self.lines);
-                if self.config.clean_plate {
+                // The GPU compositor does not sample the plate yet: it is learnt for the CPU one.
+                if self.config.clean_plate && self.compositor.backend() == ActiveBackend::Cpu {
                     self.plate.update(
                         frame.as_ref(),
                         camera,
