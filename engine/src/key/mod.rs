@@ -27,7 +27,9 @@ pub use auto::{AUTO_KEY_VIEWS, AutoKeyError, AutoKeyLearner, auto_key_config, le
 use paint_index::PaintIndex;
 pub use paint_view::{FrameKey, PaintView};
 pub use plate::{
-    CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, PlateKey, PlateTexel, cell_index, plate_match,
+    CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, MATCH_SIGMAS, MAX_PLATES, PLATE_MARGIN_M, PlateKey,
+    PlateTexel, REGION_JOIN_CODES, REGION_MIN_ALONG_M, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES,
+    blend_match, cell_index, plate_match,
 };
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);

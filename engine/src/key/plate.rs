@@ -712,3 +712,110 @@ impl PixelKey for PlateKey<'_> {
         Some(self.plate)
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
+)]
+mod tests {
+    use super::*;
+
+    const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
+    const KIT: [f32; 3] = [200.0, 128.0, 128.0];
+    const LOGO: [f32; 3] = [60.0, 150.0, 160.0];
+
+    #[test]
+    fn a_player_passing_is_an_outlier_and_the_plate_stays_grass() {
+        let mut c = Cell::default();
+        for _ in 0..10 {
+            learn_cell(&mut c, GRASS, 1.0, 1.0);
+        }
+        for _ in 0..6 {
+            learn_cell(&mut c, KIT, 1.0, 0.0);
+        }
+        assert_eq!(c.plate.mean, GRASS);
+        let t = texel(&c);
+        assert!(t.grass > 0.9);
+        assert_eq!(plate_match(&t, KIT), 0.0);
+        assert_eq!(plate_match(&t, GRASS), 1.0);
+    }
+
+    #[test]
+    fn a_cold_cell_is_seeded_by_field_and_trusted_after_a_few_frames() {
+        let mut c = Cell::default();
+        // A player on the cell when it comes into view: not keyed as field, not the plate.
+        learn_cell(&mut c, KIT, 1.0, 0.0);
+        assert!(c.plate.is_empty());
+        learn_cell(&mut c, GRASS, 1.0, 1.0);
+        assert_eq!(texel(&c).grass, 0.0, "not trusted after one sample");
+        for _ in 1..WARM_FRAMES {
+            learn_cell(&mut c, GRASS, 1.0, 1.0);
+        }
+        assert!(texel(&c).grass > 0.9);
+    }
+
+    /// A strip 0.4 m across, 10 m along, its cells with `colour` (keyed `key`) over
+    /// `along_m` metres from its start and grass elsewhere, learnt for `frames` frames.
+    fn strip(colour: [f32; 3], key: f32, along_m: f64, frames: u32) -> (CleanPlate, LinePlate) {
+        let n_along = 100;
+        let n_across = 8;
+        let mut plate = LinePlate::empty();
+        plate.n_along = n_along;
+        plate.n_across = n_across;
+        plate.cells = vec![Cell::default(); n_along * n_across];
+        plate.texels = vec![PlateTexel::default(); n_along * n_across];
+        let mut cp = CleanPlate::new();
+        let inside = (along_m / CELL_ALONG_M) as usize;
+        for _ in 0..frames {
+            for (i, c) in plate.cells.iter_mut().enumerate() {
+                let (x, k) = if i / n_across < inside {
+                    (colour, key)
+                } else {
+                    (GRASS, 1.0)
+                };
+                learn_cell(c, x, 1.0, k);
+            }
+            cp.approve_regions(&mut plate);
+        }
+        for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
+            *t = texel(c);
+        }
+        (cp, plate)
+    }
+
+    #[test]
+    fn a_painted_logo_counts_as_field_within_a_few_frames_and_a_still_player_does_not() {
+        let (_, logo) = strip(LOGO, 0.0, 4.0, PROMOTE_FRAMES.into());
+        let t = logo.texels[0];
+        assert_eq!(
+            t.paint, 1.0,
+            "a 4 m logo is paint after {PROMOTE_FRAMES} frames"
+        );
+        assert_eq!(plate_match(&t, LOGO), 1.0);
+        let (_, player) = strip(KIT, 0.0, 0.6, 120);
+        let t = player.texels[0];
+        assert_eq!(
+            t.grass + t.paint,
+            0.0,
+            "a player standing still stays to the colour key"
+        );
+    }
+
+    #[test]
+    fn a_lighting_gain_is_taken_from_the_trusted_cells() {
+        let (mut cp, mut plate) = strip(GRASS, 1.0, 10.0, 5);
+        cp.samples.clear();
+        let dim = [16.0 + (GRASS[0] - 16.0) * 0.6, GRASS[1], GRASS[2]];
+        cp.samples.resize(plate.cells.len(), (dim, 1.0, 1.0));
+        let g = cp.gain(&plate);
+        assert!((g - 0.6).abs() < 1e-3, "gain {g}");
+        // With most cells as they were (a change under a few of them), no gain.
+        for s in cp.samples.iter_mut().skip(40) {
+            *s = (GRASS, 1.0, 1.0);
+        }
+        assert_eq!(cp.gain(&plate), 1.0);
+        plate.reverify();
+        assert!(plate.cells.iter().all(|c| texel(c).grass == 0.0));
+    }
+}
