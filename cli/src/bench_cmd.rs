@@ -65,6 +65,10 @@ pub struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Key with the colour key alone (no field-space clean plate), to compare with the
+    /// default.
+    #[arg(long)]
+    pub no_clean_plate: bool,
 }
 
 /// The bench result (all times in ms).
@@ -258,6 +262,7 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
             fade_ms: 0.0,
             ..EngineConfig::default().first_down
         },
+        clean_plate: !args.no_clean_plate,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&looped.venue), None)?;

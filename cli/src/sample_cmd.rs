@@ -2,6 +2,12 @@
 //! `video.mkv` (FFV1 RGB), `masks.mkv` (FFV1 gray8), `truth.jsonl`, `tracking.jsonl`,
 //! `venue.toml`, `scene.toml`, `clicks.json` (frame 0's landmarks as an operator would click
 //! them, for `yardline calibrate --points`). Same seed, same bytes.
+//!
+//! A streamed scenario (`stadium`, [`Scenario::streamed`]) passes its video through H.264 at
+//! streaming quality first (x264enc at [`STREAM_H264_BITS_PER_PIXEL`] on one thread, so the
+//! same seed gives the same bytes, into a temporary `video.h264.mp4`), decodes it
+//! back and stores the decoded pictures in `video.mkv` (FFV1: what the engine is given is
+//! exactly what `yardline eval` compares with). Masks and truth stay exact.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,14 +16,19 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use yardline_samples::{Sample, SampleConfig, SampleError, Scenario};
+use yardline_samples::{STREAM_H264_BITS_PER_PIXEL, Sample, SampleConfig, SampleError, Scenario};
 
 use crate::UsageError;
-use crate::video::{PixelFormat, VideoWriter};
+use crate::video::{H264Settings, PixelFormat, VideoReader, VideoWriter};
 
 /// Frames rendered per parallel batch, per worker thread: enough to keep every core busy
 /// while the batch before is being encoded.
 const BATCH_PER_THREAD: usize = 2;
+/// x264 threads of a streamed scenario's H.264 pass: one, so the same seed gives the same
+/// bytes (x264's frame threads under a bitrate target did not, run to run).
+const STREAM_H264_THREADS: u32 = 1;
+/// The streamed scenarios' H.264 file while the sample is written (removed at the end).
+const STREAM_H264_FILE: &str = "video.h264.mp4";
 
 /// Arguments of `yardline sample`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +49,10 @@ pub struct SampleArgs {
     #[arg(long, default_value = "59.94", value_parser = parse_frame_rate)]
     pub fps: (u32, u32),
     /// Camera behaviour and difficulty: default, hard, drift, static, camouflage, zoom (tight
-    /// shots into a crowd) or cut (cut-aways from the field, back to other framings).
+    /// shots into a crowd), cut (cut-aways from the field, back to other framings) or stadium
+    /// (light kits in shade against purple kits, a purple yard line and a team logo under the
+    /// first-down line, a burned-in score bug, mown grass, the video through H.264 at
+    /// streaming quality; needs an even width and height).
     #[arg(long, default_value = "default")]
     pub scenario: Scenario,
     /// First-down line, yards from the left goal line (0..=100).
@@ -135,6 +149,13 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     if let Some(y) = args.scrimmage {
         cfg.scrimmage_yard = y;
     }
+    if cfg.scenario.streamed() && (!cfg.width.is_multiple_of(2) || !cfg.height.is_multiple_of(2)) {
+        return Err(UsageError(format!(
+            "the {} scenario passes its video through H.264, which needs an even width and height, got {}x{}",
+            cfg.scenario, cfg.width, cfg.height
+        ))
+        .into());
+    }
     let fps = (
         i32::try_from(cfg.fps_num).map_err(|_| UsageError("frame rate too large".into()))?,
         i32::try_from(cfg.fps_den).map_err(|_| UsageError("frame rate too large".into()))?,
@@ -153,8 +174,22 @@ pub fn run(args: &SampleArgs) -> Result<()> {
 
     let cfg = sample.config();
     let (w, h) = (cfg.width, cfg.height);
-    let mut video =
-        VideoWriter::create(dir.join("video.mkv"), w, h, fps.0, fps.1, PixelFormat::Rgb)?;
+    let streamed = cfg.scenario.streamed();
+    let mut video = if streamed {
+        VideoWriter::create_with(
+            dir.join(STREAM_H264_FILE),
+            w,
+            h,
+            fps,
+            PixelFormat::Rgb,
+            H264Settings {
+                bits_per_pixel: STREAM_H264_BITS_PER_PIXEL,
+                threads: STREAM_H264_THREADS,
+            },
+        )?
+    } else {
+        VideoWriter::create(dir.join("video.mkv"), w, h, fps.0, fps.1, PixelFormat::Rgb)?
+    };
     let mut masks = VideoWriter::create(
         dir.join("masks.mkv"),
         w,
@@ -182,8 +217,11 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         }
         first = last;
     }
-    let frames = video.finish()?;
+    let mut frames = video.finish()?;
     masks.finish()?;
+    if streamed {
+        frames = store_decoded(sample.config(), dir, fps)?;
+    }
     progress.finish_and_clear();
 
     let secs = start.elapsed().as_secs_f64();
@@ -197,6 +235,45 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         frames as f64 / secs.max(1e-9),
     );
     Ok(())
+}
+
+/// Decodes the streamed scenario's H.264 file in `dir` and stores its pictures in
+/// `video.mkv` (FFV1) at the sample's frame times; removes the H.264 file. Returns the frames
+/// stored.
+fn store_decoded(cfg: &SampleConfig, dir: &std::path::Path, fps: (i32, i32)) -> Result<u64> {
+    let h264 = dir.join(STREAM_H264_FILE);
+    let reader = VideoReader::open(&h264, PixelFormat::Rgb)?;
+    let mut video = VideoWriter::create(
+        dir.join("video.mkv"),
+        cfg.width,
+        cfg.height,
+        fps.0,
+        fps.1,
+        PixelFormat::Rgb,
+    )?;
+    let mut stored = 0_u32;
+    for frame in reader {
+        let frame = frame?;
+        if stored >= cfg.frames {
+            anyhow::bail!(
+                "{}: the H.264 pass gave more than the {} frames written",
+                h264.display(),
+                cfg.frames
+            );
+        }
+        video.write(frame.data, cfg.pts_ns(stored))?;
+        stored += 1;
+    }
+    if stored != cfg.frames {
+        anyhow::bail!(
+            "{}: the H.264 pass gave {stored} of the {} frames written",
+            h264.display(),
+            cfg.frames
+        );
+    }
+    let frames = video.finish()?;
+    std::fs::remove_file(&h264).with_context(|| format!("removing {}", h264.display()))?;
+    Ok(frames)
 }
 
 /// A progress bar on a terminal, nothing otherwise.

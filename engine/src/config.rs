@@ -109,6 +109,9 @@ pub struct EngineConfig {
     /// and while that key stays automatic, learn a new view every
     /// [`AUTO_KEY_RELEARN_FRAMES`] frames ([`crate::key::AutoKeyLearner`]).
     pub auto_key: bool,
+    /// Learn a field-space clean plate under each drawn line and key with it beside the colour
+    /// key ([`crate::key::CleanPlate`]); off: the colour key alone.
+    pub clean_plate: bool,
 }
 
 /// Frames drawn between two views the automatic key learns (about 2 s at 30 frames a second;
@@ -143,6 +146,7 @@ impl Default for EngineConfig {
             tracking_delay_ns: None,
             frame_period_ns: FRAME_PERIOD_5994_NS,
             auto_key: true,
+            clean_plate: true,
         }
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod config;
 pub mod control;
+pub mod exclusion;
 pub mod faults;
 pub mod field;
 pub mod geometry;

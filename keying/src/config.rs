@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::KeyError;
+use crate::exclusion::Exclusion;
 use crate::palette::Palette;
 
 /// Version of `key.toml` this build reads and writes.
@@ -137,6 +138,10 @@ pub struct KeyConfig {
     /// listed above take precedence over it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paint: Option<PaintKey>,
+    /// Parts of the picture never drawn over (`[[exclusion]]` tables, normalised image
+    /// coordinates: see [`crate::exclusion`]).
+    #[serde(default, rename = "exclusion", skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
 }
 
 fn default_lut_size() -> usize {
@@ -164,6 +169,7 @@ impl KeyConfig {
             palette,
             regions: Vec::new(),
             paint: None,
+            exclusions: Vec::new(),
         }
     }
 
@@ -219,6 +225,9 @@ impl KeyConfig {
                 });
             }
             p.palette.validate("paint.palette")?;
+        }
+        for (i, e) in self.exclusions.iter().enumerate() {
+            e.validate(&format!("exclusion[{i}]"))?;
         }
         Ok(())
     }

@@ -64,6 +64,7 @@
 mod auto;
 mod config;
 mod error;
+pub mod exclusion;
 mod keyer;
 mod linalg;
 mod lut;
@@ -80,6 +81,7 @@ pub use config::{
     MIN_LUT_SIZE, PaintKey, Region, UNMIX_FOREGROUND_KEY, unmix_key,
 };
 pub use error::KeyError;
+pub use exclusion::{Exclusion, ExclusionShape, format_exclusions, parse_exclusions};
 pub use keyer::{Keyer, LutKeyer};
 pub use lut::{KeyLut, node_code_value};
 pub use palette::{

@@ -6,8 +6,8 @@
 )]
 
 use yardline_keying::{
-    DEFAULT_LUT_SIZE, EdgeFilter, KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey, Palette, Region,
-    Sample, SampleKind,
+    DEFAULT_LUT_SIZE, EdgeFilter, Exclusion, KEY_FILE_VERSION, KeyConfig, KeyError, PaintKey,
+    Palette, Region, Sample, SampleKind,
 };
 
 fn sample(kind: SampleKind, label: &str, mean: [f64; 3], tolerance: f64) -> Sample {
@@ -220,4 +220,42 @@ fn an_invalid_key_is_never_written() {
     let path = dir.path().join("key.toml");
     assert!(c.save(&path).is_err());
     assert!(!path.exists());
+}
+
+#[test]
+fn exclusions_round_trip_and_a_malformed_one_names_its_line() {
+    let mut key = config();
+    key.exclusions = vec![
+        Exclusion::rect("score bug", [0.22, 0.845, 0.78, 0.925]),
+        Exclusion::polygon(
+            "bug",
+            vec![[0.86, 0.04], [1.2, 0.04], [1.2, 0.11], [0.86, 0.11]],
+        ),
+    ];
+    let text = key.to_toml_string().unwrap();
+    assert!(text.contains("[[exclusion]]"), "{text}");
+    assert_eq!(KeyConfig::from_toml_str(&text).unwrap(), key);
+    // Outside the frame is allowed (clipped when drawn).
+    assert!(key.exclusions[1].contains(1.1, 0.1));
+
+    let base = config().to_toml_string().unwrap();
+    for (table, why) in [
+        ("polygon = [[0.1, 0.1], [0.2, 0.1]]", "at least 3 points"),
+        ("rect = [0.1, 0.1, nan, 0.2]", "not finite"),
+        ("rect = [0.5, 0.1, 0.2, 0.2]", "empty"),
+        ("name = \"nothing\"", "needs a `rect` or a `polygon`"),
+        (
+            "rect = [0.1, 0.1, 0.2, 0.2]\npolygon = [[0, 0], [1, 0], [1, 1]]",
+            "not both",
+        ),
+    ] {
+        let text = format!("{base}\n[[exclusion]]\n{table}\n");
+        let line = text.lines().position(|l| l == "[[exclusion]]").unwrap() + 1;
+        let err = KeyConfig::from_toml_str(&text).unwrap_err().to_string();
+        assert!(err.contains(why), "{table}: {err}");
+        assert!(
+            err.contains(&format!("line {line}")) || err.contains(&format!("line {}", line + 1)),
+            "{table}: the error does not name line {line}: {err}"
+        );
+    }
 }

@@ -72,11 +72,28 @@ pub enum Scenario {
     /// smoothly from there. Truth and `FreeD` follow the head through every frame, cut-aways
     /// included (the head really points there).
     Cut,
+    /// A stadium as a real broadcast shows it, for occlusion on real grass: the camera of
+    /// `default` over mown-stripe grass (strong light and dark bands, fine blade noise), a
+    /// roof shadow across the field (sun 1.25, shade 0.42) that leaves some players in
+    /// shade; one team in light kits (white, and light blue), the other in purple, the very
+    /// colour of the painted field graphics: the yard line nearest the first-down line (the
+    /// 5-yard line at the first-down yard rounded to 5; the first-down line lies on it at
+    /// the default 35) is painted purple instead of white, and a team logo (a purple disc
+    /// with a gold ring and a white chevron, 5 m across, between the rows of NFL hash marks)
+    /// is painted centred on the first-down line at midfield width. Paint is field surface
+    /// (mask 0), so the truth counts the first-down line as drawn over the logo and the
+    /// purple line. A burned-in score bug (an opaque bar over the lower field, at the
+    /// normalised rectangle [`crate::SCORE_BUG_RECT`]) is 255 in the masks, so paint on it
+    /// counts as leak. The video is meant to pass through H.264 at streaming quality
+    /// ([`crate::STREAM_H264_BITS_PER_PIXEL`]) before it is stored (`yardline sample` does
+    /// it; [`crate::Sample::render_frame`] gives the lossless picture); masks and truth stay
+    /// exact.
+    Stadium,
 }
 
 impl Scenario {
     /// All scenarios, in a stable order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Default,
         Self::Hard,
         Self::Drift,
@@ -84,6 +101,7 @@ impl Scenario {
         Self::Camouflage,
         Self::Zoom,
         Self::Cut,
+        Self::Stadium,
     ];
 
     /// Lower-case name used in files and on the command line.
@@ -96,12 +114,19 @@ impl Scenario {
             Self::Camouflage => "camouflage",
             Self::Zoom => "zoom",
             Self::Cut => "cut",
+            Self::Stadium => "stadium",
         }
     }
 
     /// Whether the scenario has the hard one's light, zoom and pans.
     pub fn is_hard(self) -> bool {
         matches!(self, Self::Hard | Self::Camouflage)
+    }
+
+    /// Whether the scenario's video passes through H.264 at streaming quality before it is
+    /// stored (`stadium`).
+    pub fn streamed(self) -> bool {
+        self == Self::Stadium
     }
 }
 

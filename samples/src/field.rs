@@ -8,6 +8,7 @@
 
 use crate::config::Rulebook;
 use crate::noise::{hash3, smoothstep, unit, value_noise};
+use crate::stadium::{Graphics, Surface};
 
 /// Metres per yard.
 pub const YARD_M: f64 = 0.9144;
@@ -74,6 +75,8 @@ impl Rect {
 pub(crate) struct FieldPaint {
     hash_m: f64,
     borders: [Rect; 4],
+    /// The `stadium` scenario's graphics and mown grass, if any.
+    graphics: Option<Graphics>,
 }
 
 impl FieldPaint {
@@ -110,7 +113,40 @@ impl FieldPaint {
                 y1: hy + w,
             },
         ];
-        Self { hash_m, borders }
+        Self {
+            hash_m,
+            borders,
+            graphics: None,
+        }
+    }
+
+    /// The same lines with the `stadium` scenario's graphics and mown grass.
+    pub(crate) fn with_graphics(self, graphics: Graphics) -> Self {
+        Self {
+            graphics: Some(graphics),
+            ..self
+        }
+    }
+
+    /// The colour (0..255, before light) of field-surface point (x, y): paint or grass.
+    #[inline]
+    pub(crate) fn colour(&self, x: f64, y: f64, seed: u64) -> [f64; 3] {
+        let painted = self.painted(x, y);
+        match &self.graphics {
+            Some(g) => g.colour(x, y, painted, seed),
+            None if painted => paint(x, y, seed),
+            None => grass(x, y, seed),
+        }
+    }
+
+    /// What covers field-surface point (x, y).
+    pub(crate) fn surface(&self, x: f64, y: f64) -> Surface {
+        let painted = self.painted(x, y);
+        match &self.graphics {
+            Some(g) => g.surface(x, y, painted),
+            None if painted => Surface::WhitePaint,
+            None => Surface::Grass,
+        }
     }
 
     /// Distance from the midline to each row of hash marks (metres).
@@ -188,7 +224,8 @@ impl FieldPaint {
     /// Whether a paint edge may pass through the ground box `b`.
     #[inline]
     pub(crate) fn edge_in_box(&self, b: &Rect) -> bool {
-        self.for_each_near(b.x0, b.x1, |r| r.edge_in(b))
+        self.graphics.is_some_and(|g| g.edge_in_box(b))
+            || self.for_each_near(b.x0, b.x1, |r| r.edge_in(b))
     }
 }
 

@@ -29,6 +29,7 @@ mod players;
 pub mod records;
 mod render;
 mod sample;
+mod stadium;
 
 pub use camera::{HeadAngles, Intrinsics, LensCurve, MountPose, PinholeCamera};
 pub use config::{SampleConfig, Scenario, SceneConfig};
@@ -40,4 +41,7 @@ pub use records::{
     read_clicks_json, read_report_jsonl, read_tracking_jsonl, read_truth_jsonl,
 };
 pub use render::{MASK_FIELD, MASK_OUTSIDE, MASK_PLAYER};
-pub use sample::{CLICK_NOISE_PX, FILL_CLICKS, MIN_CLICKS, RenderedFrame, Sample};
+pub use sample::{
+    CLICK_NOISE_PX, FILL_CLICKS, MIN_CLICKS, RenderedFrame, STREAM_H264_BITS_PER_PIXEL, Sample,
+};
+pub use stadium::{LOGO_RADIUS_M, SCORE_BUG_RECT, Surface, score_bug_pixels};

@@ -158,7 +158,11 @@ impl Motion {
     fn zoom(&self, t: f64) -> f64 {
         let p = &self.phase;
         let u = match self.scenario {
-            Scenario::Default | Scenario::Drift | Scenario::Cut | Scenario::Zoom => {
+            Scenario::Default
+            | Scenario::Drift
+            | Scenario::Cut
+            | Scenario::Zoom
+            | Scenario::Stadium => {
                 0.28 + 0.22 * (TAU * t / 13.0 + p[0]).sin() + 0.08 * (TAU * t / 4.7 + p[1]).sin()
             }
             Scenario::Hard | Scenario::Camouflage => {

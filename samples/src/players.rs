@@ -8,6 +8,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::Scenario;
+use crate::stadium::{GOLD, PURPLE};
 
 /// Fewest players on the field.
 pub const MIN_PLAYERS: usize = 10;
@@ -78,6 +79,25 @@ const GRASS_TEAM: Kit = Kit {
     helmet: [52.0, 96.0, 48.0],
     ..GREEN_TEAM
 };
+/// `stadium`: a light-blue kit (light blue jersey, white pants and socks).
+const LIGHT_BLUE_TEAM: Kit = Kit {
+    jersey: [150.0, 195.0, 235.0],
+    pants: [232.0, 232.0, 228.0],
+    socks: [232.0, 232.0, 228.0],
+    helmet: [150.0, 195.0, 235.0],
+    shoes: [25.0, 25.0, 28.0],
+    striped: false,
+};
+/// `stadium`: the purple team, in the colours of the painted field graphics (purple jersey
+/// and socks, gold pants and helmet: the logo's purple and gold).
+const PURPLE_TEAM: Kit = Kit {
+    jersey: PURPLE,
+    pants: GOLD,
+    socks: PURPLE,
+    helmet: PURPLE,
+    shoes: [232.0, 232.0, 232.0],
+    striped: false,
+};
 const OFFICIAL: Kit = Kit {
     jersey: [235.0, 235.0, 235.0],
     pants: [230.0, 230.0, 226.0],
@@ -144,6 +164,14 @@ pub(crate) fn spawn(rng: &mut ChaCha8Rng, scenario: Scenario) -> Vec<PlayerSpec>
     for i in 0..count + officials {
         let mut kit = if i >= count {
             OFFICIAL
+        } else if scenario == Scenario::Stadium {
+            // The light team wears white and light blue (two kits of one team), the other
+            // purple.
+            match i % 4 {
+                0 => WHITE_TEAM,
+                2 => LIGHT_BLUE_TEAM,
+                _ => PURPLE_TEAM,
+            }
         } else if i % 2 == 0 {
             WHITE_TEAM
         } else {

@@ -107,12 +107,7 @@ impl Prepared<'_> {
             {
                 let light = sc.lighting.at(x, y);
                 let (base, class) = if field::on_field_surface(x, y) {
-                    let base = if sc.paint.painted(x, y) {
-                        field::paint(x, y, sc.seed)
-                    } else {
-                        field::grass(x, y, sc.seed)
-                    };
-                    (base, Class::Field)
+                    (sc.paint.colour(x, y, sc.seed), Class::Field)
                 } else {
                     (field::apron(x, y, sc.seed), Class::Apron)
                 };

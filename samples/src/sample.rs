@@ -20,6 +20,7 @@ use crate::records::{
     VenueLensPoint, VenueMount, clicks_json,
 };
 use crate::render::{FrameScene, MASK_FIELD, MASK_PLAYER, render};
+use crate::stadium::{Graphics, Surface, burn_score_bug};
 
 /// `FreeD` camera id of the sample's camera.
 pub const CAMERA_ID: u8 = 1;
@@ -48,6 +49,13 @@ const CLICK_MARGIN_SHARE: f64 = 0.05;
 const CLICK_MARGIN_MIN_PX: f64 = 4.0;
 /// Seed salt of the click noise.
 const CLICK_SEED_SALT: u64 = 0x434C_4943_4B53;
+/// H.264 bits per pixel per frame of the streamed scenarios' video (`stadium`): about
+/// 3.3 Mbit/s at 720p59.94 and 7.5 Mbit/s at 1080p59.94, what a streaming service sends.
+pub const STREAM_H264_BITS_PER_PIXEL: f64 = 0.06;
+/// `stadium`: brightness in the sun and in the roof's shadow (factors).
+const STADIUM_SUN: f64 = 1.25;
+/// See [`STADIUM_SUN`].
+const STADIUM_SHADE: f64 = 0.42;
 
 /// One rendered frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +93,7 @@ impl Sample {
         let duration_s = cfg.pts_ns(cfg.frames) as f64 * 1e-9;
         let (sun, shade, y_range) = match cfg.scenario {
             Scenario::Hard | Scenario::Camouflage => (1.22, 0.45, 4.0),
+            Scenario::Stadium => (STADIUM_SUN, STADIUM_SHADE, 4.0),
             _ => (1.0, 0.68, 9.0),
         };
         let angle = rng.random_range(60.0_f64..120.0).to_radians();
@@ -99,7 +108,11 @@ impl Sample {
         };
         Ok(Self {
             motion: Motion::new(cfg.scenario, first_down_x, cfg.seed, duration_s),
-            paint: FieldPaint::new(rules),
+            paint: if cfg.scenario == Scenario::Stadium {
+                FieldPaint::new(rules).with_graphics(Graphics::new(cfg.first_down_yard))
+            } else {
+                FieldPaint::new(rules)
+            },
             players,
             mount: MountPose {
                 position: HEAD_POSITION_M,
@@ -214,7 +227,10 @@ impl Sample {
             width: self.cfg.width as usize,
             height: self.cfg.height as usize,
         };
-        let (rgb, mask) = render(&scene);
+        let (mut rgb, mut mask) = render(&scene);
+        if self.cfg.scenario == Scenario::Stadium {
+            burn_score_bug(&mut rgb, &mut mask, scene.width, scene.height);
+        }
         Ok(RenderedFrame {
             rgb,
             mask,
@@ -442,6 +458,12 @@ impl Sample {
         write_file(&clicks_path, clicks_json(&self.clicks()?)?.as_bytes())
             .map_err(io(&clicks_path))?;
         Ok(())
+    }
+
+    /// What covers field point (x, y) (metres) on the field surface: grass, white paint or,
+    /// in `stadium`, the purple yard line or the logo.
+    pub fn surface_at(&self, x: f64, y: f64) -> Surface {
+        self.paint.surface(x, y)
     }
 
     /// Projects a field point with frame `i`'s exact camera (the generator's own projection).

@@ -18,7 +18,7 @@ mod reader;
 mod writer;
 
 pub use reader::VideoReader;
-pub use writer::VideoWriter;
+pub use writer::{H264Settings, VideoWriter};
 
 /// Pixel layout of the frames a reader yields or a writer accepts. 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,26 @@ const H264_MAX_KBPS: f64 = 80_000.0;
 /// H.264 keyframe interval (seconds).
 const H264_KEYFRAME_S: f64 = 2.0;
 
+/// How `.mp4` outputs are encoded (H.264).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct H264Settings {
+    /// Bits per pixel per frame: the bitrate scales with pixels per second.
+    pub bits_per_pixel: f64,
+    /// Encoder threads; 0 lets the encoder choose. One thread gives the same bytes on every
+    /// run (x264's frame threads under a bitrate target do not).
+    pub threads: u32,
+}
+
+impl Default for H264Settings {
+    /// A broadcast contribution rate (~12 Mbit/s at 1080p59.94), threads as the encoder likes.
+    fn default() -> Self {
+        Self {
+            bits_per_pixel: H264_BITS_PER_PIXEL,
+            threads: 0,
+        }
+    }
+}
+
 /// The output kinds, chosen by the file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutputKind {
@@ -100,7 +120,15 @@ impl VideoWriter {
         fps_den: i32,
         format: PixelFormat,
     ) -> Result<Self, VideoError> {
-        Self::create_stream(path, width, height, (fps_num, fps_den), format, false)
+        Self::create_stream(
+            path,
+            width,
+            height,
+            (fps_num, fps_den),
+            format,
+            false,
+            H264Settings::default(),
+        )
     }
 
     /// Creates the output for RGBA frames whose alpha matters (fill and key): `.mkv` stores
@@ -128,7 +156,21 @@ impl VideoWriter {
             (fps_num, fps_den),
             PixelFormat::Rgba,
             true,
+            H264Settings::default(),
         )
+    }
+
+    /// As [`VideoWriter::create`], with the H.264 settings of an `.mp4` output (other outputs
+    /// ignore them); the frame rate is `(numerator, denominator)`.
+    pub fn create_with(
+        path: impl AsRef<Path>,
+        width: u32,
+        height: u32,
+        fps: (i32, i32),
+        format: PixelFormat,
+        h264: H264Settings,
+    ) -> Result<Self, VideoError> {
+        Self::create_stream(path, width, height, fps, format, false, h264)
     }
 
     fn create_stream(
@@ -138,6 +180,7 @@ impl VideoWriter {
         (fps_num, fps_den): (i32, i32),
         format: PixelFormat,
         alpha: bool,
+        h264: H264Settings,
     ) -> Result<Self, VideoError> {
         let path = path.as_ref().to_path_buf();
         let kind = OutputKind::of(&path)
@@ -183,7 +226,7 @@ impl VideoWriter {
                 )));
             }
             OutputKind::Ffv1Mkv | OutputKind::H264Mp4 => {
-                Sink::Gst(GstSink::start(&path, kind, stream)?)
+                Sink::Gst(GstSink::start(&path, kind, stream, h264)?)
             }
         };
         Ok(Self {
@@ -278,7 +321,12 @@ impl VideoWriter {
 }
 
 impl GstSink {
-    fn start(path: &Path, kind: OutputKind, stream: Stream) -> Result<Self, VideoError> {
+    fn start(
+        path: &Path,
+        kind: OutputKind,
+        stream: Stream,
+        h264: H264Settings,
+    ) -> Result<Self, VideoError> {
         let Stream {
             width,
             height,
@@ -333,7 +381,7 @@ impl GstSink {
                 chain.push(mux);
             }
             OutputKind::H264Mp4 => {
-                chain.push(h264_encoder(stream)?);
+                chain.push(h264_encoder(stream, h264)?);
                 chain.push(make_element("h264parse")?);
                 chain.push(make_element("mp4mux")?);
             }
@@ -458,10 +506,10 @@ impl Drop for GstSink {
 
 /// The best H.264 encoder installed: x264enc, else openh264enc, at a bitrate that scales with
 /// pixels per second.
-fn h264_encoder(stream: Stream) -> Result<gst::Element, VideoError> {
+fn h264_encoder(stream: Stream, settings: H264Settings) -> Result<gst::Element, VideoError> {
     let fps = f64::from(stream.fps_num) / f64::from(stream.fps_den);
     let pixels = f64::from(stream.width) * f64::from(stream.height);
-    let kbps = (pixels * fps * H264_BITS_PER_PIXEL / 1000.0)
+    let kbps = (pixels * fps * settings.bits_per_pixel / 1000.0)
         .clamp(H264_MIN_KBPS, H264_MAX_KBPS)
         .round() as u32;
     let keyframes = (fps * H264_KEYFRAME_S).round().max(1.0) as u32;
@@ -469,6 +517,7 @@ fn h264_encoder(stream: Stream) -> Result<gst::Element, VideoError> {
         .property("bitrate", kbps)
         .property("key-int-max", keyframes)
         .property_from_str("speed-preset", "veryfast")
+        .property("threads", settings.threads)
         .build()
     {
         return Ok(enc);

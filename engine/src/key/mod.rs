@@ -3,11 +3,14 @@
 //!   the field, and its matte;
 //! - `paint_view`: [`PaintView`] narrows the paint palette each frame to the paint actually
 //!   seen, giving the [`FrameKey`] the compositor keys with;
-//! - `auto`: [`AutoKeyLearner`] learns the automatic key from views of the field.
+//! - `auto`: [`AutoKeyLearner`] learns the automatic key from views of the field;
+//! - `plate`: [`CleanPlate`], the field-space clean plate under each drawn line, and
+//!   [`PlateKey`], a colour key with the plate beside it.
 
 mod auto;
 mod paint_index;
 mod paint_view;
+mod plate;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,6 +26,11 @@ use crate::render::{HALO, KeyRegion, LutView, PixelKey};
 pub use auto::{AUTO_KEY_VIEWS, AutoKeyError, AutoKeyLearner, auto_key_config, learn_key};
 use paint_index::PaintIndex;
 pub use paint_view::{FrameKey, PaintView};
+pub use plate::{
+    CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, MATCH_SIGMAS, MAX_PLATES, PLATE_MARGIN_M, PlateKey,
+    PlateTexel, REGION_JOIN_CODES, REGION_MIN_ALONG_M, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES,
+    blend_match, cell_index, plate_match,
+};
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 

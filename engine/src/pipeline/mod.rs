@@ -19,13 +19,14 @@ use std::time::Instant;
 
 use nalgebra::Point2;
 use yardline_frame::{FillKeyFormat, FillKeyMut, FrameLayout, FrameMut, FrameRef};
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig, KeyError};
 
 use crate::config::{EngineConfig, EngineError};
+use crate::exclusion::Exclusions;
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::graphics::GroundStrip;
-use crate::key::{FieldKey, PaintView};
+use crate::key::{CleanPlate, FieldKey, PaintView, PlateKey};
 use crate::pose::{PoseConfig, PoseEstimator, TrackState};
 use crate::render::crew::Crew;
 use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
@@ -35,7 +36,7 @@ use crate::tracking::sync::{SyncConfig, SyncMiss, SyncedState, TrackingSync};
 use crate::venue::{CameraCalibration, Venue};
 
 use auto_key::AutoKeyJob;
-use backend::ActiveCompositor;
+use backend::{ActiveBackend, ActiveCompositor};
 use fades::LineFades;
 use gate::{Gate, SlewGate};
 pub use gate::{JUMP_CONFIRM_READINGS, MAX_SLEW_DEG_PER_S};
@@ -63,8 +64,12 @@ pub struct Engine {
     armed: Armed,
     stats: EngineStats,
     lines: Vec<PreparedLine>,
+    /// Parts of the picture never drawn over.
+    exclusions: Exclusions,
     /// Where the paint palette applies this frame.
     paint_view: PaintView,
+    /// The field-space clean plate under the lines (learnt while `config.clean_plate`).
+    plate: CleanPlate,
     /// The threads of the CPU passes (paint view, CPU compositor).
     crew: Crew,
     /// Opacity factor of this frame's pose (below 1 while a held pose starts to disagree with
@@ -192,7 +197,8 @@ fn synced(
 
 impl Engine {
     /// A new engine. `venue` enables the sensor pose; `key` is the occlusion key (with none, an
-    /// automatic palette is built from the first frame with a pose when `config.auto_key`).
+    /// automatic palette is built from the first frame with a pose when `config.auto_key`);
+    /// the key's `[[exclusion]]`s become the engine's exclusions.
     pub fn new(
         config: EngineConfig,
         venue: Option<&Venue>,
@@ -219,6 +225,8 @@ impl Engine {
             }
             TrackingSync::new(sc)
         });
+        let mut exclusions = Exclusions::default();
+        exclusions.set(key.map(|k| k.exclusions.clone()).unwrap_or_default());
         let field = FieldModel::new(config.field);
         let key = key
             .map(|k| FieldKey::compile(k).map(|k| k.on_field(&field)))
@@ -244,7 +252,9 @@ impl Engine {
             armed: Armed::default(),
             stats: EngineStats::default(),
             lines: Vec::new(),
+            exclusions,
             paint_view: PaintView::with_crew(crew.clone()),
+            plate: CleanPlate::new(),
             crew,
             pose_opacity: 1.0,
             frame_timecode: None,
@@ -291,6 +301,22 @@ impl Engine {
     pub fn clear_key(&mut self) {
         self.key = None;
         self.auto_key.restart();
+    }
+
+    /// Replaces the image-space exclusions: parts of the picture never drawn over
+    /// (normalised image coordinates; see [`crate::exclusion`]). Each is validated; on an
+    /// error the exclusions in use stay.
+    pub fn set_exclusions(&mut self, exclusions: Vec<Exclusion>) -> Result<(), KeyError> {
+        for (i, e) in exclusions.iter().enumerate() {
+            e.validate(&format!("exclusion[{i}]"))?;
+        }
+        self.exclusions.set(exclusions);
+        Ok(())
+    }
+
+    /// The image-space exclusions in use.
+    pub fn exclusions(&self) -> &[Exclusion] {
+        self.exclusions.shapes()
     }
 
     /// Where the automatic key is built. `inline` (the default, deterministic: offline
@@ -634,23 +660,48 @@ impl Engine {
             // The compositors key the frame's own codes (a new colorimetry re-indexes once).
             k.set_frame_space(target.layout());
         }
-        let frame_key;
+        let (frame_key, plate_key);
         let key: &dyn PixelKey = match &self.key {
             Some(k) => {
                 frame_key =
                     self.paint_view
                         .update(k, target.frame(), camera, &self.field, &self.lines);
-                &frame_key
+                // The GPU compositor does not sample the plate yet: it is learnt for the CPU one.
+                if self.config.clean_plate && self.compositor.backend() == ActiveBackend::Cpu {
+                    self.plate.update(
+                        target.frame(),
+                        camera,
+                        &self.field.crown,
+                        &self.lines,
+                        &frame_key,
+                    );
+                    plate_key = PlateKey {
+                        key: &frame_key,
+                        plate: &self.plate,
+                    };
+                    &plate_key
+                } else {
+                    &frame_key
+                }
             }
             None => &NoKey,
         };
         let mut fell_back = false;
         let result = match target {
             Target::Program(frame) => {
-                self.compositor
-                    .composite(frame, &self.lines, key, &mut fell_back)
+                self.exclusions.save(frame, &self.lines);
+                let result = self
+                    .compositor
+                    .composite(frame, &self.lines, key, &mut fell_back);
+                self.exclusions.restore(frame);
+                result
             }
-            Target::FillKey(frame, out) => self.compositor.fill_key(*frame, &self.lines, key, out),
+            Target::FillKey(frame, out) => {
+                let result = self.compositor.fill_key(*frame, &self.lines, key, out);
+                self.exclusions
+                    .clear_fill_key(frame.layout, out, &self.lines);
+                result
+            }
         };
         if fell_back {
             self.stats.gpu_fallbacks += 1;

@@ -26,6 +26,7 @@ use yardline_frame::{FrameError, FrameLayout, FrameMut, PixelFormat, rgb_to_ycbc
 use yardline_keying::EdgeFilter;
 
 use crate::graphics::StripMesh;
+use crate::key::CleanPlate;
 
 pub use cpu::CpuCompositor;
 pub use gpu::{AdapterChoice, GpuCompositor};
@@ -223,6 +224,11 @@ pub trait PixelKey: Sync {
     /// The key as a LUT for the GPU, when it is one. A key without a LUT runs on the CPU only
     /// (the GPU then treats every pixel as field surface).
     fn lut(&self) -> Option<LutView<'_>> {
+        None
+    }
+    /// The field-space clean plate of this frame's lines, when the key has one: a covered
+    /// pixel's key is then [`CleanPlate::combine`] of its colour key.
+    fn plate(&self) -> Option<&CleanPlate> {
         None
     }
 }

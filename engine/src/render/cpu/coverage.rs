@@ -21,6 +21,7 @@ impl Raster<'_> {
         let TileScratch {
             alpha,
             luts,
+            offs,
             used,
             spans,
             near,
@@ -30,6 +31,7 @@ impl Raster<'_> {
             ..
         } = scratch;
         let zoned = !self.near.is_empty();
+        let plated = self.key.plate().is_some();
         tile_regions(self.regions, self.near, self.plan, cell, self.lines, near);
         let near = &*near;
         if !zoned {
@@ -53,6 +55,7 @@ impl Raster<'_> {
             }
             let alpha = &mut alpha[li * TILE_PX..(li + 1) * TILE_PX];
             let luts = &mut luts[li * TILE_PX..(li + 1) * TILE_PX];
+            let offs = &mut offs[li * TILE_PX..(li + 1) * TILE_PX];
             let spans = &mut spans[li * TILE as usize..(li + 1) * TILE as usize];
             let bx0 = setup.bbox[0].max(x0);
             let by0 = setup.bbox[1].max(y0);
@@ -76,11 +79,14 @@ impl Raster<'_> {
                 let ly = (y - y0) as usize;
                 let mut x = sx0;
                 while x <= sx1 {
-                    let (cov, _) = setup.coverage(x, y, half_width, length);
+                    let (cov, [across, along]) = setup.coverage(x, y, half_width, length);
                     if cov > 0.0 {
                         let lx = (x - x0) as usize;
                         let i = ly * TILE as usize + lx;
                         alpha[i] = (cov as f32) * opacity;
+                        if plated {
+                            offs[i] = [along as f32, across as f32];
+                        }
                         if zoned {
                             let lut = if near.is_empty() {
                                 0

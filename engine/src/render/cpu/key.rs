@@ -78,17 +78,43 @@ impl Raster<'_> {
             hmin,
             alpha,
             luts,
+            offs,
             spans,
             ..
         } = scratch;
         let rows = if r > 0 { &*hmin } else { &*raw };
         let unmix = self.unmix(origin);
-        if one {
-            multiply_by_key(alpha, spans, lines, (rows, raw), r, unmix, |_| 0);
-        } else {
-            multiply_by_key(alpha, spans, lines, (rows, raw), r, unmix, |i| {
-                luts[i] as usize
-            });
+        let keys: (&[f32], &[f32]) = (rows, raw);
+        match (self.key.plate(), one) {
+            (None, true) => multiply_by_key(alpha, spans, lines, keys, r, unmix, |_| 0, |_, k| k),
+            (None, false) => multiply_by_key(
+                alpha,
+                spans,
+                lines,
+                keys,
+                r,
+                unmix,
+                |i| luts[i] as usize,
+                |_, k| k,
+            ),
+            (Some(plate), _) => {
+                // The clean plate: each covered pixel's key combined with its match of the
+                // plate at its field position.
+                let t = TILE as usize;
+                let frame = self.frame;
+                let finish = |i: usize, k: f32| {
+                    let (li, p) = (i / TILE_PX, i % TILE_PX);
+                    let (fx, fy) = (origin.0 + (p % t) as u32, origin.1 + (p / t) as u32);
+                    let [along, across] = offs[i];
+                    plate.combine(li, along, across, frame.ycbcr_f32(fx, fy), k)
+                };
+                if one {
+                    multiply_by_key(alpha, spans, lines, keys, r, unmix, |_| 0, finish);
+                } else {
+                    let block = |i: usize| luts[i] as usize;
+                    multiply_by_key(alpha, spans, lines, keys, r, unmix, block, finish);
+                }
+            }
         }
     }
 
@@ -307,7 +333,12 @@ fn window_min(row: &[f32], cx: usize, r: usize) -> f32 {
 /// Multiplies each covered pixel's alpha (`lines` blocks of `TILE_PX`, covered on `spans`) by
 /// its filtered key: the minimum over its neighbourhood's cell rows of `rows` (row-minimised
 /// raw keys, one `CELL_PX` block per palette as `raw`, the raw keys; `block(i)` is pixel
-/// `i`'s), or with `unmix` its own raw key, unmixed beside a player.
+/// `i`'s), or with `unmix` its own raw key, unmixed beside a player; `finish(i, key)` gives
+/// the key pixel `i` takes (the clean plate's combination, or the key itself).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the tile's scratch borrowed piece by piece beside the key's two closures"
+)]
 fn multiply_by_key(
     alpha: &mut [f32],
     spans: &[[u16; 2]],
@@ -316,6 +347,7 @@ fn multiply_by_key(
     r: usize,
     unmix: Option<Unmix<'_>>,
     block: impl Fn(usize) -> usize,
+    finish: impl Fn(usize, f32) -> f32,
 ) {
     let (t, c, h) = (TILE as usize, CELL as usize, HALO as usize);
     for li in 0..lines {
@@ -340,7 +372,7 @@ fn multiply_by_key(
                         u.key(block, lx, ly, r, own)
                     };
                 }
-                alpha[i] *= k;
+                alpha[i] *= finish(i, k);
             }
         }
     }

@@ -56,6 +56,9 @@ struct TileScratch {
     hmin: Vec<f32>,
     /// Alpha per tile pixel, one `TILE_PX` block per line; zero outside `spans`.
     alpha: Vec<f32>,
+    /// Field offsets (along, across) of each covered pixel, laid out as `alpha` (written only
+    /// when the key has a clean plate).
+    offs: Vec<[f32; 2]>,
     /// Palette of each covered pixel, laid out as `alpha` (written only when regions are near;
     /// an index into `used` once the key is applied).
     luts: Vec<u32>,
@@ -91,6 +94,7 @@ impl TileScratch {
         if self.alpha.len() < lines * TILE_PX {
             self.alpha.resize(lines * TILE_PX, 0.0);
             self.luts.resize(lines * TILE_PX, 0);
+            self.offs.resize(lines * TILE_PX, [0.0; 2]);
         }
         self.used.clear();
         if self.blocks.len() < BLOCKS {

@@ -1,0 +1,821 @@
+//! The field-space clean plate: per drawn line, the empty field's colour learnt where it lies.
+//!
+//! Each line's plate is a grid of cells in the line's own frame: [`CELL_ALONG_M`] along it by
+//! [`CELL_ACROSS_M`] across, over the strip widened by [`PLATE_MARGIN_M`] each side. A cell
+//! holds two colour models (mean Y, Cb, Cr and the noise around it, in 8-bit code values): the
+//! **plate** (what the empty field looks like there) and a **candidate** (what the cell has
+//! shown lately that the plate did not explain). Every frame, before compositing, each cell in
+//! view is sampled once at the pixel its centre projects to ([`CleanPlate::update`]); players
+//! are outliers in time at a cell and go to the candidate, which replaces the plate only when
+//! it outweighs it and is field: keyed as field by the colour key, or part of a connected
+//! region of the grid far longer along the line than a person ([`REGION_MIN_ALONG_M`]): a
+//! painted logo, a coloured yard line, a shadow.
+//!
+//! Per covered pixel the compositors combine the two keys ([`CleanPlate::combine`]): the plate
+//! match `m` is 1 within [`MATCH_SIGMAS`]`.0` noise sigmas of the cell's plate (or of an across
+//! neighbour's) and 0 beyond [`MATCH_SIGMAS`]`.1`; on a grass cell (its plate keyed as field)
+//! the key is `min(colour_key, m)`, on a paint cell (an approved region) `m`, on a cold,
+//! re-verifying or unsteady cell the colour key; [`PlateTexel`] holds the weights of the three.
+//!
+//! Policy (ARCHITECTURE.md section 6a):
+//! - **Cold start**: a cell starts with no plate; its first sample the colour key calls field
+//!   seeds the plate, other samples seed the candidate. A cell is trusted after
+//!   [`WARM_FRAMES`] agreeing samples: until then the colour key alone decides.
+//! - **Paint**: a candidate that is not keyed as field (paint, a logo, deep shade) and has
+//!   outweighed the plate is promoted only inside a connected region of such cells longer than
+//!   [`REGION_MIN_ALONG_M`] along the line; a player standing still stays a candidate (or, on a
+//!   cell that started under him, an untrusted plate) and the colour key decides there.
+//! - **Lighting**: each frame the median ratio of sampled to plate luma over the trusted cells
+//!   is a gain applied to every plate (a cloud, floodlights, an iris change); a local change
+//!   (a shadow edge) is re-learnt by the region rule.
+//! - **Moved line**: a line whose strip differs gets a new, cold plate; the last
+//!   [`MAX_PLATES`] plates are kept, so a line moved back finds its plate again.
+//! - **Cut**: a camera that jumps between frames (or a gap of frames without a line) keeps the
+//!   cells but re-verifies them: each must agree [`WARM_FRAMES`] times again before it is
+//!   trusted.
+
+use nalgebra::Point3;
+use yardline_frame::FrameRef;
+
+use yardline_keying::EdgeFilter;
+
+use crate::geometry::{Camera, Crown};
+use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine};
+
+/// Cell length along the line (metres).
+pub const CELL_ALONG_M: f64 = 0.10;
+/// Cell width across the line (metres).
+pub const CELL_ACROSS_M: f64 = 0.05;
+/// How far the plate reaches past each edge of the strip (metres): the anti-aliased fringe and
+/// the key's neighbourhood.
+pub const PLATE_MARGIN_M: f64 = 0.15;
+/// Agreeing samples before a cell is trusted (frames).
+pub const WARM_FRAMES: u16 = 3;
+/// Lowest noise sigma of a cell (8-bit code values, RMS per channel).
+pub const SIGMA_FLOOR: f32 = 3.0;
+/// Largest noise sigma of a trusted cell (8-bit code values): a cell whose samples spread
+/// wider (an edge between a player and the grass seeded it, it flickers) leaves the key to the
+/// colour key.
+pub const SIGMA_TRUSTED: f32 = 12.0;
+/// Match distances in noise sigmas: full match within the first, none beyond the second.
+pub const MATCH_SIGMAS: (f32, f32) = (3.0, 5.0);
+/// Shortest connected region along the line (metres) that counts as painted field although
+/// the colour key does not call it field: far longer than a person's footprint.
+pub const REGION_MIN_ALONG_M: f64 = 2.0;
+/// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
+/// cells of one region.
+pub const REGION_JOIN_CODES: f32 = 10.0;
+/// Plates kept for lines no longer drawn.
+pub const MAX_PLATES: usize = 4;
+
+/// Learning rate of a model's mean and noise once it holds a few samples.
+const MEAN_RATE: f32 = 1.0 / 16.0;
+/// Learning rate of the models' weights (how much of the recent past each explains).
+const WEIGHT_RATE: f32 = 1.0 / 32.0;
+/// A sample within this many sigmas of a model belongs to it.
+const BELONG_SIGMAS: f32 = 3.5;
+/// Samples a candidate needs before it may replace the plate.
+const PROMOTE_FRAMES: u16 = 8;
+/// Camera centre jump (metres) or view direction change (radians) between two frames that
+/// counts as a cut.
+const CUT_MOVE_M: f64 = 1.0;
+const CUT_TURN_RAD: f64 = 0.05;
+/// Frames without the line after which its plate is re-verified.
+const GAP_FRAMES: u32 = 30;
+/// Fewest trusted cells for a lighting gain estimate.
+const GAIN_MIN_CELLS: usize = 32;
+
+/// One colour model of a cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Model {
+    /// Mean Y, Cb, Cr (8-bit limited-range code values).
+    mean: [f32; 3],
+    /// Mean squared distance per channel (code values squared).
+    var: f32,
+    /// Share of the recent past this model explains (0 = empty).
+    weight: f32,
+    /// Mean colour key of its samples (0..1).
+    key: f32,
+    /// Samples taken (saturating).
+    frames: u16,
+}
+
+impl Model {
+    fn is_empty(&self) -> bool {
+        self.frames == 0
+    }
+
+    fn seed(x: [f32; 3], spread: f32, key: f32) -> Self {
+        Self {
+            mean: x,
+            var: (SIGMA_FLOOR * SIGMA_FLOOR).max(2.0 * spread),
+            weight: WEIGHT_RATE,
+            key,
+            frames: 1,
+        }
+    }
+
+    /// Distance of sample `x` (a 2x2 mean) in noise sigmas.
+    #[inline]
+    fn sigmas(&self, x: [f32; 3]) -> f32 {
+        let d2 = dist2(x, self.mean) / 3.0;
+        (d2 / self.var.max(SIGMA_FLOOR * SIGMA_FLOOR)).sqrt()
+    }
+
+    fn learn(&mut self, x: [f32; 3], spread: f32, key: f32) {
+        let rate = (1.0 / f32::from(self.frames + 1)).max(MEAN_RATE);
+        let d2 = dist2(x, self.mean) / 3.0 + spread;
+        for (m, v) in self.mean.iter_mut().zip(x) {
+            *m += (v - *m) * rate;
+        }
+        self.var += (d2 - self.var) * rate;
+        self.key += (key - self.key) * rate;
+        self.weight += (1.0 - self.weight) * WEIGHT_RATE;
+        self.frames = self.frames.saturating_add(1);
+    }
+}
+
+#[inline]
+fn dist2(a: [f32; 3], b: [f32; 3]) -> f32 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// One cell of a plate.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    plate: Model,
+    candidate: Model,
+    /// The plate is part of a region long enough to count as painted field.
+    region: bool,
+}
+
+/// What the compositors read per cell: the plate's colour, its noise and its trust.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C)]
+pub struct PlateTexel {
+    /// Plate Y, Cb, Cr (8-bit limited-range code values).
+    pub mean: [f32; 3],
+    /// 1 / noise sigma (per code value).
+    pub inv_sigma: f32,
+    /// Trust of the plate as grass (its colour keyed as field): there the key is the lower of
+    /// the colour key and the plate match. 0..=1.
+    pub grass: f32,
+    /// Trust of the plate as paint (an approved region the colour key does not call field):
+    /// there the plate match alone decides. 0..=1, `grass + paint <= 1`; the rest of the key
+    /// is the colour key's.
+    pub paint: f32,
+}
+
+/// The plate of one line's strip.
+#[derive(Debug, Clone)]
+struct LinePlate {
+    /// The strip it was made for: origin, direction, half width, length.
+    origin: [f64; 2],
+    direction: [f64; 2],
+    half_width_m: f64,
+    length_m: f64,
+    /// Cells along and across.
+    n_along: usize,
+    n_across: usize,
+    /// Across offset of the first cell's edge (metres).
+    across0: f64,
+    cells: Vec<Cell>,
+    texels: Vec<PlateTexel>,
+    /// Frame counter of the last update.
+    last_frame: u64,
+}
+
+impl LinePlate {
+    fn new(line: &PreparedLine) -> Self {
+        let half = line.mesh.half_width_m + PLATE_MARGIN_M;
+        let n_along = ((line.mesh.length_m / CELL_ALONG_M).ceil() as usize).max(1);
+        let n_across = ((2.0 * half / CELL_ACROSS_M).ceil() as usize).max(1);
+        Self {
+            origin: line.origin,
+            direction: line.direction,
+            half_width_m: line.mesh.half_width_m,
+            length_m: line.mesh.length_m,
+            n_along,
+            n_across,
+            across0: -half,
+            cells: vec![Cell::default(); n_along * n_across],
+            texels: vec![PlateTexel::default(); n_along * n_across],
+            last_frame: 0,
+        }
+    }
+
+    fn fits(&self, line: &PreparedLine) -> bool {
+        const SAME_M: f64 = 0.005;
+        (self.origin[0] - line.origin[0]).abs() < SAME_M
+            && (self.origin[1] - line.origin[1]).abs() < SAME_M
+            && (self.direction[0] - line.direction[0]).abs() < 1e-6
+            && (self.direction[1] - line.direction[1]).abs() < 1e-6
+            && (self.half_width_m - line.mesh.half_width_m).abs() < SAME_M
+            && (self.length_m - line.mesh.length_m).abs() < SAME_M
+    }
+
+    /// Forgets the trust of every cell (after a cut): each must agree again.
+    fn reverify(&mut self) {
+        for c in &mut self.cells {
+            if !c.plate.is_empty() {
+                c.plate.frames = 1;
+                c.plate.weight = c.plate.weight.min(0.5);
+            }
+            c.candidate = Model::default();
+        }
+    }
+}
+
+/// The field-space clean plates of the lines drawn, and the scratch of their update (reused:
+/// nothing is allocated per frame once a line's plate exists).
+#[derive(Debug, Default)]
+pub struct CleanPlate {
+    plates: Vec<LinePlate>,
+    /// Per line of this frame: its plate, if it has one.
+    active: Vec<Option<usize>>,
+    /// Per cell of the plate being updated: the sample (mean Y, Cb, Cr of 2x2 pixels), their
+    /// spread (mean squared deviation per channel) and its colour key; NaN Y when not in view.
+    samples: Vec<([f32; 3], f32, f32)>,
+    /// Luma ratios of the trusted cells (the gain's median).
+    ratios: Vec<f32>,
+    /// Region labelling scratch: per cell its state, and the flood fill's stack.
+    marks: Vec<u8>,
+    stack: Vec<usize>,
+    /// Frames updated so far.
+    frame: u64,
+    /// The last camera (centre, optical axis), to tell a cut.
+    last_view: Option<([f64; 3], [f64; 3])>,
+}
+
+/// A cell's state in the region labelling.
+const MARK_NONE: u8 = 0;
+const MARK_PAINT: u8 = 1;
+const MARK_SEEN: u8 = 2;
+
+impl CleanPlate {
+    /// An empty plate (every line starts cold).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drops every plate (a new venue, a new key).
+    pub fn clear(&mut self) {
+        self.plates.clear();
+        self.active.clear();
+        self.last_view = None;
+    }
+
+    /// Samples this frame's pixels under each line's plate (created cold for a new line) and
+    /// learns from them, before the frame is drawn on: `key` is the colour key the compositor
+    /// uses (its palettes and regions), `crown` the field surface.
+    pub fn update(
+        &mut self,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        crown: &Crown,
+        lines: &[PreparedLine],
+        key: &dyn PixelKey,
+    ) {
+        self.frame += 1;
+        let cut = self.is_cut(camera);
+        if cut {
+            for p in &mut self.plates {
+                p.reverify();
+            }
+        }
+        self.active.clear();
+        for line in lines {
+            let at = if let Some(i) = self.plates.iter().position(|p| p.fits(line)) {
+                i
+            } else {
+                if self.plates.len() >= MAX_PLATES {
+                    // Forget the plate drawn longest ago.
+                    if let Some(old) =
+                        (0..self.plates.len()).min_by_key(|&i| self.plates[i].last_frame)
+                    {
+                        self.plates.remove(old);
+                        for a in self.active.iter_mut().flatten() {
+                            *a -= usize::from(*a > old);
+                        }
+                    }
+                }
+                self.plates.push(LinePlate::new(line));
+                self.plates.len() - 1
+            };
+            if self.active.contains(&Some(at)) {
+                self.active.push(None);
+                continue;
+            }
+            self.active.push(Some(at));
+            let mut plate = std::mem::replace(&mut self.plates[at], LinePlate::empty());
+            if plate.last_frame > 0 && self.frame - plate.last_frame > u64::from(GAP_FRAMES) {
+                plate.reverify();
+            }
+            self.update_line(&mut plate, frame, camera, crown, line, key);
+            plate.last_frame = self.frame;
+            self.plates[at] = plate;
+        }
+    }
+
+    /// A camera jump since the last frame (or the first camera): true on a cut.
+    fn is_cut(&mut self, camera: &Camera) -> bool {
+        let c = camera.centre();
+        let m = camera.rotation.matrix();
+        // The optical axis in field coordinates: the third row of R.
+        let axis = [m[(2, 0)], m[(2, 1)], m[(2, 2)]];
+        let view = ([c.x, c.y, c.z], axis);
+        let cut = self.last_view.is_some_and(|(c0, a0)| {
+            let moved = ((c0[0] - view.0[0]).powi(2)
+                + (c0[1] - view.0[1]).powi(2)
+                + (c0[2] - view.0[2]).powi(2))
+            .sqrt();
+            let dot = (a0[0] * axis[0] + a0[1] * axis[1] + a0[2] * axis[2]).clamp(-1.0, 1.0);
+            moved > CUT_MOVE_M || dot.acos() > CUT_TURN_RAD
+        });
+        self.last_view = Some(view);
+        cut
+    }
+
+    fn update_line(
+        &mut self,
+        plate: &mut LinePlate,
+        frame: FrameRef<'_>,
+        camera: &Camera,
+        crown: &Crown,
+        line: &PreparedLine,
+        key: &dyn PixelKey,
+    ) {
+        let n = plate.cells.len();
+        self.samples.clear();
+        self.samples.resize(n, ([f32::NAN; 3], 0.0, 0.0));
+        let (w, h) = (frame.layout.width, frame.layout.height);
+        let regions = key.regions();
+        for ia in 0..plate.n_along {
+            let along = (ia as f64 + 0.5) * CELL_ALONG_M;
+            for ic in 0..plate.n_across {
+                let across = plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M;
+                let [fx, fy] = line.field_xy(along, across);
+                let Some(px) = camera.project(&Point3::new(fx, fy, crown.height_at(fy))) else {
+                    continue;
+                };
+                // The 2x2 pixels round the centre's projection: their mean is the sample, their
+                // spread the texture a single pixel of the cell shows beside the noise in time.
+                let (u, v) = (px.x.floor(), px.y.floor());
+                if !(u >= 0.0 && v >= 0.0 && u + 1.0 < f64::from(w) && v + 1.0 < f64::from(h)) {
+                    continue;
+                }
+                let (u, v) = (u as u32, v as u32);
+                let quad = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)]
+                    .map(|(x, y)| frame.ycbcr_f32(x, y));
+                let mean: [f32; 3] =
+                    std::array::from_fn(|c| quad.iter().map(|q| q[c]).sum::<f32>() * 0.25);
+                let spread = quad.iter().map(|q| dist2(*q, mean)).sum::<f32>() / 12.0;
+                let lut = regions
+                    .iter()
+                    .find(|r: &&KeyRegion| r.contains(fx, fy))
+                    .map_or(0, |r| r.lut as usize);
+                self.samples[ia * plate.n_across + ic] = (mean, spread, key.key(mean, lut));
+            }
+        }
+        let gain = self.gain(plate);
+        for (cell, &(x, spread, k)) in plate.cells.iter_mut().zip(&self.samples) {
+            if (gain - 1.0).abs() > 1e-3 && !cell.plate.is_empty() {
+                let m = &mut cell.plate.mean;
+                m[0] = 16.0 + (m[0] - 16.0) * gain;
+                m[1] = 128.0 + (m[1] - 128.0) * gain;
+                m[2] = 128.0 + (m[2] - 128.0) * gain;
+            }
+            if !x[0].is_nan() {
+                learn_cell(cell, x, spread, k);
+            }
+        }
+        self.approve_regions(plate);
+        for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
+            *t = texel(c);
+        }
+    }
+
+    /// The lighting gain of this frame: the median ratio of sampled to plate luma (above
+    /// black) over the trusted cells; 1 with too few of them.
+    fn gain(&mut self, plate: &LinePlate) -> f32 {
+        self.ratios.clear();
+        for (c, &(x, ..)) in plate.cells.iter().zip(&self.samples) {
+            if !x[0].is_nan() && c.plate.frames >= WARM_FRAMES && c.plate.mean[0] > 40.0 {
+                self.ratios.push((x[0] - 16.0) / (c.plate.mean[0] - 16.0));
+            }
+        }
+        if self.ratios.len() < GAIN_MIN_CELLS {
+            return 1.0;
+        }
+        let mid = self.ratios.len() / 2;
+        let (_, m, _) = self.ratios.select_nth_unstable_by(mid, f32::total_cmp);
+        // Noise moves the median a little every frame: follow only a clear change.
+        let g = m.clamp(0.5, 2.0);
+        if (g - 1.0).abs() < 0.02 { 1.0 } else { g }
+    }
+
+    /// Marks the cells whose plate or candidate is paint-like (not keyed as field, stable) and
+    /// promotes or approves those in connected regions longer than [`REGION_MIN_ALONG_M`].
+    fn approve_regions(&mut self, plate: &mut LinePlate) {
+        let (na, nc) = (plate.n_along, plate.n_across);
+        self.marks.clear();
+        self.marks.extend(plate.cells.iter().map(|c| {
+            if is_paint_like(c) {
+                MARK_PAINT
+            } else {
+                MARK_NONE
+            }
+        }));
+        let min_cells = (REGION_MIN_ALONG_M / CELL_ALONG_M).ceil() as usize;
+        for start in 0..na * nc {
+            if self.marks[start] != MARK_PAINT {
+                continue;
+            }
+            // Flood fill (4-connected), noting the extent along.
+            self.stack.clear();
+            self.stack.push(start);
+            self.marks[start] = MARK_SEEN;
+            let (mut lo, mut hi) = (start / nc, start / nc);
+            let mut k = 0;
+            // The stack keeps every visited cell (read back below), `k` walks it.
+            while k < self.stack.len() {
+                let i = self.stack[k];
+                k += 1;
+                let (ia, ic) = (i / nc, i % nc);
+                lo = lo.min(ia);
+                hi = hi.max(ia);
+                let colour = paint_colour(&plate.cells[i]);
+                let cells = &plate.cells;
+                let mut visit = |j: usize| {
+                    // Neighbours join when their colours agree: a player standing on a shadow
+                    // or a logo is not part of it.
+                    if self.marks[j] == MARK_PAINT
+                        && dist2(paint_colour(&cells[j]), colour) < REGION_JOIN_CODES.powi(2) * 3.0
+                    {
+                        self.marks[j] = MARK_SEEN;
+                        self.stack.push(j);
+                    }
+                };
+                if ia > 0 {
+                    visit(i - nc);
+                }
+                if ia + 1 < na {
+                    visit(i + nc);
+                }
+                if ic > 0 {
+                    visit(i - 1);
+                }
+                if ic + 1 < nc {
+                    visit(i + 1);
+                }
+            }
+            let long = hi - lo + 1 >= min_cells;
+            for &i in &self.stack {
+                let c = &mut plate.cells[i];
+                if long && promotable(c) {
+                    c.plate = c.candidate;
+                    c.candidate = Model::default();
+                }
+                c.region = long;
+            }
+        }
+        for (c, &m) in plate.cells.iter_mut().zip(&self.marks) {
+            if m == MARK_NONE {
+                c.region = false;
+            }
+        }
+    }
+
+    /// The key of a covered pixel of line `li` at field offsets (`along`, `across`) (metres,
+    /// as the compositors interpolate them in f32) with colour `x` (Y, Cb, Cr) and colour key
+    /// `k`: `w * plate_match + (1 - w) * k` (see the module docs); `k` where the line has no
+    /// plate there.
+    #[inline]
+    pub fn combine(&self, li: usize, along: f32, across: f32, x: [f32; 3], k: f32) -> f32 {
+        let Some(&Some(at)) = self.active.get(li) else {
+            return k;
+        };
+        let p = &self.plates[at];
+        let Some((ia, ic)) = cell_index(along, across, p.across0 as f32, p.n_along, p.n_across)
+        else {
+            return k;
+        };
+        let nc = p.n_across;
+        let t = p.texels[ia * nc + ic];
+        if t.grass + t.paint <= 0.0 {
+            return k;
+        }
+        // The pixel may be a blend of this cell's plate and a neighbour's (the edge of a
+        // painted marking between them): matched against the segment between the two.
+        let mut m = plate_match(&t, x);
+        let neighbours = [
+            (ic > 0).then(|| ia * nc + ic - 1),
+            (ic + 1 < nc).then(|| ia * nc + ic + 1),
+            (ia > 0).then(|| (ia - 1) * nc + ic),
+            (ia + 1 < p.n_along).then(|| (ia + 1) * nc + ic),
+        ];
+        for j in neighbours.into_iter().flatten() {
+            let n = &p.texels[j];
+            if n.grass + n.paint > 0.0 {
+                m = m.max(blend_match(&t, n, x));
+            }
+        }
+        t.grass * k.min(m) + t.paint * m + (1.0 - t.grass - t.paint) * k
+    }
+
+    /// The texels of line `li`'s plate this frame (row-major, `n_across` per along step) with
+    /// its grid: (texels, cells along, cells across, across offset of the first cell's edge).
+    pub fn line_texels(&self, li: usize) -> Option<(&[PlateTexel], usize, usize, f64)> {
+        let p = &self.plates[(*self.active.get(li)?)?];
+        Some((&p.texels, p.n_along, p.n_across, p.across0))
+    }
+}
+
+impl LinePlate {
+    fn empty() -> Self {
+        Self {
+            origin: [0.0; 2],
+            direction: [1.0, 0.0],
+            half_width_m: 0.0,
+            length_m: 0.0,
+            n_along: 0,
+            n_across: 0,
+            across0: 0.0,
+            cells: Vec::new(),
+            texels: Vec::new(),
+            last_frame: 0,
+        }
+    }
+}
+
+/// Match of colour `x` with a blend of two texels' plates: its distance to the segment between
+/// their colours, in the wider of their noises.
+#[inline]
+pub fn blend_match(a: &PlateTexel, b: &PlateTexel, x: [f32; 3]) -> f32 {
+    let ab = [
+        b.mean[0] - a.mean[0],
+        b.mean[1] - a.mean[1],
+        b.mean[2] - a.mean[2],
+    ];
+    let ax = [x[0] - a.mean[0], x[1] - a.mean[1], x[2] - a.mean[2]];
+    let len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+    let s = if len2 > 0.0 {
+        ((ax[0] * ab[0] + ax[1] * ab[1] + ax[2] * ab[2]) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let near = [
+        a.mean[0] + ab[0] * s,
+        a.mean[1] + ab[1] * s,
+        a.mean[2] + ab[2] * s,
+    ];
+    let d = (dist2(x, near) / 3.0).sqrt() * a.inv_sigma.min(b.inv_sigma);
+    ((MATCH_SIGMAS.1 - d) / (MATCH_SIGMAS.1 - MATCH_SIGMAS.0)).clamp(0.0, 1.0)
+}
+
+/// The cell (along index, across index) holding field offsets (`along`, `across`) (metres) on
+/// a grid of `n_along` x `n_across` cells whose first across edge is at `across0`; `None`
+/// outside it. In f32, as the GPU computes it.
+#[inline]
+pub fn cell_index(
+    along: f32,
+    across: f32,
+    across0: f32,
+    n_along: usize,
+    n_across: usize,
+) -> Option<(usize, usize)> {
+    let ia = (along / CELL_ALONG_M as f32).floor();
+    let ic = ((across - across0) / CELL_ACROSS_M as f32).floor();
+    (ia >= 0.0 && ic >= 0.0 && (ia as usize) < n_along && (ic as usize) < n_across)
+        .then_some((ia as usize, ic as usize))
+}
+
+/// Match of colour `x` with a texel's plate: 1 within [`MATCH_SIGMAS`]`.0` sigmas, 0 beyond
+/// [`MATCH_SIGMAS`]`.1`, linear between.
+#[inline]
+pub fn plate_match(t: &PlateTexel, x: [f32; 3]) -> f32 {
+    let d = (dist2(x, t.mean) / 3.0).sqrt() * t.inv_sigma;
+    ((MATCH_SIGMAS.1 - d) / (MATCH_SIGMAS.1 - MATCH_SIGMAS.0)).clamp(0.0, 1.0)
+}
+
+/// The colour of a paint-like cell: its candidate's when that is about to replace the plate.
+fn paint_colour(c: &Cell) -> [f32; 3] {
+    if promotable(c) {
+        c.candidate.mean
+    } else {
+        c.plate.mean
+    }
+}
+
+/// A cell's plate or promoted candidate is paint-like: stable, and not keyed as field.
+fn is_paint_like(c: &Cell) -> bool {
+    let plate = c.plate.frames >= WARM_FRAMES && c.plate.key < 0.5;
+    plate || promotable(c)
+}
+
+/// The candidate has outweighed the plate long enough to replace it.
+fn promotable(c: &Cell) -> bool {
+    c.candidate.frames >= PROMOTE_FRAMES && c.candidate.weight > c.plate.weight
+}
+
+/// Learns sample `x` (colour key `k`) into a cell (see the module docs).
+fn learn_cell(c: &mut Cell, x: [f32; 3], spread: f32, k: f32) {
+    if c.plate.is_empty() {
+        if k >= 0.5 {
+            c.plate = Model::seed(x, spread, k);
+        } else {
+            learn_candidate(c, x, spread, k);
+        }
+        return;
+    }
+    if c.plate.sigmas(x) < BELONG_SIGMAS {
+        c.plate.learn(x, spread, k);
+        c.candidate.weight *= 1.0 - WEIGHT_RATE;
+        return;
+    }
+    c.plate.weight *= 1.0 - WEIGHT_RATE;
+    learn_candidate(c, x, spread, k);
+    // A candidate keyed as field replaces the plate once it outweighs it (a player who stood
+    // on a cold cell walked off, the light changed); one that is not waits for the region rule.
+    if promotable(c) && c.candidate.key >= 0.5 {
+        c.plate = c.candidate;
+        c.candidate = Model::default();
+    }
+}
+
+fn learn_candidate(c: &mut Cell, x: [f32; 3], spread: f32, k: f32) {
+    if c.candidate.is_empty() || c.candidate.sigmas(x) >= BELONG_SIGMAS {
+        c.candidate = Model::seed(x, spread, k);
+    } else {
+        c.candidate.learn(x, spread, k);
+    }
+    if c.plate.is_empty() && promotable(c) && c.candidate.key >= 0.5 {
+        c.plate = c.candidate;
+        c.candidate = Model::default();
+    }
+}
+
+/// What the compositors read of a cell.
+fn texel(c: &Cell) -> PlateTexel {
+    let p = &c.plate;
+    let trusted = p.frames >= WARM_FRAMES && p.var.sqrt() <= SIGMA_TRUSTED;
+    let (grass, paint) = match (trusted, c.region) {
+        (false, _) => (0.0, 0.0),
+        (true, true) => (0.0, 1.0),
+        (true, false) => (p.key.clamp(0.0, 1.0), 0.0),
+    };
+    PlateTexel {
+        mean: p.mean,
+        inv_sigma: 1.0 / p.var.sqrt().max(SIGMA_FLOOR),
+        grass,
+        paint,
+    }
+}
+
+/// A colour key with this frame's clean plate beside it: keys as `key` does, and hands the
+/// compositors the plate ([`PixelKey::plate`]).
+#[expect(
+    missing_debug_implementations,
+    reason = "a borrowed pair for one frame; the key behind the trait object is not Debug"
+)]
+pub struct PlateKey<'a> {
+    /// The colour key.
+    pub key: &'a dyn PixelKey,
+    /// The plate, updated for this frame.
+    pub plate: &'a CleanPlate,
+}
+
+impl PixelKey for PlateKey<'_> {
+    #[inline]
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
+        self.key.key(ycbcr, lut)
+    }
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u8_run(rgb, px, lut, out);
+    }
+    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u10_run(px, lut, out);
+    }
+    fn regions(&self) -> &[KeyRegion] {
+        self.key.regions()
+    }
+    fn min_filter_radius(&self) -> u32 {
+        self.key.min_filter_radius()
+    }
+    fn edge_filter(&self) -> EdgeFilter {
+        self.key.edge_filter()
+    }
+    fn lut(&self) -> Option<LutView<'_>> {
+        self.key.lut()
+    }
+    fn plate(&self) -> Option<&CleanPlate> {
+        Some(self.plate)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
+)]
+mod tests {
+    use super::*;
+
+    const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
+    const KIT: [f32; 3] = [200.0, 128.0, 128.0];
+    const LOGO: [f32; 3] = [60.0, 150.0, 160.0];
+
+    #[test]
+    fn a_player_passing_is_an_outlier_and_the_plate_stays_grass() {
+        let mut c = Cell::default();
+        for _ in 0..10 {
+            learn_cell(&mut c, GRASS, 1.0, 1.0);
+        }
+        for _ in 0..6 {
+            learn_cell(&mut c, KIT, 1.0, 0.0);
+        }
+        assert_eq!(c.plate.mean, GRASS);
+        let t = texel(&c);
+        assert!(t.grass > 0.9);
+        assert_eq!(plate_match(&t, KIT), 0.0);
+        assert_eq!(plate_match(&t, GRASS), 1.0);
+    }
+
+    #[test]
+    fn a_cold_cell_is_seeded_by_field_and_trusted_after_a_few_frames() {
+        let mut c = Cell::default();
+        // A player on the cell when it comes into view: not keyed as field, not the plate.
+        learn_cell(&mut c, KIT, 1.0, 0.0);
+        assert!(c.plate.is_empty());
+        learn_cell(&mut c, GRASS, 1.0, 1.0);
+        assert_eq!(texel(&c).grass, 0.0, "not trusted after one sample");
+        for _ in 1..WARM_FRAMES {
+            learn_cell(&mut c, GRASS, 1.0, 1.0);
+        }
+        assert!(texel(&c).grass > 0.9);
+    }
+
+    /// A strip 0.4 m across, 10 m along, its cells with `colour` (keyed `key`) over
+    /// `along_m` metres from its start and grass elsewhere, learnt for `frames` frames.
+    fn strip(colour: [f32; 3], key: f32, along_m: f64, frames: u32) -> (CleanPlate, LinePlate) {
+        let n_along = 100;
+        let n_across = 8;
+        let mut plate = LinePlate::empty();
+        plate.n_along = n_along;
+        plate.n_across = n_across;
+        plate.cells = vec![Cell::default(); n_along * n_across];
+        plate.texels = vec![PlateTexel::default(); n_along * n_across];
+        let mut cp = CleanPlate::new();
+        let inside = (along_m / CELL_ALONG_M) as usize;
+        for _ in 0..frames {
+            for (i, c) in plate.cells.iter_mut().enumerate() {
+                let (x, k) = if i / n_across < inside {
+                    (colour, key)
+                } else {
+                    (GRASS, 1.0)
+                };
+                learn_cell(c, x, 1.0, k);
+            }
+            cp.approve_regions(&mut plate);
+        }
+        for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
+            *t = texel(c);
+        }
+        (cp, plate)
+    }
+
+    #[test]
+    fn a_painted_logo_counts_as_field_within_a_few_frames_and_a_still_player_does_not() {
+        let (_, logo) = strip(LOGO, 0.0, 4.0, PROMOTE_FRAMES.into());
+        let t = logo.texels[0];
+        assert_eq!(
+            t.paint, 1.0,
+            "a 4 m logo is paint after {PROMOTE_FRAMES} frames"
+        );
+        assert_eq!(plate_match(&t, LOGO), 1.0);
+        let (_, player) = strip(KIT, 0.0, 0.6, 120);
+        let t = player.texels[0];
+        assert_eq!(
+            t.grass + t.paint,
+            0.0,
+            "a player standing still stays to the colour key"
+        );
+    }
+
+    #[test]
+    fn a_lighting_gain_is_taken_from_the_trusted_cells() {
+        let (mut cp, mut plate) = strip(GRASS, 1.0, 10.0, 5);
+        cp.samples.clear();
+        let dim = [16.0 + (GRASS[0] - 16.0) * 0.6, GRASS[1], GRASS[2]];
+        cp.samples.resize(plate.cells.len(), (dim, 1.0, 1.0));
+        let g = cp.gain(&plate);
+        assert!((g - 0.6).abs() < 1e-3, "gain {g}");
+        // With most cells as they were (a change under a few of them), no gain.
+        for s in cp.samples.iter_mut().skip(40) {
+            *s = (GRASS, 1.0, 1.0);
+        }
+        assert_eq!(cp.gain(&plate), 1.0);
+        plate.reverify();
+        assert!(plate.cells.iter().all(|c| texel(c).grass == 0.0));
+    }
+}

@@ -1,0 +1,183 @@
+//! The field-space clean plate on real rendered frames: generated samples drawn by the engine
+//! (CPU compositor, the automatic key, sensor tracking so only the key varies) with the plate
+//! on and off, scored by the samples' scorer against the exact truth.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use yardline_engine::tracking::TrackingSample;
+use yardline_engine::tracking::freed::decode_checked;
+use yardline_engine::venue::Venue;
+use yardline_engine::{BackendChoice, Engine, EngineConfig};
+use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
+use yardline_samples::{EvalReport, Sample, SampleConfig, Scenario, Scorer};
+
+/// A rendered sample: its frames as the engine drew them and the truth to score them with.
+struct Drawn {
+    report: EvalReport,
+    /// Per frame: the input and output RGB and the mask.
+    frames: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+}
+
+/// Draws `frames` frames of `scenario` (seed, size) with the plate on or off.
+fn draw(scenario: Scenario, seed: u64, (w, h): (u32, u32), frames: u32, plate: bool) -> Drawn {
+    let cfg = SampleConfig {
+        seed,
+        frames,
+        width: w,
+        height: h,
+        scenario,
+        ..SampleConfig::default()
+    };
+    let (period, delay) = (cfg.pts_ns(1), cfg.tracking_delay_ns());
+    let sample = Sample::new(cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sample.write_metadata(dir.path()).unwrap();
+    let venue = Venue::load(&dir.path().join("venue.toml")).unwrap();
+    let scene = sample.scene();
+    let mut config = EngineConfig {
+        backend: BackendChoice::Cpu,
+        clean_plate: plate,
+        ..EngineConfig::default()
+    };
+    config.set_lines(
+        scene.first_down_yard,
+        scene.scrimmage_yard,
+        scene.line_width_m,
+    );
+    config.first_down.fade_ms = 0.0;
+    let mut engine = Engine::new(config, Some(&venue), None).unwrap();
+    let layout = FrameLayout::packed(PixelFormat::Rgbx, w, h).unwrap();
+    let mut scorer = Scorer::new(&scene).unwrap();
+    let mut out = Vec::new();
+    for i in 0..frames {
+        // Each packet arrives its delay after its frame; the frame looks that far ahead.
+        for m in [i, i + 1, i + 2].into_iter().filter(|&m| m < frames) {
+            if m != i + 2 && i != 0 {
+                continue;
+            }
+            if let Some(p) = sample.freed_packet(m).unwrap() {
+                engine.push_tracking(&TrackingSample {
+                    pts_ns: i64::from(m) * period + delay,
+                    packet: decode_checked(&p.encode()).unwrap().into(),
+                });
+            }
+        }
+        let rendered = sample.render_frame(i).unwrap();
+        let mut data: Vec<u8> = rendered
+            .rgb
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+        let report = engine.process(&mut frame, i64::from(i) * period);
+        assert!(report.fault.is_none(), "frame {i}: {:?}", report.fault);
+        let rgb: Vec<u8> = data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let truth = sample.truth(i).unwrap();
+        scorer
+            .add_frame(&rendered.rgb, &rgb, &rendered.mask, &truth, None)
+            .unwrap();
+        out.push((rendered.rgb, rgb, rendered.mask));
+    }
+    Drawn {
+        report: scorer.finish(),
+        frames: out,
+    }
+}
+
+/// The camouflage scenario's shade is partly cut out of the line by the colour key (its palette
+/// learnt on the sunny side); the plate learns the shaded grass along the line and draws more
+/// of it. Measured when written (40 frames): miss 0.187 -> 0.166, `IoU` 0.798 -> 0.816, leak
+/// 0.019 -> 0.024 (the plate does not yet lower the leak on this seed: see the issue).
+#[test]
+fn the_plate_draws_more_of_the_line_on_shade_the_colour_key_cuts() {
+    let size = (960, 540);
+    let off = draw(Scenario::Camouflage, 14, size, 40, false).report;
+    let on = draw(Scenario::Camouflage, 14, size, 40, true).report;
+    eprintln!(
+        "camouflage seed 14 960x540: colour key alone miss {:.4} leak {:.4} IoU {:.4}; \
+         with the plate miss {:.4} leak {:.4} IoU {:.4}",
+        off.miss, off.leak, off.iou, on.miss, on.leak, on.iou
+    );
+    assert!(
+        on.miss < off.miss - 0.01,
+        "miss {} with the plate, {} without",
+        on.miss,
+        off.miss
+    );
+    assert!(on.iou > off.iou, "IoU {} with, {} without", on.iou, off.iou);
+    assert!(
+        on.leak <= off.leak + 0.01,
+        "leak {} with, {} without",
+        on.leak,
+        off.leak
+    );
+}
+
+/// Frame-to-frame change of the line's alpha on field pixels under a locked-off camera: per
+/// pixel of the field (mask 0) painted in either of two consecutive frames, the alpha of each
+/// frame estimated from the output's change toward the line colour. Returns (mean |delta
+/// alpha|, share of those pixels whose alpha changes by more than 0.1).
+fn flicker(frames: &[(Vec<u8>, Vec<u8>, Vec<u8>)], colour: [u8; 3]) -> (f64, f64) {
+    let alpha = |input: &[u8], output: &[u8], i: usize| -> f32 {
+        // The channel where the line colour differs most from the input.
+        let (c, d) = (0..3)
+            .map(|c| (c, f32::from(colour[c]) - f32::from(input[3 * i + c])))
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap();
+        if d.abs() < 16.0 {
+            return 0.0;
+        }
+        ((f32::from(output[3 * i + c]) - f32::from(input[3 * i + c])) / d).clamp(0.0, 1.0)
+    };
+    let (mut sum, mut big, mut n) = (0.0_f64, 0_u64, 0_u64);
+    for pair in frames.windows(2) {
+        let ((i0, o0, m0), (i1, o1, m1)) = (&pair[0], &pair[1]);
+        for p in 0..m0.len() {
+            if m0[p] != 0 || m1[p] != 0 {
+                continue;
+            }
+            let (a0, a1) = (alpha(i0, o0, p), alpha(i1, o1, p));
+            if a0 <= 0.0 && a1 <= 0.0 {
+                continue;
+            }
+            let d = f64::from((a1 - a0).abs());
+            sum += d;
+            big += u64::from(d > 0.1);
+            n += 1;
+        }
+    }
+    assert!(n > 0, "no field pixel painted");
+    (sum / n as f64, big as f64 / n as f64)
+}
+
+/// Temporal stability (issue 26, item 5): under a static camera the plate does not make the
+/// key flicker on the field; both figures are reported.
+#[test]
+fn the_plate_keeps_the_key_steady_on_static_grass() {
+    let size = (960, 540);
+    let colour = EngineConfig::default().first_down.rgb;
+    let off = draw(Scenario::Static, 21, size, 30, false);
+    let on = draw(Scenario::Static, 21, size, 30, true);
+    let (off_mean, off_big) = flicker(&off.frames, colour);
+    let (on_mean, on_big) = flicker(&on.frames, colour);
+    eprintln!(
+        "static seed 21 960x540, frame-to-frame |delta alpha| on field pixels: colour key alone \
+         mean {off_mean:.5}, share > 0.1 {off_big:.5}; with the plate mean {on_mean:.5}, share \
+         > 0.1 {on_big:.5}"
+    );
+    assert!(
+        on_mean <= off_mean + 0.002,
+        "{on_mean} with, {off_mean} without"
+    );
+    assert!(
+        on_big <= off_big + 0.002,
+        "{on_big} with, {off_big} without"
+    );
+    assert!(on.report.iou >= off.report.iou - 0.002);
+}
