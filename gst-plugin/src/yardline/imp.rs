@@ -19,6 +19,7 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
+use yardline_keying::{format_exclusions, parse_exclusions};
 
 use super::control::{ElementTarget, Hub, thumbnail};
 use super::frame::{FORMATS, format_names, pixel_format};
@@ -107,6 +108,19 @@ impl ObjectImpl for Yardline {
                 let path = path_value(value);
                 self.swap("key", |s| s.keying.clone_from(&path), State::swap_key);
             }
+            "exclusions" => {
+                let text = value.get::<Option<String>>().ok().flatten();
+                match parse_exclusions(text.as_deref().unwrap_or_default()) {
+                    Ok(list) => self.swap(
+                        "exclusions",
+                        |s| s.exclusions.clone_from(&list),
+                        State::swap_exclusions,
+                    ),
+                    Err(e) => {
+                        gst::warning!(CAT, imp = self, "{e}; keeping the old exclusions");
+                    }
+                }
+            }
             "camera-id" => {
                 let id = value.get::<i32>().unwrap_or(DEFAULT_CAMERA_ID);
                 self.swap("camera id", |s| s.camera_id = id, State::swap_camera);
@@ -161,6 +175,7 @@ impl ObjectImpl for Yardline {
         match pspec.name() {
             "venue" => path(&s.venue).to_value(),
             "keying" => path(&s.keying).to_value(),
+            "exclusions" => format_exclusions(&s.exclusions).to_value(),
             "tracking" => s.tracking.to_value(),
             "camera-id" => s.camera_id.to_value(),
             "post-messages" => s.post_messages.to_value(),

@@ -13,7 +13,7 @@ use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::tracking::{Timecode, TrackingFeed, TrackingSpec};
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineError, FrameReport};
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig, KeyError};
 
 use super::frame;
 use super::load::{self, LoadError};
@@ -40,6 +40,9 @@ pub enum StateError {
     /// The engine refused the settings.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// An exclusion is malformed.
+    #[error(transparent)]
+    Exclusions(#[from] KeyError),
     /// The engine could not be rebuilt for a change of `what`.
     #[error("{what}: {source}")]
     Rebuild {
@@ -114,11 +117,12 @@ impl State {
             }
         };
         let period = settings.engine_config(0).frame_period_ns;
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             settings.engine_config(period),
             venue.as_deref(),
             key.as_deref(),
         )?;
+        engine.set_exclusions(exclusions_of(settings, key.as_deref()))?;
         Ok(Self {
             engine,
             venue,
@@ -153,6 +157,8 @@ impl State {
             what: what.into(),
             source,
         })?;
+        self.engine
+            .set_exclusions(exclusions_of(settings, key.as_deref()))?;
         self.venue = venue;
         self.key = key;
         self.budget_ns = settings.budget_ns(self.frame_period_ns);
@@ -191,8 +197,21 @@ impl State {
             return self.rebuild("keying", settings, venue, None, generation);
         };
         let (config, key) = load::key(path)?;
+        self.engine
+            .set_exclusions(exclusions_of(settings, Some(&config)))?;
         self.engine.set_key(key);
         self.key = Some(Arc::new(config));
+        Ok(())
+    }
+
+    /// Draws nowhere in the `exclusions` property's shapes (and the key file's).
+    pub fn swap_exclusions(
+        &mut self,
+        settings: &Settings,
+        _generation: u64,
+    ) -> Result<(), StateError> {
+        self.engine
+            .set_exclusions(exclusions_of(settings, self.key.as_deref()))?;
         Ok(())
     }
 
@@ -240,11 +259,15 @@ impl State {
         if frame_period_ns == self.frame_period_ns {
             return Ok(());
         }
-        self.engine = Engine::new(
+        let mut engine = Engine::new(
             settings.engine_config(frame_period_ns),
             self.venue.as_deref(),
             self.key.as_deref(),
         )?;
+        engine
+            .set_exclusions(exclusions_of(settings, self.key.as_deref()))
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+        self.engine = engine;
         self.frame_period_ns = frame_period_ns;
         self.budget_ns = settings.budget_ns(frame_period_ns);
         self.applied = generation;
@@ -417,4 +440,14 @@ fn venue_of(settings: &Settings) -> Result<Option<Arc<Venue>>, LoadError> {
 /// A clock time in ns (saturating).
 pub fn ns(t: gst::ClockTime) -> i64 {
     i64::try_from(t.nseconds()).unwrap_or(i64::MAX)
+}
+
+/// The exclusions in force: the key file's, then the `exclusions` property's.
+fn exclusions_of(settings: &Settings, key: Option<&KeyConfig>) -> Vec<Exclusion> {
+    key.map(|k| k.exclusions.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .chain(&settings.exclusions)
+        .cloned()
+        .collect()
 }
