@@ -20,6 +20,7 @@ use yardline_frame::{
     FrameLayout, FrameMut, PixelFormat, Sample, rgb_index, rgb_to_ycbcr709, write_sample,
     yuv_samples,
 };
+use yardline_keying::{Exclusion, format_exclusions, parse_exclusions};
 
 use crate::UsageError;
 use crate::load::{Load, RunningLoad};
@@ -51,6 +52,11 @@ pub struct BenchArgs {
     /// timed twice, idle and then loaded, and both are printed side by side.
     #[arg(long, default_value = "none", value_parser = |s: &str| s.parse::<Load>())]
     pub load: Load,
+    /// Image-space exclusions (`rect:u0,v0,u1,v1;polygon:u,v,u,v,u,v`, normalised image
+    /// coordinates, as the element's `exclusions` property): the frames are timed twice,
+    /// without and then with them, and both are printed side by side.
+    #[arg(long, value_name = "SHAPES")]
+    pub exclusions: Option<String>,
     /// Where the pose comes from: `freed` (the scene's FreeD packets, refined by the lines) or
     /// `none` (no tracking data: vision-only tracking from a registration on the first frame,
     /// as after `yardline calibrate`).
@@ -155,15 +161,59 @@ pub(crate) struct Scene {
     pub(crate) frames: Vec<Vec<u8>>,
 }
 
+/// Without and with exclusions side by side (`--exclusions`).
+#[derive(Debug, Serialize)]
+pub struct ExcludedBench {
+    /// The exclusions, as given.
+    pub exclusions: String,
+    /// How the engine's threads were scheduled.
+    pub scheduling: String,
+    /// Without the exclusions.
+    pub without: BenchResult,
+    /// With them.
+    pub with: BenchResult,
+}
+
 /// Runs the benchmark and prints the result.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    let exclusions = args
+        .exclusions
+        .as_deref()
+        .map(parse_exclusions)
+        .transpose()
+        .map_err(|e| UsageError(format!("--exclusions: {e}")))?;
     let scene = scene(args)?;
     if let Some(tries) = args.command_to_screen {
         return command_to_screen(args, &scene, tries);
     }
     let scheduling = yardline_engine::sched::promote_current_thread("bench");
+    if let Some(exclusions) = &exclusions {
+        if args.load != Load::None {
+            return Err(UsageError("--exclusions and --load time apart; give one".into()).into());
+        }
+        let without = time_frames(args, &scene, &[])?;
+        let with = time_frames(args, &scene, exclusions)?;
+        let both = ExcludedBench {
+            exclusions: format_exclusions(exclusions),
+            scheduling: scheduling.to_string(),
+            without,
+            with,
+        };
+        if args.json {
+            println!("{}", serde_json::to_string(&both)?);
+        } else {
+            print_side_by_side(
+                &format!("exclusions: {}", both.exclusions),
+                ["without exclusions", "with exclusions"],
+                &both.without,
+                &both.with,
+                &both.scheduling,
+            );
+        }
+        return Ok(());
+    }
     if args.load == Load::None {
-        let result = time_frames(args, &scene)?;
+        let result = time_frames(args, &scene, &[])?;
         if args.json {
             println!("{}", serde_json::to_string(&result)?);
         } else {
@@ -171,10 +221,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let idle = time_frames(args, &scene)?;
+    let idle = time_frames(args, &scene, &[])?;
     let load = RunningLoad::start(args.load)?;
     std::thread::sleep(LOAD_WARM_UP);
-    let loaded = time_frames(args, &scene)?;
+    let loaded = time_frames(args, &scene, &[])?;
     load.check()?;
     drop(load);
     let both = LoadedBench {
@@ -186,7 +236,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string(&both)?);
     } else {
-        print_side_by_side(&both);
+        print_side_by_side(
+            &format!("load: {}", both.load),
+            ["idle", "loaded"],
+            &both.idle,
+            &both.loaded,
+            &both.scheduling,
+        );
     }
     Ok(())
 }
@@ -249,8 +305,9 @@ fn scene(args: &BenchArgs) -> Result<Scene> {
     })
 }
 
-/// Times `args.frames` frames of `scene` through a new engine (after one untimed set-up frame).
-fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
+/// Times `args.frames` frames of `scene` through a new engine with `exclusions` (after one
+/// untimed set-up frame).
+fn time_frames(args: &BenchArgs, scene: &Scene, exclusions: &[Exclusion]) -> Result<BenchResult> {
     let (w, h) = args.size;
     let looped = &scene.looped;
     let (period_ns, delay_ns) = (looped.period_ns, looped.delay_ns);
@@ -266,6 +323,7 @@ fn time_frames(args: &BenchArgs, scene: &Scene) -> Result<BenchResult> {
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&looped.venue), None)?;
+    engine.set_exclusions(exclusions.to_vec())?;
     let vision_only = args.tracking == "none";
     // Vision-only: the loop starts from the first frame's camera, as a registration gives it.
     let first_camera = {
@@ -424,28 +482,31 @@ fn print_slow(result: &BenchResult) {
     }
 }
 
-fn print_side_by_side(b: &LoadedBench) {
-    let (idle, loaded) = (&b.idle, &b.loaded);
+fn print_side_by_side(
+    what: &str,
+    labels: [&str; 2],
+    a: &BenchResult,
+    b: &BenchResult,
+    scheduling: &str,
+) {
     println!(
-        "bench: {} frames {}x{} {} on {}; load: {}; engine threads: {}",
-        idle.frames, idle.width, idle.height, idle.format, idle.adapter, b.load, b.scheduling
+        "bench: {} frames {}x{} {} on {}; {what}; engine threads: {scheduling}",
+        a.frames, a.width, a.height, a.format, a.adapter
     );
-    println!(
-        "  {:<10} {:>27} | {:>27}",
-        "stage", "idle p50 / p99 / max (ms)", "loaded p50 / p99 / max (ms)"
-    );
-    for (name, p) in &idle.stages {
-        let q = loaded.stages.get(name).copied().unwrap_or_default();
+    let [la, lb] = labels.map(|l| format!("{l} p50 / p99 / max (ms)"));
+    println!("  {:<10} {la:>40} | {lb:>40}", "stage");
+    for (name, p) in &a.stages {
+        let q = b.stages.get(name).copied().unwrap_or_default();
         println!(
-            "  {name:<10} {:>8.3} {:>8.3} {:>9.3} | {:>8.3} {:>8.3} {:>9.3}",
+            "  {name:<10} {:>21.3} {:>8.3} {:>9.3} | {:>21.3} {:>8.3} {:>9.3}",
             p.p50, p.p99, p.max, q.p50, q.p99, q.max
         );
     }
     println!(
-        "  frames drawn: idle {} of {}, loaded {} of {}; frame period {:.3} ms",
-        idle.drawn_frames, idle.frames, loaded.drawn_frames, loaded.frames, idle.frame_period_ms
+        "  frames drawn: {} {} of {}, {} {} of {}; frame period {:.3} ms",
+        labels[0], a.drawn_frames, a.frames, labels[1], b.drawn_frames, b.frames, a.frame_period_ms
     );
-    for (name, r) in [("idle", idle), ("loaded", loaded)] {
+    for (name, r) in [(labels[0], a), (labels[1], b)] {
         if r.slow_frame_count > 0 {
             print!("  {name}:");
             print_slow(r);

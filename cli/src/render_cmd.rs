@@ -33,6 +33,10 @@ const QUEUE_DEPTH: usize = 4;
 
 /// Arguments of `yardline render`.
 #[derive(Debug, Args, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is a command-line switch of its own"
+)]
 pub struct RenderArgs {
     /// Input video (any container/codec GStreamer plays).
     #[arg(long, value_name = "VIDEO", required_unless_present = "sample")]

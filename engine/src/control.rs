@@ -317,12 +317,23 @@ impl ControlHub {
         let landed = match staged.key.take() {
             Some(KeyChange::Auto) => {
                 engine.clear_key();
+                // The automatic key has no exclusions (a front end adds its own after).
+                let _ = engine.set_exclusions(Vec::new());
                 self.key_landed(KeySource::Auto, None);
                 Some(None)
             }
             Some(KeyChange::Operator(key, hash)) => {
                 let config = key.config().cloned();
                 engine.set_key(*key);
+                // The key file's exclusions come with it (validated when it was parsed).
+                if let Err(e) = engine.set_exclusions(
+                    config
+                        .as_ref()
+                        .map(|c| c.exclusions.clone())
+                        .unwrap_or_default(),
+                ) {
+                    tracing::warn!("exclusions of the key not applied: {e}");
+                }
                 self.key_landed(KeySource::Operator, Some(hash));
                 Some(config)
             }

@@ -390,3 +390,117 @@ fn the_key_matte_view_shows_the_key_the_program_is_keyed_with() {
         on_air.len()
     );
 }
+
+/// A primary-button drag from screen position `a` to `b`.
+fn drag(
+    h: &mut egui_kittest::Harness<'static, yardline_operator::OperatorApp>,
+    a: egui::Pos2,
+    b: egui::Pos2,
+) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(a));
+    h.step();
+    h.event(button(a, true));
+    h.step();
+    for k in 1..=6 {
+        h.event(egui::Event::PointerMoved(a + (b - a) * (k as f32 / 6.0)));
+        h.step();
+    }
+    h.event(button(b, false));
+    h.step();
+    h.step();
+}
+
+#[test]
+fn the_exclusion_rectangle_tool_keeps_the_line_off_it_live_and_saves_it() {
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    step_until(&mut h, "the line on the program", |a| {
+        common::first_down_pixels_changed(a).0 > 3
+    });
+    h.get_by_label("Exclude rectangle").click();
+    h.step();
+    // The lower half of the image, dragged on screen.
+    let (w, hgt) = {
+        let p = h.state().preview().expect("a frame");
+        (f64::from(p.width), f64::from(p.height))
+    };
+    let a = h
+        .state()
+        .image_to_screen([0.0, 0.5 * hgt])
+        .expect("image on screen");
+    let b = h
+        .state()
+        .image_to_screen([w - 1.0, hgt - 1.0])
+        .expect("image on screen");
+    drag(&mut h, a, b);
+    assert_eq!(h.state().exclusions().len(), 1, "one exclusion drawn");
+    let excl = h.state().exclusions()[0].clone();
+    step_until(&mut h, "the exclusion in the engine", |a| {
+        a.published().exclusions == [excl.clone()]
+    });
+    // The frames the engine draws from now on: nothing changed inside, the line outside.
+    let mut checked = 0;
+    let mut last = None;
+    let start = std::time::Instant::now();
+    while checked < 3 {
+        h.step();
+        assert!(start.elapsed().as_secs() < 60, "no new frames");
+        let Some(p) = h.state().preview() else {
+            continue;
+        };
+        if last == Some(p.report.frame) {
+            continue;
+        }
+        last = Some(p.report.frame);
+        if p.report.frame <= 2 {
+            continue;
+        }
+        let (pw, ph) = (p.width as usize, p.height as usize);
+        let (mut inside_changed, mut outside_changed, mut inside) = (0, 0, 0);
+        for i in 0..pw * ph {
+            let u = ((i % pw) as f64 + 0.5) / pw as f64;
+            let v = ((i / pw) as f64 + 0.5) / ph as f64;
+            let changed = p.program[4 * i..4 * i + 3] != p.clean[4 * i..4 * i + 3];
+            if excl.contains(u, v) {
+                inside += 1;
+                inside_changed += usize::from(changed);
+            } else {
+                outside_changed += usize::from(changed);
+            }
+        }
+        if checked == 0 && inside_changed > 0 {
+            // A frame drawn before the exclusion reached the engine, still in the queue.
+            continue;
+        }
+        assert!(inside > pw * ph / 3, "the rectangle holds {inside} pixels");
+        assert_eq!(
+            inside_changed, 0,
+            "frame {}: pixels changed inside the exclusion",
+            p.report.frame
+        );
+        assert!(
+            outside_changed > 20,
+            "frame {}: the line is gone outside too",
+            p.report.frame
+        );
+        checked += 1;
+    }
+
+    // Saved into the key file as [[exclusion]].
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("key.toml");
+    type_into(&mut h, "Key file", path.to_str().expect("utf-8 path"));
+    h.get_by_label("Save exclusions").click();
+    h.step();
+    let saved = KeyConfig::load(&path).expect("the key file saved");
+    assert_eq!(saved.exclusions, [excl]);
+    h.get_by_label("Remove exclusion 1").click();
+    h.step();
+    assert!(h.state().exclusions().is_empty());
+}

@@ -59,7 +59,7 @@ pub fn score_bug_pixels(width: u32, height: u32) -> [u32; 4] {
 }
 
 /// What covers a point of the field surface (for tests and tools; the renderer asks
-/// [`Graphics::colour`]).
+/// the graphics for their colour).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     /// Grass.

@@ -19,6 +19,7 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use yardline_engine::sched::{thread_cpu_ms_since, thread_cpu_time};
 use yardline_engine::tracking::source::ReceiveClock;
+use yardline_keying::{format_exclusions, parse_exclusions};
 
 use super::control::{ElementTarget, current, still, thumbnail};
 use super::frame::{self, FORMATS, Frames, format_names};
@@ -115,6 +116,19 @@ impl ObjectImpl for Yardline {
                 self.hub
                     .set_key_source(lock(&self.settings).keying.is_some());
             }
+            "exclusions" => {
+                let text = value.get::<Option<String>>().ok().flatten();
+                match parse_exclusions(text.as_deref().unwrap_or_default()) {
+                    Ok(list) => self.swap(
+                        "exclusions",
+                        |s| s.exclusions.clone_from(&list),
+                        State::swap_exclusions,
+                    ),
+                    Err(e) => {
+                        gst::warning!(CAT, imp = self, "{e}; keeping the old exclusions");
+                    }
+                }
+            }
             "camera-id" => {
                 let id = value.get::<i32>().unwrap_or(DEFAULT_CAMERA_ID);
                 self.swap("camera id", |s| s.camera_id = id, State::swap_camera);
@@ -177,6 +191,7 @@ impl ObjectImpl for Yardline {
         match pspec.name() {
             "venue" => path(&s.venue).to_value(),
             "keying" => path(&s.keying).to_value(),
+            "exclusions" => format_exclusions(&s.exclusions).to_value(),
             "tracking" => s.tracking.to_value(),
             "camera-id" => s.camera_id.to_value(),
             "output" => s.output.to_value(),
@@ -758,7 +773,13 @@ impl Yardline {
         if self.hub.active.load(Ordering::Acquire) {
             // The key and a re-registration sent to the control API, at this frame boundary.
             let (width, height) = frame.size();
-            state.apply_control(&self.hub, width, height);
+            if state.apply_control(&self.hub, width, height) {
+                // A key that landed brings its exclusions, beside the property's.
+                let settings = lock(&self.settings).clone();
+                if let Err(e) = state.swap_exclusions(&settings, generation) {
+                    gst::warning!(CAT, imp = self, "exclusions of the key not applied: {e}");
+                }
+            }
         }
         let pts = state.frame_pts(frame.input_buffer().pts());
         // Tracking, on its own clock: buffer time for a file, running time for live UDP,

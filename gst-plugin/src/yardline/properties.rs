@@ -42,6 +42,18 @@ pub fn specs() -> Vec<glib::ParamSpec> {
             )
             .mutable_playing()
             .build(),
+        glib::ParamSpecString::builder("exclusions")
+            .nick("Exclusions")
+            .blurb(
+                "Parts of the picture never drawn over (score bug, network bug, ticker), \
+                 besides the key file's [[exclusion]]s: shapes separated by ';', each \
+                 rect:u0,v0,u1,v1 or polygon:u,v,u,v,u,v[,...] in normalised image \
+                 coordinates ((0,0) top-left corner, (1,1) bottom-right; a pixel whose \
+                 centre lies inside is left as it came in; outside the frame is clipped). \
+                 A malformed value is ignored with a warning",
+            )
+            .mutable_playing()
+            .build(),
         glib::ParamSpecEnum::builder_with_default("field", Field::Nfl)
             .nick("Field")
             .blurb("Field rulebook: its line and hash-mark layout")

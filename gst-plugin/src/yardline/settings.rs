@@ -11,6 +11,7 @@ use yardline_engine::{
     BackendChoice, DEFAULT_FIRST_DOWN_RGB, DEFAULT_SCRIMMAGE_RGB, EngineConfig,
     FRAME_PERIOD_5994_NS, OutputMode,
 };
+use yardline_keying::Exclusion;
 
 /// Default first-down position (yards from the left goal line).
 pub const DEFAULT_FIRST_DOWN: f64 = 35.0;
@@ -169,6 +170,8 @@ pub struct Settings {
     pub venue: Option<PathBuf>,
     /// Key palette file.
     pub keying: Option<PathBuf>,
+    /// Image-space exclusions of the `exclusions` property (the key file's apply too).
+    pub exclusions: Vec<Exclusion>,
     /// Field rulebook.
     pub field: Field,
     /// First-down position (yards).
@@ -212,6 +215,7 @@ impl Default for Settings {
         Self {
             venue: None,
             keying: None,
+            exclusions: Vec::new(),
             field: Field::Nfl,
             first_down: DEFAULT_FIRST_DOWN,
             scrimmage: DEFAULT_SCRIMMAGE,

@@ -15,7 +15,7 @@ use yardline_engine::tracking::{Timecode, TrackingFeed, TrackingSpec};
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineError, FrameReport};
 use yardline_frame::Colorimetry;
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig, KeyError};
 
 use super::frame;
 use super::load::{self, LoadError};
@@ -42,6 +42,9 @@ pub enum StateError {
     /// The engine refused the settings.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// An exclusion is malformed.
+    #[error(transparent)]
+    Exclusions(#[from] KeyError),
     /// The engine could not be rebuilt for a change of `what`.
     #[error("{what}: {source}")]
     Rebuild {
@@ -118,11 +121,12 @@ impl State {
             }
         };
         let period = settings.engine_config(0).frame_period_ns;
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             settings.engine_config(period),
             venue.as_deref(),
             key.as_deref(),
         )?;
+        engine.set_exclusions(exclusions_of(settings, key.as_deref()))?;
         Ok(Self {
             engine,
             venue,
@@ -158,6 +162,8 @@ impl State {
             what: what.into(),
             source,
         })?;
+        self.engine
+            .set_exclusions(exclusions_of(settings, key.as_deref()))?;
         self.venue = venue;
         self.key = key;
         self.budget_ns = settings.budget_ns(self.frame_period_ns);
@@ -196,8 +202,21 @@ impl State {
             return self.rebuild("keying", settings, venue, None, generation);
         };
         let (config, key) = load::key(path)?;
+        self.engine
+            .set_exclusions(exclusions_of(settings, Some(&config)))?;
         self.engine.set_key(key);
         self.key = Some(Arc::new(config));
+        Ok(())
+    }
+
+    /// Draws nowhere in the `exclusions` property's shapes (and the key file's).
+    pub fn swap_exclusions(
+        &mut self,
+        settings: &Settings,
+        _generation: u64,
+    ) -> Result<(), StateError> {
+        self.engine
+            .set_exclusions(exclusions_of(settings, self.key.as_deref()))?;
         Ok(())
     }
 
@@ -250,11 +269,15 @@ impl State {
         if frame_period_ns == self.frame_period_ns {
             return Ok(());
         }
-        self.engine = Engine::new(
+        let mut engine = Engine::new(
             settings.engine_config(frame_period_ns),
             self.venue.as_deref(),
             self.key.as_deref(),
         )?;
+        engine
+            .set_exclusions(exclusions_of(settings, self.key.as_deref()))
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+        self.engine = engine;
         self.frame_period_ns = frame_period_ns;
         self.budget_ns = settings.budget_ns(frame_period_ns);
         self.applied = generation;
@@ -286,9 +309,14 @@ impl State {
 
     /// Applies the key and re-registration staged in the control hub before a `width` x
     /// `height` frame; a key that lands is kept through rebuilds of the engine.
-    pub fn apply_control(&mut self, hub: &ControlHub, width: u32, height: u32) {
+    /// Returns whether a key landed (its exclusions are then to be applied with the
+    /// property's: [`State::swap_exclusions`]).
+    pub fn apply_control(&mut self, hub: &ControlHub, width: u32, height: u32) -> bool {
         if let Some(key) = hub.apply_staged(&mut self.engine, width, height) {
             self.key = key.map(Arc::new);
+            true
+        } else {
+            false
         }
     }
 
@@ -447,4 +475,14 @@ fn venue_of(settings: &Settings) -> Result<Option<Arc<Venue>>, LoadError> {
 /// A clock time in ns (saturating).
 pub fn ns(t: gst::ClockTime) -> i64 {
     i64::try_from(t.nseconds()).unwrap_or(i64::MAX)
+}
+
+/// The exclusions in force: the key file's, then the `exclusions` property's.
+fn exclusions_of(settings: &Settings, key: Option<&KeyConfig>) -> Vec<Exclusion> {
+    key.map(|k| k.exclusions.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .chain(&settings.exclusions)
+        .cloned()
+        .collect()
 }

@@ -9,6 +9,7 @@
 //! - `key_panel`: key samples, the automatic palette, `key.toml`;
 //! - `health`: the health panel.
 
+mod exclusion_panel;
 mod health;
 mod key_panel;
 mod line_panel;
@@ -19,7 +20,7 @@ use std::collections::VecDeque;
 use egui::{Rect, Vec2};
 use yardline_engine::EngineConfig;
 use yardline_engine::field::{FieldModel, yard_label};
-use yardline_keying::{EdgeFilter, KeyConfig};
+use yardline_keying::{EdgeFilter, Exclusion, KeyConfig};
 
 use crate::calib::{Outcome, PanelInputs, Purpose, Wizard};
 use crate::settings::{LineStyle, Settings, ViewMode};
@@ -45,6 +46,10 @@ pub enum Tool {
     PlaceLine,
     /// Click/drag adds an inclusion sample; with Shift an exclusion sample.
     KeySamples,
+    /// Drag adds an image-space exclusion rectangle (never drawn over).
+    ExcludeRect,
+    /// Clicks add the corners of an image-space exclusion polygon ("Close polygon" ends it).
+    ExcludePolygon,
 }
 
 /// The operator app.
@@ -74,6 +79,10 @@ pub struct OperatorApp {
     field: FieldModel,
     times: VecDeque<[f64; 2]>,
     drag_start: Option<[f64; 2]>,
+    /// Image-space exclusions (normalised image coordinates), sent to the engine on change.
+    exclusions: Vec<Exclusion>,
+    /// Corners of the exclusion polygon being drawn (normalised).
+    polygon: Vec<[f64; 2]>,
     message: Option<String>,
     wizard: Wizard,
     freeze: Option<Preview>,
@@ -104,6 +113,10 @@ impl OperatorApp {
         }
         let field = FieldModel::new(config.field);
         let palette = key.as_ref().map(|k| k.palette.clone()).unwrap_or_default();
+        let exclusions = key
+            .as_ref()
+            .map(|k| k.exclusions.clone())
+            .unwrap_or_default();
         // Without a key file, keys made here unmix edges as the automatic key does.
         let edge = key.as_ref().map_or(EdgeFilter::Unmix, |k| k.edge_filter);
         let tolerance = palette
@@ -135,6 +148,8 @@ impl OperatorApp {
             field,
             times: VecDeque::with_capacity(PLOT_FRAMES),
             drag_start: None,
+            exclusions,
+            polygon: Vec::new(),
             message: None,
             wizard: Wizard::default(),
             freeze: None,
@@ -281,6 +296,8 @@ impl OperatorApp {
             ui.label("Tool:");
             ui.selectable_value(&mut self.tool, Tool::PlaceLine, "Place line");
             ui.selectable_value(&mut self.tool, Tool::KeySamples, "Key samples");
+            ui.selectable_value(&mut self.tool, Tool::ExcludeRect, "Exclude rectangle");
+            ui.selectable_value(&mut self.tool, Tool::ExcludePolygon, "Exclude polygon");
             ui.separator();
             let mut frozen = self.freeze.is_some();
             if ui.checkbox(&mut frozen, "Freeze frame").changed() {
@@ -333,6 +350,8 @@ impl eframe::App for OperatorApp {
                         self.line_panel(ui);
                         ui.separator();
                         self.key_panel(ui);
+                        ui.separator();
+                        self.exclusion_panel(ui);
                         ui.separator();
                     }
                     self.wizard_panel(ui);

@@ -188,6 +188,7 @@ impl OperatorApp {
         if self.settings.wireframe || self.wizard.is_open() {
             self.draw_wireframe(&painter);
         }
+        self.draw_exclusions(&painter);
         self.wizard.draw(&painter, |px| self.image_to_screen(px));
         self.handle_image_input(ui, &response, &painter);
     }
@@ -268,6 +269,41 @@ impl OperatorApp {
                     && let Some(px) = now
                 {
                     self.add_key_sample(px, px, kind);
+                }
+            }
+            Tool::ExcludeRect => {
+                if response.drag_started_by(egui::PointerButton::Primary) {
+                    self.drag_start = response
+                        .interact_pointer_pos()
+                        .and_then(|p| self.screen_to_image(p));
+                }
+                let now = response
+                    .interact_pointer_pos()
+                    .and_then(|p| self.screen_to_image(p));
+                if let (Some(a), Some(b)) = (self.drag_start, now)
+                    && response.dragged_by(egui::PointerButton::Primary)
+                    && let (Some(sa), Some(sb)) = (self.image_to_screen(a), self.image_to_screen(b))
+                {
+                    painter.rect_stroke(
+                        Rect::from_two_pos(sa, sb),
+                        0.0,
+                        Stroke::new(1.0, Color32::from_rgb(255, 140, 0)),
+                        egui::StrokeKind::Middle,
+                    );
+                }
+                if response.drag_stopped_by(egui::PointerButton::Primary)
+                    && let (Some(a), Some(b)) = (self.drag_start.take(), now)
+                {
+                    self.add_exclusion_rect(a, b);
+                }
+            }
+            Tool::ExcludePolygon => {
+                if response.clicked()
+                    && let Some(px) = response
+                        .interact_pointer_pos()
+                        .and_then(|p| self.screen_to_image(p))
+                {
+                    self.add_polygon_point(px);
                 }
             }
         }

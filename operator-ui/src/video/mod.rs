@@ -22,7 +22,7 @@ use yardline_engine::tracking::SensorReading;
 use yardline_engine::tracking::sync::SyncStats;
 use yardline_engine::venue::Venue;
 use yardline_engine::{EngineConfig, EngineStats, FrameReport};
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig};
 
 use crate::error::UiError;
 
@@ -146,6 +146,8 @@ pub struct Published {
     pub key: Option<FieldKey>,
     /// Bumped whenever `key` changes.
     pub key_version: u64,
+    /// The image-space exclusions the engine applies.
+    pub exclusions: Vec<Exclusion>,
     /// Engine counters (summed over loops of the source).
     pub stats: EngineStats,
     /// Tracking sync counters of the current pass.
@@ -173,6 +175,9 @@ pub enum Command {
     SetConfig(Box<EngineConfig>),
     /// New operator key; `None` returns to the automatic palette.
     SetKey(Option<Box<KeyConfig>>),
+    /// New image-space exclusions (parts of the picture never drawn over), kept across
+    /// rebuilds of the engine.
+    SetExclusions(Vec<Exclusion>),
     /// A new venue (the calibration wizard saved one): the engine is rebuilt with it, so the
     /// sensor pose uses its mount and lens and vision-only tracking starts from its
     /// registration on the next frame. The key and the settings carry over; an automatic key

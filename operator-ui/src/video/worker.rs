@@ -13,7 +13,7 @@ use yardline_engine::tracking::source::ReceiveClock;
 use yardline_engine::venue::Venue;
 use yardline_engine::{Engine, EngineError, EngineStats};
 use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
-use yardline_keying::KeyConfig;
+use yardline_keying::{Exclusion, KeyConfig};
 
 use super::{
     COMMAND_QUEUE, Command, PREVIEW_QUEUE, Preview, Published, SINK_NAME, VideoSetup, VideoThread,
@@ -63,6 +63,7 @@ pub(super) fn spawn(
         config: Some(engine.config().clone()),
         venue: setup.venue.clone().map(Arc::new),
         backend: engine.backend(),
+        exclusions: engine.exclusions().to_vec(),
         ..Published::default()
     }));
     let stop = Arc::new(AtomicBool::new(false));
@@ -226,6 +227,7 @@ impl Worker {
                     }
                 },
                 Command::SetKey(key) => self.set_key(key.map(|k| *k)),
+                Command::SetExclusions(list) => self.set_exclusions(list),
                 Command::SetVenue(venue) => self.start_rebuild(Some(*venue), self.key.clone()),
                 Command::SetReference { camera, venue } => {
                     self.engine.pose_mut().set_reference(*camera);
@@ -249,6 +251,19 @@ impl Worker {
                 self.publish_key();
             }
             Err(e) => self.publish(|p| p.error = Some(format!("key refused: {e}"))),
+        }
+    }
+
+    fn set_exclusions(&mut self, list: Vec<Exclusion>) {
+        match self.engine.set_exclusions(list) {
+            Ok(()) => {
+                let list = self.engine.exclusions().to_vec();
+                self.publish(|p| {
+                    p.exclusions = list;
+                    p.error = None;
+                });
+            }
+            Err(e) => self.publish(|p| p.error = Some(format!("exclusions refused: {e}"))),
         }
     }
 
@@ -308,7 +323,10 @@ impl Worker {
         match result {
             Ok(engine) => {
                 add_stats(&mut self.base_stats, &self.engine.stats());
+                // The operator's exclusions carry over to the new engine.
+                let exclusions = self.engine.exclusions().to_vec();
                 self.engine = engine;
+                self.set_exclusions(exclusions);
                 self.venue = rebuild.venue;
                 self.key = rebuild.key;
                 self.key_published = false;
