@@ -71,10 +71,10 @@ pub struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Key with the colour key alone (no field-space clean plate), to compare with the
-    /// default.
+    /// Key with the field-space clean plate beside the colour key (off by default), to compare
+    /// with the colour key alone.
     #[arg(long)]
-    pub no_clean_plate: bool,
+    pub clean_plate: bool,
 }
 
 /// The bench result (all times in ms).
@@ -319,7 +319,7 @@ fn time_frames(args: &BenchArgs, scene: &Scene, exclusions: &[Exclusion]) -> Res
             fade_ms: 0.0,
             ..EngineConfig::default().first_down
         },
-        clean_plate: !args.no_clean_plate,
+        clean_plate: args.clean_plate,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, Some(&looped.venue), None)?;

@@ -64,7 +64,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     })?;
     println!("demo: rendering it with the first-down line");
     let render = RenderArgs {
-        no_clean_plate: false,
+        clean_plate: false,
         input: None,
         tracking: None,
         venue: None,

@@ -72,10 +72,10 @@ pub struct RenderArgs {
     /// Pose mode: auto, sensor, vision or fused.
     #[arg(long, default_value = "auto", value_parser = parse_pose_mode)]
     pub pose_mode: PoseMode,
-    /// Key with the colour key alone: no field-space clean plate under the lines (the plate is
-    /// on by default: ARCHITECTURE.md section 6a).
+    /// Key with a field-space clean plate under the lines beside the colour key (off by
+    /// default: ARCHITECTURE.md section 6a).
     #[arg(long)]
-    pub no_clean_plate: bool,
+    pub clean_plate: bool,
     /// Write one report line per frame (report.jsonl).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -238,7 +238,7 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
     }
     config.backend = args.backend;
     config.pose_mode = args.pose_mode;
-    config.clean_plate = !args.no_clean_plate;
+    config.clean_plate = args.clean_plate;
     // Fades are for live toggles; a render shows the line from its first frame.
     config.first_down.fade_ms = 0.0;
     config.scrimmage.fade_ms = 0.0;

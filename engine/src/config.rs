@@ -110,7 +110,8 @@ pub struct EngineConfig {
     /// [`AUTO_KEY_RELEARN_FRAMES`] frames ([`crate::key::AutoKeyLearner`]).
     pub auto_key: bool,
     /// Learn a field-space clean plate under each drawn line and key with it beside the colour
-    /// key ([`crate::key::CleanPlate`]); off: the colour key alone.
+    /// key ([`crate::key::CleanPlate`]); off (the default until it meets its accuracy goals
+    /// on every scenario): the colour key alone.
     pub clean_plate: bool,
 }
 
@@ -146,7 +147,7 @@ impl Default for EngineConfig {
             tracking_delay_ns: None,
             frame_period_ns: FRAME_PERIOD_5994_NS,
             auto_key: true,
-            clean_plate: true,
+            clean_plate: false,
         }
     }
 }
