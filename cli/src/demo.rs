@@ -65,6 +65,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("demo: rendering it with the first-down line");
     let render = RenderArgs {
         clean_plate: false,
+        exclusions: None,
         input: None,
         tracking: None,
         venue: None,

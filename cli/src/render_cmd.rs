@@ -22,7 +22,7 @@ use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport, OutputMo
 use yardline_frame::{
     FillKeyFormat, FillKeyMut, FrameLayout, FrameMut, FrameRef, PixelFormat as EnginePixelFormat,
 };
-use yardline_keying::KeyConfig;
+use yardline_keying::{KeyConfig, parse_exclusions};
 
 use crate::UsageError;
 use crate::live::Live;
@@ -79,6 +79,11 @@ pub struct RenderArgs {
     /// Write one report line per frame (report.jsonl).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Image-space exclusions, never drawn over, beside the key file's
+    /// (`rect:u0,v0,u1,v1;polygon:u,v,u,v,u,v`, normalised image coordinates, as the element's
+    /// `exclusions` property): they also work with the automatic key.
+    #[arg(long, value_name = "SHAPES")]
+    pub exclusions: Option<String>,
     /// Write the key the render used (the automatic one unless --keying) to this key.toml, to
     /// refine in the operator app or reuse with --keying.
     #[arg(long, value_name = "FILE")]
@@ -339,6 +344,17 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     }
     let mut engine = Engine::new(inputs.config.clone(), venue.as_ref(), key.as_ref())
         .map_err(|e| UsageError(e.to_string()))?;
+    if let Some(text) = &args.exclusions {
+        let mut shapes = key
+            .as_ref()
+            .map(|k| k.exclusions.clone())
+            .unwrap_or_default();
+        shapes
+            .extend(parse_exclusions(text).map_err(|e| UsageError(format!("--exclusions: {e}")))?);
+        engine
+            .set_exclusions(shapes)
+            .map_err(|e| UsageError(format!("--exclusions: {e}")))?;
+    }
     let mut live = Live::start(
         args.control.as_deref(),
         args.control_token.as_deref(),

@@ -117,6 +117,30 @@ fn an_excluded_rectangle_is_never_drawn_over_and_nothing_else_changes() {
         let out = tmp.path().join(format!("excluded-{backend}.mkv"));
         render(&dir, &excluded_key, backend, &out);
         let excluded = frames(&out);
+        if backend == "cpu" {
+            // The same shape given on the command line instead of in the key file.
+            let flag = tmp.path().join("flag.mkv");
+            let shape = format!("rect:{},{},{},{}", rect[0], rect[1], rect[2], rect[3]);
+            let run = yardline(&[
+                "render",
+                "--sample",
+                s(&dir),
+                "--keying",
+                s(&key),
+                "--exclusions",
+                &shape,
+                "--backend",
+                "cpu",
+                "--output",
+                s(&flag),
+                "--quiet",
+            ]);
+            assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+            assert!(
+                frames(&flag) == excluded,
+                "--exclusions draws otherwise than the key file's exclusion"
+            );
+        }
         let reference = if backend == "cpu" {
             drawn.clone()
         } else {
