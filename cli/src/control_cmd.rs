@@ -53,6 +53,14 @@ pub enum Action {
         #[arg(long, default_value = "program")]
         kind: PreviewKind,
     },
+    /// Save a full-size still of the input (PNG, the clean picture at the video's own size),
+    /// e.g. to register the camera on it (`yardline calibrate --image`) and send the solved
+    /// camera back with `set register @camera.json`.
+    Still {
+        /// Where to write it.
+        #[arg(long, value_name = "FILE.png")]
+        out: PathBuf,
+    },
 }
 
 /// What `get` reads.
@@ -116,6 +124,15 @@ pub fn run(args: &ControlArgs) -> Result<()> {
             let jpeg = client.preview(*kind).map_err(refused)?;
             std::fs::write(out, &jpeg).with_context(|| format!("writing {}", out.display()))?;
             println!("{} ({} bytes, {kind})", out.display(), jpeg.len());
+        }
+        Action::Still { out } => {
+            let png = client.still().map_err(refused)?;
+            std::fs::write(out, &png).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{} ({} bytes, full-size clean still)",
+                out.display(),
+                png.len()
+            );
         }
     }
     Ok(())

@@ -209,6 +209,21 @@ fn control_sets_reads_and_previews_a_live_element() {
     let picture = image::open(&jpeg).unwrap();
     assert_eq!((picture.width(), picture.height()), (320, 180));
 
+    // A full-size still of the input, as the video's frames are.
+    let png = tmp.path().join("still.png");
+    let still = yardline(&[
+        "control",
+        &addr,
+        "--token",
+        TOKEN,
+        "still",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(still.status.success(), "{}", common::text(&still));
+    let picture = image::open(&png).unwrap();
+    assert_eq!((picture.width(), picture.height()), (640, 360));
+
     let bad = yardline(&[
         "control",
         &addr,
