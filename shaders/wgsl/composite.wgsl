@@ -3,7 +3,11 @@
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
 // (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1: 8-bit components in an
 // RGBA8 atlas, the 10-bit formats' codes in a 10-bit one (keyed and blended at that precision,
-// rounded to 10-bit codes when the blend is written). The CPU cuts every
+// rounded to 10-bit codes when the blend is written). The blend is done here, not by the
+// fixed-function blender (which a CPU rasteriser such as lavapipe runs far slower into a packed
+// 10-bit target): the key reads the gathered tiles (`source`), the blend the pixel under the
+// line (`under`: the same texture for the first line a tile draws, a copy of what the earlier
+// lines drew for a later one), and the result is written with blending off. The CPU cuts every
 // strip triangle into pieces that lie inside one tile's interior and places their vertices in
 // atlas pixels. The fragment shader computes the same analytic coverage and key as the CPU
 // compositor (engine/src/render/raster.rs and cpu.rs): keep the two in step.
@@ -48,6 +52,9 @@ override UNMIX_FOREGROUND_KEY: f32 = 0.25;
 // Key regions, two texels each: the field rectangle (x0, y0, x1, y1), then the palette in x;
 // `REGIONS_PER_ROW` regions per texture row.
 @group(0) @binding(5) var region_table: texture_2d<f32>;
+// What the line is blended over: `source` itself for the first line a tile draws, the atlas as
+// the earlier lines left it for a later one (engine/src/render/gpu/frame.rs, draw levels).
+@group(0) @binding(6) var under: texture_2d<f32>;
 
 // Keep in sync with `REGIONS_PER_ROW` in engine/src/render/gpu.rs.
 const REGIONS_PER_ROW: u32 = 256u;
@@ -327,5 +334,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let coverage = box_coverage(abs(in.across) / g_across, in.strip.x / g_across)
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
     let alpha = coverage * key * in.strip.z;
-    return vec4<f32>(in.colour.rgb, alpha);
+    // out = in + (colour - in) * alpha, as the CPU blends; the atlas's own alpha is kept.
+    let base = textureLoad(under, centre, 0);
+    return vec4<f32>(base.rgb + (in.colour.rgb - base.rgb) * alpha, base.a);
 }

@@ -147,14 +147,21 @@ pub struct GpuCompositor {
     /// Region table texture and its rows.
     region_table: Option<(wgpu::Texture, u32)>,
     lut: Option<LutTexture>,
-    /// Bind groups over the current buffers and textures, one per atlas depth; rebuilt when one
-    /// of them is replaced.
-    bind: [Option<wgpu::BindGroup>; 2],
+    /// Bind groups over the current buffers and textures, per atlas depth: the first blends
+    /// over the gathered tiles, the second over the copy of a later draw level; rebuilt when
+    /// one of them is replaced.
+    bind: [Option<[wgpu::BindGroup; 2]>; 2],
     plan: TilePlan,
     atlas: TileAtlas,
     /// Shares out the atlas copies (gather and scatter) on the CPU.
     crew: Crew,
+    /// The frame's vertices, draw level after draw level (see `frame.rs`).
     scratch_vertices: Vec<VertexGpu>,
+    /// Vertices of draw levels after the first, per level (level 1 first), while building.
+    scratch_later: Vec<Vec<VertexGpu>>,
+    /// Per draw level: the end of its vertices in `scratch_vertices` and, after the first,
+    /// the atlas cells (tile indices) it draws in.
+    scratch_levels: Vec<(u32, Vec<u32>)>,
     /// Per line: its colour and (half width, length, opacity) as the vertices carry them.
     scratch_lines: Vec<([f32; 4], [f32; 3])>,
     /// Region table texels (RGBA f32), row-major.
@@ -277,6 +284,8 @@ impl GpuCompositor {
             atlas: TileAtlas::default(),
             crew: Crew::default(),
             scratch_vertices: Vec::new(),
+            scratch_later: Vec::new(),
+            scratch_levels: Vec::new(),
             scratch_lines: Vec::new(),
             scratch_regions: Vec::new(),
             scratch_lut: Vec::new(),

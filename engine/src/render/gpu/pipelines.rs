@@ -126,6 +126,8 @@ pub(super) fn composite_pipelines(
                 visibility: wgpu::ShaderStages::VERTEX,
                 ..float_texture(5, wgpu::TextureViewDimension::D2, false)
             },
+            // What a line is blended over (the gathered tiles, or the earlier lines' draw).
+            float_texture(6, wgpu::TextureViewDimension::D2, false),
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -214,7 +216,7 @@ impl GpuCompositor {
                 });
             {
                 let mut pass = atlas_pass(&mut enc, &res.dst_view);
-                pass.set_bind_group(0, bind, &[]);
+                pass.set_bind_group(0, &bind[0], &[]);
                 pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
                 let models = ColourModel::ALL.iter().cycle();
                 for (pipeline, model) in self.pipelines.iter().zip(models) {
@@ -324,20 +326,11 @@ fn composite_pipeline(
             module,
             entry_point: Some("fs_main"),
             compilation_options: options,
+            // The shader blends (over `under`): blending off, every component written, so
+            // a CPU rasteriser writes the packed texel without reading it back.
             targets: &[Some(wgpu::ColorTargetState {
                 format: target,
-                blend: Some(wgpu::BlendState {
-                    color: wgpu::BlendComponent {
-                        src_factor: wgpu::BlendFactor::SrcAlpha,
-                        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
-                        operation: wgpu::BlendOperation::Add,
-                    },
-                    alpha: wgpu::BlendComponent {
-                        src_factor: wgpu::BlendFactor::Zero,
-                        dst_factor: wgpu::BlendFactor::One,
-                        operation: wgpu::BlendOperation::Add,
-                    },
-                }),
+                blend: None,
                 write_mask: wgpu::ColorWrites::ALL,
             })],
         }),
