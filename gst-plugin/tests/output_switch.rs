@@ -13,6 +13,9 @@ mod common;
 use common::{TestSample, buffer, init};
 use gst::prelude::*;
 
+/// A property change on the element, before frame `.0`.
+type Change<'a> = (usize, &'a dyn Fn(&gst::Element));
+
 /// What came out for one frame: its caps' format and bytes.
 struct Out {
     format: String,
@@ -20,13 +23,13 @@ struct Out {
 }
 
 /// Plays the sample's frames as I420 through `element` (then `downstream`, a `gst-launch`
-/// description or empty) into an appsink, running `change` on the element before frame
-/// `change.0`. Returns every frame out and the warnings and errors posted.
+/// description or empty) into an appsink, running each of `changes` on the element before
+/// its frame. Returns every frame out and the warnings and errors posted.
 fn play(
     s: &TestSample,
     element: &gst::Element,
     downstream: &str,
-    changes: &[(usize, &dyn Fn(&gst::Element))],
+    changes: &[Change<'_>],
 ) -> (Vec<Out>, Vec<String>, Vec<String>) {
     let src = gst_app::AppSrc::builder()
         .caps(&s.caps("RGBA").parse::<gst::Caps>().unwrap())
