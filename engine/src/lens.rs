@@ -13,11 +13,14 @@
     reason = "FreeD and SciPy are product names, not code identifiers"
 )]
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::Intrinsics;
 use crate::tracking::SampleLens;
 use crate::tracking::freed::{U24_MAX, ZoomProfile};
+use crate::tracking::opentrackio::{FIT_TOLERANCE_PX, FullDistortion};
 
 /// Fewest points a lens table may have.
 pub const MIN_LENS_POINTS: usize = 2;
@@ -133,6 +136,43 @@ pub struct LensTable {
     /// Active sensor width of a camera whose lens comes from its tracking data, with no
     /// points (mm).
     sensor_width_mm: Option<f64>,
+}
+
+/// Tracking lenses whose two-term fit missed their full distortion model by more than
+/// [`FIT_TOLERANCE_PX`] somewhere in the image, since the process started.
+static POOR_DISTORTION_FITS: AtomicU64 = AtomicU64::new(0);
+
+/// How many tracking lenses' two-term distortion fits missed their full model by more than
+/// [`FIT_TOLERANCE_PX`] somewhere in the image (process-wide, since start).
+pub fn poor_distortion_fits() -> u64 {
+    POOR_DISTORTION_FITS.load(Ordering::Relaxed)
+}
+
+/// The engine's k1, k2 fitted to a tracking lens's full model `full` over a `width` x `height`
+/// image of focal length `f_px`; a fit off by more than [`FIT_TOLERANCE_PX`] is counted, and
+/// logged on the first and then every power-of-two count.
+fn fitted_radial(
+    full: &FullDistortion,
+    f_px: f64,
+    width: u32,
+    height: u32,
+) -> Result<(f64, f64), LensError> {
+    let half = [f64::from(width) / 2.0, f64::from(height) / 2.0];
+    let fit = full
+        .fit_two_term(f_px, half)
+        .ok_or_else(|| lens_err("tracking", format!("cannot fit k1, k2 to {full:?}")))?;
+    if fit.max_residual_px > FIT_TOLERANCE_PX {
+        let n = POOR_DISTORTION_FITS.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                "the tracking lens's distortion {full:?} is {:.2} px from the best two-term                  model (k1 {:.5}, k2 {:.5}) at worst over {width}x{height} ({n} such fits)",
+                fit.max_residual_px,
+                fit.k1,
+                fit.k2
+            );
+        }
+    }
+    Ok((fit.k1, fit.k2))
 }
 
 /// Slope at an end point (SciPy's shape-preserving three-point formula).
@@ -358,13 +398,17 @@ impl LensTable {
         }
         let px_per_mm = f64::from(width) / sensor;
         let f = lens.focal_length_mm * px_per_mm;
+        let (k1, k2) = match lens.full_distortion {
+            Some(full) => fitted_radial(&full, f, width, height)?,
+            None => (lens.k1, lens.k2),
+        };
         let intrinsics = Intrinsics {
             fx: f,
             fy: f,
             cx: 0.5 * (f64::from(width) - 1.0) + lens.projection_offset_mm[0] * px_per_mm,
             cy: 0.5 * (f64::from(height) - 1.0) + lens.projection_offset_mm[1] * px_per_mm,
-            k1: lens.k1,
-            k2: lens.k2,
+            k1,
+            k2,
         };
         if !intrinsics.is_valid() || !lens.nodal_shift_m.is_finite() {
             return Err(lens_err(

@@ -210,6 +210,21 @@ fn max_code_diff(layout: &FrameLayout, a: &[u8], b: &[u8]) -> u16 {
     d
 }
 
+/// Largest luma difference between two YUV frames of `layout` (in the format's codes).
+fn max_luma_diff(layout: &FrameLayout, a: &[u8], b: &[u8]) -> u16 {
+    let (fa, fb) = (
+        FrameRef::new(layout, a).unwrap(),
+        FrameRef::new(layout, b).unwrap(),
+    );
+    let mut d = 0;
+    for y in 0..layout.height {
+        for x in 0..layout.width {
+            d = d.max(fa.codes(x, y).unwrap()[0].abs_diff(fb.codes(x, y).unwrap()[0]));
+        }
+    }
+    d
+}
+
 /// The largest difference allowed between the compositors on frames of `format`.
 fn tolerance(format: PixelFormat) -> u16 {
     if format.bit_depth() == 10 {
@@ -318,6 +333,64 @@ fn a_crew_sharing_the_atlas_copies_gives_the_same_frame() {
         let (_, a) = run(&mut alone, format, &key);
         let (_, b) = run(&mut shared, format, &key);
         assert!(a == b, "{format}: the crew's frame differs");
+    }
+}
+
+/// Three lines drawn over one another (a wide translucent band, a narrower line inside it and a
+/// third across both edges): the GPU blends each line over what the earlier ones drew, as the
+/// CPU does: within tolerance on every component of RGB frames and on the luma of YUV frames.
+/// Blended each over the untouched frame instead, the overlap would be the last line's colour
+/// over the picture, tens of levels away. (Subsampled chroma is left out: where stacked lines'
+/// edges cross a chroma site, the GPU blends each pixel's chroma line after line and takes the
+/// mean, the CPU blends the site with each line's mean alpha in turn; the two part by up to
+/// 7 levels there, with the fixed-function blend as with the shader's.)
+#[test]
+fn lines_over_one_another_blend_in_order_on_both_compositors() {
+    let cam = camera();
+    let line = |yard: f64, width: f64, rgb: [u8; 3], opacity: f32| {
+        prepare_line(
+            &cam,
+            &GroundStrip::football_line(yard, width),
+            &Crown::default(),
+            W,
+            H,
+            rgb,
+            opacity,
+        )
+    };
+    let stacked = [
+        line(50.0, 1.2, [255, 215, 0], 0.9),
+        line(50.1, 0.5, [30, 90, 255], 0.6),
+        line(50.6, 0.6, [240, 20, 200], 0.7),
+    ];
+    let key = key();
+    let mut gpu = gpu();
+    let mut cpu = CpuCompositor::new();
+    for format in PixelFormat::ALL {
+        let draw = |c: &mut dyn Compositor, lines: &[PreparedLine]| {
+            let (layout, mut data) = make_frame(format);
+            let mut frame = FrameMut::new(&layout, &mut data).unwrap();
+            c.composite(&mut frame, lines, &key).unwrap();
+            (layout, data)
+        };
+        let (layout, a) = draw(&mut cpu, &stacked);
+        let (_, b) = draw(&mut gpu, &stacked);
+        let d = if format.is_rgb() {
+            max_code_diff(&layout, &a, &b)
+        } else {
+            max_luma_diff(&layout, &a, &b)
+        };
+        assert!(
+            d <= tolerance(format),
+            "{format}: max difference {d} with lines over one another on {}",
+            gpu.describe()
+        );
+        // The overlap is not what the last line alone over the picture gives.
+        let (_, last) = draw(&mut cpu, &stacked[1..2]);
+        assert!(
+            max_code_diff(&layout, &a, &last) > levels(format, 40),
+            "{format}: the lines do not overlap"
+        );
     }
 }
 

@@ -633,3 +633,111 @@ fn a_venue_without_a_lens_table_takes_the_samples_lens() {
     );
     assert!(Venue::from_toml_str(&both).is_err());
 }
+
+/// A 4.8 mm lens on a 9.6 mm sensor, 1920x1080: 960 px focal length, the image edge at a
+/// normalised radius of 1 (a wide broadcast zoom at its widest).
+const WIDE_F_MM: f64 = 4.8;
+
+/// A sample of the wide lens with a `Brown-Conrady U-D` model given on normalised
+/// coordinates (`radial` k1.., `tangential` p1, p2), sent in OpenTrackIO's millimetre terms.
+fn wide_lens_sample(radial: &[f64], tangential: [f64; 2]) -> OpenTrackIoSample {
+    let f = WIDE_F_MM;
+    let radial_mm: Vec<f64> = radial
+        .iter()
+        .enumerate()
+        .map(|(i, k)| k / f.powi(2 * (i as i32 + 1)))
+        .collect();
+    let json = serde_json::json!({
+        "sourceNumber": 1,
+        "lens": {"pinholeFocalLength": f,
+                 "distortion": [{"model": "Brown-Conrady U-D", "radial": radial_mm,
+                                 "tangential": [tangential[0] / f, tangential[1] / f]}]},
+        "transforms": [{"translation": {"x": 0, "y": 0, "z": 0},
+                        "rotation": {"pan": -10.0, "tilt": -5.0, "roll": 0.0}}]
+    });
+    serde_json::from_value(json).unwrap()
+}
+
+/// Largest distance (px) over a grid of the 1920x1080 image between where `k` (the engine's
+/// camera) and the full model put an undistorted point.
+fn worst_px(k: &yardline_engine::Intrinsics, full: &opentrackio::FullDistortion) -> f64 {
+    let mut worst = 0.0_f64;
+    for j in 0..=18 {
+        for i in 0..=32 {
+            let (u, v) = (f64::from(i) * 60.0 - 960.0, f64::from(j) * 60.0 - 540.0);
+            let n = nalgebra::Point2::new(u / k.fx, v / k.fy);
+            let engine = k.distort(n);
+            let [x, y] = full.apply([n.x, n.y]);
+            let want = nalgebra::Point2::new(k.fx * x + k.cx, k.fy * y + k.cy);
+            worst = worst.max((engine - want).norm());
+        }
+    }
+    worst
+}
+
+#[test]
+fn a_third_radial_and_tangential_terms_are_fitted_over_the_image_not_dropped() {
+    let text = VENUE
+        .split("[[camera.lens.points]]")
+        .next()
+        .unwrap()
+        .replace(
+            "zoom_profile = \"raw\"",
+            "zoom_profile = \"raw\"\nsensor_width_mm = 9.6",
+        );
+    let venue = Venue::from_toml_str(&text).unwrap();
+    let cal = venue.camera(1).unwrap();
+    // A wide zoom's distortion: barrel with a sixth-order term and a slightly tilted element.
+    let s = wide_lens_sample(&[-0.08, 0.012, -0.001], [5e-5, -2.5e-5]);
+    let r = s.reading().unwrap();
+    let lens = r.lens.unwrap();
+    let full = lens.full_distortion.expect("the whole model is kept");
+    assert!(!full.distorted_to_undistorted);
+    for (got, want) in full
+        .radial
+        .iter()
+        .zip([-0.08, 0.012, -0.001, 0.0, 0.0, 0.0])
+    {
+        assert!((got - want).abs() < 1e-12, "{full:?}");
+    }
+    assert!(
+        (full.tangential[0] - 5e-5).abs() < 1e-15 && (full.tangential[1] + 2.5e-5).abs() < 1e-15
+    );
+    let before = opentrackio_poor_fits();
+    let k = cal.camera_for(&r, 1920, 1080).unwrap().intrinsics;
+    assert!((k.fx - 960.0).abs() < 1e-9, "{k:?}");
+    // The fit, not the first two terms as sent: it follows the whole model far closer.
+    let dropped = yardline_engine::Intrinsics {
+        k1: -0.08,
+        k2: 0.012,
+        ..k
+    };
+    let (fitted_px, dropped_px) = (worst_px(&k, &full), worst_px(&dropped, &full));
+    println!("worst over the image: fitted {fitted_px:.3} px, terms dropped {dropped_px:.3} px");
+    assert!(dropped_px > 2.0, "dropping the terms costs {dropped_px} px");
+    assert!(fitted_px < 0.5, "the fit is {fitted_px} px off");
+    assert!(k.k1 != -0.08 && k.k2 != 0.012, "{k:?}");
+    assert_eq!(opentrackio_poor_fits(), before, "a good fit is not counted");
+
+    // A strongly decentred lens: no two radial terms follow it within half a pixel, and the
+    // fit says so (counted, and logged).
+    let s = wide_lens_sample(&[-0.08, 0.012], [3e-3, 0.0]);
+    let r = s.reading().unwrap();
+    let full = r.lens.unwrap().full_distortion.unwrap();
+    let k = cal.camera_for(&r, 1920, 1080).unwrap().intrinsics;
+    let fitted_px = worst_px(&k, &full);
+    assert!(fitted_px > 0.5, "{fitted_px}");
+    assert!(opentrackio_poor_fits() > before, "a poor fit is counted");
+    // The same numbers through the fit directly: its residual is what the camera shows.
+    let fit = full.fit_two_term(960.0, [960.0, 540.0]).unwrap();
+    assert!(
+        (fit.max_residual_px - fitted_px).abs() < 0.05 * fitted_px,
+        "{fit:?} {fitted_px}"
+    );
+    assert!(fit.max_residual_px > opentrackio::FIT_TOLERANCE_PX);
+}
+
+/// The engine's count of poor distortion fits.
+fn opentrackio_poor_fits() -> u64 {
+    yardline_engine::lens::poor_distortion_fits()
+}

@@ -1,9 +1,15 @@
 // Composite pass: draws the strip pieces of every line into the tile atlas in one draw.
 //
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
-// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats), normalised 0..1: 8-bit components in an
-// RGBA8 atlas, the 10-bit formats' codes in a 10-bit one (keyed and blended at that precision,
-// rounded to 10-bit codes when the blend is written). The CPU cuts every
+// (R, G, B for RGB formats, Y, Cb, Cr for YUV formats): 8-bit components in an RGBA8 atlas
+// (normalised 0..1), the 10-bit formats' codes packed in one 32-bit word a pixel (`PACKED`:
+// Y in bits 0..10, Cb in 10..20, Cr in 20..30, an R32Uint atlas unpacked and packed here;
+// keyed and blended at that precision, rounded to 10-bit codes when the blend is written).
+// The blend is done here, not by the fixed-function blender (an integer target has none, and
+// a CPU rasteriser such as lavapipe pays for reading back what it blends into): the key reads
+// the gathered tiles (`source`), the blend the pixel under the line (`under`: the same
+// texture for the first line a tile draws, a copy of what the earlier lines drew for a later
+// one), and the result is written with blending off. The CPU cuts every
 // strip triangle into pieces that lie inside one tile's interior and places their vertices in
 // atlas pixels. The fragment shader computes the same analytic coverage and key as the CPU
 // compositor (engine/src/render/raster.rs and cpu.rs): keep the two in step.
@@ -17,6 +23,9 @@ override KEY_RADIUS: i32 = 1;
 override UNMIX: bool = false;
 // True when the atlas holds R, G, B (else Y, Cb, Cr).
 override IS_RGB: bool = true;
+// True when the atlas holds packed 10-bit codes (an R32Uint atlas, `fs_packed`); else RGBA8
+// (`fs_main`).
+override PACKED: bool = false;
 // An atlas component (code / largest code) on the 8-bit code scale the key LUT is indexed on:
 // 255 for an 8-bit atlas, 1023 / 4 for a 10-bit one (a 10-bit code `c` reads as `c / 4`, as
 // the CPU keys it).
@@ -48,6 +57,28 @@ override UNMIX_FOREGROUND_KEY: f32 = 0.25;
 // Key regions, two texels each: the field rectangle (x0, y0, x1, y1), then the palette in x;
 // `REGIONS_PER_ROW` regions per texture row.
 @group(0) @binding(5) var region_table: texture_2d<f32>;
+// What the line is blended over: `source` itself for the first line a tile draws, the atlas as
+// the earlier lines left it for a later one (engine/src/render/gpu/frame.rs, draw levels).
+@group(0) @binding(6) var under: texture_2d<f32>;
+// The same two for a packed 10-bit atlas (`PACKED`; the other pair is then a stand-in).
+@group(0) @binding(7) var source_packed: texture_2d<u32>;
+@group(0) @binding(8) var under_packed: texture_2d<u32>;
+
+// Mask of a 10-bit code.
+const CODE: u32 = 0x3ffu;
+
+// The 10-bit codes of a packed atlas word.
+fn unpack_codes(word: u32) -> vec3<f32> {
+    return vec3<f32>(vec3<u32>(word, word >> 10u, word >> 20u) & vec3<u32>(CODE));
+}
+
+// The atlas pixel's components, each its code over the largest code (0..1).
+fn atlas_at(at: vec2<i32>) -> vec3<f32> {
+    if (PACKED) {
+        return unpack_codes(textureLoad(source_packed, at, 0).x) * (1.0 / 1023.0);
+    }
+    return textureLoad(source, at, 0).rgb;
+}
 
 // Keep in sync with `REGIONS_PER_ROW` in engine/src/render/gpu.rs.
 const REGIONS_PER_ROW: u32 = 256u;
@@ -134,7 +165,7 @@ fn region_place(p: vec2<f32>, r: vec4<f32>) -> vec2<f32> {
 
 // The atlas pixel's colour as Y, Cb, Cr code values.
 fn ycbcr_at(at: vec2<i32>) -> vec3<f32> {
-    let c = textureLoad(source, at, 0).rgb * CODE_SCALE;
+    let c = atlas_at(at) * CODE_SCALE;
     if (IS_RGB) {
         return rgb_to_ycbcr709(c);
     }
@@ -194,7 +225,7 @@ fn rgb_to_ycbcr709(c: vec3<f32>) -> vec3<f32> {
 // Key LUT lookup of atlas pixel `at` with palette `lut`: one bilinear sample in (Y, Cb) of the
 // slice at the lower Cr node gives both Cr sides of the cell, mixed by the Cr fraction.
 fn raw_key(at: vec2<i32>, lut: u32) -> f32 {
-    var ycc = textureLoad(source, at, 0).rgb * CODE_SCALE;
+    var ycc = atlas_at(at) * CODE_SCALE;
     if (IS_RGB) {
         ycc = rgb_to_ycbcr709(ycc);
     }
@@ -253,8 +284,8 @@ fn from_vertical(v: f32, side: f32) -> f32 {
     return v - side * dpdyFine(v);
 }
 
-@fragment
-fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+// The line's alpha at this fragment: coverage x key x opacity.
+fn line_alpha(in: VertexOut) -> f32 {
     // Everything that takes derivatives runs first, in uniform control flow: the four pixels
     // of a quad (helpers included) all get here.
     let g_across = max(length(vec2<f32>(dpdx(in.across), dpdy(in.across))), 1e-9);
@@ -326,6 +357,26 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let half_len = 0.5 * in.strip.y;
     let coverage = box_coverage(abs(in.across) / g_across, in.strip.x / g_across)
         * box_coverage(abs(in.along - half_len) / g_along, half_len / g_along);
-    let alpha = coverage * key * in.strip.z;
-    return vec4<f32>(in.colour.rgb, alpha);
+    return coverage * key * in.strip.z;
+}
+
+// An RGBA8 atlas: out = in + (colour - in) * alpha, as the CPU blends, rounded to 8 bits as it
+// is written; the atlas's own alpha is kept.
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    let alpha = line_alpha(in);
+    let base = textureLoad(under, vec2<i32>(floor(in.position.xy)), 0);
+    return vec4<f32>(base.rgb + (in.colour.rgb - base.rgb) * alpha, base.a);
+}
+
+// A packed 10-bit atlas: the same blend in 10-bit codes, rounded half up as the CPU rounds
+// (`round(v + (c - v) * alpha)`), packed back with the word's top bits kept.
+@fragment
+fn fs_packed(in: VertexOut) -> @location(0) u32 {
+    let alpha = line_alpha(in);
+    let word = textureLoad(under_packed, vec2<i32>(floor(in.position.xy)), 0).x;
+    let base = unpack_codes(word);
+    let colour = in.colour.rgb * 1023.0;
+    let v = vec3<u32>(clamp(floor(base + (colour - base) * alpha + 0.5), vec3<f32>(0.0), vec3<f32>(1023.0)));
+    return (word & ~0x3fffffffu) | v.x | (v.y << 10u) | (v.z << 20u);
 }

@@ -88,7 +88,9 @@ enum Source {
     Udp {
         source: UdpSource,
         clock: ReceiveClock,
-        last: Option<SensorReading>,
+        /// Boxed (allocated once, written in place): a reading with a full distortion model
+        /// is large.
+        last: Box<Option<SensorReading>>,
     },
 }
 
@@ -159,7 +161,7 @@ impl TrackingFeed {
             source: Source::Udp {
                 source,
                 clock,
-                last: None,
+                last: Box::new(None),
             },
         })
     }
@@ -228,7 +230,7 @@ impl TrackingFeed {
                 let mut take = |s: TrackingSample, fed: &mut Fed| {
                     if s.pts_ns >= 0 {
                         push(&s);
-                        *last = Some(s.packet.reading());
+                        **last = Some(s.packet.reading());
                         fed.pushed += 1;
                     }
                 };
@@ -285,7 +287,7 @@ impl TrackingFeed {
                     .min_by_key(|s| (s.pts_ns - time_ns).unsigned_abs())
                     .map(|s| s.packet.reading())
             }
-            Source::Udp { last, .. } => *last,
+            Source::Udp { last, .. } => **last,
         }
     }
 

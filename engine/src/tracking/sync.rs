@@ -237,6 +237,12 @@ fn interpolate(a: &SensorReading, b: &SensorReading, w: f64) -> SensorReading {
                     lerp(la.projection_offset_mm[1], lb.projection_offset_mm[1], w),
                 ],
                 sensor_width_mm: la.sensor_width_mm.or(lb.sensor_width_mm),
+                // A model is not interpolated term by term: the nearer sample's.
+                full_distortion: if w < 0.5 {
+                    la.full_distortion
+                } else {
+                    lb.full_distortion
+                },
             }),
             (la, lb) => {
                 if w < 0.5 {

@@ -136,11 +136,26 @@ impl ObjectImpl for Yardline {
             "tracking" => self.set_tracking(value.get::<Option<String>>().ok().flatten()),
             "output" => {
                 let v = value.get::<Output>().unwrap_or_default();
-                let changed = std::mem::replace(&mut lock(&self.settings).output, v) != v;
-                if changed {
-                    gst::debug!(CAT, imp = self, "output {v:?}: renegotiating");
-                    self.obj().reconfigure_src();
+                let old = lock(&self.settings).output;
+                if v == old {
+                    return;
                 }
+                if let Some(why) = self.output_refused(v) {
+                    gst::element_imp_warning!(
+                        self,
+                        gst::CoreError::Negotiation,
+                        (
+                            "output={} refused while playing, output={} kept: {}",
+                            output_nick(v),
+                            output_nick(old),
+                            why
+                        )
+                    );
+                    return;
+                }
+                lock(&self.settings).output = v;
+                gst::debug!(CAT, imp = self, "output {v:?}: renegotiating");
+                self.obj().reconfigure_src();
             }
             "post-messages" => {
                 let v = value.get::<bool>().unwrap_or(DEFAULT_POST_MESSAGES);
@@ -504,7 +519,38 @@ impl VideoFilterImpl for Yardline {
     }
 }
 
+/// The `output` property's value as `gst-launch` spells it.
+fn output_nick(output: Output) -> &'static str {
+    match output {
+        Output::Program => "program",
+        Output::FillKey => "fill-key",
+    }
+}
+
 impl Yardline {
+    /// Why `output` cannot replace the current one on the negotiated stream, if it cannot:
+    /// downstream takes none of the caps it would emit for the current sink caps (the flow
+    /// would then stop as not-negotiated). Before negotiation every value is taken.
+    fn output_refused(&self, output: Output) -> Option<String> {
+        let obj = self.obj();
+        let sink = obj.static_pad("sink")?.current_caps()?;
+        let peer = obj.static_pad("src")?.peer()?;
+        let emitted = match output {
+            Output::Program => sink.clone(),
+            Output::FillKey => caps::fill_key_transform(gst::PadDirection::Sink, &sink),
+        };
+        let rule = match output {
+            Output::FillKey => caps::FILL_KEY_RULE,
+            Output::Program => caps::PROGRAM_RULE,
+        };
+        peer.query_caps(Some(&emitted)).is_empty().then(|| {
+            format!(
+                "{rule}; downstream takes {} for input {sink}",
+                peer.query_caps(None)
+            )
+        })
+    }
+
     /// Upstream asked what the sink pad takes and nothing can pair with what downstream
     /// takes: a warning saying why, once per pairing (the flow then stops as not-negotiated).
     fn explain_refusal(&self, upstream: Option<gst::Caps>) {

@@ -164,9 +164,9 @@ pub fn specs() -> Vec<glib::ParamSpec> {
                  alpha, the fill in RGB) for 8-bit input, AYUV64 (16-bit alpha, the fill in \
                  the input's YUV colorimetry) for 10-bit input; any other src format fails \
                  negotiation with a warning naming those. Always drawn by the CPU \
-                 compositor. Set it before the caps are negotiated (a change renegotiates)",
+                 compositor. A change while playing renegotiates from the next frame on; one                  downstream cannot take is refused with a warning and the old output kept",
             )
-            .mutable_ready()
+            .mutable_playing()
             .build(),
         glib::ParamSpecBoolean::builder("post-messages")
             .nick("Post frame messages")

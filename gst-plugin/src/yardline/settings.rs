@@ -200,7 +200,8 @@ pub struct Settings {
     pub pose_mode: Pose,
     /// Compositor backend.
     pub backend: BackendProperty,
-    /// What the src pad carries (set before the caps are negotiated).
+    /// What the src pad carries (a change while playing renegotiates, or is refused when
+    /// downstream cannot take it).
     pub output: Output,
     /// Post a `yardline-frame` element message per frame.
     pub post_messages: bool,

@@ -1,6 +1,14 @@
 //! One frame on the GPU: the strip pieces' vertices and the tiles' key regions, the uploads of
 //! the used atlas cells, the region table and the uniforms, the draw, and the readback of the
 //! used cells scattered straight into the frame.
+//!
+//! **Draw levels.** The shader blends each line over the pixel under it, read from a texture,
+//! and writes with blending off, so no pixel may be drawn over in the pass that reads it.
+//! A tile's first line (level 0) is blended over the gathered tiles themselves; the k-th line
+//! drawn in the same tile (level k, lines in their order) in a later pass of its own, over a
+//! copy of what the earlier levels drew in that cell. The key always reads the gathered tiles,
+//! as the CPU keys every line on the original frame. Most frames have one level; lines whose
+//! tiles meet add one per line over one another.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -52,6 +60,11 @@ impl GpuCompositor {
         }));
         self.scratch_vertices.clear();
         self.scratch_regions.clear();
+        for later in &mut self.scratch_later {
+            later.clear();
+        }
+        self.scratch_levels.clear();
+        self.scratch_levels.push((0, Vec::new()));
         let mut max_regions = 0;
         for (i, &(tx, ty)) in self.plan.tiles.iter().enumerate() {
             tile_regions(
@@ -75,6 +88,8 @@ impl GpuCompositor {
                 f64::from(ox + HALO) - f64::from(tx * TILE),
                 f64::from(oy + HALO) - f64::from(ty * TILE),
             ];
+            // The tile's triangles come line by line: each new line is a level up.
+            let (mut level, mut last_line) = (0, None);
             for &t in &self.plan.tile_triangles[i] {
                 let tri = &self.plan.triangles[t as usize];
                 let (Some(line), Some(&(colour, strip))) = (
@@ -83,7 +98,25 @@ impl GpuCompositor {
                 ) else {
                     continue;
                 };
-                let out = &mut self.scratch_vertices;
+                if last_line.is_some_and(|l| l != tri.line) {
+                    level += 1;
+                }
+                if level > 0 && last_line != Some(tri.line) {
+                    if self.scratch_later.len() < level {
+                        self.scratch_later.resize_with(level, Vec::new);
+                    }
+                    if self.scratch_levels.len() <= level {
+                        self.scratch_levels
+                            .resize_with(level + 1, || (0, Vec::new()));
+                    }
+                    self.scratch_levels[level].1.push(i as u32);
+                }
+                last_line = Some(tri.line);
+                let out = if level == 0 {
+                    &mut self.scratch_vertices
+                } else {
+                    &mut self.scratch_later[level - 1]
+                };
                 cut_to_tile(tri, (tx, ty, TILE), |v| {
                     out.extend(v.iter().map(|v| VertexGpu {
                         atlas: [
@@ -99,6 +132,14 @@ impl GpuCompositor {
                         regions: tile_regions,
                     }));
                 });
+            }
+        }
+        // Level after level: each level's vertices end where the next one's start.
+        self.scratch_levels[0].0 = self.scratch_vertices.len() as u32;
+        for (k, later) in self.scratch_later.iter().enumerate() {
+            self.scratch_vertices.extend_from_slice(later);
+            if let Some(level) = self.scratch_levels.get_mut(k + 1) {
+                level.0 = self.scratch_vertices.len() as u32;
             }
         }
         max_regions
@@ -149,13 +190,26 @@ impl GpuCompositor {
         for &(y, w, h) in used.iter().flatten() {
             enc.copy_texture_to_texture(at(&res.atlas_src, y), at(&res.atlas_dst, y), extent(w, h));
         }
-        let vertex_count = self.scratch_vertices.len() as u32;
-        if vertex_count > 0 {
+        let mut start = 0;
+        for (level, (end, cells)) in self.scratch_levels.iter().enumerate() {
+            if *end <= start {
+                continue;
+            }
+            // A later level blends over what the earlier ones drew in its cells.
+            for &cell in cells {
+                let (x, y) = TileAtlas::cell_origin(cell as usize);
+                enc.copy_texture_to_texture(
+                    at_xy(&res.atlas_dst, x, y),
+                    at_xy(&res.atlas_under, x, y),
+                    extent(CELL, CELL),
+                );
+            }
             let mut pass = atlas_pass(&mut enc, &res.dst_view);
             pass.set_pipeline(&self.pipelines[pipeline]);
-            pass.set_bind_group(0, bind, &[]);
+            pass.set_bind_group(0, &bind[usize::from(level > 0)], &[]);
             pass.set_vertex_buffer(0, vbuf.slice(..vb.len() as u64));
-            pass.draw(0..vertex_count, 0..1);
+            pass.draw(start..*end, 0..1);
+            start = *end;
         }
         for &(y, w, h) in used.iter().flatten() {
             enc.copy_texture_to_buffer(
@@ -279,10 +333,15 @@ fn used_regions(tiles: usize) -> [Option<(u32, u32, u32)>; 2] {
 
 /// Copy location at atlas row `y`, column 0.
 fn at(t: &wgpu::Texture, y: u32) -> wgpu::TexelCopyTextureInfo<'_> {
+    at_xy(t, 0, y)
+}
+
+/// Copy location at atlas pixel (`x`, `y`).
+fn at_xy(t: &wgpu::Texture, x: u32, y: u32) -> wgpu::TexelCopyTextureInfo<'_> {
     wgpu::TexelCopyTextureInfo {
         texture: t,
         mip_level: 0,
-        origin: wgpu::Origin3d { x: 0, y, z: 0 },
+        origin: wgpu::Origin3d { x, y, z: 0 },
         aspect: wgpu::TextureAspect::All,
     }
 }

@@ -2,7 +2,7 @@
 //! draws every tile's strip pieces (see [`super::pieces`]) in one call with
 //! `shaders/wgsl/composite.wgsl`, reads the atlas back and writes the tiles into the frame.
 //! Buffers and textures persist across frames and only grow. 8-bit frames use an RGBA8 atlas,
-//! 10-bit frames one of 10-bit components (`AtlasDepth`): each is keyed and blended at its
+//! 10-bit frames one of packed 10-bit codes (`AtlasDepth`): each is keyed and blended at its
 //! own precision.
 //!
 //! This module holds the [`GpuCompositor`], the data layouts the shader shares and the order
@@ -77,8 +77,11 @@ pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_arra
 pub(crate) enum AtlasDepth {
     /// RGBA8 (`Rgba8Unorm`): the 8-bit formats' components.
     Eight,
-    /// 10-bit Y, Cb, Cr (`Rgb10a2Unorm`, alpha unused): the 10-bit formats' codes, keyed and
-    /// blended at their own precision and rounded to 10-bit codes when written.
+    /// 10-bit Y, Cb, Cr packed in one word a pixel (`R32Uint`: Y in bits 0..10, Cb in 10..20,
+    /// Cr in 20..30, the top two bits kept; the bits `Rgb10a2Unorm` would hold): the 10-bit
+    /// formats' codes, unpacked, keyed and blended at their own precision and packed back,
+    /// rounded to 10-bit codes, by the shader (a CPU rasteriser fetches and writes a plain
+    /// 32-bit texel far faster than a packed 10-bit one).
     Ten,
 }
 
@@ -107,11 +110,12 @@ impl AtlasDepth {
     pub(crate) fn texture_format(self) -> wgpu::TextureFormat {
         match self {
             Self::Eight => wgpu::TextureFormat::Rgba8Unorm,
-            Self::Ten => wgpu::TextureFormat::Rgb10a2Unorm,
+            Self::Ten => wgpu::TextureFormat::R32Uint,
         }
     }
 
-    /// The largest code of a component (the atlas holds `code / max_code`).
+    /// The largest code of a component (the vertices carry the line colour as
+    /// `code / max_code`, as an RGBA8 atlas holds its components).
     pub(crate) fn max_code(self) -> f32 {
         match self {
             Self::Eight => 255.0,
@@ -147,14 +151,21 @@ pub struct GpuCompositor {
     /// Region table texture and its rows.
     region_table: Option<(wgpu::Texture, u32)>,
     lut: Option<LutTexture>,
-    /// Bind groups over the current buffers and textures, one per atlas depth; rebuilt when one
-    /// of them is replaced.
-    bind: [Option<wgpu::BindGroup>; 2],
+    /// Bind groups over the current buffers and textures, per atlas depth: the first blends
+    /// over the gathered tiles, the second over the copy of a later draw level; rebuilt when
+    /// one of them is replaced.
+    bind: [Option<[wgpu::BindGroup; 2]>; 2],
     plan: TilePlan,
     atlas: TileAtlas,
     /// Shares out the atlas copies (gather and scatter) on the CPU.
     crew: Crew,
+    /// The frame's vertices, draw level after draw level (see `frame.rs`).
     scratch_vertices: Vec<VertexGpu>,
+    /// Vertices of draw levels after the first, per level (level 1 first), while building.
+    scratch_later: Vec<Vec<VertexGpu>>,
+    /// Per draw level: the end of its vertices in `scratch_vertices` and, after the first,
+    /// the atlas cells (tile indices) it draws in.
+    scratch_levels: Vec<(u32, Vec<u32>)>,
     /// Per line: its colour and (half width, length, opacity) as the vertices carry them.
     scratch_lines: Vec<([f32; 4], [f32; 3])>,
     /// Region table texels (RGBA f32), row-major.
@@ -277,6 +288,8 @@ impl GpuCompositor {
             atlas: TileAtlas::default(),
             crew: Crew::default(),
             scratch_vertices: Vec::new(),
+            scratch_later: Vec::new(),
+            scratch_levels: Vec::new(),
             scratch_lines: Vec::new(),
             scratch_regions: Vec::new(),
             scratch_lut: Vec::new(),

@@ -90,16 +90,18 @@ pub(super) fn composite_pipelines(
         label: Some("composite.wgsl"),
         source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
     });
-    let float_texture = |binding, view_dimension, filterable| wgpu::BindGroupLayoutEntry {
+    let texture = |binding, sample_type| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,
         ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable },
-            view_dimension,
+            sample_type,
+            view_dimension: wgpu::TextureViewDimension::D2,
             multisampled: false,
         },
         count: None,
     };
+    let float_texture =
+        |binding, filterable| texture(binding, wgpu::TextureSampleType::Float { filterable });
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("composite"),
         entries: &[
@@ -113,8 +115,8 @@ pub(super) fn composite_pipelines(
                 },
                 count: None,
             },
-            float_texture(2, wgpu::TextureViewDimension::D2, false),
-            float_texture(3, wgpu::TextureViewDimension::D2, true),
+            float_texture(2, false),
+            float_texture(3, true),
             wgpu::BindGroupLayoutEntry {
                 binding: 4,
                 visibility: wgpu::ShaderStages::FRAGMENT,
@@ -124,8 +126,14 @@ pub(super) fn composite_pipelines(
             // The region table: read per vertex only.
             wgpu::BindGroupLayoutEntry {
                 visibility: wgpu::ShaderStages::VERTEX,
-                ..float_texture(5, wgpu::TextureViewDimension::D2, false)
+                ..float_texture(5, false)
             },
+            // What a line is blended over (the gathered tiles, or the earlier lines' draw).
+            float_texture(6, false),
+            // The packed 10-bit atlas and what a line is blended over there (bindings 2 and 6
+            // hold stand-ins then, and these two on an RGBA8 atlas).
+            texture(7, wgpu::TextureSampleType::Uint),
+            texture(8, wgpu::TextureSampleType::Uint),
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -150,10 +158,13 @@ pub(super) fn composite_pipelines(
                 ),
                 ("IS_RGB", f64::from(u8::from(model == ColourModel::Rgb))),
                 ("CODE_SCALE", model.code_scale()),
+                (
+                    "PACKED",
+                    f64::from(u8::from(model.depth() == AtlasDepth::Ten)),
+                ),
                 ("MAX_TILE_REGIONS", slots as f64),
             ];
-            let target = model.depth().texture_format();
-            composite_pipeline(device, &pipeline_layout, &module, &constants, target)
+            composite_pipeline(device, &pipeline_layout, &module, &constants, model.depth())
         })
         .collect();
     (layout, pipelines)
@@ -214,7 +225,7 @@ impl GpuCompositor {
                 });
             {
                 let mut pass = atlas_pass(&mut enc, &res.dst_view);
-                pass.set_bind_group(0, bind, &[]);
+                pass.set_bind_group(0, &bind[0], &[]);
                 pass.set_vertex_buffer(0, vbuf.slice(..bytes.len() as u64));
                 let models = ColourModel::ALL.iter().cycle();
                 for (pipeline, model) in self.pipelines.iter().zip(models) {
@@ -288,13 +299,13 @@ pub(super) fn atlas_pass<'e>(
 }
 
 /// The composite pipeline with the shader's pipeline constants set to `constants`, drawing into
-/// an atlas of texture format `target`.
+/// an atlas of `depth` (`fs_main` into RGBA8, `fs_packed` into packed 10-bit codes).
 fn composite_pipeline(
     device: &wgpu::Device,
     layout: &wgpu::PipelineLayout,
     module: &wgpu::ShaderModule,
     constants: &[(&str, f64)],
-    target: wgpu::TextureFormat,
+    depth: AtlasDepth,
 ) -> wgpu::RenderPipeline {
     let options = wgpu::PipelineCompilationOptions {
         constants,
@@ -322,22 +333,16 @@ fn composite_pipeline(
         multisample: wgpu::MultisampleState::default(),
         fragment: Some(wgpu::FragmentState {
             module,
-            entry_point: Some("fs_main"),
+            entry_point: Some(match depth {
+                AtlasDepth::Eight => "fs_main",
+                AtlasDepth::Ten => "fs_packed",
+            }),
             compilation_options: options,
+            // The shader blends (over `under`): blending off, every component written, so
+            // a CPU rasteriser writes the packed texel without reading it back.
             targets: &[Some(wgpu::ColorTargetState {
-                format: target,
-                blend: Some(wgpu::BlendState {
-                    color: wgpu::BlendComponent {
-                        src_factor: wgpu::BlendFactor::SrcAlpha,
-                        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
-                        operation: wgpu::BlendOperation::Add,
-                    },
-                    alpha: wgpu::BlendComponent {
-                        src_factor: wgpu::BlendFactor::Zero,
-                        dst_factor: wgpu::BlendFactor::One,
-                        operation: wgpu::BlendOperation::Add,
-                    },
-                }),
+                format: depth.texture_format(),
+                blend: None,
                 write_mask: wgpu::ColorWrites::ALL,
             })],
         }),

@@ -1,6 +1,7 @@
 //! The GPU's buffers and textures, kept across frames and only grown: per atlas depth the atlas
-//! pair and its readback buffer, the key LUT texture (uploaded when the key changes), the region
-//! table, the uniforms and the bind groups over them (one per atlas depth).
+//! textures and their readback buffer, the key LUT texture (uploaded when the key changes), the
+//! region table, the uniforms and the bind groups over them (two per atlas depth: see
+//! [`Resources`]).
 
 use crate::render::tiles::{ATLAS_WIDTH, CELL, TileAtlas};
 use crate::render::{PixelKey, RenderError};
@@ -10,14 +11,18 @@ use super::{AtlasDepth, Globals, GpuCompositor, REGIONS_PER_ROW};
 /// Fallback key LUT edge when the key has none (a constant "field" key).
 const CONSTANT_LUT_SIZE: u32 = 2;
 
-/// The atlas textures of one depth for `rows` rows of cells (the gathered tiles, and the copy
-/// drawn into), their views and the readback buffer.
+/// The atlas textures of one depth for `rows` rows of cells, their views and the readback
+/// buffer: the gathered tiles (`atlas_src`, what the key reads and the first line drawn in a
+/// tile is blended over), the copy drawn into (`atlas_dst`) and, for a tile where a later line
+/// overlaps an earlier one, a copy of what the earlier lines drew (`atlas_under`).
 pub(super) struct Resources {
     rows: u32,
     pub(super) atlas_src: wgpu::Texture,
     pub(super) atlas_dst: wgpu::Texture,
+    pub(super) atlas_under: wgpu::Texture,
     src_view: wgpu::TextureView,
     pub(super) dst_view: wgpu::TextureView,
+    under_view: wgpu::TextureView,
     pub(super) readback: wgpu::Buffer,
 }
 
@@ -72,6 +77,10 @@ impl GpuCompositor {
                 | wgpu::TextureUsages::COPY_DST
                 | wgpu::TextureUsages::COPY_SRC,
         );
+        let atlas_under = tex(
+            "atlas under",
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("atlas readback"),
             size: u64::from(rows * CELL) * TileAtlas::STRIDE as u64,
@@ -80,12 +89,15 @@ impl GpuCompositor {
         });
         let src_view = atlas_src.create_view(&wgpu::TextureViewDescriptor::default());
         let dst_view = atlas_dst.create_view(&wgpu::TextureViewDescriptor::default());
+        let under_view = atlas_under.create_view(&wgpu::TextureViewDescriptor::default());
         self.res[d] = Some(Resources {
             rows,
             atlas_src,
             atlas_dst,
+            atlas_under,
             src_view,
             dst_view,
+            under_view,
             readback,
         });
         self.bind[d] = None;
@@ -202,8 +214,10 @@ impl GpuCompositor {
         }
     }
 
-    /// Makes the bind group over the atlas of `depth` and the current buffers and textures,
-    /// unless it is in place.
+    /// Makes the bind groups over the atlas of `depth` and the current buffers and textures,
+    /// unless they are in place: the first blends over the gathered tiles, the second over
+    /// `atlas_under` (a later draw level, see `frame.rs`). The atlas takes the bindings of its
+    /// kind (2 and 6 for RGBA8, 7 and 8 for packed 10-bit codes), stand-ins the other two.
     pub(super) fn ensure_bind_group(&mut self, depth: AtlasDepth) -> Result<(), RenderError> {
         let d = depth.index();
         if self.bind[d].is_some() {
@@ -218,33 +232,61 @@ impl GpuCompositor {
             .texture
             .create_view(&wgpu::TextureViewDescriptor::default());
         let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
-        let view = |v| wgpu::BindingResource::TextureView(v);
-        self.bind[d] = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("composite"),
-            layout: &self.layout,
-            entries: &[
+        let stand_in = |format| {
+            self.device
+                .create_texture(&wgpu::TextureDescriptor {
+                    label: Some("atlas stand-in"),
+                    size: extent(1, 1),
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format,
+                    usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                    view_formats: &[],
+                })
+                .create_view(&wgpu::TextureViewDescriptor::default())
+        };
+        let other = stand_in(
+            match depth {
+                AtlasDepth::Eight => AtlasDepth::Ten,
+                AtlasDepth::Ten => AtlasDepth::Eight,
+            }
+            .texture_format(),
+        );
+        let group = |under: &wgpu::TextureView| {
+            let ((src, src_under), (packed, packed_under)) = match depth {
+                AtlasDepth::Eight => ((&res.src_view, under), (&other, &other)),
+                AtlasDepth::Ten => ((&other, &other), (&res.src_view, under)),
+            };
+            let entries = [
+                (2, src),
+                (3, &lut_view),
+                (5, &table_view),
+                (6, src_under),
+                (7, packed),
+                (8, packed_under),
+            ]
+            .map(|(binding, v)| wgpu::BindGroupEntry {
+                binding,
+                resource: wgpu::BindingResource::TextureView(v),
+            });
+            let fixed = [
                 wgpu::BindGroupEntry {
                     binding: 0,
                     resource: self.globals.as_entire_binding(),
                 },
                 wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: view(&res.src_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: view(&lut_view),
-                },
-                wgpu::BindGroupEntry {
                     binding: 4,
                     resource: wgpu::BindingResource::Sampler(&self.sampler),
                 },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: view(&table_view),
-                },
-            ],
-        }));
+            ];
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("composite"),
+                layout: &self.layout,
+                entries: &[fixed.as_slice(), entries.as_slice()].concat(),
+            })
+        };
+        self.bind[d] = Some([group(&res.src_view), group(&res.under_view)]);
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! The tile atlas of a 10-bit frame (v210, `P010_10LE`, `I420_10LE`, `I422_10LE`): each atlas
 //! pixel is one little-endian 32-bit word holding the pixel's 10-bit codes, Y in bits 0..10,
 //! Cb in bits 10..20 and Cr in bits 20..30 (chroma repeated over its site), and 3 in the top two
-//! bits: the GPU's `Rgb10a2Unorm` with R = Y, G = Cb, B = Cr and alpha 1. Gathered straight
+//! bits (an `Rgb10a2Unorm` texel with R = Y, G = Cb, B = Cr and alpha 1; the GPU's atlas holds
+//! the words as `R32Uint`, the shader unpacks them). Gathered straight
 //! from the frame's samples and scattered straight back into them: nothing passes through 8
 //! bits.
 

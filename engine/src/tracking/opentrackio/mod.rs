@@ -23,10 +23,17 @@
 //! the engine's pan is the negated OpenTrackIO pan. Translation is metres (the reading keeps
 //! millimetres as FreeD does). Distortion radial coefficients apply to the radius in
 //! millimetres on the sensor; the engine's k1, k2 are those times `F^2`, `F^4` (F the pinhole
-//! focal length in mm).
+//! focal length in mm). A sample with terms the engine's two-term camera cannot hold (a third
+//! or later radial term, a tangential one) also keeps its whole model in the engine's
+//! normalised terms ([`FullDistortion`]; the n-th radial coefficient times `F^2n`, tangential
+//! ones times `F`): the camera then takes the two radial terms fitted to it over the image
+//! (`LensTable::from_sample`), and a fit whose residual exceeds [`FIT_TOLERANCE_PX`] is logged
+//! and counted (`lens::poor_distortion_fits`).
 
+mod fit;
 mod sample;
 
+pub use fit::{FIT_TOLERANCE_PX, FullDistortion, MAX_RADIAL, TwoTermFit};
 pub use sample::{
     Distortion, Encoders, Lens, MAX_SOURCE_NUMBER, MAX_TRANSFORMS, OpenTrackIoSample, Protocol,
     Rational, RawEncoders, Rotation, SampleLens, SensorSize, Static, StaticCamera, TimecodeField,

@@ -9,6 +9,7 @@ use nalgebra::{Rotation3, Vector3};
 use serde::{Deserialize, Serialize};
 
 use super::OpenTrackIoError;
+use super::fit::{FullDistortion, MAX_RADIAL};
 use crate::head::HeadAngles;
 use crate::tracking::SensorReading;
 use crate::tracking::freed::U24_MAX;
@@ -92,7 +93,8 @@ pub struct Distortion {
     pub model: Option<String>,
     /// Radial coefficients k1.. on the radius in millimetres on the sensor (1/mm^2, 1/mm^4, ...).
     pub radial: Vec<f64>,
-    /// Tangential coefficients p1.. (1/mm^2); not used by the engine's lens model.
+    /// Tangential coefficients p1, p2 (1/mm); the engine's camera has none: a sample with them
+    /// gets its two radial terms fitted over the image ([`FullDistortion`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tangential: Option<Vec<f64>>,
     /// Overscan factor (unitless).
@@ -301,6 +303,11 @@ pub struct SampleLens {
     pub projection_offset_mm: [f64; 2],
     /// Active sensor width when the sample carries static camera data (mm).
     pub sensor_width_mm: Option<f64>,
+    /// The whole distortion model when it holds terms `k1`, `k2` cannot (a third or later
+    /// radial term, a tangential one): the camera then takes the two radial terms fitted to
+    /// it over the image (`LensTable::from_sample`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_distortion: Option<FullDistortion>,
 }
 
 fn finite(field: &'static str, v: f64) -> Result<f64, OpenTrackIoError> {
@@ -338,6 +345,41 @@ fn engine_radial(d: &Distortion, focal_mm: f64) -> Result<(f64, f64), OpenTrackI
         "Brown-Conrady D-U" => Ok((-a1, 3.0 * a1 * a1 - a2)),
         other => Err(OpenTrackIoError::DistortionModel(other.to_owned())),
     }
+}
+
+/// The whole model of `d` in the engine's normalised terms (the n-th radial coefficient times
+/// `F^2n`, tangential ones times `F`, F the pinhole focal length in mm), when it holds terms
+/// the engine's two radial ones cannot: a radial term past the second or a tangential one.
+fn full_distortion(
+    d: &Distortion,
+    focal_mm: f64,
+) -> Result<Option<FullDistortion>, OpenTrackIoError> {
+    let tangential = d.tangential.as_deref().unwrap_or_default();
+    let beyond = d.radial.iter().skip(2).any(|k| *k != 0.0) || tangential.iter().any(|p| *p != 0.0);
+    if !beyond {
+        return Ok(None);
+    }
+    let distorted_to_undistorted = match d.model.as_deref().unwrap_or("Brown-Conrady D-U") {
+        "Brown-Conrady U-D" => false,
+        "Brown-Conrady D-U" => true,
+        other => return Err(OpenTrackIoError::DistortionModel(other.to_owned())),
+    };
+    let f2 = focal_mm * focal_mm;
+    let mut radial = [0.0; MAX_RADIAL];
+    let mut scale = 1.0;
+    for (k, &v) in radial.iter_mut().zip(&d.radial) {
+        scale *= f2;
+        *k = finite("lens.distortion.radial", v)? * scale;
+    }
+    let mut p = [0.0; 2];
+    for (p, &v) in p.iter_mut().zip(tangential) {
+        *p = finite("lens.distortion.tangential", v)? * focal_mm;
+    }
+    Ok(Some(FullDistortion {
+        distorted_to_undistorted,
+        radial,
+        tangential: p,
+    }))
 }
 
 impl OpenTrackIoSample {
@@ -424,9 +466,14 @@ impl OpenTrackIoSample {
                 value: focal_length_mm,
             });
         }
-        let (k1, k2) = match lens.distortion.as_deref().and_then(<[_]>::first) {
+        let distortion = lens.distortion.as_deref().and_then(<[_]>::first);
+        let (k1, k2) = match distortion {
             Some(d) => engine_radial(d, focal_length_mm)?,
             None => (0.0, 0.0),
+        };
+        let full_distortion = match distortion {
+            Some(d) => full_distortion(d, focal_length_mm)?,
+            None => None,
         };
         let nodal_shift_m = finite(
             "lens.entrancePupilOffset",
@@ -451,6 +498,7 @@ impl OpenTrackIoSample {
                 finite("lens.projectionOffset", off.y)?,
             ],
             sensor_width_mm,
+            full_distortion,
         }))
     }
 
