@@ -134,7 +134,8 @@ fn drive(
     let period = Duration::from_nanos(period_ns.unsigned_abs());
     // The engine's first frames (the automatic key is built in the background).
     wait_for(drawn, 35.0, Duration::from_secs(30)).context("no frame drawn at 35")?;
-    let exe = std::env::current_exe().context("the yardline binary")?;
+    // The binary an operator runs (beside this `yardline-full`).
+    let exe = yardline_cli::sibling(yardline_cli::USER_BINARY).context("the yardline binary")?;
     let mut ws = WsClient::connect(addr, None, 1000)?;
     let mut out = Vec::new();
     for via in ["cli", "ws"] {
