@@ -3,8 +3,9 @@
 //! sample, no tracking, so the engine can only track by vision from a registration): the card's
 //! "Re-register" fetches the engine's full-size still, the operator clicks the sample's
 //! landmarks (the clicks `clicks.json` holds) on it, solves, sends; the engine answers, applies
-//! the registration and draws the line by vision from then on. An engine that does not answer
-//! says so on the status line.
+//! the registration and draws the line by vision from then on: its status says so and its
+//! program thumbnail turns yellow where the generator's camera puts the line. An engine that
+//! does not answer says so on the status line.
 
 #![allow(
     clippy::unwrap_used,
@@ -21,10 +22,13 @@ use gst::prelude::*;
 use yardline_control::Health;
 use yardline_control::Status;
 use yardline_engine::field::{FieldKind, FieldModel};
+use yardline_operator::remote::fleet::Picture;
 use yardline_operator::remote::{EngineEntry, RemoteApp, tally_map};
 use yardline_samples::{Sample, SampleConfig, Scenario};
 
 const TOKEN: &str = "reg-token";
+/// Yellowness ([`line_yellowness`]) over which a thumbnail pixel shows the line.
+const YELLOW: f64 = 50.0;
 /// Frames of the sample, played in a loop.
 const FRAMES: u32 = 12;
 
@@ -70,6 +74,32 @@ fn click_at(h: &mut Harness<'static, RemoteApp>, pos: egui::Pos2) {
 
 fn status(app: &RemoteApp) -> Option<Status> {
     app.fleet().engines[0].view().status
+}
+
+fn picture(app: &RemoteApp) -> Option<Arc<Picture>> {
+    app.fleet().engines[0].view().picture
+}
+
+/// How yellow (the line's colour) each point of the first-down line is (every metre from
+/// sideline to sideline, where the generator's static camera puts it) in the engine's program
+/// thumbnail: the mean of red and green above blue (grass and white paint stay low).
+fn line_yellowness(sample: &Sample, p: &Picture) -> Vec<f64> {
+    let c = sample.config();
+    let x = (sample.scene().first_down_yard - 50.0) * 0.9144;
+    (-24..=24)
+        .filter_map(|ym| sample.project(0, [x, f64::from(ym), 0.0]).unwrap())
+        .filter_map(|[u, v]| {
+            // The thumbnail samples the nearest pixel centre.
+            let tu = ((u + 0.5) * p.width as f64 / f64::from(c.width) - 0.5).round();
+            let tv = ((v + 0.5) * p.height as f64 / f64::from(c.height) - 0.5).round();
+            let inside = tu >= 0.0 && tv >= 0.0 && tu < p.width as f64 && tv < p.height as f64;
+            inside.then(|| {
+                let i = 3 * (tv as usize * p.width + tu as usize);
+                let [r, g, b] = [p.rgb[i], p.rgb[i + 1], p.rgb[i + 2]].map(f64::from);
+                0.5 * (r + g) - b
+            })
+        })
+        .collect()
 }
 
 #[test]
@@ -173,8 +203,9 @@ fn a_remote_camera_is_re_registered_on_its_still() {
         .with_max_steps(10_000)
         .build_eframe(move |_cc| RemoteApp::new(list, None, tally_map()));
     step_until(&mut h, "the camera playing", |a| {
-        status(a).is_some_and(|s| s.frames > 10)
+        status(a).is_some_and(|s| s.frames > 10) && picture(a).is_some()
     });
+    let unregistered = picture(h.state()).unwrap();
     let before = status(h.state()).unwrap();
     assert_eq!(before.registrations, 0);
     assert_eq!(before.drawn, 0, "a line drawn without a camera");
@@ -278,6 +309,29 @@ fn a_remote_camera_is_re_registered_on_its_still() {
     });
     let after = status(h.state()).unwrap();
     assert_eq!(after.health, Health::Ok);
+    // The line is in the program: where the generator's camera puts it the thumbnail turned
+    // yellow (players crossing it and the far end, thinner than a thumbnail pixel, aside).
+    let seq = picture(h.state()).unwrap().seq;
+    step_until(&mut h, "a thumbnail of the tracked output", |a| {
+        picture(a).is_some_and(|p| p.seq > seq + 1)
+    });
+    let (before, now) = (
+        line_yellowness(&sample, &unregistered),
+        line_yellowness(&sample, &picture(h.state()).unwrap()),
+    );
+    assert!(
+        before.len() >= 20,
+        "{} points of the line in view",
+        before.len()
+    );
+    let yellow = |v: &[f64]| v.iter().filter(|y| **y > YELLOW).count();
+    assert!(
+        yellow(&before) * 10 <= before.len() && yellow(&now) * 2 >= now.len(),
+        "yellow points of the line: {} then {} of {}: before {before:?} now {now:?}",
+        yellow(&before),
+        yellow(&now),
+        now.len()
+    );
     h.get_by_label("re-registrations 1");
     h.get_by_label("Close re-registration").click();
     h.step();
