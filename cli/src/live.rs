@@ -117,12 +117,13 @@ impl Live {
                 generation: AtomicU64::new(0),
                 accepted: Arc::default(),
             });
-            let server = ControlServer::start(
+            let server = ControlServer::start_with(
                 addr,
                 token.as_deref(),
                 RateLimit::default(),
                 Arc::clone(&target) as Arc<dyn Target>,
                 Arc::clone(&hub.preview),
+                yardline_engine::control::server_threads(),
             )
             .map_err(|e| UsageError(format!("--control: {e}")))?;
             hub.active.store(true, Ordering::Release);
