@@ -108,10 +108,7 @@ fn server_threads_are_scheduled(pid: u32, client: &Client) {
         Scheduling::Nice(n) => assert_eq!((server.1, server.3), (0, n), "{all:?}"),
         Scheduling::Unchanged => return,
     }
-    let workers: Vec<_> = all
-        .iter()
-        .filter(|t| t.0.starts_with("tokio-"))
-        .collect();
+    let workers: Vec<_> = all.iter().filter(|t| t.0.starts_with("tokio-")).collect();
     assert!(!workers.is_empty(), "no still encoder thread in {all:?}");
     for w in workers {
         assert_eq!((w.1, w.3), (0, 0), "a still encoder at {w:?}");
