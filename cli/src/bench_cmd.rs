@@ -279,8 +279,19 @@ fn command_to_screen(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<()> 
         .chain(loaded.iter().flatten().map(|r| ("loaded", r)));
     for (when, r) in rows {
         println!(
-            "  {when:<6} {:<3} {} tries  p50 {:6.1}  p99 {:6.1}  max {:6.1}  ({:.2} / {:.2} periods)",
-            r.via, r.tries, r.ms.p50, r.ms.p99, r.ms.max, r.p50_periods, r.p99_periods
+            "  {when:<6} {:<3} {} tries  p50 {:6.1}  p99 {:6.1}  max {:6.1}  ({:.2} / {:.2} periods)\
+             ;  to the server p50 {:5.1} p99 {:5.1}, on to the frame p50 {:5.1} p99 {:5.1}",
+            r.via,
+            r.tries,
+            r.ms.p50,
+            r.ms.p99,
+            r.ms.max,
+            r.p50_periods,
+            r.p99_periods,
+            r.to_server_ms.p50,
+            r.to_server_ms.p99,
+            r.to_frame_ms.p50,
+            r.to_frame_ms.p99
         );
     }
     Ok(())

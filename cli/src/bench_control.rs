@@ -8,7 +8,10 @@
 //! - `ws`: a set message on one persistent WebSocket (what the operator app could keep open).
 //!
 //! A try ends when a frame drawn with the new yard leaves the engine (`Engine::process`
-//! returned). Tries start at spread phases of the frame period.
+//! returned). Tries start at spread phases of the frame period. Each try is also split where
+//! the control server accepted the change (on its thread): the way there (the client, its
+//! process start for `cli`, the request, the server) and the way on to the frame (the wait for
+//! the next frame boundary, the frame).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +28,7 @@ use yardline_engine::{Engine, EngineConfig};
 use yardline_frame::FrameMut;
 
 use crate::bench_cmd::{BenchArgs, Scene};
-use crate::live::Live;
+use crate::live::{LastAccepted, Live};
 use crate::scene::SCENE_FRAMES;
 
 /// Longest a try waits for its frame.
@@ -40,6 +43,10 @@ pub struct ToScreen {
     pub tries: usize,
     /// From the send to the first frame drawn with the change (ms).
     pub ms: Percentiles,
+    /// From the send to the control server accepting the change (ms).
+    pub to_server_ms: Percentiles,
+    /// From the server accepting the change to the first frame drawn with it (ms).
+    pub to_frame_ms: Percentiles,
     /// p50 in frame periods.
     pub p50_periods: f64,
     /// p99 in frame periods.
@@ -73,6 +80,9 @@ pub fn measure(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<Vec<ToScre
         .control_addr()
         .context("the control server did not start")?
         .to_string();
+    let accepted = live
+        .last_accepted()
+        .context("the control server did not start")?;
     let (drawn_tx, drawn_rx) = crossbeam_channel::bounded::<(Instant, f64)>(64);
     let stop = Arc::new(AtomicBool::new(false));
     std::thread::scope(|scope| -> Result<Vec<ToScreen>> {
@@ -115,7 +125,7 @@ pub fn measure(args: &BenchArgs, scene: &Scene, tries: u32) -> Result<Vec<ToScre
             }
             Ok(())
         });
-        let outcome = drive(&addr, period_ns, tries, &drawn_rx);
+        let outcome = drive(&addr, period_ns, tries, &drawn_rx, &accepted);
         stop.store(true, Ordering::Release);
         engine_thread
             .join()
@@ -130,15 +140,18 @@ fn drive(
     period_ns: i64,
     tries: u32,
     drawn: &crossbeam_channel::Receiver<(Instant, f64)>,
+    accepted: &LastAccepted,
 ) -> Result<Vec<ToScreen>> {
     let period = Duration::from_nanos(period_ns.unsigned_abs());
     // The engine's first frames (the automatic key is built in the background).
     wait_for(drawn, 35.0, Duration::from_secs(30)).context("no frame drawn at 35")?;
-    let exe = std::env::current_exe().context("the yardline binary")?;
+    // The binary an operator runs (beside this `yardline-full`).
+    let exe = yardline_cli::sibling(yardline_cli::USER_BINARY).context("the yardline binary")?;
     let mut ws = WsClient::connect(addr, None, 1000)?;
     let mut out = Vec::new();
     for via in ["cli", "ws"] {
         let mut ms = Vec::with_capacity(tries as usize);
+        let (mut to_server, mut to_frame) = (Vec::new(), Vec::new());
         for t in 0..tries {
             let yard = if t % 2 == 0 { 45.0 } else { 35.0 };
             // Spread the sends over the frame period.
@@ -162,6 +175,10 @@ fn drive(
             let at = wait_for(drawn, yard, TRY_TIMEOUT)
                 .with_context(|| format!("no frame drawn at {yard}"))?;
             ms.push(at.duration_since(sent).as_secs_f64() * 1e3);
+            if let Some(took) = accepted.get().filter(|t| *t >= sent && *t <= at) {
+                to_server.push(took.duration_since(sent).as_secs_f64() * 1e3);
+                to_frame.push(at.duration_since(took).as_secs_f64() * 1e3);
+            }
         }
         let p = Percentiles::of(&mut ms);
         let period_ms = period.as_secs_f64() * 1e3;
@@ -169,6 +186,8 @@ fn drive(
             via: via.to_owned(),
             tries: ms.len(),
             ms: p,
+            to_server_ms: Percentiles::of(&mut to_server),
+            to_frame_ms: Percentiles::of(&mut to_frame),
             p50_periods: p.p50 / period_ms,
             p99_periods: p.p99 / period_ms,
         });

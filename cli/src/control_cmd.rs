@@ -11,6 +11,10 @@ use yardline_control::{Change, PreviewKind, Status};
 
 use crate::UsageError;
 
+/// What `yardline --help` says of `control`.
+pub const ABOUT: &str =
+    "Drive a live engine through its control API (set a value, read status, save a preview)";
+
 /// Arguments of `yardline control`.
 #[derive(Debug, Args, Clone)]
 pub struct ControlArgs {

@@ -18,22 +18,41 @@ use yardline_frame::{FrameLayout, FrameRef};
 
 use crate::UsageError;
 
+/// When the control server last accepted a change (on its thread), for
+/// `bench --command-to-screen` to tell the way to the server from the way to the frame.
+#[derive(Debug, Default)]
+pub struct LastAccepted(Mutex<Option<Instant>>);
+
+impl LastAccepted {
+    /// The instant of the last accepted change.
+    pub fn get(&self) -> Option<Instant> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    }
+}
+
 /// The render as the control server's target: the configuration the next frame takes.
 struct RenderTarget {
     hub: Arc<ControlHub>,
     config: Mutex<EngineConfig>,
     /// Bumped by every accepted plain change.
     generation: AtomicU64,
+    accepted: Arc<LastAccepted>,
 }
 
 impl Target for RenderTarget {
     fn apply(&self, change: &Change) -> Result<(), String> {
         if self.hub.stage(change).map_err(|e| e.to_string())? {
+            self.accepted.now();
             return Ok(());
         }
         let mut config = self.config.lock().unwrap_or_else(PoisonError::into_inner);
         apply_to_config(&mut config, change)?;
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.accepted.now();
         Ok(())
     }
 
@@ -96,13 +115,15 @@ impl Live {
                 hub: Arc::clone(&hub),
                 config: Mutex::new(config.clone()),
                 generation: AtomicU64::new(0),
+                accepted: Arc::default(),
             });
-            let server = ControlServer::start(
+            let server = ControlServer::start_with(
                 addr,
                 token.as_deref(),
                 RateLimit::default(),
                 Arc::clone(&target) as Arc<dyn Target>,
                 Arc::clone(&hub.preview),
+                yardline_engine::control::server_threads(),
             )
             .map_err(|e| UsageError(format!("--control: {e}")))?;
             hub.active.store(true, Ordering::Release);
@@ -207,6 +228,11 @@ impl Live {
                 .map_or(0.0, |_| yardline_engine::sched::thread_cpu_ms_since(cpu));
         hub.record(Some(report), false, report.pts_ns, front_end_ms, cost_ms);
         hub.add_cost(cost_ms);
+    }
+
+    /// When the control server last accepted a change, while one runs.
+    pub fn last_accepted(&self) -> Option<Arc<LastAccepted>> {
+        self.target.as_ref().map(|t| Arc::clone(&t.accepted))
     }
 
     /// The control server's address, while one runs.

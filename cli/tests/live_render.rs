@@ -72,6 +72,49 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// Name (as the kernel cuts it to 15 bytes), policy (0 `SCHED_OTHER`, 1 `SCHED_FIFO`),
+/// real-time priority and nice level of every thread of process `pid`.
+fn threads(pid: u32) -> Vec<(String, i32, i32, i32)> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| {
+            let stat = std::fs::read_to_string(t.ok()?.path().join("stat")).ok()?;
+            let name = stat[stat.find('(')? + 1..stat.rfind(')')?].to_owned();
+            let f: Vec<i32> = stat[stat.rfind(')')? + 1..]
+                .split_whitespace()
+                .map(|v| v.parse().unwrap_or(0))
+                .collect();
+            // Fields 19 (nice), 40 (rt_priority), 41 (policy), counted from 1.
+            Some((name, f[38], f[37], f[16]))
+        })
+        .collect()
+}
+
+/// The control server's thread runs real-time below the frame path where this machine lets a
+/// process have it (else at the best nice level it may take), and the thread that encodes a
+/// still runs at normal scheduling.
+fn server_threads_are_scheduled(pid: u32, client: &Client) {
+    use yardline_engine::sched::{Scheduling, promote_control_thread};
+    // What a thread of this user may have is what the render's server thread asked for.
+    let allowed = std::thread::spawn(promote_control_thread).join().unwrap();
+    client.still().unwrap();
+    let all = threads(pid);
+    let server = all
+        .iter()
+        .find(|t| t.0.starts_with("yardline-contro"))
+        .unwrap_or_else(|| panic!("no control server thread in {all:?}"));
+    match allowed {
+        Scheduling::Realtime(p) => assert_eq!((server.1, server.2), (1, i32::from(p)), "{all:?}"),
+        Scheduling::Nice(n) => assert_eq!((server.1, server.3), (0, n), "{all:?}"),
+        Scheduling::Unchanged => return,
+    }
+    let workers: Vec<_> = all.iter().filter(|t| t.0.starts_with("tokio-")).collect();
+    assert!(!workers.is_empty(), "no still encoder thread in {all:?}");
+    for w in workers {
+        assert_eq!((w.1, w.3), (0, 0), "a still encoder at {w:?}");
+    }
+}
+
 #[test]
 #[allow(clippy::too_many_lines, reason = "one live session, step by step")]
 fn a_realtime_render_is_driven_live_through_the_control_api() {
@@ -145,6 +188,7 @@ fn a_realtime_render_is_driven_live_through_the_control_api() {
     };
 
     wait_for(40);
+    server_threads_are_scheduled(child.id(), &client);
     let before_first_down = frames_now();
     let set = yardline(&[
         "control",

@@ -26,6 +26,29 @@ pub mod server;
 
 pub use protocol::{Change, Health, PreviewKind, ProtocolError, Status};
 
+use std::sync::Arc;
+
+/// What a front end runs on the server's threads as they start: the engine's scheduling
+/// (`sched::promote_control_thread` on the server's own thread, so a change is taken in at once
+/// beside a video encoder; `sched::demote_current_thread` on the threads that encode stills,
+/// which would otherwise inherit the server thread's real-time policy).
+#[derive(Clone, Default)]
+pub struct ThreadSetup {
+    /// Runs first on the server's thread.
+    pub server: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Runs first on each thread the server starts for blocking work (encoding a still).
+    pub worker: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for ThreadSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadSetup")
+            .field("server", &self.server.is_some())
+            .field("worker", &self.worker.is_some())
+            .finish()
+    }
+}
+
 /// Environment variable holding the shared-secret token when none is given explicitly.
 pub const TOKEN_ENV: &str = "YARDLINE_CONTROL_TOKEN";
 

@@ -110,6 +110,8 @@ pub fn resolve(addr: &str) -> Result<SocketAddr, ServerError> {
         .ok_or_else(|| ServerError::Address(addr.to_owned()))
 }
 
+pub use crate::ThreadSetup;
+
 /// A running server; dropping it stops it (open connections are closed).
 #[derive(Debug)]
 pub struct ControlServer {
@@ -160,6 +162,18 @@ impl ControlServer {
         target: Arc<dyn Target>,
         preview: Arc<PreviewSlot>,
     ) -> Result<Self, ServerError> {
+        Self::start_with(addr, token, rate, target, preview, ThreadSetup::default())
+    }
+
+    /// [`ControlServer::start`], running `setup` on the server's threads as they start.
+    pub fn start_with(
+        addr: &str,
+        token: Option<&str>,
+        rate: RateLimit,
+        target: Arc<dyn Target>,
+        preview: Arc<PreviewSlot>,
+        setup: ThreadSetup,
+    ) -> Result<Self, ServerError> {
         let wanted = resolve(addr)?;
         let listener = TcpListener::bind(wanted).map_err(|source| ServerError::Bind {
             addr: wanted,
@@ -185,15 +199,22 @@ impl ControlServer {
             still: Mutex::new(None),
             shutdown: rx.clone(),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(ServerError::Runtime)?;
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_io().enable_time();
+        if let Some(worker) = setup.worker {
+            builder.on_thread_start(move || worker());
+        }
+        let runtime = builder.build().map_err(ServerError::Runtime)?;
         let app = router(Arc::clone(&shared));
+        let on_server = setup.server;
         let thread = std::thread::Builder::new()
             .name(format!("yardline-control {bound}"))
-            .spawn(move || serve(&runtime, listener, app, rx))
+            .spawn(move || {
+                if let Some(f) = on_server {
+                    f();
+                }
+                serve(&runtime, listener, app, rx);
+            })
             .map_err(ServerError::Runtime)?;
         if !bound.ip().is_loopback() && token.is_none_or(|t| t.trim().is_empty()) {
             tracing::warn!(

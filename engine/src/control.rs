@@ -17,7 +17,7 @@ use yardline_control::preview::{PreviewSlot, StillFn, Thumbnail};
 use yardline_control::protocol::{
     FrameStatus, KeyInForce, KeySource, RegisterCamera, Status, Timings, key_hash,
 };
-use yardline_control::{Change, Health};
+use yardline_control::{Change, Health, ThreadSetup};
 use yardline_frame::{FrameLayout, FrameRef};
 use yardline_keying::{KeyConfig, KeyLut};
 
@@ -476,4 +476,16 @@ pub fn still(layout: FrameLayout, data: Vec<u8>) -> StillFn {
             frame.rgb(x, y)
         })
     })
+}
+
+/// The scheduling of a control server's threads, for `ControlServer::start_with`: the
+/// server's own thread real-time below the frame path ([`crate::sched::promote_control_thread`]),
+/// the threads it starts to encode stills back to normal scheduling.
+pub fn server_threads() -> ThreadSetup {
+    ThreadSetup {
+        server: Some(Arc::new(|| {
+            crate::sched::promote_control_thread();
+        })),
+        worker: Some(Arc::new(crate::sched::demote_current_thread)),
+    }
 }

@@ -9,6 +9,9 @@
 //! obtained is logged once per process, with how to grant more. `YARDLINE_REALTIME=0` in the
 //! environment leaves every thread as it is.
 //!
+//! The control server's thread (an operator's change to the next frame) asks for `SCHED_FIFO`
+//! too, at [`CONTROL_PRIORITY`]: below the frame path, above a video encoder beside it.
+//!
 //! Real-time threads here never spin: they block on a lock or a condition variable between
 //! passes, and the kernel's real-time throttling (`kernel.sched_rt_runtime_us`) still leaves
 //! other tasks a share of every core.
@@ -23,6 +26,12 @@ use thread_priority::{
 /// The `SCHED_FIFO` priority asked for (1..=99): above every normal task and the default
 /// normal priority of other real-time helpers, below audio servers' (which run near 88).
 pub const REALTIME_PRIORITY: u8 = 20;
+
+/// The `SCHED_FIFO` priority of the control server's thread: below the frame path's
+/// [`REALTIME_PRIORITY`], so a request never delays a frame, and above every normal task, so
+/// a change is taken in at once beside a video encoder (measured with `yardline bench
+/// --command-to-screen --load x264`: RELIABILITY.md, section 6).
+pub const CONTROL_PRIORITY: u8 = 10;
 
 /// Environment variable that, set to `0`, `off` or `false`, leaves threads unpromoted.
 pub const REALTIME_ENV: &str = "YARDLINE_REALTIME";
@@ -71,8 +80,20 @@ pub fn promote_current_thread(what: &str) -> Scheduling {
     if turned_off() {
         return Scheduling::Unchanged;
     }
-    let got = realtime().unwrap_or_else(best_nice);
+    let got = realtime(REALTIME_PRIORITY).unwrap_or_else(best_nice);
     report_once(what, got);
+    got
+}
+
+/// Asks real-time scheduling at [`CONTROL_PRIORITY`] for the calling thread (the control
+/// server's, which only parses requests and hands values over: encoding a still runs on
+/// threads it demotes), else the lowest nice level allowed.
+pub fn promote_control_thread() -> Scheduling {
+    if turned_off() {
+        return Scheduling::Unchanged;
+    }
+    let got = realtime(CONTROL_PRIORITY).unwrap_or_else(best_nice);
+    tracing::debug!("control server thread: {got}");
     got
 }
 
@@ -115,15 +136,15 @@ fn set_normal(scale: u8) {
     }
 }
 
-fn realtime() -> Option<Scheduling> {
-    let priority = ThreadPriorityValue::try_from(REALTIME_PRIORITY).ok()?;
+fn realtime(priority: u8) -> Option<Scheduling> {
+    let value = ThreadPriorityValue::try_from(priority).ok()?;
     set_thread_priority_and_policy(
         thread_native_id(),
-        ThreadPriority::Crossplatform(priority),
+        ThreadPriority::Crossplatform(value),
         ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
     )
     .ok()
-    .map(|()| Scheduling::Realtime(REALTIME_PRIORITY))
+    .map(|()| Scheduling::Realtime(priority))
 }
 
 /// The most favoured nice level the thread may take: tries from the top of the
@@ -224,6 +245,32 @@ mod tests {
     }
 
     #[test]
+    fn the_control_thread_runs_below_the_frame_path() {
+        let got = std::thread::spawn(|| {
+            (
+                promote_control_thread(),
+                current_policy(),
+                current_rt_priority(),
+            )
+        })
+        .join()
+        .expect("the promoted thread ran");
+        match got {
+            (Scheduling::Realtime(p), policy, read) => {
+                assert_eq!(p, CONTROL_PRIORITY);
+                assert_eq!(policy, Some(1), "SCHED_FIFO");
+                assert_eq!(read, Some(i32::from(CONTROL_PRIORITY)));
+                const { assert!(CONTROL_PRIORITY < REALTIME_PRIORITY) };
+            }
+            (Scheduling::Nice(n), policy, _) => {
+                assert_eq!(policy, Some(0), "SCHED_OTHER");
+                assert!((-20..=0).contains(&n), "nice {n}");
+            }
+            (Scheduling::Unchanged, ..) => assert!(turned_off()),
+        }
+    }
+
+    #[test]
     fn thread_cpu_time_counts_this_threads_work_only() {
         let before = thread_cpu_time().expect("thread CPU clock");
         let t = std::time::Instant::now();
@@ -282,6 +329,14 @@ mod tests {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
         let rest = &stat[stat.rfind(')')? + 1..];
         rest.split_whitespace().nth(38)?.parse().ok()
+    }
+
+    /// The calling thread's real-time priority (0 under `SCHED_OTHER`), from
+    /// `/proc/thread-self/stat` (field 40).
+    fn current_rt_priority() -> Option<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        rest.split_whitespace().nth(37)?.parse().ok()
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! - save the venue ([`Purpose::Calibrate`]): the app runs the engine with it, or
 //! - apply a re-registration ([`Purpose::Register`]): the solved camera becomes the running
 //!   engine's starting pose for vision-only tracking and the venue file is saved with it as
-//!   the registration.
+//!   the registration, or
+//! - re-register a remote engine ([`Purpose::Remote`], on a still the engine sent): the solved
+//!   camera goes back to it with the control API's `register` ([`Wizard::register_camera`]).
 //!
 //! Solving runs on the UI thread when the operator presses "Solve"; the video thread only
 //! receives the result.
@@ -15,6 +17,7 @@ use egui::{Color32, Pos2, Stroke};
 use nalgebra::Point3;
 use yardline_calibration::venue::{camera_calibration, registration};
 use yardline_calibration::{Correspondence, LandmarkSolution, solve_landmarks};
+use yardline_control::protocol::RegisterCamera;
 use yardline_engine::field::FieldModel;
 use yardline_engine::geometry::Camera;
 use yardline_engine::tracking::SensorReading;
@@ -24,6 +27,8 @@ use crate::video::Preview;
 
 /// Fewest clicked landmarks the solver is asked to work with.
 pub const MIN_POINTS: usize = yardline_calibration::landmarks::MIN_POINTS;
+/// Tallest the list of clicked points grows before it scrolls (points).
+const POINTS_MAX_HEIGHT: f32 = 220.0;
 /// FreeD camera id written when the frame has no FreeD reading.
 pub const DEFAULT_CAMERA_ID: u8 = 1;
 
@@ -47,6 +52,9 @@ pub enum Purpose {
     /// Re-register on the current frame: the solution becomes vision-only tracking's starting
     /// pose and the venue's registration.
     Register,
+    /// Re-register a remote engine on a full-size still of its input: the solution is sent
+    /// to it (`register`); the remote app shows the still and the landmark panel.
+    Remote,
 }
 
 /// What the operator finished in the wizard, for the app to hand to the engine.
@@ -85,6 +93,8 @@ pub struct Wizard {
     open: bool,
     purpose: Purpose,
     frozen: Option<Preview>,
+    /// Size of the frame clicked on (pixels): the frozen frame's or the remote still's.
+    size: Option<(u32, u32)>,
     selected: Option<usize>,
     points: Vec<Clicked>,
     solution: Option<LandmarkSolution>,
@@ -136,10 +146,43 @@ impl Wizard {
         *self = Self {
             open: true,
             purpose,
+            size: frame.as_ref().map(|f| (f.width, f.height)),
             frozen: frame,
             selected: Some(0),
             ..Self::default()
         };
+    }
+
+    /// Opens the wizard on a remote engine's still of `size` (pixels) ([`Purpose::Remote`]):
+    /// the caller shows the still and hands over the clicks on it.
+    pub fn start_on_still(&mut self, size: (u32, u32)) {
+        *self = Self {
+            open: true,
+            purpose: Purpose::Remote,
+            size: Some(size),
+            selected: Some(0),
+            ..Self::default()
+        };
+    }
+
+    /// The solved camera as the control API's `register` sends it (intrinsics in pixels of
+    /// the frame clicked on).
+    pub fn register_camera(&self) -> Option<RegisterCamera> {
+        let (s, (width, height)) = (self.solution.as_ref()?, self.size?);
+        let c = &s.camera;
+        let t = c.translation;
+        Some(RegisterCamera {
+            width,
+            height,
+            rotation: c.rotation_row_major(),
+            translation: [t.x, t.y, t.z],
+            fx: c.intrinsics.fx,
+            fy: c.intrinsics.fy,
+            cx: c.intrinsics.cx,
+            cy: c.intrinsics.cy,
+            k1: c.intrinsics.k1,
+            k2: c.intrinsics.k2,
+        })
     }
 
     /// A click at image pixel `px`: places the selected landmark and selects the next one not
@@ -173,7 +216,7 @@ impl Wizard {
 
     /// Solves the camera from the clicked points on the frozen frame.
     pub fn solve(&mut self) {
-        let Some(frame) = self.frozen.as_ref() else {
+        let Some(size) = self.size else {
             self.message = Some("no frame".into());
             return;
         };
@@ -184,7 +227,7 @@ impl Wizard {
             ));
             return;
         }
-        match solve_points(&self.points, (frame.width, frame.height)) {
+        match solve_points(&self.points, size) {
             Ok(s) => {
                 self.message = Some(format!("solved: RMS {:.2} px", s.rms_px));
                 self.solution = Some(s);
@@ -316,18 +359,13 @@ impl Wizard {
                  Solve, then apply: tracking starts again from this camera and the venue file \
                  keeps it as the registration.",
             ),
+            Purpose::Remote => ui.small(
+                "Re-registering a remote engine on its still. Pick a landmark, click it in the \
+                 still; repeat. Solve, then send: the engine's tracking starts again from this \
+                 camera.",
+            ),
         };
-        self.landmark_list(ui, inputs.field);
-        self.points_grid(ui);
-        ui.horizontal(|ui| {
-            if ui.button("Remove last point").clicked() {
-                self.points.pop();
-                self.solution = None;
-            }
-            if ui.button("Solve").clicked() {
-                self.solve();
-            }
-        });
+        self.clicks_panel(ui, inputs.field);
         ui.horizontal(|ui| {
             let label = ui.label("Venue file");
             ui.text_edit_singleline(venue_path).labelled_by(label.id);
@@ -355,6 +393,8 @@ impl Wizard {
                         outcome = self.apply_registration(path, inputs);
                     }
                 }
+                // The remote app sends the camera itself.
+                Purpose::Remote => {}
             }
             if ui.button("Close calibration").clicked() {
                 self.open = false;
@@ -364,6 +404,22 @@ impl Wizard {
             ui.label(m);
         }
         outcome
+    }
+
+    /// The clicking part of the panel: the landmarks of `field` to pick from, the points
+    /// clicked with their residuals once solved, "Remove last point" and "Solve".
+    pub fn clicks_panel(&mut self, ui: &mut egui::Ui, field: &FieldModel) {
+        self.landmark_list(ui, field);
+        self.points_grid(ui);
+        ui.horizontal(|ui| {
+            if ui.button("Remove last point").clicked() {
+                self.points.pop();
+                self.solution = None;
+            }
+            if ui.button("Solve").clicked() {
+                self.solve();
+            }
+        });
     }
 
     /// The landmarks of the field model, filtered by name; a click selects one.
@@ -400,6 +456,13 @@ impl Wizard {
 
     /// The clicked points with their residuals once solved.
     fn points_grid(&self, ui: &mut egui::Ui) {
+        egui::ScrollArea::vertical()
+            .id_salt("calib_points_scroll")
+            .max_height(POINTS_MAX_HEIGHT)
+            .show(ui, |ui| self.points_rows(ui));
+    }
+
+    fn points_rows(&self, ui: &mut egui::Ui) {
         egui::Grid::new("calib_points")
             .num_columns(3)
             .show(ui, |ui| {

@@ -7,6 +7,23 @@ use nalgebra::{Point2, Point3};
 use yardline_engine::field::{FieldModel, x_to_yard};
 use yardline_engine::geometry::Camera;
 
+/// Screen position of image pixel `px` of an image of `size` pixels shown in screen rectangle
+/// `rect` (the image's outer pixel edges on the rectangle's edges).
+pub fn pixel_to_screen(rect: egui::Rect, size: (f64, f64), px: [f64; 2]) -> egui::Pos2 {
+    egui::Pos2::new(
+        rect.min.x + ((px[0] + 0.5) / size.0) as f32 * rect.width(),
+        rect.min.y + ((px[1] + 0.5) / size.1) as f32 * rect.height(),
+    )
+}
+
+/// Image pixel under screen position `pos`, the inverse of [`pixel_to_screen`].
+pub fn screen_to_pixel(rect: egui::Rect, size: (f64, f64), pos: egui::Pos2) -> [f64; 2] {
+    [
+        f64::from((pos.x - rect.min.x) / rect.width()) * size.0 - 0.5,
+        f64::from((pos.y - rect.min.y) / rect.height()) * size.1 - 0.5,
+    ]
+}
+
 /// Sampling step along painted lines for the wireframe (metres).
 const WIREFRAME_STEP_M: f64 = 1.0;
 /// Points projected per side of the field outline.

@@ -684,12 +684,13 @@ impl Yardline {
             element: self.obj().downgrade(),
         });
         self.hub.reset();
-        let server = yardline_control::server::ControlServer::start(
+        let server = yardline_control::server::ControlServer::start_with(
             &addr,
             token.as_deref(),
             yardline_control::server::RateLimit::default(),
             target,
             Arc::clone(&self.hub.preview),
+            yardline_engine::control::server_threads(),
         )?;
         gst::info!(
             CAT,

@@ -9,7 +9,7 @@ use yardline_frame::{FrameLayout, FrameRef, PixelFormat};
 use yardline_keying::SampleKind;
 
 use super::{OperatorApp, Tool};
-use crate::overlay;
+use crate::overlay::{self, pixel_to_screen, screen_to_pixel};
 use crate::settings::ViewMode;
 use crate::video::Preview;
 
@@ -58,14 +58,6 @@ fn key_matte(key: &FieldKey, p: &Preview, field: &FieldModel) -> Result<Vec<f32>
     .map_err(|e| e.to_string())
 }
 
-/// Screen position of image pixel `px` of an image of `size` pixels shown in `rect`.
-fn pixel_to_screen(rect: Rect, size: (f64, f64), px: [f64; 2]) -> Pos2 {
-    Pos2::new(
-        rect.min.x + ((px[0] + 0.5) / size.0) as f32 * rect.width(),
-        rect.min.y + ((px[1] + 0.5) / size.1) as f32 * rect.height(),
-    )
-}
-
 impl OperatorApp {
     /// Screen position of image pixel `px` in the last drawn frame.
     pub fn image_to_screen(&self, px: [f64; 2]) -> Option<Pos2> {
@@ -76,10 +68,7 @@ impl OperatorApp {
     /// Image pixel under screen position `pos` in the last drawn frame.
     pub fn screen_to_image(&self, pos: Pos2) -> Option<[f64; 2]> {
         let (rect, w, h) = self.image_geometry()?;
-        Some([
-            f64::from((pos.x - rect.min.x) / rect.width()) * w - 0.5,
-            f64::from((pos.y - rect.min.y) / rect.height()) * h - 0.5,
-        ])
+        Some(screen_to_pixel(rect, (w, h), pos))
     }
 
     fn image_geometry(&self) -> Option<(Rect, f64, f64)> {

@@ -1,5 +1,6 @@
 //! The engines the remote mode drives: one poller thread per engine (status and a thumbnail
-//! twice a second, the operator's changes in between), reconnecting by itself.
+//! twice a second, the operator's changes and still requests in between), reconnecting by
+//! itself.
 //!
 //! The UI thread never waits on the network: it reads each engine's last view under a short
 //! lock and hands changes over through a bounded queue per engine (a full queue is reported,
@@ -22,6 +23,15 @@ use crate::error::UiError;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Changes queued per engine at most.
 pub const COMMAND_QUEUE: usize = 16;
+
+/// What the UI asks of an engine's poller.
+#[derive(Debug, Clone)]
+enum Request {
+    /// Send a change.
+    Set(Change),
+    /// Fetch a full-size still of the input (`GET /v1/preview?kind=clean&width=full`).
+    Still,
+}
 
 /// One engine in the saved list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +143,30 @@ pub struct Picture {
     pub rgb: Vec<u8>,
 }
 
+/// A full-size still of an engine's input (to register the camera on).
+#[derive(Debug, Clone)]
+pub struct Still {
+    /// Number of stills received from this engine so far (count); a new one is a new still.
+    pub seq: u64,
+    /// Width (pixels): the video's own.
+    pub width: u32,
+    /// Height (pixels).
+    pub height: u32,
+    /// RGBA bytes, row after row.
+    pub rgba: Vec<u8>,
+}
+
+/// How the engine answered one change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetAnswer {
+    /// Number of changes sent to this engine so far (count), this one included.
+    pub seq: u64,
+    /// The key of the change (`first-down`, `key`, `register`, ...).
+    pub key: String,
+    /// The engine's reply (the value in force, as JSON text) or why it was refused.
+    pub reply: Result<String, String>,
+}
+
 /// What the app knows of one engine.
 #[derive(Debug, Clone, Default)]
 pub struct EngineView {
@@ -148,6 +182,14 @@ pub struct EngineView {
     pub last_answer: Option<Instant>,
     /// Changes the engine accepted (count).
     pub accepted: u64,
+    /// The answer to the last change sent.
+    pub last_set: Option<SetAnswer>,
+    /// The last full-size still received.
+    pub still: Option<Arc<Still>>,
+    /// Still requests answered, with a still or an error (count).
+    pub still_answers: u64,
+    /// Why the last still request failed (`None` when it brought a still).
+    pub still_error: Option<String>,
 }
 
 /// One engine and its poller.
@@ -156,7 +198,7 @@ pub struct Remote {
     /// The saved entry.
     pub entry: EngineEntry,
     view: Arc<Mutex<EngineView>>,
-    commands: Sender<Change>,
+    commands: Sender<Request>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -194,7 +236,17 @@ impl Remote {
 
     /// Queues a change; an error when the queue is full (the engine is not keeping up).
     pub fn send(&self, change: Change) -> Result<(), String> {
-        self.commands.try_send(change).map_err(|e| match e {
+        self.request(Request::Set(change))
+    }
+
+    /// Asks for a full-size still of the engine's input; it arrives in [`EngineView::still`]
+    /// (or the reason in [`EngineView::error`]).
+    pub fn request_still(&self) -> Result<(), String> {
+        self.request(Request::Still)
+    }
+
+    fn request(&self, request: Request) -> Result<(), String> {
+        self.commands.try_send(request).map_err(|e| match e {
             TrySendError::Full(_) => format!("{}: too many changes queued", self.entry.name),
             TrySendError::Disconnected(_) => format!("{}: poller stopped", self.entry.name),
         })
@@ -212,26 +264,68 @@ impl Drop for Remote {
     }
 }
 
-fn poll(client: &Client, commands: &Receiver<Change>, view: &Mutex<EngineView>, stop: &AtomicBool) {
+fn poll(
+    client: &Client,
+    commands: &Receiver<Request>,
+    view: &Mutex<EngineView>,
+    stop: &AtomicBool,
+) {
     let update = |f: &mut dyn FnMut(&mut EngineView)| {
         f(&mut view.lock().unwrap_or_else(PoisonError::into_inner));
     };
     let mut seq = 0;
+    let (mut sets, mut stills) = (0, 0);
     let mut next_poll = Instant::now();
     while !stop.load(Ordering::Acquire) {
-        // Changes first, as soon as they come; status and picture on the poll clock.
+        // Requests first, as soon as they come; status and picture on the poll clock.
         let wait = next_poll
             .saturating_duration_since(Instant::now())
             .min(Duration::from_millis(50));
-        if let Ok(change) = commands.recv_timeout(wait) {
-            match client.set(&change) {
-                Ok(_) => update(&mut |v| {
-                    v.accepted += 1;
-                    v.error = None;
-                }),
-                Err(e) => update(&mut |v| v.error = Some(e.to_string())),
+        match commands.recv_timeout(wait) {
+            Ok(Request::Set(change)) => {
+                sets += 1;
+                let result = client.set(&change);
+                let answer = SetAnswer {
+                    seq: sets,
+                    key: change.key().to_owned(),
+                    reply: result
+                        .as_ref()
+                        .map(|r| r.value.to_string())
+                        .map_err(ToString::to_string),
+                };
+                update(&mut |v| {
+                    match &answer.reply {
+                        Ok(_) => {
+                            v.accepted += 1;
+                            v.error = None;
+                        }
+                        Err(e) => v.error = Some(e.clone()),
+                    }
+                    v.last_set = Some(answer.clone());
+                });
+                continue;
             }
-            continue;
+            Ok(Request::Still) => {
+                match fetch_still(client, stills + 1) {
+                    Ok(still) => {
+                        stills += 1;
+                        let still = Arc::new(still);
+                        update(&mut |v| {
+                            v.still = Some(Arc::clone(&still));
+                            v.still_answers += 1;
+                            v.still_error = None;
+                            v.error = None;
+                        });
+                    }
+                    Err(e) => update(&mut |v| {
+                        v.still_answers += 1;
+                        v.still_error = Some(e.clone());
+                        v.error = Some(format!("still: {e}"));
+                    }),
+                }
+                continue;
+            }
+            Err(_) => {}
         }
         if Instant::now() < next_poll {
             continue;
@@ -267,6 +361,20 @@ fn poll(client: &Client, commands: &Receiver<Change>, view: &Mutex<EngineView>, 
             update(&mut |v| v.picture = Some(picture.clone()));
         }
     }
+}
+
+/// A full-size still from `client`, decoded to RGBA.
+fn fetch_still(client: &Client, seq: u64) -> Result<Still, String> {
+    let png = client.still().map_err(|e| e.to_string())?;
+    let image = image::load_from_memory(&png)
+        .map_err(|e| format!("not a picture: {e}"))?
+        .to_rgba8();
+    Ok(Still {
+        seq,
+        width: image.width(),
+        height: image.height(),
+        rgba: image.into_raw(),
+    })
 }
 
 /// Every engine of a production.

@@ -4,11 +4,14 @@
 //! - `fleet`: the saved list of engines (address + token) and a poller per engine;
 //! - `tally`: which camera is on air (TSL UMD v3.1 over UDP, or a manual toggle);
 //! - `editor`: the engine list editor (add, remove, edit; saved to the list's file);
+//! - `register`: re-registering an engine on a full-size still of its input (the
+//!   calibration wizard's clicks, the solved camera sent with `register`);
 //! - this file: [`RemoteApp`], one "first down at" for every camera, and a card per camera
 //!   (name, health, pose, thumbnail, on-air highlight).
 
 pub mod editor;
 pub mod fleet;
+pub mod register;
 pub mod tally;
 
 use std::collections::BTreeMap;
@@ -19,7 +22,10 @@ use yardline_control::{Change, Health};
 use yardline_engine::field::parse_yard;
 
 pub use editor::{EditorAction, ListEditor};
-pub use fleet::{EngineEntry, EngineView, Fleet, load_list, save_list, validate_list};
+pub use fleet::{
+    EngineEntry, EngineView, Fleet, SetAnswer, Still, load_list, save_list, validate_list,
+};
+pub use register::{RegistrationAction, RemoteRegistration};
 pub use tally::{TallyMap, TslListener, parse_tsl_v31};
 
 /// Width of a camera's thumbnail on screen (points).
@@ -43,6 +49,11 @@ pub struct RemoteApp {
     editor: Option<ListEditor>,
     /// The key file typed on each camera's card.
     key_files: BTreeMap<usize, String>,
+    /// A still asked for a re-registration: the engine, its still answers and the number of
+    /// its last still then.
+    still_wanted: Option<(usize, u64, u64)>,
+    /// The re-registration window, while open.
+    registration: Option<RemoteRegistration>,
 }
 
 impl std::fmt::Debug for RemoteApp {
@@ -68,6 +79,70 @@ impl RemoteApp {
             list_path: None,
             editor: None,
             key_files: BTreeMap::new(),
+            still_wanted: None,
+            registration: None,
+        }
+    }
+
+    /// The re-registration window's state, while open.
+    pub fn registration(&self) -> Option<&RemoteRegistration> {
+        self.registration.as_ref()
+    }
+
+    /// Asks camera `i`'s engine for a full-size still; the re-registration window opens on
+    /// it when it comes.
+    fn request_still(&mut self, i: usize) {
+        let remote = &self.fleet.engines[i];
+        let view = remote.view();
+        let last = view.still.as_ref().map_or(0, |s| s.seq);
+        self.message = Some(match remote.request_still() {
+            Ok(()) => {
+                self.still_wanted = Some((i, view.still_answers, last));
+                format!("{}: fetching a full-size still", remote.entry.name)
+            }
+            Err(e) => e,
+        });
+    }
+
+    /// Opens the re-registration window once the still asked for came (or says why not),
+    /// takes the engine's answer to a registration sent, and hands over what the operator did
+    /// in the window.
+    fn registration_window(&mut self, ctx: &egui::Context) {
+        if let Some((i, answers, last)) = self.still_wanted {
+            let view = self.fleet.engines[i].view();
+            if view.still_answers > answers {
+                self.still_wanted = None;
+                let name = self.fleet.engines[i].entry.name.clone();
+                if let Some(still) = view.still.filter(|s| s.seq > last) {
+                    self.message = Some(format!(
+                        "{name}: still {}x{}: click the landmarks",
+                        still.width, still.height
+                    ));
+                    self.registration = Some(RemoteRegistration::new(i, name, still));
+                } else {
+                    let why = view.still_error.unwrap_or_else(|| "no still".into());
+                    self.message = Some(format!("{name}: still: {why}"));
+                }
+            }
+        }
+        let Some(reg) = self.registration.as_mut() else {
+            return;
+        };
+        let remote = &self.fleet.engines[reg.engine];
+        let view = remote.view();
+        if let Some(text) = reg.take_answer(&view) {
+            self.message = Some(text);
+        }
+        match reg.window(ctx, &view) {
+            RegistrationAction::None => {}
+            RegistrationAction::Close => self.registration = None,
+            RegistrationAction::Send(camera) => {
+                reg.sent(view.last_set.as_ref());
+                self.message = Some(match remote.send(Change::Register(camera)) {
+                    Ok(()) => format!("{}: registration sent", reg.name),
+                    Err(e) => e,
+                });
+            }
         }
     }
 
@@ -105,6 +180,8 @@ impl RemoteApp {
             Ok(()) => {
                 self.fleet = Fleet::start(list);
                 self.textures.clear();
+                self.still_wanted = None;
+                self.registration = None;
                 self.editor = None;
                 self.message = Some(format!("engines saved to {}", path.display()));
             }
@@ -267,6 +344,14 @@ impl RemoteApp {
                             self.send_key(i);
                         }
                     });
+                    if let Some(s) = &view.status
+                        && s.registrations > 0
+                    {
+                        ui.label(format!("re-registrations {}", s.registrations));
+                    }
+                    if ui.button(format!("Re-register: {name}")).clicked() {
+                        self.request_still(i);
+                    }
                     if let Some(e) = view.error.as_deref().filter(|_| view.connected) {
                         ui.colored_label(egui::Color32::RED, e);
                     }
@@ -321,6 +406,7 @@ impl eframe::App for RemoteApp {
             });
         });
         self.editor_window(ui.ctx());
+        self.registration_window(ui.ctx());
         // The pollers update on their own clock: look again soon.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
