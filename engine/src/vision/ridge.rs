@@ -158,7 +158,7 @@ mod tests {
             for x in 0..w {
                 let i = (y * w + x) as usize * 4;
                 // A slanted 3-pixel white line on green.
-                let on = (f64::from(x) - 200.0 - 0.1 * f64::from(y)).abs() < 1.5;
+                let on = (f64::from(x) - 200.0 - 0.3 * f64::from(y)).abs() < 1.5;
                 let px = if on {
                     [235, 235, 235, 255]
                 } else {
@@ -171,10 +171,10 @@ mod tests {
         let mut map = RidgeMap::default();
         map.rebuild(&LumaView::new(frame), 1);
         for y in (20..340).step_by(20) {
-            let u = 200.0 + 0.1 * f64::from(y);
+            let u = 200.0 + 0.3 * f64::from(y);
             let v = f64::from(y);
             assert_eq!(
-                map.hit(u, v, 0.1, 1.0),
+                map.hit(u, v, 0.3, 1.0),
                 Some(true),
                 "on the line at row {y}"
             );
@@ -184,7 +184,7 @@ mod tests {
                 "a flat line there at row {y}"
             );
             assert_eq!(
-                map.hit(u + 40.0, v, 0.1, 1.0),
+                map.hit(u + 40.0, v, 0.3, 1.0),
                 Some(false),
                 "beside it at row {y}"
             );
