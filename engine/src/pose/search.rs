@@ -226,7 +226,7 @@ pub(super) fn search_step(
     let rank = |(hits, in_view): (usize, usize)| {
         let share = hits as f64 / in_view.max(RANK_FULL_VIEW) as f64;
         (in_view >= RANK_MIN_IN_VIEW && share >= RANK_MIN_SCORE)
-            .then_some(hits as f64 - density * in_view as f64)
+            .then(|| hits as f64 - density * in_view as f64)
     };
     for r in &mut search.ranked {
         r.score = rank(rays.score(base, &r.start, map, size)).unwrap_or(f64::NEG_INFINITY);

@@ -86,8 +86,8 @@ impl RidgeMap {
                         across_column = across_column.max(c - at(x, y - d).max(at(x, y + d)));
                     }
                 }
-                self.marks[y * w + x] = (u8::from(across_row >= RIDGE_MIN_EXCESS) * STEEP)
-                    | (u8::from(across_column >= RIDGE_MIN_EXCESS) * FLAT);
+                self.marks[y * w + x] = u8::from(across_row >= RIDGE_MIN_EXCESS) * STEEP
+                    | u8::from(across_column >= RIDGE_MIN_EXCESS) * FLAT;
             }
         }
         // Dilation by a (2 dilate + 1)^2 square, separably: rows into `cells`, then columns.
@@ -130,8 +130,8 @@ impl RidgeMap {
         if x >= self.width || y >= self.height {
             return None;
         }
-        let want = (u8::from(dy.abs() >= 0.5 * dx.abs()) * STEEP)
-            | (u8::from(dx.abs() >= 0.5 * dy.abs()) * FLAT);
+        let want = u8::from(dy.abs() >= 0.5 * dx.abs()) * STEEP
+            | u8::from(dx.abs() >= 0.5 * dy.abs()) * FLAT;
         Some(self.cells[y * self.width + x] & want != 0)
     }
 
