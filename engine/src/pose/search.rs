@@ -103,8 +103,7 @@ const RANK_DILATE: usize = 2;
 pub(super) struct Ranked {
     /// The candidate (a correction of the search's base camera).
     start: Correction,
-    /// Its points in view on a line of the frame, less those a random pose would put there
-    /// (the map's density times its points in view).
+    /// Share of its points in view that lie on a line of the frame (0..1).
     score: f64,
 }
 
@@ -136,15 +135,15 @@ impl Rays {
         Self { rays }
     }
 
-    /// The points of `start` in view that lie on a ridge of their own direction of `map`, and
-    /// the points in view (counts).
+    /// The ranking score of `start` on `map`: (share of points in view on a line, points in
+    /// view).
     fn score(
         &self,
         base: &Camera,
         start: &Correction,
         map: &RidgeMap,
         size: (f64, f64),
-    ) -> (usize, usize) {
+    ) -> (f64, usize) {
         let k = base.intrinsics;
         let scale = start.log_scale.exp();
         let (fx, fy) = (k.fx * scale, k.fy * scale);
@@ -152,7 +151,7 @@ impl Rays {
         // The view's centre and half width in the base camera's normalised x.
         let axis = rot.transpose() * nalgebra::Vector3::z();
         if axis.z <= 1e-6 {
-            return (0, 0);
+            return (0.0, 0);
         }
         let centre = axis.x / axis.z;
         let half = 0.5 * size.0 / fx;
@@ -185,7 +184,7 @@ impl Rays {
                 hits += usize::from(hit);
             }
         }
-        (hits, in_view)
+        (hits as f64 / in_view.max(RANK_FULL_VIEW) as f64, in_view)
     }
 }
 
@@ -220,18 +219,10 @@ pub(super) fn search_step(
     let size = (f64::from(luma.width()), f64::from(luma.height()));
     search.map.rebuild(luma, RANK_DILATE);
     let (map, rays) = (&search.map, &search.rays);
-    // A candidate's score is the points it puts on lines beyond those a random pose would:
-    // a wide view with many lines outranks a tight one that lines up a few.
-    let density = map.density();
-    let rank = |(hits, in_view): (usize, usize)| {
-        let share = hits as f64 / in_view.max(RANK_FULL_VIEW) as f64;
-        (in_view >= RANK_MIN_IN_VIEW && share >= RANK_MIN_SCORE)
-            .then(|| hits as f64 - density * in_view as f64)
-    };
     for r in &mut search.ranked {
-        r.score = rank(rays.score(base, &r.start, map, size)).unwrap_or(f64::NEG_INFINITY);
+        r.score = rays.score(base, &r.start, map, size).0;
     }
-    search.ranked.retain(|r| r.score > 0.0);
+    search.ranked.retain(|r| r.score >= RANK_MIN_SCORE);
     let centre = search.centre();
     for _ in 0..config.search_rank_per_frame.min(n) {
         let o = search.offsets[search.next % n];
@@ -241,9 +232,10 @@ pub(super) fn search_step(
             log_scale: centre.log_scale + o.log_scale,
             k1: 0.0,
         };
-        let Some(score) = rank(rays.score(base, &start, map, size)).filter(|&e| e > 0.0) else {
+        let (score, in_view) = rays.score(base, &start, map, size);
+        if in_view < RANK_MIN_IN_VIEW || score < RANK_MIN_SCORE {
             continue;
-        };
+        }
         if search.ranked.len() < RANKED_KEEP {
             search.ranked.push(Ranked { start, score });
         } else if let Some(worst) = search
