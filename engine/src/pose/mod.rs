@@ -15,10 +15,8 @@
 //!   good pose when it does not.
 //!   Vision-only tracking starts from the venue's registration (a calibration from clicks,
 //!   given with [`PoseEstimator::set_reference`]); while lost it searches around the last good
-//!   pose: a grid of pan, tilt and zoom candidates is ranked against the frame's ridge map
-//!   (`RidgeMap`), the best few a frame are measured and solved, and a track found again
-//!   (with a quarter of its searches among the inliers) is drawn only after
-//!   `ACQUIRE_CONFIRM_FRAMES` more fitting frames.
+//!   pose (pan steps over a few yards either way, zoom steps), a few candidates per frame,
+//!   and draws again only once the lines fit.
 //! - Whenever no pose is usable, the last good camera may be held for up to
 //!   [`PoseConfig::hold_frames`] frames (source `hold`), but only while this frame's painted
 //!   lines agree with it: they are measured around the held camera; the line fades with the
@@ -33,9 +31,7 @@
 //!   distance), 0.5 for a sensor camera with no lines to check, 1 in sensor-only mode (no image
 //!   work), 0 with no camera. A vision-only camera under 0.5 is not drawn (source `none`,
 //!   reason `uncertain`) while tracking goes on, nor one fitted with a residual over 0.9 px
-//!   RMS, nor one with under 15% of its line searches among its inliers (locked a few yards
-//!   off, it finds a line here and there), nor one whose frame's lines leave a yard line's
-//!   place uncertain by more than 0.3 px
+//!   RMS, nor one whose frame's lines leave a yard line's place uncertain by more than 0.3 px
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. [`PoseEstimate::state`] says what tracking is doing.
