@@ -652,9 +652,7 @@ impl PoseEstimator {
         }
         if !locked
             && self.search.frames > 0
-            && solved
-                .as_ref()
-                .is_ok_and(|r| self.fits(r, false, min_lines))
+            && solved.as_ref().is_ok_and(|r| self.fits(r, false, min_lines))
         {
             // Found again after a loss: drawn only once it has held for a few frames (a start
             // from the operator's registration is drawn at once).

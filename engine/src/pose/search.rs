@@ -112,23 +112,21 @@ pub(super) struct Ranked {
 /// x its view can hold.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Rays {
-    /// (normalised x, direction in the base camera's frame, the direction of a point 0.3 m
-    /// further along the line), by normalised x.
-    rays: Vec<(f64, nalgebra::Vector3<f64>, nalgebra::Vector3<f64>)>,
+    /// (normalised x, direction in the base camera's frame), by normalised x.
+    rays: Vec<(f64, nalgebra::Vector3<f64>)>,
 }
 
 impl Rays {
     fn new(base: &Camera, template: &LineTemplate) -> Self {
         let r = base.rotation.matrix();
         let c = base.centre();
-        let mut rays: Vec<_> = template
+        let mut rays: Vec<(f64, nalgebra::Vector3<f64>)> = template
             .points()
             .iter()
             .step_by(RANK_POINT_STRIDE)
             .filter_map(|p| {
                 let d = r * (p.field - c);
-                let along = p.field + nalgebra::Vector3::new(p.tangent.x, p.tangent.y, 0.0) * 0.3;
-                (d.z > 1e-9).then(|| (d.x / d.z, d, r * (along - c)))
+                (d.z > 1e-9).then(|| (d.x / d.z, d))
             })
             .collect();
         rays.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -137,13 +135,7 @@ impl Rays {
 
     /// The ranking score of `start` on `map`: (share of points in view on a line, points in
     /// view).
-    fn score(
-        &self,
-        base: &Camera,
-        start: &Correction,
-        map: &RidgeMap,
-        size: (f64, f64),
-    ) -> (f64, usize) {
+    fn score(&self, base: &Camera, start: &Correction, map: &RidgeMap, size: (f64, f64)) -> (f64, usize) {
         let k = base.intrinsics;
         let scale = start.log_scale.exp();
         let (fx, fy) = (k.fx * scale, k.fy * scale);
@@ -158,28 +150,22 @@ impl Rays {
         let (lo, hi) = (centre - 1.3 * half - 0.02, centre + 1.3 * half + 0.02);
         let first = self.rays.partition_point(|r| r.0 < lo);
         let (mut hits, mut in_view) = (0_usize, 0_usize);
-        let pixel = |d: &nalgebra::Vector3<f64>| {
+        for &(x, d) in &self.rays[first..] {
+            if x > hi {
+                break;
+            }
             let p = rot * d;
             if p.z <= 1e-9 {
-                return None;
+                continue;
             }
             let (xn, yn) = (p.x / p.z, p.y / p.z);
             let r2 = xn * xn + yn * yn;
             let f = 1.0 + r2 * (k.k1 + r2 * k.k2);
-            Some((fx * xn * f + k.cx, fy * yn * f + k.cy))
-        };
-        for (x, d, along) in &self.rays[first..] {
-            if *x > hi {
-                break;
-            }
-            let Some((u, v)) = pixel(d) else { continue };
+            let (u, v) = (fx * xn * f + k.cx, fy * yn * f + k.cy);
             if u < 0.0 || v < 0.0 || u > size.0 - 1.0 || v > size.1 - 1.0 {
                 continue;
             }
-            let Some((u2, v2)) = pixel(along) else {
-                continue;
-            };
-            if let Some(hit) = map.hit(u, v, u2 - u, v2 - v) {
+            if let Some(hit) = map.hit(u, v) {
                 in_view += 1;
                 hits += usize::from(hit);
             }
@@ -258,6 +244,9 @@ pub(super) fn search_step(
     let tries = config.search_per_frame.min(search.ranked.len());
     for r in search.ranked.drain(..tries) {
         let (_, searched, solved) = try_from(&r.start, &quick);
+        if std::env::var_os("YL_DEBUG_SEARCH").is_some() {
+            eprintln!("try score {:.2} searched {searched} -> {:?}", r.score, solved.as_ref().map(|x| (x.inliers, x.residual_px, x.lines)));
+        }
         if let Ok(res) = solved
             && res.inliers as f64 >= SEARCH_MIN_SHARE * searched as f64
             && res.residual_px <= config.enter_max_residual_px
