@@ -48,7 +48,7 @@ use crate::geometry::Camera;
 use crate::render::crew::Crew;
 use crate::vision::{
     Correction, CorrectionFilter, LineTemplate, LumaView, MeasureParams, Measurement, SolveConfig,
-    SolveResult, measure_counted_with, measure_with, residual_rms, solve_correction,
+    SolveResult, measure_with, residual_rms, solve_correction,
 };
 
 mod check;
@@ -104,11 +104,6 @@ struct Outcome {
     /// How far a yard line drawn with this camera may lie from where the frame's lines alone
     /// put it (pixels, one standard deviation); 0 when not estimated.
     uncertainty_px: f64,
-    /// Line searches made around the camera (count; 0 when not measured).
-    searched: usize,
-    /// A vision track found again that has not yet held for
-    /// [`ACQUIRE_CONFIRM_FRAMES`] more frames.
-    confirming: bool,
 }
 
 /// Least confidence a vision-only camera needs to be drawn.
@@ -119,15 +114,6 @@ const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
-/// Least share of its line searches a vision-only camera needs among its inliers to be drawn:
-/// a pose locked a few yards off the truth finds a line here and there; the true one finds
-/// most of those players leave in view.
-const VISION_MIN_SHARE: f64 = 0.15;
-/// Least share of its line searches among the inliers for a lost vision-only track to count
-/// as found again.
-const ACQUIRE_MIN_SHARE: f64 = 0.25;
-/// Frames a vision-only track found again must go on fitting before it is drawn.
-const ACQUIRE_CONFIRM_FRAMES: u32 = 2;
 /// Least confidence a held camera needs to be drawn.
 const HOLD_MIN_CONFIDENCE: f64 = 0.25;
 
@@ -152,8 +138,6 @@ pub struct PoseEstimator {
     vision_locked: bool,
     /// The search of a lost vision-only track.
     search: Search,
-    /// Frames a vision-only track found again must still fit before it is drawn.
-    confirm_left: u32,
     /// Buffer of the measurements' distances from a camera (kept between frames).
     distances: Vec<f64>,
     /// The threads the line measurements run on (the caller alone until set).
@@ -198,7 +182,6 @@ impl PoseEstimator {
             vision_base: None,
             vision_locked: false,
             search: Search::default(),
-            confirm_left: 0,
             distances: Vec::new(),
             crew: Crew::default(),
         }
@@ -292,8 +275,6 @@ impl PoseEstimator {
                 inliers: 0,
                 confidence: 1.0,
                 uncertainty_px: 0.0,
-                searched: 0,
-                confirming: false,
             }),
             (PoseMode::Fused | PoseMode::Auto, Some(s)) => Ok(self.fused_step(&luma, s)),
             (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
@@ -303,8 +284,6 @@ impl PoseEstimator {
             Ok(o)
                 if o.source == PoseSource::Vision
                     && (o.confidence < VISION_MIN_CONFIDENCE
-                        || o.confirming
-                        || (o.inliers as f64) < VISION_MIN_SHARE * o.searched as f64
                         || o.residual_px.unwrap_or(f64::INFINITY) > VISION_MAX_RESIDUAL_PX
                         || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX) =>
             {
@@ -527,8 +506,6 @@ impl PoseEstimator {
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: 0.0,
-                    searched: 0,
-                    confirming: false,
                 }
             }
             _ => {
@@ -548,8 +525,6 @@ impl PoseEstimator {
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: 0.0,
-                    searched: 0,
-                    confirming: false,
                 }
             }
         }
@@ -573,23 +548,21 @@ impl PoseEstimator {
         let search_cfg = self.solve_config(true, false);
         let params = self.measure_params(luma.width(), locked);
         let min_lines = self.config.vision_min_lines;
-        let try_counted = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
+        let try_with = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
             let predicted = start.apply(&base);
-            let (meas, searched) =
-                measure_counted_with(&self.crew, luma, &predicted, &self.template, params);
+            let meas = measure_with(&self.crew, luma, &predicted, &self.template, params);
             let res = solve_correction(&base, start, &meas, radius, cfg);
-            (meas, searched, res)
+            (meas, res)
         };
-        let try_from =
-            |start: &Correction, params: &MeasureParams| try_counted(start, params, &cfg);
+        let try_from = |start: &Correction, params: &MeasureParams| try_with(start, params, &cfg);
         let try_search =
-            |start: &Correction, params: &MeasureParams| try_counted(start, params, &search_cfg);
+            |start: &Correction, params: &MeasureParams| try_with(start, params, &search_cfg);
         // What the motion alone knows of this frame's correction: the directions this frame's
         // lines do not see (all of them parallel at a tight zoom) stay as known as that.
         let motion_variance = self.vision_filter.variance();
         // From the last good pose after a loss the tight prior: a loose one lets the solve
         // slide onto lines a yard or five over.
-        let (mut meas, mut searched, mut solved) = if locked {
+        let (mut meas, mut solved) = if locked {
             try_from(&pred, &params)
         } else {
             try_search(&pred, &params)
@@ -600,35 +573,30 @@ impl PoseEstimator {
         {
             // A second look around the solved camera: the lines the prediction missed (a fast
             // zoom moves the far ones out of the search range) come in.
-            let (m2, n2, s2) = try_from(&r.value, &params);
+            let (m2, s2) = try_from(&r.value, &params);
             if let Ok(r2) = &s2
                 && r2.inliers > r.inliers
                 && self.fits(r2, locked, min_lines)
             {
-                (meas, searched, solved) = (m2, n2, s2);
+                (meas, solved) = (m2, s2);
             }
         }
-        // Found again from the last good pose only when most of what it should see is there: a
-        // pose several yards off finds a line here and there.
-        let fitted = solved.as_ref().is_ok_and(|r| {
-            self.fits(r, false, min_lines)
-                && (locked || r.inliers as f64 >= ACQUIRE_MIN_SHARE * searched as f64)
-        });
+        let fitted = solved
+            .as_ref()
+            .is_ok_and(|r| self.fits(r, false, min_lines));
         if !locked && !fitted {
-            // Lost: rank candidates around the search centre, try the best with a few
-            // measurements each; the best one is solved again in full.
-            solved = Err(crate::vision::VisionError::Degenerate);
+            // Lost: try candidates around the search centre with a few measurements each; the
+            // best one is solved again in full.
             let found = search_step(
                 &mut self.search,
                 &self.config,
                 &base,
                 luma,
-                &self.template,
                 &params,
                 &try_search,
             );
             if let Some(start) = found {
-                (meas, searched, solved) = try_from(&start, &params);
+                (meas, solved) = try_from(&start, &params);
                 if let Some((value, inliers)) = solved.as_ref().ok().map(|r| (r.value, r.inliers)) {
                     // The lines repeat every yard (hash marks) and every five (yard lines): of
                     // the fit and its neighbours a yard or two either way, the one most of
@@ -638,25 +606,17 @@ impl PoseEstimator {
                     for k in [-1.0, 1.0, -2.0, 2.0] {
                         let mut alt = value;
                         alt.rotation.y += k * yard;
-                        let (m, n, res) = try_search(&alt, &params);
+                        let (m, res) = try_search(&alt, &params);
                         if let Ok(a) = &res
                             && self.fits(a, false, min_lines)
                             && a.inliers > best_inliers + best_inliers / 10
                         {
                             best_inliers = a.inliers;
-                            (meas, searched, solved) = (m, n, res);
+                            (meas, solved) = (m, res);
                         }
                     }
                 }
             }
-        }
-        if !locked
-            && self.search.frames > 0
-            && solved.as_ref().is_ok_and(|r| self.fits(r, false, min_lines))
-        {
-            // Found again after a loss: drawn only once it has held for a few frames (a start
-            // from the operator's registration is drawn at once).
-            self.confirm_left = ACQUIRE_CONFIRM_FRAMES;
         }
         match solved {
             Ok(res) if self.fits(&res, locked, min_lines) => {
@@ -672,15 +632,11 @@ impl PoseEstimator {
                 self.vision_locked = true;
                 self.search = Search::default();
                 let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
-                let confirming = self.confirm_left > 0;
-                self.confirm_left = self.confirm_left.saturating_sub(1);
                 Ok(Outcome {
                     camera,
                     source: PoseSource::Vision,
                     residual_px,
                     inliers,
-                    searched,
-                    confirming,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: yard_line_uncertainty_px(
                         &camera,
