@@ -22,6 +22,11 @@ fn s(p: &Path) -> &str {
 /// A sample of `frames` frames at `size` in `tmp/sample`, calibrated from its `clicks.json` on
 /// frame 0 into `tmp/venue.toml`: (sample folder, venue file).
 fn calibrated_sample(tmp: &Path, frames: u32, size: &str) -> (PathBuf, PathBuf) {
+    calibrated_scenario(tmp, "default", frames, size)
+}
+
+/// [`calibrated_sample`] of another scenario.
+fn calibrated_scenario(tmp: &Path, scenario: &str, frames: u32, size: &str) -> (PathBuf, PathBuf) {
     let dir = tmp.join("sample");
     let frames = frames.to_string();
     run(&[
@@ -34,6 +39,8 @@ fn calibrated_sample(tmp: &Path, frames: u32, size: &str) -> (PathBuf, PathBuf) 
         &frames,
         "--size",
         size,
+        "--scenario",
+        scenario,
     ]);
     let venue = tmp.join("venue.toml");
     run(&[
@@ -107,6 +114,33 @@ fn clicks_on_frame_zero_then_vision_alone_draws_the_line_on_every_frame() {
     assert!(num("centre_error_px") <= 0.5, "{e}");
     assert!(num("max_frame_centre_px") <= 1.5, "{e}");
     assert!(num("iou") >= 0.9, "{e}");
+    assert_eq!(e["painted_out_of_view_frames"], 0, "{e}");
+}
+
+#[test]
+fn after_a_cut_away_the_field_is_found_again_within_a_few_frames_and_never_drawn_wrong() {
+    // 7 s: the play, a cut to the stands for 1 to 3 s, the field again in another framing
+    // (moved along the field, zoomed).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (dir, venue) = calibrated_scenario(tmp.path(), "cut", 420, "640x360");
+    let (out, lines) = render_untracked(tmp.path(), &dir, &venue);
+    assert!(
+        lines.iter().any(|l| l["state"] == "searching"),
+        "the cut-away is searched through"
+    );
+    let e = eval(&dir, &out);
+    let num = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
+    assert_eq!(e["unreacquired_returns"], 0, "{e}");
+    assert!(
+        e["reacquire_frames"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{e}"
+    );
+    assert!(num("max_reacquire_frames") <= 10.0, "{e}");
+    assert!(num("drawn_share") >= 0.95, "{e}");
+    assert!(num("max_frame_centre_px") <= 1.5, "{e}");
+    assert!(num("centre_error_px") <= 0.5, "{e}");
     assert_eq!(e["painted_out_of_view_frames"], 0, "{e}");
 }
 

@@ -32,9 +32,14 @@ pub struct PoseConfig {
     pub min_evidence: usize,
     /// Frames a sensor camera may be held with no lines to check it (a lost packet).
     pub blind_hold_frames: u32,
-    /// Candidate poses tried per frame while vision-only tracking searches (count; each is
-    /// measured at a fifth of the points of a tracking frame).
+    /// Candidate poses tried per frame while vision-only tracking searches (count; the best
+    /// ranked, each measured at a fifth of the points of a tracking frame).
     pub search_per_frame: usize,
+    /// Candidate poses ranked per frame against the frame's ridge map while vision-only
+    /// tracking searches (count; a grid larger than this takes several frames).
+    pub search_rank_per_frame: usize,
+    /// Spacing of the search grid (pixels at 1920 wide, at the image edge for the zoom).
+    pub search_step_px: f64,
     /// How far the search looks along the field either way (yards at the aim point).
     pub search_yards: f64,
     /// How far the search looks in zoom either way (focal-length ratio, > 1).
@@ -89,9 +94,11 @@ impl Default for PoseConfig {
             contradict_px: 1.5,
             min_evidence: 12,
             blind_hold_frames: 2,
-            search_per_frame: 10,
-            search_yards: 1.5,
-            search_zoom: 1.2,
+            search_per_frame: 3,
+            search_rank_per_frame: 800,
+            search_step_px: 48.0,
+            search_yards: 12.0,
+            search_zoom: 1.8,
             track_range_px: 16.0,
             acquire_range_px: 48.0,
             spacing_px: 24.0,

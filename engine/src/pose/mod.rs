@@ -15,8 +15,10 @@
 //!   good pose when it does not.
 //!   Vision-only tracking starts from the venue's registration (a calibration from clicks,
 //!   given with [`PoseEstimator::set_reference`]); while lost it searches around the last good
-//!   pose (pan steps over a few yards either way, zoom steps), a few candidates per frame,
-//!   and draws again only once the lines fit.
+//!   pose: a grid of pan, tilt and zoom candidates is ranked against the frame's ridge map
+//!   (`RidgeMap`), the best few a frame are measured and solved, and a track found again
+//!   (with a quarter of its searches among the inliers) is drawn only after
+//!   `ACQUIRE_CONFIRM_FRAMES` more fitting frames.
 //! - Whenever no pose is usable, the last good camera may be held for up to
 //!   [`PoseConfig::hold_frames`] frames (source `hold`), but only while this frame's painted
 //!   lines agree with it: they are measured around the held camera; the line fades with the
@@ -31,7 +33,9 @@
 //!   distance), 0.5 for a sensor camera with no lines to check, 1 in sensor-only mode (no image
 //!   work), 0 with no camera. A vision-only camera under 0.5 is not drawn (source `none`,
 //!   reason `uncertain`) while tracking goes on, nor one fitted with a residual over 0.9 px
-//!   RMS, nor one whose frame's lines leave a yard line's place uncertain by more than 0.3 px
+//!   RMS, nor one with under 15% of its line searches among its inliers (locked a few yards
+//!   off, it finds a line here and there), nor one whose frame's lines leave a yard line's
+//!   place uncertain by more than 0.3 px
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. [`PoseEstimate::state`] says what tracking is doing.
@@ -48,7 +52,7 @@ use crate::geometry::Camera;
 use crate::render::crew::Crew;
 use crate::vision::{
     Correction, CorrectionFilter, LineTemplate, LumaView, MeasureParams, Measurement, SolveConfig,
-    SolveResult, measure_with, residual_rms, solve_correction,
+    SolveResult, measure_counted_with, measure_with, residual_rms, solve_correction,
 };
 
 mod check;
@@ -104,6 +108,11 @@ struct Outcome {
     /// How far a yard line drawn with this camera may lie from where the frame's lines alone
     /// put it (pixels, one standard deviation); 0 when not estimated.
     uncertainty_px: f64,
+    /// Line searches made around the camera (count; 0 when not measured).
+    searched: usize,
+    /// A vision track found again that has not yet held for
+    /// [`ACQUIRE_CONFIRM_FRAMES`] more frames.
+    confirming: bool,
 }
 
 /// Least confidence a vision-only camera needs to be drawn.
@@ -114,6 +123,15 @@ const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
+/// Least share of its line searches a vision-only camera needs among its inliers to be drawn:
+/// a pose locked a few yards off the truth finds a line here and there; the true one finds
+/// most of those players leave in view.
+const VISION_MIN_SHARE: f64 = 0.15;
+/// Least share of its line searches among the inliers for a lost vision-only track to count
+/// as found again.
+const ACQUIRE_MIN_SHARE: f64 = 0.25;
+/// Frames a vision-only track found again must go on fitting before it is drawn.
+const ACQUIRE_CONFIRM_FRAMES: u32 = 4;
 /// Least confidence a held camera needs to be drawn.
 const HOLD_MIN_CONFIDENCE: f64 = 0.25;
 
@@ -138,6 +156,8 @@ pub struct PoseEstimator {
     vision_locked: bool,
     /// The search of a lost vision-only track.
     search: Search,
+    /// Frames a vision-only track found again must still fit before it is drawn.
+    confirm_left: u32,
     /// Buffer of the measurements' distances from a camera (kept between frames).
     distances: Vec<f64>,
     /// The threads the line measurements run on (the caller alone until set).
@@ -182,6 +202,7 @@ impl PoseEstimator {
             vision_base: None,
             vision_locked: false,
             search: Search::default(),
+            confirm_left: 0,
             distances: Vec::new(),
             crew: Crew::default(),
         }
@@ -275,6 +296,8 @@ impl PoseEstimator {
                 inliers: 0,
                 confidence: 1.0,
                 uncertainty_px: 0.0,
+                searched: 0,
+                confirming: false,
             }),
             (PoseMode::Fused | PoseMode::Auto, Some(s)) => Ok(self.fused_step(&luma, s)),
             (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
@@ -284,6 +307,8 @@ impl PoseEstimator {
             Ok(o)
                 if o.source == PoseSource::Vision
                     && (o.confidence < VISION_MIN_CONFIDENCE
+                        || o.confirming
+                        || (o.inliers as f64) < VISION_MIN_SHARE * o.searched as f64
                         || o.residual_px.unwrap_or(f64::INFINITY) > VISION_MAX_RESIDUAL_PX
                         || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX) =>
             {
@@ -506,6 +531,8 @@ impl PoseEstimator {
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: 0.0,
+                    searched: 0,
+                    confirming: false,
                 }
             }
             _ => {
@@ -525,6 +552,8 @@ impl PoseEstimator {
                     inliers,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: 0.0,
+                    searched: 0,
+                    confirming: false,
                 }
             }
         }
@@ -548,21 +577,23 @@ impl PoseEstimator {
         let search_cfg = self.solve_config(true, false);
         let params = self.measure_params(luma.width(), locked);
         let min_lines = self.config.vision_min_lines;
-        let try_with = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
+        let try_counted = |start: &Correction, params: &MeasureParams, cfg: &SolveConfig| {
             let predicted = start.apply(&base);
-            let meas = measure_with(&self.crew, luma, &predicted, &self.template, params);
+            let (meas, searched) =
+                measure_counted_with(&self.crew, luma, &predicted, &self.template, params);
             let res = solve_correction(&base, start, &meas, radius, cfg);
-            (meas, res)
+            (meas, searched, res)
         };
-        let try_from = |start: &Correction, params: &MeasureParams| try_with(start, params, &cfg);
+        let try_from =
+            |start: &Correction, params: &MeasureParams| try_counted(start, params, &cfg);
         let try_search =
-            |start: &Correction, params: &MeasureParams| try_with(start, params, &search_cfg);
+            |start: &Correction, params: &MeasureParams| try_counted(start, params, &search_cfg);
         // What the motion alone knows of this frame's correction: the directions this frame's
         // lines do not see (all of them parallel at a tight zoom) stay as known as that.
         let motion_variance = self.vision_filter.variance();
         // From the last good pose after a loss the tight prior: a loose one lets the solve
         // slide onto lines a yard or five over.
-        let (mut meas, mut solved) = if locked {
+        let (mut meas, mut searched, mut solved) = if locked {
             try_from(&pred, &params)
         } else {
             try_search(&pred, &params)
@@ -573,30 +604,35 @@ impl PoseEstimator {
         {
             // A second look around the solved camera: the lines the prediction missed (a fast
             // zoom moves the far ones out of the search range) come in.
-            let (m2, s2) = try_from(&r.value, &params);
+            let (m2, n2, s2) = try_from(&r.value, &params);
             if let Ok(r2) = &s2
                 && r2.inliers > r.inliers
                 && self.fits(r2, locked, min_lines)
             {
-                (meas, solved) = (m2, s2);
+                (meas, searched, solved) = (m2, n2, s2);
             }
         }
-        let fitted = solved
-            .as_ref()
-            .is_ok_and(|r| self.fits(r, false, min_lines));
+        // Found again from the last good pose only when most of what it should see is there: a
+        // pose several yards off finds a line here and there.
+        let fitted = solved.as_ref().is_ok_and(|r| {
+            self.fits(r, false, min_lines)
+                && (locked || r.inliers as f64 >= ACQUIRE_MIN_SHARE * searched as f64)
+        });
         if !locked && !fitted {
-            // Lost: try candidates around the search centre with a few measurements each; the
-            // best one is solved again in full.
+            // Lost: rank candidates around the search centre, try the best with a few
+            // measurements each; the best one is solved again in full.
+            solved = Err(crate::vision::VisionError::Degenerate);
             let found = search_step(
                 &mut self.search,
                 &self.config,
                 &base,
                 luma,
+                &self.template,
                 &params,
                 &try_search,
             );
             if let Some(start) = found {
-                (meas, solved) = try_from(&start, &params);
+                (meas, searched, solved) = try_from(&start, &params);
                 if let Some((value, inliers)) = solved.as_ref().ok().map(|r| (r.value, r.inliers)) {
                     // The lines repeat every yard (hash marks) and every five (yard lines): of
                     // the fit and its neighbours a yard or two either way, the one most of
@@ -606,17 +642,27 @@ impl PoseEstimator {
                     for k in [-1.0, 1.0, -2.0, 2.0] {
                         let mut alt = value;
                         alt.rotation.y += k * yard;
-                        let (m, res) = try_search(&alt, &params);
+                        let (m, n, res) = try_search(&alt, &params);
                         if let Ok(a) = &res
                             && self.fits(a, false, min_lines)
                             && a.inliers > best_inliers + best_inliers / 10
                         {
                             best_inliers = a.inliers;
-                            (meas, solved) = (m, res);
+                            (meas, searched, solved) = (m, n, res);
                         }
                     }
                 }
             }
+        }
+        if !locked
+            && self.search.frames > 0
+            && solved
+                .as_ref()
+                .is_ok_and(|r| self.fits(r, false, min_lines))
+        {
+            // Found again after a loss: drawn only once it has held for a few frames (a start
+            // from the operator's registration is drawn at once).
+            self.confirm_left = ACQUIRE_CONFIRM_FRAMES;
         }
         match solved {
             Ok(res) if self.fits(&res, locked, min_lines) => {
@@ -632,11 +678,15 @@ impl PoseEstimator {
                 self.vision_locked = true;
                 self.search = Search::default();
                 let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
+                let confirming = self.confirm_left > 0;
+                self.confirm_left = self.confirm_left.saturating_sub(1);
                 Ok(Outcome {
                     camera,
                     source: PoseSource::Vision,
                     residual_px,
                     inliers,
+                    searched,
+                    confirming,
                     confidence: self.confidence_of(&camera, &meas),
                     uncertainty_px: yard_line_uncertainty_px(
                         &camera,

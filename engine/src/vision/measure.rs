@@ -389,6 +389,18 @@ pub fn measure_with<P: Projector>(
     template: &LineTemplate,
     params: &MeasureParams,
 ) -> Vec<Measurement> {
+    measure_counted_with(crew, luma, proj, template, params).0
+}
+
+/// [`measure_with`], and how many searches it made (count): the lines a camera puts in view
+/// that a search could have found.
+pub fn measure_counted_with<P: Projector>(
+    crew: &Crew,
+    luma: &LumaView<'_>,
+    proj: &P,
+    template: &LineTemplate,
+    params: &MeasureParams,
+) -> (Vec<Measurement>, usize) {
     let size = (f64::from(luma.width()), f64::from(luma.height()));
     let mut planned: Vec<Vec<Task>> = vec![Vec::new(); template.spans.len()];
     crew.run(planned.iter_mut().zip(&template.spans), |(out, &span)| {
@@ -406,7 +418,8 @@ pub fn measure_with<P: Projector>(
             }
         },
     );
-    found.into_iter().flatten().collect()
+    let searched = found.len();
+    (found.into_iter().flatten().collect(), searched)
 }
 
 /// Searches located per item of a crew's pass.

@@ -24,14 +24,17 @@ mod homography;
 mod kalman;
 mod luma;
 mod measure;
+mod ridge;
 mod solve;
 
 pub use homography::{Homography, HomographyFit, register_homography, solve_homography};
 pub use kalman::{CorrectionFilter, KalmanTuning};
 pub use luma::LumaView;
 pub use measure::{
-    LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure, measure_with,
+    LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure,
+    measure_counted_with, measure_with,
 };
+pub use ridge::{RIDGE_MAP_WIDTH, RidgeMap};
 pub use solve::{
     Correction, SolveConfig, SolveResult, linear_sigma, residual_rms, solve_correction,
 };
