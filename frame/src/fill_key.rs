@@ -65,10 +65,7 @@ impl fmt::Display for FillKeyFormat {
 impl FromStr for FillKeyFormat {
     type Err = FrameError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| FrameError::UnknownFormat(s.to_string()))
+        crate::format_by_name(Self::ALL, Self::name, s)
     }
 }
 

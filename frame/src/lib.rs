@@ -183,11 +183,19 @@ impl fmt::Display for PixelFormat {
 impl FromStr for PixelFormat {
     type Err = FrameError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| FrameError::UnknownFormat(s.to_string()))
+        format_by_name(Self::ALL, Self::name, s)
     }
+}
+
+/// The format of `all` whose name is `s` (any case, surrounding blanks ignored).
+pub(crate) fn format_by_name<F: Copy, const N: usize>(
+    all: [F; N],
+    name: fn(F) -> &'static str,
+    s: &str,
+) -> Result<F, FrameError> {
+    all.into_iter()
+        .find(|&f| name(f).eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| FrameError::UnknownFormat(s.to_string()))
 }
 
 /// Errors describing a frame layout.
