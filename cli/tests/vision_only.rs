@@ -145,6 +145,26 @@ fn after_a_cut_away_the_field_is_found_again_within_a_few_frames_and_never_drawn
 }
 
 #[test]
+fn a_zoom_into_the_crowd_keeps_its_track_along_the_lines() {
+    // 2.5 s: from a wide shot into the play until two yard lines and a row of hash marks fill
+    // the frame, players over most of them. Only the hash marks' ends hold the camera along
+    // the lines there.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (dir, venue) = calibrated_scenario(tmp.path(), "zoom", 150, "640x360");
+    let (out, lines) = render_untracked(tmp.path(), &dir, &venue);
+    assert!(
+        lines.iter().all(|l| l["state"] == "tracking"),
+        "the track is never lost"
+    );
+    let e = eval(&dir, &out);
+    let num = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
+    assert!(num("drawn_share") >= 0.9, "{e}");
+    assert!(num("max_frame_centre_px") <= 1.5, "{e}");
+    assert!(num("centre_error_px") <= 0.5, "{e}");
+    assert_eq!(e["painted_out_of_view_frames"], 0, "{e}");
+}
+
+#[test]
 fn a_clip_the_field_never_fits_passes_through_clean_with_the_reason() {
     // A registration that looks away from the field: nothing fits, every frame leaves
     // untouched and the report says why.

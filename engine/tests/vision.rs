@@ -252,6 +252,53 @@ fn measurements_sit_on_the_true_lines() {
 }
 
 #[test]
+fn line_ends_are_found_where_the_marks_stop() {
+    // A zoom into the play: the hash marks are large enough for their ends to be measured.
+    let sample = Sample::new(config(Scenario::Zoom, 1280, 720, 150)).expect("sample");
+    let template = LineTemplate::new(&FieldModel::new(FieldKind::Nfl));
+    assert!(
+        template.ends().len() > 300,
+        "{} free ends",
+        template.ends().len()
+    );
+    let params = MeasureParams {
+        max_range_px: 8.0,
+        ..MeasureParams::default()
+    };
+    let mut found = Vec::new();
+    for frame in (0..150).step_by(4) {
+        let f = sample.render_frame(frame).expect("render");
+        if f.truth.intrinsics.fx < 3000.0 {
+            continue;
+        }
+        let truth = truth_camera(&f.truth);
+        let (layout, data) = rgbx(&f);
+        let luma = LumaView::new(FrameRef::new(&layout, &data).expect("frame"));
+        // Predicted a little off along the lines (a tilt): the ends are found where they are.
+        let pred = perturbed(&truth, [0.02, 0.0, 0.0], 1.0);
+        for m in measure(&luma, &pred, &template, &params) {
+            let Some(end) = template.ends().iter().find(|e| e.field == m.field) else {
+                continue;
+            };
+            let q = truth.project(&m.field).expect("in view");
+            // Measured out of the line, across the end's edge.
+            let along = truth
+                .project(&(m.field + Vector3::new(end.tangent.x, end.tangent.y, 0.0) * 0.01))
+                .expect("in view")
+                - q;
+            assert!(along.normalize().dot(&m.normal) > 0.5, "{m:?}");
+            found.push(m.residual(q).abs());
+        }
+    }
+    assert!(found.len() >= 40, "{} ends measured", found.len());
+    found.sort_by(f64::total_cmp);
+    let median = found[found.len() / 2];
+    let good = found.iter().filter(|r| **r < 0.5).count() as f64 / found.len() as f64;
+    assert!(median < 0.2, "median |residual| {median:.3} px");
+    assert!(good > 0.85, "share within 0.5 px {good:.3}");
+}
+
+#[test]
 fn solver_recovers_a_perturbed_camera() {
     let sample = Sample::new(config(Scenario::Default, 640, 360, 1)).expect("sample");
     let f = sample.render_frame(0).expect("render");

@@ -70,7 +70,8 @@ impl Agreement {
 
 /// How far (pixels, one standard deviation) a yard line may lie from its place under `camera`
 /// given what this frame's lines know of the correction (`information`): the largest over the
-/// yard lines through the ground seen at the image centre and at either side.
+/// yard lines through the ground seen at nine places of the image (its centre, sides, top and
+/// bottom: a line right at the centre and wrong at the top is turned, not placed).
 pub(super) fn yard_line_uncertainty_px(
     camera: &Camera,
     information: &DMatrix<f64>,
@@ -81,8 +82,11 @@ pub(super) fn yard_line_uncertainty_px(
     let ppu = Correction::pixels_per_unit(camera.intrinsics.fx, half_diagonal(luma));
     let steps = ppu.map(|p| 0.01 / p.max(1e-12));
     let mut worst = 0.0_f64;
-    for u in [0.5 * w, 0.1 * w, 0.9 * w] {
-        let Some(g) = camera.unproject_to_ground(nalgebra::Point2::new(u, 0.5 * h)) else {
+    let places = [0.5, 0.1, 0.9]
+        .into_iter()
+        .flat_map(|v| [0.5, 0.1, 0.9].map(|u| (u * w, v * h)));
+    for (u, v) in places {
+        let Some(g) = camera.unproject_to_ground(nalgebra::Point2::new(u, v)) else {
             continue;
         };
         let (Some(p), Some(q)) = (

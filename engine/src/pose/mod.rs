@@ -444,6 +444,8 @@ impl PoseEstimator {
             min_range_px: 1.5,
             spacing_px: (self.config.spacing_px * s).max(4.0),
             max_points: self.config.max_measurements,
+            // Ends once locked: while searching they would tie one hash row to the other.
+            ends: locked,
         }
     }
 

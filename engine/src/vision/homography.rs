@@ -187,6 +187,7 @@ pub fn register_homography(
                 min_range_px: 1.5,
                 spacing_px: (REGISTER_SPACING * wf).max(4.0),
                 max_points: REGISTER_MAX_POINTS,
+                ends: false,
             };
             let meas = measure(luma, &current, template, &params);
             match solve_homography(&current, &meas, w, h, cfg) {

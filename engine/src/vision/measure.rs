@@ -3,6 +3,7 @@
 
 use nalgebra::{Point2, Point3, Vector2};
 
+use super::ends::{free_ends, locate_end, plan_end};
 use super::luma::LumaView;
 use crate::field::{FieldModel, LineKind, Shape};
 use crate::geometry::Camera;
@@ -16,7 +17,7 @@ const MIN_TEMPLATE_STEP_M: f64 = 0.05;
 /// Template points stay this far from a line's ends (metres): ends meet other lines.
 const END_MARGIN_M: f64 = 0.15;
 /// Points nearer than this to another painted line (metres, edge to edge) are never searched.
-const MIN_CLEARANCE_M: f64 = 0.25;
+pub(super) const MIN_CLEARANCE_M: f64 = 0.25;
 /// Clearance beyond which another line no longer limits the search (metres).
 pub const MAX_CLEARANCE_M: f64 = 10.0;
 /// Polyline step used for arcs when computing clearances (metres).
@@ -87,12 +88,15 @@ pub struct TemplatePoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineTemplate {
     points: Vec<TemplatePoint>,
+    /// The free ends of the lines (see [`super::ends`]): `tangent` points out of the line,
+    /// `clearance_m` is the open grass beyond, `room_m` the line behind.
+    ends: Vec<TemplatePoint>,
     /// Per line, the range of its points in `points`.
     spans: Vec<(usize, usize)>,
 }
 
 /// Straight pieces of a painted line (arcs as polylines), with the line's index and width.
-fn pieces(field: &FieldModel) -> Vec<(Point2<f64>, Point2<f64>, usize, f64)> {
+pub(super) fn pieces(field: &FieldModel) -> Vec<(Point2<f64>, Point2<f64>, usize, f64)> {
     let mut out = Vec::new();
     for (i, line) in field.lines.iter().enumerate() {
         let pts = match line.shape {
@@ -170,12 +174,21 @@ impl LineTemplate {
             }
             spans.push((start, points.len()));
         }
-        Self { points, spans }
+        Self {
+            points,
+            spans,
+            ends: free_ends(field),
+        }
     }
 
     /// Every search point.
     pub fn points(&self) -> &[TemplatePoint] {
         &self.points
+    }
+
+    /// The free ends searched along their lines (hash marks, sideline ticks).
+    pub fn ends(&self) -> &[TemplatePoint] {
+        &self.ends
     }
 
     /// Number of painted lines the template covers.
@@ -254,6 +267,9 @@ pub struct MeasureParams {
     pub spacing_px: f64,
     /// Most measurements per frame (count); evenly thinned beyond it.
     pub max_points: usize,
+    /// Also search the free ends of the lines along them (hash marks, sideline ticks): they
+    /// hold a camera along the lines, once it is known which lines they are.
+    pub ends: bool,
 }
 
 impl Default for MeasureParams {
@@ -263,6 +279,7 @@ impl Default for MeasureParams {
             min_range_px: 2.0,
             spacing_px: 24.0,
             max_points: 400,
+            ends: true,
         }
     }
 }
@@ -274,7 +291,8 @@ pub struct Measurement {
     pub field: Point3<f64>,
     /// Index of the line in [`FieldModel::lines`].
     pub line: u32,
-    /// Unit image normal of the predicted line at the point (pixels, unitless direction).
+    /// Unit image direction the point was measured along (unitless): the predicted line's
+    /// normal, or at a line's free end the line's own direction out of it.
     pub normal: Vector2<f64>,
     /// Where the predicting projector put the point (pixels).
     pub predicted: Point2<f64>,
@@ -295,15 +313,25 @@ impl Measurement {
 
 /// A planned search: where, which way, how wide and how far.
 #[derive(Debug, Clone, Copy)]
-struct Task {
-    point: TemplatePoint,
-    predicted: Point2<f64>,
-    normal: Vector2<f64>,
-    width_px: f64,
-    range_px: f64,
+pub(super) struct Task {
+    /// The template point searched for.
+    pub(super) point: TemplatePoint,
+    /// Where the predicting projector puts it (pixels).
+    pub(super) predicted: Point2<f64>,
+    /// Image direction searched along (unit): across the line, or out of it at an end.
+    pub(super) normal: Vector2<f64>,
+    /// Image width of the line (pixels).
+    pub(super) width_px: f64,
+    /// Search distance either side of the prediction (pixels).
+    pub(super) range_px: f64,
+    /// A search for the line's free end: the line's image direction out of it, which the
+    /// profile runs along (`normal` is then the normal of the end's own edge); `None` for a
+    /// search across the line for its centre.
+    pub(super) end: Option<Vector2<f64>>,
 }
 
-/// Plans the searches of one line.
+/// Plans the searches of one line. Where two neighbouring stations project further apart
+/// than twice the spacing (a tight zoom), stations are added between them.
 fn plan_line<P: Projector>(
     proj: &P,
     pts: &[TemplatePoint],
@@ -312,58 +340,94 @@ fn plan_line<P: Projector>(
     out: &mut Vec<Task>,
 ) {
     let mut last: Option<Point2<f64>> = None;
-    for tp in pts {
-        let Some(p) = proj.project_point(&tp.field) else {
+    let mut next_p = pts.first().and_then(|tp| proj.project_point(&tp.field));
+    for (i, tp) in pts.iter().enumerate() {
+        let p = next_p;
+        let next = pts.get(i + 1);
+        next_p = next.and_then(|n| proj.project_point(&n.field));
+        let Some(p) = p else {
             continue;
         };
-        let margin = params.max_range_px + BORDER_PX;
-        if p.x < margin
-            || p.y < margin
-            || p.x > size.0 - 1.0 - margin
-            || p.y > size.1 - 1.0 - margin
-        {
-            continue;
-        }
-        if last.is_some_and(|q| (p - q).norm() < params.spacing_px) {
-            continue;
-        }
-        let t3 = nalgebra::Vector3::new(tp.tangent.x, tp.tangent.y, 0.0);
-        let g3 = nalgebra::Vector3::new(-tp.tangent.y, tp.tangent.x, 0.0);
-        let (Some(pt), Some(pg)) = (
-            proj.project_point(&(tp.field + t3 * PROBE_M)),
-            proj.project_point(&(tp.field + g3 * PROBE_M)),
-        ) else {
+        plan_point(proj, tp, p, params, size, &mut last, out);
+        let (Some(n), Some(q)) = (next, next_p) else {
             continue;
         };
-        let t = pt - p;
-        let tn = t.norm();
-        if !(tn.is_finite() && tn > 0.0) {
+        let gap = (n.field - tp.field).norm();
+        let between = ((q - p).norm() / params.spacing_px).floor() as usize;
+        if between < 2 || gap > 1.5 * TEMPLATE_STEP_M {
             continue;
         }
-        let normal = Vector2::new(-t.y, t.x) / tn;
-        if tn / PROBE_M * tp.room_m < MIN_ROOM_PX {
-            continue;
+        let between = between.min(MAX_BETWEEN);
+        for k in 1..between {
+            let f = k as f64 / between as f64;
+            let mid = TemplatePoint {
+                field: tp.field + (n.field - tp.field) * f,
+                clearance_m: tp.clearance_m.min(n.clearance_m),
+                room_m: tp.room_m.min(n.room_m),
+                ..*tp
+            };
+            if let Some(pm) = proj.project_point(&mid.field) {
+                plan_point(proj, &mid, pm, params, size, &mut last, out);
+            }
         }
-        let px_per_m = normal.dot(&(pg - p)).abs() / PROBE_M;
-        if !px_per_m.is_finite() || px_per_m <= 0.0 {
-            continue;
-        }
-        let width_px = px_per_m * tp.width_m;
-        let range_px = params
-            .max_range_px
-            .min(0.5 * px_per_m * tp.clearance_m - 0.5 * width_px - 1.0);
-        if range_px < params.min_range_px {
-            continue;
-        }
-        last = Some(p);
-        out.push(Task {
-            point: *tp,
-            predicted: p,
-            normal,
-            width_px,
-            range_px,
-        });
     }
+}
+
+/// Plans the search of one station projected at `p`, unless it is out of view, too close to
+/// the `last` one planned, too small or crowded.
+fn plan_point<P: Projector>(
+    proj: &P,
+    tp: &TemplatePoint,
+    p: Point2<f64>,
+    params: &MeasureParams,
+    size: (f64, f64),
+    last: &mut Option<Point2<f64>>,
+    out: &mut Vec<Task>,
+) {
+    let margin = params.max_range_px + BORDER_PX;
+    if p.x < margin || p.y < margin || p.x > size.0 - 1.0 - margin || p.y > size.1 - 1.0 - margin {
+        return;
+    }
+    if last.is_some_and(|q| (p - q).norm() < params.spacing_px) {
+        return;
+    }
+    let t3 = nalgebra::Vector3::new(tp.tangent.x, tp.tangent.y, 0.0);
+    let g3 = nalgebra::Vector3::new(-tp.tangent.y, tp.tangent.x, 0.0);
+    let (Some(pt), Some(pg)) = (
+        proj.project_point(&(tp.field + t3 * PROBE_M)),
+        proj.project_point(&(tp.field + g3 * PROBE_M)),
+    ) else {
+        return;
+    };
+    let t = pt - p;
+    let tn = t.norm();
+    if !(tn.is_finite() && tn > 0.0) {
+        return;
+    }
+    let normal = Vector2::new(-t.y, t.x) / tn;
+    if tn / PROBE_M * tp.room_m < MIN_ROOM_PX {
+        return;
+    }
+    let px_per_m = normal.dot(&(pg - p)).abs() / PROBE_M;
+    if !px_per_m.is_finite() || px_per_m <= 0.0 {
+        return;
+    }
+    let width_px = px_per_m * tp.width_m;
+    let range_px = params
+        .max_range_px
+        .min(0.5 * px_per_m * tp.clearance_m - 0.5 * width_px - 1.0);
+    if range_px < params.min_range_px {
+        return;
+    }
+    *last = Some(p);
+    out.push(Task {
+        point: *tp,
+        predicted: p,
+        normal,
+        width_px,
+        range_px,
+        end: None,
+    });
 }
 
 /// Measures the painted lines `proj` predicts in view: plans short searches across them
@@ -403,10 +467,34 @@ pub fn measure_counted_with<P: Projector>(
 ) -> (Vec<Measurement>, usize) {
     let size = (f64::from(luma.width()), f64::from(luma.height()));
     let mut planned: Vec<Vec<Task>> = vec![Vec::new(); template.spans.len()];
-    crew.run(planned.iter_mut().zip(&template.spans), |(out, &span)| {
-        *out = plan_span(proj, template, span, params, size);
-    });
-    let tasks = decimate(planned.into_iter().flatten().collect(), params.max_points);
+    let plan = |planned: &mut Vec<Vec<Task>>, params: &MeasureParams| {
+        crew.run(planned.iter_mut().zip(&template.spans), |(out, &span)| {
+            *out = plan_span(proj, template, span, params, size);
+        });
+        planned.iter().map(Vec::len).sum::<usize>()
+    };
+    let count = plan(&mut planned, params);
+    // A tight shot shows a line or two: searched closer together, they still give the solve
+    // enough to stand on where players hide most of them.
+    let wanted = (params.max_points / DENSE_SHARE).min(DENSE_MOST);
+    if count > 0 && count < wanted && params.spacing_px > MIN_SPACING_PX {
+        let closer = MeasureParams {
+            spacing_px: (params.spacing_px * count as f64 / wanted as f64)
+                .max(MIN_SPACING_PX)
+                .max(0.25 * params.spacing_px),
+            ..*params
+        };
+        plan(&mut planned, &closer);
+    }
+    let mut tasks = decimate(planned.into_iter().flatten().collect(), params.max_points);
+    if params.ends {
+        let ends: Vec<Task> = template
+            .ends
+            .iter()
+            .filter_map(|e| plan_end(proj, e, params, size))
+            .collect();
+        tasks.extend(decimate(ends, params.max_points / MAX_END_SHARE));
+    }
     let mut found: Vec<Option<Measurement>> = vec![None; tasks.len()];
     crew.run(
         found
@@ -421,6 +509,20 @@ pub fn measure_counted_with<P: Projector>(
     let searched = found.len();
     (found.into_iter().flatten().collect(), searched)
 }
+
+/// Most stations added between two neighbouring template stations (count).
+const MAX_BETWEEN: usize = 8;
+
+/// Searches across lines wanted at least (one in this many of [`MeasureParams::max_points`]):
+/// with fewer in view, the spacing along the lines shrinks.
+const DENSE_SHARE: usize = 3;
+/// ...and at most this many (count).
+const DENSE_MOST: usize = 150;
+/// Least spacing of the searches along a line (pixels).
+const MIN_SPACING_PX: f64 = 4.0;
+
+/// At most one search in this many of [`MeasureParams::max_points`] is for a line's end.
+const MAX_END_SHARE: usize = 4;
 
 /// Searches located per item of a crew's pass.
 const TASKS_PER_CHUNK: usize = 16;
@@ -450,7 +552,11 @@ fn decimate(tasks: Vec<Task>, max_points: usize) -> Vec<Task> {
 
 /// One search's measurement, if it finds a clean line.
 fn measure_task(luma: &LumaView<'_>, task: &Task) -> Option<Measurement> {
-    let (observed, contrast) = locate(luma, task)?;
+    let (observed, contrast) = if task.end.is_some() {
+        locate_end(luma, task)?
+    } else {
+        locate(luma, task)?
+    };
     Some(Measurement {
         field: task.point.field,
         line: task.point.line,

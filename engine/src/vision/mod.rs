@@ -8,18 +8,21 @@
 //!   `R' = exp([w]x) R`, `fx' = fx e^s`, `fy' = fy e^s`, the centre unchanged (a head pans,
 //!   tilts, rolls and zooms about a fixed point). `w` is a rotation vector in radians, `s` the
 //!   natural log of the focal scale.
-//! - Measurements are signed pixel distances along the predicted line's image normal; the
+//! - Measurements are signed pixel distances along the predicted line's image normal, or at a
+//!   line's free end (hash marks, sideline ticks) along the normal of the end's edge; the
 //!   residual of a camera is `n . (project(P) - observed)`.
 //! - Luma is BT.709 in code values 0..=255 (RGB formats: full-range weighted sum; YUV formats:
 //!   the Y plane as stored). Only its differences matter.
 //!
 //! Flow: [`LineTemplate::new`] (once per field) lists search points on the painted lines;
 //! [`measure`] projects them with a predicted camera, keeps those in view and locates each
-//! line's centre on a short luma profile across it; [`solve_correction`] fits a correction by
+//! line's centre on a short luma profile across it (and, when asked, the free ends of the
+//! hash marks and ticks along them); [`solve_correction`] fits a correction by
 //! robust Gauss-Newton; [`CorrectionFilter`] smooths it with a constant-velocity Kalman filter.
 //! [`solve_homography`] fits a field-to-image homography from the same measurements (operator
 //! registration).
 
+mod ends;
 mod homography;
 mod kalman;
 mod luma;
