@@ -136,15 +136,16 @@ impl Rays {
         Self { rays }
     }
 
-    /// The points of `start` in view that lie on a ridge of their own direction of `map`, and
-    /// the points in view (counts).
+    /// The points of `start` in view that lie on a ridge of their own direction of `map`, the
+    /// points in view (counts), and how many of them would lie on one by chance (the map's
+    /// local density summed over them).
     fn score(
         &self,
         base: &Camera,
         start: &Correction,
         map: &RidgeMap,
         size: (f64, f64),
-    ) -> (usize, usize) {
+    ) -> (usize, usize, f64) {
         let k = base.intrinsics;
         let scale = start.log_scale.exp();
         let (fx, fy) = (k.fx * scale, k.fy * scale);
@@ -152,13 +153,13 @@ impl Rays {
         // The view's centre and half width in the base camera's normalised x.
         let axis = rot.transpose() * nalgebra::Vector3::z();
         if axis.z <= 1e-6 {
-            return (0, 0);
+            return (0, 0, 0.0);
         }
         let centre = axis.x / axis.z;
         let half = 0.5 * size.0 / fx;
         let (lo, hi) = (centre - 1.3 * half - 0.02, centre + 1.3 * half + 0.02);
         let first = self.rays.partition_point(|r| r.0 < lo);
-        let (mut hits, mut in_view) = (0_usize, 0_usize);
+        let (mut hits, mut in_view, mut chance) = (0_usize, 0_usize, 0.0_f64);
         let pixel = |d: &nalgebra::Vector3<f64>| {
             let p = rot * d;
             if p.z <= 1e-9 {
@@ -180,12 +181,13 @@ impl Rays {
             let Some((u2, v2)) = pixel(along) else {
                 continue;
             };
-            if let Some(hit) = map.hit(u, v, u2 - u, v2 - v) {
+            if let Some((hit, local)) = map.hit(u, v, u2 - u, v2 - v) {
                 in_view += 1;
                 hits += usize::from(hit);
+                chance += local;
             }
         }
-        (hits, in_view)
+        (hits, in_view, chance)
     }
 }
 
@@ -220,13 +222,12 @@ pub(super) fn search_step(
     let size = (f64::from(luma.width()), f64::from(luma.height()));
     search.map.rebuild(luma, RANK_DILATE);
     let (map, rays) = (&search.map, &search.rays);
-    // A candidate's score is the points it puts on lines beyond those a random pose would:
-    // a wide view with many lines outranks a tight one that lines up a few.
-    let density = map.density();
-    let rank = |(hits, in_view): (usize, usize)| {
+    // A candidate's score is the points it puts on lines beyond those a random pose would
+    // (the map's density where each point falls: the stands and crowds are busier than the
+    // grass): a wide view with many lines outranks a tight one that lines up a few.
+    let rank = |(hits, in_view, chance): (usize, usize, f64)| {
         let share = hits as f64 / in_view.max(RANK_FULL_VIEW) as f64;
-        (in_view >= RANK_MIN_IN_VIEW && share >= RANK_MIN_SCORE)
-            .then_some(hits as f64 - density * in_view as f64)
+        (in_view >= RANK_MIN_IN_VIEW && share >= RANK_MIN_SCORE).then_some(hits as f64 - chance)
     };
     for r in &mut search.ranked {
         r.score = rank(rays.score(base, &r.start, map, size)).unwrap_or(f64::NEG_INFINITY);

@@ -16,6 +16,8 @@ const STEEP: u8 = 1;
 const FLAT: u8 = 2;
 /// Samples per cell side when averaging a cell's luma.
 const CELL_SAMPLES: u32 = 3;
+/// Half-side of the window over which a cell's local density of marks is taken (cells).
+const LOCAL_CELLS: usize = 8;
 
 /// A frame reduced to cells of `scale` x `scale` pixels, each marked when a thin bright line
 /// (brighter than the frame's grass and than the cells two or three away on both sides,
@@ -29,6 +31,11 @@ pub struct RidgeMap {
     scale: f64,
     /// Per cell: [`STEEP`] and [`FLAT`] marks on or beside a line.
     cells: Vec<u8>,
+    /// Per cell: the share of marked cells around it (0..1): how often a point dropped there
+    /// at random would hit a mark.
+    local: Vec<f32>,
+    /// Scratch: summed-area table of the marked cells.
+    sums: Vec<u32>,
     /// Scratch: cell luma.
     luma: Vec<f32>,
     /// Scratch: undilated marks.
@@ -115,13 +122,37 @@ impl RidgeMap {
                 }
             }
         }
+        // Local density: the stands or a crowd of players are busier than grass and paint.
+        let sw = w + 1;
+        self.sums.clear();
+        self.sums.resize(sw * (h + 1), 0);
+        for y in 0..h {
+            let mut row = 0_u32;
+            for x in 0..w {
+                row += u32::from(self.cells[y * w + x] != 0);
+                self.sums[(y + 1) * sw + x + 1] = self.sums[y * sw + x + 1] + row;
+            }
+        }
+        self.local.clear();
+        self.local.resize(w * h, 0.0);
+        for y in 0..h {
+            let (y0, y1) = (y.saturating_sub(LOCAL_CELLS), (y + LOCAL_CELLS + 1).min(h));
+            for x in 0..w {
+                let (x0, x1) = (x.saturating_sub(LOCAL_CELLS), (x + LOCAL_CELLS + 1).min(w));
+                let n = self.sums[y1 * sw + x1] + self.sums[y0 * sw + x0]
+                    - self.sums[y0 * sw + x1]
+                    - self.sums[y1 * sw + x0];
+                self.local[y * w + x] = n as f32 / ((y1 - y0) * (x1 - x0)) as f32;
+            }
+        }
     }
 
     /// Whether a line running along image direction (dx, dy) may pass through frame pixel
     /// (u, v) (a steep line shows as a ridge across a row, a flat one across a column, a
-    /// diagonal one as either); `None` outside the map.
+    /// diagonal one as either), and the share of marked cells around it (what a point there
+    /// would hit by chance); `None` outside the map.
     #[inline]
-    pub fn hit(&self, u: f64, v: f64, dx: f64, dy: f64) -> Option<bool> {
+    pub fn hit(&self, u: f64, v: f64, dx: f64, dy: f64) -> Option<(bool, f64)> {
         let (x, y) = (u / self.scale + 0.5, v / self.scale + 0.5);
         if !(x >= 0.0 && y >= 0.0) {
             return None;
@@ -132,7 +163,8 @@ impl RidgeMap {
         }
         let want = (u8::from(dy.abs() >= 0.5 * dx.abs()) * STEEP)
             | (u8::from(dx.abs() >= 0.5 * dy.abs()) * FLAT);
-        Some(self.cells[y * self.width + x] & want != 0)
+        let i = y * self.width + x;
+        Some((self.cells[i] & want != 0, f64::from(self.local[i])))
     }
 
     /// Share of cells marked (0..1): how busy the frame is.
@@ -175,12 +207,12 @@ mod tests {
             let u = 200.0 + 0.1 * f64::from(y);
             let v = f64::from(y);
             assert_eq!(
-                map.hit(u, v, 0.1, 1.0),
+                map.hit(u, v, 0.1, 1.0).map(|h| h.0),
                 Some(true),
                 "on the line at row {y}"
             );
             assert_eq!(
-                map.hit(u + 40.0, v, 0.1, 1.0),
+                map.hit(u + 40.0, v, 0.1, 1.0).map(|h| h.0),
                 Some(false),
                 "beside it at row {y}"
             );
@@ -188,17 +220,24 @@ mod tests {
         for x in (440..620).step_by(20) {
             let u = f64::from(x);
             assert_eq!(
-                map.hit(u, 300.0, 1.0, 0.0),
+                map.hit(u, 300.0, 1.0, 0.0).map(|h| h.0),
                 Some(true),
                 "the flat line at {x}"
             );
             assert_eq!(
-                map.hit(u, 300.0, 0.0, 1.0),
+                map.hit(u, 300.0, 0.0, 1.0).map(|h| h.0),
                 Some(false),
                 "no steep line at {x}"
             );
         }
         assert_eq!(map.hit(-5.0, 10.0, 0.0, 1.0), None);
         assert!(map.density() < 0.1, "{}", map.density());
+        // Beside the steep line the map is busier than far from both lines.
+        let near = map.hit(210.0, 100.0, 0.1, 1.0).map_or(0.0, |h| h.1);
+        let far = map.hit(600.0, 100.0, 0.1, 1.0).map_or(1.0, |h| h.1);
+        assert!(
+            near > 0.1 && far < 0.01,
+            "local density {near} near, {far} far"
+        );
     }
 }
