@@ -139,6 +139,7 @@ fn after_a_cut_away_the_field_is_found_again_within_a_few_frames_and_never_drawn
     );
     assert!(num("max_reacquire_frames") <= 10.0, "{e}");
     assert!(num("drawn_share") >= 0.95, "{e}");
+    assert!(num("iou") >= 0.95, "{e}");
     assert!(num("max_frame_centre_px") <= 1.5, "{e}");
     assert!(num("centre_error_px") <= 0.5, "{e}");
     assert_eq!(e["painted_out_of_view_frames"], 0, "{e}");

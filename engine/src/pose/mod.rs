@@ -38,7 +38,10 @@
 //!   place uncertain by more than 0.3 px
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
-//!   direction stays unseen. [`PoseEstimate::state`] says what tracking is doing.
+//!   direction stays unseen. On noisy footage (compressed broadcast video, real paint) the
+//!   residual and uncertainty limits widen with the typical residual of the fits the lines
+//!   agree with, past 0.6 px, by at most half. [`PoseEstimate::state`] says what tracking is
+//!   doing.
 //! - Vision-only tracking, once locked, looks twice: the lines are measured around the prediction, then
 //!   again around the solved camera (a fast zoom moves the far lines out of the first
 //!   search), and the solve with more inliers is kept.
@@ -123,6 +126,13 @@ const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
+/// Typical residual (pixels RMS) of vision fits on clean video: the gates above hold as given
+/// up to it and widen in proportion beyond it (compressed broadcast video, real paint).
+const CLEAN_RESIDUAL_PX: f64 = 0.6;
+/// Most the residual and uncertainty gates widen on noisy footage (factor).
+const NOISE_MAX: f64 = 1.5;
+/// Share of each agreeing fit's residual taken into the footage's typical residual.
+const NOISE_LEARN_RATE: f64 = 0.05;
 /// Least share of its line searches a vision-only camera needs among its inliers to be drawn:
 /// a pose locked a few yards off the truth finds a line here and there; the true one finds
 /// most of those players leave in view.
@@ -160,6 +170,9 @@ pub struct PoseEstimator {
     confirm_left: u32,
     /// Buffer of the measurements' distances from a camera (kept between frames).
     distances: Vec<f64>,
+    /// Running residual (pixels RMS) of the vision fits the frame's lines agree with: how
+    /// noisy this footage's lines are (compressed, real paint), `None` before the first.
+    typical_residual_px: Option<f64>,
     /// The threads the line measurements run on (the caller alone until set).
     crew: Crew,
 }
@@ -204,6 +217,7 @@ impl PoseEstimator {
             search: Search::default(),
             confirm_left: 0,
             distances: Vec::new(),
+            typical_residual_px: None,
             crew: Crew::default(),
         }
     }
@@ -303,14 +317,16 @@ impl PoseEstimator {
             (PoseMode::Vision, _) | (PoseMode::Auto, None) => self.vision_step(&luma),
             (PoseMode::Sensor | PoseMode::Fused, None) => Err(NoPose::NoSensor),
         };
+        let noise = self.noise_factor(outcome.as_ref().ok());
         match outcome {
             Ok(o)
                 if o.source == PoseSource::Vision
                     && (o.confidence < VISION_MIN_CONFIDENCE
                         || o.confirming
                         || (o.inliers as f64) < VISION_MIN_SHARE * o.searched as f64
-                        || o.residual_px.unwrap_or(f64::INFINITY) > VISION_MAX_RESIDUAL_PX
-                        || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX) =>
+                        || o.residual_px.unwrap_or(f64::INFINITY)
+                            > VISION_MAX_RESIDUAL_PX * noise
+                        || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX * noise) =>
             {
                 // Tracked, but too few of this frame's lines agree, or they leave a yard line's
                 // place open (one line only: the zoom is unseen), to put a line on air.
@@ -353,6 +369,25 @@ impl PoseEstimator {
             Ok(_) => self.hold(&luma, NoPose::NoFit),
             Err(why) => self.hold(&luma, why),
         }
+    }
+
+    /// How much looser than on clean video the residual and uncertainty gates of a vision
+    /// camera stand (1..=[`NOISE_MAX`]): the footage's typical residual over
+    /// [`CLEAN_RESIDUAL_PX`], learnt from the fits the frame's lines agree with (a drifting fit
+    /// loses their agreement first, so it does not loosen the gates for itself).
+    fn noise_factor(&mut self, o: Option<&Outcome>) -> f64 {
+        if let Some(o) = o
+            && o.source == PoseSource::Vision
+            && o.confidence >= VISION_MIN_CONFIDENCE
+            && let Some(r) = o.residual_px.filter(|r| r.is_finite())
+        {
+            self.typical_residual_px = Some(match self.typical_residual_px {
+                Some(t) => t + NOISE_LEARN_RATE * (r - t),
+                None => r,
+            });
+        }
+        self.typical_residual_px
+            .map_or(1.0, |t| (t / CLEAN_RESIDUAL_PX).clamp(1.0, NOISE_MAX))
     }
 
     /// The hold (or nothing) when no pose is usable: the held camera is checked against this
@@ -748,4 +783,58 @@ pub(super) fn half_diagonal(luma: &LumaView<'_>) -> f64 {
 fn rms_of(camera: &Camera, meas: &[Measurement], inlier_px: f64) -> (Option<f64>, usize) {
     let (rms, n) = residual_rms(camera, meas, inlier_px);
     (rms.is_finite().then_some(rms), n)
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Point3, Rotation3};
+
+    use super::*;
+    use crate::field::FieldKind;
+    use crate::geometry::Intrinsics;
+
+    fn outcome(residual_px: f64, confidence: f64) -> Outcome {
+        Outcome {
+            camera: Camera::from_centre(
+                Intrinsics::from_hfov(1280, 720, 0.5),
+                Rotation3::identity(),
+                Point3::new(0.0, -60.0, 20.0),
+            ),
+            source: PoseSource::Vision,
+            residual_px: Some(residual_px),
+            inliers: 100,
+            confidence,
+            uncertainty_px: 0.1,
+            searched: 200,
+            confirming: false,
+        }
+    }
+
+    #[test]
+    fn noisy_footage_widens_the_gates_by_at_most_half_and_a_drifting_fit_not_at_all() {
+        let field = FieldModel::new(FieldKind::Nfl);
+        let mut est = PoseEstimator::new(field, PoseMode::Vision, PoseConfig::default());
+        assert!(
+            (est.noise_factor(None) - 1.0).abs() < 1e-12,
+            "nothing learnt yet"
+        );
+        // Clean video: fits at 0.3 px leave the gates as they are.
+        for _ in 0..100 {
+            assert!((est.noise_factor(Some(&outcome(0.3, 1.0))) - 1.0).abs() < 1e-12);
+        }
+        // A drifting fit the lines disagree with does not loosen them for itself.
+        for _ in 0..100 {
+            assert!((est.noise_factor(Some(&outcome(1.4, 0.2))) - 1.0).abs() < 1e-12);
+        }
+        // Compressed broadcast video: fits at 0.8 px, agreed with.
+        let mut factor = 1.0;
+        for _ in 0..200 {
+            factor = est.noise_factor(Some(&outcome(0.8, 0.9)));
+        }
+        assert!((factor - 0.8 / CLEAN_RESIDUAL_PX).abs() < 0.01, "{factor}");
+        for _ in 0..200 {
+            factor = est.noise_factor(Some(&outcome(1.5, 0.9)));
+        }
+        assert!((factor - NOISE_MAX).abs() < 1e-12, "{factor}");
+    }
 }
