@@ -39,7 +39,8 @@ pub use measure::{
 };
 pub use ridge::{RIDGE_MAP_WIDTH, RidgeMap};
 pub use solve::{
-    Correction, SolveConfig, SolveResult, linear_sigma, residual_rms, solve_correction,
+    Correction, SolveConfig, SolveResult, linear_sigma, linear_sigmas, residual_rms,
+    solve_correction,
 };
 
 /// Why a vision step gave no answer.

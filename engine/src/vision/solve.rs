@@ -384,33 +384,44 @@ impl Model for CorrectionModel<'_> {
 /// information does not see. `pixels` scales each parameter for the conditioning test (pixels
 /// per unit, [`Correction::pixels_per_unit`]).
 pub fn linear_sigma(information: &DMatrix<f64>, g: &[f64], pixels: &[f64]) -> f64 {
+    linear_sigmas(information, &[g], pixels)[0]
+}
+
+/// [`linear_sigma`] of several linear functions of the same parameters (one eigen
+/// decomposition for all), in their order.
+pub fn linear_sigmas(information: &DMatrix<f64>, gs: &[&[f64]], pixels: &[f64]) -> Vec<f64> {
     let dim = information.nrows();
-    if g.len() < dim || pixels.len() < dim {
-        return f64::INFINITY;
+    if pixels.len() < dim {
+        return vec![f64::INFINITY; gs.len()];
     }
     let scaled = DMatrix::from_fn(dim, dim, |a, b| {
         information[(a, b)] / (pixels[a] * pixels[b])
     });
-    let gs = DVector::from_iterator(dim, (0..dim).map(|k| g[k] / pixels[k]));
     let eig = SymmetricEigen::new(scaled);
     let emax = eig.eigenvalues.iter().copied().fold(0.0_f64, f64::max);
-    if emax.is_nan() || emax <= 0.0 {
-        return f64::INFINITY;
-    }
-    let gn = gs.norm();
-    let mut var = 0.0;
-    for (i, &e) in eig.eigenvalues.iter().enumerate() {
-        let c = gs.dot(&eig.eigenvectors.column(i));
-        if e < MIN_EIGEN_RATIO * emax {
-            // A direction the lines do not see: harmless only if `g` does not reach along it.
-            if c.abs() > 1e-3 * gn {
+    gs.iter()
+        .map(|g| {
+            if g.len() < dim || emax.is_nan() || emax <= 0.0 {
                 return f64::INFINITY;
             }
-            continue;
-        }
-        var += c * c / e;
-    }
-    var.sqrt()
+            let gs = DVector::from_iterator(dim, (0..dim).map(|k| g[k] / pixels[k]));
+            let gn = gs.norm();
+            let mut var = 0.0;
+            for (i, &e) in eig.eigenvalues.iter().enumerate() {
+                let c = gs.dot(&eig.eigenvectors.column(i));
+                if e < MIN_EIGEN_RATIO * emax {
+                    // A direction the lines do not see: harmless only if `g` does not reach
+                    // along it.
+                    if c.abs() > 1e-3 * gn {
+                        return f64::INFINITY;
+                    }
+                    continue;
+                }
+                var += c * c / e;
+            }
+            var.sqrt()
+        })
+        .collect()
 }
 
 /// Solves the correction of `base` that best fits the measurements, starting from `init`.
