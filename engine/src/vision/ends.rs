@@ -16,7 +16,9 @@
 use nalgebra::{Point2, Point3, Vector2, Vector3};
 
 use super::luma::LumaView;
-use super::measure::{MIN_CLEARANCE_M, MeasureParams, Projector, Task, TemplatePoint, pieces};
+use super::measure::{
+    MIN_CLEARANCE_M, MeasureParams, Projector, Task, TemplatePoint, mean_std, pieces,
+};
 use crate::field::{FieldModel, LineKind, Shape};
 use crate::graphics::point_segment_distance;
 
@@ -183,14 +185,6 @@ fn bilinear(luma: &LumaView<'_>, x: f64, y: f64) -> f32 {
     let c = luma.at(xi, yi + 1);
     let d = luma.at(xi + 1, yi + 1);
     (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + d * fx) * fy
-}
-
-/// Mean and standard deviation of a slice (code values).
-fn mean_std(v: &[f32]) -> (f32, f32) {
-    let n = v.len().max(1) as f32;
-    let mean = v.iter().sum::<f32>() / n;
-    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
-    (mean, var.sqrt())
 }
 
 /// Locates a free end of a line along its image direction (see the module docs): the

@@ -568,7 +568,7 @@ fn measure_task(luma: &LumaView<'_>, task: &Task) -> Option<Measurement> {
 }
 
 /// Mean and standard deviation of a slice (code values).
-fn mean_std(v: &[f32]) -> (f32, f32) {
+pub(super) fn mean_std(v: &[f32]) -> (f32, f32) {
     let n = v.len().max(1) as f32;
     let mean = v.iter().sum::<f32>() / n;
     let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
