@@ -22,9 +22,11 @@ use yardline_frame::{FrameLayout, FrameMut, PixelFormat};
 use yardline_operator::remote::{EngineEntry, RemoteApp, TslListener, tally_map};
 use yardline_samples::{Sample, SampleConfig};
 
+mod common;
+use common::step_until;
+
 const CAMERAS: usize = 10;
 const FRAMES: u32 = 360;
-const WAIT: Duration = Duration::from_secs(60);
 
 struct Camera {
     pipeline: gst::Pipeline,
@@ -123,20 +125,6 @@ fn reference(
 
 fn differing(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x != y).count()
-}
-
-fn step_until(h: &mut Harness<'static, RemoteApp>, what: &str, cond: impl Fn(&RemoteApp) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if cond(h.state()) {
-            // One more frame, so the screen shows what the state now says.
-            h.step();
-            return;
-        }
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

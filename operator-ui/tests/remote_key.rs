@@ -7,13 +7,14 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gst::prelude::*;
 use yardline_control::protocol::{KeySource, key_hash};
 use yardline_operator::remote::{EngineEntry, RemoteApp, tally_map};
+
+mod common;
+use common::{step_until, type_into};
 
 const KEY: &str = "version = 1
 [palette]
@@ -24,29 +25,6 @@ mean = [105.0, 202.0, 222.0]
 covariance = [[9.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 9.0]]
 tolerance = 2.0
 ";
-
-fn step_until(h: &mut Harness<'static, RemoteApp>, what: &str, cond: impl Fn(&RemoteApp) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if cond(h.state()) {
-            h.step();
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn typed(h: &mut Harness<'static, RemoteApp>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
 
 #[test]
 fn a_camera_gets_its_own_key_file() {
@@ -83,7 +61,7 @@ fn a_camera_gets_its_own_key_file() {
     });
     assert_eq!(status(h.state()).unwrap().key.source, KeySource::Auto);
 
-    typed(&mut h, "Key file: CAM 1", good.to_str().unwrap());
+    type_into(&mut h, "Key file: CAM 1", good.to_str().unwrap());
     h.get_by_label("Send key: CAM 1").click();
     let hash = key_hash(KEY);
     step_until(&mut h, "the key in force", |a| {

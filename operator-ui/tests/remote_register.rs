@@ -26,37 +26,14 @@ use yardline_operator::remote::fleet::Picture;
 use yardline_operator::remote::{EngineEntry, RemoteApp, tally_map};
 use yardline_samples::{Sample, SampleConfig, Scenario};
 
+mod common;
+use common::{step_until, type_into};
+
 const TOKEN: &str = "reg-token";
 /// Yellowness ([`line_yellowness`]) over which a thumbnail pixel shows the line.
 const YELLOW: f64 = 50.0;
 /// Frames of the sample, played in a loop.
 const FRAMES: u32 = 12;
-
-fn step_until(h: &mut Harness<'static, RemoteApp>, what: &str, cond: impl Fn(&RemoteApp) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if cond(h.state()) {
-            h.step();
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}; message: {:?}",
-            h.state().message()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn type_into(h: &mut Harness<'static, RemoteApp>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
 
 fn click_at(h: &mut Harness<'static, RemoteApp>, pos: egui::Pos2) {
     h.event(egui::Event::PointerMoved(pos));

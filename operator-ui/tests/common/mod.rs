@@ -83,16 +83,14 @@ pub fn harness_on(setup: VideoSetup) -> Harness<'static, OperatorApp> {
         .build_eframe(move |_cc| OperatorApp::new(video, config, key, None))
 }
 
-/// Steps the harness until `cond` holds; panics with `what` after [`WAIT`].
-pub fn step_until(
-    harness: &mut Harness<'static, OperatorApp>,
-    what: &str,
-    cond: impl Fn(&OperatorApp) -> bool,
-) {
+/// Steps the harness (of any app) until `cond` holds, then once more so the screen shows what
+/// the state now says; panics with `what` after [`WAIT`].
+pub fn step_until<S>(harness: &mut Harness<'static, S>, what: &str, cond: impl Fn(&S) -> bool) {
     let start = Instant::now();
     loop {
         harness.step();
         if cond(harness.state()) {
+            harness.step();
             return;
         }
         assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
@@ -136,7 +134,7 @@ pub fn shown_index(app: &OperatorApp) -> u32 {
 }
 
 /// Replaces the text of the field labelled `label` with `text`.
-pub fn type_into(harness: &mut Harness<'static, OperatorApp>, label: &str, text: &str) {
+pub fn type_into<S>(harness: &mut Harness<'static, S>, label: &str, text: &str) {
     harness.get_by_label(label).focus();
     harness.step();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
