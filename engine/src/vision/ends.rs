@@ -13,11 +13,12 @@
 //! and the grass beyond the end as bright as the grass beside the line (a shoe, a shadow or a
 //! player's sock beyond it gives nothing).
 
-use nalgebra::{Point2, Point3, Vector2, Vector3};
+use nalgebra::{Point2, Point3, Vector2};
 
 use super::luma::LumaView;
 use super::measure::{
-    MIN_CLEARANCE_M, MeasureParams, Projector, Task, TemplatePoint, mean_std, pieces,
+    MIN_CLEARANCE_M, MeasureParams, PROBE_M, Probe, Projector, Task, TemplatePoint, mean_std,
+    pieces,
 };
 use crate::field::{FieldModel, LineKind, Shape};
 use crate::graphics::point_segment_distance;
@@ -26,8 +27,6 @@ use crate::graphics::point_segment_distance;
 const FREE_M: f64 = 0.5;
 /// Steps along the open grass beyond an end at which the clearance is checked (metres).
 const FREE_STEP_M: f64 = 0.05;
-/// Ground step used to find the line's image direction and scale (metres).
-const PROBE_M: f64 = 0.01;
 /// Least image width of a line whose end is measured (pixels): narrower, the profile along
 /// it cannot be kept on the paint.
 const MIN_WIDTH_PX: f64 = 3.0;
@@ -116,23 +115,15 @@ pub(super) fn plan_end<P: Projector>(
     if p.x < 0.0 || p.y < 0.0 || p.x > size.0 || p.y > size.1 {
         return None;
     }
-    let t3 = Vector3::new(end.tangent.x, end.tangent.y, 0.0);
-    let g3 = Vector3::new(-end.tangent.y, end.tangent.x, 0.0);
-    let pt = proj.project_point(&(end.field + t3 * PROBE_M))?;
-    let pg = proj.project_point(&(end.field + g3 * PROBE_M))?;
-    let t = pt - p;
-    let tn = t.norm();
-    if !(tn.is_finite() && tn > 0.0) {
-        return None;
-    }
-    let along = t / tn;
+    let probe = Probe::at(proj, end, p)?;
+    let along = probe.along;
     let across = Vector2::new(-along.y, along.x);
-    let along_px_per_m = tn / PROBE_M;
-    let width_px = across.dot(&(pg - p)).abs() / PROBE_M * end.width_m;
+    let along_px_per_m = probe.along_px / PROBE_M;
+    let width_px = across.dot(&probe.across).abs() / PROBE_M * end.width_m;
     // The end's edge runs along the ground normal's image, skewed to `across` by the
     // perspective: measured along its own normal, where the profile crosses it does not
     // matter.
-    let edge = pg - p;
+    let edge = probe.across;
     let en = edge.norm();
     if !(en.is_finite() && en > 0.0) {
         return None;

@@ -23,7 +23,7 @@ pub const MAX_CLEARANCE_M: f64 = 10.0;
 /// Polyline step used for arcs when computing clearances (metres).
 const ARC_STEP_M: f64 = 0.25;
 /// Ground step used to find a line's image direction and scale by finite differences (metres).
-const PROBE_M: f64 = 0.01;
+pub(super) const PROBE_M: f64 = 0.01;
 /// Pixels between the line window and each background band (pixels).
 const BAND_GAP_PX: i32 = 1;
 /// Least background band width (pixels).
@@ -311,6 +311,34 @@ impl Measurement {
     }
 }
 
+/// How the ground around a template point projected at `p` shows in the image: steps of
+/// [`PROBE_M`] along its line and across it.
+pub(super) struct Probe {
+    /// Unit image direction of the line (along its tangent).
+    pub(super) along: Vector2<f64>,
+    /// Image length of the step along the line (pixels).
+    pub(super) along_px: f64,
+    /// Image step of the ground step across the line (pixels).
+    pub(super) across: Vector2<f64>,
+}
+
+impl Probe {
+    /// The probe of `tp`, projected at `p` by `proj`; `None` where it does not project.
+    pub(super) fn at<P: Projector>(proj: &P, tp: &TemplatePoint, p: Point2<f64>) -> Option<Self> {
+        let t3 = nalgebra::Vector3::new(tp.tangent.x, tp.tangent.y, 0.0);
+        let g3 = nalgebra::Vector3::new(-tp.tangent.y, tp.tangent.x, 0.0);
+        let pt = proj.project_point(&(tp.field + t3 * PROBE_M))?;
+        let pg = proj.project_point(&(tp.field + g3 * PROBE_M))?;
+        let t = pt - p;
+        let along_px = t.norm();
+        (along_px.is_finite() && along_px > 0.0).then(|| Self {
+            along: t / along_px,
+            along_px,
+            across: pg - p,
+        })
+    }
+}
+
 /// A planned search: where, which way, how wide and how far.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Task {
@@ -391,24 +419,14 @@ fn plan_point<P: Projector>(
     if last.is_some_and(|q| (p - q).norm() < params.spacing_px) {
         return;
     }
-    let t3 = nalgebra::Vector3::new(tp.tangent.x, tp.tangent.y, 0.0);
-    let g3 = nalgebra::Vector3::new(-tp.tangent.y, tp.tangent.x, 0.0);
-    let (Some(pt), Some(pg)) = (
-        proj.project_point(&(tp.field + t3 * PROBE_M)),
-        proj.project_point(&(tp.field + g3 * PROBE_M)),
-    ) else {
+    let Some(probe) = Probe::at(proj, tp, p) else {
         return;
     };
-    let t = pt - p;
-    let tn = t.norm();
-    if !(tn.is_finite() && tn > 0.0) {
+    let normal = Vector2::new(-probe.along.y, probe.along.x);
+    if probe.along_px / PROBE_M * tp.room_m < MIN_ROOM_PX {
         return;
     }
-    let normal = Vector2::new(-t.y, t.x) / tn;
-    if tn / PROBE_M * tp.room_m < MIN_ROOM_PX {
-        return;
-    }
-    let px_per_m = normal.dot(&(pg - p)).abs() / PROBE_M;
+    let px_per_m = normal.dot(&probe.across).abs() / PROBE_M;
     if !px_per_m.is_finite() || px_per_m <= 0.0 {
         return;
     }
