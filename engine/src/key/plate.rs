@@ -24,7 +24,10 @@
 //! - **Paint**: a candidate that is not keyed as field (paint, a logo, deep shade) and has
 //!   outweighed the plate is promoted only inside a connected region of such cells longer than
 //!   [`REGION_MIN_ALONG_M`] along the line; a player standing still stays a candidate (or, on a
-//!   cell that started under him, an untrusted plate) and the colour key decides there.
+//!   cell that started under him, an untrusted plate) and the colour key decides there. A
+//!   region joins neighbouring cells of its colour ([`REGION_JOIN_CODES`]); the cells under
+//!   an image-space exclusion (a burned-in graphic, never learnt) carry it across, so a painted
+//!   line runs on under a score bug, while the length counted is that of its own paint.
 //! - **Lighting**: each frame the median ratio of sampled to plate luma over the trusted cells
 //!   is a gain applied to every plate (a cloud, floodlights, an iris change); a local change
 //!   (a shadow edge) is re-learnt by the region rule.
@@ -37,7 +40,7 @@
 use nalgebra::Point3;
 use yardline_frame::FrameRef;
 
-use yardline_keying::EdgeFilter;
+use yardline_keying::{EdgeFilter, Exclusion};
 
 use crate::geometry::{Camera, Crown};
 use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine};
@@ -62,6 +65,9 @@ pub const MATCH_SIGMAS: (f32, f32) = (3.0, 5.0);
 /// Shortest connected region along the line (metres) that counts as painted field although
 /// the colour key does not call it field: far longer than a person's footprint.
 pub const REGION_MIN_ALONG_M: f64 = 2.0;
+/// Least mean colour key of a plate that counts as grass: one keyed lower (paint, deep shade)
+/// is left to the region rule.
+const GRASS_KEY: f32 = 0.5;
 /// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
 /// cells of one region.
 pub const REGION_JOIN_CODES: f32 = 10.0;
@@ -233,14 +239,17 @@ pub struct CleanPlate {
     plates: Vec<LinePlate>,
     /// Per line of this frame: its plate, if it has one.
     active: Vec<Option<usize>>,
-    /// Per cell of the plate being updated: the sample (mean Y, Cb, Cr of 2x2 pixels), their
-    /// spread (mean squared deviation per channel) and its colour key; NaN Y when not in view.
+    /// Per cell of the plate being updated: the sample (Y, Cb, Cr interpolated between the 2x2
+    /// pixels round the centre's projection), their spread (weighted mean squared deviation
+    /// per channel) and its colour key; NaN Y when not in view or excluded.
     samples: Vec<([f32; 3], f32, f32)>,
+    /// Per cell of the plate being updated: its centre falls inside an image-space exclusion.
+    excluded: Vec<bool>,
     /// Luma ratios of the trusted cells (the gain's median).
     ratios: Vec<f32>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
-    stack: Vec<usize>,
+    stack: Vec<(usize, [f32; 3])>,
     /// Frames updated so far.
     frame: u64,
     /// The last camera (centre, optical axis), to tell a cut.
@@ -251,6 +260,7 @@ pub struct CleanPlate {
 const MARK_NONE: u8 = 0;
 const MARK_PAINT: u8 = 1;
 const MARK_SEEN: u8 = 2;
+const MARK_BRIDGE: u8 = 3;
 
 impl CleanPlate {
     /// An empty plate (every line starts cold).
@@ -275,6 +285,7 @@ impl CleanPlate {
         crown: &Crown,
         lines: &[PreparedLine],
         key: &dyn PixelKey,
+        exclusions: &[Exclusion],
     ) {
         self.frame += 1;
         let cut = self.is_cut(camera);
@@ -311,7 +322,7 @@ impl CleanPlate {
             if plate.last_frame > 0 && self.frame - plate.last_frame > u64::from(GAP_FRAMES) {
                 plate.reverify();
             }
-            self.update_line(&mut plate, frame, camera, crown, line, key);
+            self.update_line(&mut plate, frame, (camera, crown), line, key, exclusions);
             plate.last_frame = self.frame;
             self.plates[at] = plate;
         }
@@ -340,14 +351,16 @@ impl CleanPlate {
         &mut self,
         plate: &mut LinePlate,
         frame: FrameRef<'_>,
-        camera: &Camera,
-        crown: &Crown,
+        (camera, crown): (&Camera, &Crown),
         line: &PreparedLine,
         key: &dyn PixelKey,
+        exclusions: &[Exclusion],
     ) {
         let n = plate.cells.len();
         self.samples.clear();
         self.samples.resize(n, ([f32::NAN; 3], 0.0, 0.0));
+        self.excluded.clear();
+        self.excluded.resize(n, false);
         let (w, h) = (frame.layout.width, frame.layout.height);
         let regions = key.regions();
         for ia in 0..plate.n_along {
@@ -358,18 +371,41 @@ impl CleanPlate {
                 let Some(px) = camera.project(&Point3::new(fx, fy, crown.height_at(fy))) else {
                     continue;
                 };
-                // The 2x2 pixels round the centre's projection: their mean is the sample, their
-                // spread the texture a single pixel of the cell shows beside the noise in time.
+                // The 2x2 pixels round the centre's projection: interpolated, they are the
+                // sample; their spread is the texture a single pixel of the cell shows beside
+                // the noise in time.
                 let (u, v) = (px.x.floor(), px.y.floor());
                 if !(u >= 0.0 && v >= 0.0 && u + 1.0 < f64::from(w) && v + 1.0 < f64::from(h)) {
                     continue;
                 }
+                // A graphic burned into the picture is not field: never learnt, but a painted
+                // region may run on under it.
+                let (un, vn) = ((px.x + 0.5) / f64::from(w), (px.y + 0.5) / f64::from(h));
+                if exclusions.iter().any(|e| e.contains(un, vn)) {
+                    self.excluded[ia * plate.n_across + ic] = true;
+                    continue;
+                }
+                let (fu, fv) = ((px.x - u) as f32, (px.y - v) as f32);
                 let (u, v) = (u as u32, v as u32);
                 let quad = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)]
                     .map(|(x, y)| frame.ycbcr_f32(x, y));
-                let mean: [f32; 3] =
-                    std::array::from_fn(|c| quad.iter().map(|q| q[c]).sum::<f32>() * 0.25);
-                let spread = quad.iter().map(|q| dist2(*q, mean)).sum::<f32>() / 12.0;
+                // Bilinear at the centre's projection: the same field point gives the same
+                // sample whatever its place among the pixels as the camera moves.
+                let wq = [
+                    (1.0 - fu) * (1.0 - fv),
+                    fu * (1.0 - fv),
+                    (1.0 - fu) * fv,
+                    fu * fv,
+                ];
+                let mean: [f32; 3] = std::array::from_fn(|c| {
+                    quad.iter().zip(wq).map(|(q, w)| q[c] * w).sum::<f32>()
+                });
+                let spread = quad
+                    .iter()
+                    .zip(wq)
+                    .map(|(q, w)| dist2(*q, mean) * w)
+                    .sum::<f32>()
+                    / 3.0;
                 let lut = regions
                     .iter()
                     .find(|r: &&KeyRegion| r.contains(fx, fy))
@@ -419,13 +455,22 @@ impl CleanPlate {
     fn approve_regions(&mut self, plate: &mut LinePlate) {
         let (na, nc) = (plate.n_along, plate.n_across);
         self.marks.clear();
-        self.marks.extend(plate.cells.iter().map(|c| {
-            if is_paint_like(c) {
-                MARK_PAINT
-            } else {
-                MARK_NONE
-            }
-        }));
+        self.excluded.resize(plate.cells.len(), false);
+        self.marks.extend(
+            plate
+                .cells
+                .iter()
+                .zip(&self.excluded)
+                .map(|(c, &excluded)| {
+                    if is_paint_like(c) {
+                        MARK_PAINT
+                    } else if excluded {
+                        MARK_BRIDGE
+                    } else {
+                        MARK_NONE
+                    }
+                }),
+        );
         let min_cells = (REGION_MIN_ALONG_M / CELL_ALONG_M).ceil() as usize;
         for start in 0..na * nc {
             if self.marks[start] != MARK_PAINT {
@@ -433,27 +478,36 @@ impl CleanPlate {
             }
             // Flood fill (4-connected), noting the extent along.
             self.stack.clear();
-            self.stack.push(start);
+            self.stack.push((start, paint_colour(&plate.cells[start])));
             self.marks[start] = MARK_SEEN;
             let (mut lo, mut hi) = (start / nc, start / nc);
             let mut k = 0;
             // The stack keeps every visited cell (read back below), `k` walks it.
             while k < self.stack.len() {
-                let i = self.stack[k];
+                let (i, colour) = self.stack[k];
                 k += 1;
                 let (ia, ic) = (i / nc, i % nc);
-                lo = lo.min(ia);
-                hi = hi.max(ia);
-                let colour = paint_colour(&plate.cells[i]);
+                if is_paint_like(&plate.cells[i]) {
+                    lo = lo.min(ia);
+                    hi = hi.max(ia);
+                }
                 let cells = &plate.cells;
                 let mut visit = |j: usize| {
-                    // Neighbours join when their colours agree: a player standing on a shadow
-                    // or a logo is not part of it.
-                    if self.marks[j] == MARK_PAINT
-                        && dist2(paint_colour(&cells[j]), colour) < REGION_JOIN_CODES.powi(2) * 3.0
-                    {
+                    // Paint joins paint of its colour: a player standing on a shadow or a logo
+                    // is not part of it. The cells under a burned-in graphic carry a region
+                    // across (a painted line under a score bug); the region is measured over
+                    // its own paint alone.
+                    let joins = match self.marks[j] {
+                        MARK_PAINT => {
+                            let c = paint_colour(&cells[j]);
+                            (dist2(c, colour) < REGION_JOIN_CODES.powi(2) * 3.0).then_some(c)
+                        }
+                        MARK_BRIDGE => Some(colour),
+                        _ => None,
+                    };
+                    if let Some(c) = joins {
                         self.marks[j] = MARK_SEEN;
-                        self.stack.push(j);
+                        self.stack.push((j, c));
                     }
                 };
                 if ia > 0 {
@@ -470,8 +524,11 @@ impl CleanPlate {
                 }
             }
             let long = hi - lo + 1 >= min_cells;
-            for &i in &self.stack {
+            for &(i, _) in &self.stack {
                 let c = &mut plate.cells[i];
+                if !is_paint_like(c) {
+                    continue;
+                }
                 if long && promotable(c) {
                     c.plate = c.candidate;
                     c.candidate = Model::default();
@@ -480,7 +537,7 @@ impl CleanPlate {
             }
         }
         for (c, &m) in plate.cells.iter_mut().zip(&self.marks) {
-            if m == MARK_NONE {
+            if m != MARK_SEEN || !is_paint_like(c) {
                 c.region = false;
             }
         }
@@ -609,7 +666,7 @@ fn paint_colour(c: &Cell) -> [f32; 3] {
 
 /// A cell's plate or promoted candidate is paint-like: stable, and not keyed as field.
 fn is_paint_like(c: &Cell) -> bool {
-    let plate = c.plate.frames >= WARM_FRAMES && c.plate.key < 0.5;
+    let plate = c.plate.frames >= WARM_FRAMES && c.plate.key < GRASS_KEY;
     plate || promotable(c)
 }
 
@@ -758,6 +815,22 @@ mod tests {
     /// A strip 0.4 m across, 10 m along, its cells with `colour` (keyed `key`) over
     /// `along_m` metres from its start and grass elsewhere, learnt for `frames` frames.
     fn strip(colour: [f32; 3], key: f32, along_m: f64, frames: u32) -> (CleanPlate, LinePlate) {
+        let inside = (along_m / CELL_ALONG_M) as usize;
+        strip_with(frames, |ia| {
+            Some(if ia < inside {
+                (colour, key)
+            } else {
+                (GRASS, 1.0)
+            })
+        })
+    }
+
+    /// A strip 0.4 m across, 10 m along, whose cells at along index `ia` show `at(ia)`
+    /// (colour and key; `None`: under an exclusion), learnt for `frames` frames.
+    fn strip_with(
+        frames: u32,
+        at: impl Fn(usize) -> Option<([f32; 3], f32)>,
+    ) -> (CleanPlate, LinePlate) {
         let n_along = 100;
         let n_across = 8;
         let mut plate = LinePlate::empty();
@@ -766,15 +839,14 @@ mod tests {
         plate.cells = vec![Cell::default(); n_along * n_across];
         plate.texels = vec![PlateTexel::default(); n_along * n_across];
         let mut cp = CleanPlate::new();
-        let inside = (along_m / CELL_ALONG_M) as usize;
+        cp.excluded = (0..n_along * n_across)
+            .map(|i| at(i / n_across).is_none())
+            .collect();
         for _ in 0..frames {
             for (i, c) in plate.cells.iter_mut().enumerate() {
-                let (x, k) = if i / n_across < inside {
-                    (colour, key)
-                } else {
-                    (GRASS, 1.0)
-                };
-                learn_cell(c, x, 1.0, k);
+                if let Some((x, k)) = at(i / n_across) {
+                    learn_cell(c, x, 1.0, k);
+                }
             }
             cp.approve_regions(&mut plate);
         }
@@ -800,6 +872,52 @@ mod tests {
             0.0,
             "a player standing still stays to the colour key"
         );
+    }
+
+    /// Along index of `m` metres.
+    fn cells(m: f64) -> usize {
+        (m / CELL_ALONG_M).round() as usize
+    }
+
+    #[test]
+    fn pieces_of_paint_join_by_colour_alone() {
+        // Two 1.2 m pieces of one colour with grass between: two person-sized blobs.
+        let disc = |ia| ia < cells(1.2) || (cells(1.6)..cells(2.8)).contains(&ia);
+        let (_, apart) = strip_with(PROMOTE_FRAMES.into(), |ia| {
+            Some(if disc(ia) { (LOGO, 0.0) } else { (GRASS, 1.0) })
+        });
+        assert_eq!(apart.texels[0].paint, 0.0);
+        // A kit of another colour beside a piece does not lengthen it.
+        let (_, player) = strip_with(PROMOTE_FRAMES.into(), |ia| {
+            Some(if ia < cells(1.2) {
+                (LOGO, 0.0)
+            } else if ia < cells(2.2) {
+                (KIT, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        });
+        assert_eq!(player.texels[0].paint, 0.0);
+        assert_eq!(player.texels[cells(1.5) * 8].paint, 0.0);
+    }
+
+    #[test]
+    fn a_painted_line_runs_on_under_an_excluded_graphic() {
+        // 1.2 m of paint each side of 1 m under a score bug: one region, never learnt under
+        // the bug.
+        let (_, line) = strip_with(PROMOTE_FRAMES.into(), |ia| {
+            if (cells(1.2)..cells(2.2)).contains(&ia) {
+                None
+            } else if ia < cells(3.4) {
+                Some((LOGO, 0.0))
+            } else {
+                Some((GRASS, 1.0))
+            }
+        });
+        assert_eq!(line.texels[0].paint, 1.0);
+        assert_eq!(line.texels[cells(3.0) * 8].paint, 1.0);
+        let under = line.cells[cells(1.5) * 8];
+        assert!(under.plate.is_empty() && under.candidate.is_empty());
     }
 
     #[test]

@@ -674,6 +674,7 @@ impl Engine {
                         &self.field.crown,
                         &self.lines,
                         &frame_key,
+                        self.exclusions.shapes(),
                     );
                     plate_key = PlateKey {
                         key: &frame_key,
