@@ -71,6 +71,9 @@ const GRASS_KEY: f32 = 0.5;
 /// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
 /// cells of one region.
 pub const REGION_JOIN_CODES: f32 = 10.0;
+/// Largest distance (pixels) of a plate row's middle from the straight line between its ends
+/// for the cells between to be placed along that line rather than each projected.
+const ROW_LERP_PX: f64 = 0.02;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
 
@@ -363,12 +366,38 @@ impl CleanPlate {
         self.excluded.resize(n, false);
         let (w, h) = (frame.layout.width, frame.layout.height);
         let regions = key.regions();
+        let nc = plate.n_across;
         for ia in 0..plate.n_along {
             let along = (ia as f64 + 0.5) * CELL_ALONG_M;
-            for ic in 0..plate.n_across {
+            let centre = |ic: usize| {
                 let across = plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M;
                 let [fx, fy] = line.field_xy(along, across);
-                let Some(px) = camera.project(&Point3::new(fx, fy, crown.height_at(fy))) else {
+                (
+                    fx,
+                    fy,
+                    camera.project(&Point3::new(fx, fy, crown.height_at(fy))),
+                )
+            };
+            // A row across the strip is short: where its middle lies on the straight line
+            // between its ends, the cells between are placed along that line instead of each
+            // projected.
+            let ends = (nc >= 3)
+                .then(|| (centre(0).2, centre(nc / 2).2, centre(nc - 1).2))
+                .and_then(|(a, m, b)| {
+                    let (a, m, b) = (a?, m?, b?);
+                    let t = (nc / 2) as f64 / (nc - 1) as f64;
+                    ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
+                });
+            for ic in 0..nc {
+                let (fx, fy, px) = match ends {
+                    Some((a, b)) => {
+                        let [fx, fy] =
+                            line.field_xy(along, plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M);
+                        (fx, fy, Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)))
+                    }
+                    None => centre(ic),
+                };
+                let Some(px) = px else {
                     continue;
                 };
                 // The 2x2 pixels round the centre's projection: interpolated, they are the
