@@ -42,6 +42,13 @@ use yardline_frame::FrameRef;
 
 use yardline_keying::{EdgeFilter, Exclusion};
 
+mod cell;
+
+use cell::{Cell, Model, dist2, is_paint_like, learn_cell, paint_colour, promotable, texel};
+pub use cell::{
+    MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
+};
+
 use crate::geometry::{Camera, Crown};
 use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine};
 
@@ -52,22 +59,9 @@ pub const CELL_ACROSS_M: f64 = 0.05;
 /// How far the plate reaches past each edge of the strip (metres): the anti-aliased fringe and
 /// the key's neighbourhood.
 pub const PLATE_MARGIN_M: f64 = 0.15;
-/// Agreeing samples before a cell is trusted (frames).
-pub const WARM_FRAMES: u16 = 3;
-/// Lowest noise sigma of a cell (8-bit code values, RMS per channel).
-pub const SIGMA_FLOOR: f32 = 3.0;
-/// Largest noise sigma of a trusted cell (8-bit code values): a cell whose samples spread
-/// wider (an edge between a player and the grass seeded it, it flickers) leaves the key to the
-/// colour key.
-pub const SIGMA_TRUSTED: f32 = 12.0;
-/// Match distances in noise sigmas: full match within the first, none beyond the second.
-pub const MATCH_SIGMAS: (f32, f32) = (3.0, 5.0);
 /// Shortest connected region along the line (metres) that counts as painted field although
 /// the colour key does not call it field: far longer than a person's footprint.
 pub const REGION_MIN_ALONG_M: f64 = 2.0;
-/// Least mean colour key of a plate that counts as grass: one keyed lower (paint, deep shade)
-/// is left to the region rule.
-const GRASS_KEY: f32 = 0.5;
 /// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
 /// cells of one region.
 pub const REGION_JOIN_CODES: f32 = 10.0;
@@ -77,14 +71,6 @@ const ROW_LERP_PX: f64 = 0.02;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
 
-/// Learning rate of a model's mean and noise once it holds a few samples.
-const MEAN_RATE: f32 = 1.0 / 16.0;
-/// Learning rate of the models' weights (how much of the recent past each explains).
-const WEIGHT_RATE: f32 = 1.0 / 32.0;
-/// A sample within this many sigmas of a model belongs to it.
-const BELONG_SIGMAS: f32 = 3.5;
-/// Samples a candidate needs before it may replace the plate.
-const PROMOTE_FRAMES: u16 = 8;
 /// Camera centre jump (metres) or view direction change (radians) between two frames that
 /// counts as a cut.
 const CUT_MOVE_M: f64 = 1.0;
@@ -93,87 +79,6 @@ const CUT_TURN_RAD: f64 = 0.05;
 const GAP_FRAMES: u32 = 30;
 /// Fewest trusted cells for a lighting gain estimate.
 const GAIN_MIN_CELLS: usize = 32;
-
-/// One colour model of a cell.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Model {
-    /// Mean Y, Cb, Cr (8-bit limited-range code values).
-    mean: [f32; 3],
-    /// Mean squared distance per channel (code values squared).
-    var: f32,
-    /// Share of the recent past this model explains (0 = empty).
-    weight: f32,
-    /// Mean colour key of its samples (0..1).
-    key: f32,
-    /// Samples taken (saturating).
-    frames: u16,
-}
-
-impl Model {
-    fn is_empty(&self) -> bool {
-        self.frames == 0
-    }
-
-    fn seed(x: [f32; 3], spread: f32, key: f32) -> Self {
-        Self {
-            mean: x,
-            var: (SIGMA_FLOOR * SIGMA_FLOOR).max(2.0 * spread),
-            weight: WEIGHT_RATE,
-            key,
-            frames: 1,
-        }
-    }
-
-    /// Distance of sample `x` (a 2x2 mean) in noise sigmas.
-    #[inline]
-    fn sigmas(&self, x: [f32; 3]) -> f32 {
-        let d2 = dist2(x, self.mean) / 3.0;
-        (d2 / self.var.max(SIGMA_FLOOR * SIGMA_FLOOR)).sqrt()
-    }
-
-    fn learn(&mut self, x: [f32; 3], spread: f32, key: f32) {
-        let rate = (1.0 / f32::from(self.frames + 1)).max(MEAN_RATE);
-        let d2 = dist2(x, self.mean) / 3.0 + spread;
-        for (m, v) in self.mean.iter_mut().zip(x) {
-            *m += (v - *m) * rate;
-        }
-        self.var += (d2 - self.var) * rate;
-        self.key += (key - self.key) * rate;
-        self.weight += (1.0 - self.weight) * WEIGHT_RATE;
-        self.frames = self.frames.saturating_add(1);
-    }
-}
-
-#[inline]
-fn dist2(a: [f32; 3], b: [f32; 3]) -> f32 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
-}
-
-/// One cell of a plate.
-#[derive(Debug, Clone, Copy, Default)]
-struct Cell {
-    plate: Model,
-    candidate: Model,
-    /// The plate is part of a region long enough to count as painted field.
-    region: bool,
-}
-
-/// What the compositors read per cell: the plate's colour, its noise and its trust.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-#[repr(C)]
-pub struct PlateTexel {
-    /// Plate Y, Cb, Cr (8-bit limited-range code values).
-    pub mean: [f32; 3],
-    /// 1 / noise sigma (per code value).
-    pub inv_sigma: f32,
-    /// Trust of the plate as grass (its colour keyed as field): there the key is the lower of
-    /// the colour key and the plate match. 0..=1.
-    pub grass: f32,
-    /// Trust of the plate as paint (an approved region the colour key does not call field):
-    /// there the plate match alone decides. 0..=1, `grass + paint <= 1`; the rest of the key
-    /// is the colour key's.
-    pub paint: f32,
-}
 
 /// The plate of one line's strip.
 #[derive(Debug, Clone)]
@@ -369,33 +274,29 @@ impl CleanPlate {
         let nc = plate.n_across;
         for ia in 0..plate.n_along {
             let along = (ia as f64 + 0.5) * CELL_ALONG_M;
-            let centre = |ic: usize| {
-                let across = plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M;
-                let [fx, fy] = line.field_xy(along, across);
-                (
-                    fx,
-                    fy,
-                    camera.project(&Point3::new(fx, fy, crown.height_at(fy))),
-                )
-            };
+            let centre =
+                |ic: usize| line.field_xy(along, plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M);
+            let project =
+                |[fx, fy]: [f64; 2]| camera.project(&Point3::new(fx, fy, crown.height_at(fy)));
             // A row across the strip is short: where its middle lies on the straight line
             // between its ends, the cells between are placed along that line instead of each
             // projected.
             let ends = (nc >= 3)
-                .then(|| (centre(0).2, centre(nc / 2).2, centre(nc - 1).2))
-                .and_then(|(a, m, b)| {
-                    let (a, m, b) = (a?, m?, b?);
+                .then(|| {
+                    let (a, m, b) = (
+                        project(centre(0))?,
+                        project(centre(nc / 2))?,
+                        project(centre(nc - 1))?,
+                    );
                     let t = (nc / 2) as f64 / (nc - 1) as f64;
                     ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
-                });
+                })
+                .flatten();
             for ic in 0..nc {
-                let (fx, fy, px) = match ends {
-                    Some((a, b)) => {
-                        let [fx, fy] =
-                            line.field_xy(along, plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M);
-                        (fx, fy, Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)))
-                    }
-                    None => centre(ic),
+                let [fx, fy] = centre(ic);
+                let px = match ends {
+                    Some((a, b)) => Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)),
+                    None => project([fx, fy]),
                 };
                 let Some(px) = px else {
                     continue;
@@ -484,7 +385,6 @@ impl CleanPlate {
     fn approve_regions(&mut self, plate: &mut LinePlate) {
         let (na, nc) = (plate.n_along, plate.n_across);
         self.marks.clear();
-        self.excluded.resize(plate.cells.len(), false);
         self.marks.extend(
             plate
                 .cells
@@ -634,31 +534,6 @@ impl LinePlate {
     }
 }
 
-/// Match of colour `x` with a blend of two texels' plates: its distance to the segment between
-/// their colours, in the wider of their noises.
-#[inline]
-pub fn blend_match(a: &PlateTexel, b: &PlateTexel, x: [f32; 3]) -> f32 {
-    let ab = [
-        b.mean[0] - a.mean[0],
-        b.mean[1] - a.mean[1],
-        b.mean[2] - a.mean[2],
-    ];
-    let ax = [x[0] - a.mean[0], x[1] - a.mean[1], x[2] - a.mean[2]];
-    let len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
-    let s = if len2 > 0.0 {
-        ((ax[0] * ab[0] + ax[1] * ab[1] + ax[2] * ab[2]) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let near = [
-        a.mean[0] + ab[0] * s,
-        a.mean[1] + ab[1] * s,
-        a.mean[2] + ab[2] * s,
-    ];
-    let d = (dist2(x, near) / 3.0).sqrt() * a.inv_sigma.min(b.inv_sigma);
-    ((MATCH_SIGMAS.1 - d) / (MATCH_SIGMAS.1 - MATCH_SIGMAS.0)).clamp(0.0, 1.0)
-}
-
 /// The cell (along index, across index) holding field offsets (`along`, `across`) (metres) on
 /// a grid of `n_along` x `n_across` cells whose first across edge is at `across0`; `None`
 /// outside it. In f32, as the GPU computes it.
@@ -674,88 +549,6 @@ pub fn cell_index(
     let ic = ((across - across0) / CELL_ACROSS_M as f32).floor();
     (ia >= 0.0 && ic >= 0.0 && (ia as usize) < n_along && (ic as usize) < n_across)
         .then_some((ia as usize, ic as usize))
-}
-
-/// Match of colour `x` with a texel's plate: 1 within [`MATCH_SIGMAS`]`.0` sigmas, 0 beyond
-/// [`MATCH_SIGMAS`]`.1`, linear between.
-#[inline]
-pub fn plate_match(t: &PlateTexel, x: [f32; 3]) -> f32 {
-    let d = (dist2(x, t.mean) / 3.0).sqrt() * t.inv_sigma;
-    ((MATCH_SIGMAS.1 - d) / (MATCH_SIGMAS.1 - MATCH_SIGMAS.0)).clamp(0.0, 1.0)
-}
-
-/// The colour of a paint-like cell: its candidate's when that is about to replace the plate.
-fn paint_colour(c: &Cell) -> [f32; 3] {
-    if promotable(c) {
-        c.candidate.mean
-    } else {
-        c.plate.mean
-    }
-}
-
-/// A cell's plate or promoted candidate is paint-like: stable, and not keyed as field.
-fn is_paint_like(c: &Cell) -> bool {
-    let plate = c.plate.frames >= WARM_FRAMES && c.plate.key < GRASS_KEY;
-    plate || promotable(c)
-}
-
-/// The candidate has outweighed the plate long enough to replace it.
-fn promotable(c: &Cell) -> bool {
-    c.candidate.frames >= PROMOTE_FRAMES && c.candidate.weight > c.plate.weight
-}
-
-/// Learns sample `x` (colour key `k`) into a cell (see the module docs).
-fn learn_cell(c: &mut Cell, x: [f32; 3], spread: f32, k: f32) {
-    if c.plate.is_empty() {
-        if k >= 0.5 {
-            c.plate = Model::seed(x, spread, k);
-        } else {
-            learn_candidate(c, x, spread, k);
-        }
-        return;
-    }
-    if c.plate.sigmas(x) < BELONG_SIGMAS {
-        c.plate.learn(x, spread, k);
-        c.candidate.weight *= 1.0 - WEIGHT_RATE;
-        return;
-    }
-    c.plate.weight *= 1.0 - WEIGHT_RATE;
-    learn_candidate(c, x, spread, k);
-    // A candidate keyed as field replaces the plate once it outweighs it (a player who stood
-    // on a cold cell walked off, the light changed); one that is not waits for the region rule.
-    if promotable(c) && c.candidate.key >= 0.5 {
-        c.plate = c.candidate;
-        c.candidate = Model::default();
-    }
-}
-
-fn learn_candidate(c: &mut Cell, x: [f32; 3], spread: f32, k: f32) {
-    if c.candidate.is_empty() || c.candidate.sigmas(x) >= BELONG_SIGMAS {
-        c.candidate = Model::seed(x, spread, k);
-    } else {
-        c.candidate.learn(x, spread, k);
-    }
-    if c.plate.is_empty() && promotable(c) && c.candidate.key >= 0.5 {
-        c.plate = c.candidate;
-        c.candidate = Model::default();
-    }
-}
-
-/// What the compositors read of a cell.
-fn texel(c: &Cell) -> PlateTexel {
-    let p = &c.plate;
-    let trusted = p.frames >= WARM_FRAMES && p.var.sqrt() <= SIGMA_TRUSTED;
-    let (grass, paint) = match (trusted, c.region) {
-        (false, _) => (0.0, 0.0),
-        (true, true) => (0.0, 1.0),
-        (true, false) => (p.key.clamp(0.0, 1.0), 0.0),
-    };
-    PlateTexel {
-        mean: p.mean,
-        inv_sigma: 1.0 / p.var.sqrt().max(SIGMA_FLOOR),
-        grass,
-        paint,
-    }
 }
 
 /// A colour key with this frame's clean plate beside it: keys as `key` does, and hands the
@@ -805,41 +598,12 @@ impl PixelKey for PlateKey<'_> {
     reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
 )]
 mod tests {
+    use super::cell::PROMOTE_FRAMES;
     use super::*;
 
     const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
     const KIT: [f32; 3] = [200.0, 128.0, 128.0];
     const LOGO: [f32; 3] = [60.0, 150.0, 160.0];
-
-    #[test]
-    fn a_player_passing_is_an_outlier_and_the_plate_stays_grass() {
-        let mut c = Cell::default();
-        for _ in 0..10 {
-            learn_cell(&mut c, GRASS, 1.0, 1.0);
-        }
-        for _ in 0..6 {
-            learn_cell(&mut c, KIT, 1.0, 0.0);
-        }
-        assert_eq!(c.plate.mean, GRASS);
-        let t = texel(&c);
-        assert!(t.grass > 0.9);
-        assert_eq!(plate_match(&t, KIT), 0.0);
-        assert_eq!(plate_match(&t, GRASS), 1.0);
-    }
-
-    #[test]
-    fn a_cold_cell_is_seeded_by_field_and_trusted_after_a_few_frames() {
-        let mut c = Cell::default();
-        // A player on the cell when it comes into view: not keyed as field, not the plate.
-        learn_cell(&mut c, KIT, 1.0, 0.0);
-        assert!(c.plate.is_empty());
-        learn_cell(&mut c, GRASS, 1.0, 1.0);
-        assert_eq!(texel(&c).grass, 0.0, "not trusted after one sample");
-        for _ in 1..WARM_FRAMES {
-            learn_cell(&mut c, GRASS, 1.0, 1.0);
-        }
-        assert!(texel(&c).grass > 0.9);
-    }
 
     /// A strip 0.4 m across, 10 m along, its cells with `colour` (keyed `key`) over
     /// `along_m` metres from its start and grass elsewhere, learnt for `frames` frames.
