@@ -263,6 +263,7 @@ fn line_ends_are_found_where_the_marks_stop() {
     );
     let params = MeasureParams {
         max_range_px: 8.0,
+        ends: true,
         ..MeasureParams::default()
     };
     let mut found = Vec::new();

@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 
 use super::{PoseConfig, half_diagonal};
 use crate::geometry::Camera;
-use crate::vision::{Correction, LumaView, Measurement, linear_sigmas};
+use crate::vision::{Correction, LumaView, Measurement, max_linear_sigma};
 
 /// How this frame's painted lines agree with a camera.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,7 +81,8 @@ pub(super) fn yard_line_uncertainty_px(
     let (w, h) = (f64::from(luma.width()), f64::from(luma.height()));
     let ppu = Correction::pixels_per_unit(camera.intrinsics.fx, half_diagonal(luma));
     let steps = ppu.map(|p| 0.01 / p.max(1e-12));
-    let mut grads: Vec<[f64; Correction::MAX_DIM]> = Vec::with_capacity(9);
+    let mut grads = [[0.0; Correction::MAX_DIM]; 9];
+    let mut n = 0;
     let places = [0.5, 0.1, 0.9]
         .into_iter()
         .flat_map(|v| [0.5, 0.1, 0.9].map(|u| (u * w, v * h)));
@@ -109,10 +110,8 @@ pub(super) fn yard_line_uncertainty_px(
                 .project(&g)
                 .map_or(0.0, |p2| normal.dot(&(p2 - p)) / steps[k])
         });
-        grads.push(grad);
+        grads[n] = grad;
+        n += 1;
     }
-    let gs: Vec<&[f64]> = grads.iter().map(|g| &g[..dim]).collect();
-    linear_sigmas(information, &gs, &ppu[..dim])
-        .into_iter()
-        .fold(0.0, f64::max)
+    max_linear_sigma(information, &grads[..n], &ppu[..dim])
 }

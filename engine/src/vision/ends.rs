@@ -17,11 +17,10 @@ use nalgebra::{Point2, Point3, Vector2};
 
 use super::luma::LumaView;
 use super::measure::{
-    MIN_CLEARANCE_M, MeasureParams, PROBE_M, Probe, Projector, Task, TemplatePoint, mean_std,
-    pieces,
+    MeasureParams, PROBE_M, Probe, Projector, SIDE_NOISE_LEVELS, SIDE_NOISE_RATIO, Task,
+    TemplatePoint, UNIQUE_RATIO, crowds, mean_std, pieces,
 };
 use crate::field::{FieldModel, LineKind, Shape};
-use crate::graphics::point_segment_distance;
 
 /// Open grass a free end needs beyond it (metres).
 const FREE_M: f64 = 0.5;
@@ -38,12 +37,6 @@ const LEVEL_PX: i32 = 3;
 const MAX_LEVEL_PX: i32 = 8;
 /// Least luma step from the paint to the grass (code values).
 const MIN_STEP_LEVELS: f32 = 8.0;
-/// The best edge must beat any other (away from it) by this factor.
-const UNIQUE_RATIO: f32 = 0.5;
-/// Allowed roughness of each level (std): this share of the step...
-const LEVEL_NOISE_RATIO: f32 = 0.2;
-/// ...plus this many code values.
-const LEVEL_NOISE_LEVELS: f32 = 4.0;
 /// Allowed difference between the grass beyond the end and beside the line: this share of
 /// the step...
 const GRASS_STEP_RATIO: f32 = 0.3;
@@ -77,11 +70,9 @@ pub(super) fn free_ends(field: &FieldModel) -> Vec<TemplatePoint> {
             let steps = (FREE_M / FREE_STEP_M).round() as usize;
             let free = (0..=steps).all(|k| {
                 let p = end + out_dir * (k as f64 * FREE_STEP_M);
-                pieces.iter().all(|&(s0, s1, j, w)| {
-                    j == i
-                        || point_segment_distance(p, s0, s1)
-                            >= MIN_CLEARANCE_M + 0.5 * (w + line.width_m)
-                })
+                pieces
+                    .iter()
+                    .all(|&(s0, s1, j, w)| j == i || !crowds(p, line.width_m, (s0, s1, w)))
             });
             if free {
                 out.push(TemplatePoint {
@@ -117,11 +108,10 @@ pub(super) fn plan_end<P: Projector>(
     }
     let probe = Probe::at(proj, end, p)?;
     let along = probe.along;
-    let across = Vector2::new(-along.y, along.x);
     let along_px_per_m = probe.along_px / PROBE_M;
-    let width_px = across.dot(&probe.across).abs() / PROBE_M * end.width_m;
-    // The end's edge runs along the ground normal's image, skewed to `across` by the
-    // perspective: measured along its own normal, where the profile crosses it does not
+    let width_px = probe.across_px_per_m() * end.width_m;
+    // The end's edge runs along the ground normal's image, skewed from the line's image normal
+    // by the perspective: measured along its own normal, where the profile crosses it does not
     // matter.
     let edge = probe.across;
     let en = edge.norm();
@@ -166,18 +156,6 @@ pub(super) fn plan_end<P: Projector>(
     })
 }
 
-/// Bilinear luma at (x, y); the caller keeps it inside the frame.
-fn bilinear(luma: &LumaView<'_>, x: f64, y: f64) -> f32 {
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
-    let (xi, yi) = (x0 as u32, y0 as u32);
-    let a = luma.at(xi, yi);
-    let b = luma.at(xi + 1, yi);
-    let c = luma.at(xi, yi + 1);
-    let d = luma.at(xi + 1, yi + 1);
-    (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + d * fx) * fy
-}
-
 /// Locates a free end of a line along its image direction (see the module docs): the
 /// observed end and the step from paint to grass (code values).
 pub(super) fn locate_end(luma: &LumaView<'_>, task: &Task) -> Option<(Point2<f64>, f32)> {
@@ -193,7 +171,7 @@ pub(super) fn locate_end(luma: &LumaView<'_>, task: &Task) -> Option<(Point2<f64
         .max(0.0);
     let at = |s: f64, o: f64| {
         let q = p + along * s + across * o;
-        bilinear(luma, q.x, q.y)
+        luma.bilinear(q.x, q.y)
     };
     let profile: Vec<f32> = (-reach..=reach)
         .map(|j| {
@@ -237,7 +215,7 @@ pub(super) fn locate_end(luma: &LumaView<'_>, task: &Task) -> Option<(Point2<f64
     ));
     let contrast = paint - grass;
     if contrast < MIN_STEP_LEVELS
-        || paint_std.max(grass_std) > LEVEL_NOISE_RATIO * contrast + LEVEL_NOISE_LEVELS
+        || paint_std.max(grass_std) > SIDE_NOISE_RATIO * contrast + SIDE_NOISE_LEVELS
     {
         return None;
     }

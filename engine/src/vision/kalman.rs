@@ -41,7 +41,7 @@ impl KalmanTuning {
 /// Parameters from this index on (the lens distortion `k1`) follow the zoom, not time: they
 /// are filtered without a velocity (a random walk). A velocity would carry a trend seen while
 /// zooming in on into a tight shot where the lines no longer see the distortion at all.
-const STILL_FROM: usize = 4;
+const STILL_FROM: usize = Correction::K1;
 
 /// One parameter's state: value, velocity (per frame) and their covariance.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -53,7 +53,8 @@ struct Axis {
     p11: f64,
 }
 
-/// Constant-velocity filter over the parameters of a [`Correction`].
+/// Filter over the parameters of a [`Correction`]: each with a velocity that is kept or dies
+/// away ([`KalmanTuning::velocity_keep`]), the still ones (`k1`) a random walk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrectionFilter {
     tuning: KalmanTuning,

@@ -73,6 +73,20 @@ impl<'a> LumaView<'a> {
         }
     }
 
+    /// Luma interpolated bilinearly at (x, y) (pixel centres at integers); (x, y) and the
+    /// pixel right of and below it must lie inside the frame.
+    #[inline]
+    pub fn bilinear(&self, x: f64, y: f64) -> f32 {
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+        let (xi, yi) = (x0 as u32, y0 as u32);
+        let a = self.at(xi, yi);
+        let b = self.at(xi + 1, yi);
+        let c = self.at(xi, yi + 1);
+        let d = self.at(xi + 1, yi + 1);
+        (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + d * fx) * fy
+    }
+
     /// Luma through the frame's own accessor (slow path, used to check the fast one).
     pub fn at_reference(&self, x: u32, y: u32) -> f32 {
         if let Some([code, _, _]) = self.frame.codes(x, y) {

@@ -33,15 +33,15 @@ const MIN_EXCESS_LEVEL_PX: f32 = 10.0;
 /// Least peak excess luma of a line over its background (code values).
 const MIN_PEAK_LEVELS: f32 = 6.0;
 /// The best matched response must beat any other (away from the peak) by this factor.
-const UNIQUE_RATIO: f32 = 0.5;
+pub(super) const UNIQUE_RATIO: f32 = 0.5;
 /// Allowed background step across the line: this share of the line's peak contrast...
 const SIDE_STEP_RATIO: f32 = 0.45;
 /// ...plus this many code values.
 const SIDE_STEP_LEVELS: f32 = 4.0;
 /// Allowed background roughness (std within a band): this share of the peak contrast...
-const SIDE_NOISE_RATIO: f32 = 0.2;
+pub(super) const SIDE_NOISE_RATIO: f32 = 0.2;
 /// ...plus this many code values.
-const SIDE_NOISE_LEVELS: f32 = 4.0;
+pub(super) const SIDE_NOISE_LEVELS: f32 = 4.0;
 /// A line's measured spread (std across it, pixels) may exceed that of its expected width by
 /// this many pixels (blur, anti-aliasing).
 const WIDTH_SLACK_PX: f64 = 1.0;
@@ -76,9 +76,11 @@ pub struct TemplatePoint {
     /// Painted width of the line (metres).
     pub width_m: f64,
     /// Distance along the ground normal to the nearest other painted line, centre to centre
-    /// (metres, capped at `MAX_CLEARANCE_M`).
+    /// (metres, capped at `MAX_CLEARANCE_M`); at a free end ([`LineTemplate::ends`]) the open
+    /// grass beyond it.
     pub clearance_m: f64,
-    /// Distance along the line to its nearer end (metres): how much line a search sees.
+    /// Distance along the line to its nearer end (metres): how much line a search sees; at a
+    /// free end the line behind it.
     pub room_m: f64,
     /// Index of the line in [`FieldModel::lines`].
     pub line: u32,
@@ -93,6 +95,16 @@ pub struct LineTemplate {
     ends: Vec<TemplatePoint>,
     /// Per line, the range of its points in `points`.
     spans: Vec<(usize, usize)>,
+}
+
+/// Whether field point `p` of a line `width_m` wide lies closer to the painted piece from `a`
+/// to `b` (`width` wide) than [`MIN_CLEARANCE_M`] between their edges.
+pub(super) fn crowds(
+    p: Point2<f64>,
+    width_m: f64,
+    (a, b, width): (Point2<f64>, Point2<f64>, f64),
+) -> bool {
+    point_segment_distance(p, a, b) < MIN_CLEARANCE_M + 0.5 * (width + width_m)
 }
 
 /// Straight pieces of a painted line (arcs as polylines), with the line's index and width.
@@ -151,8 +163,7 @@ impl LineTemplate {
                         {
                             continue;
                         }
-                        let edge = 0.5 * (width + line.width_m);
-                        if point_segment_distance(p, a, b) < MIN_CLEARANCE_M + edge {
+                        if crowds(p, line.width_m, (a, b, width)) {
                             crowded = true;
                             break;
                         }
@@ -259,16 +270,19 @@ fn line_stations(shape: &Shape) -> Vec<(Point2<f64>, Vector2<f64>, f64)> {
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeasureParams {
-    /// Largest search distance either side of the predicted line, along its normal (pixels).
+    /// Largest search distance either side of the predicted line, along its normal (at a
+    /// free end, along the line) (pixels).
     pub max_range_px: f64,
     /// Points whose clearance allows a smaller range than this are skipped (pixels).
     pub min_range_px: f64,
     /// Least distance between searched points along one line (pixels).
     pub spacing_px: f64,
-    /// Most measurements per frame (count); evenly thinned beyond it.
+    /// Most measurements across the lines per frame (count); evenly thinned beyond it. Free
+    /// ends add at most a quarter as many again.
     pub max_points: usize,
     /// Also search the free ends of the lines along them (hash marks, sideline ticks): they
-    /// hold a camera along the lines, once it is known which lines they are.
+    /// hold a camera along the lines, once it is known which lines they are (off by default:
+    /// from a rough camera they tie one row of marks to the next).
     pub ends: bool,
 }
 
@@ -279,7 +293,7 @@ impl Default for MeasureParams {
             min_range_px: 2.0,
             spacing_px: 24.0,
             max_points: 400,
-            ends: true,
+            ends: false,
         }
     }
 }
@@ -292,13 +306,14 @@ pub struct Measurement {
     /// Index of the line in [`FieldModel::lines`].
     pub line: u32,
     /// Unit image direction the point was measured along (unitless): the predicted line's
-    /// normal, or at a line's free end the line's own direction out of it.
+    /// normal, or at a line's free end the normal of the end's own edge.
     pub normal: Vector2<f64>,
     /// Where the predicting projector put the point (pixels).
     pub predicted: Point2<f64>,
     /// A point on the observed line centre (pixels); only its offset along `normal` counts.
     pub observed: Point2<f64>,
-    /// Peak luma of the line over its background (code values).
+    /// Peak luma of the line over its background, or at a free end the mean step from the
+    /// paint to the grass beyond (code values).
     pub contrast: f32,
 }
 
@@ -336,6 +351,17 @@ impl Probe {
             along_px,
             across: pg - p,
         })
+    }
+
+    /// Unit image normal of the line.
+    pub(super) fn normal(&self) -> Vector2<f64> {
+        Vector2::new(-self.along.y, self.along.x)
+    }
+
+    /// Image pixels per ground metre across the line, along its image normal (not finite or
+    /// 0 where the view runs along the ground there).
+    pub(super) fn across_px_per_m(&self) -> f64 {
+        self.normal().dot(&self.across).abs() / PROBE_M
     }
 }
 
@@ -422,11 +448,11 @@ fn plan_point<P: Projector>(
     let Some(probe) = Probe::at(proj, tp, p) else {
         return;
     };
-    let normal = Vector2::new(-probe.along.y, probe.along.x);
+    let normal = probe.normal();
     if probe.along_px / PROBE_M * tp.room_m < MIN_ROOM_PX {
         return;
     }
-    let px_per_m = normal.dot(&probe.across).abs() / PROBE_M;
+    let px_per_m = probe.across_px_per_m();
     if !px_per_m.is_finite() || px_per_m <= 0.0 {
         return;
     }

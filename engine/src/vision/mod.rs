@@ -18,7 +18,8 @@
 //! [`measure`] projects them with a predicted camera, keeps those in view and locates each
 //! line's centre on a short luma profile across it (and, when asked, the free ends of the
 //! hash marks and ticks along them); [`solve_correction`] fits a correction by
-//! robust Gauss-Newton; [`CorrectionFilter`] smooths it with a constant-velocity Kalman filter.
+//! robust Gauss-Newton; [`CorrectionFilter`] smooths it with a Kalman filter
+//! (a velocity kept or dying away, `k1` a random walk).
 //! [`solve_homography`] fits a field-to-image homography from the same measurements (operator
 //! registration).
 
@@ -37,10 +38,9 @@ pub use measure::{
     LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure,
     measure_counted_with, measure_with,
 };
-pub use ridge::{RIDGE_MAP_WIDTH, RidgeMap};
+pub use ridge::RidgeMap;
 pub use solve::{
-    Correction, SolveConfig, SolveResult, linear_sigma, linear_sigmas, residual_rms,
-    solve_correction,
+    Correction, SolveConfig, SolveResult, max_linear_sigma, residual_rms, solve_correction,
 };
 
 /// Why a vision step gave no answer.

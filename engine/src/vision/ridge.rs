@@ -4,7 +4,7 @@
 use super::luma::LumaView;
 
 /// Width of the map (cells) a frame is reduced to, about.
-pub const RIDGE_MAP_WIDTH: u32 = 160;
+const RIDGE_MAP_WIDTH: u32 = 160;
 /// Least excess luma of a cell over both cells either side of it (code values): a line.
 const RIDGE_MIN_EXCESS: f32 = 8.0;
 /// Least excess luma of a line cell over the frame's median cell (code values): paint is
@@ -40,6 +40,8 @@ pub struct RidgeMap {
     luma: Vec<f32>,
     /// Scratch: undilated marks.
     marks: Vec<u8>,
+    /// Scratch: the cell lumas the median is taken of.
+    sorted: Vec<f32>,
 }
 
 impl RidgeMap {
@@ -72,10 +74,15 @@ impl RidgeMap {
         self.marks.clear();
         self.marks.resize(w * h, 0);
         let median = {
-            let mut sorted: Vec<f32> = self.luma.iter().step_by(7).copied().collect();
+            let sorted = &mut self.sorted;
+            sorted.clear();
+            sorted.extend(self.luma.iter().step_by(7));
             let mid = sorted.len() / 2;
-            sorted.select_nth_unstable_by(mid, f32::total_cmp);
-            sorted.get(mid).copied().unwrap_or(0.0)
+            if sorted.is_empty() {
+                0.0
+            } else {
+                *sorted.select_nth_unstable_by(mid, f32::total_cmp).1
+            }
         };
         let at = |x: usize, y: usize| self.luma[y * w + x];
         for y in 0..h {
@@ -168,7 +175,8 @@ impl RidgeMap {
     }
 
     /// Share of cells marked (0..1): how busy the frame is.
-    pub fn density(&self) -> f64 {
+    #[cfg(test)]
+    fn density(&self) -> f64 {
         if self.cells.is_empty() {
             return 0.0;
         }

@@ -74,6 +74,8 @@ pub struct Correction {
 impl Correction {
     /// Number of parameters: 4 (rotation, scale) or 5 (with `k1`).
     pub const MAX_DIM: usize = 5;
+    /// Index of `k1` among the parameters ([`Correction::to_array`]).
+    pub const K1: usize = 4;
 
     /// The parameters as a vector of `dim` (4 or 5) entries.
     pub fn to_array(&self) -> [f64; Self::MAX_DIM] {
@@ -379,20 +381,19 @@ impl Model for CorrectionModel<'_> {
     }
 }
 
-/// Standard deviation of a linear function `g . x` of the parameters given their
-/// `information` (inverse covariance): infinite when `g` reaches along a direction the
-/// information does not see. `pixels` scales each parameter for the conditioning test (pixels
-/// per unit, [`Correction::pixels_per_unit`]).
-pub fn linear_sigma(information: &DMatrix<f64>, g: &[f64], pixels: &[f64]) -> f64 {
-    linear_sigmas(information, &[g], pixels)[0]
-}
-
-/// [`linear_sigma`] of several linear functions of the same parameters (one eigen
-/// decomposition for all), in their order.
-pub fn linear_sigmas(information: &DMatrix<f64>, gs: &[&[f64]], pixels: &[f64]) -> Vec<f64> {
+/// The largest standard deviation of the linear functions `g . x` of the parameters (each
+/// `g` read to the information's dimension) given their `information` (inverse covariance),
+/// with one eigen decomposition for all: infinite when a `g` reaches along a direction the
+/// information does not see; 0 with no `g`. `pixels` scales each parameter for the
+/// conditioning test (pixels per unit, [`Correction::pixels_per_unit`]).
+pub fn max_linear_sigma(
+    information: &DMatrix<f64>,
+    gs: &[[f64; Correction::MAX_DIM]],
+    pixels: &[f64],
+) -> f64 {
     let dim = information.nrows();
-    if pixels.len() < dim {
-        return vec![f64::INFINITY; gs.len()];
+    if pixels.len() < dim || dim > Correction::MAX_DIM {
+        return f64::INFINITY;
     }
     let scaled = DMatrix::from_fn(dim, dim, |a, b| {
         information[(a, b)] / (pixels[a] * pixels[b])
@@ -401,7 +402,7 @@ pub fn linear_sigmas(information: &DMatrix<f64>, gs: &[&[f64]], pixels: &[f64]) 
     let emax = eig.eigenvalues.iter().copied().fold(0.0_f64, f64::max);
     gs.iter()
         .map(|g| {
-            if g.len() < dim || emax.is_nan() || emax <= 0.0 {
+            if emax.is_nan() || emax <= 0.0 {
                 return f64::INFINITY;
             }
             let gs = DVector::from_iterator(dim, (0..dim).map(|k| g[k] / pixels[k]));
@@ -421,7 +422,7 @@ pub fn linear_sigmas(information: &DMatrix<f64>, gs: &[&[f64]], pixels: &[f64]) 
             }
             var.sqrt()
         })
-        .collect()
+        .fold(0.0, f64::max)
 }
 
 /// Solves the correction of `base` that best fits the measurements, starting from `init`.
