@@ -16,9 +16,9 @@
 //!   Vision-only tracking starts from the venue's registration (a calibration from clicks,
 //!   given with [`PoseEstimator::set_reference`]); while lost it searches around the last good
 //!   pose: a grid of pan, tilt and zoom candidates is ranked against the frame's ridge map
-//!   (`RidgeMap`), the best few a frame are measured and solved, and a track found again
-//!   (with a quarter of its searches among the inliers) is drawn only after
-//!   `ACQUIRE_CONFIRM_FRAMES` more fitting frames.
+//!   (`RidgeMap`), the best few a frame are measured and solved (each with 30% of its
+//!   searches among the inliers; the retry from the last good pose with a quarter), and a
+//!   track found again is drawn only after `ACQUIRE_CONFIRM_FRAMES` more fitting frames.
 //! - Whenever no pose is usable, the last good camera may be held for up to
 //!   [`PoseConfig::hold_frames`] frames (source `hold`), but only while this frame's painted
 //!   lines agree with it: they are measured around the held camera; the line fades with the
@@ -67,7 +67,7 @@ mod vision;
 use check::Agreement;
 pub use config::PoseConfig;
 pub use kinds::{NoPose, PoseMode, PoseModeError, PoseSource, TrackState};
-use search::Search;
+use vision::VisionTrack;
 
 /// Frame width (pixels) at which the pixel settings of [`PoseConfig`] apply as given.
 pub const REFERENCE_WIDTH_PX: f64 = 1920.0;
@@ -162,18 +162,10 @@ pub struct PoseEstimator {
     fused_gated: u32,
     /// The last estimate was gated.
     gated_last: bool,
-    vision_filter: CorrectionFilter,
-    vision_base: Option<Camera>,
-    vision_locked: bool,
-    /// The search of a lost vision-only track.
-    search: Search,
-    /// Frames a vision-only track found again must still fit before it is drawn.
-    confirm_left: u32,
+    /// Vision-only tracking between frames.
+    vision: VisionTrack,
     /// Buffer of the measurements' distances from a camera (kept between frames).
     distances: Vec<f64>,
-    /// Running residual (pixels RMS) of the vision fits the frame's lines agree with: how
-    /// noisy this footage's lines are (compressed, real paint), `None` before the first.
-    typical_residual_px: Option<f64>,
     /// The threads the line measurements run on (the caller alone until set).
     crew: Crew,
 }
@@ -205,7 +197,7 @@ impl PoseEstimator {
             template,
             mode,
             fused_filter: CorrectionFilter::new(config.fused_filter),
-            vision_filter: CorrectionFilter::new(config.vision_filter),
+            vision: VisionTrack::new(config.vision_filter),
             config,
             reference: None,
             last_good: None,
@@ -213,12 +205,7 @@ impl PoseEstimator {
             fused_locked: false,
             fused_gated: 0,
             gated_last: false,
-            vision_base: None,
-            vision_locked: false,
-            search: Search::default(),
-            confirm_left: 0,
             distances: Vec::new(),
-            typical_residual_px: None,
             crew: Crew::default(),
         }
     }
@@ -260,10 +247,7 @@ impl PoseEstimator {
             return;
         }
         self.reference = Some(camera);
-        self.vision_base = Some(camera);
-        self.vision_filter.reset();
-        self.vision_locked = false;
-        self.search = Search::default();
+        self.vision.restart(Some(camera));
     }
 
     /// The reference camera vision-only tracking starts from, if any.
@@ -275,7 +259,7 @@ impl PoseEstimator {
     /// size or another calibration).
     pub fn clear_reference(&mut self) {
         self.reference = None;
-        self.vision_base = None;
+        self.vision.base = None;
         self.last_good = None;
         self.reset();
     }
@@ -290,12 +274,10 @@ impl PoseEstimator {
     /// vision-only tracking retries from.
     pub fn reset(&mut self) {
         self.fused_filter.reset();
-        self.vision_filter.reset();
         self.fused_locked = false;
         self.fused_gated = 0;
-        self.vision_locked = false;
+        self.vision.restart(None);
         self.held.left = 0;
-        self.search = Search::default();
     }
 
     /// The pose of one frame, given the sensor camera for it (if any).
@@ -350,10 +332,7 @@ impl PoseEstimator {
                 self.held.from_sensor = o.source != PoseSource::Vision;
                 if o.source != PoseSource::Vision {
                     // Vision-only tracking, if it takes over, starts from this pose.
-                    self.vision_base = Some(o.camera);
-                    self.vision_filter.reset();
-                    self.vision_locked = false;
-                    self.search = Search::default();
+                    self.vision.restart(Some(o.camera));
                 }
                 PoseEstimate {
                     camera: Some(o.camera),
@@ -373,22 +352,21 @@ impl PoseEstimator {
     }
 
     /// How much looser than on clean video the residual and uncertainty gates of a vision
-    /// camera stand (1..=[`NOISE_MAX`]): the footage's typical residual over
-    /// [`CLEAN_RESIDUAL_PX`], learnt from the fits the frame's lines agree with (a drifting fit
-    /// loses their agreement first, so it does not loosen the gates for itself).
+    /// camera stand for this frame (1..=[`NOISE_MAX`]): the footage's typical residual over
+    /// [`CLEAN_RESIDUAL_PX`], learnt from the earlier fits the frames' lines agreed with (a
+    /// drifting fit loses their agreement first, and no fit loosens the gates for itself);
+    /// this frame's outcome `o` is learnt after.
     fn noise_factor(&mut self, o: Option<&Outcome>) -> f64 {
+        let factor = (self.vision.typical_residual_px / CLEAN_RESIDUAL_PX).clamp(1.0, NOISE_MAX);
         if let Some(o) = o
             && o.source == PoseSource::Vision
             && o.confidence >= VISION_MIN_CONFIDENCE
             && let Some(r) = o.residual_px.filter(|r| r.is_finite())
         {
-            self.typical_residual_px = Some(match self.typical_residual_px {
-                Some(t) => t + NOISE_LEARN_RATE * (r - t),
-                None => r,
-            });
+            let t = &mut self.vision.typical_residual_px;
+            *t += NOISE_LEARN_RATE * (r - *t);
         }
-        self.typical_residual_px
-            .map_or(1.0, |t| (t / CLEAN_RESIDUAL_PX).clamp(1.0, NOISE_MAX))
+        factor
     }
 
     /// The hold (or nothing) when no pose is usable: the held camera is checked against this
@@ -651,6 +629,9 @@ mod tests {
             (est.noise_factor(None) - 1.0).abs() < 1e-12,
             "nothing learnt yet"
         );
+        // The first fit agreed with at 1.3 px does not widen the gates it is checked by.
+        assert!((est.noise_factor(Some(&outcome(1.3, 0.9))) - 1.0).abs() < 1e-12);
+        est.vision.typical_residual_px = CLEAN_RESIDUAL_PX;
         // Clean video: fits at 0.3 px leave the gates as they are.
         for _ in 0..100 {
             assert!((est.noise_factor(Some(&outcome(0.3, 1.0))) - 1.0).abs() < 1e-12);

@@ -1,5 +1,6 @@
 //! The search of a lost vision-only track: candidate poses around the last good one (or
-//! around the motion it was lost in), a few per frame.
+//! around the motion it was lost in), many ranked per frame against the frame's ridge map and
+//! the best few measured and solved.
 
 use super::PoseConfig;
 use crate::field::YARD_M;
@@ -29,6 +30,17 @@ pub(super) struct Search {
 }
 
 impl Search {
+    /// Starts over (no offsets, ranking or frames since a loss) with the lost track's
+    /// `velocity`, keeping the ridge map's buffers.
+    pub(super) fn restart(&mut self, velocity: Correction) {
+        let map = std::mem::take(&mut self.map);
+        *self = Self {
+            velocity,
+            map,
+            ..Self::default()
+        };
+    }
+
     /// The lost track's velocity as the search centre carries it now, while it does.
     pub(super) fn carried_velocity(&self) -> Option<Correction> {
         if self.frames == 0 || self.frames > SEARCH_CARRY_FRAMES {
@@ -104,7 +116,7 @@ pub(super) struct Ranked {
     /// The candidate (a correction of the search's base camera).
     start: Correction,
     /// Its points in view on a line of the frame, less those a random pose would put there
-    /// (the map's density times its points in view).
+    /// (the map's local density summed over its points in view).
     score: f64,
 }
 
@@ -120,16 +132,14 @@ pub(super) struct Rays {
 
 impl Rays {
     fn new(base: &Camera, template: &LineTemplate) -> Self {
-        let r = base.rotation.matrix();
-        let c = base.centre();
         let mut rays: Vec<_> = template
             .points()
             .iter()
             .step_by(RANK_POINT_STRIDE)
             .filter_map(|p| {
-                let d = r * (p.field - c);
+                let d = base.to_camera(&p.field);
                 let along = p.field + nalgebra::Vector3::new(p.tangent.x, p.tangent.y, 0.0) * 0.3;
-                (d.z > 1e-9).then(|| (d.x / d.z, d, r * (along - c)))
+                (d.z > 1e-9).then(|| (d.x / d.z, d, base.to_camera(&along)))
             })
             .collect();
         rays.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -146,9 +156,14 @@ impl Rays {
         map: &RidgeMap,
         size: (f64, f64),
     ) -> (usize, usize, f64) {
-        let k = base.intrinsics;
         let scale = start.log_scale.exp();
-        let (fx, fy) = (k.fx * scale, k.fy * scale);
+        // The candidate's lens: the base's, zoomed; projected as `Camera::project` does.
+        let k = crate::geometry::Intrinsics {
+            fx: base.intrinsics.fx * scale,
+            fy: base.intrinsics.fy * scale,
+            ..base.intrinsics
+        };
+        let max_r2 = k.max_valid_r2();
         let rot = *nalgebra::Rotation3::new(start.rotation).matrix();
         // The view's centre and half width in the base camera's normalised x.
         let axis = rot.transpose() * nalgebra::Vector3::z();
@@ -156,7 +171,7 @@ impl Rays {
             return (0, 0, 0.0);
         }
         let centre = axis.x / axis.z;
-        let half = 0.5 * size.0 / fx;
+        let half = 0.5 * size.0 / k.fx;
         let (lo, hi) = (centre - 1.3 * half - 0.02, centre + 1.3 * half + 0.02);
         let first = self.rays.partition_point(|r| r.0 < lo);
         let (mut hits, mut in_view, mut chance) = (0_usize, 0_usize, 0.0_f64);
@@ -165,10 +180,12 @@ impl Rays {
             if p.z <= 1e-9 {
                 return None;
             }
-            let (xn, yn) = (p.x / p.z, p.y / p.z);
-            let r2 = xn * xn + yn * yn;
-            let f = 1.0 + r2 * (k.k1 + r2 * k.k2);
-            Some((fx * xn * f + k.cx, fy * yn * f + k.cy))
+            let n = nalgebra::Point2::new(p.x / p.z, p.y / p.z);
+            if n.coords.norm_squared() > max_r2 {
+                return None;
+            }
+            let q = k.distort(n);
+            Some((q.x, q.y))
         };
         for (x, d, along) in &self.rays[first..] {
             if *x > hi {

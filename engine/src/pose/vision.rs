@@ -3,30 +3,78 @@
 //! confirmation of one found again.
 
 use super::check::yard_line_uncertainty_px;
+use super::search::Search;
 use super::search::{search_step, yard_angle};
 use super::{
-    ACQUIRE_CONFIRM_FRAMES, ACQUIRE_MIN_SHARE, NoPose, Outcome, PoseEstimator, PoseSource, Search,
-    half_diagonal, rms_of,
+    ACQUIRE_CONFIRM_FRAMES, ACQUIRE_MIN_SHARE, CLEAN_RESIDUAL_PX, NoPose, Outcome, PoseEstimator,
+    PoseSource, half_diagonal, rms_of,
 };
+use crate::geometry::Camera;
 use crate::vision::{
-    Correction, LumaView, MeasureParams, SolveConfig, measure_counted_with, solve_correction,
+    Correction, CorrectionFilter, KalmanTuning, LumaView, MeasureParams, SolveConfig,
+    measure_counted_with, solve_correction,
 };
+
+/// Vision-only tracking between frames.
+#[derive(Debug, Clone)]
+pub(super) struct VisionTrack {
+    /// The tracking filter of the correction of `base`.
+    pub(super) filter: CorrectionFilter,
+    /// The camera the corrections apply to: the last tracked pose, or the one to start from.
+    pub(super) base: Option<Camera>,
+    /// Locked onto the lines (else searching around the last good pose).
+    pub(super) locked: bool,
+    /// The search of a lost track.
+    pub(super) search: Search,
+    /// Frames a track found again must still fit before it is drawn.
+    pub(super) confirm_left: u32,
+    /// Running residual (pixels RMS) of the vision fits the frames' lines agreed with: how
+    /// noisy this footage's lines are (compressed, real paint); [`CLEAN_RESIDUAL_PX`] before
+    /// the first.
+    pub(super) typical_residual_px: f64,
+}
+
+impl VisionTrack {
+    pub(super) fn new(tuning: KalmanTuning) -> Self {
+        Self {
+            filter: CorrectionFilter::new(tuning),
+            base: None,
+            locked: false,
+            search: Search::default(),
+            confirm_left: 0,
+            typical_residual_px: CLEAN_RESIDUAL_PX,
+        }
+    }
+
+    /// Starts over from `base` (or the base kept): no motion, lock, search or confirmation
+    /// pending. What the footage's noise is stays learnt.
+    pub(super) fn restart(&mut self, base: Option<Camera>) {
+        if base.is_some() {
+            self.base = base;
+        }
+        self.filter.reset();
+        self.locked = false;
+        self.search.restart(Correction::default());
+        self.confirm_left = 0;
+    }
+}
 
 impl PoseEstimator {
     pub(super) fn vision_step(&mut self, luma: &LumaView<'_>) -> Result<Outcome, NoPose> {
         let base = self
-            .vision_base
+            .vision
+            .base
             .or(self.last_good)
             .or(self.reference)
             .ok_or(NoPose::NoStart)?;
         let radius = half_diagonal(luma);
         let ppu = Correction::pixels_per_unit(base.intrinsics.fx, radius);
-        let pred = if self.vision_filter.is_started() {
-            self.vision_filter.predict(&ppu)
+        let pred = if self.vision.filter.is_started() {
+            self.vision.filter.predict(&ppu)
         } else {
             Correction::default()
         };
-        let locked = self.vision_locked;
+        let locked = self.vision.locked;
         let cfg = self.solve_config(true, true);
         let search_cfg = self.solve_config(true, false);
         let params = self.measure_params(luma.width(), locked);
@@ -44,7 +92,7 @@ impl PoseEstimator {
             |start: &Correction, params: &MeasureParams| try_counted(start, params, &search_cfg);
         // What the motion alone knows of this frame's correction: the directions this frame's
         // lines do not see (all of them parallel at a tight zoom) stay as known as that.
-        let motion_variance = self.vision_filter.variance();
+        let motion_variance = self.vision.filter.variance();
         // From the last good pose after a loss the tight prior: a loose one lets the solve
         // slide onto lines a yard or five over.
         let (mut meas, mut searched, mut solved) = if locked {
@@ -72,12 +120,13 @@ impl PoseEstimator {
             self.fits(r, false, min_lines)
                 && (locked || r.inliers as f64 >= ACQUIRE_MIN_SHARE * searched as f64)
         });
+        let mut from_search = false;
         if !locked && !fitted {
             // Lost: rank candidates around the search centre, try the best with a few
             // measurements each; the best one is solved again in full.
             solved = Err(crate::vision::VisionError::Degenerate);
             let found = search_step(
-                &mut self.search,
+                &mut self.vision.search,
                 &self.config,
                 &base,
                 luma,
@@ -86,6 +135,7 @@ impl PoseEstimator {
                 &try_search,
             );
             if let Some(start) = found {
+                from_search = true;
                 (meas, searched, solved) = try_from(&start, &params);
                 if let Some((value, inliers)) = solved.as_ref().ok().map(|r| (r.value, r.inliers)) {
                     // The lines repeat every yard (hash marks) and every five (yard lines): of
@@ -109,31 +159,31 @@ impl PoseEstimator {
             }
         }
         if !locked
-            && self.search.frames > 0
+            && (from_search || self.vision.search.frames > 0)
             && solved
                 .as_ref()
                 .is_ok_and(|r| self.fits(r, false, min_lines))
         {
-            // Found again after a loss: drawn only once it has held for a few frames (a start
-            // from the operator's registration is drawn at once).
-            self.confirm_left = ACQUIRE_CONFIRM_FRAMES;
+            // Found again after a loss or by the search: drawn only once it has held for a few
+            // frames (a start from the operator's registration is drawn at once).
+            self.vision.confirm_left = ACQUIRE_CONFIRM_FRAMES;
         }
         match solved {
             Ok(res) if self.fits(&res, locked, min_lines) => {
-                let fresh = !self.vision_filter.is_started();
-                let filtered = self.vision_filter.update(&res.value, &res.sigma, &ppu);
-                if fresh && let Some(v) = self.search.carried_velocity() {
+                let fresh = !self.vision.filter.is_started();
+                let filtered = self.vision.filter.update(&res.value, &res.sigma, &ppu);
+                if fresh && let Some(v) = self.vision.search.carried_velocity() {
                     // Found again in the middle of the motion it was lost in.
-                    self.vision_filter.seed_velocity(&v);
+                    self.vision.filter.seed_velocity(&v);
                 }
                 let camera = filtered.apply(&base);
-                self.vision_filter.rebase();
-                self.vision_base = Some(camera);
-                self.vision_locked = true;
-                self.search = Search::default();
+                self.vision.filter.rebase();
+                self.vision.base = Some(camera);
+                self.vision.locked = true;
+                self.vision.search.restart(Correction::default());
                 let (residual_px, inliers) = rms_of(&camera, &meas, self.config.inlier_px);
-                let confirming = self.confirm_left > 0;
-                self.confirm_left = self.confirm_left.saturating_sub(1);
+                let confirming = self.vision.confirm_left > 0;
+                self.vision.confirm_left = self.vision.confirm_left.saturating_sub(1);
                 Ok(Outcome {
                     camera,
                     source: PoseSource::Vision,
@@ -152,15 +202,13 @@ impl PoseEstimator {
             _ => {
                 if locked {
                     // Lost: the search follows the track's last motion for a while.
-                    self.search = Search {
-                        velocity: self.vision_filter.velocity(),
-                        ..Search::default()
-                    };
+                    let velocity = self.vision.filter.velocity();
+                    self.vision.search.restart(velocity);
                 }
-                self.search.frames = self.search.frames.saturating_add(1);
+                self.vision.search.frames = self.vision.search.frames.saturating_add(1);
                 // Retry from the last good pose, at rest, with the wide search.
-                self.vision_filter.reset();
-                self.vision_locked = false;
+                self.vision.filter.reset();
+                self.vision.locked = false;
                 Err(NoPose::NoFit)
             }
         }
