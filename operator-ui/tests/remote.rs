@@ -23,7 +23,7 @@ use yardline_operator::remote::{EngineEntry, RemoteApp, TslListener, tally_map};
 use yardline_samples::{Sample, SampleConfig};
 
 mod common;
-use common::step_until;
+use common::{step_until, type_into};
 
 const CAMERAS: usize = 10;
 const FRAMES: u32 = 360;
@@ -214,10 +214,7 @@ fn the_remote_mode_drives_every_camera() {
     );
 
     // One first down for every camera.
-    h.get_by_label("First down at").focus();
-    h.step();
-    h.get_by_label("First down at").type_text("45");
-    h.step();
+    type_into(&mut h, "First down at", "45");
     h.get_by_label("Send to all cameras").click();
     step_until(&mut h, "every engine at 45", |a| {
         a.fleet().engines.iter().all(|r| {

@@ -70,13 +70,7 @@ fn a_camera_gets_its_own_key_file() {
         })
     });
 
-    h.get_by_label("Key file: CAM 1").focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label("Key file: CAM 1")
-        .type_text(bad.to_str().unwrap());
-    h.step();
+    type_into(&mut h, "Key file: CAM 1", bad.to_str().unwrap());
     h.get_by_label("Send key: CAM 1").click();
     step_until(&mut h, "the bad key refused", |a| {
         a.fleet().engines[0]

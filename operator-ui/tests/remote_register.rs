@@ -27,27 +27,13 @@ use yardline_operator::remote::{EngineEntry, RemoteApp, tally_map};
 use yardline_samples::{Sample, SampleConfig, Scenario};
 
 mod common;
-use common::{step_until, type_into};
+use common::{click_at, step_until, type_into};
 
 const TOKEN: &str = "reg-token";
 /// Yellowness ([`line_yellowness`]) over which a thumbnail pixel shows the line.
 const YELLOW: f64 = 50.0;
 /// Frames of the sample, played in a loop.
 const FRAMES: u32 = 12;
-
-fn click_at(h: &mut Harness<'static, RemoteApp>, pos: egui::Pos2) {
-    h.event(egui::Event::PointerMoved(pos));
-    h.step();
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-    }
-    h.step();
-}
 
 fn status(app: &RemoteApp) -> Option<Status> {
     app.fleet().engines[0].view().status
@@ -233,7 +219,7 @@ fn a_remote_camera_is_re_registered_on_its_still() {
             .unwrap()
             .still_to_screen(click.image)
             .unwrap();
-        click_at(&mut h, pos);
+        click_at(&mut h, pos, egui::Modifiers::NONE);
         clicked += 1;
     }
     assert!(clicked >= 6, "{clicked} landmarks clicked");

@@ -105,12 +105,8 @@ pub fn wait_for_video(harness: &mut Harness<'static, OperatorApp>) {
     harness.step();
 }
 
-/// A primary click at screen position `pos`, with `modifiers`.
-pub fn click_at(
-    harness: &mut Harness<'static, OperatorApp>,
-    pos: egui::Pos2,
-    modifiers: egui::Modifiers,
-) {
+/// A primary click at screen position `pos`, with `modifiers`, in the harness of any app.
+pub fn click_at<S>(harness: &mut Harness<'static, S>, pos: egui::Pos2, modifiers: egui::Modifiers) {
     harness.event(egui::Event::PointerMoved(pos));
     harness.step();
     harness.event(egui::Event::ModifiersChanged(modifiers));
