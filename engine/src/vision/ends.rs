@@ -18,8 +18,9 @@ use nalgebra::{Point2, Point3, Vector2};
 use super::luma::LumaView;
 use super::measure::{
     MeasureParams, PROBE_M, Probe, Projector, SIDE_NOISE_LEVELS, SIDE_NOISE_RATIO, Task,
-    TemplatePoint, UNIQUE_RATIO, crowds, mean_std, pieces,
+    UNIQUE_RATIO, mean_std,
 };
+use super::template::{TemplatePoint, crowds, pieces};
 use crate::field::{FieldModel, LineKind, Shape};
 
 /// Open grass a free end needs beyond it (metres).

@@ -5,8 +5,9 @@ use nalgebra::{DVector, Matrix3, Point2, Point3, Vector3};
 
 use super::VisionError;
 use super::luma::LumaView;
-use super::measure::{LineTemplate, MeasureParams, Measurement, Projector, measure};
+use super::measure::{MeasureParams, Measurement, Projector, measure};
 use super::solve::{Model, SolveConfig, SolveResult, robust_solve};
+use super::template::LineTemplate;
 
 /// Homogeneous scale below which a point counts as on the horizon (does not project).
 const MIN_W: f64 = 1e-9;

@@ -30,18 +30,19 @@ mod luma;
 mod measure;
 mod ridge;
 mod solve;
+mod template;
 
 pub use homography::{Homography, HomographyFit, register_homography, solve_homography};
 pub use kalman::{CorrectionFilter, KalmanTuning};
 pub use luma::LumaView;
 pub use measure::{
-    LineTemplate, MeasureParams, Measurement, Projector, TemplatePoint, measure,
-    measure_counted_with, measure_with,
+    MeasureParams, Measurement, Projector, measure, measure_counted_with, measure_with,
 };
 pub use ridge::RidgeMap;
 pub use solve::{
     Correction, SolveConfig, SolveResult, max_linear_sigma, residual_rms, solve_correction,
 };
+pub use template::{LineTemplate, TemplatePoint};
 
 /// Why a vision step gave no answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
