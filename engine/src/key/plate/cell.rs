@@ -218,11 +218,13 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
     clippy::float_cmp,
     reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
 )]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
-    const KIT: [f32; 3] = [200.0, 128.0, 128.0];
+    /// Colours of the plate's tests (Y, Cb, Cr): grass, a white kit, a painted logo.
+    pub(in crate::key::plate) const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
+    pub(in crate::key::plate) const KIT: [f32; 3] = [200.0, 128.0, 128.0];
+    pub(in crate::key::plate) const LOGO: [f32; 3] = [60.0, 150.0, 160.0];
 
     #[test]
     fn a_player_passing_is_an_outlier_and_the_plate_stays_grass() {

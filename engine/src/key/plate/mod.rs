@@ -599,11 +599,8 @@ impl PixelKey for PlateKey<'_> {
 )]
 mod tests {
     use super::cell::PROMOTE_FRAMES;
+    use super::cell::tests::{GRASS, KIT, LOGO};
     use super::*;
-
-    const GRASS: [f32; 3] = [90.0, 110.0, 115.0];
-    const KIT: [f32; 3] = [200.0, 128.0, 128.0];
-    const LOGO: [f32; 3] = [60.0, 150.0, 160.0];
 
     /// A strip 0.4 m across, 10 m along, its cells with `colour` (keyed `key`) over
     /// `along_m` metres from its start and grass elsewhere, learnt for `frames` frames.
