@@ -185,8 +185,11 @@ fn print_status(s: &Status) {
     }
     let hash = s.key.hash.as_deref().unwrap_or("-");
     println!(
-        "key: {:?} (hash {hash}, {} sent)  re-registrations: {}",
-        s.key.source, s.key.generation, s.registrations
+        "key: {:?} (hash {hash}, {} sent)  re-registrations: {}  field: {}",
+        s.key.source,
+        s.key.generation,
+        s.registrations,
+        s.field.as_deref().unwrap_or("-")
     );
     for (k, v) in &s.settings {
         println!("  {k} = {v}");

@@ -478,6 +478,10 @@ pub struct Status {
     /// Re-registrations (`register`) applied at a frame boundary since start (count).
     #[serde(default)]
     pub registrations: u64,
+    /// The rulebook of the engine's field (`nfl`, `ncaa`, `hs`, `soccer`, as in the venue
+    /// file), as of the last frame boundary; `None` before the first frame.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// Where the key in force comes from.

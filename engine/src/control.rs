@@ -10,7 +10,7 @@
 //! [`ControlHub::record`], handing over through `try_lock`ed slots it skips when busy.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use yardline_control::preview::{PreviewSlot, StillFn, Thumbnail};
@@ -21,6 +21,7 @@ use yardline_control::{Change, Health, ThreadSetup};
 use yardline_frame::{FrameLayout, FrameRef};
 use yardline_keying::{KeyConfig, KeyLut};
 
+use crate::field::FieldKind;
 use crate::geometry::Intrinsics;
 use crate::key::FieldKey;
 use crate::render::PixelKey;
@@ -69,6 +70,9 @@ pub struct ControlHub {
     key: Mutex<KeyInForce>,
     /// Re-registrations applied (count).
     registrations: AtomicU64,
+    /// The engine's field kind, as of the last frame boundary: its place in
+    /// [`FieldKind::ALL`] plus one (0: no frame yet).
+    field: AtomicU8,
     /// The default palette's LUT of the key in use, with its generation, for matte previews.
     matte_lut: Mutex<Option<(u64, Arc<KeyLut>)>>,
 }
@@ -204,7 +208,16 @@ impl ControlHub {
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
             registrations: self.registrations.load(Ordering::Relaxed),
+            field: self.field().map(|k| k.name().to_owned()),
         }
+    }
+
+    /// The engine's field kind as of the last frame boundary (`None` before the first).
+    pub fn field(&self) -> Option<FieldKind> {
+        let code = self.field.load(Ordering::Relaxed);
+        FieldKind::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
     }
 
     /// The status of a front end that is gone.
@@ -221,6 +234,7 @@ impl ControlHub {
             rate_limited: 0,
             key: KeyInForce::default(),
             registrations: 0,
+            field: None,
         }
     }
 
@@ -308,6 +322,12 @@ impl ControlHub {
         width: u32,
         height: u32,
     ) -> Option<Option<KeyConfig>> {
+        let kind = engine.field().kind;
+        let code = FieldKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0, |i| i + 1);
+        self.field.store(code as u8, Ordering::Relaxed);
         if !self.has_staged.load(Ordering::Acquire) {
             return None;
         }

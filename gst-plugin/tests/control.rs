@@ -111,6 +111,11 @@ fn a_remote_first_down_moves_the_line_on_the_next_frame() {
     );
     assert_eq!(last.pts_ns, s.pts(13));
     assert!(last.timings_ms.engine > 0.0 && last.timings_ms.element >= last.timings_ms.engine);
+    // The field's rulebook, as the engine has it (the re-registration window reads it).
+    assert_eq!(status.field.as_deref(), Some("nfl"));
+    element.set_property_from_str("field", "ncaa");
+    push(&mut h, &s, &frames, 0..1);
+    assert_eq!(client.status().unwrap().field.as_deref(), Some("ncaa"));
 }
 
 #[test]

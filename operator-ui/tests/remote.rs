@@ -281,3 +281,65 @@ fn the_remote_mode_drives_every_camera() {
         cam.pipeline.set_state(gst::State::Null).unwrap();
     }
 }
+
+#[test]
+fn a_change_never_waits_behind_a_capture_the_engine_cannot_make() {
+    gst::init().unwrap();
+    gstyardline::plugin_register_static().unwrap();
+    let cfg = SampleConfig {
+        frames: 2,
+        width: 320,
+        height: 180,
+        ..SampleConfig::default()
+    };
+    let sample = Sample::new(cfg).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    sample.write_metadata(&dir).unwrap();
+    // A playing engine that has had no frame yet: a thumbnail or still request waits for one
+    // (up to the server's preview wait), a change is answered at once.
+    let (cam, _src) = camera(&dir, sample.config(), "token");
+    let remote = yardline_operator::remote::Remote::start(EngineEntry {
+        name: "CAM 1".into(),
+        addr: cam.addr.clone(),
+        token: Some("token".into()),
+        tally_address: None,
+    });
+    let until = |what: &str, done: &dyn Fn(&yardline_operator::remote::EngineView) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = remote.view();
+            if done(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "never: {what}: {v:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    until("connected", &|v| v.connected);
+    remote.request_still().unwrap();
+    remote
+        .send(yardline_control::Change::FirstDown(45.0))
+        .unwrap();
+    let answered = until("the change answered", &|v| v.last_set.is_some());
+    assert_eq!(
+        answered.last_set.unwrap().reply,
+        Ok("45.0".to_owned()),
+        "the change was refused"
+    );
+    assert_eq!(
+        answered.still_answers, 0,
+        "the change waited for the still request before it"
+    );
+    assert!((cam.element.property::<f64>("first-down") - 45.0).abs() < 1e-9);
+    // The still request is answered in its turn: no frame to capture.
+    let v = until("the still answered", &|v| v.still_answers == 1);
+    assert!(
+        v.still_error
+            .as_deref()
+            .is_some_and(|e| e.contains("not playing")),
+        "{:?}",
+        v.still_error
+    );
+    cam.pipeline.set_state(gst::State::Null).unwrap();
+}

@@ -187,6 +187,9 @@ fn a_remote_camera_is_re_registered_on_its_still() {
         h.state().registration().unwrap().still_size(),
         (c.width, c.height)
     );
+    // The window opens on the engine's own field.
+    assert_eq!(status(h.state()).unwrap().field.as_deref(), Some("nfl"));
+    assert_eq!(h.state().registration().unwrap().field(), FieldKind::Nfl);
     // Nothing to send before a solve: the button does nothing.
     h.get_by_label("Send registration: CAM 1").click();
     h.step();

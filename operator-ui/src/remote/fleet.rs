@@ -1,10 +1,11 @@
-//! The engines the remote mode drives: one poller thread per engine (status and a thumbnail
-//! twice a second, the operator's changes and still requests in between), reconnecting by
-//! itself.
+//! The engines the remote mode drives: two threads per engine, each on its own connection and
+//! reconnecting by itself: a poller (status and a thumbnail twice a second, full-size stills
+//! when asked) and a sender of the operator's changes, so that a change never waits behind a
+//! thumbnail or a still the engine is still capturing.
 //!
 //! The UI thread never waits on the network: it reads each engine's last view under a short
-//! lock and hands changes over through a bounded queue per engine (a full queue is reported,
-//! never waited on).
+//! lock and hands changes and still requests over through bounded queues per engine (a full
+//! queue is reported, never waited on).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,15 +24,10 @@ use crate::error::UiError;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Changes queued per engine at most.
 pub const COMMAND_QUEUE: usize = 16;
-
-/// What the UI asks of an engine's poller.
-#[derive(Debug, Clone)]
-enum Request {
-    /// Send a change.
-    Set(Change),
-    /// Fetch a full-size still of the input (`GET /v1/preview?kind=clean&width=full`).
-    Still,
-}
+/// Still requests queued per engine at most.
+const STILL_QUEUE: usize = 2;
+/// Longest a thread waits for work before it looks at its stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(50);
 
 /// One engine in the saved list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,15 +188,16 @@ pub struct EngineView {
     pub still_error: Option<String>,
 }
 
-/// One engine and its poller.
+/// One engine, its poller and its sender of changes.
 #[derive(Debug)]
 pub struct Remote {
     /// The saved entry.
     pub entry: EngineEntry,
     view: Arc<Mutex<EngineView>>,
-    commands: Sender<Request>,
+    changes: Sender<Change>,
+    stills: Sender<()>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Remote {
@@ -208,21 +205,38 @@ impl Remote {
     pub fn start(entry: EngineEntry) -> Self {
         let view = Arc::new(Mutex::new(EngineView::default()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = bounded(COMMAND_QUEUE);
-        let client = Client::new(&entry.addr, entry.token.as_deref());
-        let thread = {
-            let (view, stop) = (Arc::clone(&view), Arc::clone(&stop));
+        let (changes, changes_rx) = bounded(COMMAND_QUEUE);
+        let (stills, stills_rx) = bounded(STILL_QUEUE);
+        let spawn = |name: String, run: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
-                .name(format!("remote {}", entry.name))
-                .spawn(move || poll(&client, &rx, &view, &stop))
+                .name(name)
+                .spawn(run)
+                .map_err(|e| tracing::error!("remote {}: no thread: {e}", entry.name))
                 .ok()
+        };
+        let poller = {
+            let client = Client::new(&entry.addr, entry.token.as_deref());
+            let (view, stop) = (Arc::clone(&view), Arc::clone(&stop));
+            spawn(
+                format!("remote {}", entry.name),
+                Box::new(move || poll(&client, &stills_rx, &view, &stop)),
+            )
+        };
+        let sender = {
+            let client = Client::new(&entry.addr, entry.token.as_deref());
+            let (view, stop) = (Arc::clone(&view), Arc::clone(&stop));
+            spawn(
+                format!("remote {} set", entry.name),
+                Box::new(move || send_changes(&client, &changes_rx, &view, &stop)),
+            )
         };
         Self {
             entry,
             view,
-            commands: tx,
+            changes,
+            stills,
             stop,
-            thread,
+            threads: poller.into_iter().chain(sender).collect(),
         }
     }
 
@@ -236,19 +250,18 @@ impl Remote {
 
     /// Queues a change; an error when the queue is full (the engine is not keeping up).
     pub fn send(&self, change: Change) -> Result<(), String> {
-        self.request(Request::Set(change))
+        self.changes.try_send(change).map_err(|e| match e {
+            TrySendError::Full(_) => format!("{}: too many changes queued", self.entry.name),
+            TrySendError::Disconnected(_) => format!("{}: sender stopped", self.entry.name),
+        })
     }
 
     /// Asks for a full-size still of the engine's input; it arrives in [`EngineView::still`]
     /// (or the reason in [`EngineView::error`]).
     pub fn request_still(&self) -> Result<(), String> {
-        self.request(Request::Still)
-    }
-
-    fn request(&self, request: Request) -> Result<(), String> {
-        self.commands.try_send(request).map_err(|e| match e {
-            TrySendError::Full(_) => format!("{}: too many changes queued", self.entry.name),
-            TrySendError::Disconnected(_) => format!("{}: poller stopped", self.entry.name),
+        self.stills.try_send(()).map_err(|e| match e {
+            TrySendError::Full(()) => format!("{}: a still is already on its way", self.entry.name),
+            TrySendError::Disconnected(()) => format!("{}: poller stopped", self.entry.name),
         })
     }
 }
@@ -256,76 +269,83 @@ impl Remote {
 impl Drop for Remote {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take()
-            && t.join().is_err()
-        {
-            tracing::error!("remote poller of {} panicked", self.entry.name);
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                tracing::error!("a remote thread of {} panicked", self.entry.name);
+            }
         }
     }
 }
 
-fn poll(
+/// Applies `f` to the shared view.
+fn update(view: &Mutex<EngineView>, f: impl FnOnce(&mut EngineView)) {
+    f(&mut view.lock().unwrap_or_else(PoisonError::into_inner));
+}
+
+/// The sender: each change as soon as it comes, on its own connection.
+fn send_changes(
     client: &Client,
-    commands: &Receiver<Request>,
+    changes: &Receiver<Change>,
     view: &Mutex<EngineView>,
     stop: &AtomicBool,
 ) {
-    let update = |f: &mut dyn FnMut(&mut EngineView)| {
-        f(&mut view.lock().unwrap_or_else(PoisonError::into_inner));
-    };
+    let mut sets = 0;
+    while !stop.load(Ordering::Acquire) {
+        let Ok(change) = changes.recv_timeout(STOP_CHECK) else {
+            continue;
+        };
+        sets += 1;
+        let answer = SetAnswer {
+            seq: sets,
+            key: change.key().to_owned(),
+            reply: client
+                .set(&change)
+                .map(|r| r.value.to_string())
+                .map_err(|e| e.to_string()),
+        };
+        update(view, |v| {
+            match &answer.reply {
+                Ok(_) => {
+                    v.accepted += 1;
+                    v.error = None;
+                }
+                Err(e) => v.error = Some(e.clone()),
+            }
+            v.last_set = Some(answer);
+        });
+    }
+}
+
+/// The poller: status and thumbnail on the poll clock, a still when asked.
+fn poll(client: &Client, stills: &Receiver<()>, view: &Mutex<EngineView>, stop: &AtomicBool) {
+    let update = |f: &mut dyn FnMut(&mut EngineView)| update(view, f);
     let mut seq = 0;
-    let (mut sets, mut stills) = (0, 0);
+    let mut stills_taken = 0;
     let mut next_poll = Instant::now();
     while !stop.load(Ordering::Acquire) {
-        // Requests first, as soon as they come; status and picture on the poll clock.
+        // A still as soon as it is asked for; status and picture on the poll clock.
         let wait = next_poll
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(50));
-        match commands.recv_timeout(wait) {
-            Ok(Request::Set(change)) => {
-                sets += 1;
-                let result = client.set(&change);
-                let answer = SetAnswer {
-                    seq: sets,
-                    key: change.key().to_owned(),
-                    reply: result
-                        .as_ref()
-                        .map(|r| r.value.to_string())
-                        .map_err(ToString::to_string),
-                };
-                update(&mut |v| {
-                    match &answer.reply {
-                        Ok(_) => {
-                            v.accepted += 1;
-                            v.error = None;
-                        }
-                        Err(e) => v.error = Some(e.clone()),
-                    }
-                    v.last_set = Some(answer.clone());
-                });
-                continue;
-            }
-            Ok(Request::Still) => {
-                match fetch_still(client, stills + 1) {
-                    Ok(still) => {
-                        stills += 1;
-                        let still = Arc::new(still);
-                        update(&mut |v| {
-                            v.still = Some(Arc::clone(&still));
-                            v.still_answers += 1;
-                            v.still_error = None;
-                            v.error = None;
-                        });
-                    }
-                    Err(e) => update(&mut |v| {
+            .min(STOP_CHECK);
+        if stills.recv_timeout(wait).is_ok() {
+            match fetch_still(client, stills_taken + 1) {
+                Ok(still) => {
+                    stills_taken += 1;
+                    let still = Arc::new(still);
+                    update(&mut |v| {
+                        v.still = Some(Arc::clone(&still));
                         v.still_answers += 1;
-                        v.still_error = Some(e.clone());
-                        v.error = Some(format!("still: {e}"));
-                    }),
+                        v.still_error = None;
+                        v.error = None;
+                    });
                 }
-                continue;
+                Err(e) => update(&mut |v| {
+                    v.still_answers += 1;
+                    v.still_error = Some(e.clone());
+                    v.error = Some(format!("still: {e}"));
+                }),
             }
-            Err(_) => {}
+            continue;
         }
         if Instant::now() < next_poll {
             continue;

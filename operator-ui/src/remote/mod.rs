@@ -23,7 +23,7 @@ use yardline_engine::field::parse_yard;
 
 pub use editor::{EditorAction, ListEditor};
 pub use fleet::{
-    EngineEntry, EngineView, Fleet, SetAnswer, Still, load_list, save_list, validate_list,
+    EngineEntry, EngineView, Fleet, Remote, SetAnswer, Still, load_list, save_list, validate_list,
 };
 pub use register::{RegistrationAction, RemoteRegistration};
 pub use tally::{TallyMap, TslListener, parse_tsl_v31};
@@ -118,7 +118,14 @@ impl RemoteApp {
                         "{name}: still {}x{}: click the landmarks",
                         still.width, still.height
                     ));
-                    self.registration = Some(RemoteRegistration::new(i, name, still));
+                    // The engine's own field (its status says which), NFL when it has not
+                    // said yet.
+                    let field = view
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.field.as_deref())
+                        .and_then(|f| f.parse().ok());
+                    self.registration = Some(RemoteRegistration::new(i, name, still, field));
                 } else {
                     let why = view.still_error.unwrap_or_else(|| "no still".into());
                     self.message = Some(format!("{name}: still: {why}"));

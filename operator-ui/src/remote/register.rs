@@ -38,6 +38,8 @@ pub struct RemoteRegistration {
     texture: Option<egui::TextureHandle>,
     wizard: Wizard,
     field: FieldModel,
+    /// The engine's field kind, when its status said.
+    engine_field: Option<FieldKind>,
     /// Where the still was drawn on the last pass (screen).
     rect: Option<Rect>,
     /// The engine's last answer when the camera was sent (its `seq`, 0 for none): the answer
@@ -59,8 +61,9 @@ impl std::fmt::Debug for RemoteRegistration {
 }
 
 impl RemoteRegistration {
-    /// Opens on engine `engine`'s `still`.
-    pub fn new(engine: usize, name: String, still: Arc<Still>) -> Self {
+    /// Opens on engine `engine`'s `still`, on the engine's field kind when known (`field`,
+    /// from its status), else NFL.
+    pub fn new(engine: usize, name: String, still: Arc<Still>, field: Option<FieldKind>) -> Self {
         let mut wizard = Wizard::default();
         wizard.start_on_still((still.width, still.height));
         Self {
@@ -69,11 +72,17 @@ impl RemoteRegistration {
             still,
             texture: None,
             wizard,
-            field: FieldModel::new(FieldKind::Nfl),
+            field: FieldModel::new(field.unwrap_or_default()),
+            engine_field: field,
             rect: None,
             sent_after: None,
             answer: None,
         }
+    }
+
+    /// The field the landmarks are clicked on.
+    pub fn field(&self) -> FieldKind {
+        self.field.kind
     }
 
     /// The wizard (clicked points, solution, its message).
@@ -203,6 +212,20 @@ impl RemoteRegistration {
             if kind != before {
                 self.field = FieldModel::new(kind);
                 self.wizard.start_on_still(self.still_size());
+            }
+            match self.engine_field {
+                Some(k) if k == kind => {
+                    ui.small("(the engine's)");
+                }
+                Some(k) => {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(230, 160, 40),
+                        format!("the engine's venue is {}", k.name()),
+                    );
+                }
+                None => {
+                    ui.small("(the engine has not said)");
+                }
             }
         });
         self.wizard.clicks_panel(ui, &self.field);
