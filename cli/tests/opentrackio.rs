@@ -218,35 +218,6 @@ fn record_writes_a_live_feed_of_both_protocols_as_tracking_jsonl() {
     assert!(log.samples[0].pts_ns > 0);
 }
 
-/// The sample's FreeD tracking as OpenTrackIO samples: the same head state, each labelled
-/// with the timecode of its arrival time plus `shift` frames.
-fn as_opentrackio(freed: &Path, out: &Path, start: &Timecode, shift: i64) {
-    let log = load_jsonl(freed).unwrap();
-    let samples: Vec<TrackingSample> = log
-        .samples
-        .iter()
-        .map(|s| {
-            let f = s.packet.freed().unwrap();
-            let tc = start.at_pts(s.pts_ns).add_frames(shift);
-            let json = serde_json::json!({
-                "sourceNumber": f.camera_id,
-                "timing": {"timecode": {"hours": tc.hours, "minutes": tc.minutes,
-                    "seconds": tc.seconds, "frames": tc.frames,
-                    "frameRate": {"num": 60000, "denom": 1001}, "dropFrame": tc.drop_frame}},
-                "lens": {"rawEncoders": {"zoom": f.zoom, "focus": f.focus}},
-                "transforms": [{"translation": {"x": 0.0, "y": 0.0, "z": 0.0},
-                    "rotation": {"pan": -f.pan_deg(), "tilt": f.tilt_deg(), "roll": f.roll_deg()}}],
-            });
-            let sample: OpenTrackIoSample = serde_json::from_value(json).unwrap();
-            TrackingSample {
-                pts_ns: s.pts_ns,
-                packet: Packet::opentrackio(sample).unwrap(),
-            }
-        })
-        .collect();
-    write_jsonl(std::fs::File::create(out).unwrap(), &samples).unwrap();
-}
-
 fn render(dir: &Path, tracking: &Path, out: &Path, timecode: Option<&str>) -> serde_json::Value {
     std::fs::create_dir_all(out).unwrap();
     let mut args = vec![
@@ -312,7 +283,7 @@ fn a_timecode_matched_render_of_the_sample_equals_the_arrival_matched_one() {
     // The same head states over OpenTrackIO, matched by timecode: the venue's delay (two
     // frames) is the labels' distance, as it is the arrival times'.
     let otio = tmp.path().join("otio.jsonl");
-    as_opentrackio(&dir.join("tracking.jsonl"), &otio, &start, 0);
+    yardline_e2e::freed_as_opentrackio(&dir.join("tracking.jsonl"), &otio, &start, 0);
     let by_tc = tmp.path().join("timecode");
     let t = render(&dir, &otio, &by_tc, Some("01:00:00;00"));
     assert_eq!(t["tracking_matches"]["timecode"], 8, "{t}");
@@ -331,7 +302,7 @@ fn a_timecode_matched_render_of_the_sample_equals_the_arrival_matched_one() {
 
     // Labels one frame off: the match by timecode picks other samples, and the cameras move.
     let shifted = tmp.path().join("shifted.jsonl");
-    as_opentrackio(&dir.join("tracking.jsonl"), &shifted, &start, 1);
+    yardline_e2e::freed_as_opentrackio(&dir.join("tracking.jsonl"), &shifted, &start, 1);
     let off = tmp.path().join("off");
     let o = render(&dir, &shifted, &off, Some("01:00:00;00"));
     assert!(

@@ -15,37 +15,13 @@ use std::path::Path;
 use common::{TestSample, buffer, bytes, differing, init};
 use gst::prelude::*;
 use gst_check::Harness;
-use yardline_engine::tracking::source::{load_jsonl, write_jsonl};
-use yardline_engine::tracking::{OpenTrackIoSample, Packet, Timecode, TrackingSample};
+use yardline_engine::tracking::Timecode;
 
 /// The sample's FreeD tracking as OpenTrackIO samples, each labelled with the 59.94
 /// drop-frame timecode of its arrival time plus `shift` frames.
 fn as_opentrackio(freed: &Path, out: &Path, shift: i64) {
     let start = Timecode::parse("00:00:00;00", (60000, 1001)).unwrap();
-    let samples: Vec<TrackingSample> = load_jsonl(freed)
-        .unwrap()
-        .samples
-        .iter()
-        .map(|s| {
-            let f = s.packet.freed().unwrap();
-            let tc = start.at_pts(s.pts_ns).add_frames(shift);
-            let json = serde_json::json!({
-                "sourceNumber": f.camera_id,
-                "timing": {"timecode": {"hours": tc.hours, "minutes": tc.minutes,
-                    "seconds": tc.seconds, "frames": tc.frames,
-                    "frameRate": {"num": 60000, "denom": 1001}, "dropFrame": true}},
-                "lens": {"rawEncoders": {"zoom": f.zoom, "focus": f.focus}},
-                "transforms": [{"translation": {"x": 0.0, "y": 0.0, "z": 0.0},
-                    "rotation": {"pan": -f.pan_deg(), "tilt": f.tilt_deg(), "roll": f.roll_deg()}}],
-            });
-            let sample: OpenTrackIoSample = serde_json::from_value(json).unwrap();
-            TrackingSample {
-                pts_ns: s.pts_ns,
-                packet: Packet::opentrackio(sample).unwrap(),
-            }
-        })
-        .collect();
-    write_jsonl(std::fs::File::create(out).unwrap(), &samples).unwrap();
+    yardline_e2e::freed_as_opentrackio(freed, out, &start, shift);
 }
 
 /// Runs the frames through `timecodestamper ! yardline` and returns the outputs and each

@@ -27,6 +27,7 @@ mod state;
 mod tracking;
 
 pub use crate::debug::CAT;
+pub use tracking::frame_timecode;
 
 glib::wrapper! {
     /// The `yardline` element.

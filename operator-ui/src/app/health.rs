@@ -119,6 +119,14 @@ impl OperatorApp {
                         .map(|r| format!("{r:.2} px")),
                 ),
             ),
+            (
+                "Tracking matched by",
+                or_dash(
+                    report
+                        .and_then(|r| r.tracking_match)
+                        .map(|m| m.as_str().to_owned()),
+                ),
+            ),
             ("Tracking packets/s", format!("{:.1}", p.packets_per_second)),
             ("Checksum failures", p.checksum_failures.to_string()),
             ("Frames", p.stats.frames.to_string()),

@@ -374,6 +374,13 @@ impl Worker {
             .engine
             .take_tracking(&mut self.tracking, source_pts, false)
             .pushed;
+        // A source that stamps timecodes (SDI capture, `timecodestamper`): tracking samples
+        // carrying timecode are matched by it, as the element matches them.
+        self.engine.set_frame_timecode(
+            sample
+                .buffer()
+                .and_then(gstyardline::yardline::frame_timecode),
+        );
         let mut program = clean.clone();
         let report = match FrameLayout::packed(PixelFormat::Rgba, width, height) {
             Ok(layout) => match FrameMut::new(&layout, &mut program) {
