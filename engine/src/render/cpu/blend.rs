@@ -1,6 +1,6 @@
 //! Blending a tile's covered spans into the frame in place, line by line, clearing the spans
 //! and alphas it used: RGB-family pixels one by one, YUV luma per pixel and chroma as the mean
-//! of the blended chroma of the pixels sharing its site.
+//! of the blended chroma of the pixels sharing its site (every line over each pixel first).
 
 use yardline_frame::{FillKeyMut, FrameLayout, yuv_samples};
 
@@ -89,22 +89,22 @@ fn mix_code(v: u16, c: f32, a: f32, max: f32) -> u16 {
     ((v + (c - v) * a).clamp(0.0, max) + 0.5) as u16
 }
 
-/// Blends line `li`'s covered spans of one tile into a YUV frame (8- or 10-bit; `colour` in its
-/// codes) and clears them. Chroma takes the mean of the blended chroma of the pixels sharing its
-/// site.
-pub(super) fn blend_yuv_line(
+/// Blends every line's covered spans of one tile into a YUV frame (8- or 10-bit; `colours` in
+/// its codes), the lines in order, and clears them. Each pixel takes its site's chroma and the
+/// lines over it one after another, rounded to a code after each, as luma is; the site then
+/// takes the mean of its pixels' chroma. So lines over one another give the chroma the GPU
+/// compositor gives (its atlas repeats a site's chroma over its pixels and is written back as
+/// their mean).
+pub(super) fn blend_yuv_tile(
     layout: &FrameLayout,
     band: &mut YuvBand<'_>,
     scratch: &mut TileScratch,
-    li: usize,
     (tx, ty): (u32, u32),
-    colour: [f32; 3],
+    colours: &[[f32; 3]],
 ) {
     let (w, h) = (layout.width, layout.height);
     let (tx0, ty0) = (tx * TILE, ty * TILE);
     let t = TILE as usize;
-    let alpha = &mut scratch.alpha[li * TILE_PX..(li + 1) * TILE_PX];
-    let spans = &mut scratch.spans[li * t..(li + 1) * t];
     let (sx, sy) = layout.format.chroma_step();
     let (sx, sy) = (sx as usize, sy as usize);
     let storage = layout.format.sample_storage();
@@ -113,14 +113,17 @@ pub(super) fn blend_yuv_line(
     } else {
         255.0
     };
+    let lines = colours.len();
     for ly in (0..t).step_by(sy) {
-        // Union of the covered columns of the site row, aligned to whole sites (tiles start
-        // on a site boundary).
+        // Union over the lines of the covered columns of the site row, aligned to whole sites
+        // (tiles start on a site boundary).
         let (mut lo, mut hi) = (t, 0);
-        for span in &mut spans[ly..(ly + sy).min(t)] {
-            lo = lo.min(span[0] as usize);
-            hi = hi.max(span[1] as usize);
-            *span = NO_SPAN;
+        for li in 0..lines {
+            for span in &mut scratch.spans[li * t + ly..li * t + (ly + sy).min(t)] {
+                lo = lo.min(span[0] as usize);
+                hi = hi.max(span[1] as usize);
+                *span = NO_SPAN;
+            }
         }
         if lo >= hi {
             continue;
@@ -142,20 +145,30 @@ pub(super) fn blend_yuv_line(
                         continue;
                     }
                     n += 1;
-                    let a = std::mem::take(&mut alpha[(ly + yy) * t + lx + xx]);
-                    if a <= 0.0 {
-                        sum_cb += u32::from(cb);
-                        sum_cr += u32::from(cr);
-                        continue;
+                    let at = (ly + yy) * t + lx + xx;
+                    let (mut pcb, mut pcr) = (cb, cr);
+                    let luma = yuv_samples(layout, px, py)
+                        .and_then(|[iy, _, _]| Some((iy, band.read(storage, iy)?)));
+                    let mut y = luma.map(|(_, v)| v);
+                    let mut covered = false;
+                    for (li, colour) in colours.iter().enumerate() {
+                        let a = std::mem::take(&mut scratch.alpha[li * TILE_PX + at]);
+                        if a <= 0.0 {
+                            continue;
+                        }
+                        covered = true;
+                        y = y.map(|v| mix_code(v, colour[0], a, max));
+                        pcb = mix_code(pcb, colour[1], a, max);
+                        pcr = mix_code(pcr, colour[2], a, max);
                     }
-                    any = true;
-                    if let Some([iy, _, _]) = yuv_samples(layout, px, py)
-                        && let Some(v) = band.read(storage, iy)
-                    {
-                        band.write(storage, iy, mix_code(v, colour[0], a, max));
+                    if covered {
+                        any = true;
+                        if let (Some((iy, _)), Some(v)) = (luma, y) {
+                            band.write(storage, iy, v);
+                        }
                     }
-                    sum_cb += u32::from(mix_code(cb, colour[1], a, max));
-                    sum_cr += u32::from(mix_code(cr, colour[2], a, max));
+                    sum_cb += u32::from(pcb);
+                    sum_cr += u32::from(pcr);
                 }
             }
             if any {

@@ -25,7 +25,7 @@ use super::{
     regions_near_lines,
 };
 use bands::{TileRows, YuvTileRows};
-use blend::{RgbBlend, blend_yuv_line};
+use blend::{RgbBlend, blend_yuv_tile};
 
 /// Pixels of a tile.
 const TILE_PX: usize = (TILE * TILE) as usize;
@@ -251,9 +251,7 @@ impl Compositor for CpuCompositor {
             let colours = &self.colours;
             crew.run(rows, |(mut band, tiles, scratch)| {
                 for (&origin, scratch) in tiles.iter().zip(scratch) {
-                    for (li, colour) in colours.iter().enumerate() {
-                        blend_yuv_line(layout, &mut band, scratch, li, origin, *colour);
-                    }
+                    blend_yuv_tile(layout, &mut band, scratch, origin, colours);
                 }
             });
         }
