@@ -104,12 +104,14 @@ fn draw_excluding(
     }
 }
 
-/// The camouflage scenario's shade is partly cut out of the line by the colour key (its palette
-/// learnt on the sunny side); the plate learns the shaded grass along the line and draws more
-/// of it. Measured when written (40 frames): miss 0.187 -> 0.166, `IoU` 0.798 -> 0.816, leak
-/// 0.019 -> 0.024 (the plate does not yet lower the leak on this seed: see the issue).
+/// The camouflage scenario: shaded grass along the line and kits in the grass's colours. The
+/// paint palette's split luma/chroma mixtures now key the shade the colour key used to cut
+/// (miss 0.187 when this was first measured, 0.040 now), so the plate has little left to add
+/// there; it must keep the line on the shade and add no leak. Measured (40 frames): colour
+/// key alone miss 0.0395 leak 0.0212 IoU 0.9407, with the plate miss 0.0395 leak 0.0200 IoU
+/// 0.9418.
 #[test]
-fn the_plate_draws_more_of_the_line_on_shade_the_colour_key_cuts() {
+fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
     let size = (960, 540);
     let off = draw(Scenario::Camouflage, 14, size, 40, false).report;
     let on = draw(Scenario::Camouflage, 14, size, 40, true).report;
@@ -119,14 +121,19 @@ fn the_plate_draws_more_of_the_line_on_shade_the_colour_key_cuts() {
         off.miss, off.leak, off.iou, on.miss, on.leak, on.iou
     );
     assert!(
-        on.miss < off.miss - 0.01,
+        on.miss < 0.06 && on.miss <= off.miss + 0.002,
         "miss {} with the plate, {} without",
         on.miss,
         off.miss
     );
-    assert!(on.iou > off.iou, "IoU {} with, {} without", on.iou, off.iou);
     assert!(
-        on.leak <= off.leak + 0.01,
+        on.iou >= 0.93 && on.iou >= off.iou - 0.002,
+        "IoU {} with, {} without",
+        on.iou,
+        off.iou
+    );
+    assert!(
+        on.leak <= off.leak + 0.002,
         "leak {} with, {} without",
         on.leak,
         off.leak

@@ -82,6 +82,30 @@ impl Default for AutoPaletteOptions {
 /// Mixing ratios of the edge samples between each surface and each paint colour.
 const EDGE_MIXES: [f64; 3] = [0.25, 0.5, 0.75];
 
+/// Mixing ratios (luma, chroma) of the edge samples whose luma and chroma mix the surface and
+/// the paint in different shares: a pixel's own luma with the chroma of a subsampled site it
+/// shares with its neighbours (4:2:2, 4:2:0), at a painted marking's edge.
+const SPLIT_MIXES: [(f64, f64); 18] = [
+    (0.0, 0.25),
+    (0.0, 0.5),
+    (0.0, 0.75),
+    (0.25, 0.0),
+    (0.25, 0.5),
+    (0.25, 0.75),
+    (0.25, 1.0),
+    (0.5, 0.0),
+    (0.5, 0.25),
+    (0.5, 0.75),
+    (0.5, 1.0),
+    (0.75, 0.0),
+    (0.75, 0.25),
+    (0.75, 0.5),
+    (0.75, 1.0),
+    (1.0, 0.25),
+    (1.0, 0.5),
+    (1.0, 0.75),
+];
+
 /// [`auto_palette`] with the field given as one bool per pixel (row-major, true = field).
 pub fn auto_palette_from_mask(
     frame: FrameRef<'_>,
@@ -227,7 +251,8 @@ pub fn auto_palette_from_points(
 /// at least `min_share_on_paint` of those pixels, brighter than the darkest surface by
 /// `paint_luma_margin` and near-neutral in chroma), and for each surface and paint pair the
 /// colours of their mixtures at 1/4, 1/2 and 3/4 (the anti-aliased edge of a painted line,
-/// which neither colour keys on its own). Every sample made is an inclusion.
+/// which neither colour keys on its own), also with luma and chroma mixed in different shares
+/// ([`SPLIT_MIXES`]: subsampled chroma at the edge). Every sample made is an inclusion.
 pub fn auto_paint_palette(
     frame: FrameRef<'_>,
     surface: &Palette,
@@ -300,6 +325,11 @@ pub fn auto_paint_palette_from_points(
             palette
                 .samples
                 .extend(EDGE_MIXES.iter().map(|&t| mixture(g, p, t)));
+            palette.samples.extend(
+                SPLIT_MIXES
+                    .iter()
+                    .map(|&(t_luma, t_chroma)| split_mixture(g, p, t_luma, t_chroma)),
+            );
         }
     }
     palette.samples.extend(paint);
@@ -464,6 +494,23 @@ fn mixture(a: &Sample, b: &Sample, t: f64) -> Sample {
         covariance,
         tolerance: a.tolerance,
     }
+}
+
+/// [`mixture`] with the luma mixed `1 - t_luma : t_luma` and the chroma `1 - t_chroma :
+/// t_chroma`.
+fn split_mixture(a: &Sample, b: &Sample, t_luma: f64, t_chroma: f64) -> Sample {
+    let mut s = mixture(a, b, 0.5 * (t_luma + t_chroma));
+    s.mean[0] = a.mean[0] + (b.mean[0] - a.mean[0]) * t_luma;
+    for i in 1..3 {
+        s.mean[i] = a.mean[i] + (b.mean[i] - a.mean[i]) * t_chroma;
+    }
+    s.label = format!(
+        "edge {:.0}% luma {:.0}% chroma Y={:.0}",
+        100.0 * t_luma,
+        100.0 * t_chroma,
+        s.mean[0]
+    );
+    s
 }
 
 fn check_options(o: &AutoPaletteOptions) -> Result<(), KeyError> {

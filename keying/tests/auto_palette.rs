@@ -266,6 +266,16 @@ fn the_paint_palette_keys_paint_and_its_edges_and_the_surface_one_does_not() {
             g(&paint_model, e) >= 0.5,
             "shade {shade}: paint edge {e:?} not keyed"
         );
+        // Subsampled chroma at the paint's edge: a pixel's own luma, paint or grass, with the
+        // chroma of a site it shares half with the other.
+        for own in [white, grass] {
+            let shared = [own[0], edge[1], edge[2]];
+            assert!(
+                g(&paint_model, shared) >= 0.5,
+                "shade {shade}: luma {:.0} with shared chroma {shared:?} not keyed",
+                own[0]
+            );
+        }
         assert!(
             g(&surface_model, p) < 0.5,
             "shade {shade}: the surface palette keys paint"
