@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// Every key a set request may name, with the form of its value.
-pub const KEYS: [(&str, &str); 11] = [
+pub const KEYS: [(&str, &str); 12] = [
     ("first-down", "yards from the left goal line (number)"),
     ("scrimmage", "yards from the left goal line (number)"),
     (
@@ -29,6 +29,10 @@ pub const KEYS: [(&str, &str); 11] = [
     ("scrimmage-color", "\"#RRGGBB\" or 0xRRGGBB as a number"),
     ("opacity", "0..=1 (number)"),
     ("pose-mode", "\"auto\", \"sensor\", \"vision\" or \"fused\""),
+    (
+        "clean-plate",
+        "true or false (the field-space clean plate beside the colour key)",
+    ),
     (
         "key",
         "the text of a key.toml, or \"auto\" / null for the automatic key",
@@ -125,6 +129,8 @@ pub enum Change {
     Opacity(f64),
     /// Pose mode, one of [`POSE_MODES`].
     PoseMode(&'static str),
+    /// The field-space clean plate beside the colour key (on or off).
+    CleanPlate(bool),
     /// The key: the text of a `key.toml`; `None` returns to the automatic key.
     Key(Option<String>),
     /// Re-register: vision-only tracking restarts from this camera.
@@ -144,6 +150,7 @@ impl Change {
             Self::ScrimmageColor(_) => "scrimmage-color",
             Self::Opacity(_) => "opacity",
             Self::PoseMode(_) => "pose-mode",
+            Self::CleanPlate(_) => "clean-plate",
             Self::Key(_) => "key",
             Self::Register(_) => "register",
         }
@@ -155,7 +162,9 @@ impl Change {
             Self::FirstDown(v) | Self::Scrimmage(v) | Self::LineWidth(v) | Self::Opacity(v) => {
                 serde_json::json!(v)
             }
-            Self::ShowFirstDown(v) | Self::ShowScrimmage(v) => serde_json::json!(v),
+            Self::ShowFirstDown(v) | Self::ShowScrimmage(v) | Self::CleanPlate(v) => {
+                serde_json::json!(v)
+            }
             Self::FirstDownColor(c) | Self::ScrimmageColor(c) => {
                 serde_json::json!(format!("#{:02X}{:02X}{:02X}", c[0], c[1], c[2]))
             }
@@ -183,6 +192,7 @@ impl Change {
             "first-down-color" => Self::FirstDownColor(colour(key, value)?),
             "scrimmage-color" => Self::ScrimmageColor(colour(key, value)?),
             "opacity" => Self::Opacity(number()?),
+            "clean-plate" => Self::CleanPlate(flag()?),
             "pose-mode" => {
                 let name = value.as_str().map(|s| s.trim().to_ascii_lowercase());
                 let mode = POSE_MODES

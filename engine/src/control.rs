@@ -437,7 +437,7 @@ pub fn thumbnail(frame: &FrameRef<'_>) -> Option<Thumbnail> {
 
 /// Every plain setting of `config` as the control API shows it (the element's property
 /// names; `opacity` is the first-down line's, which a change sets for both lines).
-pub fn settings_of(config: &EngineConfig) -> [Change; 9] {
+pub fn settings_of(config: &EngineConfig) -> [Change; 10] {
     [
         Change::FirstDown(config.first_down.yard),
         Change::Scrimmage(config.scrimmage.yard),
@@ -448,6 +448,7 @@ pub fn settings_of(config: &EngineConfig) -> [Change; 9] {
         Change::ScrimmageColor(config.scrimmage.rgb),
         Change::Opacity(f64::from(config.first_down.opacity)),
         Change::PoseMode(config.pose_mode.as_str()),
+        Change::CleanPlate(config.clean_plate),
     ]
 }
 
@@ -461,6 +462,7 @@ pub fn apply_to_config(config: &mut EngineConfig, change: &Change) -> Result<boo
         Change::Scrimmage(v) => new.scrimmage.yard = *v,
         Change::ShowFirstDown(v) => new.first_down.enabled = *v,
         Change::ShowScrimmage(v) => new.scrimmage.enabled = *v,
+        Change::CleanPlate(v) => new.clean_plate = *v,
         Change::LineWidth(v) => {
             new.first_down.width_m = *v;
             new.scrimmage.width_m = *v;

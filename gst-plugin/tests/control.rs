@@ -111,6 +111,16 @@ fn a_remote_first_down_moves_the_line_on_the_next_frame() {
     );
     assert_eq!(last.pts_ns, s.pts(13));
     assert!(last.timings_ms.engine > 0.0 && last.timings_ms.element >= last.timings_ms.engine);
+    // The clean plate, switched over the API as the property is.
+    assert_eq!(status.settings["clean-plate"], serde_json::json!(false));
+    let reply = client.set(&Change::CleanPlate(true)).unwrap();
+    assert_eq!(reply.value, serde_json::json!(true));
+    assert!(element.property::<bool>("clean-plate"));
+    let m = refused_with(
+        client.set_json("clean-plate", serde_json::json!("yes")),
+        400,
+    );
+    assert!(m.contains("clean-plate"), "{m}");
     // The field's rulebook, as the engine has it (the re-registration window reads it).
     assert_eq!(status.field.as_deref(), Some("nfl"));
     element.set_property_from_str("field", "ncaa");

@@ -504,3 +504,18 @@ fn the_exclusion_rectangle_tool_keeps_the_line_off_it_live_and_saves_it() {
     h.step();
     assert!(h.state().exclusions().is_empty());
 }
+
+#[test]
+fn the_clean_plate_switch_reaches_the_engine() {
+    let mut h = harness(None);
+    wait_for_video(&mut h);
+    let plate =
+        |a: &yardline_operator::OperatorApp| a.published().config.as_ref().map(|c| c.clean_plate);
+    step_until(&mut h, "the engine's settings", |a| plate(a) == Some(false));
+    h.get_by_label("Clean plate").click();
+    step_until(&mut h, "the plate on in the engine", |a| {
+        plate(a) == Some(true)
+    });
+    h.get_by_label("Clean plate").click();
+    step_until(&mut h, "the plate off again", |a| plate(a) == Some(false));
+}

@@ -42,8 +42,10 @@ pub(super) struct ActiveCompositor {
     compositor: Box<dyn Compositor>,
     backend: ActiveBackend,
     crew: Crew,
-    /// The CPU compositor that draws fill and key (whatever the backend), made on first use.
-    fill_key: Option<CpuCompositor>,
+    /// The CPU compositor beside a GPU one, made on first use: it draws fill and key (whatever
+    /// the backend) and the frames keyed with the clean plate, which the GPU compositor does
+    /// not sample.
+    beside: Option<CpuCompositor>,
 }
 
 impl std::fmt::Debug for ActiveCompositor {
@@ -79,7 +81,7 @@ impl ActiveCompositor {
             compositor,
             backend,
             crew: crew.clone(),
-            fill_key: None,
+            beside: None,
         }
     }
 
@@ -112,11 +114,25 @@ impl ActiveCompositor {
         key: &dyn PixelKey,
         out: &mut FillKeyMut<'_>,
     ) -> Result<CompositeStats, FrameFault> {
-        let crew = &self.crew;
-        self.fill_key
-            .get_or_insert_with(|| CpuCompositor::with_crew(crew.clone()))
+        self.beside()
             .fill_key(frame, lines, key, out)
             .map_err(|e| FrameFault::Compositor(e.to_string()))
+    }
+
+    fn beside(&mut self) -> &mut CpuCompositor {
+        let crew = &self.crew;
+        self.beside
+            .get_or_insert_with(|| CpuCompositor::with_crew(crew.clone()))
+    }
+
+    /// The backend that draws a program frame keyed with `key`: the CPU for a key with a clean
+    /// plate, else this compositor's.
+    pub(super) fn draws(&self, key: &dyn PixelKey) -> ActiveBackend {
+        if key.plate().is_some() {
+            ActiveBackend::Cpu
+        } else {
+            self.backend
+        }
     }
 
     /// Composites `lines` into `frame`. When the backend fails and has a fallback, the
@@ -128,6 +144,12 @@ impl ActiveCompositor {
         key: &dyn PixelKey,
         fell_back: &mut bool,
     ) -> Result<CompositeStats, FrameFault> {
+        if self.backend == ActiveBackend::Gpu && key.plate().is_some() {
+            return self
+                .beside()
+                .composite(frame, lines, key)
+                .map_err(|e| FrameFault::Compositor(e.to_string()));
+        }
         match self.compositor.composite(frame, lines, key) {
             Ok(s) => Ok(s),
             Err(e) => match self.backend.fallback() {

@@ -36,7 +36,7 @@ use crate::tracking::sync::{SyncConfig, SyncMiss, SyncedState, TrackingSync};
 use crate::venue::{CameraCalibration, Venue};
 
 use auto_key::AutoKeyJob;
-use backend::{ActiveBackend, ActiveCompositor};
+use backend::ActiveCompositor;
 use fades::LineFades;
 use gate::{Gate, SlewGate};
 pub use gate::{JUMP_CONFIRM_READINGS, MAX_SLEW_DEG_PER_S};
@@ -666,8 +666,9 @@ impl Engine {
                 frame_key =
                     self.paint_view
                         .update(k, target.frame(), camera, &self.field, &self.lines);
-                // The GPU compositor does not sample the plate yet: it is learnt for the CPU one.
-                if self.config.clean_plate && self.compositor.backend() == ActiveBackend::Cpu {
+                // The plate is sampled by the CPU compositor: with it, a GPU backend hands the
+                // frame to the CPU compositor beside it.
+                if self.config.clean_plate {
                     self.plate.update(
                         target.frame(),
                         camera,
@@ -690,6 +691,7 @@ impl Engine {
         let mut fell_back = false;
         let result = match target {
             Target::Program(frame) => {
+                report.backend = self.compositor.draws(key).name();
                 self.exclusions.save(frame, &self.lines);
                 let result = self
                     .compositor

@@ -26,7 +26,7 @@ use super::frame::pixel_format;
 use super::settings::{Pose, Settings, argb, rgb_of};
 
 /// Every plain settable value of `s`, as changes.
-pub fn current(s: &Settings) -> [Change; 9] {
+pub fn current(s: &Settings) -> [Change; 10] {
     let pose = match s.pose_mode {
         Pose::Auto => "auto",
         Pose::Sensor => "sensor",
@@ -43,6 +43,7 @@ pub fn current(s: &Settings) -> [Change; 9] {
         Change::ScrimmageColor(rgb_of(s.scrimmage_color)),
         Change::Opacity(s.opacity),
         Change::PoseMode(pose),
+        Change::CleanPlate(s.clean_plate),
     ]
 }
 
@@ -53,7 +54,7 @@ pub fn property(change: &Change) -> Option<(&'static str, glib::Value)> {
         Change::FirstDown(v) | Change::Scrimmage(v) | Change::LineWidth(v) | Change::Opacity(v) => {
             v.to_value()
         }
-        Change::ShowFirstDown(v) | Change::ShowScrimmage(v) => v.to_value(),
+        Change::ShowFirstDown(v) | Change::ShowScrimmage(v) | Change::CleanPlate(v) => v.to_value(),
         Change::FirstDownColor(c) | Change::ScrimmageColor(c) => argb(*c).to_value(),
         Change::PoseMode(m) => match *m {
             "sensor" => Pose::Sensor,

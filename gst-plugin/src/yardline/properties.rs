@@ -148,6 +148,16 @@ pub fn specs() -> Vec<glib::ParamSpec> {
             .blurb("Where the camera pose comes from")
             .mutable_playing()
             .build(),
+        glib::ParamSpecBoolean::builder("clean-plate")
+            .nick("Clean plate")
+            .blurb(
+                "Key with the field-space clean plate beside the colour key: the empty \
+                 field learnt under each line, so kits of any colour stay foreground and painted \
+                 logos and coloured lines count as field (composited on the CPU)",
+            )
+            .default_value(false)
+            .mutable_playing()
+            .build(),
         glib::ParamSpecEnum::builder_with_default("backend", BackendProperty::Auto)
             .nick("Compositor backend")
             .blurb("Which compositor draws the line")

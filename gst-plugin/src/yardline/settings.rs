@@ -198,6 +198,8 @@ pub struct Settings {
     pub camera_id: i32,
     /// Pose mode.
     pub pose_mode: Pose,
+    /// Key with the field-space clean plate beside the colour key.
+    pub clean_plate: bool,
     /// Compositor backend.
     pub backend: BackendProperty,
     /// What the src pad carries (a change while playing renegotiates, or is refused when
@@ -230,6 +232,7 @@ impl Default for Settings {
             tracking_delay: DEFAULT_TRACKING_DELAY,
             camera_id: DEFAULT_CAMERA_ID,
             pose_mode: Pose::Auto,
+            clean_plate: false,
             backend: BackendProperty::Auto,
             output: Output::Program,
             post_messages: DEFAULT_POST_MESSAGES,
@@ -264,6 +267,7 @@ impl Settings {
         c.scrimmage.enabled = self.show_scrimmage;
         c.scrimmage.rgb = rgb_of(self.scrimmage_color);
         c.scrimmage.opacity = opacity;
+        c.clean_plate = self.clean_plate;
         c
     }
 
@@ -329,6 +333,7 @@ plain_properties! {
     "opacity" => opacity,
     "tracking-delay" => tracking_delay,
     "pose-mode" => pose_mode,
+    "clean-plate" => clean_plate,
     "backend" => backend,
     "budget" => budget,
 }

@@ -219,6 +219,17 @@ impl OperatorApp {
                 self.set_edge_filter();
             }
         });
+        if ui
+            .checkbox(&mut self.config.clean_plate, "Clean plate")
+            .on_hover_text(
+                "Learn the empty field under each line and key against it beside the colour \
+                 key: kits of any colour stay over the line, painted logos and coloured lines \
+                 take it (composited on the CPU)",
+            )
+            .changed()
+        {
+            self.config_changed();
+        }
         ui.horizontal(|ui| {
             if ui.button("Auto palette").clicked() {
                 self.run_auto_palette();
