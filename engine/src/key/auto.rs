@@ -45,13 +45,19 @@ struct ViewColours {
     surface: Vec<[f64; 3]>,
     paint: Vec<[f64; 3]>,
     field: Vec<[f64; 3]>,
+    /// The area of the field of play in view (square metres): what the view weighs in the pool.
+    area_m2: f64,
 }
+
+/// Spacing of the grid of pixels over which a view's ground area is summed (pixels).
+const AREA_GRID_PX: u32 = 8;
 
 /// The automatic key learnt from the last [`AUTO_KEY_VIEWS`] views of the field: each view
 /// gives an even sample of its field colours, and the palettes are found over all of them
-/// pooled (each view weighing the same). A first view that shows only grass in the sun, or a
-/// tight shot that a kit fills, is then not the whole story once the camera has shown the
-/// shade and the wide field.
+/// pooled, each view weighing the area of the field it shows. A first view that shows only
+/// grass in the sun is then not the whole story once the camera has shown the shade and the
+/// wide field, and a tight shot into a crowd, where kits fill half the picture, weighs the few
+/// square metres it shows: the kits do not become field colours.
 #[derive(Debug, Clone, Default)]
 pub struct AutoKeyLearner {
     views: std::collections::VecDeque<ViewColours>,
@@ -132,6 +138,7 @@ impl AutoKeyLearner {
             surface: points(Some(0))?,
             paint: points(Some(2))?,
             field: points(None)?,
+            area_m2: ground_area(&inside, w, h, &ground),
         };
         if self.views.len() == AUTO_KEY_VIEWS {
             self.views.pop_front();
@@ -154,16 +161,24 @@ impl AutoKeyLearner {
             find_paint: false,
             ..AutoPaletteOptions::default()
         };
-        // One view gives all its points; several give the same number each, evenly spaced.
+        // One view gives all its points; several give a number each by the area of field
+        // they show, evenly spaced.
+        let total_m2: f64 = self.views.iter().map(|v| v.area_m2).sum();
         let pooled = |part: fn(&ViewColours) -> &Vec<[f64; 3]>| {
             let n = self.views.len();
-            let per_view = options.max_pixels.div_ceil(n);
             let mut out = Vec::new();
-            for p in self.views.iter().map(part) {
-                if n == 1 || p.len() <= per_view {
+            for v in &self.views {
+                let p = part(v);
+                let share = if total_m2 > 0.0 {
+                    v.area_m2 / total_m2
+                } else {
+                    1.0 / n as f64
+                };
+                let take = ((options.max_pixels as f64 * share).ceil() as usize).min(p.len());
+                if n == 1 || p.len() <= take {
                     out.extend_from_slice(p);
                 } else {
-                    out.extend((0..per_view).map(|k| p[k * p.len() / per_view]));
+                    out.extend((0..take).map(|k| p[k * p.len() / take]));
                 }
             }
             out
@@ -251,6 +266,40 @@ fn field_polygon(camera: &Camera, field: &FieldModel) -> Vec<Point2<f64>> {
         }
     }
     out
+}
+
+/// The ground area (square metres) of the pixels `inside` marks, summed over a grid of
+/// [`AREA_GRID_PX`] cells: each inside grid pixel counts the parallelogram its cell's edges
+/// span on the ground (`ground`: a pixel's field position).
+fn ground_area(
+    inside: &[bool],
+    width: u32,
+    height: u32,
+    ground: &(impl Fn(f64, f64) -> Option<[f64; 2]> + Sync),
+) -> f64 {
+    let step = AREA_GRID_PX;
+    let d = f64::from(step);
+    (0..height / step)
+        .into_par_iter()
+        .map(|gy| {
+            let y = gy * step;
+            let mut sum = 0.0;
+            for gx in 0..width / step {
+                let x = gx * step;
+                if !inside[y as usize * width as usize + x as usize] {
+                    continue;
+                }
+                let (fx, fy) = (f64::from(x), f64::from(y));
+                if let (Some(p), Some(a), Some(b)) =
+                    (ground(fx, fy), ground(fx + d, fy), ground(fx, fy + d))
+                {
+                    let (u, v) = ([a[0] - p[0], a[1] - p[1]], [b[0] - p[0], b[1] - p[1]]);
+                    sum += (u[0] * v[1] - u[1] * v[0]).abs();
+                }
+            }
+            sum
+        })
+        .sum()
 }
 
 /// Row-major `width * height` mask of the pixel centres inside `poly` (even-odd rule), filled
