@@ -33,7 +33,7 @@ pub struct ControlArgs {
 pub enum Action {
     /// Set one value; it applies at the engine's next frame boundary. KEY is a property name:
     /// first-down, scrimmage, show-first-down, show-scrimmage, line-width, first-down-color,
-    /// scrimmage-color, opacity, pose-mode; or key (a key.toml, or auto) or register (a solved
+    /// scrimmage-color, opacity, pose-mode, clean-plate; or key (a key.toml, or auto) or register (a solved
     /// camera as JSON: width, height, rotation, translation, fx, fy, cx, cy, k1, k2).
     Set {
         /// The setting.

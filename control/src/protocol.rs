@@ -652,6 +652,7 @@ mod tests {
             Change::ScrimmageColor([250, 0, 9]),
             Change::Opacity(0.5),
             Change::PoseMode("sensor"),
+            Change::CleanPlate(true),
             Change::Key(None),
             Change::Key(Some("version = 1\n".into())),
             Change::Register(Box::new(RegisterCamera {

@@ -323,12 +323,11 @@ fn a_crew_sharing_the_atlas_copies_gives_the_same_frame() {
 
 /// Three lines drawn over one another (a wide translucent band, a narrower line inside it and a
 /// third across both edges): the GPU blends each line over what the earlier ones drew, as the
-/// CPU does: within tolerance on every component of RGB frames and on the luma of YUV frames.
+/// CPU does: within tolerance on every component, subsampled chroma included (both take each
+/// line over each pixel of a chroma site in turn, then the site's mean; when the CPU blended
+/// the site with each line's mean alpha in turn, the two parted by up to 7 levels there).
 /// Blended each over the untouched frame instead, the overlap would be the last line's colour
-/// over the picture, tens of levels away. (Subsampled chroma is left out: where stacked lines'
-/// edges cross a chroma site, the GPU blends each pixel's chroma line after line and takes the
-/// mean, the CPU blends the site with each line's mean alpha in turn; the two part by up to
-/// 7 levels there, with the fixed-function blend as with the shader's.)
+/// over the picture, tens of levels away.
 #[test]
 fn lines_over_one_another_blend_in_order_on_both_compositors() {
     let cam = camera();

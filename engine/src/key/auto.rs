@@ -57,7 +57,8 @@ const AREA_GRID_PX: u32 = 8;
 /// pooled, each view weighing the area of the field it shows. A first view that shows only
 /// grass in the sun is then not the whole story once the camera has shown the shade and the
 /// wide field, and a tight shot into a crowd, where kits fill half the picture, weighs the few
-/// square metres it shows: the kits do not become field colours.
+/// square metres it shows: the kits do not become field colours. (A camera that stays tight
+/// for all the views kept weighs crowded views alone again.)
 #[derive(Debug, Clone, Default)]
 pub struct AutoKeyLearner {
     views: std::collections::VecDeque<ViewColours>,
@@ -163,13 +164,18 @@ impl AutoKeyLearner {
         };
         // One view gives all its points; several give a number each by the area of field
         // they show, evenly spaced.
-        let total_m2: f64 = self.views.iter().map(|v| v.area_m2).sum();
+        let total_m2: f64 = self
+            .views
+            .iter()
+            .map(|v| v.area_m2)
+            .filter(|a| a.is_finite())
+            .sum();
         let pooled = |part: fn(&ViewColours) -> &Vec<[f64; 3]>| {
             let n = self.views.len();
             let mut out = Vec::new();
             for v in &self.views {
                 let p = part(v);
-                let share = if total_m2 > 0.0 {
+                let share = if total_m2 > 0.0 && v.area_m2.is_finite() {
                     v.area_m2 / total_m2
                 } else {
                     1.0 / n as f64

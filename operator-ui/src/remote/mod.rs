@@ -1,7 +1,8 @@
 //! The remote mode: the app drives the engines of every camera (elements with
 //! `control=ADDR:PORT`) instead of playing a file itself.
 //!
-//! - `fleet`: the saved list of engines (address + token) and a poller per engine;
+//! - `fleet`: the saved list of engines (address + token), and per engine a poller and a
+//!   sender of changes;
 //! - `tally`: which camera is on air (TSL UMD v3.1 over UDP, or a manual toggle);
 //! - `editor`: the engine list editor (add, remove, edit; saved to the list's file);
 //! - `register`: re-registering an engine on a full-size still of its input (the

@@ -232,7 +232,8 @@ impl Compositor for CpuCompositor {
             return Ok(CompositeStats::default());
         }
         let crew = self.crew.get_or_insert_with(Crew::sized_like_rayon);
-        // 2. Blend the covered spans, line by line in order, tile by tile, rows of tiles in
+        // 2. Blend the covered spans, the lines in order (RGB line by line; YUV pixel by pixel,
+        // every line over it, then each chroma site's mean), tile by tile, rows of tiles in
         // parallel (each holds its own rows of every plane).
         let scratch = &mut self.scratch[..n_tiles];
         let triangles = scratch.iter().map(|s| s.triangles).sum();
