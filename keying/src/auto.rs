@@ -249,7 +249,7 @@ pub fn auto_palette_from_points(
 /// `paint_luma_margin` and near-neutral in chroma), and for each surface and paint pair the
 /// colours of their mixtures at 1/4, 1/2 and 3/4 (the anti-aliased edge of a painted line,
 /// which neither colour keys on its own), also with luma and chroma mixed in different shares
-/// ([`SPLIT_MIXES`]: subsampled chroma at the edge). Every sample made is an inclusion.
+/// (subsampled chroma at the edge). Every sample made is an inclusion.
 pub fn auto_paint_palette(
     frame: FrameRef<'_>,
     surface: &Palette,
