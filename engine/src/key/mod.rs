@@ -4,8 +4,8 @@
 //! - `paint_view`: [`PaintView`] narrows the paint palette each frame to the paint actually
 //!   seen, giving the [`FrameKey`] the compositor keys with;
 //! - `auto`: [`AutoKeyLearner`] learns the automatic key from views of the field;
-//! - `plate`: [`CleanPlate`], the field-space clean plate under each drawn line, and
-//!   [`PlateKey`], a colour key with the plate beside it.
+//! - `plate`: [`CleanPlate`], the field-space clean plate under each drawn line (a
+//!   [`FrameKey`] carries it to the compositors, [`FrameKey::with_plate`]).
 
 mod auto;
 mod paint_index;
@@ -27,9 +27,9 @@ pub use auto::{AUTO_KEY_VIEWS, AutoKeyError, AutoKeyLearner, auto_key_config, le
 use paint_index::PaintIndex;
 pub use paint_view::{FrameKey, PaintView};
 pub use plate::{
-    CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, MATCH_SIGMAS, MAX_PLATES, PLATE_MARGIN_M, PlateKey,
-    PlateTexel, REGION_JOIN_CODES, REGION_MIN_ALONG_M, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES,
-    blend_match, cell_index, plate_match,
+    CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, MATCH_SIGMAS, MAX_PLATES, PLATE_MARGIN_M, PlateTexel,
+    REGION_JOIN_CODES, REGION_MIN_ALONG_M, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match,
+    cell_index, plate_match,
 };
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);

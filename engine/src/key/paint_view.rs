@@ -5,7 +5,7 @@ use nalgebra::Point2;
 use yardline_frame::FrameRef;
 use yardline_keying::{EdgeFilter, KeyLut};
 
-use super::FieldKey;
+use super::{CleanPlate, FieldKey};
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::render::crew::Crew;
@@ -207,6 +207,7 @@ impl PaintView {
         FrameKey {
             key,
             regions: &self.regions,
+            plate: None,
         }
     }
 
@@ -520,11 +521,25 @@ impl Marking {
     }
 }
 
-/// A key with its regions for one frame ([`PaintView::update`]).
+/// A key with its regions for one frame ([`PaintView::update`]), and the clean plate beside it
+/// when the plate is on ([`FrameKey::with_plate`]).
 #[derive(Debug, Clone, Copy)]
 pub struct FrameKey<'a> {
     key: &'a FieldKey,
     pub(super) regions: &'a [KeyRegion],
+    plate: Option<&'a CleanPlate>,
+}
+
+impl<'a> FrameKey<'a> {
+    /// This key with `plate`, updated for this frame, beside it: the compositors combine each
+    /// covered pixel's key with it ([`PixelKey::plate`]).
+    #[must_use]
+    pub fn with_plate(self, plate: &'a CleanPlate) -> Self {
+        Self {
+            plate: Some(plate),
+            ..self
+        }
+    }
 }
 
 impl PixelKey for FrameKey<'_> {
@@ -551,5 +566,9 @@ impl PixelKey for FrameKey<'_> {
 
     fn lut(&self) -> Option<LutView<'_>> {
         self.key.lut()
+    }
+
+    fn plate(&self) -> Option<&CleanPlate> {
+        self.plate
     }
 }

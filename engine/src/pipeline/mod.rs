@@ -26,7 +26,7 @@ use crate::exclusion::Exclusions;
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::graphics::GroundStrip;
-use crate::key::{CleanPlate, FieldKey, PaintView, PlateKey};
+use crate::key::{CleanPlate, FieldKey, PaintView};
 use crate::pose::{PoseConfig, PoseEstimator, TrackState};
 use crate::render::crew::Crew;
 use crate::render::{NoKey, PixelKey, PreparedLine, prepare_line};
@@ -660,7 +660,7 @@ impl Engine {
             // The compositors key the frame's own codes (a new colorimetry re-indexes once).
             k.set_frame_space(target.layout());
         }
-        let (frame_key, plate_key);
+        let mut frame_key;
         let key: &dyn PixelKey = match &self.key {
             Some(k) => {
                 frame_key =
@@ -677,14 +677,9 @@ impl Engine {
                         &frame_key,
                         self.exclusions.shapes(),
                     );
-                    plate_key = PlateKey {
-                        key: &frame_key,
-                        plate: &self.plate,
-                    };
-                    &plate_key
-                } else {
-                    &frame_key
+                    frame_key = frame_key.with_plate(&self.plate);
                 }
+                &frame_key
             }
             None => &NoKey,
         };

@@ -40,7 +40,7 @@
 use nalgebra::Point3;
 use yardline_frame::FrameRef;
 
-use yardline_keying::{EdgeFilter, Exclusion};
+use yardline_keying::Exclusion;
 
 mod cell;
 
@@ -50,7 +50,7 @@ pub use cell::{
 };
 
 use crate::geometry::{Camera, Crown};
-use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine};
+use crate::render::{KeyRegion, PixelKey, PreparedLine};
 
 /// Cell length along the line (metres).
 pub const CELL_ALONG_M: f64 = 0.10;
@@ -549,47 +549,6 @@ pub fn cell_index(
     let ic = ((across - across0) / CELL_ACROSS_M as f32).floor();
     (ia >= 0.0 && ic >= 0.0 && (ia as usize) < n_along && (ic as usize) < n_across)
         .then_some((ia as usize, ic as usize))
-}
-
-/// A colour key with this frame's clean plate beside it: keys as `key` does, and hands the
-/// compositors the plate ([`PixelKey::plate`]).
-#[expect(
-    missing_debug_implementations,
-    reason = "a borrowed pair for one frame; the key behind the trait object is not Debug"
-)]
-pub struct PlateKey<'a> {
-    /// The colour key.
-    pub key: &'a dyn PixelKey,
-    /// The plate, updated for this frame.
-    pub plate: &'a CleanPlate,
-}
-
-impl PixelKey for PlateKey<'_> {
-    #[inline]
-    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
-        self.key.key(ycbcr, lut)
-    }
-    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
-        self.key.key_u8_run(rgb, px, lut, out);
-    }
-    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
-        self.key.key_u10_run(px, lut, out);
-    }
-    fn regions(&self) -> &[KeyRegion] {
-        self.key.regions()
-    }
-    fn min_filter_radius(&self) -> u32 {
-        self.key.min_filter_radius()
-    }
-    fn edge_filter(&self) -> EdgeFilter {
-        self.key.edge_filter()
-    }
-    fn lut(&self) -> Option<LutView<'_>> {
-        self.key.lut()
-    }
-    fn plate(&self) -> Option<&CleanPlate> {
-        Some(self.plate)
-    }
 }
 
 #[cfg(test)]
