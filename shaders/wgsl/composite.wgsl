@@ -3,7 +3,8 @@
 // The atlas holds each touched frame tile plus a halo border, in the frame's own colour space
 // (R, G, B for RGB formats, Y, Cb, Cr for YUV formats): 8-bit components in an RGBA8 atlas
 // (normalised 0..1), the 10-bit formats' codes packed in one 32-bit word a pixel (`PACKED`:
-// Y in bits 0..10, Cb in 10..20, Cr in 20..30, an R32Uint atlas unpacked and packed here;
+// Y in bits 0..10, Cb in 10..20, Cr in 20..30, the word's four bytes held as the four
+// components of an RGBA8 texel, unpacked and packed here;
 // keyed and blended at that precision, rounded to 10-bit codes when the blend is written).
 // The blend is done here, not by the fixed-function blender (an integer target has none, and
 // a CPU rasteriser such as lavapipe pays for reading back what it blends into): the key reads
@@ -23,8 +24,8 @@ override KEY_RADIUS: i32 = 1;
 override UNMIX: bool = false;
 // True when the atlas holds R, G, B (else Y, Cb, Cr).
 override IS_RGB: bool = true;
-// True when the atlas holds packed 10-bit codes (an R32Uint atlas, `fs_packed`); else RGBA8
-// (`fs_main`).
+// True when the atlas holds packed 10-bit codes (a word's bytes as an RGBA8 texel,
+// `fs_packed`); else 8-bit components (`fs_main`).
 override PACKED: bool = false;
 // An atlas component (code / largest code) on the 8-bit code scale the key LUT is indexed on:
 // 255 for an 8-bit atlas, 1023 / 4 for a 10-bit one (a 10-bit code `c` reads as `c / 4`, as
@@ -60,9 +61,6 @@ override UNMIX_FOREGROUND_KEY: f32 = 0.25;
 // What the line is blended over: `source` itself for the first line a tile draws, the atlas as
 // the earlier lines left it for a later one (engine/src/render/gpu/frame.rs, draw levels).
 @group(0) @binding(6) var under: texture_2d<f32>;
-// The same two for a packed 10-bit atlas (`PACKED`; the other pair is then a stand-in).
-@group(0) @binding(7) var source_packed: texture_2d<u32>;
-@group(0) @binding(8) var under_packed: texture_2d<u32>;
 
 // Mask of a 10-bit code.
 const CODE: u32 = 0x3ffu;
@@ -72,10 +70,16 @@ fn unpack_codes(word: u32) -> vec3<f32> {
     return vec3<f32>(vec3<u32>(word, word >> 10u, word >> 20u) & vec3<u32>(CODE));
 }
 
+// The packed atlas word a texel holds: its four bytes, R the lowest (exact: a byte read as
+// unorm and scaled back by `pack4x8unorm` is the byte).
+fn word_of(texel: vec4<f32>) -> u32 {
+    return pack4x8unorm(texel);
+}
+
 // The atlas pixel's components, each its code over the largest code (0..1).
 fn atlas_at(at: vec2<i32>) -> vec3<f32> {
     if (PACKED) {
-        return unpack_codes(textureLoad(source_packed, at, 0).x) * (1.0 / 1023.0);
+        return unpack_codes(word_of(textureLoad(source, at, 0))) * (1.0 / 1023.0);
     }
     return textureLoad(source, at, 0).rgb;
 }
@@ -372,11 +376,11 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
 // A packed 10-bit atlas: the same blend in 10-bit codes, rounded half up as the CPU rounds
 // (`round(v + (c - v) * alpha)`), packed back with the word's top bits kept.
 @fragment
-fn fs_packed(in: VertexOut) -> @location(0) u32 {
+fn fs_packed(in: VertexOut) -> @location(0) vec4<f32> {
     let alpha = line_alpha(in);
-    let word = textureLoad(under_packed, vec2<i32>(floor(in.position.xy)), 0).x;
+    let word = word_of(textureLoad(under, vec2<i32>(floor(in.position.xy)), 0));
     let base = unpack_codes(word);
     let colour = in.colour.rgb * 1023.0;
     let v = vec3<u32>(clamp(floor(base + (colour - base) * alpha + 0.5), vec3<f32>(0.0), vec3<f32>(1023.0)));
-    return (word & ~0x3fffffffu) | v.x | (v.y << 10u) | (v.z << 20u);
+    return unpack4x8unorm((word & ~0x3fffffffu) | v.x | (v.y << 10u) | (v.z << 20u));
 }

@@ -4,8 +4,8 @@
 //! tile plus a [`HALO`]-pixel border, in the frame's own colour space: R, G, B for the RGB
 //! formats (whatever their byte order) and Y, Cb, Cr for the YUV formats (chroma repeated over
 //! its site). 8-bit frames fill it as RGBA8 (alpha 255), 10-bit frames with their 10-bit codes
-//! packed in one 32-bit word per pixel (`ten_bit`: the bits of an `Rgb10a2Unorm` texel, in the
-//! GPU's `R32Uint` atlas).
+//! packed in one 32-bit word per pixel (`ten_bit`: the bits of an `Rgb10a2Unorm` texel, its bytes
+//! an RGBA8 texel of the GPU's atlas).
 
 use yardline_frame::{FrameMut, FrameRef, PixelFormat, Plane, rgb_index};
 

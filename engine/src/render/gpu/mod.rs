@@ -77,11 +77,12 @@ pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_arra
 pub(crate) enum AtlasDepth {
     /// RGBA8 (`Rgba8Unorm`): the 8-bit formats' components.
     Eight,
-    /// 10-bit Y, Cb, Cr packed in one word a pixel (`R32Uint`: Y in bits 0..10, Cb in 10..20,
-    /// Cr in 20..30, the top two bits kept; the bits `Rgb10a2Unorm` would hold): the 10-bit
-    /// formats' codes, unpacked, keyed and blended at their own precision and packed back,
-    /// rounded to 10-bit codes, by the shader (a CPU rasteriser fetches and writes a plain
-    /// 32-bit texel far faster than a packed 10-bit one).
+    /// 10-bit Y, Cb, Cr packed in one word a pixel (Y in bits 0..10, Cb in 10..20, Cr in
+    /// 20..30, the top two bits kept; the bits `Rgb10a2Unorm` would hold), the word's four
+    /// bytes held as an `Rgba8Unorm` texel (R the lowest): the 10-bit formats' codes, unpacked,
+    /// keyed and blended at their own precision and packed back, rounded to 10-bit codes, by
+    /// the shader. A CPU rasteriser fetches and writes RGBA8 texels on its fastest path, far
+    /// faster than a packed 10-bit or a 32-bit integer texel.
     Ten,
 }
 
@@ -109,8 +110,7 @@ impl AtlasDepth {
     /// The atlas texture's format.
     pub(crate) fn texture_format(self) -> wgpu::TextureFormat {
         match self {
-            Self::Eight => wgpu::TextureFormat::Rgba8Unorm,
-            Self::Ten => wgpu::TextureFormat::R32Uint,
+            Self::Eight | Self::Ten => wgpu::TextureFormat::Rgba8Unorm,
         }
     }
 

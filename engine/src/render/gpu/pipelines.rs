@@ -90,18 +90,16 @@ pub(super) fn composite_pipelines(
         label: Some("composite.wgsl"),
         source: wgpu::ShaderSource::Wgsl(yardline_shaders::COMPOSITE_WGSL.into()),
     });
-    let texture = |binding, sample_type| wgpu::BindGroupLayoutEntry {
+    let float_texture = |binding, filterable| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,
         ty: wgpu::BindingType::Texture {
-            sample_type,
+            sample_type: wgpu::TextureSampleType::Float { filterable },
             view_dimension: wgpu::TextureViewDimension::D2,
             multisampled: false,
         },
         count: None,
     };
-    let float_texture =
-        |binding, filterable| texture(binding, wgpu::TextureSampleType::Float { filterable });
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("composite"),
         entries: &[
@@ -130,10 +128,6 @@ pub(super) fn composite_pipelines(
             },
             // What a line is blended over (the gathered tiles, or the earlier lines' draw).
             float_texture(6, false),
-            // The packed 10-bit atlas and what a line is blended over there (bindings 2 and 6
-            // hold stand-ins then, and these two on an RGBA8 atlas).
-            texture(7, wgpu::TextureSampleType::Uint),
-            texture(8, wgpu::TextureSampleType::Uint),
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

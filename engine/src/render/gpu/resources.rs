@@ -216,8 +216,7 @@ impl GpuCompositor {
 
     /// Makes the bind groups over the atlas of `depth` and the current buffers and textures,
     /// unless they are in place: the first blends over the gathered tiles, the second over
-    /// `atlas_under` (a later draw level, see `frame.rs`). The atlas takes the bindings of its
-    /// kind (2 and 6 for RGBA8, 7 and 8 for packed 10-bit codes), stand-ins the other two.
+    /// `atlas_under` (a later draw level, see `frame.rs`).
     pub(super) fn ensure_bind_group(&mut self, depth: AtlasDepth) -> Result<(), RenderError> {
         let d = depth.index();
         if self.bind[d].is_some() {
@@ -232,39 +231,12 @@ impl GpuCompositor {
             .texture
             .create_view(&wgpu::TextureViewDescriptor::default());
         let table_view = table.create_view(&wgpu::TextureViewDescriptor::default());
-        let stand_in = |format| {
-            self.device
-                .create_texture(&wgpu::TextureDescriptor {
-                    label: Some("atlas stand-in"),
-                    size: extent(1, 1),
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format,
-                    usage: wgpu::TextureUsages::TEXTURE_BINDING,
-                    view_formats: &[],
-                })
-                .create_view(&wgpu::TextureViewDescriptor::default())
-        };
-        let other = stand_in(
-            match depth {
-                AtlasDepth::Eight => AtlasDepth::Ten,
-                AtlasDepth::Ten => AtlasDepth::Eight,
-            }
-            .texture_format(),
-        );
         let group = |under: &wgpu::TextureView| {
-            let ((src, src_under), (packed, packed_under)) = match depth {
-                AtlasDepth::Eight => ((&res.src_view, under), (&other, &other)),
-                AtlasDepth::Ten => ((&other, &other), (&res.src_view, under)),
-            };
             let entries = [
-                (2, src),
+                (2, &res.src_view),
                 (3, &lut_view),
                 (5, &table_view),
-                (6, src_under),
-                (7, packed),
-                (8, packed_under),
+                (6, under),
             ]
             .map(|(binding, v)| wgpu::BindGroupEntry {
                 binding,

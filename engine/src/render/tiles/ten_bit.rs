@@ -2,7 +2,7 @@
 //! pixel is one little-endian 32-bit word holding the pixel's 10-bit codes, Y in bits 0..10,
 //! Cb in bits 10..20 and Cr in bits 20..30 (chroma repeated over its site), and 3 in the top two
 //! bits (an `Rgb10a2Unorm` texel with R = Y, G = Cb, B = Cr and alpha 1; the GPU's atlas holds
-//! the words as `R32Uint`, the shader unpacks them). Gathered straight
+//! each word's four bytes as an RGBA8 texel, the shader unpacks them). Gathered straight
 //! from the frame's samples and scattered straight back into them: nothing passes through 8
 //! bits.
 
