@@ -1,7 +1,8 @@
 //! The paint palette: a line on a painted yard line covers the paint (its anti-aliased edges
 //! included), the palette applies only on the field model's markings, a kit as white as the
 //! paint standing on the marking stays over the line (also where it covers only one side of
-//! the marking), and the CPU and GPU compositors agree with regions in play.
+//! the marking, and beside the marking in a tight shot, where the palette's margin spans many
+//! pixels), and the CPU and GPU compositors agree with regions in play.
 
 #![allow(
     clippy::unwrap_used,
@@ -35,9 +36,14 @@ fn camera() -> Camera {
 
 /// [`camera`] for a `w` x `h` picture.
 fn camera_for(w: u32, h: u32) -> Camera {
+    camera_zoomed(w, h, 1000.0)
+}
+
+/// [`camera_for`] with focal length `f` (pixels): `f / 50` px per metre.
+fn camera_zoomed(w: u32, h: u32, f: f64) -> Camera {
     let k = Intrinsics {
-        fx: 1000.0,
-        fy: 1000.0,
+        fx: f,
+        fy: f,
         cx: f64::from(w) / 2.0 - 0.5,
         cy: f64::from(h) / 2.0 - 0.5,
         k1: 0.0,
@@ -55,7 +61,17 @@ fn picture(field: &FieldModel, kit: Option<[f64; 4]>) -> (FrameLayout, Vec<u8>) 
 
 /// [`picture`] of `w` x `h` pixels ([`camera_for`]) with a kit over each of `kits`.
 fn picture_for(field: &FieldModel, kits: &[[f64; 4]], w: u32, h: u32) -> (FrameLayout, Vec<u8>) {
-    let cam = camera_for(w, h);
+    picture_seen(field, kits, &camera_for(w, h), w, h)
+}
+
+/// [`picture_for`] seen by `cam`.
+fn picture_seen(
+    field: &FieldModel,
+    kits: &[[f64; 4]],
+    cam: &Camera,
+    w: u32,
+    h: u32,
+) -> (FrameLayout, Vec<u8>) {
     let rects = field.paint_rects();
     let layout = FrameLayout::packed(PixelFormat::Rgba, w, h).unwrap();
     let mut data = vec![255_u8; layout.size];
@@ -97,20 +113,17 @@ fn line_on_the_50() -> PreparedLine {
 
 /// [`line_on_the_50`] in a `w` x `h` picture.
 fn line_on_the_50_for(w: u32, h: u32) -> PreparedLine {
+    line_on_the_50_seen(&camera_for(w, h), w, h)
+}
+
+/// [`line_on_the_50_for`] seen by `cam`.
+fn line_on_the_50_seen(cam: &Camera, w: u32, h: u32) -> PreparedLine {
     let strip = GroundStrip {
         a: Point2::new(0.0, -5.0),
         b: Point2::new(0.0, 5.0),
         width_m: 0.2,
     };
-    prepare_line(
-        &camera_for(w, h),
-        &strip,
-        &Crown::default(),
-        w,
-        h,
-        YELLOW,
-        1.0,
-    )
+    prepare_line(cam, &strip, &Crown::default(), w, h, YELLOW, 1.0)
 }
 
 fn composite(
@@ -118,8 +131,17 @@ fn composite(
     key: &dyn PixelKey,
     picture: &(FrameLayout, Vec<u8>),
 ) -> Vec<u8> {
+    let line = line_on_the_50_for(picture.0.width, picture.0.height);
+    composite_line(c, key, picture, line)
+}
+
+fn composite_line(
+    c: &mut dyn Compositor,
+    key: &dyn PixelKey,
+    picture: &(FrameLayout, Vec<u8>),
+    line: PreparedLine,
+) -> Vec<u8> {
     let (layout, mut data) = (picture.0.clone(), picture.1.clone());
-    let line = line_on_the_50_for(layout.width, layout.height);
     let mut frame = FrameMut::new(&layout, &mut data).unwrap();
     c.composite(&mut frame, &[line], key).unwrap();
     data
@@ -174,9 +196,20 @@ fn assert_kits_untouched(pic: &(FrameLayout, Vec<u8>), out: &[u8], kits: &[[f64;
 }
 
 fn auto_key(field: &FieldModel, picture: &(FrameLayout, Vec<u8>)) -> FieldKey {
+    auto_key_seen(
+        field,
+        picture,
+        &camera_for(picture.0.width, picture.0.height),
+    )
+}
+
+fn auto_key_seen(
+    field: &FieldModel,
+    picture: &(FrameLayout, Vec<u8>),
+    camera: &Camera,
+) -> FieldKey {
     let frame = FrameRef::new(&picture.0, &picture.1).unwrap();
-    let camera = camera_for(picture.0.width, picture.0.height);
-    let config = auto_key_config(frame, &camera, field).unwrap();
+    let config = auto_key_config(frame, camera, field).unwrap();
     assert!(config.paint.is_some(), "no paint palette found");
     FieldKey::compile(&config).unwrap()
 }
@@ -273,6 +306,49 @@ fn a_white_kit_over_one_side_of_the_marking_stays_over_the_line() {
     assert_eq!(
         drawn_rows(&clean.1, &out, &pic.0, row(-0.4)..row(-2.4), 3.5),
         40
+    );
+}
+
+#[test]
+fn a_white_kit_beside_the_paint_in_a_tight_shot_stays_over_the_line() {
+    // 500 px per metre: the 4-inch paint is 51 px wide, the paint palette's 0.05 m margin 25 px.
+    let (w, h, f) = (400, 400, 25_000.0);
+    let cam = camera_zoomed(w, h, f);
+    let field = FieldModel::new(FieldKind::Nfl);
+    // A "player" as white as the paint beside the marking, 6 px (0.012 m) clear of its right
+    // edge (x = 0.0508 m), over rows 100..200 (y = 0.1 to 0.3 m).
+    let kit = [0.063, 0.1, 0.3, 0.3];
+    let clean = picture_seen(&field, &[], &cam, w, h);
+    let key = auto_key_seen(&field, &clean, &cam).on_field(&field);
+    let pic = picture_seen(&field, &[kit], &cam, w, h);
+    let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
+    let mut view = PaintView::new();
+    let line = line_on_the_50_seen(&cam, w, h);
+    let frame_key = view.update(&key, frame, &cam, &field, std::slice::from_ref(&line));
+    let out = composite_line(&mut CpuCompositor::new(), &frame_key, &pic, line);
+    // No kit pixel 2 px or more inside its edges is drawn over.
+    let inside = |x: u32, y: u32| {
+        let g = cam
+            .unproject_to_ground(Point2::new(f64::from(x), f64::from(y)))
+            .unwrap();
+        let m = 2.0 / (f / 50.0);
+        g.x > kit[0] + m && g.x < kit[2] - m && g.y > kit[1] + m && g.y < kit[3] - m
+    };
+    let painted = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| inside(x, y))
+        .filter(|&(x, y)| {
+            let o = rgb_index(&pic.0, x, y);
+            out[o..o + 3] != pic.1[o..o + 3]
+        })
+        .count();
+    assert_eq!(painted, 0, "kit pixels keyed as paint beside the marking");
+    // The paint beside the kit is still covered.
+    let o = rgb_index(&pic.0, w / 2, 150);
+    assert_ne!(
+        out[o..o + 3],
+        pic.1[o..o + 3],
+        "the paint beside the kit is not drawn"
     );
 }
 

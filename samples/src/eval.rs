@@ -11,7 +11,8 @@
 //!   supersampled with the generator's projection) AND mask == 0.
 //! - `IoU`, leak (painted on mask 255 / painted), miss (truth not painted / truth), centre error
 //!   (RMS perpendicular distance between the painted line's centre per image row and the true
-//!   centreline), jitter (standard deviation over frames of each frame's mean signed centre
+//!   centreline, over the rows where the strip lies whole inside the frame: a row where the
+//!   frame's side cuts the strip shows only part of its width), jitter (standard deviation over frames of each frame's mean signed centre
 //!   offset), and with reported cameras the RMS distance between the first-down line projected
 //!   with the reported and with the true camera.
 //!
@@ -390,6 +391,10 @@ impl Scorer {
                 continue;
             }
             let row = r * w..(r + 1) * w;
+            // The frame's side cuts the strip here: the painted part's centre is not the line's.
+            if geo[row.start].coverage > 0.0 || geo[row.end - 1].coverage > 0.0 {
+                continue;
+            }
             let mut covered = 0_usize;
             let mut occluded = false;
             let (mut sa, mut sc) = (0.0_f64, 0.0_f64);

@@ -185,6 +185,48 @@ fn perfect_overlay_scores_near_one_and_shifted_clearly_worse() {
     assert!((1.7..=2.3).contains(&err), "{shifted:?}");
 }
 
+/// A tight shot whose line leaves the frame by its side: in the rows where the side cuts the
+/// strip only part of its width is painted, and the centre is not scored there (a perfect
+/// overlay's worst frame stays near zero instead of half the strip's width in pixels).
+#[test]
+fn a_strip_the_frame_cuts_is_not_scored_off_centre() {
+    let s = Sample::new(SampleConfig {
+        seed: 5,
+        frames: 150,
+        width: 1280,
+        height: 720,
+        scenario: Scenario::Zoom,
+        ..SampleConfig::default()
+    })
+    .unwrap();
+    let frame = s.render_frame(82).unwrap();
+    let scene = s.scene();
+    let hw = 0.5 * scene.line_width_m;
+    let cov = strip_coverage(&frame.truth, yard_x(scene.first_down_yard), hw, 0.0);
+    let (w, h) = (frame.truth.width as usize, frame.truth.height as usize);
+    let cut_rows = (0..h)
+        .filter(|r| cov[r * w] > 0.0 || cov[r * w + w - 1] > 0.0)
+        .count();
+    assert!(
+        cut_rows >= 20,
+        "the frame's side cuts the strip in {cut_rows} rows"
+    );
+    let r = score(
+        &s,
+        std::slice::from_ref(&frame),
+        &Case {
+            shift_px: 0.0,
+            opacity: 1.0,
+            scrimmage: false,
+            reported: None,
+        },
+    );
+    println!("{r:?}");
+    assert!(r.iou >= 0.97, "{r:?}");
+    assert!(r.centre_rows >= 100, "{r:?}");
+    assert!(r.max_frame_centre_px.unwrap() <= 0.25, "{r:?}");
+}
+
 #[test]
 fn reported_camera_error_is_measured() {
     let (s, frames) = setup();

@@ -26,6 +26,11 @@ const MAX_PAINT_PIECES: usize = 8192;
 /// How far beyond a painted marking's edge (pixels) its sides are looked at: past the edge's
 /// blend with the grass and the min-filter's reach.
 const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
+/// Widest reach of the paint palette past a painted marking's edge in the image (pixels): the
+/// paint's blend with the grass and a pixel of pose error. In a tight shot the palette's
+/// margin in metres spans many pixels, where a white kit beside the paint would be keyed as
+/// paint.
+const PAINT_MARGIN_MAX_PX: f64 = 3.0;
 
 /// The key's regions for one frame: where the paint palette applies is narrowed to the paint
 /// actually seen. A white kit standing on a yard line has the paint's colour; what tells them
@@ -300,6 +305,8 @@ impl PaintView {
             let r = self.pieces[k].0;
             match (&mut run, ok) {
                 (Some(cur), true) => {
+                    cur[0] = cur[0].min(r[0]);
+                    cur[1] = cur[1].min(r[1]);
                     cur[2] = cur[2].max(r[2]);
                     cur[3] = cur[3].max(r[3]);
                 }
@@ -361,8 +368,8 @@ struct Marking {
     region: KeyRegion,
     along_x: bool,
     u0: f64,
+    /// The region's near side across (the paint's edge `p0` less the margin).
     v0: f64,
-    v1: f64,
     /// The centreline across.
     vm: f64,
     /// The paint's own edges (the region is the marking widened by the margin).
@@ -413,7 +420,6 @@ impl Marking {
             along_x,
             u0,
             v0,
-            v1,
             vm: 0.5 * (v0 + v1),
             p0: v0 + sight.margin,
             p1: v1 - sight.margin,
@@ -472,12 +478,32 @@ impl Marking {
             }
             _ => Piece::OUT_OF_FRAME,
         };
+        let (v0, v1) = self.across(sight, um);
         let rect = if self.along_x {
-            [a, self.v0, b, self.v1]
+            [a, v0, b, v1]
         } else {
-            [self.v0, a, self.v1, b]
+            [v0, a, v1, b]
         };
         (rect, piece)
+    }
+
+    /// The piece at `um` across (metres): the paint widened by the margin, at most
+    /// `PAINT_MARGIN_MAX_PX` in the image on each side.
+    fn across(&self, sight: &Sight<'_>, um: f64) -> (f64, f64) {
+        let margin = self.p0 - self.v0;
+        let reach = |p: f64| {
+            let (Some(e), Some(f)) = (self.at(sight, um, p), self.at(sight, um, self.vm)) else {
+                return margin;
+            };
+            // Metres per pixel across, from the paint's half width in pixels here.
+            let px = (e - f).norm();
+            if px > 1e-9 {
+                margin.min(PAINT_MARGIN_MAX_PX * (p - self.vm).abs() / px)
+            } else {
+                margin
+            }
+        };
+        (self.p0 - reach(self.p0), self.p1 + reach(self.p1))
     }
 
     /// The worst of what lies beside the marking on the side of its edge `v` (image point
