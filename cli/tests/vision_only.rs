@@ -159,7 +159,7 @@ fn a_zoom_into_the_crowd_keeps_its_track_along_the_lines() {
         lines.iter().all(|l| l["state"] == "tracking"),
         "the track is never lost"
     );
-    eval_drawn_right(&dir, &out, 0.9);
+    eval_drawn_right(&dir, &out, 0.95);
 }
 
 #[test]

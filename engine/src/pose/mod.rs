@@ -123,7 +123,7 @@ struct Outcome {
 const VISION_MIN_CONFIDENCE: f64 = 0.5;
 /// Largest uncertainty of a yard line's place a vision-only camera may leave and be drawn
 /// (pixels, one standard deviation, from this frame's lines alone).
-const VISION_MAX_UNCERTAINTY_PX: f64 = 0.3;
+const VISION_MAX_UNCERTAINTY_PX: f64 = 0.35;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
@@ -313,6 +313,16 @@ impl PoseEstimator {
             {
                 // Tracked, but too few of this frame's lines agree, or they leave a yard line's
                 // place open (one line only: the zoom is unseen), to put a line on air.
+                tracing::debug!(
+                    confidence = o.confidence,
+                    confirming = o.confirming,
+                    inliers = o.inliers,
+                    searched = o.searched,
+                    residual_px = o.residual_px,
+                    uncertainty_px = o.uncertainty_px,
+                    noise,
+                    "vision camera not drawn"
+                );
                 PoseEstimate {
                     camera: None,
                     source: PoseSource::None,
