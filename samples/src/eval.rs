@@ -11,8 +11,8 @@
 //!   supersampled with the generator's projection) AND mask == 0.
 //! - `IoU`, leak (painted on mask 255 / painted), miss (truth not painted / truth), centre error
 //!   (RMS perpendicular distance between the painted line's centre per image row and the true
-//!   centreline, over the rows where the strip lies whole inside the frame: a row where the
-//!   frame's side cuts the strip shows only part of its width), jitter (standard deviation over frames of each frame's mean signed centre
+//!   centreline, over the rows where the true strip lies whole inside the frame: a row where
+//!   the frame's side cuts the strip shows only part of its width), jitter (standard deviation over frames of each frame's mean signed centre
 //!   offset), and with reported cameras the RMS distance between the first-down line projected
 //!   with the reported and with the true camera.
 //!

@@ -6,8 +6,9 @@
 // Y in bits 0..10, Cb in 10..20, Cr in 20..30, the word's four bytes held as the four
 // components of an RGBA8 texel, unpacked and packed here;
 // keyed and blended at that precision, rounded to 10-bit codes when the blend is written).
-// The blend is done here, not by the fixed-function blender (an integer target has none, and
-// a CPU rasteriser such as lavapipe pays for reading back what it blends into): the key reads
+// The blend is done here, not by the fixed-function blender (blending a packed word's bytes
+// would be meaningless, and a CPU rasteriser such as lavapipe pays for reading back what it
+// blends into): the key reads
 // the gathered tiles (`source`), the blend the pixel under the line (`under`: the same
 // texture for the first line a tile draws, a copy of what the earlier lines drew for a later
 // one), and the result is written with blending off. The CPU cuts every
@@ -36,7 +37,7 @@ override CODE_SCALE: f32 = 255.0;
 // engine/src/render/mod.rs `MAX_TILE_REGIONS` (the default).
 override MAX_TILE_REGIONS: u32 = 8u;
 
-// Keep in sync with `Globals` in engine/src/render/gpu.rs.
+// Keep in sync with `Globals` in engine/src/render/gpu/mod.rs.
 struct Globals {
     atlas_size: vec2<f32>,
     // One over the key LUT texture's size (texels).
@@ -84,7 +85,7 @@ fn atlas_at(at: vec2<i32>) -> vec3<f32> {
     return textureLoad(source, at, 0).rgb;
 }
 
-// Keep in sync with `REGIONS_PER_ROW` in engine/src/render/gpu.rs.
+// Keep in sync with `REGIONS_PER_ROW` in engine/src/render/gpu/mod.rs.
 const REGIONS_PER_ROW: u32 = 256u;
 
 struct VertexIn {

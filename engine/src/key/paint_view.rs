@@ -235,7 +235,7 @@ impl PaintView {
             self.look_at_pieces(sight, &marking);
             self.cover_pieces();
             self.keep_pieces(spread);
-            self.merge_kept(marking.region.lut);
+            self.merge_kept(marking.region.lut, marking.along_x);
         }
     }
 
@@ -298,17 +298,32 @@ impl PaintView {
         }));
     }
 
-    /// Runs of kept pieces merged into regions of palette `lut`.
-    fn merge_kept(&mut self, lut: u32) {
+    /// Runs of kept pieces of a marking (along field x when `along_x`) merged into regions of
+    /// palette `lut`: along it the run's whole length, across it the narrowest piece's reach
+    /// (the paint is in every piece). A piece reaching across more or less than
+    /// `REACH_CHANGE` of the run's reach starts a new run: in a shot looking along the marking
+    /// its near pieces reach fewer metres than its far ones (at most
+    /// `PAINT_MARGIN_MAX_PX` each).
+    fn merge_kept(&mut self, lut: u32, along_x: bool) {
+        /// Largest change of the reach across within one run (share of the run's).
+        const REACH_CHANGE: f64 = 0.2;
+        let (u, v) = if along_x { (0, 1) } else { (1, 0) };
         let mut run: Option<[f64; 4]> = None;
         for (k, &ok) in self.kept.iter().enumerate() {
             let r = self.pieces[k].0;
+            let width = |q: &[f64; 4]| q[v + 2] - q[v];
             match (&mut run, ok) {
+                (Some(cur), true)
+                    if (width(&r) - width(cur)).abs() <= REACH_CHANGE * width(cur) =>
+                {
+                    cur[u] = cur[u].min(r[u]);
+                    cur[u + 2] = cur[u + 2].max(r[u + 2]);
+                    cur[v] = cur[v].max(r[v]);
+                    cur[v + 2] = cur[v + 2].min(r[v + 2]);
+                }
                 (Some(cur), true) => {
-                    cur[0] = cur[0].min(r[0]);
-                    cur[1] = cur[1].min(r[1]);
-                    cur[2] = cur[2].max(r[2]);
-                    cur[3] = cur[3].max(r[3]);
+                    self.regions.push(KeyRegion { rect: *cur, lut });
+                    run = Some(r);
                 }
                 (None, true) => run = Some(r),
                 (Some(cur), false) => {

@@ -35,7 +35,7 @@
 //!   reason `uncertain`) while tracking goes on, nor one fitted with a residual over 0.9 px
 //!   RMS, nor one with under 15% of its line searches among its inliers (locked a few yards
 //!   off, it finds a line here and there), nor one whose frame's lines leave a yard line's
-//!   place uncertain by more than 0.3 px
+//!   place uncertain by more than 0.35 px
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. On noisy footage (compressed broadcast video, real paint) the
