@@ -213,6 +213,28 @@ struct Measured {
     bound: f64,
 }
 
+/// Frames `frames` of `clip`, and the automatic key learner that has learnt from each under
+/// its true camera.
+fn learn_from(
+    clip: &Clip,
+    frames: &[u32],
+    field: &FieldModel,
+) -> (Vec<RenderedFrame>, AutoKeyLearner) {
+    let rendered: Vec<RenderedFrame> = frames
+        .iter()
+        .map(|&i| clip.render_frame(i).unwrap())
+        .collect();
+    let mut learner = AutoKeyLearner::new();
+    for f in &rendered {
+        let (layout, data) = rgba(f);
+        let frame = FrameRef::new(&layout, &data).unwrap();
+        learner
+            .learn(frame, &truth_camera(&f.truth), field)
+            .unwrap();
+    }
+    (rendered, learner)
+}
+
 fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32]) -> Measured {
     let clip = Clip::new(SampleConfig {
         seed,
@@ -224,18 +246,7 @@ fn measure(scenario: Scenario, width: u32, height: u32, seed: u64, frames: &[u32
     })
     .unwrap();
     let field = FieldModel::new(FieldKind::Nfl);
-    let rendered: Vec<RenderedFrame> = frames
-        .iter()
-        .map(|&i| clip.render_frame(i).unwrap())
-        .collect();
-    let mut learner = AutoKeyLearner::new();
-    for f in &rendered {
-        let (layout, data) = rgba(f);
-        let frame = FrameRef::new(&layout, &data).unwrap();
-        learner
-            .learn(frame, &truth_camera(&f.truth), &field)
-            .unwrap();
-    }
+    let (rendered, learner) = learn_from(&clip, frames, &field);
     let mut config: KeyConfig = learner.config().unwrap();
     assert_eq!(config.edge_filter, EdgeFilter::Unmix);
     let score = |config: &KeyConfig| {
@@ -359,18 +370,7 @@ fn a_tight_shot_into_a_crowd_does_not_teach_the_key_the_kits() {
     })
     .unwrap();
     let field = FieldModel::new(FieldKind::Nfl);
-    let views: Vec<RenderedFrame> = [0, 100, 140]
-        .iter()
-        .map(|&i| clip.render_frame(i).unwrap())
-        .collect();
-    let mut learner = AutoKeyLearner::new();
-    for f in &views {
-        let (layout, data) = rgba(f);
-        let frame = FrameRef::new(&layout, &data).unwrap();
-        learner
-            .learn(frame, &truth_camera(&f.truth), &field)
-            .unwrap();
-    }
+    let (views, learner) = learn_from(&clip, &[0, 100, 140], &field);
     let key = FieldKey::compile(&learner.config().unwrap())
         .unwrap()
         .on_field(&field);

@@ -469,11 +469,12 @@ impl Marking {
             self.u0 + self.step * (k + 1) as f64,
         );
         let um = 0.5 * (a + b);
-        let piece = match (
+        let (centre, edge0, edge1) = (
             self.at(sight, um, self.vm),
             self.at(sight, um, self.p0),
             self.at(sight, um, self.p1),
-        ) {
+        );
+        let piece = match (centre, edge0, edge1) {
             (Some(c), Some(e0), Some(e1)) if sight.in_frame(c) => {
                 let s0 = self.side(sight, near, um, c, e0, self.p0);
                 let s1 = self.side(sight, near, um, c, e1, self.p1);
@@ -493,7 +494,7 @@ impl Marking {
             }
             _ => Piece::OUT_OF_FRAME,
         };
-        let (v0, v1) = self.across(sight, um);
+        let (v0, v1) = self.across(centre, edge0, edge1);
         let rect = if self.along_x {
             [a, v0, b, v1]
         } else {
@@ -502,12 +503,17 @@ impl Marking {
         (rect, piece)
     }
 
-    /// The piece at `um` across (metres): the paint widened by the margin, at most
-    /// `PAINT_MARGIN_MAX_PX` in the image on each side.
-    fn across(&self, sight: &Sight<'_>, um: f64) -> (f64, f64) {
+    /// A piece across (metres), from the images of its centre and of the paint's edges: the
+    /// paint widened by the margin, at most `PAINT_MARGIN_MAX_PX` in the image on each side.
+    fn across(
+        &self,
+        centre: Option<Point2<f64>>,
+        edge0: Option<Point2<f64>>,
+        edge1: Option<Point2<f64>>,
+    ) -> (f64, f64) {
         let margin = self.p0 - self.v0;
-        let reach = |p: f64| {
-            let (Some(e), Some(f)) = (self.at(sight, um, p), self.at(sight, um, self.vm)) else {
+        let reach = |p: f64, e: Option<Point2<f64>>| {
+            let (Some(e), Some(f)) = (e, centre) else {
                 return margin;
             };
             // Metres per pixel across, from the paint's half width in pixels here.
@@ -518,7 +524,10 @@ impl Marking {
                 margin
             }
         };
-        (self.p0 - reach(self.p0), self.p1 + reach(self.p1))
+        (
+            self.p0 - reach(self.p0, edge0),
+            self.p1 + reach(self.p1, edge1),
+        )
     }
 
     /// The worst of what lies beside the marking on the side of its edge `v` (image point
