@@ -51,7 +51,8 @@ pub struct RenderArgs {
     /// Key palette (key.toml); without it an automatic palette is built from the first frame.
     #[arg(long, value_name = "FILE")]
     pub keying: Option<PathBuf>,
-    /// Take video.mkv, tracking.jsonl, venue.toml and scene.toml from a sample folder.
+    /// Take video.mkv, tracking.jsonl, venue.toml and scene.toml from a sample folder (and the
+    /// operator's exclusions from its exclusions.txt, where the scenario burns in graphics).
     #[arg(long, value_name = "DIR")]
     pub sample: Option<PathBuf>,
     /// First-down line position (yards from the left goal line, or "own 35" / "opp 20").
@@ -192,6 +193,8 @@ struct Inputs {
     tracking: Option<PathBuf>,
     venue: Option<PathBuf>,
     config: EngineConfig,
+    /// The sample's exclusions.txt, as text.
+    sample_exclusions: Option<String>,
 }
 
 fn resolve(args: &RenderArgs) -> Result<Inputs> {
@@ -201,6 +204,7 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
         args.tracking.clone(),
         args.venue.clone(),
     );
+    let mut sample_exclusions = None;
     if let Some(dir) = &args.sample {
         if !dir.is_dir() {
             return Err(UsageError(format!("{}: no such sample folder", dir.display())).into());
@@ -210,6 +214,14 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
             tracking.get_or_insert_with(|| dir.join("tracking.jsonl"));
         }
         venue.get_or_insert_with(|| dir.join("venue.toml"));
+        let path = dir.join(yardline_samples::EXCLUSIONS_FILE);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            parse_exclusions(text.trim())
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            sample_exclusions = Some(text.trim().to_owned());
+        }
         let scene_path = dir.join("scene.toml");
         let scene = yardline_samples::SceneConfig::load(&scene_path)
             .map_err(|e| UsageError(format!("{}: {e}", scene_path.display())))?;
@@ -253,6 +265,7 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
         tracking,
         venue,
         config,
+        sample_exclusions,
     })
 }
 
@@ -344,13 +357,17 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     }
     let mut engine = Engine::new(inputs.config.clone(), venue.as_ref(), key.as_ref())
         .map_err(|e| UsageError(e.to_string()))?;
-    if let Some(text) = &args.exclusions {
+    let given = [inputs.sample_exclusions.as_ref(), args.exclusions.as_ref()];
+    if given.iter().any(Option::is_some) {
         let mut shapes = key
             .as_ref()
             .map(|k| k.exclusions.clone())
             .unwrap_or_default();
-        shapes
-            .extend(parse_exclusions(text).map_err(|e| UsageError(format!("--exclusions: {e}")))?);
+        for text in given.into_iter().flatten() {
+            shapes.extend(
+                parse_exclusions(text).map_err(|e| UsageError(format!("--exclusions: {e}")))?,
+            );
+        }
         engine
             .set_exclusions(shapes)
             .map_err(|e| UsageError(format!("--exclusions: {e}")))?;

@@ -1,7 +1,9 @@
 //! `yardline sample`: writes a synthetic broadcast sample with exact truth into a folder:
 //! `video.mkv` (FFV1 RGB), `masks.mkv` (FFV1 gray8), `truth.jsonl`, `tracking.jsonl`,
 //! `venue.toml`, `scene.toml`, `clicks.json` (frame 0's landmarks as an operator would click
-//! them, for `yardline calibrate --points`). Same seed, same bytes.
+//! them, for `yardline calibrate --points`) and, in `stadium`, `exclusions.txt` (the operator's
+//! rectangle round the burned-in score bug, which `render --sample` applies). Same seed, same
+//! bytes.
 //!
 //! A streamed scenario (`stadium`, [`Scenario::streamed`]) passes its video through H.264 at
 //! streaming quality first (x264enc at [`STREAM_H264_BITS_PER_PIXEL`] on one thread, so the

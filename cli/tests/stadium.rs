@@ -189,3 +189,78 @@ fn stadium_sample_is_deterministic_and_refuses_odd_sizes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("even width and height"), "{err}");
 }
+
+/// The sample holds the operator's rectangle round the score bug (`exclusions.txt`), a little
+/// wider than the bug, and `render --sample` applies it: nothing inside it is drawn over, where
+/// without the file the line crosses its rim. A malformed file is refused naming it.
+#[test]
+fn render_of_a_stadium_sample_applies_the_operators_exclusion() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("stadium");
+    make(&dir);
+    let file = dir.join(yardline_samples::EXCLUSIONS_FILE);
+    let shapes = std::fs::read_to_string(&file).expect("exclusions.txt");
+    let [x0, y0, x1, y1] = yardline_samples::OPERATOR_SCORE_BUG_RECT;
+    assert_eq!(shapes.trim(), format!("rect:{x0},{y0},{x1},{y1}"));
+    let out_path = tmp.path().join("out.mkv");
+    let render = || {
+        yardline(&[
+            "render",
+            "--sample",
+            dir.to_str().expect("utf-8 path"),
+            "--backend",
+            "cpu",
+            "--output",
+            out_path.to_str().expect("utf-8 path"),
+            "--quiet",
+        ])
+    };
+    // Pixels changed inside the operator's rectangle (centres inside it) and outside it.
+    let changed = || {
+        let input = frames(&dir.join("video.mkv"), "rgb24", 3);
+        let output = frames(&out_path, "rgb24", 3);
+        let first = |t: f64, n: u32| (t * f64::from(n) - 0.5).ceil() as u32;
+        let (c0, r0, c1, r1) = (first(x0, W), first(y0, H), first(x1, W), first(y1, H));
+        let (mut inside, mut outside) = (0_u32, 0_u32);
+        for (a, b) in input.iter().zip(&output) {
+            for r in 0..H {
+                for c in 0..W {
+                    let i = ((r * W + c) * 3) as usize;
+                    let changed = u32::from(a[i..i + 3] != b[i..i + 3]);
+                    if (c0..c1).contains(&c) && (r0..r1).contains(&r) {
+                        inside += changed;
+                    } else {
+                        outside += changed;
+                    }
+                }
+            }
+        }
+        (inside, outside)
+    };
+    let out = render();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (inside, outside) = changed();
+    assert_eq!(
+        inside, 0,
+        "pixels inside the operator's exclusion drawn over"
+    );
+    assert!(
+        outside > 100,
+        "the line is drawn elsewhere: {outside} pixels"
+    );
+
+    std::fs::remove_file(&file).expect("remove");
+    let out = render();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (inside, _) = changed();
+    assert!(
+        inside > 0,
+        "without the file the line crosses the rim of the rectangle"
+    );
+
+    std::fs::write(&file, "rect:0.2,0.8\n").expect("write");
+    let out = render();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exclusions.txt"), "{err}");
+}

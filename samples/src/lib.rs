@@ -42,6 +42,9 @@ pub use records::{
 };
 pub use render::{MASK_FIELD, MASK_OUTSIDE, MASK_PLAYER};
 pub use sample::{
-    CLICK_NOISE_PX, FILL_CLICKS, MIN_CLICKS, RenderedFrame, STREAM_H264_BITS_PER_PIXEL, Sample,
+    CLICK_NOISE_PX, EXCLUSIONS_FILE, FILL_CLICKS, MIN_CLICKS, RenderedFrame,
+    STREAM_H264_BITS_PER_PIXEL, Sample,
 };
-pub use stadium::{LOGO_RADIUS_M, SCORE_BUG_RECT, Surface, score_bug_pixels};
+pub use stadium::{
+    LOGO_RADIUS_M, OPERATOR_SCORE_BUG_RECT, SCORE_BUG_RECT, Surface, score_bug_pixels,
+};

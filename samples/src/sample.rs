@@ -20,7 +20,7 @@ use crate::records::{
     VenueLensPoint, VenueMount, clicks_json,
 };
 use crate::render::{FrameScene, MASK_FIELD, MASK_PLAYER, render};
-use crate::stadium::{Graphics, Surface, burn_score_bug};
+use crate::stadium::{Graphics, Surface, burn_score_bug, operator_exclusions};
 
 /// `FreeD` camera id of the sample's camera.
 pub const CAMERA_ID: u8 = 1;
@@ -36,6 +36,9 @@ pub const MOUNT_ROLL_DEG: f64 = 0.1;
 pub const FOCUS_COUNTS: u32 = 32_768;
 /// Number of points written to the venue lens table (sampled exactly from the lens curve).
 pub const LENS_TABLE_POINTS: u32 = 121;
+/// The file of a sample that holds the operator's exclusions of the graphics burned into its
+/// picture (one line in the CLI's `--exclusions` syntax), in scenarios that have them.
+pub const EXCLUSIONS_FILE: &str = "exclusions.txt";
 /// Click noise of `clicks.json` (pixels, standard deviation on each axis).
 pub const CLICK_NOISE_PX: f64 = 0.7;
 /// Fewest clicks `clicks.json` is meant to hold: below this, points further along the hash
@@ -421,7 +424,8 @@ impl Sample {
     }
 
     /// Writes `truth.jsonl`, `tracking.jsonl`, `venue.toml`, `scene.toml` and `clicks.json`
-    /// into `dir` (created if missing).
+    /// into `dir` (created if missing), and where the scenario burns graphics into the picture
+    /// ([`Scenario::Stadium`]) the operator's exclusions of them, [`EXCLUSIONS_FILE`].
     pub fn write_metadata(&self, dir: &Path) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -457,6 +461,10 @@ impl Sample {
         let clicks_path = dir.join("clicks.json");
         write_file(&clicks_path, clicks_json(&self.clicks()?)?.as_bytes())
             .map_err(io(&clicks_path))?;
+        if self.cfg.scenario == Scenario::Stadium {
+            let path = dir.join(EXCLUSIONS_FILE);
+            write_file(&path, operator_exclusions().as_bytes()).map_err(io(&path))?;
+        }
         Ok(())
     }
 

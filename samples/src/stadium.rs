@@ -44,6 +44,17 @@ const BLADE_AMPLITUDE: f64 = 0.06;
 /// `((c + 0.5) / width, (r + 0.5) / height)` lies in `[x0, x1) x [y0, y1)`.
 pub const SCORE_BUG_RECT: [f64; 4] = [0.22, 0.845, 0.78, 0.925];
 
+/// The rectangle an operator draws round the score bug to exclude it (normalised image
+/// coordinates, as [`SCORE_BUG_RECT`]): a few pixels wider than the bug on every side.
+pub const OPERATOR_SCORE_BUG_RECT: [f64; 4] = [0.215, 0.84, 0.785, 0.93];
+
+/// The operator's exclusions of a scenario's burned-in graphics, as the CLI's `--exclusions`
+/// and the element's `exclusions` property spell them (`rect:u0,v0,u1,v1`).
+pub(crate) fn operator_exclusions() -> String {
+    let [u0, v0, u1, v1] = OPERATOR_SCORE_BUG_RECT;
+    format!("rect:{u0},{v0},{u1},{v1}\n")
+}
+
 /// The score bug's pixels at a frame size: `[c0, r0, c1, r1]`, the first column and row in it
 /// and the first ones past it.
 pub fn score_bug_pixels(width: u32, height: u32) -> [u32; 4] {

@@ -57,7 +57,7 @@ impl Model {
 
     /// Distance of sample `x` (a 2x2 mean) in noise sigmas.
     #[inline]
-    fn sigmas(&self, x: [f32; 3]) -> f32 {
+    pub(super) fn sigmas(&self, x: [f32; 3]) -> f32 {
         let d2 = dist2(x, self.mean) / 3.0;
         (d2 / self.var.max(SIGMA_FLOOR * SIGMA_FLOOR)).sqrt()
     }
@@ -87,6 +87,9 @@ pub(super) struct Cell {
     pub(super) candidate: Model,
     /// The plate is part of a region long enough to count as painted field.
     pub(super) region: bool,
+    /// Not paint itself but beside an approved region across the line: the paint's fringe,
+    /// where the plate match alone decides as on the paint.
+    pub(super) fringe: bool,
 }
 
 /// What the compositors read per cell: the plate's colour, its noise and its trust.
@@ -139,24 +142,36 @@ pub fn plate_match(t: &PlateTexel, x: [f32; 3]) -> f32 {
     ((MATCH_SIGMAS.1 - d) / (MATCH_SIGMAS.1 - MATCH_SIGMAS.0)).clamp(0.0, 1.0)
 }
 
-/// The colour of a paint-like cell: its candidate's when that is about to replace the plate.
+/// The colour of a paint-like cell: its candidate's when that is about to replace the plate
+/// (or the cell has no plate yet).
 pub(super) fn paint_colour(c: &Cell) -> [f32; 3] {
-    if promotable(c) {
+    if promotable(c) || cold_paint(c) {
         c.candidate.mean
     } else {
         c.plate.mean
     }
 }
 
-/// A cell's plate or promoted candidate is paint-like: stable, and not keyed as field.
+/// A cell's plate, promoted candidate or cold candidate is paint-like: stable (or all the
+/// cell has seen), and not keyed as field.
 pub(super) fn is_paint_like(c: &Cell) -> bool {
-    let plate = c.plate.frames >= WARM_FRAMES && c.plate.key < FIELD_KEY;
-    plate || promotable(c)
+    // A plate promoted from a cold cell's first samples is paint-like while its region holds.
+    let plate = !c.plate.is_empty()
+        && c.plate.key < FIELD_KEY
+        && (c.plate.frames >= WARM_FRAMES || c.region);
+    plate || promotable(c) || cold_paint(c)
 }
 
 /// The candidate has outweighed the plate long enough to replace it.
 pub(super) fn promotable(c: &Cell) -> bool {
     c.candidate.frames >= PROMOTE_FRAMES && c.candidate.weight > c.plate.weight
+}
+
+/// A cold cell (no plate yet) whose samples so far were not keyed as field: paint from its
+/// first sample when it lies in a region far longer than a person
+/// ([`super::COLD_REGION_MIN_ALONG_M`]).
+pub(super) fn cold_paint(c: &Cell) -> bool {
+    c.plate.is_empty() && !c.candidate.is_empty()
 }
 
 /// Learns sample `x` (colour key `k`) into a cell (see the module docs).
@@ -199,10 +214,13 @@ fn learn_candidate(c: &mut Cell, x: [f32; 3], spread: f32, k: f32) {
 /// What the compositors read of a cell.
 pub(super) fn texel(c: &Cell) -> PlateTexel {
     let p = &c.plate;
-    let trusted = p.frames >= WARM_FRAMES && p.var.sqrt() <= SIGMA_TRUSTED;
+    // An approved region is trusted from its first sample (paint counts as field from the
+    // start); grass after a few agreeing frames.
+    let trusted = (p.frames >= WARM_FRAMES || c.region) && p.var.sqrt() <= SIGMA_TRUSTED;
     let (grass, paint) = match (trusted, c.region) {
         (false, _) => (0.0, 0.0),
         (true, true) => (0.0, 1.0),
+        (true, false) if c.fringe => (0.0, 1.0),
         (true, false) => (p.key.clamp(0.0, 1.0), 0.0),
     };
     PlateTexel {

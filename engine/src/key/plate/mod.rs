@@ -14,8 +14,9 @@
 //! Per covered pixel the compositors combine the two keys ([`CleanPlate::combine`]): the plate
 //! match `m` is 1 within [`MATCH_SIGMAS`]`.0` noise sigmas of the cell's plate (or of an across
 //! neighbour's) and 0 beyond [`MATCH_SIGMAS`]`.1`; on a grass cell (its plate keyed as field)
-//! the key is `min(colour_key, m)`, on a paint cell (an approved region) `m`, on a cold,
-//! re-verifying or unsteady cell the colour key; [`PlateTexel`] holds the weights of the three.
+//! the key is `min(colour_key, m)`, on a paint cell (an approved region, or the fringe beside
+//! one across the line) `m`, on a cold, re-verifying or unsteady cell the colour key;
+//! [`PlateTexel`] holds the weights of the three.
 //!
 //! Policy (ARCHITECTURE.md section 6a):
 //! - **Cold start**: a cell starts with no plate; its first sample the colour key calls field
@@ -28,6 +29,19 @@
 //!   region joins neighbouring cells of its colour ([`REGION_JOIN_CODES`]); the cells under
 //!   an image-space exclusion (a burned-in graphic, never learnt) carry it across, so a painted
 //!   line runs on under a score bug, while the length counted is that of its own paint.
+//! - **Fringe**: the cells beside an approved region across the line hold the paint's blend
+//!   with the grass and the paint's colour spread into the grass (4:2:0 chroma, compression):
+//!   the colour key often calls such a pixel not field, so there the plate match alone decides.
+//! - **Cover**: a kit in the paint's colour matches the paint's plate, but a kit over the paint
+//!   also covers its sides, where the empty paint has grass. In a row across the line where a
+//!   trusted cell one or two cells from the paint shows what its plate does not explain, the
+//!   paint and its fringe are left to the colour key for that frame (and a row either side,
+//!   [`COVER_SPREAD_CELLS`]).
+//! - **Cold paint**: a cell with no plate yet whose samples are not keyed as field is paint
+//!   from its first sample when its region is longer than [`COLD_REGION_MIN_ALONG_M`] and than
+//!   [`COLD_REGION_PERSONS`] times what a person standing there covers in the picture (his
+//!   height seen along the view, [`person_reach_m`]): a painted line is field as the line comes
+//!   into view, while a player standing still there when the plate starts is person-sized.
 //! - **Lighting**: each frame the median ratio of sampled to plate luma over the trusted cells
 //!   is a gain applied to every plate (a cloud, floodlights, an iris change); a local change
 //!   (a shadow edge) is re-learnt by the region rule.
@@ -44,7 +58,9 @@ use yardline_keying::Exclusion;
 
 mod cell;
 
-use cell::{Cell, Model, dist2, is_paint_like, learn_cell, paint_colour, promotable, texel};
+use cell::{
+    Cell, Model, cold_paint, dist2, is_paint_like, learn_cell, paint_colour, promotable, texel,
+};
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
 };
@@ -62,12 +78,25 @@ pub const PLATE_MARGIN_M: f64 = 0.15;
 /// Shortest connected region along the line (metres) that counts as painted field although
 /// the colour key does not call it field: far longer than a person's footprint.
 pub const REGION_MIN_ALONG_M: f64 = 2.0;
+/// Shortest region along the line (metres) whose cold cells (no plate yet: the line just came
+/// into view) count as paint from their first sample: a painted line or logo is field from the
+/// start, while a player standing still where the plate starts stays foreground.
+pub const COLD_REGION_MIN_ALONG_M: f64 = 4.0;
+/// A cold region is also longer than this many times what a person standing there covers in
+/// the picture ([`person_reach_m`]).
+pub const COLD_REGION_PERSONS: f64 = 1.5;
+/// A tall player with his helmet on, and his width (metres).
+const PERSON_HEIGHT_M: f64 = 2.0;
+const PERSON_WIDTH_M: f64 = 0.6;
 /// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
 /// cells of one region.
 pub const REGION_JOIN_CODES: f32 = 10.0;
 /// Largest distance (pixels) of a plate row's middle from the straight line between its ends
 /// for the cells between to be placed along that line rather than each projected.
 const ROW_LERP_PX: f64 = 0.02;
+/// Cells along the line (each way) a covered row makes its neighbours count as covered: a
+/// kit's outline leaves the paint's sides open round about.
+const COVER_SPREAD_CELLS: usize = 1;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
 
@@ -155,6 +184,8 @@ pub struct CleanPlate {
     excluded: Vec<bool>,
     /// Luma ratios of the trusted cells (the gain's median).
     ratios: Vec<f32>,
+    /// Per row across the line of the plate being updated: something covers its paint.
+    covered: Vec<bool>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
     stack: Vec<(usize, [f32; 3])>,
@@ -355,9 +386,58 @@ impl CleanPlate {
                 learn_cell(cell, x, spread, k);
             }
         }
-        self.approve_regions(plate);
-        for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
+        let c = camera.centre();
+        self.approve_regions(plate, |along| {
+            person_reach_m([c.x, c.y, c.z], line.field_xy(along, 0.0), line.direction)
+        });
+        self.find_covered(plate);
+        for (i, (t, c)) in plate.texels.iter_mut().zip(&plate.cells).enumerate() {
             *t = texel(c);
+            // Paint under a kit that covers its sides: the colour key decides there this frame.
+            if (c.region || c.fringe) && self.covered[i / nc] {
+                t.paint = 0.0;
+            }
+        }
+    }
+
+    /// Marks the rows across the line where something covers the grass next to an approved
+    /// painted region this frame (a sample of a trusted cell one or two cells from the paint,
+    /// far from its plate), spread [`COVER_SPREAD_CELLS`] along: a kit in the paint's colour
+    /// over the paint also covers its sides, while the empty paint has grass beside it.
+    fn find_covered(&mut self, plate: &LinePlate) {
+        let (na, nc) = (plate.n_along, plate.n_across);
+        self.covered.clear();
+        self.covered.resize(na, false);
+        for ia in 0..na {
+            let row = ia * nc..(ia + 1) * nc;
+            let cells = &plate.cells[row.clone()];
+            if !cells.iter().any(|c| c.region) {
+                continue;
+            }
+            // Cells one or two from the paint across: `distance(ic)` is how far.
+            let distance = |ic: usize| {
+                (!cells[ic].region)
+                    .then(|| {
+                        (1..=2).find(|&d| {
+                            (ic >= d && cells[ic - d].region)
+                                || (ic + d < nc && cells[ic + d].region)
+                        })
+                    })
+                    .flatten()
+            };
+            let samples = &self.samples[row];
+            let covered = (0..nc).any(|ic| {
+                let (c, x) = (&cells[ic], samples[ic].0);
+                distance(ic).is_some()
+                    && !x[0].is_nan()
+                    && c.plate.frames >= WARM_FRAMES
+                    && c.plate.sigmas(x) > MATCH_SIGMAS.1
+            });
+            if covered {
+                let lo = ia.saturating_sub(COVER_SPREAD_CELLS);
+                let hi = (ia + COVER_SPREAD_CELLS + 1).min(na);
+                self.covered[lo..hi].fill(true);
+            }
         }
     }
 
@@ -382,7 +462,9 @@ impl CleanPlate {
 
     /// Marks the cells whose plate or candidate is paint-like (not keyed as field, stable) and
     /// promotes or approves those in connected regions longer than [`REGION_MIN_ALONG_M`].
-    fn approve_regions(&mut self, plate: &mut LinePlate) {
+    /// `person_reach(along)` is how far along the line a person standing at `along` covers
+    /// the field in the picture ([`person_reach_m`]).
+    fn approve_regions(&mut self, plate: &mut LinePlate, person_reach: impl Fn(f64) -> f64) {
         let (na, nc) = (plate.n_along, plate.n_across);
         self.marks.clear();
         self.marks.extend(
@@ -453,22 +535,34 @@ impl CleanPlate {
                 }
             }
             let long = hi - lo + 1 >= min_cells;
+            let middle = (lo + hi + 1) as f64 * 0.5 * CELL_ALONG_M;
+            let cold_min_m =
+                COLD_REGION_MIN_ALONG_M.max(COLD_REGION_PERSONS * person_reach(middle));
+            let very_long = (hi - lo + 1) as f64 * CELL_ALONG_M >= cold_min_m;
             for &(i, _) in &self.stack {
                 let c = &mut plate.cells[i];
                 if !is_paint_like(c) {
                     continue;
                 }
-                if long && promotable(c) {
+                if (long && promotable(c)) || (very_long && cold_paint(c)) {
                     c.plate = c.candidate;
                     c.candidate = Model::default();
                 }
-                c.region = long;
+                c.region = long && !c.plate.is_empty();
             }
         }
         for (c, &m) in plate.cells.iter_mut().zip(&self.marks) {
             if m != MARK_SEEN || !is_paint_like(c) {
                 c.region = false;
             }
+        }
+        // The cells beside a painted region across the line hold the paint's blend with the
+        // grass (and its colour spread into them by chroma subsampling and compression).
+        for i in 0..na * nc {
+            let ic = i % nc;
+            let beside =
+                (ic > 0 && plate.cells[i - 1].region) || (ic + 1 < nc && plate.cells[i + 1].region);
+            plate.cells[i].fringe = !plate.cells[i].region && beside;
         }
     }
 
@@ -534,6 +628,22 @@ impl LinePlate {
     }
 }
 
+/// How far along a line of direction `direction` (metres) a person standing on it at field
+/// point `at` covers the field in the picture of a camera centred at `camera`: a standing body
+/// hides the ground behind it along the view (its height times the distance over the camera's
+/// height above the head), seen along the line as far as the view runs along it, plus the
+/// body's width. Unbounded for a camera not well above a person's head.
+fn person_reach_m(camera: [f64; 3], at: [f64; 2], direction: [f64; 2]) -> f64 {
+    let (dx, dy) = (at[0] - camera[0], at[1] - camera[1]);
+    let d = dx.hypot(dy);
+    let above = camera[2] - PERSON_HEIGHT_M;
+    if above < 0.25 * PERSON_HEIGHT_M || d <= 0.0 {
+        return f64::INFINITY;
+    }
+    let cos = ((dx * direction[0] + dy * direction[1]) / d).abs();
+    PERSON_HEIGHT_M * d / above * cos + PERSON_WIDTH_M
+}
+
 /// The cell (along index, across index) holding field offsets (`along`, `across`) (metres) on
 /// a grid of `n_along` x `n_across` cells whose first across edge is at `across0`; `None`
 /// outside it. In f32, as the GPU computes it.
@@ -580,6 +690,16 @@ mod tests {
         frames: u32,
         at: impl Fn(usize) -> Option<([f32; 3], f32)>,
     ) -> (CleanPlate, LinePlate) {
+        strip_across(frames, f64::INFINITY, |ia, _| at(ia))
+    }
+
+    /// [`strip_with`] with cells that differ across (`at(ia, ic)`, 8 cells across) under a
+    /// camera where a person covers `reach_m` along the line.
+    fn strip_across(
+        frames: u32,
+        reach_m: f64,
+        at: impl Fn(usize, usize) -> Option<([f32; 3], f32)>,
+    ) -> (CleanPlate, LinePlate) {
         let n_along = 100;
         let n_across = 8;
         let mut plate = LinePlate::empty();
@@ -589,15 +709,15 @@ mod tests {
         plate.texels = vec![PlateTexel::default(); n_along * n_across];
         let mut cp = CleanPlate::new();
         cp.excluded = (0..n_along * n_across)
-            .map(|i| at(i / n_across).is_none())
+            .map(|i| at(i / n_across, i % n_across).is_none())
             .collect();
         for _ in 0..frames {
             for (i, c) in plate.cells.iter_mut().enumerate() {
-                if let Some((x, k)) = at(i / n_across) {
+                if let Some((x, k)) = at(i / n_across, i % n_across) {
                     learn_cell(c, x, 1.0, k);
                 }
             }
-            cp.approve_regions(&mut plate);
+            cp.approve_regions(&mut plate, |_| reach_m);
         }
         for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
             *t = texel(c);
@@ -667,6 +787,114 @@ mod tests {
         assert_eq!(line.texels[cells(3.0) * 8].paint, 1.0);
         let under = line.cells[cells(1.5) * 8];
         assert!(under.plate.is_empty() && under.candidate.is_empty());
+    }
+
+    #[test]
+    fn a_long_painted_line_is_field_from_its_first_frame_and_a_player_where_it_starts_is_not() {
+        // A purple line two cells wide down the whole 10 m strip, seen for one frame.
+        let line = |_: usize, ic: usize| {
+            Some(if (3..5).contains(&ic) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        };
+        let (_, plate) = strip_across(1, 2.0, line);
+        assert_eq!(plate.texels[cells(5.0) * 8 + 3].paint, 1.0);
+        assert_eq!(plate.texels[cells(5.0) * 8 + 1].paint, 0.0);
+        // A kit over 3.5 m of the strip where a person covers 2.5 m: not paint, though it is
+        // longer than the region rule's 2 m; after the frames a candidate needs, still not
+        // (a player standing still is no region while he is person-sized)...
+        let kit = |ia: usize, _: usize| {
+            Some(if ia < cells(3.5) {
+                (KIT, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        };
+        let (_, first) = strip_across(1, 2.5, kit);
+        assert_eq!(first.texels[0].paint, 0.0);
+        // ... while a 10 m line where a person covers 8 m waits for the frames a warm region
+        // needs.
+        let (_, far) = strip_across(1, 8.0, line);
+        assert_eq!(far.texels[cells(5.0) * 8 + 3].paint, 0.0);
+        let (_, later) = strip_across(PROMOTE_FRAMES.into(), 8.0, line);
+        assert_eq!(later.texels[cells(5.0) * 8 + 3].paint, 1.0);
+    }
+
+    #[test]
+    fn the_fringe_of_a_painted_region_is_matched_against_its_plate_alone() {
+        // Paint in cells 3 and 4; beside it, the grass tinted by the paint, which the colour
+        // key calls field only just (a pixel of it, noisier than the cell's mean, often not);
+        // grass beyond.
+        let tinted = [80.0, 125.0, 130.0];
+        let at = |_: usize, ic: usize| {
+            Some(match ic {
+                3 | 4 => (LOGO, 0.0),
+                2 | 5 => (tinted, 0.6),
+                _ => (GRASS, 1.0),
+            })
+        };
+        let (_, plate) = strip_across(PROMOTE_FRAMES.into(), 2.0, at);
+        let t = plate.texels[cells(5.0) * 8 + 2];
+        assert_eq!((t.grass, t.paint), (0.0, 1.0));
+        assert!(plate.cells[cells(5.0) * 8 + 2].fringe);
+        assert!(!plate.cells[cells(5.0) * 8 + 1].fringe);
+    }
+
+    #[test]
+    fn a_kit_over_the_paint_and_its_side_covers_that_row() {
+        let at = |_: usize, ic: usize| {
+            Some(if (3..5).contains(&ic) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        };
+        let (mut cp, plate) = strip_across(PROMOTE_FRAMES.into(), 2.0, at);
+        // This frame: as learnt, but a kit over cells 1 to 4 of the rows 40 to 44.
+        cp.samples = (0..plate.cells.len())
+            .map(|i| {
+                let (ia, ic) = (i / 8, i % 8);
+                let x = if (40..45).contains(&ia) && (1..5).contains(&ic) {
+                    KIT
+                } else {
+                    at(ia, ic).map_or([f32::NAN; 3], |(x, _)| x)
+                };
+                (x, 1.0, 1.0)
+            })
+            .collect();
+        cp.find_covered(&plate);
+        let covered: Vec<usize> = (0..plate.n_along).filter(|&ia| cp.covered[ia]).collect();
+        assert_eq!(
+            covered,
+            (40 - COVER_SPREAD_CELLS..=44 + COVER_SPREAD_CELLS).collect::<Vec<_>>()
+        );
+        // A kit beside the line, three cells and more from the paint, covers nothing.
+        for (i, s) in cp.samples.iter_mut().enumerate() {
+            let (ia, ic) = (i / 8, i % 8);
+            s.0 = if (40..45).contains(&ia) && ic == 7 {
+                KIT
+            } else {
+                at(ia, ic).map_or([f32::NAN; 3], |(x, _)| x)
+            };
+        }
+        cp.find_covered(&plate);
+        assert!(cp.covered.iter().all(|&c| !c));
+    }
+
+    #[test]
+    fn a_person_covers_more_of_a_line_that_runs_away_from_the_camera() {
+        // A line along y through (0, 0); the camera 15 m up, 40 m from there, looking along
+        // it, then across it.
+        let along_view = person_reach_m([0.0, -40.0, 15.0], [0.0, 0.0], [0.0, 1.0]);
+        let across_view = person_reach_m([-40.0, 0.0, 15.0], [0.0, 0.0], [0.0, 1.0]);
+        assert!(
+            (along_view - (2.0 * 40.0 / 13.0 + 0.6)).abs() < 1e-9,
+            "{along_view}"
+        );
+        assert!((across_view - 0.6).abs() < 1e-9, "{across_view}");
+        assert!(person_reach_m([0.0, -40.0, 2.2], [0.0, 0.0], [0.0, 1.0]).is_infinite());
     }
 
     #[test]
