@@ -29,6 +29,10 @@
 //!   region joins neighbouring cells of its colour ([`REGION_JOIN_CODES`]); the cells under
 //!   an image-space exclusion (a burned-in graphic, never learnt) carry it across, so a painted
 //!   line runs on under a score bug, while the length counted is that of its own paint.
+//! - **Enclosed pieces**: a piece of paint-like cells of any colours, no longer than
+//!   [`ENCLOSED_MAX_ALONG_M`], lying between two approved regions along the line (in rows across
+//!   it that hold no approved cell) is paint too: a logo's ring and emblem between its disc and
+//!   a painted line, each too short to be a region by itself.
 //! - **Fringe**: the cells beside an approved region across the line hold the paint's blend
 //!   with the grass and the paint's colour spread into the grass (4:2:0 chroma, compression):
 //!   the colour key often calls such a pixel not field, so there the plate match alone decides.
@@ -59,7 +63,8 @@ use yardline_keying::Exclusion;
 mod cell;
 
 use cell::{
-    Cell, Model, cold_paint, dist2, is_paint_like, learn_cell, paint_colour, promotable, texel,
+    Cell, FIELD_KEY, Model, cold_paint, dist2, is_paint_like, learn_cell, paint_colour, promotable,
+    texel,
 };
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
@@ -88,6 +93,9 @@ pub const COLD_REGION_PERSONS: f64 = 1.5;
 /// A tall player with his helmet on, and his width (metres).
 const PERSON_HEIGHT_M: f64 = 2.0;
 const PERSON_WIDTH_M: f64 = 0.6;
+/// Longest piece of paint (metres along the line, of any colours) approved for lying between
+/// two approved regions: a logo's ring and emblem, not a crowd standing on a painted line.
+pub const ENCLOSED_MAX_ALONG_M: f64 = 3.0;
 /// Largest colour difference (RMS per channel, 8-bit code values) between two neighbouring
 /// cells of one region.
 pub const REGION_JOIN_CODES: f32 = 10.0;
@@ -186,6 +194,8 @@ pub struct CleanPlate {
     ratios: Vec<f32>,
     /// Per row across the line of the plate being updated: something covers its paint.
     covered: Vec<bool>,
+    /// Per row across the line of the plate being updated: it holds an approved region cell.
+    region_rows: Vec<bool>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
     stack: Vec<(usize, [f32; 3])>,
@@ -556,6 +566,7 @@ impl CleanPlate {
                 c.region = false;
             }
         }
+        self.enclose_pieces(plate);
         // The cells beside a painted region across the line hold the paint's blend with the
         // grass (and its colour spread into them by chroma subsampling and compression).
         for i in 0..na * nc {
@@ -563,6 +574,77 @@ impl CleanPlate {
             let beside =
                 (ic > 0 && plate.cells[i - 1].region) || (ic + 1 < nc && plate.cells[i + 1].region);
             plate.cells[i].fringe = !plate.cells[i].region && beside;
+        }
+    }
+
+    /// Approves the short pieces of paint-like cells, of any colours, that lie between two
+    /// approved regions along the line and span at most [`ENCLOSED_MAX_ALONG_M`]: a logo's
+    /// ring and emblem between its disc and a painted line. Each piece is a connected set of
+    /// paint-like cells outside the regions; it is enclosed when an approved cell lies next to
+    /// it along the line on both sides. A piece lies in rows across the line that hold no
+    /// approved cell (the paint's own fringe beside a region is no piece).
+    fn enclose_pieces(&mut self, plate: &mut LinePlate) {
+        let (na, nc) = (plate.n_along, plate.n_across);
+        let max_cells = (ENCLOSED_MAX_ALONG_M / CELL_ALONG_M).round() as usize;
+        // Rows across the line holding an approved cell are the regions' (with their fringe):
+        // a piece lies in rows of its own.
+        self.region_rows.clear();
+        self.region_rows.extend(
+            plate
+                .cells
+                .chunks(nc)
+                .map(|row| row.iter().any(|c| c.region)),
+        );
+        self.marks.fill(MARK_NONE);
+        for start in 0..na * nc {
+            let c = &plate.cells[start];
+            if self.marks[start] != MARK_NONE || self.region_rows[start / nc] || !is_paint_like(c) {
+                continue;
+            }
+            self.stack.clear();
+            self.stack.push((start, [0.0; 3]));
+            self.marks[start] = MARK_SEEN;
+            let (mut lo, mut hi) = (start / nc, start / nc);
+            let (mut before, mut after) = (false, false);
+            let mut k = 0;
+            while k < self.stack.len() {
+                let (i, _) = self.stack[k];
+                k += 1;
+                let (ia, ic) = (i / nc, i % nc);
+                lo = lo.min(ia);
+                hi = hi.max(ia);
+                // Neighbours with their step along (-1 before, +1 after, 0 across).
+                let neighbours = [
+                    (ia > 0).then(|| (i - nc, -1)),
+                    (ia + 1 < na).then(|| (i + nc, 1)),
+                    (ic > 0).then(|| (i - 1, 0)),
+                    (ic + 1 < nc).then(|| (i + 1, 0)),
+                ];
+                for (j, step) in neighbours.into_iter().flatten() {
+                    let cj = &plate.cells[j];
+                    if cj.region {
+                        before |= step < 0;
+                        after |= step > 0;
+                    } else if self.marks[j] == MARK_NONE
+                        && !self.region_rows[j / nc]
+                        && is_paint_like(cj)
+                    {
+                        self.marks[j] = MARK_SEEN;
+                        self.stack.push((j, [0.0; 3]));
+                    }
+                }
+            }
+            if !(before && after && hi - lo < max_cells) {
+                continue;
+            }
+            for &(i, _) in &self.stack {
+                let c = &mut plate.cells[i];
+                if promotable(c) {
+                    c.plate = c.candidate;
+                    c.candidate = Model::default();
+                }
+                c.region = !c.plate.is_empty() && c.plate.key < FIELD_KEY;
+            }
         }
     }
 
@@ -881,6 +963,59 @@ mod tests {
         }
         cp.find_covered(&plate);
         assert!(cp.covered.iter().all(|&c| !c));
+    }
+
+    #[test]
+    fn pieces_of_a_logo_between_its_painted_parts_are_paint_and_a_kit_beside_the_paint_is_not() {
+        // Along the strip: purple paint, a 0.3 m gold ring and a 1 m disc and a 0.6 m white
+        // emblem (each too short to be a region by itself), purple again; full width.
+        let gold = [150.0, 80.0, 150.0];
+        let logo = |ia: usize| {
+            if ia < cells(3.0) {
+                (LOGO, 0.0)
+            } else if ia < cells(3.3) {
+                (gold, 0.0)
+            } else if ia < cells(4.3) {
+                (LOGO, 0.0)
+            } else if ia < cells(4.9) {
+                (KIT, 0.0)
+            } else if ia < cells(8.0) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            }
+        };
+        let (_, plate) = strip_across(PROMOTE_FRAMES.into(), 2.0, |ia, _| Some(logo(ia)));
+        for m in [3.1, 3.8, 4.6] {
+            assert_eq!(plate.texels[cells(m) * 8 + 4].paint, 1.0, "{m} m");
+        }
+        // A kit standing still on a purple line two cells wide, between two stretches of it:
+        // its rows hold the line's own approved cells, so it is no enclosed piece.
+        let (_, kit) = strip_across(120, 2.0, |ia, ic| {
+            Some(
+                if (cells(4.0)..cells(4.6)).contains(&ia) && (1..3).contains(&ic) {
+                    (KIT, 0.0)
+                } else if (3..5).contains(&ic) {
+                    (LOGO, 0.0)
+                } else {
+                    (GRASS, 1.0)
+                },
+            )
+        });
+        assert_eq!(kit.texels[cells(4.3) * 8 + 3].paint, 1.0);
+        assert_eq!(kit.texels[cells(4.3) * 8 + 1].paint, 0.0);
+        assert_eq!(kit.texels[cells(4.3) * 8 + 1].grass, 0.0);
+        // Too long a piece (4 m of kits between two stretches of paint) stays out.
+        let (_, long) = strip_across(PROMOTE_FRAMES.into(), 2.0, |ia, _| {
+            Some(if (cells(3.0)..cells(7.0)).contains(&ia) {
+                (if ia % 2 == 0 { KIT } else { gold }, 0.0)
+            } else if ia < cells(9.5) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        });
+        assert_eq!(long.texels[cells(5.0) * 8 + 4].paint, 0.0);
     }
 
     #[test]
