@@ -256,9 +256,10 @@ fn the_plate_draws_the_line_over_a_painted_yard_line_and_logo() {
         on.iou,
         off.iou
     );
-    // The paint's fringe (its colour spread into the grass beside it by the stream's chroma)
-    // and the line's first frames (a long painted line is field from the start) drawn too.
-    assert!(on.iou > 0.85, "IoU {} with the plate", on.iou);
+    // The paint's fringe (its colour spread into the grass beside it by the stream's chroma),
+    // the logo's ring and emblem between its painted parts, and the line's first frames (a
+    // long painted line is field from the start) drawn too.
+    assert!(on.iou > 0.88, "IoU {} with the plate", on.iou);
     assert!(on.leak < 0.005, "leak {} with the plate", on.leak);
 }
 
