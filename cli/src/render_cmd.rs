@@ -80,9 +80,9 @@ pub struct RenderArgs {
     /// Write one report line per frame (report.jsonl).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Image-space exclusions, never drawn over, beside the key file's
-    /// (`rect:u0,v0,u1,v1;polygon:u,v,u,v,u,v`, normalised image coordinates, as the element's
-    /// `exclusions` property): they also work with the automatic key.
+    /// Image-space exclusions, never drawn over, beside the key file's and a sample's
+    /// exclusions.txt (`rect:u0,v0,u1,v1;polygon:u,v,u,v,u,v`, normalised image coordinates, as
+    /// the element's `exclusions` property): they also work with the automatic key.
     #[arg(long, value_name = "SHAPES")]
     pub exclusions: Option<String>,
     /// Write the key the render used (the automatic one unless --keying) to this key.toml, to

@@ -63,8 +63,8 @@ use yardline_keying::Exclusion;
 mod cell;
 
 use cell::{
-    Cell, FIELD_KEY, Model, cold_paint, dist2, is_paint_like, learn_cell, paint_colour, promotable,
-    texel,
+    Cell, FIELD_KEY, Model, PROMOTE_FRAMES, cold_paint, dist2, is_paint_like, learn_cell,
+    paint_colour, promotable, texel,
 };
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
@@ -173,6 +173,8 @@ impl LinePlate {
                 c.plate.weight = c.plate.weight.min(0.5);
             }
             c.candidate = Model::default();
+            c.region = false;
+            c.fringe = false;
         }
     }
 }
@@ -411,8 +413,8 @@ impl CleanPlate {
     }
 
     /// Marks the rows across the line where something covers the grass next to an approved
-    /// painted region this frame (a sample of a trusted cell one or two cells from the paint,
-    /// far from its plate), spread [`COVER_SPREAD_CELLS`] along: a kit in the paint's colour
+    /// painted region this frame (a sample of a warm cell one or two cells from the paint,
+    /// beyond [`MATCH_SIGMAS`]`.1` sigmas of its plate), spread [`COVER_SPREAD_CELLS`] along: a kit in the paint's colour
     /// over the paint also covers its sides, while the empty paint has grass beside it.
     fn find_covered(&mut self, plate: &LinePlate) {
         let (na, nc) = (plate.n_along, plate.n_across);
@@ -582,7 +584,9 @@ impl CleanPlate {
     /// ring and emblem between its disc and a painted line. Each piece is a connected set of
     /// paint-like cells outside the regions; it is enclosed when an approved cell lies next to
     /// it along the line on both sides. A piece lies in rows across the line that hold no
-    /// approved cell (the paint's own fringe beside a region is no piece).
+    /// approved cell (the paint's own fringe beside a region is no piece), and is made of
+    /// cells that never held grass ([`enclosable`]): a player standing still on a painted line
+    /// over cells that learnt the grass first stays foreground.
     fn enclose_pieces(&mut self, plate: &mut LinePlate) {
         let (na, nc) = (plate.n_along, plate.n_across);
         let max_cells = (ENCLOSED_MAX_ALONG_M / CELL_ALONG_M).round() as usize;
@@ -598,7 +602,7 @@ impl CleanPlate {
         self.marks.fill(MARK_NONE);
         for start in 0..na * nc {
             let c = &plate.cells[start];
-            if self.marks[start] != MARK_NONE || self.region_rows[start / nc] || !is_paint_like(c) {
+            if self.marks[start] != MARK_NONE || self.region_rows[start / nc] || !enclosable(c) {
                 continue;
             }
             self.stack.clear();
@@ -627,7 +631,7 @@ impl CleanPlate {
                         after |= step > 0;
                     } else if self.marks[j] == MARK_NONE
                         && !self.region_rows[j / nc]
-                        && is_paint_like(cj)
+                        && enclosable(cj)
                     {
                         self.marks[j] = MARK_SEEN;
                         self.stack.push((j, [0.0; 3]));
@@ -639,7 +643,9 @@ impl CleanPlate {
             }
             for &(i, _) in &self.stack {
                 let c = &mut plate.cells[i];
-                if promotable(c) {
+                // A cold cell takes its candidate; a warm one keeps its paint (a kit standing
+                // on it does not replace it).
+                if c.plate.is_empty() && promotable(c) {
                     c.plate = c.candidate;
                     c.candidate = Model::default();
                 }
@@ -710,6 +716,17 @@ impl LinePlate {
     }
 }
 
+/// A cell a piece between painted regions may take: its plate is paint-like and warm, or it
+/// has no plate and a steady candidate not keyed as field. A candidate that would replace a
+/// plate learnt as grass (a player standing still) is not taken.
+fn enclosable(c: &Cell) -> bool {
+    if c.plate.is_empty() {
+        c.candidate.frames >= PROMOTE_FRAMES && c.candidate.key < FIELD_KEY
+    } else {
+        c.plate.frames >= WARM_FRAMES && c.plate.key < FIELD_KEY
+    }
+}
+
 /// How far along a line of direction `direction` (metres) a person standing on it at field
 /// point `at` covers the field in the picture of a camera centred at `camera`: a standing body
 /// hides the ground behind it along the view (its height times the distance over the camera's
@@ -749,7 +766,6 @@ pub fn cell_index(
     reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
 )]
 mod tests {
-    use super::cell::PROMOTE_FRAMES;
     use super::cell::tests::{GRASS, KIT, LOGO};
     use super::*;
 
@@ -884,18 +900,22 @@ mod tests {
         let (_, plate) = strip_across(1, 2.0, line);
         assert_eq!(plate.texels[cells(5.0) * 8 + 3].paint, 1.0);
         assert_eq!(plate.texels[cells(5.0) * 8 + 1].paint, 0.0);
-        // A kit over 3.5 m of the strip where a person covers 2.5 m: not paint, though it is
-        // longer than the region rule's 2 m; after the frames a candidate needs, still not
-        // (a player standing still is no region while he is person-sized)...
+        // A kit over 4.2 m of the strip where a person covers 3 m: not paint from its first
+        // frame, though it is longer than the cold floor of 4 m (1.5 times 3 m is 4.5 m)...
         let kit = |ia: usize, _: usize| {
-            Some(if ia < cells(3.5) {
+            Some(if ia < cells(4.2) {
                 (KIT, 0.0)
             } else {
                 (GRASS, 1.0)
             })
         };
-        let (_, first) = strip_across(1, 2.5, kit);
+        let (_, first) = strip_across(1, 3.0, kit);
         assert_eq!(first.texels[0].paint, 0.0);
+        let (_, short_reach) = strip_across(1, 2.5, kit);
+        assert_eq!(
+            short_reach.texels[0].paint, 1.0,
+            "where a person covers 2.5 m, 4.2 m is paint"
+        );
         // ... while a 10 m line where a person covers 8 m waits for the frames a warm region
         // needs.
         let (_, far) = strip_across(1, 8.0, line);
@@ -1016,6 +1036,44 @@ mod tests {
             })
         });
         assert_eq!(long.texels[cells(5.0) * 8 + 4].paint, 0.0);
+    }
+
+    #[test]
+    fn a_player_standing_still_across_a_painted_line_is_no_enclosed_piece() {
+        // A purple line two cells wide down the strip, learnt with grass beside it; then a kit
+        // stands across the whole strip (0.6 m along) and stays.
+        let line = |_: usize, ic: usize| {
+            Some(if (3..5).contains(&ic) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        };
+        let (mut cp, mut plate) = strip_across(PROMOTE_FRAMES.into(), 2.0, line);
+        let on = |ia: usize| (cells(4.0)..cells(4.6)).contains(&ia);
+        assert_eq!(plate.texels[cells(4.3) * 8 + 3].paint, 1.0);
+        for _ in 0..120 {
+            for (i, c) in plate.cells.iter_mut().enumerate() {
+                let (x, k) = if on(i / 8) {
+                    (KIT, 0.0)
+                } else {
+                    line(i / 8, i % 8).unwrap()
+                };
+                learn_cell(c, x, 1.0, k);
+            }
+            cp.approve_regions(&mut plate, |_| f64::INFINITY);
+        }
+        for (t, c) in plate.texels.iter_mut().zip(&plate.cells) {
+            *t = texel(c);
+        }
+        // The kit matches no plate under it: the paint keeps its colour, the grass its own.
+        for ic in 0..8 {
+            let i = cells(4.3) * 8 + ic;
+            assert_eq!(plate_match(&plate.texels[i], KIT), 0.0, "cell {ic}");
+            let want = if (3..5).contains(&ic) { LOGO } else { GRASS };
+            assert_eq!(plate.cells[i].plate.mean, want, "cell {ic}");
+        }
+        assert_eq!(plate.texels[cells(2.0) * 8 + 3].paint, 1.0);
     }
 
     #[test]
