@@ -22,7 +22,7 @@ use yardline_engine::{BackendChoice, Engine, EngineConfig, FrameReport, OutputMo
 use yardline_frame::{
     FillKeyFormat, FillKeyMut, FrameLayout, FrameMut, FrameRef, PixelFormat as EnginePixelFormat,
 };
-use yardline_keying::{KeyConfig, parse_exclusions};
+use yardline_keying::{Exclusion, KeyConfig, parse_exclusions};
 
 use crate::UsageError;
 use crate::live::Live;
@@ -193,8 +193,8 @@ struct Inputs {
     tracking: Option<PathBuf>,
     venue: Option<PathBuf>,
     config: EngineConfig,
-    /// The sample's exclusions.txt, as text.
-    sample_exclusions: Option<String>,
+    /// The shapes of the sample's exclusions.txt (empty without one).
+    sample_exclusions: Vec<Exclusion>,
 }
 
 fn resolve(args: &RenderArgs) -> Result<Inputs> {
@@ -204,7 +204,7 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
         args.tracking.clone(),
         args.venue.clone(),
     );
-    let mut sample_exclusions = None;
+    let mut sample_exclusions = Vec::new();
     if let Some(dir) = &args.sample {
         if !dir.is_dir() {
             return Err(UsageError(format!("{}: no such sample folder", dir.display())).into());
@@ -218,9 +218,8 @@ fn resolve(args: &RenderArgs) -> Result<Inputs> {
         if path.is_file() {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-            parse_exclusions(text.trim())
+            sample_exclusions = parse_exclusions(text.trim())
                 .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-            sample_exclusions = Some(text.trim().to_owned());
         }
         let scene_path = dir.join("scene.toml");
         let scene = yardline_samples::SceneConfig::load(&scene_path)
@@ -357,13 +356,13 @@ pub fn render(args: &RenderArgs) -> Result<RenderSummary> {
     }
     let mut engine = Engine::new(inputs.config.clone(), venue.as_ref(), key.as_ref())
         .map_err(|e| UsageError(e.to_string()))?;
-    let given = [inputs.sample_exclusions.as_ref(), args.exclusions.as_ref()];
-    if given.iter().any(Option::is_some) {
+    if !inputs.sample_exclusions.is_empty() || args.exclusions.is_some() {
         let mut shapes = key
             .as_ref()
             .map(|k| k.exclusions.clone())
             .unwrap_or_default();
-        for text in given.into_iter().flatten() {
+        shapes.extend(inputs.sample_exclusions.iter().cloned());
+        if let Some(text) = &args.exclusions {
             shapes.extend(
                 parse_exclusions(text).map_err(|e| UsageError(format!("--exclusions: {e}")))?,
             );
