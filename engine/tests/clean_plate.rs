@@ -133,9 +133,9 @@ fn draw_with(
 /// The camouflage scenario: shaded grass along the line and kits in the grass's colours. The
 /// paint palette's split luma/chroma mixtures now key the shade the colour key used to cut
 /// (miss 0.187 when this was first measured, 0.040 now), so the plate has little left to add
-/// there; it must keep the line on the shade and add no leak. Measured (40 frames): colour
-/// key alone miss 0.0393 leak 0.0208 `IoU` 0.9412, with the plate miss 0.0393 leak 0.0197 `IoU`
-/// 0.9423.
+/// there; it must keep the line on the shade and take leak off: a kit in the grass's colour
+/// over a painted line hides the grass beside the paint. Measured (40 frames): colour key alone
+/// miss 0.0393 leak 0.0208 `IoU` 0.9412, with the plate miss 0.0398 leak 0.0184 `IoU` 0.9430.
 #[test]
 fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
     let size = (960, 540);
@@ -159,7 +159,7 @@ fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
         off.iou
     );
     assert!(
-        on.leak <= off.leak + 0.002,
+        on.leak < off.leak - 0.0015,
         "leak {} with, {} without",
         on.leak,
         off.leak

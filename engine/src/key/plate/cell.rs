@@ -8,9 +8,9 @@
 pub const WARM_FRAMES: u16 = 3;
 /// Lowest noise sigma of a cell (8-bit code values, RMS per channel).
 pub const SIGMA_FLOOR: f32 = 3.0;
-/// Largest noise sigma of a trusted cell (8-bit code values): a cell whose samples spread
-/// wider (an edge between a player and the grass seeded it, it flickers) leaves the key to the
-/// colour key.
+/// Largest noise sigma of a steady cell (8-bit code values): a cell whose samples spread
+/// wider (its pixels straddle a paint edge, an edge between a player and the grass seeded it)
+/// only bounds the colour key, and is never matched alone as paint.
 pub const SIGMA_TRUSTED: f32 = 12.0;
 /// Match distances in noise sigmas: full match within the first, none beyond the second.
 pub const MATCH_SIGMAS: (f32, f32) = (3.0, 5.0);
@@ -23,6 +23,9 @@ const MEAN_RATE: f32 = 1.0 / 16.0;
 const WEIGHT_RATE: f32 = 1.0 / 32.0;
 /// A sample within this many sigmas of a model belongs to it.
 const BELONG_SIGMAS: f32 = 3.5;
+/// Distance (noise sigmas) beyond which a sample that belongs to a model moves it no more than
+/// one at this distance would.
+const LEARN_CLIP_SIGMAS: f32 = 2.0;
 /// Samples a candidate needs before it may replace the plate.
 pub(super) const PROMOTE_FRAMES: u16 = 8;
 /// One colour model of a cell.
@@ -64,9 +67,24 @@ impl Model {
 
     fn learn(&mut self, x: [f32; 3], spread: f32, key: f32) {
         let rate = (1.0 / f32::from(self.frames + 1)).max(MEAN_RATE);
-        let d2 = dist2(x, self.mean) / 3.0 + spread;
+        // Robust: a sample beyond `LEARN_CLIP_SIGMAS` moves the mean and the noise no more
+        // than one at that distance (the edge of a kit in the field's colour, passing, must
+        // not widen the plate until it explains the kit).
+        let var = self.var.max(SIGMA_FLOOR * SIGMA_FLOOR);
+        let d2 = dist2(x, self.mean) / 3.0;
+        let clip = LEARN_CLIP_SIGMAS * LEARN_CLIP_SIGMAS * var;
+        let pull = if self.frames >= WARM_FRAMES && d2 > clip {
+            (clip / d2).sqrt()
+        } else {
+            1.0
+        };
+        let d2 = if self.frames >= WARM_FRAMES {
+            d2.min(clip)
+        } else {
+            d2
+        } + spread;
         for (m, v) in self.mean.iter_mut().zip(x) {
-            *m += (v - *m) * rate;
+            *m += (v - *m) * rate * pull;
         }
         self.var += (d2 - self.var) * rate;
         self.key += (key - self.key) * rate;
@@ -107,12 +125,18 @@ pub struct PlateTexel {
     /// there the plate match alone decides. 0..=1, `grass + paint <= 1`; the rest of the key
     /// is the colour key's.
     pub paint: f32,
+    /// Share of the key taken away this frame (0..=1): a cell beside this one across the line
+    /// shows, where its own plate does not explain it, a colour this cell's plate does (a kit
+    /// in the grass's colour over a painted line). Its edge cannot show against this cell's
+    /// field, and a limb is wider than a cell.
+    pub hidden: f32,
 }
 
-/// Match of colour `x` with a blend of two texels' plates: its distance to the segment between
-/// their colours, in the wider of their noises.
+/// Match of colour `x` with a blend of two texels' plates holding at most `reach` (0..=1) of
+/// `b`: its distance to that part of the segment between their colours, in the wider of their
+/// noises.
 #[inline]
-pub fn blend_match(a: &PlateTexel, b: &PlateTexel, x: [f32; 3]) -> f32 {
+pub fn blend_match(a: &PlateTexel, b: &PlateTexel, x: [f32; 3], reach: f32) -> f32 {
     let ab = [
         b.mean[0] - a.mean[0],
         b.mean[1] - a.mean[1],
@@ -121,7 +145,7 @@ pub fn blend_match(a: &PlateTexel, b: &PlateTexel, x: [f32; 3]) -> f32 {
     let ax = [x[0] - a.mean[0], x[1] - a.mean[1], x[2] - a.mean[2]];
     let len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
     let s = if len2 > 0.0 {
-        ((ax[0] * ab[0] + ax[1] * ab[1] + ax[2] * ab[2]) / len2).clamp(0.0, 1.0)
+        ((ax[0] * ab[0] + ax[1] * ab[1] + ax[2] * ab[2]) / len2).clamp(0.0, reach)
     } else {
         0.0
     };
@@ -216,18 +240,22 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
     let p = &c.plate;
     // An approved region is trusted from its first sample (paint counts as field from the
     // start); grass after a few agreeing frames.
-    let trusted = (p.frames >= WARM_FRAMES || c.region) && p.var.sqrt() <= SIGMA_TRUSTED;
-    let (grass, paint) = match (trusted, c.region) {
+    // An unsteady plate (its samples spread wide: an edge between paint and grass at a pixel
+    // or two per cell, a player's edge seeded it) still tells a colour far from all it has
+    // shown, so it bounds the colour key; only a steady one decides alone on paint.
+    let warm = p.frames >= WARM_FRAMES || c.region;
+    let steady = p.var.sqrt() <= SIGMA_TRUSTED;
+    let (grass, paint) = match (warm, steady && (c.region || c.fringe)) {
         (false, _) => (0.0, 0.0),
         (true, true) => (0.0, 1.0),
-        (true, false) if c.fringe => (0.0, 1.0),
-        (true, false) => (p.key.clamp(0.0, 1.0), 0.0),
+        (true, false) => (1.0, 0.0),
     };
     PlateTexel {
         mean: p.mean,
         inv_sigma: 1.0 / p.var.sqrt().max(SIGMA_FLOOR),
         grass,
         paint,
+        hidden: 0.0,
     }
 }
 
@@ -258,6 +286,56 @@ pub(super) mod tests {
         assert!(t.grass > 0.9);
         assert_eq!(plate_match(&t, KIT), 0.0);
         assert_eq!(plate_match(&t, GRASS), 1.0);
+    }
+
+    #[test]
+    fn a_kit_near_the_field_colour_passing_does_not_widen_the_plate() {
+        let mut c = Cell::default();
+        for _ in 0..20 {
+            learn_cell(&mut c, GRASS, 1.0, 1.0);
+        }
+        let sigma0 = c.plate.var.sqrt().max(SIGMA_FLOOR);
+        // Three sigmas off (RMS per channel) in luma: close enough to belong to the plate, for
+        // ten frames. Learnt in full, it would double the noise.
+        let kit = [GRASS[0] + 3.0 * 3_f32.sqrt() * sigma0, GRASS[1], GRASS[2]];
+        for _ in 0..10 {
+            learn_cell(&mut c, kit, 1.0, 1.0);
+        }
+        let sigma = c.plate.var.sqrt();
+        assert!(sigma < 1.6 * sigma0, "noise {sigma0} -> {sigma}");
+        assert_eq!(plate_match(&texel(&c), GRASS), 1.0);
+    }
+
+    #[test]
+    fn a_plate_keyed_as_field_only_at_times_is_trusted_as_field() {
+        // White paint whose palette the paint view drops while a kit covers the marking
+        // nearby: its samples are keyed as field one frame, not the next.
+        let white = [230.0, 128.0, 128.0];
+        let mut c = Cell::default();
+        for n in 0..20 {
+            learn_cell(&mut c, white, 1.0, if n % 2 == 0 { 1.0 } else { 0.0 });
+        }
+        let t = texel(&c);
+        assert_eq!((t.grass, t.paint), (1.0, 0.0));
+        // A kit the grass's colour over it is foreground whatever the colour key says.
+        assert_eq!(plate_match(&t, GRASS), 0.0);
+    }
+
+    #[test]
+    fn an_unsteady_plate_bounds_the_colour_key_and_never_decides_alone() {
+        // A cell a pixel or two wide on a paint edge: the 2x2 pixels of each sample straddle
+        // the paint and the grass.
+        let mut c = Cell::default();
+        for _ in 0..20 {
+            learn_cell(&mut c, GRASS, 200.0, 1.0);
+        }
+        assert!(c.plate.var.sqrt() > SIGMA_TRUSTED);
+        let t = texel(&c);
+        assert_eq!((t.grass, t.paint), (1.0, 0.0));
+        assert_eq!(plate_match(&t, GRASS), 1.0);
+        assert!(plate_match(&t, KIT) < 0.5, "a white kit is foreground");
+        c.region = true;
+        assert_eq!(texel(&c).paint, 0.0, "unsteady paint is not matched alone");
     }
 
     #[test]

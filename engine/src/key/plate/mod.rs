@@ -12,11 +12,12 @@
 //! painted logo, a coloured yard line, a shadow.
 //!
 //! Per covered pixel the compositors combine the two keys ([`CleanPlate::combine`]): the plate
-//! match `m` is 1 within [`MATCH_SIGMAS`]`.0` noise sigmas of the cell's plate (or of an across
-//! neighbour's) and 0 beyond [`MATCH_SIGMAS`]`.1`; on a grass cell (its plate keyed as field)
-//! the key is `min(colour_key, m)`, on a paint cell (an approved region, or the fringe beside
-//! one across the line) `m`, on a cold, re-verifying or unsteady cell the colour key;
-//! [`PlateTexel`] holds the weights of the three.
+//! match `m` is 1 within [`MATCH_SIGMAS`]`.0` noise sigmas of the cell's plate (or of a blend
+//! with a neighbour's, as far as the pixel lies near their boundary: [`BLEND_REACH_PX`]) and 0
+//! beyond [`MATCH_SIGMAS`]`.1`; on a trusted cell the key is `min(colour_key, m)`, on a paint
+//! cell (an approved region, or the fringe beside one across the line, its plate steady) `m`,
+//! on a cold or re-verifying cell the colour key; [`PlateTexel`] holds the weights of the three
+//! and what a neighbour hides this frame.
 //!
 //! Policy (ARCHITECTURE.md section 6a):
 //! - **Cold start**: a cell starts with no plate; its first sample the colour key calls field
@@ -39,8 +40,12 @@
 //! - **Cover**: a kit in the paint's colour matches the paint's plate, but a kit over the paint
 //!   also covers its sides, where the empty paint has grass. In a row across the line where a
 //!   trusted cell one or two cells from the paint shows what its plate does not explain, the
-//!   paint and its fringe are left to the colour key for that frame (and a row either side,
-//!   [`COVER_SPREAD_CELLS`]).
+//!   paint and its fringe are field that frame only where the colour key agrees (and a row
+//!   either side, [`COVER_SPREAD_CELLS`]).
+//! - **Hidden**: a kit in the grass's colour over a painted line shows only where it covers
+//!   the paint. A cell whose sample its plate does not explain, in a colour the plate of the
+//!   cell beside it across the line does explain, hides that neighbour's field this frame
+//!   (key 0 there): the kit's edge cannot show against it, and a limb is wider than a cell.
 //! - **Cold paint**: a cell with no plate yet whose samples are not keyed as field is paint
 //!   from its first sample when its region is longer than [`COLD_REGION_MIN_ALONG_M`] and than
 //!   [`COLD_REGION_PERSONS`] times what a person standing there covers in the picture (his
@@ -105,6 +110,12 @@ const ROW_LERP_PX: f64 = 0.02;
 const COVER_SPREAD_CELLS: usize = 1;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
+/// How far (pixels, across the boundary in the picture) a pixel inside a cell may lie from the
+/// boundary with a neighbouring cell and still blend the neighbour's colour: the pixel's own
+/// footprint, the picture's sharpness and its 4:2:0 chroma. The share of the neighbour a pixel
+/// may hold falls from 1 at the boundary to 0 at this distance, so a grass-coloured kit in the
+/// middle of a painted line is no blend of the paint with the grass beside it.
+pub const BLEND_REACH_PX: f32 = 1.5;
 
 /// Camera centre jump (metres) or view direction change (radians) between two frames that
 /// counts as a cut.
@@ -130,6 +141,9 @@ struct LinePlate {
     across0: f64,
     cells: Vec<Cell>,
     texels: Vec<PlateTexel>,
+    /// Per row across the line this frame: pixels per metre in the picture, perpendicular to
+    /// the boundaries between the row's cells (across) and between rows (along); 0 out of view.
+    px_per_m: Vec<[f32; 2]>,
     /// Frame counter of the last update.
     last_frame: u64,
 }
@@ -149,6 +163,7 @@ impl LinePlate {
             across0: -half,
             cells: vec![Cell::default(); n_along * n_across],
             texels: vec![PlateTexel::default(); n_along * n_across],
+            px_per_m: vec![[0.0; 2]; n_along],
             last_frame: 0,
         }
     }
@@ -316,6 +331,7 @@ impl CleanPlate {
             // A row across the strip is short: where its middle lies on the straight line
             // between its ends, the cells between are placed along that line instead of each
             // projected.
+            plate.px_per_m[ia] = row_scale(&project, &centre, nc);
             let ends = (nc >= 3)
                 .then(|| {
                     let (a, m, b) = (
@@ -397,9 +413,37 @@ impl CleanPlate {
         self.find_covered(plate);
         for (i, (t, c)) in plate.texels.iter_mut().zip(&plate.cells).enumerate() {
             *t = texel(c);
-            // Paint under a kit that covers its sides: the colour key decides there this frame.
+            // Paint under a kit that covers its sides: field only where both the colour key
+            // and the plate agree this frame (a kit in the paint's colour is not keyed as
+            // field, a kit in the grass's does not match the paint).
             if (c.region || c.fringe) && self.covered[i / nc] {
+                t.grass = t.paint;
                 t.paint = 0.0;
+            }
+        }
+        self.find_hidden(plate);
+    }
+
+    /// Marks the cells beside an occupied cell across the line whose plate the occupant
+    /// matches: a kit in the colour of the grass beside a painted line shows over the paint
+    /// only, but covers the grass too ([`PlateTexel::hidden`]).
+    fn find_hidden(&self, plate: &mut LinePlate) {
+        let nc = plate.n_across;
+        for i in 0..plate.cells.len() {
+            let x = self.samples[i].0;
+            let t = plate.texels[i];
+            if x[0].is_nan() || t.grass + t.paint <= 0.0 || plate_match(&t, x) > 0.0 {
+                continue;
+            }
+            let ic = i % nc;
+            for j in [(ic > 0).then(|| i - 1), (ic + 1 < nc).then(|| i + 1)]
+                .into_iter()
+                .flatten()
+            {
+                let n = &mut plate.texels[j];
+                if n.grass + n.paint > 0.0 && plate_match(n, x) >= 1.0 {
+                    n.hidden = 1.0;
+                }
             }
         }
     }
@@ -443,21 +487,28 @@ impl CleanPlate {
             return k;
         }
         // The pixel may be a blend of this cell's plate and a neighbour's (the edge of a
-        // painted marking between them): matched against the segment between the two.
+        // painted marking between them): matched against the segment between the two, as far
+        // along it as the pixel lies near their boundary.
         let mut m = plate_match(&t, x);
+        let [across_px, along_px] = p.px_per_m[ia];
+        let ca = along / CELL_ALONG_M as f32 - ia as f32;
+        let cc = (across - p.across0 as f32) / CELL_ACROSS_M as f32 - ic as f32;
+        let reach =
+            |d_m: f32, px_per_m: f32| (1.0 - d_m * px_per_m / BLEND_REACH_PX).clamp(0.0, 1.0);
+        let (ac, al) = (CELL_ACROSS_M as f32, CELL_ALONG_M as f32);
         let neighbours = [
-            (ic > 0).then(|| ia * nc + ic - 1),
-            (ic + 1 < nc).then(|| ia * nc + ic + 1),
-            (ia > 0).then(|| (ia - 1) * nc + ic),
-            (ia + 1 < p.n_along).then(|| (ia + 1) * nc + ic),
+            (ic > 0).then(|| (ia * nc + ic - 1, reach(cc * ac, across_px))),
+            (ic + 1 < nc).then(|| (ia * nc + ic + 1, reach((1.0 - cc) * ac, across_px))),
+            (ia > 0).then(|| ((ia - 1) * nc + ic, reach(ca * al, along_px))),
+            (ia + 1 < p.n_along).then(|| ((ia + 1) * nc + ic, reach((1.0 - ca) * al, along_px))),
         ];
-        for j in neighbours.into_iter().flatten() {
+        for (j, r) in neighbours.into_iter().flatten() {
             let n = &p.texels[j];
-            if n.grass + n.paint > 0.0 {
-                m = m.max(blend_match(&t, n, x));
+            if n.grass + n.paint > 0.0 && r > 0.0 {
+                m = m.max(blend_match(&t, n, x, r));
             }
         }
-        t.grass * k.min(m) + t.paint * m + (1.0 - t.grass - t.paint) * k
+        (t.grass * k.min(m) + t.paint * m + (1.0 - t.grass - t.paint) * k) * (1.0 - t.hidden)
     }
 
     /// The texels of line `li`'s plate this frame (row-major, `n_across` per along step) with
@@ -480,9 +531,50 @@ impl LinePlate {
             across0: 0.0,
             cells: Vec::new(),
             texels: Vec::new(),
+            px_per_m: Vec::new(),
             last_frame: 0,
         }
     }
+}
+
+/// Pixels per metre in the picture perpendicular to a plate row's cell boundaries (across)
+/// and to the boundaries between rows (along), at the row's middle cell: `project` maps a field
+/// point to the picture, `centre(ic)` is the field point of cell `ic`'s centre. 0 (no blend
+/// limit known) where the row does not project.
+fn row_scale(
+    project: &impl Fn([f64; 2]) -> Option<nalgebra::Point2<f64>>,
+    centre: &impl Fn(usize) -> [f64; 2],
+    nc: usize,
+) -> [f32; 2] {
+    let mid = nc / 2;
+    let next = if mid + 1 < nc {
+        mid + 1
+    } else {
+        mid.saturating_sub(1)
+    };
+    let (c0, c1) = (centre(mid), centre(next));
+    // The along direction is perpendicular to the across one, in the field.
+    let across_m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2)).sqrt();
+    if across_m <= 0.0 {
+        return [0.0; 2];
+    }
+    let unit = [(c1[0] - c0[0]) / across_m, (c1[1] - c0[1]) / across_m];
+    let step = CELL_ALONG_M;
+    let c2 = [c0[0] - unit[1] * step, c0[1] + unit[0] * step];
+    let (Some(p0), Some(p1), Some(p2)) = (project(c0), project(c1), project(c2)) else {
+        return [0.0; 2];
+    };
+    // Picture vectors of a metre across and a metre along.
+    let ja = (p1 - p0) / across_m;
+    let jl = (p2 - p0) / step;
+    let area = (ja.x * jl.y - ja.y * jl.x).abs();
+    let (na, nl) = (ja.norm(), jl.norm());
+    if na <= 0.0 || nl <= 0.0 {
+        return [0.0; 2];
+    }
+    // A boundary between cells of a row runs along the line: a point d metres across from it
+    // lies d * area / |jl| pixels from its picture; likewise along.
+    [(area / nl) as f32, (area / na) as f32]
 }
 
 /// The cell (along index, across index) holding field offsets (`along`, `across`) (metres) on
@@ -508,9 +600,103 @@ pub fn cell_index(
     reason = "the weights and matches asserted are exactly 0 or 1 by their clamps"
 )]
 mod tests {
-    use super::cell::tests::GRASS;
-    use super::regions::tests::strip;
+    use super::cell::tests::{GRASS, KIT};
+    use super::regions::tests::{strip, strip_across};
     use super::*;
+
+    /// White paint the colour key calls field (the paint view's palette).
+    const WHITE: [f32; 3] = [230.0, 128.0, 128.0];
+
+    /// A white line keyed as field in cells 3 and 4 of 8 across (0.05 m each), grass beside,
+    /// learnt for 10 frames, drawn as the plate's only line at `px_per_m` pixels per metre.
+    fn white_line(px_per_m: f32) -> CleanPlate {
+        let (mut cp, mut plate) = strip_across(10, f64::INFINITY, |_, ic| {
+            Some(if (3..5).contains(&ic) {
+                (WHITE, 1.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        });
+        plate.px_per_m.fill([px_per_m; 2]);
+        cp.plates = vec![plate];
+        cp.active = vec![Some(0)];
+        cp
+    }
+
+    #[test]
+    fn a_kit_in_the_grass_colour_inside_a_painted_line_is_no_blend_of_the_two() {
+        // 5 pixels per cell across: the middle of cell 3 lies 2.5 px from its edges.
+        let cp = white_line(100.0);
+        let mid = 0.175_f32;
+        assert_eq!(cp.combine(0, 1.0, mid, WHITE, 1.0), 1.0, "the paint");
+        assert_eq!(
+            cp.combine(0, 1.0, mid, GRASS, 1.0),
+            0.0,
+            "a grass-coloured kit in the middle of the paint"
+        );
+        // At the paint's edge a pixel holds the grass beside it, and half of each a
+        // quarter pixel inside.
+        assert_eq!(cp.combine(0, 1.0, 0.1502, GRASS, 1.0), 1.0);
+        let half: [f32; 3] = std::array::from_fn(|c| (WHITE[c] + GRASS[c]) / 2.0);
+        assert_eq!(cp.combine(0, 1.0, 0.1525, half, 1.0), 1.0);
+        assert_eq!(cp.combine(0, 1.0, mid, half, 1.0), 0.0);
+        // Where the picture's scale is not known, a blend anywhere in the cell.
+        assert_eq!(white_line(0.0).combine(0, 1.0, mid, GRASS, 1.0), 1.0);
+    }
+
+    #[test]
+    fn a_kit_in_the_grass_colour_over_a_painted_line_hides_the_grass_beside_it() {
+        let mut cp = white_line(100.0);
+        let mut plate = cp.plates.pop().expect("one plate");
+        let nc = plate.n_across;
+        // This frame: in row 50 a kit the grass's colour covers the paint, in row 70 a
+        // white kit; elsewhere the empty field.
+        cp.samples = plate
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (ia, ic) = (i / nc, i % nc);
+                let x = match (ia, (3..5).contains(&ic)) {
+                    (50, true) => GRASS,
+                    (70, true) => KIT,
+                    _ => c.plate.mean,
+                };
+                (x, 1.0, 1.0)
+            })
+            .collect();
+        cp.find_hidden(&mut plate);
+        let hidden = |ia: usize, ic: usize| plate.texels[ia * nc + ic].hidden;
+        assert_eq!((hidden(50, 2), hidden(50, 5)), (1.0, 1.0));
+        assert_eq!(
+            (hidden(50, 1), hidden(50, 6)),
+            (0.0, 0.0),
+            "one cell either side"
+        );
+        assert_eq!(
+            (hidden(70, 2), hidden(70, 5)),
+            (0.0, 0.0),
+            "a white kit shows its edge"
+        );
+        assert_eq!(hidden(60, 2), 0.0);
+        cp.plates = vec![plate];
+        assert_eq!(cp.combine(0, 5.05, 0.125, GRASS, 1.0), 0.0);
+        assert_eq!(cp.combine(0, 6.05, 0.125, GRASS, 1.0), 1.0);
+    }
+
+    #[test]
+    fn a_row_scale_is_the_pixels_per_metre_across_each_cell_boundary() {
+        // Across the line is field y, along it field x; the picture is sheared.
+        let project =
+            |[x, y]: [f64; 2]| Some(nalgebra::Point2::new(200.0 * x + 100.0 * y, 100.0 * y));
+        let centre = |ic: usize| [3.0, ic as f64 * CELL_ACROSS_M];
+        let [across, along] = row_scale(&project, &centre, 8);
+        // A boundary between cells of a row runs along x (level in the picture); one between
+        // rows runs along y (diagonal).
+        assert!((across - 100.0).abs() < 1e-3, "{across}");
+        assert!((along - 200.0 / 2_f32.sqrt()).abs() < 1e-3, "{along}");
+        assert_eq!(row_scale(&|_| None, &centre, 8), [0.0; 2]);
+    }
 
     #[test]
     fn a_lighting_gain_is_taken_from_the_trusted_cells() {

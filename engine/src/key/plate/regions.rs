@@ -315,7 +315,7 @@ pub(super) mod tests {
 
     /// [`strip_with`] with cells that differ across (`at(ia, ic)`, 8 cells across) under a
     /// camera where a person covers `reach_m` along the line.
-    fn strip_across(
+    pub(in crate::key::plate) fn strip_across(
         frames: u32,
         reach_m: f64,
         at: impl Fn(usize, usize) -> Option<([f32; 3], f32)>,
@@ -327,6 +327,7 @@ pub(super) mod tests {
         plate.n_across = n_across;
         plate.cells = vec![Cell::default(); n_along * n_across];
         plate.texels = vec![PlateTexel::default(); n_along * n_across];
+        plate.px_per_m = vec![[0.0; 2]; n_along];
         let mut cp = CleanPlate::new();
         cp.excluded = (0..n_along * n_across)
             .map(|i| at(i / n_across, i % n_across).is_none())
