@@ -135,7 +135,8 @@ fn draw_with(
 /// (miss 0.187 when this was first measured, 0.040 now), so the plate has little left to add
 /// there; it must keep the line on the shade and take leak off: a kit in the grass's colour
 /// over a painted line hides the grass beside the paint. Measured (40 frames): colour key alone
-/// miss 0.0393 leak 0.0208 `IoU` 0.9412, with the plate miss 0.0398 leak 0.0184 `IoU` 0.9430.
+/// miss 0.0393 leak 0.0208 `IoU` 0.9412, with the plate miss 0.0414 leak 0.0156 `IoU` 0.9440 (the
+/// grass hidden beside a covered painted line costs a little miss round the kit).
 #[test]
 fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
     let size = (960, 540);
@@ -147,7 +148,7 @@ fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
         off.miss, off.leak, off.iou, on.miss, on.leak, on.iou
     );
     assert!(
-        on.miss < 0.06 && on.miss <= off.miss + 0.002,
+        on.miss < 0.06 && on.miss <= off.miss + 0.004,
         "miss {} with the plate, {} without",
         on.miss,
         off.miss
@@ -159,7 +160,7 @@ fn the_plate_keeps_the_line_on_shade_and_off_camouflaged_kits() {
         off.iou
     );
     assert!(
-        on.leak < off.leak - 0.0015,
+        on.leak < off.leak - 0.004,
         "leak {} with, {} without",
         on.leak,
         off.leak
