@@ -637,7 +637,7 @@ mod tests {
         // At the paint's edge a pixel holds the grass beside it, and half of each a
         // quarter pixel inside.
         assert_eq!(cp.combine(0, 1.0, 0.1502, GRASS, 1.0), 1.0);
-        let half: [f32; 3] = std::array::from_fn(|c| (WHITE[c] + GRASS[c]) / 2.0);
+        let half: [f32; 3] = std::array::from_fn(|c| f32::midpoint(WHITE[c], GRASS[c]));
         assert_eq!(cp.combine(0, 1.0, 0.1525, half, 1.0), 1.0);
         assert_eq!(cp.combine(0, 1.0, mid, half, 1.0), 0.0);
         // Where the picture's scale is not known, a blend anywhere in the cell.
