@@ -257,10 +257,11 @@ fn the_plate_draws_the_line_over_a_painted_yard_line_and_logo() {
         on.iou,
         off.iou
     );
-    // The paint's fringe (its colour spread into the grass beside it by the stream's chroma),
-    // the logo's ring and emblem between its painted parts, and the line's first frames (a
-    // long painted line is field from the start) drawn too.
-    assert!(on.iou > 0.88, "IoU {} with the plate", on.iou);
+    // The paint's fringe (its colour spread into the grass beside it by the stream's chroma,
+    // from its first frame), the logo's ring and emblem between its painted parts, and the
+    // line's first frames (a long painted line, a narrow one and a logo wider than a person
+    // are field from the start) drawn too. Measured: 0.9051.
+    assert!(on.iou > 0.90, "IoU {} with the plate", on.iou);
     assert!(on.leak < 0.005, "leak {} with the plate", on.leak);
 }
 

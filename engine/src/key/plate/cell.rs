@@ -243,7 +243,7 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
     // An unsteady plate (its samples spread wide: an edge between paint and grass at a pixel
     // or two per cell, a player's edge seeded it) still tells a colour far from all it has
     // shown, so it bounds the colour key; only a steady one decides alone on paint.
-    let warm = p.frames >= WARM_FRAMES || c.region;
+    let warm = p.frames >= WARM_FRAMES || c.region || c.fringe;
     let steady = p.var.sqrt() <= SIGMA_TRUSTED;
     let (grass, paint) = match (warm, steady && (c.region || c.fringe)) {
         (false, _) => (0.0, 0.0),

@@ -36,7 +36,8 @@
 //!   a painted line, each too short to be a region by itself.
 //! - **Fringe**: the cells beside an approved region across the line hold the paint's blend
 //!   with the grass and the paint's colour spread into the grass (4:2:0 chroma, compression):
-//!   the colour key often calls such a pixel not field, so there the plate match alone decides.
+//!   the colour key often calls such a pixel not field, so there the plate match alone decides,
+//!   from the cell's first sample (a cold fringe cell takes its first sample as its plate).
 //! - **Cover**: a kit in the paint's colour matches the paint's plate, but a kit over the paint
 //!   also covers its sides, where the empty paint has grass. In a row across the line where a
 //!   trusted cell one or two cells from the paint shows what its plate does not explain, the
@@ -51,6 +52,10 @@
 //!   [`COLD_REGION_PERSONS`] times what a person standing there covers in the picture (his
 //!   height seen along the view, [`regions::person_reach_m`]): a painted line is field as the line comes
 //!   into view, while a player standing still there when the plate starts is person-sized.
+//!   Two shapes no person has count without his reach: a region no wider than
+//!   [`regions::NARROW_MAX_M`] across in every row (a painted line along the strip) from
+//!   [`COLD_REGION_MIN_ALONG_M`], and one with no field [`PROBE_ACROSS_M`] each side of the
+//!   line beyond the strip in [`WIDE_ROWS`] of its rows (a logo) from [`REGION_MIN_ALONG_M`].
 //! - **Lighting**: each frame the median ratio of sampled to plate luma over the trusted cells
 //!   is a gain applied to every plate (a cloud, floodlights, an iris change); a local change
 //!   (a shadow edge) is re-learnt by the region rule.
@@ -68,7 +73,7 @@ use yardline_keying::Exclusion;
 mod cell;
 mod regions;
 
-use cell::{Cell, Model, dist2, learn_cell, texel};
+use cell::{Cell, FIELD_KEY, Model, dist2, learn_cell, texel};
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
 };
@@ -93,6 +98,13 @@ pub const COLD_REGION_MIN_ALONG_M: f64 = 4.0;
 /// A cold region is also longer than this many times what a person standing there covers in
 /// the picture ([`regions::person_reach_m`]).
 pub const COLD_REGION_PERSONS: f64 = 1.5;
+/// How far each side of the line's centre (metres) a plate looks, beyond its strip, at what
+/// lies there: a cold region with no field there either, in most of its rows, is wider than
+/// a person ([`WIDE_ROWS`]).
+pub const PROBE_ACROSS_M: f64 = 1.0;
+/// Share of a cold region's rows whose probes both see no field for it to count as wider than
+/// a person: a painted logo, from its first frame.
+pub const WIDE_ROWS: f64 = 0.75;
 /// A tall player with his helmet on, and his width (metres).
 const PERSON_HEIGHT_M: f64 = 2.0;
 const PERSON_WIDTH_M: f64 = 0.6;
@@ -205,12 +217,17 @@ pub struct CleanPlate {
     samples: Vec<([f32; 3], f32, f32)>,
     /// Per cell of the plate being updated: its centre falls inside an image-space exclusion.
     excluded: Vec<bool>,
+    /// Per row across the line of the plate being updated: whether the colour key calls the
+    /// field [`PROBE_ACROSS_M`] each side of the line's centre field (`None`: not seen).
+    probes: Vec<[Option<bool>; 2]>,
     /// Luma ratios of the trusted cells (the gain's median).
     ratios: Vec<f32>,
     /// Per row across the line of the plate being updated: something covers its paint.
     covered: Vec<bool>,
     /// Per row across the line of the plate being updated: it holds an approved region cell.
     region_rows: Vec<bool>,
+    /// Region labelling scratch: per row across the line, a region's cells in it.
+    row_cells: Vec<u16>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
     stack: Vec<(usize, [f32; 3])>,
@@ -319,7 +336,8 @@ impl CleanPlate {
         self.samples.resize(n, ([f32::NAN; 3], 0.0, 0.0));
         self.excluded.clear();
         self.excluded.resize(n, false);
-        let (w, h) = (frame.layout.width, frame.layout.height);
+        self.probes.clear();
+        self.probes.resize(plate.n_along, [None; 2]);
         let regions = key.regions();
         let nc = plate.n_across;
         for ia in 0..plate.n_along {
@@ -352,47 +370,32 @@ impl CleanPlate {
                 let Some(px) = px else {
                     continue;
                 };
-                // The 2x2 pixels round the centre's projection: interpolated, they are the
-                // sample; their spread is the texture a single pixel of the cell shows beside
-                // the noise in time.
-                let (u, v) = (px.x.floor(), px.y.floor());
-                if !(u >= 0.0 && v >= 0.0 && u + 1.0 < f64::from(w) && v + 1.0 < f64::from(h)) {
-                    continue;
+                match sample_at(frame, px, exclusions) {
+                    Sample::Outside => {}
+                    // A graphic burned into the picture is not field: never learnt, but a
+                    // painted region may run on under it.
+                    Sample::Excluded => self.excluded[ia * plate.n_across + ic] = true,
+                    Sample::Seen(mean, spread) => {
+                        let lut = regions
+                            .iter()
+                            .find(|r: &&KeyRegion| r.contains(fx, fy))
+                            .map_or(0, |r| r.lut as usize);
+                        self.samples[ia * plate.n_across + ic] = (mean, spread, key.key(mean, lut));
+                    }
                 }
-                // A graphic burned into the picture is not field: never learnt, but a painted
-                // region may run on under it.
-                let (un, vn) = ((px.x + 0.5) / f64::from(w), (px.y + 0.5) / f64::from(h));
-                if exclusions.iter().any(|e| e.contains(un, vn)) {
-                    self.excluded[ia * plate.n_across + ic] = true;
-                    continue;
-                }
-                let (fu, fv) = ((px.x - u) as f32, (px.y - v) as f32);
-                let (u, v) = (u as u32, v as u32);
-                let quad = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)]
-                    .map(|(x, y)| frame.ycbcr_f32(x, y));
-                // Bilinear at the centre's projection: the same field point gives the same
-                // sample whatever its place among the pixels as the camera moves.
-                let wq = [
-                    (1.0 - fu) * (1.0 - fv),
-                    fu * (1.0 - fv),
-                    (1.0 - fu) * fv,
-                    fu * fv,
-                ];
-                let mean: [f32; 3] = std::array::from_fn(|c| {
-                    quad.iter().zip(wq).map(|(q, w)| q[c] * w).sum::<f32>()
-                });
-                let spread = quad
-                    .iter()
-                    .zip(wq)
-                    .map(|(q, w)| dist2(*q, mean) * w)
-                    .sum::<f32>()
-                    / 3.0;
+            }
+            // Beyond the strip, a probe each side across: is what lies there field?
+            self.probes[ia] = [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
+                let [fx, fy] = line.field_xy(along, across);
+                let Sample::Seen(mean, _) = sample_at(frame, project([fx, fy])?, exclusions) else {
+                    return None;
+                };
                 let lut = regions
                     .iter()
                     .find(|r: &&KeyRegion| r.contains(fx, fy))
                     .map_or(0, |r| r.lut as usize);
-                self.samples[ia * plate.n_across + ic] = (mean, spread, key.key(mean, lut));
-            }
+                Some(key.key(mean, lut) >= FIELD_KEY)
+            });
         }
         let gain = self.gain(plate);
         for (cell, &(x, spread, k)) in plate.cells.iter_mut().zip(&self.samples) {
@@ -535,6 +538,50 @@ impl LinePlate {
             last_frame: 0,
         }
     }
+}
+
+/// What a field point's projection shows.
+enum Sample {
+    /// Off the picture.
+    Outside,
+    /// Under an image-space exclusion.
+    Excluded,
+    /// The 2x2 pixels round the projection, interpolated (Y, Cb, Cr), and their spread
+    /// (weighted mean squared deviation per channel).
+    Seen([f32; 3], f32),
+}
+
+/// The sample of `frame` at pixel position `px`: the 2x2 pixels round it, interpolated (the
+/// same field point gives the same sample whatever its place among the pixels as the camera
+/// moves); their spread is the texture a single pixel shows beside the noise in time.
+fn sample_at(frame: FrameRef<'_>, px: nalgebra::Point2<f64>, exclusions: &[Exclusion]) -> Sample {
+    let (w, h) = (frame.layout.width, frame.layout.height);
+    let (u, v) = (px.x.floor(), px.y.floor());
+    if !(u >= 0.0 && v >= 0.0 && u + 1.0 < f64::from(w) && v + 1.0 < f64::from(h)) {
+        return Sample::Outside;
+    }
+    let (un, vn) = ((px.x + 0.5) / f64::from(w), (px.y + 0.5) / f64::from(h));
+    if exclusions.iter().any(|e| e.contains(un, vn)) {
+        return Sample::Excluded;
+    }
+    let (fu, fv) = ((px.x - u) as f32, (px.y - v) as f32);
+    let (u, v) = (u as u32, v as u32);
+    let quad = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(x, y)| frame.ycbcr_f32(x, y));
+    let wq = [
+        (1.0 - fu) * (1.0 - fv),
+        fu * (1.0 - fv),
+        (1.0 - fu) * fv,
+        fu * fv,
+    ];
+    let mean: [f32; 3] =
+        std::array::from_fn(|c| quad.iter().zip(wq).map(|(q, w)| q[c] * w).sum::<f32>());
+    let spread = quad
+        .iter()
+        .zip(wq)
+        .map(|(q, w)| dist2(*q, mean) * w)
+        .sum::<f32>()
+        / 3.0;
+    Sample::Seen(mean, spread)
 }
 
 /// Pixels per metre in the picture perpendicular to a plate row's cell boundaries (across)

@@ -8,10 +8,15 @@ use super::cell::{
     paint_colour, promotable,
 };
 use super::{
-    CELL_ALONG_M, COLD_REGION_MIN_ALONG_M, COLD_REGION_PERSONS, COVER_SPREAD_CELLS, CleanPlate,
-    ENCLOSED_MAX_ALONG_M, LinePlate, MATCH_SIGMAS, PERSON_HEIGHT_M, PERSON_WIDTH_M,
-    REGION_JOIN_CODES, REGION_MIN_ALONG_M,
+    CELL_ACROSS_M, CELL_ALONG_M, COLD_REGION_MIN_ALONG_M, COLD_REGION_PERSONS, COVER_SPREAD_CELLS,
+    CleanPlate, ENCLOSED_MAX_ALONG_M, LinePlate, MATCH_SIGMAS, PERSON_HEIGHT_M, PERSON_WIDTH_M,
+    REGION_JOIN_CODES, REGION_MIN_ALONG_M, WIDE_ROWS,
 };
+
+/// Widest a cold region may be across the line (metres), in every row, to count as a painted
+/// line from [`COLD_REGION_MIN_ALONG_M`] along whatever a person standing there covers: a
+/// yard line and its blended edges; a person's torso is wider.
+pub const NARROW_MAX_M: f64 = 0.3;
 
 /// A cell's state in the region labelling.
 const MARK_NONE: u8 = 0;
@@ -142,8 +147,33 @@ impl CleanPlate {
             }
             let long = hi - lo + 1 >= min_cells;
             let middle = (lo + hi + 1) as f64 * 0.5 * CELL_ALONG_M;
-            let cold_min_m =
-                COLD_REGION_MIN_ALONG_M.max(COLD_REGION_PERSONS * person_reach(middle));
+            // A painted line along the strip is narrow in every row across; a person standing
+            // on it is wider than that over any stretch as long as a cold region (his torso).
+            self.row_cells.clear();
+            self.row_cells.resize(na, 0);
+            for &(i, _) in &self.stack {
+                if is_paint_like(&plate.cells[i]) {
+                    self.row_cells[i / nc] += 1;
+                }
+            }
+            let narrow = self.row_cells[lo..=hi]
+                .iter()
+                .all(|&n| f64::from(n) * CELL_ACROSS_M <= NARROW_MAX_M + 1e-9);
+            // Paint that runs on beyond the strip each side, in most of the region's rows, is
+            // wider than a person (a logo) however long the picture makes him.
+            let rows = (lo..=hi).filter(|&ia| self.row_cells[ia] > 0);
+            let (seen, wide_rows) = rows.fold((0_usize, 0_usize), |(n, w), ia| {
+                let wide = self.probes.get(ia) == Some(&[Some(false); 2]);
+                (n + 1, w + usize::from(wide))
+            });
+            let wide = wide_rows as f64 >= WIDE_ROWS * seen as f64 && seen > 0;
+            let cold_min_m = if wide {
+                REGION_MIN_ALONG_M
+            } else if narrow {
+                COLD_REGION_MIN_ALONG_M
+            } else {
+                COLD_REGION_MIN_ALONG_M.max(COLD_REGION_PERSONS * person_reach(middle))
+            };
             let very_long = (hi - lo + 1) as f64 * CELL_ALONG_M >= cold_min_m;
             for &(i, _) in &self.stack {
                 let c = &mut plate.cells[i];
@@ -169,7 +199,14 @@ impl CleanPlate {
             let ic = i % nc;
             let beside =
                 (ic > 0 && plate.cells[i - 1].region) || (ic + 1 < nc && plate.cells[i + 1].region);
-            plate.cells[i].fringe = !plate.cells[i].region && beside;
+            let c = &mut plate.cells[i];
+            c.fringe = !c.region && beside;
+            // A cold cell beside the paint (the line just came into view) holds the paint's
+            // blend from its first sample.
+            if c.fringe && cold_paint(c) {
+                c.plate = c.candidate;
+                c.candidate = Model::default();
+            }
         }
     }
 
@@ -320,6 +357,17 @@ pub(super) mod tests {
         reach_m: f64,
         at: impl Fn(usize, usize) -> Option<([f32; 3], f32)>,
     ) -> (CleanPlate, LinePlate) {
+        strip_probed(frames, reach_m, None, at)
+    }
+
+    /// [`strip_across`] whose probes beyond the strip each side see `probe` (field or not) in
+    /// every row.
+    fn strip_probed(
+        frames: u32,
+        reach_m: f64,
+        probe: Option<bool>,
+        at: impl Fn(usize, usize) -> Option<([f32; 3], f32)>,
+    ) -> (CleanPlate, LinePlate) {
         let n_along = 100;
         let n_across = 8;
         let mut plate = LinePlate::empty();
@@ -332,6 +380,7 @@ pub(super) mod tests {
         cp.excluded = (0..n_along * n_across)
             .map(|i| at(i / n_across, i % n_across).is_none())
             .collect();
+        cp.probes = vec![[probe; 2]; n_along];
         for _ in 0..frames {
             for (i, c) in plate.cells.iter_mut().enumerate() {
                 if let Some((x, k)) = at(i / n_across, i % n_across) {
@@ -442,12 +491,52 @@ pub(super) mod tests {
             short_reach.texels[0].paint, 1.0,
             "where a person covers 2.5 m, 4.2 m is paint"
         );
-        // ... while a 10 m line where a person covers 8 m waits for the frames a warm region
-        // needs.
+        // A painted line two cells wide is paint from its first frame however much of it a
+        // person covers (a person is wider than 0.3 m over any 4 m of it), with its fringe...
         let (_, far) = strip_across(1, 8.0, line);
-        assert_eq!(far.texels[cells(5.0) * 8 + 3].paint, 0.0);
-        let (_, later) = strip_across(PROMOTE_FRAMES.into(), 8.0, line);
+        assert_eq!(far.texels[cells(5.0) * 8 + 3].paint, 1.0);
+        assert!(far.cells[cells(5.0) * 8 + 2].fringe);
+        // ... while paint as wide as the strip over 10 m where a person covers 8 m waits for
+        // the frames a warm region needs ...
+        let wide = |_: usize, _: usize| Some((LOGO, 0.0));
+        let (_, first) = strip_across(1, 8.0, wide);
+        assert_eq!(first.texels[cells(5.0) * 8 + 3].paint, 0.0);
+        let (_, later) = strip_across(PROMOTE_FRAMES.into(), 8.0, wide);
         assert_eq!(later.texels[cells(5.0) * 8 + 3].paint, 1.0);
+        // ... unless it runs on beyond the strip each side (a logo): then 2 m of it are paint
+        // from its first frame, and not where the field lies beyond (a player's torso).
+        let logo = |ia: usize, _: usize| {
+            Some(if ia < cells(2.5) {
+                (LOGO, 0.0)
+            } else {
+                (GRASS, 1.0)
+            })
+        };
+        let (_, beyond) = strip_probed(1, 8.0, Some(false), logo);
+        assert_eq!(beyond.texels[cells(1.0) * 8 + 3].paint, 1.0);
+        let (_, person) = strip_probed(1, 8.0, Some(true), logo);
+        assert_eq!(person.texels[cells(1.0) * 8 + 3].paint, 0.0);
+    }
+
+    #[test]
+    fn a_cold_cell_beside_a_painted_line_holds_its_fringe_from_the_first_frame() {
+        // Over a metre, the grass beside the paint is tinted by it: the colour key does not
+        // call it field, so it seeds no plate of its own, and it is too short to be paint.
+        let tinted = [80.0, 125.0, 130.0];
+        let at = |ia: usize, ic: usize| {
+            Some(match ic {
+                3 | 4 => (LOGO, 0.0),
+                2 | 5 if (cells(4.5)..cells(5.5)).contains(&ia) => (tinted, 0.2),
+                _ => (GRASS, 1.0),
+            })
+        };
+        let (_, plate) = strip_across(1, 2.0, at);
+        let i = cells(5.0) * 8 + 2;
+        assert!(plate.cells[i].fringe && !plate.cells[i].region);
+        assert_eq!(plate.cells[i].plate.mean, tinted);
+        assert_eq!(plate.texels[i].paint, 1.0);
+        assert_eq!(plate_match(&plate.texels[i], tinted), 1.0);
+        assert_eq!(plate_match(&plate.texels[i], KIT), 0.0);
     }
 
     #[test]
