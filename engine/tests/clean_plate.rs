@@ -260,8 +260,9 @@ fn the_plate_draws_the_line_over_a_painted_yard_line_and_logo() {
     // The paint's fringe (its colour spread into the grass beside it by the stream's chroma,
     // from its first frame), the logo's ring and emblem between its painted parts, and the
     // line's first frames (a long painted line, a narrow one and a logo wider than a person
-    // are field from the start) drawn too. Measured: 0.9051.
-    assert!(on.iou > 0.90, "IoU {} with the plate", on.iou);
+    // are field from the start), and the boundaries between two paints a pixel or two wide
+    // drawn too. Measured: 0.9464.
+    assert!(on.iou > 0.93, "IoU {} with the plate", on.iou);
     assert!(on.leak < 0.005, "leak {} with the plate", on.leak);
 }
 

@@ -130,6 +130,10 @@ pub struct PlateTexel {
     /// in the grass's colour over a painted line). Its edge cannot show against this cell's
     /// field, and a limb is wider than a cell.
     pub hidden: f32,
+    /// The plate's samples spread wider than [`SIGMA_TRUSTED`] (its pixels straddle an edge
+    /// a pixel or two from them, or a player's edge seeded it): as paint, its own colour says
+    /// nothing, and a pixel is matched against its steady neighbours' plates and blends.
+    pub unsteady: bool,
 }
 
 /// Match of colour `x` with a blend of two texels' plates holding at most `reach` (0..=1) of
@@ -244,8 +248,7 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
     // or two per cell, a player's edge seeded it) still tells a colour far from all it has
     // shown, so it bounds the colour key; only a steady one decides alone on paint.
     let warm = p.frames >= WARM_FRAMES || c.region || c.fringe;
-    let steady = p.var.sqrt() <= SIGMA_TRUSTED;
-    let (grass, paint) = match (warm, steady && (c.region || c.fringe)) {
+    let (grass, paint) = match (warm, c.region || c.fringe) {
         (false, _) => (0.0, 0.0),
         (true, true) => (0.0, 1.0),
         (true, false) => (1.0, 0.0),
@@ -256,6 +259,7 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
         grass,
         paint,
         hidden: 0.0,
+        unsteady: p.var.sqrt() > SIGMA_TRUSTED,
     }
 }
 
@@ -322,7 +326,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn an_unsteady_plate_bounds_the_colour_key_and_never_decides_alone() {
+    fn an_unsteady_plate_bounds_the_colour_key() {
         // A cell a pixel or two wide on a paint edge: the 2x2 pixels of each sample straddle
         // the paint and the grass.
         let mut c = Cell::default();
@@ -334,8 +338,10 @@ pub(super) mod tests {
         assert_eq!((t.grass, t.paint), (1.0, 0.0));
         assert_eq!(plate_match(&t, GRASS), 1.0);
         assert!(plate_match(&t, KIT) < 0.5, "a white kit is foreground");
+        // As paint, its own colour says nothing: `combine` matches its pixels against its
+        // steady neighbours.
         c.region = true;
-        assert_eq!(texel(&c).paint, 0.0, "unsteady paint is not matched alone");
+        assert!(texel(&c).unsteady);
     }
 
     #[test]

@@ -15,8 +15,10 @@
 //! match `m` is 1 within [`MATCH_SIGMAS`]`.0` noise sigmas of the cell's plate (or of a blend
 //! with a neighbour's, as far as the pixel lies near their boundary: [`BLEND_REACH_PX`]) and 0
 //! beyond [`MATCH_SIGMAS`]`.1`; on a trusted cell the key is `min(colour_key, m)`, on a paint
-//! cell (an approved region, or the fringe beside one across the line, its plate steady) `m`,
-//! on a cold or re-verifying cell the colour key; [`PlateTexel`] holds the weights of the three
+//! cell (an approved region, or the fringe beside one across the line) `m` (on an unsteady
+//! one, a boundary between two paints a pixel or two wide, the match with its steady
+//! neighbours and their blends, or else `min(colour_key, m)`), on a cold or re-verifying cell
+//! the colour key; [`PlateTexel`] holds the weights of the three
 //! and what a neighbour hides this frame.
 //!
 //! Policy (ARCHITECTURE.md section 6a):
@@ -226,8 +228,9 @@ pub struct CleanPlate {
     covered: Vec<bool>,
     /// Per row across the line of the plate being updated: it holds an approved region cell.
     region_rows: Vec<bool>,
-    /// Region labelling scratch: per row across the line, a region's cells in it.
-    row_cells: Vec<u16>,
+    /// Region labelling scratch: per row across the line, a region's cells in it and the
+    /// first and last of them across.
+    row_cells: Vec<[u16; 3]>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
     stack: Vec<(usize, [f32; 3])>,
@@ -489,6 +492,12 @@ impl CleanPlate {
         if t.grass + t.paint <= 0.0 {
             return k;
         }
+        if t.unsteady && t.paint > 0.0 {
+            // Its own wide plate bounds the colour key, as on grass; its steady neighbours
+            // decide alone.
+            let m = steady_neighbours_match(p, ia, ic, x).max(k.min(plate_match(&t, x)));
+            return t.paint * m * (1.0 - t.hidden) + (1.0 - t.paint) * k;
+        }
         // The pixel may be a blend of this cell's plate and a neighbour's (the edge of a
         // painted marking between them): matched against the segment between the two, as far
         // along it as the pixel lies near their boundary.
@@ -538,6 +547,36 @@ impl LinePlate {
             last_frame: 0,
         }
     }
+}
+
+/// Match of colour `x` in unsteady paint cell (`ia`, `ic`) of `p`: with a steady neighbour's
+/// plate, or a blend of two opposite ones (along or across).
+fn steady_neighbours_match(p: &LinePlate, ia: usize, ic: usize, x: [f32; 3]) -> f32 {
+    let nc = p.n_across;
+    let steady = |i: Option<usize>| {
+        i.map(|i| &p.texels[i])
+            .filter(|n| n.grass + n.paint > 0.0 && !n.unsteady)
+    };
+    let pairs = [
+        (
+            steady((ia > 0).then(|| (ia - 1) * nc + ic)),
+            steady((ia + 1 < p.n_along).then(|| (ia + 1) * nc + ic)),
+        ),
+        (
+            steady((ic > 0).then(|| ia * nc + ic - 1)),
+            steady((ic + 1 < nc).then(|| ia * nc + ic + 1)),
+        ),
+    ];
+    let mut m = 0.0_f32;
+    for (a, b) in pairs {
+        if let (Some(a), Some(b)) = (a, b) {
+            m = m.max(blend_match(a, b, x, 1.0));
+        }
+        for n in [a, b].into_iter().flatten() {
+            m = m.max(plate_match(n, x));
+        }
+    }
+    m
 }
 
 /// What a field point's projection shows.
@@ -729,6 +768,40 @@ mod tests {
         cp.plates = vec![plate];
         assert_eq!(cp.combine(0, 5.05, 0.125, GRASS, 1.0), 0.0);
         assert_eq!(cp.combine(0, 6.05, 0.125, GRASS, 1.0), 1.0);
+    }
+
+    #[test]
+    fn an_unsteady_paint_cell_between_two_paints_matches_their_blends() {
+        // Gold paint, a row a pixel wide on the boundary (its samples straddle gold and
+        // purple), purple paint: all three approved.
+        let gold = [184.0, 74.0, 151.0];
+        let purple = [77.0, 141.0, 132.0];
+        let (mut cp, mut plate) = strip_across(10, f64::INFINITY, |ia, _| {
+            Some(match ia {
+                0..50 => (gold, 0.0),
+                50 => (gold, 0.0),
+                _ => (purple, 0.0),
+            })
+        });
+        let nc = plate.n_across;
+        for ic in 0..nc {
+            let c = &mut plate.cells[50 * nc + ic];
+            c.plate.var = 30.0 * 30.0;
+            c.region = true;
+            plate.texels[50 * nc + ic] = texel(c);
+        }
+        assert!(plate.texels[50 * nc + 3].unsteady);
+        plate.px_per_m.fill([0.0; 2]);
+        cp.plates = vec![plate];
+        cp.active = vec![Some(0)];
+        let at = 5.05_f32;
+        let half: [f32; 3] = std::array::from_fn(|c| f32::midpoint(gold[c], purple[c]));
+        for x in [gold, purple, half] {
+            assert_eq!(cp.combine(0, at, 0.175, x, 0.0), 1.0, "{x:?}");
+        }
+        assert_eq!(cp.combine(0, at, 0.175, KIT, 0.0), 0.0, "a white kit");
+        // Anything else is bounded by the colour key, as on grass.
+        assert_eq!(cp.combine(0, at, 0.175, GRASS, 0.0), 0.0);
     }
 
     #[test]

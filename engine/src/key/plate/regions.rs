@@ -147,21 +147,28 @@ impl CleanPlate {
             }
             let long = hi - lo + 1 >= min_cells;
             let middle = (lo + hi + 1) as f64 * 0.5 * CELL_ALONG_M;
-            // A painted line along the strip is narrow in every row across; a person standing
-            // on it is wider than that over any stretch as long as a cold region (his torso).
+            // A painted line along the strip is narrow in every row across, inside the strip;
+            // a person standing on it is wider than that over any stretch as long as a cold
+            // region (his torso), and one standing at the strip's edge may show only a narrow
+            // part of himself inside it. Per row: cells, first and last across.
             self.row_cells.clear();
-            self.row_cells.resize(na, 0);
+            self.row_cells.resize(na, [0, u16::MAX, 0]);
             for &(i, _) in &self.stack {
                 if is_paint_like(&plate.cells[i]) {
-                    self.row_cells[i / nc] += 1;
+                    let (r, ic) = (&mut self.row_cells[i / nc], (i % nc) as u16);
+                    *r = [r[0] + 1, r[1].min(ic), r[2].max(ic)];
                 }
             }
-            let narrow = self.row_cells[lo..=hi]
-                .iter()
-                .all(|&n| f64::from(n) * CELL_ACROSS_M <= NARROW_MAX_M + 1e-9);
+            let narrow = (lo..=hi).all(|ia| {
+                let [n, first, last] = self.row_cells[ia];
+                n == 0
+                    || (f64::from(n) * CELL_ACROSS_M <= NARROW_MAX_M + 1e-9
+                        && first > 0
+                        && usize::from(last) + 1 < nc)
+            });
             // Paint that runs on beyond the strip each side, in most of the region's rows, is
             // wider than a person (a logo) however long the picture makes him.
-            let rows = (lo..=hi).filter(|&ia| self.row_cells[ia] > 0);
+            let rows = (lo..=hi).filter(|&ia| self.row_cells[ia][0] > 0);
             let (seen, wide_rows) = rows.fold((0_usize, 0_usize), |(n, w), ia| {
                 let wide = self.probes.get(ia) == Some(&[Some(false); 2]);
                 (n + 1, w + usize::from(wide))
