@@ -777,11 +777,7 @@ mod tests {
         let gold = [184.0, 74.0, 151.0];
         let purple = [77.0, 141.0, 132.0];
         let (mut cp, mut plate) = strip_across(10, f64::INFINITY, |ia, _| {
-            Some(match ia {
-                0..50 => (gold, 0.0),
-                50 => (gold, 0.0),
-                _ => (purple, 0.0),
-            })
+            Some(if ia <= 50 { (gold, 0.0) } else { (purple, 0.0) })
         });
         let nc = plate.n_across;
         for ic in 0..nc {
