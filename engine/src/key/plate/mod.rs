@@ -431,8 +431,8 @@ impl CleanPlate {
     }
 
     /// Marks the cells beside an occupied cell across the line whose plate the occupant
-    /// matches: a kit in the colour of the grass beside a painted line shows over the paint
-    /// only, but covers the grass too ([`PlateTexel::hidden`]).
+    /// matches while their plates differ: a kit in the colour of the grass beside a painted
+    /// line shows over the paint only, but covers the grass too ([`PlateTexel::hidden`]).
     fn find_hidden(&self, plate: &mut LinePlate) {
         let nc = plate.n_across;
         for i in 0..plate.cells.len() {
@@ -446,8 +446,14 @@ impl CleanPlate {
                 .into_iter()
                 .flatten()
             {
+                // Only across a boundary between two fields (paint and grass): over grass
+                // alone, a sample its plate does not explain (a shadow, the texture of a
+                // zoom) looks like the grass beside it too.
                 let n = &mut plate.texels[j];
-                if n.grass + n.paint > 0.0 && plate_match(n, x) >= 1.0 {
+                if n.grass + n.paint > 0.0
+                    && plate_match(n, x) >= 1.0
+                    && plate_match(n, t.mean) <= 0.0
+                {
                     n.hidden = 1.0;
                 }
             }
