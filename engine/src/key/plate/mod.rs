@@ -56,8 +56,9 @@
 //!   into view, while a player standing still there when the plate starts is person-sized.
 //!   Two shapes no person has count without his reach: a region no wider than
 //!   [`regions::NARROW_MAX_M`] across in every row (a painted line along the strip) from
-//!   [`COLD_REGION_MIN_ALONG_M`], and one with no field [`PROBE_ACROSS_M`] each side of the
-//!   line beyond the strip in [`WIDE_ROWS`] of its rows (a logo) from [`REGION_MIN_ALONG_M`].
+//!   [`COLD_REGION_MIN_ALONG_M`], and one whose colour runs on [`PROBE_ACROSS_M`] each side of
+//!   the line beyond the strip in [`WIDE_ROWS`] of its rows (a logo) from
+//!   [`REGION_MIN_ALONG_M`].
 //! - **Lighting**: each frame the median ratio of sampled to plate luma over the trusted cells
 //!   is a gain applied to every plate (a cloud, floodlights, an iris change); a local change
 //!   (a shadow edge) is re-learnt by the region rule.
@@ -101,11 +102,12 @@ pub const COLD_REGION_MIN_ALONG_M: f64 = 4.0;
 /// the picture ([`regions::person_reach_m`]).
 pub const COLD_REGION_PERSONS: f64 = 1.5;
 /// How far each side of the line's centre (metres) a plate looks, beyond its strip, at what
-/// lies there: a cold region with no field there either, in most of its rows, is wider than
+/// lies there: a cold region whose paint runs on there, in most of its rows, is wider than
 /// a person ([`WIDE_ROWS`]).
 pub const PROBE_ACROSS_M: f64 = 1.0;
-/// Share of a cold region's rows whose probes both see no field for it to count as wider than
-/// a person: a painted logo, from its first frame.
+/// Share of a cold region's rows whose probes both see its colour, not keyed as field, for it
+/// to count as wider than a person: a painted logo, from its first frame (a kit in the colour
+/// of a logo's emblem, standing on it, has the logo's other colours beyond it).
 pub const WIDE_ROWS: f64 = 0.75;
 /// A tall player with his helmet on, and his width (metres).
 const PERSON_HEIGHT_M: f64 = 2.0;
@@ -219,9 +221,9 @@ pub struct CleanPlate {
     samples: Vec<([f32; 3], f32, f32)>,
     /// Per cell of the plate being updated: its centre falls inside an image-space exclusion.
     excluded: Vec<bool>,
-    /// Per row across the line of the plate being updated: whether the colour key calls the
-    /// field [`PROBE_ACROSS_M`] each side of the line's centre field (`None`: not seen).
-    probes: Vec<[Option<bool>; 2]>,
+    /// Per row across the line of the plate being updated: the colour [`PROBE_ACROSS_M`] each
+    /// side of the line's centre (Y, Cb, Cr), where seen and not keyed as field.
+    probes: Vec<[Option<[f32; 3]>; 2]>,
     /// Luma ratios of the trusted cells (the gain's median).
     ratios: Vec<f32>,
     /// Per row across the line of the plate being updated: something covers its paint.
@@ -231,6 +233,8 @@ pub struct CleanPlate {
     /// Region labelling scratch: per row across the line, a region's cells in it and the
     /// first and last of them across.
     row_cells: Vec<[u16; 3]>,
+    /// Region labelling scratch: per row across the line, the colour of a region's cell in it.
+    row_colour: Vec<[f32; 3]>,
     /// Region labelling scratch: per cell its state, and the flood fill's stack.
     marks: Vec<u8>,
     stack: Vec<(usize, [f32; 3])>,
@@ -387,7 +391,7 @@ impl CleanPlate {
                     }
                 }
             }
-            // Beyond the strip, a probe each side across: is what lies there field?
+            // Beyond the strip, a probe each side across: what lies there, unless field?
             self.probes[ia] = [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
                 let [fx, fy] = line.field_xy(along, across);
                 let Sample::Seen(mean, _) = sample_at(frame, project([fx, fy])?, exclusions) else {
@@ -397,7 +401,7 @@ impl CleanPlate {
                     .iter()
                     .find(|r: &&KeyRegion| r.contains(fx, fy))
                     .map_or(0, |r| r.lut as usize);
-                Some(key.key(mean, lut) >= FIELD_KEY)
+                (key.key(mean, lut) < FIELD_KEY).then_some(mean)
             });
         }
         let gain = self.gain(plate);

@@ -153,10 +153,12 @@ impl CleanPlate {
             // part of himself inside it. Per row: cells, first and last across.
             self.row_cells.clear();
             self.row_cells.resize(na, [0, u16::MAX, 0]);
-            for &(i, _) in &self.stack {
+            self.row_colour.resize(na, [0.0; 3]);
+            for &(i, colour) in &self.stack {
                 if is_paint_like(&plate.cells[i]) {
                     let (r, ic) = (&mut self.row_cells[i / nc], (i % nc) as u16);
                     *r = [r[0] + 1, r[1].min(ic), r[2].max(ic)];
+                    self.row_colour[i / nc] = colour;
                 }
             }
             let narrow = (lo..=hi).all(|ia| {
@@ -170,7 +172,11 @@ impl CleanPlate {
             // wider than a person (a logo) however long the picture makes him.
             let rows = (lo..=hi).filter(|&ia| self.row_cells[ia][0] > 0);
             let (seen, wide_rows) = rows.fold((0_usize, 0_usize), |(n, w), ia| {
-                let wide = self.probes.get(ia) == Some(&[Some(false); 2]);
+                let colour = self.row_colour[ia];
+                let runs_on = |p: &Option<[f32; 3]>| {
+                    p.is_some_and(|p| dist2(p, colour) < (2.0 * REGION_JOIN_CODES).powi(2) * 3.0)
+                };
+                let wide = self.probes.get(ia).is_some_and(|p| p.iter().all(runs_on));
                 (n + 1, w + usize::from(wide))
             });
             let wide = wide_rows as f64 >= WIDE_ROWS * seen as f64 && seen > 0;
@@ -367,12 +373,12 @@ pub(super) mod tests {
         strip_probed(frames, reach_m, None, at)
     }
 
-    /// [`strip_across`] whose probes beyond the strip each side see `probe` (field or not) in
-    /// every row.
+    /// [`strip_across`] whose probes beyond the strip each side see `probe` (a colour not
+    /// keyed as field, or `None`) in every row.
     fn strip_probed(
         frames: u32,
         reach_m: f64,
-        probe: Option<bool>,
+        probe: Option<[f32; 3]>,
         at: impl Fn(usize, usize) -> Option<([f32; 3], f32)>,
     ) -> (CleanPlate, LinePlate) {
         let n_along = 100;
@@ -511,7 +517,8 @@ pub(super) mod tests {
         let (_, later) = strip_across(PROMOTE_FRAMES.into(), 8.0, wide);
         assert_eq!(later.texels[cells(5.0) * 8 + 3].paint, 1.0);
         // ... unless it runs on beyond the strip each side (a logo): then 2 m of it are paint
-        // from its first frame, and not where the field lies beyond (a player's torso).
+        // from its first frame, and not where the field lies beyond (a player's torso) nor
+        // another colour (a kit in the colour of a logo's emblem, standing on the logo).
         let logo = |ia: usize, _: usize| {
             Some(if ia < cells(2.5) {
                 (LOGO, 0.0)
@@ -519,10 +526,12 @@ pub(super) mod tests {
                 (GRASS, 1.0)
             })
         };
-        let (_, beyond) = strip_probed(1, 8.0, Some(false), logo);
+        let (_, beyond) = strip_probed(1, 8.0, Some(LOGO), logo);
         assert_eq!(beyond.texels[cells(1.0) * 8 + 3].paint, 1.0);
-        let (_, person) = strip_probed(1, 8.0, Some(true), logo);
+        let (_, person) = strip_probed(1, 8.0, None, logo);
         assert_eq!(person.texels[cells(1.0) * 8 + 3].paint, 0.0);
+        let (_, emblem) = strip_probed(1, 8.0, Some(KIT), logo);
+        assert_eq!(emblem.texels[cells(1.0) * 8 + 3].paint, 0.0);
     }
 
     #[test]
