@@ -124,6 +124,8 @@ const ROW_LERP_PX: f64 = 0.02;
 /// Cells along the line (each way) a covered row makes its neighbours count as covered: a
 /// kit's outline leaves the paint's sides open round about.
 const COVER_SPREAD_CELLS: usize = 1;
+/// Rows along the line between two measures of the picture's scale ([`row_scale`]).
+const SCALE_ROWS: usize = 8;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
 /// How far (pixels, across the boundary in the picture) a pixel inside a cell may lie from the
@@ -356,7 +358,12 @@ impl CleanPlate {
             // A row across the strip is short: where its middle lies on the straight line
             // between its ends, the cells between are placed along that line instead of each
             // projected.
-            plate.px_per_m[ia] = row_scale(&project, &centre, nc);
+            // The picture's scale changes slowly along the line: measured every few rows.
+            plate.px_per_m[ia] = if ia % SCALE_ROWS == 0 || ia == 0 {
+                row_scale(&project, &centre, nc)
+            } else {
+                plate.px_per_m[ia - 1]
+            };
             let ends = (nc >= 3)
                 .then(|| {
                     let (a, m, b) = (
@@ -391,7 +398,12 @@ impl CleanPlate {
                     }
                 }
             }
-            // Beyond the strip, a probe each side across: what lies there, unless field?
+            // Beyond the strip, a probe each side across: what lies there, unless field? Only
+            // a row with a cold cell (the line just came into view) asks.
+            let row = ia * nc..(ia + 1) * nc;
+            if !plate.cells[row].iter().any(|c| c.plate.is_empty()) {
+                continue;
+            }
             self.probes[ia] = [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
                 let [fx, fy] = line.field_xy(along, across);
                 let Sample::Seen(mean, _) = sample_at(frame, project([fx, fy])?, exclusions) else {
