@@ -524,23 +524,8 @@ impl CleanPlate {
         // painted marking between them): matched against the segment between the two, as far
         // along it as the pixel lies near their boundary.
         let mut m = plate_match(&t, x);
-        let [across_px, along_px] = p.px_per_m[ia];
-        let ca = along / CELL_ALONG_M as f32 - ia as f32;
-        let cc = (across - p.across0 as f32) / CELL_ACROSS_M as f32 - ic as f32;
-        let reach =
-            |d_m: f32, px_per_m: f32| (1.0 - d_m * px_per_m / BLEND_REACH_PX).clamp(0.0, 1.0);
-        let (ac, al) = (CELL_ACROSS_M as f32, CELL_ALONG_M as f32);
-        let neighbours = [
-            (ic > 0).then(|| (ia * nc + ic - 1, reach(cc * ac, across_px))),
-            (ic + 1 < nc).then(|| (ia * nc + ic + 1, reach((1.0 - cc) * ac, across_px))),
-            (ia > 0).then(|| ((ia - 1) * nc + ic, reach(ca * al, along_px))),
-            (ia + 1 < p.n_along).then(|| ((ia + 1) * nc + ic, reach((1.0 - ca) * al, along_px))),
-        ];
-        for (j, r) in neighbours.into_iter().flatten() {
-            let n = &p.texels[j];
-            if n.grass + n.paint > 0.0 && r > 0.0 {
-                m = m.max(blend_match(&t, n, x, r));
-            }
+        if m < 1.0 {
+            m = m.max(neighbour_blends(p, (ia, ic), (along, across), x));
         }
         (t.grass * k.min(m) + t.paint * m + (1.0 - t.grass - t.paint) * k) * (1.0 - t.hidden)
     }
@@ -569,6 +554,40 @@ impl LinePlate {
             last_frame: 0,
         }
     }
+}
+
+/// The best match of colour `x` at field offsets (`along`, `across`) (metres) in cell
+/// (`ia`, `ic`) of plate `p` with a blend of the cell's plate and a neighbour's, holding as
+/// much of the neighbour as the pixel's nearness to their boundary allows
+/// ([`BLEND_REACH_PX`]).
+#[inline]
+fn neighbour_blends(
+    p: &LinePlate,
+    (ia, ic): (usize, usize),
+    (along, across): (f32, f32),
+    x: [f32; 3],
+) -> f32 {
+    let nc = p.n_across;
+    let t = &p.texels[ia * nc + ic];
+    let mut m = 0.0_f32;
+    let [across_px, along_px] = p.px_per_m[ia];
+    let ca = along / CELL_ALONG_M as f32 - ia as f32;
+    let cc = (across - p.across0 as f32) / CELL_ACROSS_M as f32 - ic as f32;
+    let reach = |d_m: f32, px_per_m: f32| (1.0 - d_m * px_per_m / BLEND_REACH_PX).clamp(0.0, 1.0);
+    let (ac, al) = (CELL_ACROSS_M as f32, CELL_ALONG_M as f32);
+    let neighbours = [
+        (ic > 0).then(|| (ia * nc + ic - 1, reach(cc * ac, across_px))),
+        (ic + 1 < nc).then(|| (ia * nc + ic + 1, reach((1.0 - cc) * ac, across_px))),
+        (ia > 0).then(|| ((ia - 1) * nc + ic, reach(ca * al, along_px))),
+        (ia + 1 < p.n_along).then(|| ((ia + 1) * nc + ic, reach((1.0 - ca) * al, along_px))),
+    ];
+    for (j, r) in neighbours.into_iter().flatten() {
+        let n = &p.texels[j];
+        if n.grass + n.paint > 0.0 && r > 0.0 {
+            m = m.max(blend_match(t, n, x, r));
+        }
+    }
+    m
 }
 
 /// Match of colour `x` in unsteady paint cell (`ia`, `ic`) of `p`: with a steady neighbour's
