@@ -2,7 +2,8 @@
 //! field's plate and a candidate), the policy of a single cell (cold start, outliers in time, a
 //! candidate replacing the plate) and what the compositors read of it ([`PlateTexel`]) with the
 //! match of a pixel's colour against it. The grid of cells over a line, its lighting and cuts
-//! are the parent module's, its painted regions `regions`'.
+//! are the parent module's, its painted regions `regions`', what the picture shows at a field
+//! point `sampling`'s.
 
 /// Agreeing samples before a cell is trusted (frames).
 pub const WARM_FRAMES: u16 = 3;

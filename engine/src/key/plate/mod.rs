@@ -75,14 +75,16 @@ use yardline_keying::Exclusion;
 
 mod cell;
 mod regions;
+mod sampling;
 
-use cell::{Cell, FIELD_KEY, Model, dist2, learn_cell, texel};
+use cell::{Cell, FIELD_KEY, Model, learn_cell, texel};
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
 };
+use sampling::{Sample, key_at, row_scale, sample_at};
 
 use crate::geometry::{Camera, Crown};
-use crate::render::{KeyRegion, PixelKey, PreparedLine};
+use crate::render::{PixelKey, PreparedLine};
 
 /// Cell length along the line (metres).
 pub const CELL_ALONG_M: f64 = 0.10;
@@ -390,11 +392,8 @@ impl CleanPlate {
                     // painted region may run on under it.
                     Sample::Excluded => self.excluded[ia * plate.n_across + ic] = true,
                     Sample::Seen(mean, spread) => {
-                        let lut = regions
-                            .iter()
-                            .find(|r: &&KeyRegion| r.contains(fx, fy))
-                            .map_or(0, |r| r.lut as usize);
-                        self.samples[ia * plate.n_across + ic] = (mean, spread, key.key(mean, lut));
+                        self.samples[ia * plate.n_across + ic] =
+                            (mean, spread, key_at(key, regions, mean, [fx, fy]));
                     }
                 }
             }
@@ -409,11 +408,7 @@ impl CleanPlate {
                 let Sample::Seen(mean, _) = sample_at(frame, project([fx, fy])?, exclusions) else {
                     return None;
                 };
-                let lut = regions
-                    .iter()
-                    .find(|r: &&KeyRegion| r.contains(fx, fy))
-                    .map_or(0, |r| r.lut as usize);
-                (key.key(mean, lut) < FIELD_KEY).then_some(mean)
+                (key_at(key, regions, mean, [fx, fy]) < FIELD_KEY).then_some(mean)
             });
         }
         let gain = self.gain(plate);
@@ -620,90 +615,6 @@ fn steady_neighbours_match(p: &LinePlate, ia: usize, ic: usize, x: [f32; 3]) -> 
     m
 }
 
-/// What a field point's projection shows.
-enum Sample {
-    /// Off the picture.
-    Outside,
-    /// Under an image-space exclusion.
-    Excluded,
-    /// The 2x2 pixels round the projection, interpolated (Y, Cb, Cr), and their spread
-    /// (weighted mean squared deviation per channel).
-    Seen([f32; 3], f32),
-}
-
-/// The sample of `frame` at pixel position `px`: the 2x2 pixels round it, interpolated (the
-/// same field point gives the same sample whatever its place among the pixels as the camera
-/// moves); their spread is the texture a single pixel shows beside the noise in time.
-fn sample_at(frame: FrameRef<'_>, px: nalgebra::Point2<f64>, exclusions: &[Exclusion]) -> Sample {
-    let (w, h) = (frame.layout.width, frame.layout.height);
-    let (u, v) = (px.x.floor(), px.y.floor());
-    if !(u >= 0.0 && v >= 0.0 && u + 1.0 < f64::from(w) && v + 1.0 < f64::from(h)) {
-        return Sample::Outside;
-    }
-    let (un, vn) = ((px.x + 0.5) / f64::from(w), (px.y + 0.5) / f64::from(h));
-    if exclusions.iter().any(|e| e.contains(un, vn)) {
-        return Sample::Excluded;
-    }
-    let (fu, fv) = ((px.x - u) as f32, (px.y - v) as f32);
-    let (u, v) = (u as u32, v as u32);
-    let quad = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(x, y)| frame.ycbcr_f32(x, y));
-    let wq = [
-        (1.0 - fu) * (1.0 - fv),
-        fu * (1.0 - fv),
-        (1.0 - fu) * fv,
-        fu * fv,
-    ];
-    let mean: [f32; 3] =
-        std::array::from_fn(|c| quad.iter().zip(wq).map(|(q, w)| q[c] * w).sum::<f32>());
-    let spread = quad
-        .iter()
-        .zip(wq)
-        .map(|(q, w)| dist2(*q, mean) * w)
-        .sum::<f32>()
-        / 3.0;
-    Sample::Seen(mean, spread)
-}
-
-/// Pixels per metre in the picture perpendicular to a plate row's cell boundaries (across)
-/// and to the boundaries between rows (along), at the row's middle cell: `project` maps a field
-/// point to the picture, `centre(ic)` is the field point of cell `ic`'s centre. 0 (no blend
-/// limit known) where the row does not project.
-fn row_scale(
-    project: &impl Fn([f64; 2]) -> Option<nalgebra::Point2<f64>>,
-    centre: &impl Fn(usize) -> [f64; 2],
-    nc: usize,
-) -> [f32; 2] {
-    let mid = nc / 2;
-    let next = if mid + 1 < nc {
-        mid + 1
-    } else {
-        mid.saturating_sub(1)
-    };
-    let (c0, c1) = (centre(mid), centre(next));
-    // The along direction is perpendicular to the across one, in the field.
-    let across_m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2)).sqrt();
-    if across_m <= 0.0 {
-        return [0.0; 2];
-    }
-    let unit = [(c1[0] - c0[0]) / across_m, (c1[1] - c0[1]) / across_m];
-    let step = CELL_ALONG_M;
-    let c2 = [c0[0] - unit[1] * step, c0[1] + unit[0] * step];
-    let (Some(p0), Some(p1), Some(p2)) = (project(c0), project(c1), project(c2)) else {
-        return [0.0; 2];
-    };
-    // Picture vectors of a metre across and a metre along.
-    let ja = (p1 - p0) / across_m;
-    let jl = (p2 - p0) / step;
-    let area = (ja.x * jl.y - ja.y * jl.x).abs();
-    let (na, nl) = (ja.norm(), jl.norm());
-    if na <= 0.0 || nl <= 0.0 {
-        return [0.0; 2];
-    }
-    // A boundary between cells of a row runs along the line: a point d metres across from it
-    // lies d * area / |jl| pixels from its picture; likewise along.
-    [(area / nl) as f32, (area / na) as f32]
-}
-
 /// The cell (along index, across index) holding field offsets (`along`, `across`) (metres) on
 /// a grid of `n_along` x `n_across` cells whose first across edge is at `across0`; `None`
 /// outside it. In f32, as the GPU computes it.
@@ -839,20 +750,6 @@ mod tests {
         assert_eq!(cp.combine(0, at, 0.175, KIT, 0.0), 0.0, "a white kit");
         // Anything else is bounded by the colour key, as on grass.
         assert_eq!(cp.combine(0, at, 0.175, GRASS, 0.0), 0.0);
-    }
-
-    #[test]
-    fn a_row_scale_is_the_pixels_per_metre_across_each_cell_boundary() {
-        // Across the line is field y, along it field x; the picture is sheared.
-        let project =
-            |[x, y]: [f64; 2]| Some(nalgebra::Point2::new(200.0 * x + 100.0 * y, 100.0 * y));
-        let centre = |ic: usize| [3.0, ic as f64 * CELL_ACROSS_M];
-        let [across, along] = row_scale(&project, &centre, 8);
-        // A boundary between cells of a row runs along x (level in the picture); one between
-        // rows runs along y (diagonal).
-        assert!((across - 100.0).abs() < 1e-3, "{across}");
-        assert!((along - 200.0 / 2_f32.sqrt()).abs() < 1e-3, "{along}");
-        assert_eq!(row_scale(&|_| None, &centre, 8), [0.0; 2]);
     }
 
     #[test]
