@@ -310,6 +310,36 @@ fn a_white_kit_over_one_side_of_the_marking_stays_over_the_line() {
 }
 
 #[test]
+fn the_paint_beyond_a_white_kit_is_drawn_where_it_is_seen_all_across() {
+    // A 1080-line picture (a narrow column of it), where pieces are 4 px (0.2 m here) and a
+    // covered piece would drop the paint 20 px (1 m) along the marking either way.
+    let (w, h) = (160, 1080);
+    let field = FieldModel::new(FieldKind::Nfl);
+    // A "player" as white as the paint over the whole marking from y = 1 to 1.5 m.
+    let kits = [[-0.5, 1.0, 0.5, 1.5]];
+    let clean = picture_for(&field, &[], w, h);
+    let key = auto_key(&field, &clean).on_field(&field);
+    let pic = picture_for(&field, &kits, w, h);
+    let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
+    let mut view = PaintView::new();
+    let lines = [line_on_the_50_for(w, h)];
+    let frame_key = view.update(&key, frame, &camera_for(w, h), &field, &lines);
+    let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
+    assert_kits_untouched(&pic, &out, &kits);
+    // The paint 0.3 to 1 m beyond the kit, grass on both its sides and the clean paint's
+    // colour all across, is covered (rows of y = 2.5 to 1.8 m and 0.7 to 0 m).
+    let row = |y_m: f64| (f64::from(h) / 2.0 - 0.5 - 20.0 * y_m).round() as u32;
+    assert_eq!(
+        drawn_rows(&clean.1, &out, &pic.0, row(2.5)..row(1.8), 3.5),
+        14
+    );
+    assert_eq!(
+        drawn_rows(&clean.1, &out, &pic.0, row(0.7)..row(0.0), 3.5),
+        14
+    );
+}
+
+#[test]
 fn a_white_kit_beside_the_paint_in_a_tight_shot_stays_over_the_line() {
     // 500 px per metre: the 4-inch paint is 51 px wide, the paint palette's 0.05 m margin 25 px.
     let (w, h, f) = (400, 400, 25_000.0);

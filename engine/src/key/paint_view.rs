@@ -31,6 +31,20 @@ const PAINT_SIDE_PX: [f64; 2] = [4.0, 5.5];
 /// margin in metres spans many pixels, where a white kit beside the paint would be keyed as
 /// paint.
 const PAINT_MARGIN_MAX_PX: f64 = 3.0;
+/// A piece dropped for a kit beside or over it is looked at again in stretches of about this
+/// many pixels along the marking ...
+const SCAN_ALONG_PX: f64 = 1.0;
+/// ... each sampled across every this many pixels ...
+const SCAN_STEP_PX: f64 = 1.5;
+/// ... the outer samples this far inside the paint's edges (off its blend with the grass) ...
+const SCAN_EDGE_PX: f64 = 1.0;
+/// ... every sample with the colour of the clean paint nearby: within this many spreads of its
+/// median in each component ...
+const CLEAN_SPREADS: f32 = 3.5;
+/// ... or this many code values.
+const CLEAN_MIN_CODES: f32 = 2.0;
+/// Most stretches a dropped piece is looked at in.
+const SCAN_MAX_STRETCHES: usize = 16;
 
 /// The key's regions for one frame: where the paint palette applies is narrowed to the paint
 /// actually seen. A white kit standing on a yard line has the paint's colour; what tells them
@@ -109,29 +123,59 @@ const PIECES_PER_TASK: usize = 32;
 /// there.
 const PAINT_REFERENCE_PIECES: usize = 20;
 
-/// Whether `c` has the colour of the clean pieces among `pieces` (each Y, Cb, Cr within 2.5
-/// standard deviations of their mean, at least 2 code values): seen paint rather than a kit
-/// whose white differs from the paint's. `None` with fewer than 3 clean pieces.
-fn matches_clean_paint(c: [f32; 3], pieces: impl Iterator<Item = Piece>) -> Option<bool> {
-    let (mut n, mut sum, mut sq) = (0.0_f32, [0.0_f32; 3], [0.0_f32; 3]);
-    for colour in pieces
-        .filter(|p| p.beside == Beside::Grass)
-        .filter_map(|p| p.colour)
-    {
-        n += 1.0;
-        for i in 0..3 {
-            sum[i] += colour[i];
-            sq[i] += colour[i] * colour[i];
+/// The colour of the clean pieces (no paint-like side) round a piece of a marking, robust to
+/// a kit inside the marking that touches neither side: per component the median and the
+/// spread (1.4826 median absolute deviations).
+#[derive(Debug, Clone, Copy)]
+struct CleanPaint {
+    median: [f32; 3],
+    spread: [f32; 3],
+}
+
+impl CleanPaint {
+    /// The clean pieces among `pieces` (at most `2 * PAINT_REFERENCE_PIECES + 1`); `None` with
+    /// fewer than 3.
+    fn of(pieces: impl Iterator<Item = Piece>) -> Option<Self> {
+        const MOST: usize = 2 * PAINT_REFERENCE_PIECES + 1;
+        let mut values = [[0.0_f32; MOST]; 3];
+        let mut n = 0;
+        for colour in pieces
+            .filter(|p| p.beside == Beside::Grass)
+            .filter_map(|p| p.colour)
+            .take(MOST)
+        {
+            for i in 0..3 {
+                values[i][n] = colour[i];
+            }
+            n += 1;
         }
+        if n < 3 {
+            return None;
+        }
+        let median = |v: &mut [f32]| {
+            v.sort_unstable_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
+        let (mut med, mut spread) = ([0.0; 3], [0.0; 3]);
+        for i in 0..3 {
+            let v = &mut values[i][..n];
+            med[i] = median(v);
+            v.iter_mut().for_each(|x| *x = (*x - med[i]).abs());
+            spread[i] = 1.4826 * median(v);
+        }
+        Some(Self {
+            median: med,
+            spread,
+        })
     }
-    if n < 3.0 {
-        return None;
+
+    /// Whether `c` has this colour: within `CLEAN_SPREADS` spreads of the median in each
+    /// component (at least `CLEAN_MIN_CODES` code values).
+    fn matches(&self, c: [f32; 3]) -> bool {
+        (0..3).all(|i| {
+            (c[i] - self.median[i]).abs() <= (CLEAN_SPREADS * self.spread[i]).max(CLEAN_MIN_CODES)
+        })
     }
-    Some((0..3).all(|i| {
-        let mean = sum[i] / n;
-        let sd = (sq[i] / n - mean * mean).max(0.0).sqrt();
-        (c[i] - mean).abs() <= (2.5 * sd).max(2.0)
-    }))
 }
 
 impl PaintView {
@@ -236,6 +280,54 @@ impl PaintView {
             self.cover_pieces();
             self.keep_pieces(spread);
             self.merge_kept(marking.region.lut, marking.along_x);
+            self.scan_dropped(sight, &marking);
+        }
+    }
+
+    /// The pieces dropped for a kit beside or over them, looked at again in stretches of
+    /// about `SCAN_ALONG_PX` along the marking: a stretch whose samples all across the paint
+    /// have the colour of the clean paint nearby is seen paint, kept between the paint's own
+    /// edges (no margin: the kit may lie right beside it). Consecutive such stretches are
+    /// merged.
+    fn scan_dropped(&mut self, sight: &Sight<'_>, marking: &Marking) {
+        let n = self.pieces.len();
+        let lut = marking.region.lut;
+        let mut run: Option<(f64, f64)> = None;
+        for k in 0..=n {
+            let clean = (k < n
+                && !self.kept[k]
+                && self.seen[k] != Cover::White
+                && self.pieces[k].1.colour.is_some())
+            .then(|| {
+                let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+                let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
+                CleanPaint::of(self.pieces[lo..hi].iter().map(|q| q.1))
+            })
+            .flatten();
+            let Some(clean) = clean else {
+                if let Some((a, b)) = run.take() {
+                    self.regions.push(marking.paint_between(a, b, lut));
+                }
+                continue;
+            };
+            let (a, b) = marking.piece_span(k);
+            let stretches = match (
+                marking.at(sight, a, marking.vm),
+                marking.at(sight, b, marking.vm),
+            ) {
+                (Some(p), Some(q)) => ((p - q).norm() / SCAN_ALONG_PX).ceil() as usize,
+                _ => 1,
+            }
+            .clamp(1, SCAN_MAX_STRETCHES);
+            let step = (b - a) / stretches as f64;
+            for j in 0..stretches {
+                let (sa, sb) = (a + step * j as f64, a + step * (j + 1) as f64);
+                if marking.seen_across(sight, &self.near, 0.5 * (sa + sb), &clean) {
+                    run = Some(run.map_or((sa, sb), |(ra, _)| (ra, sb)));
+                } else if let Some((ra, rb)) = run.take() {
+                    self.regions.push(marking.paint_between(ra, rb, lut));
+                }
+            }
         }
     }
 
@@ -267,7 +359,8 @@ impl PaintView {
             let like_clean = |c: [f32; 3]| {
                 let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
                 let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
-                matches_clean_paint(c, self.pieces[lo..hi].iter().map(|q| q.1))
+                CleanPaint::of(self.pieces[lo..hi].iter().map(|q| q.1))
+                    .map(|clean| clean.matches(c))
             };
             let cover = match (p.beside, p.colour) {
                 (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
@@ -461,13 +554,63 @@ impl Marking {
             .project(&nalgebra::Point3::new(x, y, sight.surface.surface_z(x, y)))
     }
 
+    /// Piece `k`'s span along the marking (metres).
+    fn piece_span(&self, k: usize) -> (f64, f64) {
+        (
+            self.u0 + self.step * k as f64,
+            self.u0 + self.step * (k + 1) as f64,
+        )
+    }
+
+    /// The region of palette `lut` over the paint itself (no margin) from `a` to `b` along
+    /// the marking.
+    fn paint_between(&self, a: f64, b: f64, lut: u32) -> KeyRegion {
+        let rect = if self.along_x {
+            [a, self.p0, b, self.p1]
+        } else {
+            [self.p0, a, self.p1, b]
+        };
+        KeyRegion { rect, lut }
+    }
+
+    /// Whether the paint at `u` along the marking is seen all across: nothing paint-like beside
+    /// it (a kit as white as the paint, which may reach over it), and the colour of `clean`
+    /// in every sample across, taken every `SCAN_STEP_PX` between its edges (`SCAN_EDGE_PX`
+    /// inside them, the centre alone where it is narrower): a kit over part of its width
+    /// shows in a sample. `near` as for [`Marking::piece`].
+    fn seen_across(&self, sight: &Sight<'_>, near: &[u32], u: f64, clean: &CleanPaint) -> bool {
+        let (Some(e0), Some(e1)) = (self.at(sight, u, self.p0), self.at(sight, u, self.p1)) else {
+            return false;
+        };
+        let c = e0 + (e1 - e0) * 0.5;
+        if self.side(sight, near, u, c, e0, self.p0) == Side::PaintLike
+            || self.side(sight, near, u, c, e1, self.p1) == Side::PaintLike
+        {
+            return false;
+        }
+        let width = (e1 - e0).norm();
+        let inner = (width - 2.0 * SCAN_EDGE_PX).max(0.0);
+        let samples = (inner / SCAN_STEP_PX).ceil() as usize + 1;
+        (0..samples).all(|i| {
+            let t = if samples == 1 {
+                0.5
+            } else {
+                (SCAN_EDGE_PX + inner * i as f64 / (samples - 1) as f64) / width
+            };
+            let p = e0 + (e1 - e0) * t;
+            sight.in_frame(p)
+                && clean.matches(
+                    sight
+                        .frame
+                        .ycbcr_f32(p.x.round() as u32, p.y.round() as u32),
+                )
+        })
+    }
+
     /// Piece `k`: its field rectangle and what it looks like. `near` lists the regions near
     /// the lines (another marking of the same paint beside this one counts as grass).
     fn piece(&self, sight: &Sight<'_>, near: &[u32], k: usize) -> ([f64; 4], Piece) {
-        let (a, b) = (
-            self.u0 + self.step * k as f64,
-            self.u0 + self.step * (k + 1) as f64,
-        );
+        let (a, b) = self.piece_span(k);
         let um = 0.5 * (a + b);
         let (centre, edge0, edge1) = (
             self.at(sight, um, self.vm),
