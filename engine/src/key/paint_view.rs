@@ -200,7 +200,9 @@ impl PaintView {
     /// clean paint nearby is kept) or a kit the default palette keys out lies beside it and
     /// the piece has another colour than the clean paint nearby (a kit over the paint); the
     /// pieces next to a rejected one rejected too, and those within about 20 pixels (at 1080
-    /// lines) of one a white kit covers; kept pieces merged. Returns the key to composite with.
+    /// lines) of one a white kit covers; kept pieces merged; the rejected pieces a white kit
+    /// does not cover looked at again a pixel at a time along the marking, the paint kept
+    /// where it is seen all across. Returns the key to composite with.
     pub fn update<'a>(
         &'a mut self,
         key: &'a FieldKey,
