@@ -35,7 +35,7 @@
 //!   reason `uncertain`) while tracking goes on, nor one fitted with a residual over 0.9 px
 //!   RMS, nor one with under 15% of its line searches among its inliers (locked a few yards
 //!   off, it finds a line here and there), nor one whose frame's lines leave a yard line's
-//!   place uncertain by more than 0.35 px
+//!   place uncertain by more than 0.5 px
 //!   (one standard deviation: one yard line does not fix the zoom). What the lines do not see
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. On noisy footage (compressed broadcast video, real paint) the
@@ -122,8 +122,9 @@ struct Outcome {
 /// Least confidence a vision-only camera needs to be drawn.
 const VISION_MIN_CONFIDENCE: f64 = 0.5;
 /// Largest uncertainty of a yard line's place a vision-only camera may leave and be drawn
-/// (pixels, one standard deviation, from this frame's lines alone).
-const VISION_MAX_UNCERTAINTY_PX: f64 = 0.35;
+/// (pixels, one standard deviation, from this frame's lines alone): three of them are the
+/// 1.5 px a line may be off on air.
+const VISION_MAX_UNCERTAINTY_PX: f64 = 0.5;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
