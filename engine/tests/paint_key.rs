@@ -173,8 +173,17 @@ fn drawn_rows(
 /// Asserts that no pixel of the kits (one pixel in from their edges, where they blend with the
 /// grass) changed from `pic` to `out`.
 fn assert_kits_untouched(pic: &(FrameLayout, Vec<u8>), out: &[u8], kits: &[[f64; 4]]) {
+    assert_kits_untouched_seen(pic, out, kits, &camera_for(pic.0.width, pic.0.height));
+}
+
+/// [`assert_kits_untouched`] in a picture seen by `cam`.
+fn assert_kits_untouched_seen(
+    pic: &(FrameLayout, Vec<u8>),
+    out: &[u8],
+    kits: &[[f64; 4]],
+    cam: &Camera,
+) {
     let (w, h) = (pic.0.width, pic.0.height);
-    let cam = camera_for(w, h);
     for y in 0..h {
         for x in 0..w {
             let g = cam
@@ -311,31 +320,34 @@ fn a_white_kit_over_one_side_of_the_marking_stays_over_the_line() {
 
 #[test]
 fn the_paint_beyond_a_white_kit_is_drawn_where_it_is_seen_all_across() {
-    // A 1080-line picture (a narrow column of it), where pieces are 4 px (0.2 m here) and a
-    // covered piece would drop the paint 20 px (1 m) along the marking either way.
-    let (w, h) = (160, 1080);
+    // A 1080-line picture (a narrow column of it) at 50 px per metre: the 4-inch paint is 5 px
+    // wide, pieces are 4 px (0.08 m) and a covered piece would drop the paint 20 px (0.4 m)
+    // along the marking either way.
+    let (w, h, f) = (160, 1080, 2500.0);
+    let cam = camera_zoomed(w, h, f);
     let field = FieldModel::new(FieldKind::Nfl);
     // A "player" as white as the paint over the whole marking from y = 1 to 1.5 m.
     let kits = [[-0.5, 1.0, 0.5, 1.5]];
-    let clean = picture_for(&field, &[], w, h);
-    let key = auto_key(&field, &clean).on_field(&field);
-    let pic = picture_for(&field, &kits, w, h);
+    let clean = picture_seen(&field, &[], &cam, w, h);
+    let key = auto_key_seen(&field, &clean, &cam).on_field(&field);
+    let pic = picture_seen(&field, &kits, &cam, w, h);
     let frame = FrameRef::new(&pic.0, &pic.1).unwrap();
     let mut view = PaintView::new();
-    let lines = [line_on_the_50_for(w, h)];
-    let frame_key = view.update(&key, frame, &camera_for(w, h), &field, &lines);
-    let out = composite(&mut CpuCompositor::new(), &frame_key, &pic);
-    assert_kits_untouched(&pic, &out, &kits);
-    // The paint 0.3 to 1 m beyond the kit, grass on both its sides and the clean paint's
-    // colour all across, is covered (rows of y = 2.5 to 1.8 m and 0.7 to 0 m).
-    let row = |y_m: f64| (f64::from(h) / 2.0 - 0.5 - 20.0 * y_m).round() as u32;
+    let line = line_on_the_50_seen(&cam, w, h);
+    let frame_key = view.update(&key, frame, &cam, &field, std::slice::from_ref(&line));
+    let out = composite_line(&mut CpuCompositor::new(), &frame_key, &pic, line);
+    assert_kits_untouched_seen(&pic, &out, &kits, &cam);
+    // The paint 0.12 to 0.36 m beyond the kit, grass on both its sides and the clean paint's
+    // colour all across, is covered: the whole 10 px of the line drawn (rows of y = 1.86 to
+    // 1.62 m and 0.88 to 0.64 m).
+    let row = |y_m: f64| (f64::from(h) / 2.0 - 0.5 - f / 50.0 * y_m).round() as u32;
     assert_eq!(
-        drawn_rows(&clean.1, &out, &pic.0, row(2.5)..row(1.8), 3.5),
-        14
+        drawn_rows(&clean.1, &out, &pic.0, row(1.86)..row(1.62), 9.0),
+        12
     );
     assert_eq!(
-        drawn_rows(&clean.1, &out, &pic.0, row(0.7)..row(0.0), 3.5),
-        14
+        drawn_rows(&clean.1, &out, &pic.0, row(0.88)..row(0.64), 9.0),
+        12
     );
 }
 

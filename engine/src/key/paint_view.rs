@@ -43,6 +43,11 @@ const SCAN_EDGE_PX: f64 = 1.0;
 const CLEAN_SPREADS: f32 = 3.5;
 /// ... or this many code values.
 const CLEAN_MIN_CODES: f32 = 2.0;
+/// Narrowest a marking may span across in the image (pixels) to be looked at again: at least
+/// two samples across. Across a narrower one a kit standing on it (a player in a wide shot,
+/// in the paint's colour in shade) may show the paint's colour in the one sample and grass
+/// beside it.
+const SCAN_MIN_WIDTH_PX: f64 = 3.0;
 /// Most stretches a dropped piece is looked at in.
 const SCAN_MAX_STRETCHES: usize = 16;
 
@@ -578,27 +583,27 @@ impl Marking {
     /// Whether the paint at `u` along the marking is seen all across: nothing paint-like beside
     /// it (a kit as white as the paint, which may reach over it), and the colour of `clean`
     /// in every sample across, taken every `SCAN_STEP_PX` between its edges (`SCAN_EDGE_PX`
-    /// inside them, the centre alone where it is narrower): a kit over part of its width
-    /// shows in a sample. `near` as for [`Marking::piece`].
+    /// inside them): a kit over part of its width shows in a sample. A marking narrower than
+    /// `SCAN_MIN_WIDTH_PX` is not seen. `near` as for [`Marking::piece`].
     fn seen_across(&self, sight: &Sight<'_>, near: &[u32], u: f64, clean: &CleanPaint) -> bool {
         let (Some(e0), Some(e1)) = (self.at(sight, u, self.p0), self.at(sight, u, self.p1)) else {
             return false;
         };
+        let width = (e1 - e0).norm();
+        if width < SCAN_MIN_WIDTH_PX {
+            return false;
+        }
         let c = e0 + (e1 - e0) * 0.5;
         if self.side(sight, near, u, c, e0, self.p0) == Side::PaintLike
             || self.side(sight, near, u, c, e1, self.p1) == Side::PaintLike
         {
             return false;
         }
-        let width = (e1 - e0).norm();
-        let inner = (width - 2.0 * SCAN_EDGE_PX).max(0.0);
+        // At least two samples: the marking is wider than both edges' insets.
+        let inner = width - 2.0 * SCAN_EDGE_PX;
         let samples = (inner / SCAN_STEP_PX).ceil() as usize + 1;
         (0..samples).all(|i| {
-            let t = if samples == 1 {
-                0.5
-            } else {
-                (SCAN_EDGE_PX + inner * i as f64 / (samples - 1) as f64) / width
-            };
+            let t = (SCAN_EDGE_PX + inner * i as f64 / (samples - 1) as f64) / width;
             let p = e0 + (e1 - e0) * t;
             sight.in_frame(p)
                 && clean.matches(
