@@ -165,7 +165,9 @@ impl CleanPaint {
         for i in 0..3 {
             let v = &mut values[i][..n];
             med[i] = median(v);
-            v.iter_mut().for_each(|x| *x = (*x - med[i]).abs());
+            for x in v.iter_mut() {
+                *x = (*x - med[i]).abs();
+            }
             spread[i] = 1.4826 * median(v);
         }
         Some(Self {
