@@ -36,8 +36,9 @@ const PAINT_MARGIN_MAX_PX: f64 = 3.0;
 const SCAN_ALONG_PX: f64 = 1.0;
 /// ... each sampled across every this many pixels ...
 const SCAN_STEP_PX: f64 = 1.5;
-/// ... the outer samples this far inside the paint's edges (off its blend with the grass) ...
-const SCAN_EDGE_PX: f64 = 1.0;
+/// ... the outer samples this far inside the paint's edges (off its blend with the grass, and
+/// off the chroma a subsampled frame's edge pixels share with it) ...
+const SCAN_EDGE_PX: f64 = 2.0;
 /// ... every sample with the colour of the clean paint nearby: within this many spreads of its
 /// median in each component ...
 const CLEAN_SPREADS: f32 = 3.5;
@@ -585,7 +586,7 @@ impl Marking {
     /// Whether the paint at `u` along the marking is seen all across: nothing paint-like beside
     /// it (a kit as white as the paint, which may reach over it), and the colour of `clean`
     /// in every sample across, taken every `SCAN_STEP_PX` between its edges (`SCAN_EDGE_PX`
-    /// inside them): a kit over part of its width shows in a sample. A marking narrower than
+    /// inside them, less on a narrow marking): a kit over part of its width shows in a sample. A marking narrower than
     /// `SCAN_MIN_WIDTH_PX` is not seen. `near` as for [`Marking::piece`].
     fn seen_across(&self, sight: &Sight<'_>, near: &[u32], u: f64, clean: &CleanPaint) -> bool {
         let (Some(e0), Some(e1)) = (self.at(sight, u, self.p0), self.at(sight, u, self.p1)) else {
@@ -601,11 +602,12 @@ impl Marking {
         {
             return false;
         }
-        // At least two samples: the marking is wider than both edges' insets.
-        let inner = width - 2.0 * SCAN_EDGE_PX;
+        // At least two samples, a pixel apart or more: the insets shrink on a narrow marking.
+        let inset = SCAN_EDGE_PX.min(0.5 * (width - 1.0));
+        let inner = width - 2.0 * inset;
         let samples = (inner / SCAN_STEP_PX).ceil() as usize + 1;
         (0..samples).all(|i| {
-            let t = (SCAN_EDGE_PX + inner * i as f64 / (samples - 1) as f64) / width;
+            let t = (inset + inner * i as f64 / (samples - 1) as f64) / width;
             let p = e0 + (e1 - e0) * t;
             sight.in_frame(p)
                 && clean.matches(
