@@ -1,6 +1,7 @@
 //! The occlusion key as the engine uses it, by job:
 //! - [`FieldKey`] (here): a compiled key ready for either compositor, its regions placed on
-//!   the field, and its matte;
+//!   the field, and its matte; [`FrameKey`] (here): that key with one frame's regions and
+//!   plate;
 //! - `paint_view`: [`PaintView`] narrows the paint palette each frame to the paint actually
 //!   seen, giving the [`FrameKey`] the compositor keys with;
 //! - `auto`: [`AutoKeyLearner`] learns the automatic key from views of the field;
@@ -25,7 +26,7 @@ use crate::render::{HALO, KeyRegion, LutView, PixelKey};
 
 pub use auto::{AUTO_KEY_VIEWS, AutoKeyError, AutoKeyLearner, auto_key_config, learn_key};
 use paint_index::PaintIndex;
-pub use paint_view::{FrameKey, PaintView};
+pub use paint_view::PaintView;
 pub use plate::{
     CELL_ACROSS_M, CELL_ALONG_M, CleanPlate, MATCH_SIGMAS, MAX_PLATES, PLATE_MARGIN_M, PlateTexel,
     REGION_JOIN_CODES, REGION_MIN_ALONG_M, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match,
@@ -284,5 +285,57 @@ impl PixelKey for FieldKey {
                 generation: self.generation,
             },
         })
+    }
+}
+
+/// A key with its regions for one frame ([`PaintView::update`]), and the clean plate beside it
+/// when the plate is on ([`FrameKey::with_plate`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameKey<'a> {
+    key: &'a FieldKey,
+    regions: &'a [KeyRegion],
+    plate: Option<&'a CleanPlate>,
+}
+
+impl<'a> FrameKey<'a> {
+    /// This key with `plate`, updated for this frame, beside it: the compositors combine each
+    /// covered pixel's key with it ([`PixelKey::plate`]).
+    #[must_use]
+    pub fn with_plate(self, plate: &'a CleanPlate) -> Self {
+        Self {
+            plate: Some(plate),
+            ..self
+        }
+    }
+}
+
+impl PixelKey for FrameKey<'_> {
+    #[inline]
+    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
+        self.key.key(ycbcr, lut)
+    }
+    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u8_run(rgb, px, lut, out);
+    }
+    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
+        self.key.key_u10_run(px, lut, out);
+    }
+    fn regions(&self) -> &[KeyRegion] {
+        self.regions
+    }
+    fn min_filter_radius(&self) -> u32 {
+        self.key.min_filter_radius()
+    }
+
+    fn edge_filter(&self) -> EdgeFilter {
+        self.key.edge_filter()
+    }
+
+    fn lut(&self) -> Option<LutView<'_>> {
+        self.key.lut()
+    }
+
+    fn plate(&self) -> Option<&CleanPlate> {
+        self.plate
     }
 }

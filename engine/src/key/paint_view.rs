@@ -3,13 +3,13 @@
 
 use nalgebra::Point2;
 use yardline_frame::FrameRef;
-use yardline_keying::{EdgeFilter, KeyLut};
+use yardline_keying::KeyLut;
 
-use super::{CleanPlate, FieldKey};
+use super::{FieldKey, FrameKey};
 use crate::field::FieldModel;
 use crate::geometry::Camera;
 use crate::render::crew::Crew;
-use crate::render::{KeyRegion, LutView, PixelKey, PreparedLine, regions_near_lines, strip_box};
+use crate::render::{KeyRegion, PreparedLine, regions_near_lines, strip_box};
 
 /// How far along a painted marking (pixels in a 1080-line image, fewer in smaller ones) a
 /// covered piece makes its neighbours count as covered: a kit that covers the whole width of
@@ -722,57 +722,5 @@ impl Marking {
             };
             worst.max(here)
         })
-    }
-}
-
-/// A key with its regions for one frame ([`PaintView::update`]), and the clean plate beside it
-/// when the plate is on ([`FrameKey::with_plate`]).
-#[derive(Debug, Clone, Copy)]
-pub struct FrameKey<'a> {
-    key: &'a FieldKey,
-    pub(super) regions: &'a [KeyRegion],
-    plate: Option<&'a CleanPlate>,
-}
-
-impl<'a> FrameKey<'a> {
-    /// This key with `plate`, updated for this frame, beside it: the compositors combine each
-    /// covered pixel's key with it ([`PixelKey::plate`]).
-    #[must_use]
-    pub fn with_plate(self, plate: &'a CleanPlate) -> Self {
-        Self {
-            plate: Some(plate),
-            ..self
-        }
-    }
-}
-
-impl PixelKey for FrameKey<'_> {
-    #[inline]
-    fn key(&self, ycbcr: [f32; 3], lut: usize) -> f32 {
-        self.key.key(ycbcr, lut)
-    }
-    fn key_u8_run(&self, rgb: bool, px: &[[u8; 3]], lut: usize, out: &mut [f32]) {
-        self.key.key_u8_run(rgb, px, lut, out);
-    }
-    fn key_u10_run(&self, px: &[[u16; 3]], lut: usize, out: &mut [f32]) {
-        self.key.key_u10_run(px, lut, out);
-    }
-    fn regions(&self) -> &[KeyRegion] {
-        self.regions
-    }
-    fn min_filter_radius(&self) -> u32 {
-        self.key.min_filter_radius()
-    }
-
-    fn edge_filter(&self) -> EdgeFilter {
-        self.key.edge_filter()
-    }
-
-    fn lut(&self) -> Option<LutView<'_>> {
-        self.key.lut()
-    }
-
-    fn plate(&self) -> Option<&CleanPlate> {
-        self.plate
     }
 }

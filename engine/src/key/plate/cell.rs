@@ -131,10 +131,16 @@ pub struct PlateTexel {
     /// in the grass's colour over a painted line). Its edge cannot show against this cell's
     /// field, and a limb is wider than a cell.
     pub hidden: f32,
+}
+
+impl PlateTexel {
     /// The plate's samples spread wider than [`SIGMA_TRUSTED`] (its pixels straddle an edge
     /// a pixel or two from them, or a player's edge seeded it): as paint, its own colour says
     /// nothing, and a pixel is matched against its steady neighbours' plates and blends.
-    pub unsteady: bool,
+    #[inline]
+    pub fn unsteady(&self) -> bool {
+        self.inv_sigma * SIGMA_TRUSTED < 1.0
+    }
 }
 
 /// Match of colour `x` with a blend of two texels' plates holding at most `reach` (0..=1) of
@@ -260,7 +266,6 @@ pub(super) fn texel(c: &Cell) -> PlateTexel {
         grass,
         paint,
         hidden: 0.0,
-        unsteady: p.var.sqrt() > SIGMA_TRUSTED,
     }
 }
 
@@ -342,7 +347,7 @@ pub(super) mod tests {
         // As paint, its own colour says nothing: `combine` matches its pixels against its
         // steady neighbours.
         c.region = true;
-        assert!(texel(&c).unsteady);
+        assert!(texel(&c).unsteady());
     }
 
     #[test]

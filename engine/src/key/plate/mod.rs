@@ -509,7 +509,7 @@ impl CleanPlate {
         if t.grass + t.paint <= 0.0 {
             return k;
         }
-        if t.unsteady && t.paint > 0.0 {
+        if t.unsteady() && t.paint > 0.0 {
             // Its own wide plate bounds the colour key, as on grass; its steady neighbours
             // decide alone.
             let m = steady_neighbours_match(p, ia, ic, x).max(k.min(plate_match(&t, x)));
@@ -591,7 +591,7 @@ fn steady_neighbours_match(p: &LinePlate, ia: usize, ic: usize, x: [f32; 3]) -> 
     let nc = p.n_across;
     let steady = |i: Option<usize>| {
         i.map(|i| &p.texels[i])
-            .filter(|n| n.grass + n.paint > 0.0 && !n.unsteady)
+            .filter(|n| n.grass + n.paint > 0.0 && !n.unsteady())
     };
     let pairs = [
         (
@@ -738,7 +738,7 @@ mod tests {
             c.region = true;
             plate.texels[50 * nc + ic] = texel(c);
         }
-        assert!(plate.texels[50 * nc + 3].unsteady);
+        assert!(plate.texels[50 * nc + 3].unsteady());
         plate.px_per_m.fill([0.0; 2]);
         cp.plates = vec![plate];
         cp.active = vec![Some(0)];
