@@ -4,6 +4,11 @@
 //! writer pins through `creation-time`). For "same input, same bytes" the writer overwrites the
 //! UIDs in place, once the file is complete, with values derived from the stream's parameters.
 //! Only fixed-size payloads are rewritten; nothing moves.
+//!
+//! The rewrite keeps each UID's width, so the width must not be random either: matroskamux
+//! draws a `TrackUID` from GLib's global generator when its pad is requested and writes it in
+//! as few bytes as it needs (7 in one draw of 256). [`seed_track_uids`], called just before the
+//! pad is requested, makes that draw a fixed one.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -29,6 +34,17 @@ const DESCEND: [u32; 6] = [
     ID_TAG,
     ID_TARGETS,
 ];
+
+/// The seed of GLib's global generator before matroskamux draws a `TrackUID`: its first draw,
+/// the UID's high half, has a non-zero top byte, so the UID takes all 8 bytes (checked by the
+/// tests that read the written files back).
+const TRACK_UID_DRAW_SEED: u32 = 0x5941_5244;
+
+/// Seeds GLib's global generator so that the next `TrackUID` matroskamux draws (when a pad is
+/// requested, on this thread) is the same fixed 8-byte value on every run.
+pub(super) fn seed_track_uids() {
+    gst::glib::random_set_seed(TRACK_UID_DRAW_SEED);
+}
 
 /// Replaces the random UIDs of the Matroska file at `path` with values derived from `seed`.
 pub(super) fn pin_uids(path: &Path, seed: u64) -> io::Result<()> {

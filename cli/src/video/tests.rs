@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use gst::prelude::*;
+
 use super::*;
 
 const FRAMES: u64 = 10;
@@ -285,4 +287,30 @@ fn same_frames_give_the_same_mkv_bytes() {
                 .collect::<Vec<u8>>()
         );
     }
+}
+
+#[test]
+fn matroskamux_draws_its_track_uid_from_the_fixed_seed_in_all_eight_bytes() {
+    init().expect("gstreamer");
+    let draws = |n: usize| {
+        mkv::seed_track_uids();
+        (0..n)
+            .map(|_| gst::glib::random_int())
+            .collect::<Vec<u32>>()
+    };
+    let seeded = draws(3);
+    // The UID's high half is the first draw: all 8 bytes are written.
+    assert_ne!(
+        seeded[0] >> 24,
+        0,
+        "the seed gives a UID shorter than 8 bytes"
+    );
+    // A real matroskamux takes its TrackUID (two draws) from the seeded generator when its pad
+    // is requested.
+    mkv::seed_track_uids();
+    let mux = make_element("matroskamux").expect("matroskamux");
+    let pad = mux.request_pad_simple("video_%u").expect("video pad");
+    assert_eq!(gst::glib::random_int(), seeded[2]);
+    mux.release_request_pad(&pad);
+    assert_eq!(draws(3), seeded, "the seed is not fixed");
 }

@@ -395,6 +395,10 @@ impl GstSink {
 
         let pipeline = gst::Pipeline::new();
         pipeline.add_many(&chain).map_err(|e| gst_err(&e))?;
+        if kind == OutputKind::Ffv1Mkv {
+            // Linking requests matroskamux's pad, which draws the TrackUID.
+            mkv::seed_track_uids();
+        }
         gst::Element::link_many(&chain).map_err(|e| gst_err(&e))?;
         let bus = pipeline
             .bus()
