@@ -40,8 +40,10 @@
 //!   is as known as the tracking filter's prediction: that grows with every frame the
 //!   direction stays unseen. On noisy footage (compressed broadcast video, real paint) the
 //!   residual and uncertainty limits widen with the typical residual of the fits the lines
-//!   agree with, past 0.6 px, by at most half. [`PoseEstimate::state`] says what tracking is
-//!   doing.
+//!   agree with, past 0.6 px, by at most half. While a vision-only line is on air both limits
+//!   stand a quarter wider (hysteresis: a line is not blinked off for one frame just past
+//!   them; one off air comes back only within them). [`PoseEstimate::state`] says what
+//!   tracking is doing.
 //! - Vision-only tracking, once locked, looks twice: the lines are measured around the prediction, then
 //!   again around the solved camera (a fast zoom moves the far lines out of the first
 //!   search), and the solve with more inliers is kept.
@@ -128,6 +130,10 @@ const VISION_MAX_UNCERTAINTY_PX: f64 = 0.5;
 /// Largest residual (pixels RMS) of the lines a vision-only camera is drawn with: a fit this
 /// loose has taken a player's edge for paint somewhere.
 const VISION_MAX_RESIDUAL_PX: f64 = 0.9;
+/// How much wider the residual and uncertainty gates stand for a vision-only camera whose line
+/// was drawn on the last frame (hysteresis: a line on air is not blinked off for one frame just
+/// past a gate; a line off air comes back only within them).
+const VISION_KEEP_WIDEN: f64 = 1.25;
 /// Typical residual (pixels RMS) of vision fits on clean video: the gates above hold as given
 /// up to it and widen in proportion beyond it (compressed broadcast video, real paint).
 const CLEAN_RESIDUAL_PX: f64 = 0.6;
@@ -163,6 +169,8 @@ pub struct PoseEstimator {
     fused_gated: u32,
     /// The last estimate was gated.
     gated_last: bool,
+    /// The last frame's vision-only camera was drawn.
+    vision_drawn: bool,
     /// Vision-only tracking between frames.
     vision: VisionTrack,
     /// Buffer of the measurements' distances from a camera (kept between frames).
@@ -206,6 +214,7 @@ impl PoseEstimator {
             fused_locked: false,
             fused_gated: 0,
             gated_last: false,
+            vision_drawn: false,
             distances: Vec::new(),
             crew: Crew::default(),
         }
@@ -279,6 +288,7 @@ impl PoseEstimator {
         self.fused_gated = 0;
         self.vision.restart(None);
         self.held.left = 0;
+        self.vision_drawn = false;
     }
 
     /// The pose of one frame, given the sensor camera for it (if any).
@@ -302,6 +312,13 @@ impl PoseEstimator {
             (PoseMode::Sensor | PoseMode::Fused, None) => Err(NoPose::NoSensor),
         };
         let noise = self.noise_factor(outcome.as_ref().ok());
+        // A line on air stays on while its camera stays near the gates: one frame just past
+        // them would blink it off.
+        let gate = if std::mem::take(&mut self.vision_drawn) {
+            noise * VISION_KEEP_WIDEN
+        } else {
+            noise
+        };
         match outcome {
             Ok(o)
                 if o.source == PoseSource::Vision
@@ -309,8 +326,8 @@ impl PoseEstimator {
                         || o.confirming
                         || (o.inliers as f64) < VISION_MIN_SHARE * o.searched as f64
                         || o.residual_px.unwrap_or(f64::INFINITY)
-                            > VISION_MAX_RESIDUAL_PX * noise
-                        || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX * noise) =>
+                            > VISION_MAX_RESIDUAL_PX * gate
+                        || o.uncertainty_px > VISION_MAX_UNCERTAINTY_PX * gate) =>
             {
                 // Tracked, but too few of this frame's lines agree, or they leave a yard line's
                 // place open (one line only: the zoom is unseen), to put a line on air.
@@ -337,6 +354,7 @@ impl PoseEstimator {
                 }
             }
             Ok(o) if camera_ok(&o.camera) => {
+                self.vision_drawn = o.source == PoseSource::Vision;
                 self.last_good = Some(o.camera);
                 self.held.left = self.config.hold_frames;
                 self.held.blind = 0;
