@@ -254,7 +254,7 @@ impl Engine {
             lines: Vec::new(),
             exclusions,
             paint_view: PaintView::with_crew(crew.clone()),
-            plate: CleanPlate::new(),
+            plate: CleanPlate::with_crew(crew.clone()),
             crew,
             pose_opacity: 1.0,
             frame_timecode: None,

@@ -68,7 +68,7 @@
 //!   cells but re-verifies them: each must agree [`WARM_FRAMES`] times again before it is
 //!   trusted.
 
-use nalgebra::Point3;
+use nalgebra::{Point2, Point3};
 use yardline_frame::FrameRef;
 
 use yardline_keying::Exclusion;
@@ -84,6 +84,7 @@ pub use cell::{
 use sampling::{Sample, key_at, row_scale, sample_at};
 
 use crate::geometry::{Camera, Crown};
+use crate::render::crew::Crew;
 use crate::render::{PixelKey, PreparedLine};
 
 /// Cell length along the line (metres).
@@ -128,6 +129,8 @@ const ROW_LERP_PX: f64 = 0.02;
 const COVER_SPREAD_CELLS: usize = 1;
 /// Rows along the line between two measures of the picture's scale ([`row_scale`]).
 const SCALE_ROWS: usize = 8;
+/// Rows across the line sampled per task on the crew.
+const ROWS_PER_TASK: usize = 16;
 /// Plates kept for lines no longer drawn.
 pub const MAX_PLATES: usize = 4;
 /// How far (pixels, across the boundary in the picture) a pixel inside a cell may lie from the
@@ -166,6 +169,106 @@ struct LinePlate {
     px_per_m: Vec<[f32; 2]>,
     /// Frame counter of the last update.
     last_frame: u64,
+}
+
+/// A plate's cells in the picture of one frame: where each cell's centre lies.
+struct Strip<'a> {
+    line: &'a PreparedLine,
+    camera: &'a Camera,
+    crown: &'a Crown,
+    n_across: usize,
+    /// Across offset of the first cell's edge (metres).
+    across0: f64,
+}
+
+impl Strip<'_> {
+    /// The field point of cell (`ia`, `ic`)'s centre.
+    fn centre(&self, ia: usize, ic: usize) -> [f64; 2] {
+        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
+        self.line
+            .field_xy(along, self.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M)
+    }
+
+    /// The picture of field point (`fx`, `fy`) on the crowned surface.
+    fn project(&self, [fx, fy]: [f64; 2]) -> Option<Point2<f64>> {
+        self.camera
+            .project(&Point3::new(fx, fy, self.crown.height_at(fy)))
+    }
+
+    /// The picture's scale across and along row `ia` ([`row_scale`]).
+    fn row_scale(&self, ia: usize) -> [f32; 2] {
+        row_scale(
+            &|p| self.project(p),
+            &|ic| self.centre(ia, ic),
+            self.n_across,
+        )
+    }
+
+    /// Samples the cells of row `ia` into `samples` (colour, spread, colour key; NaN colour
+    /// where not seen) and `excluded`.
+    fn sample_row(
+        &self,
+        ia: usize,
+        frame: FrameRef<'_>,
+        key: &dyn PixelKey,
+        exclusions: &[Exclusion],
+        samples: &mut [([f32; 3], f32, f32)],
+        excluded: &mut [bool],
+    ) {
+        let nc = self.n_across;
+        let regions = key.regions();
+        // A row across the strip is short: where its middle lies on the straight line between
+        // its ends, the cells between are placed along that line instead of each projected.
+        let ends = (nc >= 3)
+            .then(|| {
+                let (a, m, b) = (
+                    self.project(self.centre(ia, 0))?,
+                    self.project(self.centre(ia, nc / 2))?,
+                    self.project(self.centre(ia, nc - 1))?,
+                );
+                let t = (nc / 2) as f64 / (nc - 1) as f64;
+                ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
+            })
+            .flatten();
+        for ic in 0..nc {
+            let at = self.centre(ia, ic);
+            let px = match ends {
+                Some((a, b)) => Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)),
+                None => self.project(at),
+            };
+            let Some(px) = px else {
+                continue;
+            };
+            match sample_at(frame, px, exclusions) {
+                Sample::Outside => {}
+                // A graphic burned into the picture is not field: never learnt, but a painted
+                // region may run on under it.
+                Sample::Excluded => excluded[ic] = true,
+                Sample::Seen(mean, spread) => {
+                    samples[ic] = (mean, spread, key_at(key, regions, mean, at));
+                }
+            }
+        }
+    }
+
+    /// The colour [`PROBE_ACROSS_M`] each side of row `ia`'s centre, where seen and not keyed
+    /// as field.
+    fn probes(
+        &self,
+        ia: usize,
+        frame: FrameRef<'_>,
+        key: &dyn PixelKey,
+        exclusions: &[Exclusion],
+    ) -> [Option<[f32; 3]>; 2] {
+        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
+        [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
+            let at = self.line.field_xy(along, across);
+            let Sample::Seen(mean, _) = sample_at(frame, self.project(at)?, exclusions) else {
+                return None;
+            };
+            (key_at(key, key.regions(), mean, at) < FIELD_KEY).then_some(mean)
+        })
+    }
 }
 
 impl LinePlate {
@@ -246,12 +349,22 @@ pub struct CleanPlate {
     frame: u64,
     /// The last camera (centre, optical axis), to tell a cut.
     last_view: Option<([f64; 3], [f64; 3])>,
+    /// The threads the rows are sampled on (the caller alone unless set).
+    crew: Crew,
 }
 
 impl CleanPlate {
     /// An empty plate (every line starts cold).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty plate whose rows are sampled on `crew` (the engine's frame-path threads).
+    pub fn with_crew(crew: Crew) -> Self {
+        Self {
+            crew,
+            ..Self::default()
+        }
     }
 
     /// Drops every plate (a new venue, a new key).
@@ -349,67 +462,59 @@ impl CleanPlate {
         self.excluded.resize(n, false);
         self.probes.clear();
         self.probes.resize(plate.n_along, [None; 2]);
-        let regions = key.regions();
         let nc = plate.n_across;
-        for ia in 0..plate.n_along {
-            let along = (ia as f64 + 0.5) * CELL_ALONG_M;
-            let centre =
-                |ic: usize| line.field_xy(along, plate.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M);
-            let project =
-                |[fx, fy]: [f64; 2]| camera.project(&Point3::new(fx, fy, crown.height_at(fy)));
-            // A row across the strip is short: where its middle lies on the straight line
-            // between its ends, the cells between are placed along that line instead of each
-            // projected.
-            // The picture's scale changes slowly along the line: measured every few rows.
-            plate.px_per_m[ia] = if ia % SCALE_ROWS == 0 || ia == 0 {
-                row_scale(&project, &centre, nc)
-            } else {
-                plate.px_per_m[ia - 1]
-            };
-            let ends = (nc >= 3)
-                .then(|| {
-                    let (a, m, b) = (
-                        project(centre(0))?,
-                        project(centre(nc / 2))?,
-                        project(centre(nc - 1))?,
-                    );
-                    let t = (nc / 2) as f64 / (nc - 1) as f64;
-                    ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
-                })
-                .flatten();
-            for ic in 0..nc {
-                let [fx, fy] = centre(ic);
-                let px = match ends {
-                    Some((a, b)) => Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)),
-                    None => project([fx, fy]),
-                };
-                let Some(px) = px else {
-                    continue;
-                };
-                match sample_at(frame, px, exclusions) {
-                    Sample::Outside => {}
-                    // A graphic burned into the picture is not field: never learnt, but a
-                    // painted region may run on under it.
-                    Sample::Excluded => self.excluded[ia * plate.n_across + ic] = true,
-                    Sample::Seen(mean, spread) => {
-                        self.samples[ia * plate.n_across + ic] =
-                            (mean, spread, key_at(key, regions, mean, [fx, fy]));
+        let rows = ROWS_PER_TASK;
+        let LinePlate {
+            cells,
+            px_per_m,
+            across0,
+            ..
+        } = &mut *plate;
+        let strip = Strip {
+            line,
+            camera,
+            crown,
+            n_across: nc,
+            across0: *across0,
+        };
+        let cells = &*cells;
+        self.crew.run(
+            self.samples
+                .chunks_mut(nc * rows)
+                .zip(self.excluded.chunks_mut(nc * rows))
+                .zip(self.probes.chunks_mut(rows))
+                .zip(px_per_m.chunks_mut(rows))
+                .enumerate(),
+            |(t, (((samples, excluded), probes), scales))| {
+                for (r, ((samples, excluded), (probe, scale))) in samples
+                    .chunks_mut(nc)
+                    .zip(excluded.chunks_mut(nc))
+                    .zip(probes.iter_mut().zip(scales.iter_mut()))
+                    .enumerate()
+                {
+                    let ia = t * rows + r;
+                    // The picture's scale changes slowly along the line: measured every few
+                    // rows.
+                    if ia % SCALE_ROWS == 0 {
+                        *scale = strip.row_scale(ia);
+                    }
+                    strip.sample_row(ia, frame, key, exclusions, samples, excluded);
+                    // Beyond the strip, a probe each side across: what lies there, unless
+                    // field? Only a row with a cold cell (the line just came into view) asks.
+                    if cells[ia * nc..(ia + 1) * nc]
+                        .iter()
+                        .any(|c| c.plate.is_empty())
+                    {
+                        *probe = strip.probes(ia, frame, key, exclusions);
                     }
                 }
+            },
+        );
+        // Rows between measured ones take the last measured scale.
+        for ia in 0..plate.n_along {
+            if ia % SCALE_ROWS != 0 {
+                plate.px_per_m[ia] = plate.px_per_m[ia - 1];
             }
-            // Beyond the strip, a probe each side across: what lies there, unless field? Only
-            // a row with a cold cell (the line just came into view) asks.
-            let row = ia * nc..(ia + 1) * nc;
-            if !plate.cells[row].iter().any(|c| c.plate.is_empty()) {
-                continue;
-            }
-            self.probes[ia] = [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
-                let [fx, fy] = line.field_xy(along, across);
-                let Sample::Seen(mean, _) = sample_at(frame, project([fx, fy])?, exclusions) else {
-                    return None;
-                };
-                (key_at(key, regions, mean, [fx, fy]) < FIELD_KEY).then_some(mean)
-            });
         }
         let gain = self.gain(plate);
         for (cell, &(x, spread, k)) in plate.cells.iter_mut().zip(&self.samples) {
