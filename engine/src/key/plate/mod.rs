@@ -495,7 +495,7 @@ impl CleanPlate {
                     let ia = t * rows + r;
                     // The picture's scale changes slowly along the line: measured every few
                     // rows.
-                    if ia % SCALE_ROWS == 0 {
+                    if ia.is_multiple_of(SCALE_ROWS) {
                         *scale = strip.row_scale(ia);
                     }
                     strip.sample_row(ia, frame, key, exclusions, samples, excluded);
@@ -512,7 +512,7 @@ impl CleanPlate {
         );
         // Rows between measured ones take the last measured scale.
         for ia in 0..plate.n_along {
-            if ia % SCALE_ROWS != 0 {
+            if !ia.is_multiple_of(SCALE_ROWS) {
                 plate.px_per_m[ia] = plate.px_per_m[ia - 1];
             }
         }
