@@ -6,9 +6,9 @@
 //! Only fixed-size payloads are rewritten; nothing moves.
 //!
 //! The rewrite keeps each UID's width, so the width must not be random either: matroskamux
-//! draws a `TrackUID` from the global generator of `GLib` when its pad is requested and writes it in
-//! as few bytes as it needs (7 in one draw of 256). [`seed_track_uids`], called just before the
-//! pad is requested, makes that draw a fixed one.
+//! draws a `TrackUID` from the global generator of `GLib` when its pad is requested and writes
+//! it in as few bytes as it needs (7 in one draw of 256). [`seed_track_uids`], called just
+//! before the pad is requested, makes that draw a fixed one.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -35,13 +35,14 @@ const DESCEND: [u32; 6] = [
     ID_TARGETS,
 ];
 
-/// The seed of the global generator of `GLib` before matroskamux draws a `TrackUID`: its first draw,
-/// the UID's high half, has a non-zero top byte, so the UID takes all 8 bytes (checked by the
-/// tests that read the written files back).
+/// The seed of the global generator of `GLib` before matroskamux draws a `TrackUID`: its first
+/// draw, the UID's high half, has a non-zero top byte, so the UID takes all 8 bytes (the video
+/// tests check both).
 const TRACK_UID_DRAW_SEED: u32 = 0x5941_5244;
 
-/// Seeds the global generator of `GLib` so that the next `TrackUID` matroskamux draws (when a pad is
-/// requested, on this thread) is the same fixed 8-byte value on every run.
+/// Seeds the global generator of `GLib` (the whole process's) so that the next `TrackUID`
+/// matroskamux draws (when a pad is requested, on this thread) is the same 8-byte value on
+/// every run.
 pub(super) fn seed_track_uids() {
     gst::glib::random_set_seed(TRACK_UID_DRAW_SEED);
 }

@@ -463,7 +463,8 @@ impl CleanPlate {
         self.probes.clear();
         self.probes.resize(plate.n_along, [None; 2]);
         let nc = plate.n_across;
-        let rows = ROWS_PER_TASK;
+        // (A strip with no cells across has nothing to sample: `max(1)` keeps the chunks valid.)
+        let (rows, row_len) = (ROWS_PER_TASK, nc.max(1));
         let LinePlate {
             cells,
             px_per_m,
@@ -480,15 +481,15 @@ impl CleanPlate {
         let cells = &*cells;
         self.crew.run(
             self.samples
-                .chunks_mut(nc * rows)
-                .zip(self.excluded.chunks_mut(nc * rows))
+                .chunks_mut(row_len * rows)
+                .zip(self.excluded.chunks_mut(row_len * rows))
                 .zip(self.probes.chunks_mut(rows))
                 .zip(px_per_m.chunks_mut(rows))
                 .enumerate(),
             |(t, (((samples, excluded), probes), scales))| {
                 for (r, ((samples, excluded), (probe, scale))) in samples
-                    .chunks_mut(nc)
-                    .zip(excluded.chunks_mut(nc))
+                    .chunks_mut(row_len)
+                    .zip(excluded.chunks_mut(row_len))
                     .zip(probes.iter_mut().zip(scales.iter_mut()))
                     .enumerate()
                 {
