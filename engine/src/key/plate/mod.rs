@@ -68,7 +68,6 @@
 //!   cells but re-verifies them: each must agree [`WARM_FRAMES`] times again before it is
 //!   trusted.
 
-use nalgebra::{Point2, Point3};
 use yardline_frame::FrameRef;
 
 use yardline_keying::Exclusion;
@@ -77,11 +76,11 @@ mod cell;
 mod regions;
 mod sampling;
 
-use cell::{Cell, FIELD_KEY, Model, learn_cell, texel};
+use cell::{Cell, Model, learn_cell, texel};
 pub use cell::{
     MATCH_SIGMAS, PlateTexel, SIGMA_FLOOR, SIGMA_TRUSTED, WARM_FRAMES, blend_match, plate_match,
 };
-use sampling::{Sample, key_at, row_scale, sample_at};
+use sampling::Strip;
 
 use crate::geometry::{Camera, Crown};
 use crate::render::crew::Crew;
@@ -127,7 +126,7 @@ const ROW_LERP_PX: f64 = 0.02;
 /// Cells along the line (each way) a covered row makes its neighbours count as covered: a
 /// kit's outline leaves the paint's sides open round about.
 const COVER_SPREAD_CELLS: usize = 1;
-/// Rows along the line between two measures of the picture's scale ([`row_scale`]).
+/// Rows along the line between two measures of the picture's scale ([`sampling::row_scale`]).
 const SCALE_ROWS: usize = 8;
 /// Rows across the line sampled per task on the crew.
 const ROWS_PER_TASK: usize = 16;
@@ -169,106 +168,6 @@ struct LinePlate {
     px_per_m: Vec<[f32; 2]>,
     /// Frame counter of the last update.
     last_frame: u64,
-}
-
-/// A plate's cells in the picture of one frame: where each cell's centre lies.
-struct Strip<'a> {
-    line: &'a PreparedLine,
-    camera: &'a Camera,
-    crown: &'a Crown,
-    n_across: usize,
-    /// Across offset of the first cell's edge (metres).
-    across0: f64,
-}
-
-impl Strip<'_> {
-    /// The field point of cell (`ia`, `ic`)'s centre.
-    fn centre(&self, ia: usize, ic: usize) -> [f64; 2] {
-        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
-        self.line
-            .field_xy(along, self.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M)
-    }
-
-    /// The picture of field point (`fx`, `fy`) on the crowned surface.
-    fn project(&self, [fx, fy]: [f64; 2]) -> Option<Point2<f64>> {
-        self.camera
-            .project(&Point3::new(fx, fy, self.crown.height_at(fy)))
-    }
-
-    /// The picture's scale across and along row `ia` ([`row_scale`]).
-    fn row_scale(&self, ia: usize) -> [f32; 2] {
-        row_scale(
-            &|p| self.project(p),
-            &|ic| self.centre(ia, ic),
-            self.n_across,
-        )
-    }
-
-    /// Samples the cells of row `ia` into `samples` (colour, spread, colour key; NaN colour
-    /// where not seen) and `excluded`.
-    fn sample_row(
-        &self,
-        ia: usize,
-        frame: FrameRef<'_>,
-        key: &dyn PixelKey,
-        exclusions: &[Exclusion],
-        samples: &mut [([f32; 3], f32, f32)],
-        excluded: &mut [bool],
-    ) {
-        let nc = self.n_across;
-        let regions = key.regions();
-        // A row across the strip is short: where its middle lies on the straight line between
-        // its ends, the cells between are placed along that line instead of each projected.
-        let ends = (nc >= 3)
-            .then(|| {
-                let (a, m, b) = (
-                    self.project(self.centre(ia, 0))?,
-                    self.project(self.centre(ia, nc / 2))?,
-                    self.project(self.centre(ia, nc - 1))?,
-                );
-                let t = (nc / 2) as f64 / (nc - 1) as f64;
-                ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
-            })
-            .flatten();
-        for ic in 0..nc {
-            let at = self.centre(ia, ic);
-            let px = match ends {
-                Some((a, b)) => Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)),
-                None => self.project(at),
-            };
-            let Some(px) = px else {
-                continue;
-            };
-            match sample_at(frame, px, exclusions) {
-                Sample::Outside => {}
-                // A graphic burned into the picture is not field: never learnt, but a painted
-                // region may run on under it.
-                Sample::Excluded => excluded[ic] = true,
-                Sample::Seen(mean, spread) => {
-                    samples[ic] = (mean, spread, key_at(key, regions, mean, at));
-                }
-            }
-        }
-    }
-
-    /// The colour [`PROBE_ACROSS_M`] each side of row `ia`'s centre, where seen and not keyed
-    /// as field.
-    fn probes(
-        &self,
-        ia: usize,
-        frame: FrameRef<'_>,
-        key: &dyn PixelKey,
-        exclusions: &[Exclusion],
-    ) -> [Option<[f32; 3]>; 2] {
-        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
-        [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
-            let at = self.line.field_xy(along, across);
-            let Sample::Seen(mean, _) = sample_at(frame, self.project(at)?, exclusions) else {
-                return None;
-            };
-            (key_at(key, key.regions(), mean, at) < FIELD_KEY).then_some(mean)
-        })
-    }
 }
 
 impl LinePlate {

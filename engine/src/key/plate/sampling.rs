@@ -1,13 +1,15 @@
-//! What the picture shows at a plate's field points: the interpolated sample at a cell's
-//! centre or a probe, its colour key, and the picture's scale along a row of cells.
+//! What the picture shows at a plate's field points: where a strip's cells lie in the picture
+//! ([`Strip`]), the interpolated sample at a cell's centre or a probe, its colour key, and the
+//! picture's scale along a row of cells.
 
-use nalgebra::Point2;
+use nalgebra::{Point2, Point3};
 use yardline_frame::FrameRef;
 use yardline_keying::Exclusion;
 
-use super::CELL_ALONG_M;
-use super::cell::dist2;
-use crate::render::{KeyRegion, PixelKey};
+use super::cell::{FIELD_KEY, dist2};
+use super::{CELL_ACROSS_M, CELL_ALONG_M, PROBE_ACROSS_M, ROW_LERP_PX};
+use crate::geometry::{Camera, Crown};
+use crate::render::{KeyRegion, PixelKey, PreparedLine};
 
 /// The colour key of colour `x` (Y, Cb, Cr) at field point `at`: with the palette of the first
 /// key region holding it, the default one elsewhere.
@@ -106,6 +108,106 @@ pub(super) fn row_scale(
     // A boundary between cells of a row runs along the line: a point d metres across from it
     // lies d * area / |jl| pixels from its picture; likewise along.
     [(area / nl) as f32, (area / na) as f32]
+}
+
+/// A plate's cells in the picture of one frame: where each cell's centre lies.
+pub(super) struct Strip<'a> {
+    pub(super) line: &'a PreparedLine,
+    pub(super) camera: &'a Camera,
+    pub(super) crown: &'a Crown,
+    pub(super) n_across: usize,
+    /// Across offset of the first cell's edge (metres).
+    pub(super) across0: f64,
+}
+
+impl Strip<'_> {
+    /// The field point of cell (`ia`, `ic`)'s centre.
+    fn centre(&self, ia: usize, ic: usize) -> [f64; 2] {
+        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
+        self.line
+            .field_xy(along, self.across0 + (ic as f64 + 0.5) * CELL_ACROSS_M)
+    }
+
+    /// The picture of field point (`fx`, `fy`) on the crowned surface.
+    fn project(&self, [fx, fy]: [f64; 2]) -> Option<Point2<f64>> {
+        self.camera
+            .project(&Point3::new(fx, fy, self.crown.height_at(fy)))
+    }
+
+    /// The picture's scale across and along row `ia` ([`row_scale`]).
+    pub(super) fn row_scale(&self, ia: usize) -> [f32; 2] {
+        row_scale(
+            &|p| self.project(p),
+            &|ic| self.centre(ia, ic),
+            self.n_across,
+        )
+    }
+
+    /// Samples the cells of row `ia` into `samples` (colour, spread, colour key; NaN colour
+    /// where not seen) and `excluded`.
+    pub(super) fn sample_row(
+        &self,
+        ia: usize,
+        frame: FrameRef<'_>,
+        key: &dyn PixelKey,
+        exclusions: &[Exclusion],
+        samples: &mut [([f32; 3], f32, f32)],
+        excluded: &mut [bool],
+    ) {
+        let nc = self.n_across;
+        let regions = key.regions();
+        // A row across the strip is short: where its middle lies on the straight line between
+        // its ends, the cells between are placed along that line instead of each projected.
+        let ends = (nc >= 3)
+            .then(|| {
+                let (a, m, b) = (
+                    self.project(self.centre(ia, 0))?,
+                    self.project(self.centre(ia, nc / 2))?,
+                    self.project(self.centre(ia, nc - 1))?,
+                );
+                let t = (nc / 2) as f64 / (nc - 1) as f64;
+                ((a + (b - a) * t - m).norm() < ROW_LERP_PX).then_some((a, b))
+            })
+            .flatten();
+        for ic in 0..nc {
+            let at = self.centre(ia, ic);
+            let px = match ends {
+                Some((a, b)) => Some(a + (b - a) * (ic as f64 / (nc - 1) as f64)),
+                None => self.project(at),
+            };
+            let Some(px) = px else {
+                continue;
+            };
+            match sample_at(frame, px, exclusions) {
+                Sample::Outside => {}
+                // A graphic burned into the picture is not field: never learnt, but a painted
+                // region may run on under it.
+                Sample::Excluded => excluded[ic] = true,
+                Sample::Seen(mean, spread) => {
+                    samples[ic] = (mean, spread, key_at(key, regions, mean, at));
+                }
+            }
+        }
+    }
+
+    /// The colour [`PROBE_ACROSS_M`] each side of row `ia`'s centre, where seen and not keyed
+    /// as field.
+    pub(super) fn probes(
+        &self,
+        ia: usize,
+        frame: FrameRef<'_>,
+        key: &dyn PixelKey,
+        exclusions: &[Exclusion],
+    ) -> [Option<[f32; 3]>; 2] {
+        let along = (ia as f64 + 0.5) * CELL_ALONG_M;
+        [-PROBE_ACROSS_M, PROBE_ACROSS_M].map(|across| {
+            let at = self.line.field_xy(along, across);
+            let Sample::Seen(mean, _) = sample_at(frame, self.project(at)?, exclusions) else {
+                return None;
+            };
+            (key_at(key, key.regions(), mean, at) < FIELD_KEY).then_some(mean)
+        })
+    }
 }
 
 #[cfg(test)]
