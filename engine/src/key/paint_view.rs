@@ -66,6 +66,9 @@ pub struct PaintView {
     pieces: Vec<([f64; 4], Piece)>,
     seen: Vec<Cover>,
     kept: Vec<bool>,
+    /// Per piece: the clean paint round it, once asked for (by the cover rule or the second
+    /// look).
+    clean: Vec<CleanRound>,
     regions: Vec<KeyRegion>,
 }
 
@@ -128,6 +131,15 @@ const PIECES_PER_TASK: usize = 32;
 /// Clean pieces (no paint-like side) each way along a marking that give the paint's colour
 /// there.
 const PAINT_REFERENCE_PIECES: usize = 20;
+
+/// The clean paint round a piece, once worked out.
+#[derive(Debug, Clone, Copy)]
+enum CleanRound {
+    /// Not asked for yet.
+    Unknown,
+    /// Worked out: `None` with fewer than 3 clean pieces round it.
+    Known(Option<CleanPaint>),
+}
 
 /// The colour of the clean pieces (no paint-like side) round a piece of a marking, robust to
 /// a kit inside the marking that touches neither side: per component the median and the
@@ -308,11 +320,7 @@ impl PaintView {
                 && !self.kept[k]
                 && self.seen[k] != Cover::White
                 && self.pieces[k].1.colour.is_some())
-            .then(|| {
-                let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
-                let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
-                CleanPaint::of(self.pieces[lo..hi].iter().map(|q| q.1))
-            })
+            .then(|| self.clean_round(k))
             .flatten();
             let Some(clean) = clean else {
                 if let Some((a, b)) = run.take() {
@@ -364,28 +372,41 @@ impl PaintView {
     fn cover_pieces(&mut self) {
         let n = self.pieces.len();
         self.seen.clear();
+        self.clean.clear();
+        self.clean.resize(n, CleanRound::Unknown);
         for k in 0..n {
             let p = self.pieces[k].1;
-            let like_clean = |c: [f32; 3]| {
-                let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
-                let hi = (k + PAINT_REFERENCE_PIECES + 1).min(n);
-                CleanPaint::of(self.pieces[lo..hi].iter().map(|q| q.1))
-                    .map(|clean| clean.matches(c))
-            };
             let cover = match (p.beside, p.colour) {
                 (Beside::Grass, _) | (Beside::Other, None) => Cover::None,
                 (Beside::Other, Some(c)) => {
-                    if like_clean(c).unwrap_or(true) {
+                    if self.clean_round(k).is_none_or(|clean| clean.matches(c)) {
                         Cover::None
                     } else {
                         Cover::Kit
                     }
                 }
-                (Beside::PaintLikeAndGrass, Some(c)) if like_clean(c) == Some(true) => Cover::None,
+                (Beside::PaintLikeAndGrass, Some(c))
+                    if self.clean_round(k).is_some_and(|clean| clean.matches(c)) =>
+                {
+                    Cover::None
+                }
                 (Beside::PaintLikeAndGrass | Beside::PaintLike, _) => Cover::White,
             };
             self.seen.push(cover);
         }
+    }
+
+    /// The colour of the clean pieces within `PAINT_REFERENCE_PIECES` of piece `k` (worked
+    /// out once per piece and marking).
+    fn clean_round(&mut self, k: usize) -> Option<CleanPaint> {
+        if let CleanRound::Known(clean) = self.clean[k] {
+            return clean;
+        }
+        let lo = k.saturating_sub(PAINT_REFERENCE_PIECES);
+        let hi = (k + PAINT_REFERENCE_PIECES + 1).min(self.pieces.len());
+        let clean = CleanPaint::of(self.pieces[lo..hi].iter().map(|q| q.1));
+        self.clean[k] = CleanRound::Known(clean);
+        clean
     }
 
     /// The pieces kept: a piece next to a covered one is partly covered; a white kit covers
@@ -586,8 +607,9 @@ impl Marking {
     /// Whether the paint at `u` along the marking is seen all across: nothing paint-like beside
     /// it (a kit as white as the paint, which may reach over it), and the colour of `clean`
     /// in every sample across, taken every `SCAN_STEP_PX` between its edges (`SCAN_EDGE_PX`
-    /// inside them, less on a narrow marking): a kit over part of its width shows in a sample. A marking narrower than
-    /// `SCAN_MIN_WIDTH_PX` is not seen. `near` as for [`Marking::piece`].
+    /// inside them, less on a narrow marking): a kit over part of its width shows in a sample.
+    /// A marking narrower than `SCAN_MIN_WIDTH_PX` is not seen. `near` as for
+    /// [`Marking::piece`].
     fn seen_across(&self, sight: &Sight<'_>, near: &[u32], u: f64, clean: &CleanPaint) -> bool {
         let (Some(e0), Some(e1)) = (self.at(sight, u, self.p0), self.at(sight, u, self.p1)) else {
             return false;
